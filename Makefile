@@ -1,0 +1,37 @@
+# Everything a user runs goes through this file; README's two commands are
+# `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(VENV)/bin/pip
+
+.PHONY: install demo test test-fast figures benchmarks clean browser
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch first and pinned: the local CPU wheel, never a multi-GB CUDA build
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[notebooks,dev]"
+	$(PY) -m ipykernel install --user --name python3 >/dev/null
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/affinekit generate --demo --expression happy --out demo.mp4
+
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || echo "chromium not installed: the browser test will be skipped"
+
+test: install browser
+	$(PY) -m pytest -q
+	AFFINEKIT_TINY=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env notebooks/ -p no:cacheprovider
+
+figures: install
+	$(VENV)/bin/affinekit figures
+
+benchmarks: install
+	for f in benchmarks/*.py; do $(PY) $$f; done
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache
