@@ -1,0 +1,92 @@
+"""`affinekit prepare | train | evaluate | generate | figures`.
+
+Each subcommand's work lives in its module's `main(args)`; this file only parses
+arguments and turns user errors into one line without a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from affinekit.errors import AffinekitError
+
+# subcommand -> module whose main(args) does the work
+HANDLERS = {
+    "prepare": "affinekit.data.prepare",
+    "train": "affinekit.train",
+    "evaluate": "affinekit.evaluate",
+    "generate": "affinekit.animate",
+    "figures": "affinekit.figures",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="affinekit", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("prepare", help="turn CK+, AffineGAN folders, videos or frame folders into aligned crops")
+    p.add_argument("source", help="a CK+ root, an AffineGAN expression folder, a video or a folder of frames")
+    p.add_argument("--out", required=True, help="folder for the prepared sequences and manifest.json")
+    p.add_argument("--labels", help="CSV (path,label) labelling videos or frame folders")
+    p.add_argument("--size", type=int, default=128, help="aligned crop size in pixels (default 128)")
+    p.add_argument("--rgb", action="store_true", help="keep colour (default: grayscale)")
+    p.add_argument("--per-frame", action="store_true", help="align every frame on its own (clips in the wild)")
+    p.add_argument("--detector", choices=["hog", "cnn"], default="hog")
+    p.add_argument("--labelled-only", action="store_true", help="skip sequences without an expression label")
+
+    p = sub.add_parser("train", help="train the conditional hidden-affine GAN")
+    p.add_argument("--data", required=True, help="a folder made by `affinekit prepare`")
+    p.add_argument("--out", required=True, help="run folder (log, samples, checkpoints)")
+    p.add_argument("--config", help="JSON file with model/train/data sections")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field, e.g. --set train.steps=500 --set model.image_size=64")
+    p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    p.add_argument("--device", default=None, help="cpu, cuda or auto")
+
+    p = sub.add_parser("evaluate", help="score a model against real videos and baselines")
+    p.add_argument("--checkpoint", action="append", default=[], help="a model checkpoint (repeatable); default: the bundled model")
+    p.add_argument("--data", required=True, help="a prepared folder (subject protocol) or a CK+ root (paper protocol)")
+    p.add_argument("--protocol", choices=["subject", "paper"], default="subject")
+    p.add_argument("--folds", type=int, default=0, help="k-fold cross-validation over subjects")
+    p.add_argument("--frames", type=int, default=16)
+    p.add_argument("--train-steps", type=int, default=0,
+                   help="with --folds: train a fresh model per fold for this many steps")
+    p.add_argument("--json", help="write the table as JSON here")
+    p.add_argument("--markdown", help="write the table as markdown here")
+
+    p = sub.add_parser("generate", help="one photo in, a video of that face making an expression out")
+    p.add_argument("photo", nargs="?", help="a face photo (omit with --demo)")
+    p.add_argument("--demo", action="store_true", help="use the built-in demo photo")
+    p.add_argument("--expression", default="happy", help="an expression name or `all` for a grid")
+    p.add_argument("--frames", type=int, default=16)
+    p.add_argument("--intensity", type=float, default=1.0, help="1 = apex, above 1 extrapolates")
+    p.add_argument("--fps", type=int, default=8)
+    p.add_argument("--out", default="clip.mp4", help=".mp4 or .gif")
+    p.add_argument("--crop-only", action="store_true", help="write the aligned face alone")
+    p.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
+    p.add_argument("--timing", action="store_true", help="print the time of each stage")
+
+    p = sub.add_parser("figures", help="re-run the notebooks with papermill and write figures/")
+    p.add_argument("--out", default="figures")
+    p.add_argument("--tiny", action="store_true", help="tiny sizes (for tests)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `affinekit` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        module = importlib.import_module(HANDLERS[args.command])
+        return int(module.main(args) or 0)
+    except AffinekitError as err:
+        print(f"affinekit {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"affinekit {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
