@@ -1,0 +1,524 @@
+"""Plots for the notebooks and figures: loss curves, frame grids, landmarks, a live board.
+
+Every function returns a matplotlib `Figure` made without pyplot (so nothing is
+shown twice in a notebook and nothing needs a display); show it with
+`IPython.display.display(fig)` or save it with `save(fig, path)`.
+
+Images may be numpy arrays or torch tensors, uint8 in [0, 255] or float in
+[-1, 1] (the models' range), shaped (H, W), (H, W, C) or (C, H, W).
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+# The 68-point scheme (iBUG 300-W) that dlib's predictor follows.
+LANDMARK_GROUPS: dict[str, range] = {
+    "jaw": range(0, 17), "right brow": range(17, 22), "left brow": range(22, 27),
+    "nose": range(27, 36), "right eye": range(36, 42), "left eye": range(42, 48),
+    "outer lip": range(48, 60), "inner lip": range(60, 68),
+}
+_CLOSED = {"right eye", "left eye", "outer lip", "inner lip"}
+LOSS_COLOURS = {"G_L1": "tab:blue", "D_real": "tab:green", "D_fake": "tab:red",
+                "G_GAN": "tab:purple", "G_rec": "tab:orange", "D_patch": "tab:brown",
+                "D_lambda": "tab:gray"}
+
+
+# ---------------------------------------------------------------------------
+# images
+
+
+def to_uint8(image: Any) -> np.ndarray:
+    """One image as (H, W) or (H, W, 3) uint8, from any of the kit's layouts."""
+    if hasattr(image, "detach"):                     # a torch tensor
+        image = image.detach().cpu().numpy()
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3):
+        a = np.transpose(a, (1, 2, 0))               # (C,H,W) -> (H,W,C)
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if a.dtype == np.uint8:
+        return a
+    a = a.astype(np.float32)
+    if a.min(initial=0.0) < 0.0 or a.max(initial=0.0) <= 1.0:
+        a = (np.clip(a, -1.0, 1.0) + 1.0) * 127.5    # [-1, 1] -> [0, 255]
+    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+
+
+def to_rgb(image: Any) -> np.ndarray:
+    """One image as (H, W, 3) uint8."""
+    a = to_uint8(image)
+    return np.repeat(a[..., None], 3, axis=-1) if a.ndim == 2 else a
+
+
+def _is_channels(n: int) -> bool:
+    return n in (1, 3)
+
+
+def _as_rows(x: Any) -> list[list[Any]]:
+    """Nested rows of images from a nested list or an array.
+
+    Arrays: 2-d is one image; 3-d is one image if the last (or first) axis holds
+    1 or 3 channels, else a row of gray frames (T, H, W); 4-d is a row of frames
+    (T, C, H, W) / (T, H, W, C) if an axis holds channels, else rows of gray
+    frames (R, T, H, W); 5-d is rows of frames (R, T, ...).
+    """
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    if not isinstance(x, np.ndarray):
+        return [list(r) for r in x]
+    if x.ndim == 2:
+        return [[x]]
+    if x.ndim == 3:
+        return [[x]] if _is_channels(x.shape[-1]) or _is_channels(x.shape[0]) else [list(x)]
+    if x.ndim == 4:
+        return [list(x)] if _is_channels(x.shape[-1]) or _is_channels(x.shape[1]) else [list(r) for r in x]
+    if x.ndim == 5:
+        return [list(r) for r in x]
+    raise ValueError(f"cannot tile an array of shape {x.shape}")
+
+
+def montage(rows: Sequence[Sequence[Any]] | Any, pad: int = 2, fill: int = 255) -> np.ndarray:
+    """Tile images into one (H, W, 3) uint8 array: `rows[i][j]` lands at row i, column j.
+
+    Accepts a nested list, or an array shaped (R, T, ...) (e.g. a batch of clips
+    (B, T, C, H, W)) or (T, ...) for a single row. Images of a row may differ in
+    size from other rows'; each cell is padded to the largest cell.
+    """
+    rows = _as_rows(rows)
+    cells = [[to_rgb(im) for im in row] for row in rows]
+    cells = [row for row in cells if row]
+    if not cells:
+        raise ValueError("montage needs at least one image")
+    ch = max(im.shape[0] for row in cells for im in row)
+    cw = max(im.shape[1] for row in cells for im in row)
+    ncol = max(len(row) for row in cells)
+    out = np.full((len(cells) * (ch + pad) + pad, ncol * (cw + pad) + pad, 3), fill, np.uint8)
+    for i, row in enumerate(cells):
+        for j, im in enumerate(row):
+            y = pad + i * (ch + pad) + (ch - im.shape[0]) // 2
+            x = pad + j * (cw + pad) + (cw - im.shape[1]) // 2
+            out[y:y + im.shape[0], x:x + im.shape[1]] = im
+    return out
+
+
+def pick_frames(frames: Sequence[Any], n: int) -> list[Any]:
+    """`n` frames spread evenly from the first to the last (both kept)."""
+    total = len(frames)
+    if total == 0:
+        return []
+    idx = np.unique(np.rint(np.linspace(0, total - 1, min(n, total))).astype(int))
+    return [frames[i] for i in idx]
+
+
+# ---------------------------------------------------------------------------
+# figures
+
+
+def _figure(width: float, height: float) -> Figure:
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def frame_grid(rows: Sequence[Sequence[Any]] | Any, row_labels: Sequence[str] | None = None,
+               col_labels: Sequence[str] | None = None, title: str | None = None,
+               cell: float = 1.3) -> Figure:
+    """A grid of frames, one clip per row, with optional row and column labels.
+
+    Used for the neutral-to-apex montage of each expression (the paper's Fig. 3)
+    and for galleries of generated clips.
+    """
+    rows = _as_rows(rows)
+    nrow = len(rows)
+    ncol = max((len(r) for r in rows), default=1)
+    fig = _figure(cell * ncol + (1.2 if row_labels else 0.2), cell * nrow + (0.5 if title else 0.1) + (0.3 if col_labels else 0))
+    axes = fig.subplots(nrow, ncol, squeeze=False)
+    for i in range(nrow):
+        for j in range(ncol):
+            ax = axes[i][j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set_visible(False)
+            if j < len(rows[i]):
+                im = to_uint8(rows[i][j])
+                ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
+            if j == 0 and row_labels is not None and i < len(row_labels):
+                ax.set_ylabel(row_labels[i], rotation=0, ha="right", va="center", fontsize=10)
+            if i == 0 and col_labels is not None and j < len(col_labels):
+                ax.set_title(col_labels[j], fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def show_image(image: Any, title: str | None = None, size: float = 4.0) -> Figure:
+    """One image in a figure of its own."""
+    im = to_uint8(image)
+    fig = _figure(size, size * im.shape[0] / im.shape[1] + (0.3 if title else 0))
+    ax = fig.subplots()
+    ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def draw_landmarks(ax: Any, landmarks: Any, numbers: bool = False, lines: bool = True,
+                   highlight: Iterable[int] = (), size: float = 8.0) -> None:
+    """Draw 68 landmarks on an axis: the contours as lines, points as dots.
+
+    `highlight` indices (e.g. `range(48, 68)`, the lips) are drawn larger in red.
+    """
+    pts = np.asarray(landmarks, dtype=np.float32)
+    if lines and len(pts) == 68:
+        for name, idx in LANDMARK_GROUPS.items():
+            seg = pts[list(idx)]
+            if name in _CLOSED:
+                seg = np.vstack([seg, seg[:1]])
+            ax.plot(seg[:, 0], seg[:, 1], "-", color="cyan", lw=0.8, alpha=0.8)
+    hl = sorted(set(int(i) for i in highlight))
+    rest = [i for i in range(len(pts)) if i not in set(hl)]
+    ax.scatter(pts[rest, 0], pts[rest, 1], s=size, c="yellow", edgecolors="black", linewidths=0.3, zorder=3)
+    if hl:
+        ax.scatter(pts[hl, 0], pts[hl, 1], s=size * 1.6, c="red", edgecolors="white", linewidths=0.3, zorder=4)
+    if numbers:
+        for i, (x, y) in enumerate(pts):
+            ax.annotate(str(i), (x, y), xytext=(2, 2), textcoords="offset points", fontsize=5, color="white")
+
+
+def landmark_overlay(image: Any, landmarks: Any, title: str | None = None, numbers: bool = False,
+                     highlight: Iterable[int] = (), size: float = 4.5) -> Figure:
+    """An image with its 68 landmarks drawn on it."""
+    im = to_uint8(image)
+    fig = _figure(size, size * im.shape[0] / im.shape[1] + (0.3 if title else 0))
+    ax = fig.subplots()
+    ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
+    draw_landmarks(ax, landmarks, numbers=numbers, highlight=highlight, size=8 if numbers else 6)
+    ax.set_xlim(0, im.shape[1])
+    ax.set_ylim(im.shape[0], 0)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def lip_steps(image: Any, landmarks: Any, crop: Any, crop_landmarks: Any, mask: Any, patch: Any,
+              box: Sequence[float] | None = None, title: str | None = None) -> Figure:
+    """The lip-patch pipeline in five panels (the paper's Fig. 4).
+
+    1 the photo and the detected face box, 2 the aligned crop with the 68
+    landmarks, 3 the lip polygon (points 48-67), 4 the binary mask, 5 the patch
+    the local discriminator sees.
+    """
+    fig = _figure(14.0, 3.4 if title else 3.1)
+    axes = fig.subplots(1, 5)
+    img = to_uint8(image)
+    axes[0].imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+    lm = np.asarray(landmarks, np.float32)
+    if box is None:
+        x0, y0 = lm.min(axis=0)
+        x1, y1 = lm.max(axis=0)
+    else:
+        x0, y0, x1, y1 = box
+    axes[0].add_patch(_rect(x0, y0, x1 - x0, y1 - y0))
+    axes[0].set_title("1. face detected")
+    c = to_uint8(crop)
+    clm = np.asarray(crop_landmarks, np.float32)
+    axes[1].imshow(c, cmap="gray" if c.ndim == 2 else None, vmin=0, vmax=255)
+    draw_landmarks(axes[1], clm, size=5)
+    axes[1].set_title("2. aligned, 68 landmarks")
+    axes[2].imshow(c, cmap="gray" if c.ndim == 2 else None, vmin=0, vmax=255)
+    for idx, colour in ((range(48, 60), "red"), (range(60, 68), "orange")):
+        ring = clm[list(idx)]
+        ring = np.vstack([ring, ring[:1]])
+        axes[2].fill(ring[:, 0], ring[:, 1], facecolor=colour, alpha=0.25, edgecolor=colour, lw=1.2)
+    axes[2].set_title("3. lip polygon (48-67)")
+    m = np.asarray(mask)
+    axes[3].imshow((m > 0).astype(np.uint8) * 255, cmap="gray", vmin=0, vmax=255)
+    axes[3].set_title("4. binary mask")
+    p = to_uint8(patch)
+    axes[4].imshow(p, cmap="gray" if p.ndim == 2 else None, vmin=0, vmax=255)
+    axes[4].set_title("5. lip patch")
+    for ax in axes:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _rect(x: float, y: float, w: float, h: float) -> Any:
+    from matplotlib.patches import Rectangle
+    return Rectangle((x, y), w, h, fill=False, edgecolor="lime", lw=2)
+
+
+def bar_counts(counts: Mapping[str, int], title: str = "", xlabel: str = "", ylabel: str = "count",
+               ax: Any = None, colour: str = "tab:blue") -> Figure | None:
+    """A bar chart of counts (e.g. sequences per expression)."""
+    fig = None
+    if ax is None:
+        fig = _figure(max(4.0, 0.55 * len(counts) + 1.5), 3.0)
+        ax = fig.subplots()
+    names = list(counts)
+    values = [counts[k] for k in names]
+    bars = ax.bar(range(len(names)), values, color=colour)
+    ax.set_xticks(range(len(names)), names, rotation=45 if len(names) > 6 else 0, ha="right" if len(names) > 6 else "center")
+    for b, v in zip(bars, values):
+        ax.annotate(str(v), (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=8)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.margins(y=0.15)
+    return fig
+
+
+def dataset_overview(by_expression: Mapping[str, int], by_subject: Mapping[str, int],
+                     lengths: Sequence[int], title: str = "") -> Figure:
+    """Three panels: sequences per expression, per subject, and sequence lengths."""
+    fig = _figure(13.0, 3.3)
+    axes = fig.subplots(1, 3, width_ratios=[1.0, 1.4, 1.0])
+    bar_counts(by_expression, "sequences per expression", ax=axes[0])
+    bar_counts(by_subject, "sequences per subject", ax=axes[1], colour="tab:orange")
+    lengths = list(lengths)
+    if lengths:
+        bins = np.arange(min(lengths), max(lengths) + 2) - 0.5 if max(lengths) - min(lengths) < 40 else 20
+        axes[2].hist(lengths, bins=bins, color="tab:green")
+    axes[2].set_title("frames per sequence")
+    axes[2].set_xlabel("frames")
+    axes[2].set_ylabel("sequences")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# training logs
+
+
+def read_log(path: str | Path) -> list[dict[str, Any]]:
+    """The rows of a run's log.jsonl (a missing or half-written last line is skipped)."""
+    rows = []
+    for line in Path(path).read_text().splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def smooth(values: Sequence[float], window: int) -> np.ndarray:
+    """A trailing moving average (the first points average what exists so far)."""
+    v = np.asarray(values, dtype=np.float64)
+    if window <= 1 or len(v) == 0:
+        return v
+    c = np.cumsum(np.insert(v, 0, 0.0))
+    idx = np.arange(1, len(v) + 1)
+    lo = np.maximum(0, idx - window)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def _series(log: Sequence[Mapping[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray]:
+    steps, values = [], []
+    for i, row in enumerate(log):
+        v = row.get(key)
+        if isinstance(v, (int, float)) and math.isfinite(v):
+            steps.append(row.get("step", i))
+            values.append(float(v))
+    return np.asarray(steps), np.asarray(values)
+
+
+def plot_losses(ax: Any, log: Sequence[Mapping[str, Any]], keys: Sequence[str], window: int = 1,
+                title: str | None = None) -> None:
+    """Draw loss curves of `keys` from log rows on one axis (raw faint, smoothed solid)."""
+    for key in keys:
+        steps, values = _series(log, key)
+        if len(values) == 0:
+            continue
+        colour = LOSS_COLOURS.get(key)
+        if window > 1 and len(values) > window:
+            ax.plot(steps, values, color=colour, alpha=0.25, lw=0.8)
+            ax.plot(steps, smooth(values, window), color=colour, lw=1.6, label=key)
+        else:
+            ax.plot(steps, values, color=colour, lw=1.4, label=key)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(title or ", ".join(keys))
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(loc="upper right", fontsize=8)
+
+
+def loss_curves(log: Sequence[Mapping[str, Any]] | str | Path,
+                panels: Sequence[Sequence[str]] = (("G_L1",), ("D_real", "D_fake")),
+                titles: Sequence[str] | None = None, window: int = 0) -> Figure:
+    """Loss curves, one panel per group of keys (default: G_L1 | D_real and D_fake,
+    the paper's Figs. 6 and 7). `window` 0 picks a smoothing window from the length."""
+    if isinstance(log, (str, Path)):
+        log = read_log(log)
+    if window == 0:
+        window = max(1, len(log) // 50)
+    fig = _figure(5.0 * len(panels), 3.3)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for i, (ax, keys) in enumerate(zip(axes, panels)):
+        plot_losses(ax, log, keys, window=window, title=titles[i] if titles else None)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# output
+
+
+def to_png(fig: Figure, dpi: int = 100) -> bytes:
+    """A figure rendered to PNG bytes (Agg, no display needed)."""
+    import io
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def save(fig: Figure, path: str | Path | None, dpi: int = 120) -> Path | None:
+    """Save a figure as PNG (parent folders made); `path` None saves nothing."""
+    if path is None:
+        return None
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(to_png(fig, dpi=dpi))
+    return p
+
+
+def show(fig: Figure) -> None:
+    """Show a figure in the notebook as a PNG (works without an inline backend)."""
+    from IPython.display import Image, display
+    display(Image(data=to_png(fig)))
+
+
+# ---------------------------------------------------------------------------
+# live progress board
+
+
+class LiveBoard:
+    """A live training board: loss curves and the latest generated frames, redrawn in place.
+
+    It owns one `display(..., display_id=True)` handle and updates it, at most
+    every `every` seconds, so a long run shows one figure that changes rather
+    than hundreds of figures. Use it as a `Trainer` callback:
+
+        board = LiveBoard()
+        Trainer(model_cfg, train_cfg, data, out, callbacks=[board]).fit()
+
+    `panels` groups the logged keys per plot (default: G_L1 | D_real, D_fake, the
+    paper's Figs. 6 and 7); `on_sample` frames (a clip batch (B, T, C, H, W) in
+    [-1, 1]) fill a third panel. Outside a notebook (no IPython kernel) it keeps
+    the history and draws nothing unless `display_fn` is given.
+    """
+
+    def __init__(self, panels: Sequence[Sequence[str]] = (("G_L1",), ("D_real", "D_fake")),
+                 every: float = 2.0, window: int = 0, max_clips: int = 4, max_frames: int = 8,
+                 title: str = "training", display_fn: Callable[..., Any] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.panels = [tuple(p) for p in panels]
+        self.every = float(every)
+        self.window = window
+        self.max_clips = max_clips
+        self.max_frames = max_frames
+        self.title = title
+        self.log: list[dict[str, Any]] = []
+        self.samples: np.ndarray | None = None   # montage of the latest sample frames
+        self.sample_step: int | None = None
+        self.draws = 0
+        self._clock = clock
+        self._last = -math.inf
+        self._display_fn = display_fn
+        self._handle: Any = None
+
+    # -- trainer callbacks -------------------------------------------------
+    def on_step(self, trainer: Any, step: int, logs: Mapping[str, Any]) -> None:
+        """Record one step's losses; redraw if the last draw is `every` seconds old."""
+        row = {"step": int(step)}
+        for k, v in logs.items():
+            if hasattr(v, "item") and getattr(v, "ndim", 0) == 0:
+                v = v.item()
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                row[k] = float(v)
+        self.log.append(row)
+        self.update()
+
+    def on_sample(self, trainer: Any, step: int, frames: Any) -> None:
+        """Keep the newest generated frames (B, T, C, H, W) for the frame panel."""
+        if hasattr(frames, "detach"):
+            frames = frames.detach().cpu().numpy()
+        frames = np.asarray(frames)
+        if frames.ndim == 4:                      # one clip (T, C, H, W)
+            frames = frames[None]
+        clips = [pick_frames(list(clip), self.max_frames) for clip in frames[: self.max_clips]]
+        self.samples = montage(clips, pad=1)
+        self.sample_step = int(step)
+        self.update(force=True)
+
+    def on_end(self, trainer: Any) -> None:
+        """Draw the final state whatever the throttle says."""
+        self.update(force=True)
+
+    # -- drawing -----------------------------------------------------------
+    def update(self, force: bool = False) -> bool:
+        """Redraw if forced or the throttle allows; return whether it drew."""
+        now = self._clock()
+        if not force and now - self._last < self.every:
+            return False
+        self._last = now
+        self.draws += 1
+        self._show(self.figure())
+        return True
+
+    def figure(self) -> Figure:
+        """The board as a figure: one loss panel per group, then the frames."""
+        n = len(self.panels) + (1 if self.samples is not None else 0)
+        fig = _figure(4.2 * n if self.samples is None else 4.2 * len(self.panels) + 5.0, 3.2)
+        ratios = [1.0] * len(self.panels) + ([1.25] if self.samples is not None else [])
+        axes = fig.subplots(1, n, squeeze=False, width_ratios=ratios)[0]
+        window = self.window or max(1, len(self.log) // 50)
+        for ax, keys in zip(axes, self.panels):
+            plot_losses(ax, self.log, keys, window=window)
+        if self.samples is not None:
+            ax = axes[-1]
+            ax.imshow(self.samples)
+            ax.set_axis_off()
+            ax.set_title(f"generated, step {self.sample_step} (neutral -> apex)", fontsize=9)
+        step = self.log[-1]["step"] if self.log else 0
+        fig.suptitle(f"{self.title}: step {step}", fontsize=10)
+        return fig
+
+    def _show(self, fig: Figure) -> None:
+        png = to_png(fig, dpi=80)
+        if self._display_fn is not None:
+            if self._handle is None:
+                self._handle = self._display_fn(png, display_id=True)
+            else:
+                self._handle.update(png) if hasattr(self._handle, "update") else self._display_fn(png, display_id=True)
+            return
+        try:
+            from IPython import get_ipython
+            from IPython.display import Image, display
+        except ImportError:
+            return
+        if get_ipython() is None:
+            return
+        if self._handle is None:
+            self._handle = display(Image(data=png), display_id=True)
+        else:
+            self._handle.update(Image(data=png))
+
+    def save(self, path: str | Path) -> Path | None:
+        """Save the board as it stands now."""
+        return save(self.figure(), path)

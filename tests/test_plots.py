@@ -1,0 +1,132 @@
+"""plots.py and notebook.py: images, figures, the live board's throttling, the notebook helpers."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from affinekit import notebook, plots  # noqa: E402
+
+
+def test_to_uint8_handles_the_kits_layouts():
+    chw = torch.zeros(1, 8, 6) - 1.0                 # model range, channels first
+    assert plots.to_uint8(chw).shape == (8, 6) and plots.to_uint8(chw).max() == 0
+    rgb = np.ones((3, 8, 6), np.float32)
+    out = plots.to_uint8(rgb)
+    assert out.shape == (8, 6, 3) and out.dtype == np.uint8 and out.min() == 255
+    raw = np.full((8, 6), 7, np.uint8)
+    assert plots.to_uint8(raw) is raw
+    assert plots.to_rgb(raw).shape == (8, 6, 3)
+
+
+def test_montage_tiles_rows_and_pads():
+    clips = np.zeros((2, 3, 1, 10, 12), np.float32)  # (B, T, C, H, W)
+    m = plots.montage(clips, pad=2)
+    assert m.shape == (2 * 12 + 2, 3 * 14 + 2, 3)
+    nested = plots.montage([[np.zeros((4, 4), np.uint8)], [np.zeros((6, 5), np.uint8)] * 2], pad=1)
+    assert nested.shape == (2 * 7 + 1, 2 * 6 + 1, 3)
+    with pytest.raises(ValueError):
+        plots.montage([])
+
+
+def test_pick_frames_keeps_ends():
+    assert plots.pick_frames(list(range(10)), 4) == [0, 3, 6, 9]
+    assert plots.pick_frames(list(range(3)), 8) == [0, 1, 2]
+
+
+def test_figures_render_to_png(tmp_path):
+    img = np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8)
+    lm = np.random.default_rng(1).uniform(10, 54, (68, 2)).astype(np.float32)
+    mask = np.zeros((64, 64), np.uint8)
+    mask[40:50, 20:44] = 1
+    figs = [
+        plots.frame_grid([[img] * 3, [img] * 2], row_labels=["a", "b"], col_labels=["0", "1", "2"], title="t"),
+        plots.landmark_overlay(img, lm, numbers=True, highlight=range(48, 68)),
+        plots.lip_steps(img, lm, img, lm, mask, img * mask),
+        plots.dataset_overview({"happy": 3, "anger": 1}, {"S1": 2, "S2": 2}, [10, 12, 15]),
+        plots.loss_curves([{"step": i, "G_L1": 1.0 / (i + 1), "D_real": 0.5, "D_fake": 0.4} for i in range(30)]),
+        plots.show_image(img, "x"),
+    ]
+    for i, fig in enumerate(figs):
+        path = plots.save(fig, tmp_path / f"f{i}.png")
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_read_log_skips_half_written_lines(tmp_path):
+    p = tmp_path / "log.jsonl"
+    p.write_text('{"step": 0, "G_L1": 1.0}\n{"step": 1, "G_L1": 0.5}\n{"step": 2, "G_')
+    assert [r["step"] for r in plots.read_log(p)] == [0, 1]
+
+
+def test_smooth_is_a_trailing_mean():
+    assert np.allclose(plots.smooth([1, 3, 5, 7], 2), [1, 2, 4, 6])
+
+
+class FakeHandle:
+    def __init__(self):
+        self.updates = 0
+
+    def update(self, obj):
+        self.updates += 1
+
+
+def test_liveboard_updates_one_handle_in_place_and_throttles():
+    now = [0.0]
+    created = []
+
+    def fake_display(obj, display_id=False):
+        assert display_id is True
+        created.append(FakeHandle())
+        return created[-1]
+
+    board = plots.LiveBoard(every=5.0, display_fn=fake_display, clock=lambda: now[0])
+    for step in range(20):                           # 20 steps in 2 simulated seconds
+        now[0] = step * 0.1
+        board.on_step(None, step, {"G_L1": torch.tensor(1.0 / (step + 1)), "D_real": 0.3, "D_fake": 0.2, "note": "x"})
+    assert board.draws == 1                          # the first step draws, the rest are throttled
+    now[0] = 6.0
+    board.on_step(None, 20, {"G_L1": 0.01, "D_real": 0.3, "D_fake": 0.2})
+    assert board.draws == 2
+    board.on_sample(None, 20, torch.zeros(2, 5, 1, 16, 16))   # samples always redraw
+    board.on_end(None)
+    assert board.draws == 4
+    assert len(created) == 1 and created[0].updates == 3      # one handle, updated in place
+    assert len(board.log) == 21 and "note" not in board.log[0]
+    assert board.samples is not None and board.samples.ndim == 3
+
+
+def test_liveboard_outside_a_notebook_draws_nothing_but_keeps_history(tmp_path):
+    board = plots.LiveBoard(every=0.0)
+    board.on_step(None, 0, {"G_L1": 1.0})
+    board.on_end(None)
+    assert board.log == [{"step": 0, "G_L1": 1.0}]
+    assert board.save(tmp_path / "board.png").exists()
+
+
+def test_sizes_shrink_only_with_the_tiny_switch(monkeypatch):
+    monkeypatch.delenv("AFFINEKIT_TINY", raising=False)
+    assert notebook.sizes(dict(STEPS=10), STEPS=2000, FRAMES=16) == {"STEPS": 2000, "FRAMES": 16}
+    monkeypatch.setenv("AFFINEKIT_TINY", "1")
+    out = notebook.sizes(dict(STEPS=10, FRAMES=4, NAME="demo"), STEPS=2000, FRAMES=2, NAME="ckplus")
+    assert out == {"STEPS": 10, "FRAMES": 2, "NAME": "demo"}
+
+
+def test_record_merges_json_and_makes_values_plain(tmp_path):
+    p = tmp_path / "r.json"
+    notebook.record(p, a=np.int64(3), b=np.arange(2), c=torch.tensor(0.5))
+    notebook.record(p, d=math.nan, e=tmp_path)
+    got = json.loads(p.read_text())
+    assert got == {"a": 3, "b": [0, 1], "c": 0.5, "d": "nan", "e": str(tmp_path)}
+    assert notebook.record(None, x=1) == {"x": 1}
+
+
+def test_ckplus_root_refuses_a_missing_path(tmp_path, monkeypatch):
+    from affinekit.errors import AffinekitError
+    with pytest.raises(AffinekitError):
+        notebook.ckplus_root(tmp_path / "nope")
+    monkeypatch.setenv("AFFINEKIT_CKPLUS", str(tmp_path))
+    assert notebook.ckplus_root() == tmp_path
