@@ -1,0 +1,89 @@
+"""Prepared data on disk: one compressed .npz per sequence plus manifest.json.
+
+Writes are atomic (temporary file, then os.replace), so an interrupted run never
+leaves a half-written file that a rerun would trust.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affinekit.errors import AffinekitError
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class PreparedSequence:
+    """One prepared sequence: aligned crops and what goes with them."""
+    key: str
+    frames: np.ndarray       # (T,H,W,C) uint8
+    landmarks: np.ndarray    # (T,68,2) float32, crop pixels
+    lip_masks: np.ndarray    # (T,H,W) uint8 {0,1}
+    transforms: np.ndarray   # (T,2,3) float32, source -> crop
+    label: str | None
+    subject: str
+    sequence: str
+    source: str
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write `<out_dir>/<key>.npz` atomically; returns its path."""
+        path = Path(out_dir) / f"{self.key}.npz"
+        arrays = dict(frames=self.frames, landmarks=self.landmarks.astype(np.float32),
+                      lip_masks=self.lip_masks.astype(np.uint8),
+                      transforms=self.transforms.astype(np.float32),
+                      label=np.array(self.label or ""), subject=np.array(self.subject),
+                      sequence=np.array(self.sequence), source=np.array(self.source))
+        _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+        return path
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_manifest(out_dir: str | Path, manifest: dict[str, Any]) -> None:
+    """Write `<out_dir>/manifest.json` atomically."""
+    text = json.dumps(manifest, indent=1).encode()
+    _atomic_write(Path(out_dir) / MANIFEST, lambda f: f.write(text))
+
+
+def load_manifest(prepared_dir: str | Path) -> dict[str, Any]:
+    """The manifest of a prepared folder: {"config", "sequences", "skipped"}."""
+    path = Path(prepared_dir) / MANIFEST
+    if not path.is_file():
+        raise AffinekitError(f"{prepared_dir}: no {MANIFEST}; run `affinekit prepare SOURCE --out {prepared_dir}` first")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        raise AffinekitError(f"{path}: damaged manifest; delete it and rerun `affinekit prepare`") from None
+
+
+def load_sequence(prepared_dir: str | Path, key: str) -> PreparedSequence:
+    """Read one prepared sequence by key."""
+    path = Path(prepared_dir) / f"{key}.npz"
+    try:
+        with np.load(path) as z:
+            return PreparedSequence(
+                key=key, frames=z["frames"], landmarks=z["landmarks"], lip_masks=z["lip_masks"],
+                transforms=z["transforms"], label=str(z["label"]) or None, subject=str(z["subject"]),
+                sequence=str(z["sequence"]), source=str(z["source"]))
+    except FileNotFoundError:
+        raise AffinekitError(f"{path}: prepared sequence missing; rerun `affinekit prepare`") from None
+    except (OSError, ValueError, KeyError) as err:
+        raise AffinekitError(f"{path}: damaged prepared file ({err}); delete it and rerun `affinekit prepare`") from None

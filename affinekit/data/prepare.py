@@ -1,0 +1,144 @@
+"""`affinekit prepare`: raw sequences -> aligned crops, landmarks, lip masks, labels.
+
+One .npz per sequence and manifest.json, both written atomically, the manifest
+after every sequence: an interrupted run loses nothing finished, and a rerun
+skips what is done. A sequence that fails (no face, unreadable frame, bad
+label file) is skipped with its reason; the run goes on.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from affinekit.config import DataConfig, to_dict
+from affinekit.data.cache import MANIFEST, PreparedSequence, load_manifest, write_manifest
+from affinekit.data.faces import FaceAligner
+from affinekit.data.folders import read_source
+from affinekit.data.lips import lip_masks
+from affinekit.data.records import SequenceRecord
+from affinekit.errors import AffinekitError
+
+# Fields that change the prepared arrays: a folder prepared with other values cannot be resumed.
+_SHAPING = ("image_size", "channels", "lip_dilation", "align_per_frame", "detector")
+
+
+@dataclass
+class PrepareReport:
+    """What a prepare run did."""
+    out: Path
+    prepared: list[str] = field(default_factory=list)   # keys written in this run
+    reused: list[str] = field(default_factory=list)     # keys already done by an earlier run
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> list[str]:
+        """Every key available in the output folder."""
+        return self.reused + self.prepared
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        lines = [f"prepared {len(self.prepared)} sequence(s), reused {len(self.reused)}, "
+                 f"skipped {len(self.skipped)} in {self.seconds:.1f} s -> {self.out}"]
+        lines += [f"  skipped {key}: {reason}" for key, reason in self.skipped]
+        return "\n".join(lines)
+
+
+def prepare_sequence(record: SequenceRecord, config: DataConfig, aligner: FaceAligner | None = None) -> PreparedSequence:
+    """Align one record's frames and compute its landmarks and lip masks (AffinekitError on failure)."""
+    aligner = aligner or FaceAligner(config.image_size, config.detector)
+    frames = record.load_frames(gray=config.channels == 1)
+    name = str(record.video or (record.frames[0].parent if record.frames else record.key))
+    crops, points, transforms = aligner.align_sequence(frames, name, per_frame=config.align_per_frame)
+    if crops.ndim == 3:
+        crops = crops[..., None]
+    return PreparedSequence(key=record.key, frames=crops, landmarks=points,
+                            lip_masks=lip_masks(points, config.image_size, config.lip_dilation),
+                            transforms=transforms, label=record.label, subject=record.subject,
+                            sequence=record.sequence, source=record.source)
+
+
+def _start_manifest(out: Path, config: DataConfig) -> dict:
+    if (out / MANIFEST).is_file():
+        manifest = load_manifest(out)
+        old = manifest.get("config", {})
+        diff = [k for k in _SHAPING if k in old and old[k] != getattr(config, k)]
+        if diff:
+            raise AffinekitError(f"{out}: prepared earlier with other settings ({', '.join(f'{k}={old[k]}' for k in diff)}); "
+                                 "use another --out or delete the folder")
+        manifest["config"] = to_dict(config)
+        return manifest
+    return {"config": to_dict(config), "sequences": [], "skipped": []}
+
+
+def prepare_records(records: list[SequenceRecord], out: str | Path, config: DataConfig,
+                    progress: bool = True) -> PrepareReport:
+    """Prepare already-read records into `out` (see module doc)."""
+    from tqdm.auto import tqdm
+    start = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = _start_manifest(out, config)
+    done = {e["key"]: e for e in manifest["sequences"] if (out / e["file"]).is_file()}
+    manifest["sequences"] = list(done.values())
+    report = PrepareReport(out=out)
+    aligner = FaceAligner(config.image_size, config.detector)
+    keys = [r.key for r in records]
+    if len(set(keys)) != len(keys):
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        raise AffinekitError(f"sequences share the key(s) {', '.join(dupes[:5])}; rename their folders")
+    bar = tqdm(records, desc="prepare", unit="seq", disable=not progress)
+    for record in bar:
+        bar.set_postfix_str(record.key)
+        if record.key in done:
+            report.reused.append(record.key)
+            continue
+        # An earlier failure is retried: the user may have fixed the file.
+        manifest["skipped"] = [s for s in manifest["skipped"] if s["key"] != record.key]
+        try:
+            seq = prepare_sequence(record, config, aligner)
+            seq.save(out)
+        except AffinekitError as err:
+            report.skipped.append((record.key, str(err)))
+            manifest["skipped"].append({"key": record.key, "reason": str(err)})
+        else:
+            report.prepared.append(record.key)
+            manifest["sequences"].append({
+                "key": seq.key, "file": f"{seq.key}.npz", "subject": seq.subject, "sequence": seq.sequence,
+                "label": seq.label, "frames": int(len(seq.frames)), "source": seq.source})
+        write_manifest(out, manifest)
+    write_manifest(out, manifest)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def prepare(source: str | Path, out: str | Path, config: DataConfig | None = None,
+            labels_csv: str | Path | None = None, labelled_only: bool = False,
+            progress: bool = True, verbose: bool = True) -> PrepareReport:
+    """Turn any supported source into prepared sequences in `out`; prints a summary if verbose."""
+    config = config or DataConfig()
+    records = read_source(source, labels_csv)
+    if labelled_only:
+        records = [r for r in records if r.label is not None or r.error]
+        if not records:
+            raise AffinekitError(f"{source}: no labelled sequences; drop --labelled-only or pass --labels")
+    report = prepare_records(records, out, config, progress=progress)
+    if verbose:
+        print(report.summary())
+    return report
+
+
+def main(args: argparse.Namespace) -> int:
+    """The `affinekit prepare` subcommand."""
+    config = DataConfig(image_size=args.size, channels=3 if args.rgb else 1,
+                        align_per_frame=args.per_frame, detector=args.detector)
+    report = prepare(args.source, args.out, config, labels_csv=args.labels,
+                     labelled_only=args.labelled_only)
+    if not report.ok and report.skipped:
+        # Nothing usable came out: answer with the (first) reason as the one-line error.
+        raise AffinekitError(report.skipped[0][1])
+    return 0

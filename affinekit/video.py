@@ -1,0 +1,83 @@
+"""Read frames from videos (mp4, mov, avi, gif, ...) and write .mp4 or .gif.
+
+mp4 is H.264 in yuv420p so that browsers and phones play it; that pixel format
+needs even sizes, so odd frames are padded by one edge pixel.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from affinekit.errors import AffinekitError
+
+
+def _to_rgb(frame: np.ndarray) -> np.ndarray:
+    frame = np.asarray(frame)
+    if frame.ndim == 2:
+        return np.repeat(frame[:, :, None], 3, axis=2)
+    if frame.shape[2] == 1:
+        return np.repeat(frame, 3, axis=2)
+    return frame[:, :, :3]
+
+
+def read_frames(path: str | Path, gray: bool = False, max_frames: int | None = None) -> np.ndarray:
+    """All frames of a video as (T,H,W,3) uint8 RGB, or (T,H,W) if gray."""
+    import imageio.v2 as iio
+    from affinekit.data.records import to_channels
+    path = Path(path)
+    if not path.is_file():
+        raise AffinekitError(f"{path}: video not found; check the path")
+    frames = []
+    try:
+        if path.suffix.lower() == ".gif":
+            reader = iio.get_reader(path, format="GIF")  # Pillow
+        else:
+            reader = iio.get_reader(path, format="FFMPEG", ffmpeg_log_level="quiet")
+        with reader:
+            for frame in reader:
+                frames.append(to_channels(_to_rgb(frame).astype(np.uint8), gray))
+                if max_frames is not None and len(frames) >= max_frames:
+                    break
+    except Exception as err:  # ffmpeg and Pillow raise many types; all mean "cannot decode"
+        reason = str(err).strip().splitlines()[0][:80] if str(err).strip() else type(err).__name__
+        raise AffinekitError(f"{path}: cannot decode video ({reason}); re-encode it as H.264 mp4") from None
+    if not frames:
+        raise AffinekitError(f"{path}: video has no frames; re-encode it as H.264 mp4")
+    return np.stack(frames)
+
+
+def video_fps(path: str | Path, default: float = 25.0) -> float:
+    """The frame rate stored in a video file (default if unknown)."""
+    import imageio.v2 as iio
+    try:
+        with iio.get_reader(path, format="FFMPEG", ffmpeg_log_level="quiet") as reader:
+            return float(reader.get_meta_data().get("fps") or default)
+    except Exception:
+        return default
+
+
+def write_video(frames: np.ndarray, path: str | Path, fps: float = 8) -> Path:
+    """Write (T,H,W[,C]) uint8 frames as .mp4 (H.264, yuv420p) or .gif; returns the path."""
+    import imageio.v2 as iio
+    path = Path(path)
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8 or frames.ndim not in (3, 4) or len(frames) == 0:
+        raise AffinekitError(f"{path}: frames must be a non-empty (T,H,W[,C]) uint8 array, got "
+                             f"{frames.dtype} {frames.shape}")
+    rgb = np.stack([_to_rgb(f) for f in frames])
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".gif":
+        iio.mimsave(path, list(rgb), format="GIF", duration=1000.0 / fps, loop=0)
+    elif suffix == ".mp4":
+        pad_h, pad_w = rgb.shape[1] % 2, rgb.shape[2] % 2
+        if pad_h or pad_w:
+            rgb = np.pad(rgb, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+        with iio.get_writer(path, format="FFMPEG", fps=fps, codec="libx264", pixelformat="yuv420p",
+                            macro_block_size=1, ffmpeg_log_level="error") as writer:
+            for frame in rgb:
+                writer.append_data(frame)
+    else:
+        raise AffinekitError(f"{path}: unsupported video type {suffix!r}; use .mp4 or .gif")
+    return path
