@@ -1,0 +1,227 @@
+"""Torch dataset over prepared sequences, and the train/test splits.
+
+Each item is a neutral first frame x0, K target frames sampled from neutral to
+apex with their positions in [0, 1], the label and the targets' lip masks.
+Splits are by subject by default (no face seen in training is tested); the
+paper's random frame split is offered separately under its own name because
+it lets test frames come from training sequences.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from affinekit.config import DataConfig
+from affinekit.data.cache import load_manifest, load_sequence
+from affinekit.errors import AffinekitError
+from affinekit.expressions import EXPRESSIONS
+
+# Landmark index of each point's mirror image (dlib 68-point layout), for horizontal flips.
+MIRROR_68 = np.array(
+    list(range(16, -1, -1)) + list(range(26, 16, -1)) + [27, 28, 29, 30] + [35, 34, 33, 32, 31]
+    + [45, 44, 43, 42, 47, 46] + [39, 38, 37, 36, 41, 40]
+    + [54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55] + [64, 63, 62, 61, 60, 67, 66, 65])
+
+
+
+def _entries(entries: Any) -> list[dict[str, Any]]:
+    if isinstance(entries, (str, Path)):
+        return load_manifest(entries)["sequences"]
+    return list(entries)
+
+
+def _labelled(entries: Any) -> list[dict[str, Any]]:
+    return [e for e in _entries(entries) if e.get("label") in EXPRESSIONS and e.get("frames", 0) >= 2]
+
+
+def sample_positions(num_frames: int, k: int, jitter: bool = False,
+                     rng: np.random.Generator | None = None) -> np.ndarray:
+    """K frame indices in 1..T-1, evenly spaced (jittered if asked), sorted, the last one the apex."""
+    last = num_frames - 1
+    if last < 1:
+        raise ValueError("a sequence needs at least two frames")
+    steps = np.arange(1, k + 1, dtype=np.float64)
+    if jitter:
+        rng = rng or np.random.default_rng()
+        steps[:-1] += rng.uniform(-0.5, 0.5, size=k - 1)
+    idx = np.clip(np.round(steps * last / k), 1, last).astype(np.int64)
+    idx[-1] = last  # the apex is always a target
+    return np.sort(idx)
+
+
+def _to_tensor(images: np.ndarray, channels: int | None) -> torch.Tensor:
+    """(..., H, W, C) uint8 -> (..., C', H, W) float32 in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(127.5).sub_(1.0)
+    x = x.movedim(-1, -3)
+    c = x.shape[-3]
+    if channels == 3 and c == 1:
+        x = x.expand(*x.shape[:-3], 3, *x.shape[-2:]).contiguous()
+    elif channels == 1 and c == 3:
+        w = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
+        x = (x * w).sum(-3, keepdim=True)
+    return x
+
+
+def _shift(a: np.ndarray, dy: int, dx: int, mode: str) -> np.ndarray:
+    """Shift arrays (T, H, W, ...) by whole pixels; borders repeat the edge (images) or are 0 (masks)."""
+    if dy == 0 and dx == 0:
+        return a
+    h, w = a.shape[1:3]
+    pad = [(0, 0), (max(dy, 0), max(-dy, 0)), (max(dx, 0), max(-dx, 0))] + [(0, 0)] * (a.ndim - 3)
+    p = np.pad(a, pad, mode=mode)
+    y0, x0 = max(-dy, 0), max(-dx, 0)
+    return p[:, y0:y0 + h, x0:x0 + w]
+
+
+class SequenceDataset(Dataset):
+    """Labelled prepared sequences as training items (see docs/architecture.md).
+
+    `frame_subset` ({key: allowed target frame indices}) restricts targets, for
+    the paper's frame split. `channels` converts gray<->RGB (None keeps what
+    was prepared). Augmentation (flip, shift up to `max_shift` px) is applied
+    identically to every frame, mask and landmark of one item.
+    """
+
+    def __init__(self, prepared_dir: str | Path, keys: Iterable[str] | None = None, num_targets: int = 5,
+                 augment: bool = False, seed: int = 0, channels: int | None = None, max_shift: int = 4,
+                 frame_subset: dict[str, list[int]] | None = None) -> None:
+        self.dir = Path(prepared_dir)
+        entries = _labelled(self.dir)
+        if keys is not None:
+            wanted = set(keys)
+            entries = [e for e in entries if e["key"] in wanted]
+        if frame_subset is not None:
+            entries = [e for e in entries if frame_subset.get(e["key"])]
+        if not entries:
+            raise AffinekitError(f"{self.dir}: no labelled sequences of 2+ frames to train on; "
+                                 "prepare a labelled source (CK+ with Emotion/, or --labels)")
+        self.entries = entries
+        self.keys = [e["key"] for e in entries]
+        self.num_targets, self.augment, self.seed = num_targets, augment, seed
+        self.channels, self.max_shift, self.frame_subset = channels, max_shift, frame_subset
+        self._cache: dict[str, Any] = {}
+        self._draws = 0
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def sequence(self, key: str):
+        """The PreparedSequence of a key (kept in memory after the first read)."""
+        if key not in self._cache:
+            self._cache[key] = load_sequence(self.dir, key)
+        return self._cache[key]
+
+    def _rng(self, index: int) -> np.random.Generator:
+        # torch's RNG is what DataLoader seeds per worker and torch.manual_seed fixes,
+        # so augmentations differ between epochs and workers yet repeat under a seed.
+        self._draws += 1
+        return np.random.default_rng([self.seed, index, int(torch.randint(0, 2**31 - 1, ()))])
+
+    def _targets(self, key: str, num_frames: int, rng: np.random.Generator | None) -> np.ndarray:
+        if self.frame_subset is None:
+            return sample_positions(num_frames, self.num_targets, jitter=rng is not None, rng=rng)
+        allowed = np.array(sorted(self.frame_subset[key]))
+        pick = sample_positions(len(allowed) + 1, self.num_targets, jitter=rng is not None, rng=rng) - 1
+        return allowed[pick]
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        entry = self.entries[index]
+        seq = self.sequence(entry["key"])
+        num_frames = len(seq.frames)
+        rng = self._rng(index) if self.augment else None
+        idx = self._targets(entry["key"], num_frames, rng)
+        chosen = np.concatenate([[0], idx])
+        frames = seq.frames[chosen]                 # (K+1, H, W, C)
+        masks = seq.lip_masks[chosen][..., None]    # (K+1, H, W, 1)
+        x0_landmarks = seq.landmarks[0].copy()
+        if rng is not None:
+            w = frames.shape[2]
+            if rng.random() < 0.5:
+                frames, masks = frames[:, :, ::-1], masks[:, :, ::-1]
+                x0_landmarks = x0_landmarks[MIRROR_68]
+                x0_landmarks[:, 0] = w - 1 - x0_landmarks[:, 0]
+            dy, dx = (int(v) for v in rng.integers(-self.max_shift, self.max_shift + 1, size=2))
+            frames, masks = _shift(frames, dy, dx, "edge"), _shift(masks, dy, dx, "constant")
+            x0_landmarks = x0_landmarks + np.array([dx, dy], np.float32)
+        x = _to_tensor(frames, self.channels)
+        return {
+            "x0": x[0], "targets": x[1:],
+            "positions": torch.from_numpy(idx / (num_frames - 1)).float(),
+            "label": torch.tensor(EXPRESSIONS.index(entry["label"]), dtype=torch.int64),
+            "masks": torch.from_numpy(np.ascontiguousarray(masks[1:])).float().movedim(-1, -3),
+            "x0_landmarks": torch.from_numpy(np.ascontiguousarray(x0_landmarks, np.float32)),
+            "key": entry["key"],
+        }
+
+
+def _subjects(entries: list[dict[str, Any]], seed: int) -> list[str]:
+    subjects = sorted({e["subject"] for e in entries})
+    np.random.default_rng(seed).shuffle(subjects)
+    return subjects
+
+
+def subject_split(entries: Any, test_fraction: float = 0.2, seed: int = 0) -> tuple[list[str], list[str]]:
+    """(train_keys, test_keys) of labelled sequences with no subject in both."""
+    entries = _labelled(entries)
+    subjects = _subjects(entries, seed)
+    if len(subjects) < 2:
+        raise AffinekitError(f"a subject split needs 2+ subjects, found {len(subjects)}; prepare more data")
+    n_test = min(len(subjects) - 1, max(1, int(round(test_fraction * len(subjects)))))
+    test = set(subjects[:n_test])
+    return ([e["key"] for e in entries if e["subject"] not in test],
+            [e["key"] for e in entries if e["subject"] in test])
+
+
+def subject_kfold(entries: Any, k: int = 5, seed: int = 0) -> list[tuple[list[str], list[str]]]:
+    """k (train_keys, test_keys) folds; each subject is tested in exactly one fold."""
+    entries = _labelled(entries)
+    subjects = _subjects(entries, seed)
+    if not 2 <= k <= len(subjects):
+        raise AffinekitError(f"{k}-fold split needs 2 <= k <= number of subjects ({len(subjects)})")
+    folds = []
+    for group in np.array_split(np.array(subjects, dtype=object), k):
+        test = set(group)
+        folds.append(([e["key"] for e in entries if e["subject"] not in test],
+                      [e["key"] for e in entries if e["subject"] in test]))
+    return folds
+
+
+def paper_frame_split(entries: Any, test_fraction: float = 0.2,
+                      seed: int = 0) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """The paper's random frame split: non-neutral frames of all sequences shuffled together.
+
+    Returns ({key: train frame indices}, {key: test frame indices}). Test frames
+    share subjects and sequences with training frames, so scores are optimistic;
+    use subject_split for an honest estimate.
+    """
+    pairs = [(e["key"], i) for e in _labelled(entries) for i in range(1, e["frames"])]
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    n_test = int(round(test_fraction * len(pairs)))
+    train: dict[str, list[int]] = {}
+    test: dict[str, list[int]] = {}
+    for rank, j in enumerate(order):
+        key, i = pairs[j]
+        (test if rank < n_test else train).setdefault(key, []).append(i)
+    return ({k: sorted(v) for k, v in train.items()}, {k: sorted(v) for k, v in test.items()})
+
+
+def datasets_from_config(prepared_dir: str | Path, config: DataConfig,
+                         channels: int | None = None) -> tuple[SequenceDataset, SequenceDataset]:
+    """(train, test) datasets following config.split / folds / fold / test_fraction / seed."""
+    common = dict(num_targets=config.num_targets, seed=config.seed, channels=channels or config.channels)
+    if config.split == "paper":
+        train_f, test_f = paper_frame_split(prepared_dir, config.test_fraction, config.seed)
+        return (SequenceDataset(prepared_dir, augment=config.augment, frame_subset=train_f, **common),
+                SequenceDataset(prepared_dir, augment=False, frame_subset=test_f, **common))
+    if config.split != "subject":
+        raise AffinekitError(f"unknown split {config.split!r}; use 'subject' or 'paper'")
+    if config.folds > 1:
+        train_k, test_k = subject_kfold(prepared_dir, config.folds, config.seed)[config.fold]
+    else:
+        train_k, test_k = subject_split(prepared_dir, config.test_fraction, config.seed)
+    return (SequenceDataset(prepared_dir, train_k, augment=config.augment, **common),
+            SequenceDataset(prepared_dir, test_k, augment=False, **common))
