@@ -1,0 +1,49 @@
+"""Shared pytest fixtures: where the development data is (skip cleanly when it is not).
+
+Data that may not be redistributed (CK+) is never copied into the repository;
+tests read it from ../shared/data (or AFFINEKIT_SHARED_DATA / AFFINEKIT_CKPLUS).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from affinekit.data.paths import REPO_ROOT, default_ckplus_root, shared_data_root
+
+
+def _need(path: Path | None, what: str) -> Path:
+    if path is None or not path.exists():
+        pytest.skip(f"{what} not available (looked for {path}); set AFFINEKIT_SHARED_DATA or AFFINEKIT_CKPLUS")
+    return path
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository checkout."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The development data folder (../shared/data)."""
+    return _need(shared_data_root(), "development data folder ../shared/data")
+
+
+@pytest.fixture(scope="session")
+def ckplus_root() -> Path:
+    """A CK+ root in the real layout (cohn-kanade-images/, Emotion/)."""
+    root = default_ckplus_root()
+    return _need(root if (root / "cohn-kanade-images").is_dir() else None, "CK+ data")
+
+
+@pytest.fixture(scope="session")
+def affinegan_root(shared_data: Path) -> Path:
+    """The AffineGAN authors' sample folder."""
+    return _need(shared_data / "affinegan-sample", "AffineGAN sample")
+
+
+@pytest.fixture(scope="session")
+def clips_dir(shared_data: Path) -> Path:
+    """Open-licence face clips (mp4)."""
+    return _need(shared_data / "clips", "face clips")
