@@ -94,20 +94,31 @@ class FaceAligner:
         """The single face's box (left, top, right, bottom) in image pixels, or AffinekitError."""
         import dlib
         gray = _gray(image)
-        scale = min(1.0, DETECT_MAX_SIDE / max(gray.shape))
-        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-        if self.detector == "cnn":
-            rects = [d.rect for d in _cnn_detector()(small, 0)]
-        else:
-            rects = list(_frontal_detector()(small, 0))
-            if not rects and max(small.shape) < 300:  # small photo: try once more, upsampled
-                rects = list(_frontal_detector()(small, 1))
+        rects, scale = [], 1.0
+        # Cheapest first: a downscaled copy finds the usual large face fast; only
+        # when that fails try full size, then (small images) upsampled once.
+        for scale, upsample in self._attempts(gray.shape):
+            small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+            if self.detector == "cnn":
+                rects = [d.rect for d in _cnn_detector()(small, upsample)]
+            else:
+                rects = list(_frontal_detector()(small, upsample))
+            if rects:
+                break
         if not rects:
             raise AffinekitError(f"{name}: no face found; {NO_FACE_HINT}")
         if len(rects) > 1:
             raise AffinekitError(f"{name}: {len(rects)} faces found; crop the photo to one face")
         r: dlib.rectangle = rects[0]
         return tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom()))
+
+    @staticmethod
+    def _attempts(shape: tuple[int, ...]) -> list[tuple[float, int]]:
+        scale = min(1.0, DETECT_MAX_SIDE / max(shape))
+        attempts = [(scale, 0)] + ([(1.0, 0)] if scale < 1 else [])
+        if max(shape) <= 800:
+            attempts.append((1.0, 1))
+        return attempts
 
     def landmarks(self, image: np.ndarray, name: str = "<image>",
                   box: tuple[int, int, int, int] | None = None) -> np.ndarray:
@@ -150,14 +161,20 @@ class FaceAligner:
         By default one transform, from the first (neutral) frame, serves the whole
         sequence, so a still face does not jitter; landmarks are still found on
         every frame (the lips move), from the first frame's face box. With
-        `per_frame` every frame gets its own detection and transform.
+        `per_frame` every frame gets its own detection (the previous box when
+        detection fails on a later frame) and transform.
         """
         crops, points, transforms = [], [], []
         box = M = None
         for i, image in enumerate(frames):
             label = f"{name} frame {i + 1}"
-            if per_frame or box is None:
+            if box is None:
                 box = self.detect(image, label)
+            elif per_frame:
+                try:
+                    box = self.detect(image, label)
+                except AffinekitError:
+                    pass  # motion blur or a turned head for a frame: keep the previous box
             pts = self.landmarks(image, label, box=box)
             if per_frame or M is None:
                 M = self.transform(pts)
