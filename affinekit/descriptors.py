@@ -1,0 +1,200 @@
+"""dlib's 128-d face descriptor per frame, L2-normalised and cached.
+
+Two ways to place the face box that the 68-landmark shape predictor starts from:
+
+- `box="crop"` (aligned crops, the subject protocol): one fixed box for every
+  frame, by default the whole crop. The crops are already aligned, so a fixed
+  box gives every frame the same starting point and descriptors move only when
+  the face does; a per-frame detector box would jitter and add distance that is
+  not the generator's doing. `calibrate()` can replace the whole-crop box by the
+  median detector box over real frames. The detector still runs on each frame,
+  only to decide whether a face is there: a frame where it finds none (or none
+  overlapping the box) is counted as "no face", and gets no descriptor.
+- `box="detect"` (raw frames, the paper protocol): the detector's largest box.
+
+Descriptors are computed once per distinct frame: the cache key is a hash of
+the frame's bytes and shape (copy-input clips repeat one frame sixteen times).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dlib
+import numpy as np
+
+from affinekit.data.paths import dlib_models_dir
+
+DESCRIPTOR_SIZE = 128
+
+
+@dataclass
+class DescriberStats:
+    """Counts since creation: frames asked for, computed, and without a face."""
+    requested: int = 0
+    computed: int = 0
+    no_face: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class _Models:
+    detector: object
+    predictor: object
+    recognizer: object
+
+
+_MODELS: dict[str, _Models] = {}
+
+
+def _models(models_dir: Path) -> _Models:
+    # dlib models take a second to load: share them between describers
+    key = str(models_dir)
+    if key not in _MODELS:
+        _MODELS[key] = _Models(
+            dlib.get_frontal_face_detector(),
+            dlib.shape_predictor(str(models_dir / "shape_predictor_68_face_landmarks.dat")),
+            dlib.face_recognition_model_v1(str(models_dir / "dlib_face_recognition_resnet_model_v1.dat")),
+        )
+    return _MODELS[key]
+
+
+def _as_rgb(frame: np.ndarray) -> np.ndarray:
+    frame = np.asarray(frame)
+    if frame.dtype != np.uint8:
+        raise TypeError(f"frames must be uint8, got {frame.dtype}")
+    if frame.ndim == 3 and frame.shape[-1] == 1:
+        frame = frame[..., 0]
+    if frame.ndim == 2:
+        frame = np.repeat(frame[..., None], 3, axis=-1)
+    if frame.ndim != 3 or frame.shape[-1] != 3:
+        raise ValueError(f"expected a (H, W), (H, W, 1) or (H, W, 3) frame, got {frame.shape}")
+    return np.ascontiguousarray(frame)
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+@dataclass
+class FaceDescriber:
+    """Face descriptors of uint8 frames; NaN rows where no face is found.
+
+    box: "crop" (fixed box, aligned crops) or "detect" (detector box, raw frames).
+    crop_box: the fixed box as fractions (x0, y0, x1, y1) of the frame.
+    min_overlap: in "crop" mode, the IoU a detection must have with the fixed box.
+    """
+    box: str = "crop"
+    crop_box: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    min_overlap: float = 0.2
+    models_dir: Path | None = None
+    stats: DescriberStats = field(default_factory=DescriberStats)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.box not in ("crop", "detect"):
+            raise ValueError(f"box must be 'crop' or 'detect', got {self.box!r}")
+        self._m = _models(Path(self.models_dir) if self.models_dir else dlib_models_dir())
+
+    # -- detection -----------------------------------------------------------------
+    def detect(self, rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
+        """Detector boxes (x0, y0, x1, y1) in pixels, largest first."""
+        h, w = rgb.shape[:2]
+        # HOG finds faces of 80 px and up: upsample small frames once (48 px crops work then)
+        upsample = 1 if min(h, w) < 160 else 0
+        rects = self._m.detector(rgb, upsample)
+        boxes = [(r.left(), r.top(), r.right(), r.bottom()) for r in rects]
+        return sorted(boxes, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
+
+    def _box_for(self, rgb: np.ndarray) -> tuple[float, float, float, float] | None:
+        h, w = rgb.shape[:2]
+        boxes = self.detect(rgb)
+        if self.box == "detect":
+            return boxes[0] if boxes else None
+        x0, y0, x1, y1 = self.crop_box
+        fixed = (x0 * (w - 1), y0 * (h - 1), x1 * (w - 1), y1 * (h - 1))
+        if not any(_iou(fixed, b) >= self.min_overlap for b in boxes):
+            return None
+        return fixed
+
+    def landmarks(self, frame: np.ndarray) -> np.ndarray | None:
+        """68 landmarks (68, 2) float32 in pixels, or None where no face is found."""
+        rgb = _as_rgb(frame)
+        box = self._box_for(rgb)
+        if box is None:
+            return None
+        shape = self._m.predictor(rgb, dlib.rectangle(*(int(round(v)) for v in box)))
+        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+
+    def calibrate(self, frames: np.ndarray) -> tuple[float, float, float, float]:
+        """Set `crop_box` to the median detector box over real aligned frames; return it.
+
+        Keeps the whole-crop box when the detector finds no face in any frame.
+        """
+        found = []
+        for frame in frames:
+            rgb = _as_rgb(frame)
+            boxes = self.detect(rgb)
+            if boxes:
+                h, w = rgb.shape[:2]
+                b = boxes[0]
+                found.append((b[0] / (w - 1), b[1] / (h - 1), b[2] / (w - 1), b[3] / (h - 1)))
+        if found:
+            self.crop_box = tuple(float(v) for v in np.median(np.array(found), axis=0))
+            self._cache.clear()
+        return self.crop_box
+
+    # -- descriptors ---------------------------------------------------------------
+    def _key(self, rgb: np.ndarray) -> str:
+        h = hashlib.sha1(rgb.tobytes())
+        h.update(repr((rgb.shape, self.box, self.crop_box)).encode())
+        return h.hexdigest()
+
+    def _compute(self, rgb: np.ndarray) -> np.ndarray | None:
+        box = self._box_for(rgb)
+        if box is None:
+            return None
+        shape = self._m.predictor(rgb, dlib.rectangle(*(int(round(v)) for v in box)))
+        vec = np.array(self._m.recognizer.compute_face_descriptor(rgb, shape), dtype=np.float64)
+        return (vec / np.linalg.norm(vec)).astype(np.float32)
+
+    def describe(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Descriptors of N frames (N, H, W[, C]) uint8 -> ((N, 128) float32, found (N,) bool).
+
+        Rows of frames without a face are NaN and `found` is False there.
+        """
+        import time
+        start = time.perf_counter()
+        out = np.full((len(frames), DESCRIPTOR_SIZE), np.nan, dtype=np.float32)
+        found = np.zeros(len(frames), dtype=bool)
+        for i, frame in enumerate(frames):
+            rgb = _as_rgb(frame)
+            key = self._key(rgb)
+            if key not in self._cache:
+                self._cache[key] = self._compute(rgb)
+                self.stats.computed += 1
+            vec = self._cache[key]
+            self.stats.requested += 1
+            if vec is None:
+                self.stats.no_face += 1
+            else:
+                out[i] = vec
+                found[i] = True
+        self.stats.seconds += time.perf_counter() - start
+        return out, found
+
+    def describe_clips(self, clips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Descriptors of clips (B, T, H, W[, C]) uint8 -> ((B, T, 128), found (B, T))."""
+        clips = np.asarray(clips)
+        b, t = clips.shape[:2]
+        desc, found = self.describe(clips.reshape((b * t,) + clips.shape[2:]))
+        return desc.reshape(b, t, DESCRIPTOR_SIZE), found.reshape(b, t)
+
+    def clear_cache(self) -> None:
+        """Forget every cached descriptor."""
+        self._cache.clear()
