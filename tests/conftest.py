@@ -47,3 +47,10 @@ def affinegan_root(shared_data: Path) -> Path:
 def clips_dir(shared_data: Path) -> Path:
     """Open-licence face clips (mp4)."""
     return _need(shared_data / "clips", "face clips")
+
+
+@pytest.fixture(scope="session")
+def face_photo():
+    """An open face photo (skimage's astronaut, public domain), (512,512,3) uint8 RGB."""
+    skimage_data = pytest.importorskip("skimage.data")
+    return skimage_data.astronaut()

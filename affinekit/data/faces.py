@@ -100,10 +100,15 @@ class FaceAligner:
         for scale, upsample in self._attempts(gray.shape):
             small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
             if self.detector == "cnn":
-                rects = [d.rect for d in _cnn_detector()(small, upsample)]
+                found = [(d.confidence, d.rect) for d in _cnn_detector()(small, upsample)]
             else:
-                rects = list(_frontal_detector()(small, upsample))
-            if rects:
+                boxes, scores, _ = _frontal_detector().run(small, upsample, 0.0)
+                found = list(zip(scores, boxes))
+            if found:
+                # HOG fires weakly on textures (scores ~0.1 against ~1.5 for a face):
+                # a detection far weaker than the best is not a second face.
+                best = max(score for score, _ in found)
+                rects = [r for score, r in found if score >= 0.5 * best]
                 break
         if not rects:
             raise AffinekitError(f"{name}: no face found; {NO_FACE_HINT}")
