@@ -33,7 +33,7 @@ def read_frames(path: str | Path, gray: bool = False, max_frames: int | None = N
         if path.suffix.lower() == ".gif":
             reader = iio.get_reader(path, format="GIF")  # Pillow
         else:
-            reader = iio.get_reader(path, format="FFMPEG", ffmpeg_log_level="quiet")
+            reader = iio.get_reader(path, format="FFMPEG")
         with reader:
             for frame in reader:
                 frames.append(to_channels(_to_rgb(frame).astype(np.uint8), gray))
@@ -51,7 +51,7 @@ def video_fps(path: str | Path, default: float = 25.0) -> float:
     """The frame rate stored in a video file (default if unknown)."""
     import imageio.v2 as iio
     try:
-        with iio.get_reader(path, format="FFMPEG", ffmpeg_log_level="quiet") as reader:
+        with iio.get_reader(path, format="FFMPEG") as reader:
             return float(reader.get_meta_data().get("fps") or default)
     except Exception:
         return default
