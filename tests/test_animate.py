@@ -1,0 +1,304 @@
+"""Photo -> clip: reading photos, finding the face, pasting generated faces back.
+
+A tiny randomly initialised Generator stands in for the bundled model (which is
+trained later), so these tests exercise the whole pipeline without it. Stand-in
+"generators" with a known output (identity, brightening, an impulse) check the
+paste-back geometry and the colour handling exactly.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from skimage import data
+
+from affinekit.animate import Animator, even_size, grid, load_pretrained, read_photo
+from affinekit.config import ModelConfig
+from affinekit.errors import AffinekitError
+from affinekit.expressions import EXPRESSIONS
+from affinekit.models.generator import Generator
+from affinekit.paste import face_mask, paste_change
+
+TINY = ModelConfig(image_size=64, channels=1, base_width=8, depth=3)
+
+
+def tiny_generator(cfg: ModelConfig = TINY, seed: int = 0) -> Generator:
+    torch.manual_seed(seed)
+    return Generator(cfg)
+
+
+class Shift(torch.nn.Module):
+    """A stand-in generator: frame t = x0 + offset * intensity_t (offset in [-1, 1] units)."""
+
+    def __init__(self, offset: float = 0.0, size: int = 64, channels: int = 1):
+        super().__init__()
+        self.offset = offset
+        self.cfg = SimpleNamespace(image_size=size, channels=channels)
+
+    def generate(self, x0, label, intensities):
+        lam = torch.as_tensor(intensities, dtype=x0.dtype)
+        return (x0[:, None] + self.offset * lam[None, :, None, None, None]).clamp(-1, 1)
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return data.astronaut()
+
+
+@pytest.fixture(scope="module")
+def animator() -> Animator:
+    return Animator(tiny_generator())
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)[..., 0].astype(np.float32)
+
+
+# --------------------------------------------------------------------------- clips
+
+def test_animate_returns_frames_at_photo_size(animator, astronaut):
+    frames = animator.animate(astronaut, "happy", frames=16)
+    assert frames.shape == (16, 512, 512, 3) and frames.dtype == np.uint8
+    # frame 0 is intensity 0: the generated change is zero there, so it is the photo itself
+    assert np.array_equal(frames[0], astronaut)
+    # far from the face (bottom-left corner, the suit) nothing moves
+    assert np.array_equal(frames[:, 400:, :120], np.repeat(astronaut[None, 400:, :120], 16, 0))
+    # ...but inside the face the random generator does change something
+    assert np.abs(frames[-1, 100:160, 190:260].astype(int) - astronaut[100:160, 190:260]).mean() > 0.05
+
+
+def test_frames_and_intensity_options(animator, astronaut):
+    assert animator.animate(astronaut, "surprise", frames=3).shape[0] == 3
+    still = animator.animate(astronaut, "surprise", frames=4, intensity=0.0)
+    assert all(np.array_equal(f, astronaut) for f in still)
+    for bad in (0, -2, 2.5):
+        with pytest.raises(AffinekitError, match="frames"):
+            animator.animate(astronaut, "happy", frames=bad)
+
+
+@pytest.mark.parametrize("cfg", [TINY, ModelConfig(image_size=32, channels=3, base_width=8, depth=3)])
+def test_crop_only_has_the_models_crop_size(astronaut, cfg):
+    frames = Animator(tiny_generator(cfg)).animate(astronaut, "anger", frames=5, crop_only=True)
+    assert frames.shape == (5, cfg.image_size, cfg.image_size, 3)
+    if cfg.channels == 1:  # a gray model's crops are written gray, as 3 equal channels
+        assert np.array_equal(frames[..., 0], frames[..., 2])
+
+
+def test_same_result_from_path_array_and_pil(animator, astronaut, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "astronaut.png"
+    Image.fromarray(astronaut).save(path)
+    a = animator.animate(astronaut, "happy", frames=4)
+    assert np.array_equal(animator.animate(str(path), "happy", frames=4), a)
+    assert np.array_equal(animator.animate(Image.open(path), "happy", frames=4), a)
+
+
+def test_timings_cover_every_stage(animator, astronaut):
+    animator.animate(astronaut, "happy", frames=4)
+    assert {"read", "detect", "align", "generate", "paste"} <= set(animator.timings)
+    assert all(v >= 0 for v in animator.timings.values())
+
+
+# --------------------------------------------------------------------------- paste-back
+
+def test_pasting_the_aligned_crop_back_reproduces_the_photo(astronaut):
+    """Identity 'generator': warp the crop back onto a black canvas; inside the face it is the photo."""
+    anim = Animator(Shift(size=128))
+    aligned = anim.align(astronaut)
+    gray = luma(astronaut)
+    crop = aligned.crop[..., 0].astype(np.float32)
+    mask = face_mask(aligned.landmarks, 128)
+    canvas = np.zeros(astronaut.shape[:2], np.uint8)
+    inner = paste_change(canvas, crop[None], aligned.M, np.ones_like(mask))[0, ..., 0].astype(np.float32)
+    # where the soft face mask is fully on, in photo coordinates
+    face = paste_change(canvas, 255 * mask[None], aligned.M, np.ones_like(mask))[0, ..., 0] > 250
+    assert face.sum() > 2000  # the face is ~90 px wide: thousands of pixels
+    err = np.abs(inner[face] - gray[face]).mean()
+    # two bilinear resamplings blur a little (measured: 3.2 grey levels); a 0.5 px
+    # misregistration already costs 4.9, a Gaussian blur of sigma 0.7 px 3.7
+    assert err < 4.0, err
+    # the same check catches a paste that is off by a few pixels
+    off = aligned.M.copy()
+    off[:, 2] += 4 * aligned.M[:, 0]  # the crop shifted 4 photo pixels to the right
+    shifted = paste_change(canvas, crop[None], off, np.ones_like(mask))[0, ..., 0].astype(np.float32)
+    assert np.abs(shifted[face] - gray[face]).mean() > 2 * err + 3
+
+
+def test_a_change_lands_on_the_matching_photo_pixel(astronaut):
+    """An impulse at the nose tip in the crop appears at the nose tip in the photo."""
+    anim = Animator(Shift(size=128))
+    aligned = anim.align(astronaut)
+    nose_crop = aligned.landmarks[30]
+    change = np.zeros((1, 128, 128), np.float32)
+    x, y = np.round(nose_crop).astype(int)
+    change[0, y - 1:y + 2, x - 1:x + 2] = 100.0
+    out = paste_change(np.zeros((512, 512), np.uint8), change, aligned.M, np.ones((128, 128), np.float32))
+    ys, xs = np.nonzero(out[0, ..., 0] > 40)
+    Minv = cv2.invertAffineTransform(aligned.M)
+    expected = Minv[:, :2] @ np.array([x, y], np.float64) + Minv[:, 2]
+    assert abs(xs.mean() - expected[0]) < 1.5 and abs(ys.mean() - expected[1]) < 1.5
+    # and that is the nose of the astronaut (dlib's landmark 30 at full resolution)
+    from affinekit.animate import detect_face
+    box, _ = detect_face(astronaut, "astronaut")
+    nose_photo = anim.aligner.landmarks(astronaut, box=box)[30]
+    assert np.hypot(xs.mean() - nose_photo[0], ys.mean() - nose_photo[1]) < 2.0
+
+
+def test_face_mask_is_soft_and_inside_the_crop():
+    pts = np.array([[0.2 + 0.6 * (i % 17) / 16, 0.3 + 0.6 * (i // 17) / 3] for i in range(68)], np.float32) * 64
+    mask = face_mask(pts, 64)
+    assert mask.shape == (64, 64) and mask.dtype == np.float32
+    assert mask.max() == pytest.approx(1.0, abs=1e-3) and mask.min() >= 0
+    assert np.all(mask[0] == 0) and np.all(mask[:, -1] == 0)  # the crop's border never shows
+    soft = ((mask > 0.05) & (mask < 0.95)).sum()
+    assert soft > 0.1 * (mask > 0.95).sum()  # a feathered edge, not a hard step
+
+
+def test_gray_model_keeps_the_colour_of_a_colour_photo(astronaut):
+    """A luma change is added to R, G and B alike: chroma stays, luma moves by the change."""
+    anim = Animator(Shift(offset=0.2))  # +0.2 in [-1, 1] units = +25.5 grey levels at intensity 1
+    frames = anim.animate(astronaut, "happy", frames=2)
+    before = cv2.cvtColor(astronaut, cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    after = cv2.cvtColor(frames[-1], cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    aligned = anim.align(astronaut)
+    mask = face_mask(aligned.landmarks, 64)
+    core = paste_change(np.zeros((512, 512), np.uint8), 255 * mask[None], aligned.M, np.ones_like(mask))[0, ..., 0] > 250
+    unclipped = core & (astronaut.max(-1) < 225)  # +25.5 stays below 255
+    assert unclipped.sum() > 1000
+    dy = (after[..., 0] - before[..., 0])[unclipped]
+    assert abs(dy.mean() - 25.5) < 1.5
+    chroma = np.abs(after[..., 1:] - before[..., 1:])[unclipped]
+    assert chroma.max() <= 2.0
+    assert not np.array_equal(frames[-1][..., 0], frames[-1][..., 1])  # still a colour picture
+
+
+def test_gray_photo_stays_gray(animator, astronaut):
+    gray = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
+    frames = animator.animate(gray, "sadness", frames=4)
+    assert frames.shape == (4, 512, 512, 3)
+    assert np.array_equal(frames[..., 0], frames[..., 1]) and np.array_equal(frames[..., 1], frames[..., 2])
+    assert np.array_equal(frames[0, ..., 0], gray)
+    # a gray picture stored as RGB is treated as gray too, even by a colour model
+    rgb_gray = np.repeat(gray[..., None], 3, -1)
+    colour = Animator(tiny_generator(ModelConfig(image_size=32, channels=3, base_width=8, depth=3)))
+    out = colour.animate(rgb_gray, "happy", frames=3)
+    assert np.array_equal(out[..., 0], out[..., 2])
+
+
+def test_replace_mode_with_identity_generator_gives_the_photo(astronaut):
+    frames = Animator(Shift(), paste="replace").animate(astronaut, "fear", frames=3)
+    assert all(np.abs(f.astype(int) - astronaut).max() <= 1 for f in frames)
+
+
+# --------------------------------------------------------------------------- photo sizes
+
+def test_large_photo_is_capped_at_1024(animator, astronaut):
+    big = cv2.resize(astronaut, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # 1024 x 1024
+    assert animator.animate(big, "happy", frames=2).shape == (2, 1024, 1024, 3)
+    bigger = cv2.resize(astronaut, (1500, 1200), interpolation=cv2.INTER_CUBIC)
+    out = animator.animate(bigger, "happy", frames=2)
+    assert out.shape == (2, 818, 1024, 3)  # 1200 * 1024 / 1500 = 819.2 -> 818 (even)
+
+
+def test_odd_sizes_become_even(animator, astronaut):
+    odd = astronaut[5:480, 20:503]  # 475 x 483
+    out = animator.animate(odd, "happy", frames=2)
+    assert out.shape == (2, 474, 482, 3)
+    assert even_size(475, 483) == (474, 482) and even_size(3000, 1001) == (1024, 340)
+
+
+def test_small_photo(animator, astronaut):
+    small = cv2.resize(astronaut, (256, 256), interpolation=cv2.INTER_AREA)  # the face is ~45 px wide
+    out = animator.animate(small, "happy", frames=2)
+    assert out.shape == (2, 256, 256, 3) and np.array_equal(out[0], small)
+
+
+# --------------------------------------------------------------------------- the grid
+
+def test_animate_all_is_a_grid_of_seven_labelled_panels(animator, astronaut):
+    frames = animator.animate_all(astronaut, frames=3)
+    t, gh, gw, _ = frames.shape
+    assert t == 3 and gh % 2 == 0 and gw % 2 == 0 and max(gh, gw) <= 1024
+    rows, cols = 2, 4
+    cell_h, cell_w = gh // rows, gw // cols
+    cells = [frames[:, r * cell_h:(r + 1) * cell_h, c * cell_w:(c + 1) * cell_w]
+             for r in range(rows) for c in range(cols)]
+    filled = [c for c in cells if c.max() > 0]
+    assert len(filled) == 7 and cells[7].max() == 0
+    for cell in filled:  # a label strip with text (white pixels) on top of each panel
+        assert (cell[0, : cell_h // 8] > 200).any()
+    last = [c[-1].astype(int) for c in filled]
+    assert sum(np.abs(last[i] - last[j]).mean() > 0 for i in range(7) for j in range(i + 1, 7)) >= 20
+
+
+def test_grid_helper_layout():
+    videos = [np.full((2, 40, 60, 3), 10 * (i + 1), np.uint8) for i in range(3)]
+    out = grid(videos, ["a", "b", "c"], columns=2, max_side=1024)
+    assert out.shape[0] == 2 and out.shape[2] == 120  # 2 columns of 60 px
+
+
+# --------------------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("name", ["camera", "chelsea", "coffee", "blank"])
+def test_no_face_is_one_clear_line(animator, name):
+    image = np.full((300, 400, 3), 128, np.uint8) if name == "blank" else getattr(data, name)()
+    with pytest.raises(AffinekitError) as err:
+        animator.animate(image, "happy", name=f"{name}.png")
+    msg = str(err.value)
+    assert "\n" not in msg and f"{name}.png" in msg and "no face" in msg
+
+
+def test_missing_and_non_image_files(animator, tmp_path):
+    with pytest.raises(AffinekitError, match="no such file") as err:
+        animator.animate(tmp_path / "nope.jpg", "happy")
+    assert "nope.jpg" in str(err.value)
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("this is not a picture\n")
+    with pytest.raises(AffinekitError, match="not an image") as err:
+        animator.animate(fake, "happy")
+    assert "notes.jpg" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(AffinekitError, match="folder"):
+        read_photo(tmp_path)
+    with pytest.raises(AffinekitError, match="shape"):
+        read_photo(np.zeros((20, 20, 5), np.uint8))
+
+
+def test_unknown_expression_lists_the_valid_names(animator, astronaut):
+    with pytest.raises(AffinekitError) as err:
+        animator.animate(astronaut, "smug")
+    msg = str(err.value)
+    assert "smug" in msg and all(e in msg for e in EXPRESSIONS)
+    # aliases and indices work
+    assert animator.animate(astronaut, "Happiness", frames=2).shape[0] == 2
+    assert animator.animate(astronaut, 4, frames=2).shape[0] == 2
+
+
+def test_load_pretrained_without_bundled_model_is_one_line(monkeypatch, tmp_path):
+    import affinekit
+    import affinekit.animate as animate
+
+    monkeypatch.setattr(animate, "DEFAULT_WEIGHTS", tmp_path / "affinekit_default.pt")
+    with pytest.raises(AffinekitError) as err:
+        affinekit.load_pretrained()
+    msg = str(err.value)
+    assert "\n" not in msg and "affinekit_default.pt" in msg and "bundled model" in msg and "--checkpoint" in msg
+
+
+def test_load_pretrained_from_a_checkpoint(tmp_path, astronaut):
+    from affinekit.checkpoint import save_generator_only
+
+    gen = tiny_generator()
+    path = save_generator_only(gen, TINY, tmp_path / "tiny.pt")
+    anim = load_pretrained(path)
+    assert anim.image_size == 64 and anim.channels == 1
+    a = anim.animate(astronaut, "happy", frames=3)
+    b = Animator(gen).animate(astronaut, "happy", frames=3)
+    assert np.array_equal(a, b)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(AffinekitError, match="junk.pt"):
+        load_pretrained(junk)
