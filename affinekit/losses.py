@@ -1,0 +1,37 @@
+"""Losses: the adversarial loss (BCE or least squares) and L1.
+
+The paper compares a BCE GAN loss with a least-squares (MSE) one; both are
+written on raw discriminator logits so a discriminator never ends in a sigmoid
+(BCEWithLogits is the numerically stable form of BCE).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+GAN_LOSSES = ("bce", "lsgan")
+
+
+class GANLoss:
+    """`GANLoss(mode)(logits, real: bool)`: how far logits are from saying real / fake."""
+
+    def __init__(self, mode: str = "lsgan"):
+        if mode not in GAN_LOSSES:
+            raise ValueError(f"train.gan_loss must be one of {', '.join(GAN_LOSSES)}, got {mode!r}")
+        self.mode = mode
+
+    def __call__(self, logits: torch.Tensor, real: bool) -> torch.Tensor:
+        target = torch.full_like(logits, 1.0 if real else 0.0)
+        if self.mode == "bce":
+            return F.binary_cross_entropy_with_logits(logits, target)
+        return F.mse_loss(logits, target)
+
+
+def discriminator_loss(gan: GANLoss, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss on real, loss on fake) of a discriminator."""
+    return gan(real_logits, True), gan(fake_logits, False)
+
+
+def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference (G_L1, G_rec)."""
+    return (a - b).abs().mean()
