@@ -33,7 +33,8 @@ def sizes(tiny: dict[str, Any], **values: Any) -> dict[str, Any]:
 
     `values` are the parameters as the notebook has them (after papermill's
     injection); with the tiny switch on, every number named in `tiny` becomes
-    the smaller of the two, so an explicitly smaller value still wins. Without
+    the smaller of the two (0, meaning "all", counts as infinite), so an
+    explicitly smaller value still wins. Without
     the switch the values come back unchanged.
 
     >>> sizes(dict(STEPS=10), STEPS=2000)["STEPS"]   # AFFINEKIT_TINY unset
@@ -45,7 +46,8 @@ def sizes(tiny: dict[str, Any], **values: Any) -> dict[str, Any]:
     for name, small in tiny.items():
         current = out.get(name)
         if isinstance(current, (int, float)) and not isinstance(current, bool) and isinstance(small, (int, float)):
-            out[name] = type(current)(min(current, small))
+            # 0 conventionally means "all" (e.g. MAX_SEQUENCES = 0): tiny caps it too
+            out[name] = type(current)(small if current == 0 else min(current, small))
         else:
             out[name] = small
     return out
@@ -120,3 +122,73 @@ def figure_dir(path: str | os.PathLike | None) -> Path | None:
     p = Path(path)
     p.mkdir(parents=True, exist_ok=True)
     return p
+
+
+def data_source(ckplus: str | os.PathLike | None = None) -> tuple[str, Path]:
+    """("ckplus", root) if the user has CK+ (see `ckplus_root`), else ("demo", data/demo)."""
+    root = ckplus_root(ckplus)
+    if root is not None:
+        return "ckplus", root
+    return "demo", DEMO_DIR
+
+
+def read_records(ckplus: str | os.PathLike | None = None, limit: int = 0,
+                 labelled_only: bool = True) -> tuple[str, list[Any]]:
+    """(data name, sequence records) of CK+ or the demo data.
+
+    `limit` > 0 keeps that many sequences, taken in turn from each expression so
+    that a small run still shows every expression there is.
+    """
+    from affinekit.data.ckplus import read_ckplus
+    from affinekit.data.folders import read_source
+    from affinekit.errors import AffinekitError
+
+    name, root = data_source(ckplus)
+    if name == "ckplus":
+        records = read_ckplus(root, labelled_only=labelled_only)
+    else:
+        if not root.is_dir() or not any(root.iterdir()):
+            raise AffinekitError(f"{root}: the demo data is missing; restore data/demo/ from git "
+                                 "or pass a CK+ root in the CKPLUS parameter")
+        records = read_source(root)
+        if labelled_only:
+            records = [r for r in records if r.label]
+    records = [r for r in records if not r.error]
+    return name, spread(records, limit) if limit else records
+
+
+def spread(records: list[Any], n: int) -> list[Any]:
+    """Up to `n` records taken round-robin over their labels (order kept within a label)."""
+    groups: dict[Any, list[Any]] = {}
+    for r in records:
+        groups.setdefault(r.label, []).append(r)
+    out: list[Any] = []
+    while len(out) < n and any(groups.values()):
+        for label in list(groups):
+            if groups[label] and len(out) < n:
+                out.append(groups[label].pop(0))
+    return out
+
+
+def tagged(name: str, data: str) -> str:
+    """A figure file name that says which data its faces come from: `fig3_montage_demo.png`.
+
+    figures/.gitignore keeps `*_ckplus.png` out of git: CK+ images may not be
+    redistributed, so figures showing CK+ faces stay on the user's machine.
+    """
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}_{data}.{ext}" if dot else f"{name}_{data}"
+
+
+def save(fig: Any, folder: Path | None, name: str, faces_from: str | None = None) -> Path | None:
+    """Save a figure as `<folder>/<name>` (nothing when folder is None).
+
+    A figure that shows faces passes `faces_from` (the data name, "demo" or
+    "ckplus"), which goes into the file name: see `tagged`.
+    """
+    from affinekit.plots import save as save_png
+
+    if folder is None:
+        return None
+    return save_png(fig, Path(folder) / (tagged(name, faces_from) if faces_from else name))
+

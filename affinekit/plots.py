@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 # The 68-point scheme (iBUG 300-W) that dlib's predictor follows.
 LANDMARK_GROUPS: dict[str, range] = {
     "jaw": range(0, 17), "right brow": range(17, 22), "left brow": range(22, 27),
-    "nose": range(27, 36), "right eye": range(36, 42), "left eye": range(42, 48),
+    "nose bridge": range(27, 31), "lower nose": range(31, 36), "right eye": range(36, 42), "left eye": range(42, 48),
     "outer lip": range(48, 60), "inner lip": range(60, 68),
 }
 _CLOSED = {"right eye", "left eye", "outer lip", "inner lip"}
@@ -121,8 +121,15 @@ def pick_frames(frames: Sequence[Any], n: int) -> list[Any]:
 # figures
 
 
+class KitFigure(Figure):
+    """A matplotlib Figure that shows itself as a PNG in notebooks (no pyplot needed)."""
+
+    def _repr_png_(self) -> bytes:
+        return to_png(self)
+
+
 def _figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return KitFigure(figsize=(width, height), dpi=100, layout="constrained")
 
 
 def frame_grid(rows: Sequence[Sequence[Any]] | Any, row_labels: Sequence[str] | None = None,
@@ -188,8 +195,11 @@ def draw_landmarks(ax: Any, landmarks: Any, numbers: bool = False, lines: bool =
     if hl:
         ax.scatter(pts[hl, 0], pts[hl, 1], s=size * 1.6, c="red", edgecolors="white", linewidths=0.3, zorder=4)
     if numbers:
+        from matplotlib import patheffects
+        outline = [patheffects.withStroke(linewidth=1.5, foreground="black")]
         for i, (x, y) in enumerate(pts):
-            ax.annotate(str(i), (x, y), xytext=(2, 2), textcoords="offset points", fontsize=5, color="white")
+            ax.annotate(str(i), (x, y), xytext=(2, 2), textcoords="offset points", fontsize=5.5,
+                        color="white", path_effects=outline)
 
 
 def landmark_overlay(image: Any, landmarks: Any, title: str | None = None, numbers: bool = False,
@@ -238,7 +248,7 @@ def lip_steps(image: Any, landmarks: Any, crop: Any, crop_landmarks: Any, mask: 
         ring = clm[list(idx)]
         ring = np.vstack([ring, ring[:1]])
         axes[2].fill(ring[:, 0], ring[:, 1], facecolor=colour, alpha=0.25, edgecolor=colour, lw=1.2)
-    axes[2].set_title("3. lip polygon (48-67)")
+    axes[2].set_title("3. lips: outer 48-59, inner 60-67")
     m = np.asarray(mask)
     axes[3].imshow((m > 0).astype(np.uint8) * 255, cmap="gray", vmin=0, vmax=255)
     axes[3].set_title("4. binary mask")
@@ -267,7 +277,8 @@ def bar_counts(counts: Mapping[str, int], title: str = "", xlabel: str = "", yla
     names = list(counts)
     values = [counts[k] for k in names]
     bars = ax.bar(range(len(names)), values, color=colour)
-    ax.set_xticks(range(len(names)), names, rotation=45 if len(names) > 6 else 0, ha="right" if len(names) > 6 else "center")
+    tilt = len(names) > 4 or max((len(n) for n in names), default=0) > 8
+    ax.set_xticks(range(len(names)), names, rotation=40 if tilt else 0, ha="right" if tilt else "center")
     for b, v in zip(bars, values):
         ax.annotate(str(v), (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=8)
     ax.set_title(title)

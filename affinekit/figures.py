@@ -1,0 +1,99 @@
+"""`affinekit figures`: re-run the notebooks with papermill and collect their figures.
+
+Each notebook takes a FIGURES_DIR parameter and saves its PNG figures (and
+notebook 04 the Table 2 markdown) there; this module runs them in order into a
+temporary folder (the executed notebooks are kept only on failure, to read the
+error) and lists what was written.
+
+Figures that show faces are named after the data they show: `*_demo.png` from
+the open demo data, `*_ckplus.png` from CK+. The latter are for the user's own
+eyes: CK+'s licence forbids redistributing its images, so figures/.gitignore
+keeps them out of the repository. Without CK+ (no AFFINEKIT_CKPLUS, no
+data/ckplus/) every notebook runs on the demo data.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from affinekit.errors import AffinekitError
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+# the notebooks that make figures, in the tour's order (05 is the interactive app)
+NOTEBOOKS = ("01_dataset_exploration", "02_lip_patches", "03_training", "04_evaluation", "05_generate_videos")
+
+
+def run_notebook(name: str, out_dir: Path, work_dir: Path, parameters: dict[str, Any] | None = None,
+                 tiny: bool = False, kernel: str = "python3", log: bool = False) -> dict[str, Any]:
+    """Execute one notebook with papermill; returns the values it recorded (RESULTS_JSON)."""
+    import papermill as pm
+
+    src = NOTEBOOK_DIR / f"{name}.ipynb"
+    if not src.is_file():
+        raise AffinekitError(f"{src}: notebook missing; run from a checkout of affinekit")
+    results = work_dir / f"{name}.json"
+    params = {"FIGURES_DIR": str(out_dir.resolve()), "RESULTS_JSON": str(results)}
+    params.update(parameters or {})
+    old = os.environ.get("AFFINEKIT_TINY")
+    if tiny:
+        os.environ["AFFINEKIT_TINY"] = "1"
+    try:
+        pm.execute_notebook(str(src), str(work_dir / f"{name}.ipynb"), parameters=params, kernel_name=kernel,
+                            cwd=str(NOTEBOOK_DIR), log_output=log, progress_bar=False)
+    except pm.PapermillExecutionError as err:
+        raise AffinekitError(f"{src.name}: cell {err.exec_count} failed ({err.ename}: {err.evalue}); "
+                             f"the executed notebook is in {work_dir}") from None
+    finally:
+        if tiny:
+            if old is None:
+                os.environ.pop("AFFINEKIT_TINY", None)
+            else:
+                os.environ["AFFINEKIT_TINY"] = old
+    return json.loads(results.read_text()) if results.exists() else {}
+
+
+def make_figures(out: str | Path = "figures", tiny: bool = False, notebooks: tuple[str, ...] = NOTEBOOKS,
+                 verbose: bool = True) -> dict[str, dict[str, Any]]:
+    """Run `notebooks` in order, writing figures into `out`; returns each one's recorded values."""
+    from affinekit.notebook import ckplus_root
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if ckplus_root() is not None and verbose:
+        print("affinekit figures: CK+ found: figures showing CK+ faces are saved as *_ckplus.png; "
+              "never commit or share them (CK+ forbids redistribution)", file=sys.stderr)
+    work = Path(tempfile.mkdtemp(prefix="affinekit-figures-"))
+    recorded = {}
+    before = {p: p.stat().st_mtime for p in out.iterdir()}
+    try:
+        for name in notebooks:
+            t0 = time.perf_counter()
+            if verbose:
+                print(f"running {name} ...", end=" ", flush=True)
+            recorded[name] = run_notebook(name, out, work, tiny=tiny)
+            if verbose:
+                print(f"{time.perf_counter() - t0:.0f} s")
+    except BaseException:
+        if verbose:
+            print(f"\nexecuted notebooks kept in {work}", file=sys.stderr)
+        raise
+    shutil.rmtree(work, ignore_errors=True)
+    if verbose:
+        written = sorted(p for p in out.iterdir() if p.is_file() and before.get(p) != p.stat().st_mtime)
+        print(f"wrote {len(written)} files into {out}:")
+        for p in written:
+            print(f"  {p.name}")
+    return recorded
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point of `affinekit figures [--out DIR] [--tiny]`."""
+    make_figures(args.out, tiny=args.tiny)
+    return 0
