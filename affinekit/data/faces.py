@@ -160,7 +160,8 @@ class FaceAligner:
         return self.warp(image, M), apply_transform(M, points), M
 
     def align_sequence(self, frames: np.ndarray | list[np.ndarray], name: str = "<sequence>",
-                       per_frame: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       per_frame: bool = False,
+                       frame_names: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Align all frames of a sequence: (crops, landmarks (T,68,2) in crop pixels, transforms (T,2,3)).
 
         By default one transform, from the first (neutral) frame, serves the whole
@@ -168,11 +169,12 @@ class FaceAligner:
         every frame (the lips move), from the first frame's face box. With
         `per_frame` every frame gets its own detection (the previous box when
         detection fails on a later frame) and transform.
+        Errors name `frame_names[i]` (the frame's file) when given, else "<name> frame i".
         """
         crops, points, transforms = [], [], []
         box = M = None
         for i, image in enumerate(frames):
-            label = f"{name} frame {i + 1}"
+            label = frame_names[i] if frame_names else f"{name} frame {i + 1}"
             if box is None:
                 box = self.detect(image, label)
             elif per_frame:

@@ -53,7 +53,9 @@ def prepare_sequence(record: SequenceRecord, config: DataConfig, aligner: FaceAl
     aligner = aligner or FaceAligner(config.image_size, config.detector)
     frames = record.load_frames(gray=config.channels == 1)
     name = str(record.video or (record.frames[0].parent if record.frames else record.key))
-    crops, points, transforms = aligner.align_sequence(frames, name, per_frame=config.align_per_frame)
+    names = [str(p) for p in record.frames] or None
+    crops, points, transforms = aligner.align_sequence(frames, name, per_frame=config.align_per_frame,
+                                                       frame_names=names)
     if crops.ndim == 3:
         crops = crops[..., None]
     return PreparedSequence(key=record.key, frames=crops, landmarks=points,
@@ -91,7 +93,8 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
     if len(set(keys)) != len(keys):
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         raise AffinekitError(f"sequences share the key(s) {', '.join(dupes[:5])}; rename their folders")
-    bar = tqdm(records, desc="prepare", unit="seq", disable=not progress)
+    # disable=None: no bar when stderr is not a terminal (logs, tests), so errors stay one line.
+    bar = tqdm(records, desc="prepare", unit="seq", disable=None if progress else True)
     for record in bar:
         bar.set_postfix_str(record.key)
         if record.key in done:
