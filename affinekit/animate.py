@@ -476,6 +476,8 @@ def main(args: Any) -> int:
     if not args.demo and not args.photo:
         raise AffinekitError("no photo given; pass a face photo (affinekit generate photo.jpg) or use --demo")
     max_side = getattr(args, "max_size", MAX_SIDE)
+    if max_side < 64:
+        raise AffinekitError(f"--max-size must be at least 64 pixels, got {max_side}")
     # read the photo first: a missing or unreadable file fails before the model loads
     name = "demo photo (astronaut)" if args.demo else args.photo
     photo, name = read_photo(demo_photo() if args.demo else args.photo, name, max_side=max_side)

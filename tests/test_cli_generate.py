@@ -91,6 +91,14 @@ def test_crop_only_writes_the_models_crop(checkpoint, tmp_path, capsys):
     assert iio.imread(out).shape == (5, 64, 64, 3)
 
 
+def test_max_size_and_replace_paste(checkpoint, photos, tmp_path, capsys):
+    out = tmp_path / "small.gif"
+    code, _, _ = run(["generate", photos["astronaut.jpg"], "--max-size", 300, "--paste", "replace",
+                      "--frames", 2, "--checkpoint", checkpoint, "--out", out], capsys)
+    assert code == 0
+    assert iio.imread(out).shape[:3] == (2, 300, 300)
+
+
 def test_timing_prints_each_stage(checkpoint, tmp_path, capsys):
     code, stdout, _ = run(["generate", "--demo", "--frames", 2, "--timing", "--checkpoint", checkpoint,
                            "--out", tmp_path / "t.mp4"], capsys)
