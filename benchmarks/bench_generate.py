@@ -1,0 +1,113 @@
+"""How long one photo -> 16-frame clip takes, stage by stage, against a 1 s target.
+
+    python benchmarks/bench_generate.py [--runs 5] [--frames 16] [--checkpoint PATH]
+
+The clip's time runs from reading the photo to the encoded .mp4 (detection and
+alignment included); loading the model is a one-off and reported apart. Each
+stage's figure is the median of several runs after one warm-up run. Uses the
+bundled model if it is there, else an untrained Generator of the default
+ModelConfig (same size, same speed) and says so.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+from skimage import data
+
+from affinekit.animate import DEFAULT_WEIGHTS, Animator, load_pretrained
+from affinekit.config import ModelConfig
+from affinekit.models.generator import Generator
+
+TARGET_S = 1.0
+STAGES = ("read", "detect", "align", "generate", "paste", "encode")
+
+
+def make_animator(checkpoint: str | None) -> tuple[Animator, str, float]:
+    start = time.perf_counter()
+    if checkpoint or DEFAULT_WEIGHTS.is_file():
+        animator = load_pretrained(checkpoint)
+        what = f"model: {checkpoint or DEFAULT_WEIGHTS.name}"
+    else:
+        torch.manual_seed(0)
+        cfg = ModelConfig()
+        animator = Animator(Generator(cfg), cfg, name="untrained default")
+        what = (f"model: NO bundled model ({DEFAULT_WEIGHTS.name} absent): an untrained Generator "
+                f"with the default ModelConfig ({cfg.image_size}px, {cfg.channels} channel(s), "
+                f"base_width {cfg.base_width}, depth {cfg.depth}): same size, same speed")
+    return animator, what, time.perf_counter() - start
+
+
+def photos(folder: Path) -> list[tuple[str, object]]:
+    astronaut = data.astronaut()
+    big = folder / "astronaut_2048.jpg"
+    Image.fromarray(cv2.resize(astronaut, (2048, 2048), interpolation=cv2.INTER_CUBIC)).save(big, quality=92)
+    gray = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
+    return [
+        ("astronaut 512x512 RGB (array)", astronaut),
+        ("astronaut 512x512 gray (array)", gray),
+        ("astronaut 2048x2048 JPEG file (-> 1024)", str(big)),
+    ]
+
+
+def bench(animator: Animator, photo, out: Path, frames: int, runs: int) -> dict[str, float]:
+    """Median seconds per stage over `runs` clips (after one warm-up clip)."""
+    samples: dict[str, list[float]] = {s: [] for s in STAGES}
+    for i in range(runs + 1):
+        clip = animator.animate(photo, "happy", frames=frames)
+        animator.save(clip, out, fps=8)
+        if i == 0:
+            continue  # warm-up: first-call allocations, ffmpeg's first start
+        for stage in STAGES:
+            samples[stage].append(animator.timings.get(stage, 0.0))
+        samples.setdefault("clip", []).append(sum(animator.timings.get(s, 0.0) for s in STAGES))
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--frames", type=int, default=16)
+    parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
+    args = parser.parse_args()
+
+    animator, what, load_s = make_animator(args.checkpoint)
+    print(f"bench_generate: {args.frames}-frame clip, photo -> .mp4, median of {args.runs} runs")
+    print(f"  {what}")
+    print(f"  torch {torch.__version__}, {torch.get_num_threads()} threads; model load {load_s * 1000:.0f} ms (once, not in the clip)")
+    worst = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        rows = []
+        for name, photo in photos(tmp):
+            med = bench(animator, photo, tmp / "clip.mp4", args.frames, args.runs)
+            rows.append((name, med))
+            worst = max(worst, med["clip"])
+        width = max(len(n) for n, _ in rows)
+        print(f"\n  {'photo':<{width}}  " + "  ".join(f"{s:>8}" for s in STAGES) + f"  {'clip':>8}  vs 1 s")
+        for name, med in rows:
+            cells = "  ".join(f"{med[s] * 1000:6.0f}ms" for s in STAGES)
+            verdict = "ok" if med["clip"] <= TARGET_S else "OVER"
+            print(f"  {name:<{width}}  {cells}  {med['clip'] * 1000:6.0f}ms  {verdict}")
+
+        start = time.perf_counter()
+        grid = animator.animate_all(data.astronaut(), frames=args.frames)
+        animator.save(grid, tmp / "grid.mp4", fps=8)
+        print(f"\n  --expression all (7 panels, {grid.shape[2]}x{grid.shape[1]}), one run: "
+              f"{(time.perf_counter() - start) * 1000:.0f} ms "
+              f"(generate {animator.timings['generate'] * 1000:.0f} ms, encode {animator.timings['encode'] * 1000:.0f} ms)")
+    print(f"\n  slowest clip {worst * 1000:.0f} ms vs target {TARGET_S * 1000:.0f} ms: "
+          f"{'within target' if worst <= TARGET_S else 'OVER target'}")
+    return 0 if worst <= TARGET_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
