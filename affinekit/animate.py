@@ -235,6 +235,7 @@ class Animator:
         self.name = name
         self.aligner = FaceAligner(size=self.image_size, detector="hog")
         self.timings: dict[str, float] = {}
+        self.last_faces = 0  # faces the detector saw in the last photo (the most confident is animated)
         if hasattr(generator, "eval"):
             generator.eval()
         # load dlib's detector and landmark model now, not inside the first clip's timing
@@ -264,14 +265,11 @@ class Animator:
             points = self.aligner.landmarks(image, name, box=box)
         with self._stage("align"):
             from affinekit.data.faces import apply_transform
+            from affinekit.data.records import to_channels
             M = self.aligner.transform(points)
-            crop = self.aligner.warp(image, M)
-            if self.channels == 1 and crop.ndim == 3:
-                crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-            if crop.ndim == 2:
-                crop = crop[:, :, None]
-            if self.channels == 3 and crop.shape[2] == 1:
-                crop = np.repeat(crop, 3, axis=2)
+            # the same crop and channel conversion as `affinekit prepare` makes for training
+            crop = to_channels(self.aligner.warp(image, M), gray=self.channels == 1)
+            crop = crop.reshape(self.image_size, self.image_size, self.channels)
             landmarks = apply_transform(M, points)
         return Aligned(image, crop, landmarks, np.asarray(M, np.float32), faces)
 
