@@ -152,7 +152,7 @@ def frame_grid(rows: Sequence[Sequence[Any]] | Any, row_labels: Sequence[str] | 
             ax.set_yticks([])
             for side in ax.spines.values():
                 side.set_visible(False)
-            if j < len(rows[i]):
+            if j < len(rows[i]) and rows[i][j] is not None:   # None leaves a cell empty
                 im = to_uint8(rows[i][j])
                 ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
             if j == 0 and row_labels is not None and i < len(row_labels):
