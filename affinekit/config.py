@@ -43,6 +43,7 @@ class ModelConfig:
     num_labels: int = len(EXPRESSIONS)
     max_width: int = 256
     disc_width: int = 32
+    upsample: str = "transpose"    # "transpose" (ConvTranspose, fast) or "resize" (nearest + conv)
 
 
 @dataclass
@@ -59,6 +60,8 @@ class TrainConfig:
     w_lambda: float = 0.1          # intensity-distribution discriminator
     w_l1: float = 100.0
     w_rec: float = 100.0           # reconstruction at intensity 0
+    w_lambda_sup: float = 1.0      # MSE between inferred intensity and frame position (an anchor; 0 = paper)
+    lambda_warmup: int = 500       # steps over which G is driven from frame position to inferred intensity
     log_every: int = 1
     checkpoint_every: int = 200
     sample_every: int = 100

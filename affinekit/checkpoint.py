@@ -1,0 +1,88 @@
+"""Checkpoints: only tensors and plain values, written atomically, read safely.
+
+A checkpoint is a dict of tensors, numbers, strings, lists and dicts. It is read
+with `torch.load(..., weights_only=True)`, which refuses anything else, so
+opening a checkpoint from elsewhere can never run code hidden in a pickle.
+Writes go to a temporary file in the same folder and then `os.replace` it, so a
+crash or Ctrl-C mid-write never leaves a truncated checkpoint behind.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from affinekit.config import ModelConfig, from_dict, to_dict
+from affinekit.errors import AffinekitError
+
+FORMAT = "affinekit-checkpoint-1"
+GENERATOR_FORMAT = "affinekit-generator-1"
+
+
+def atomic_save(obj: dict[str, Any], path: str | Path) -> Path:
+    """`torch.save` to a temporary file next to `path`, then rename it over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint that may hold only tensors and plain values; AffinekitError otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise AffinekitError(f"{path}: no such checkpoint; train one with `affinekit train` or check the path")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch's message is long advice about weights_only=False (exactly what must not
+        # be done with an untrusted file); keep only the line naming the offending object.
+        lines = [ln for ln in str(err).splitlines() if "GLOBAL" in ln or "Unsupported" in ln]
+        what = f" ({lines[0].strip()[:160]})" if lines else ""
+        raise AffinekitError(f"{path}: refused to load: it holds objects other than tensors and plain values"
+                             f"{what}; only use checkpoints written by affinekit") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as err:
+        raise AffinekitError(f"{path}: not a readable checkpoint ({str(err).splitlines()[0][:160]}); "
+                             "it may be truncated or from another program") from None
+    if not isinstance(obj, dict) or obj.get("format") not in (FORMAT, GENERATOR_FORMAT):
+        raise AffinekitError(f"{path}: not an affinekit checkpoint; use a file from `affinekit train`")
+    return obj
+
+
+def save_generator_only(generator: torch.nn.Module, model_cfg: ModelConfig, path: str | Path,
+                        half: bool = False) -> Path:
+    """Export the generator's weights and config alone (a small file to bundle).
+
+    `half=True` stores float16 weights (half the size); `load_generator` turns
+    them back to float32.
+    """
+    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().clone()
+             for k, v in generator.state_dict().items()}
+    return atomic_save({"format": GENERATOR_FORMAT, "model_config": to_dict(model_cfg), "generator": state}, path)
+
+
+def load_generator(path: str | Path, device: str | torch.device = "cpu"):
+    """(Generator in eval mode, ModelConfig) from a training checkpoint or a generator export."""
+    from affinekit.models.generator import Generator  # here: models import config, not the reverse
+
+    ckpt = safe_load(path)
+    try:
+        cfg = from_dict(ModelConfig, ckpt["model_config"])
+        generator = Generator(cfg)
+        generator.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["generator"].items()})
+    except (KeyError, ValueError, RuntimeError) as err:
+        raise AffinekitError(f"{path}: checkpoint does not match this version of affinekit's generator "
+                             f"({str(err).splitlines()[0][:160]})") from None
+    return generator.to(device).eval(), cfg

@@ -1,0 +1,700 @@
+"""Training the hidden-affine GAN: one readable loop, callbacks, checkpoints, resume, DDP.
+
+Each step:
+  1. the batch of step s is a pure function of (seed, s, rank): indices and the
+     dataset's own randomness (frame choice, augmentation) are drawn under RNGs
+     seeded from those numbers, so a resumed run sees exactly the batches an
+     uninterrupted one would, whatever the workers or restarts;
+  2. the generator encodes x0, infers each real target's intensity by projection,
+     and decodes the reconstruction (l = 0) and the K targets in one batch;
+  3. the discriminators (frame PatchGAN, lip patch, intensity spread) step on
+     real vs detached fakes;
+  4. the generator steps on GAN + L1 + reconstruction (+ intensity) losses.
+
+Under `torchrun --nproc_per_node=N` every process trains on its shard of each
+step's batch inside DistributedDataParallel; only rank 0 logs, samples, calls
+callbacks and writes files.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import random
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from affinekit.checkpoint import FORMAT, atomic_save, load_generator, safe_load, save_generator_only
+from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, to_dict
+from affinekit.errors import AffinekitError
+from affinekit.losses import GANLoss, discriminator_loss, l1
+from affinekit.models.affine import intensity_stats
+from affinekit.models.discriminators import build_discriminators
+from affinekit.models.generator import Generator
+
+__all__ = ["Trainer", "ProgressBar", "SampleSaver", "train", "main", "load_generator", "save_generator_only"]
+
+# Intensities that drive the generator in training are clamped here: an early,
+# untrained projection can return any number (|a| is tiny at initialisation),
+# and decoding at l = 40 would swamp the L1 loss with garbage.
+LAMBDA_RANGE = (-0.25, 1.5)
+LOSS_KEYS = ("G_GAN", "G_patch", "G_lambda", "G_L1", "G_rec", "G_sup", "D_real", "D_fake", "D_patch", "D_lambda")
+
+
+# ---------------------------------------------------------------------------
+# devices, processes, seeds
+
+
+@dataclasses.dataclass
+class DistInfo:
+    """Where this process sits in a (possibly one-process) run."""
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world > 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def resolve_device(name: str | None, local_rank: int = 0) -> torch.device:
+    """'auto' -> CUDA when present else CPU; 'cuda' without a GPU is a user error."""
+    name = (name or "auto").lower()
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise AffinekitError("device 'cuda' asked for but no CUDA GPU is available; use --device cpu or auto")
+        return torch.device("cuda", local_rank) if name == "cuda" else torch.device(name)
+    if name != "cpu":
+        raise AffinekitError(f"unknown device {name!r}; use cpu, cuda or auto")
+    return torch.device("cpu")
+
+
+def setup_distributed(device_name: str | None) -> tuple[DistInfo, torch.device]:
+    """Join the process group torchrun describes in the environment (if any)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    info = DistInfo(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
+    device = resolve_device(device_name, info.local_rank)
+    if info.enabled and not dist.is_initialized():
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return info, device
+
+
+def step_seed(seed: int, step: int, stream: int = 0) -> int:
+    """A well-mixed 63-bit seed from (seed, step, stream) (neighbouring steps share nothing)."""
+    return int(np.random.SeedSequence([seed, step, stream]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed python, numpy and torch (CPU) for a block, then give the caller its RNG states back."""
+    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    random.seed(seed)
+    np.random.seed(seed % 2 ** 32)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.set_rng_state(states[2])
+
+
+def rng_state() -> dict[str, Any]:
+    """The process's RNG states as tensors and plain values (checkpoint-safe)."""
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, pystate, gauss_next = random.getstate()
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                  "has_gauss": int(has_gauss), "cached_gaussian": float(gauss)},
+        "python": {"version": version, "state": list(pystate), "gauss_next": gauss_next},
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Inverse of `rng_state`."""
+    torch.set_rng_state(state["torch"].cpu())
+    n = state["numpy"]
+    np.random.set_state((n["name"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
+    p = state["python"]
+    random.setstate((p["version"], tuple(p["state"]), p["gauss_next"]))
+    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+
+
+# ---------------------------------------------------------------------------
+# data: the batch of a step
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """`StepBatches(...)[step]` is this rank's share of step `step`'s batch, collated.
+
+    Indexing by step (not iterating an epoch) is what makes resume exact: the
+    batch depends on (seed, step, rank) only, in the main process or a worker.
+    The global batch of `batch_size` distinct sequences (with replacement only
+    when the data set is smaller) is split across ranks like DistributedSampler.
+    """
+
+    def __init__(self, dataset: Any, batch_size: int, image_size: int, seed: int, rank: int = 0, world: int = 1):
+        if batch_size < world:
+            raise AffinekitError(f"train.batch_size={batch_size} is smaller than the {world} processes; "
+                                 "each needs at least one sequence per step")
+        self.dataset, self.batch_size, self.image_size = dataset, batch_size, image_size
+        self.seed, self.rank, self.world = seed, rank, world
+
+    def __len__(self) -> int:
+        return 2 ** 62
+
+    def indices(self, step: int) -> list[int]:
+        """Dataset indices of this rank's part of step `step` (same draw on every rank)."""
+        g = torch.Generator().manual_seed(step_seed(self.seed, step, 0))
+        n = len(self.dataset)
+        if n >= self.batch_size:
+            idx = torch.randperm(n, generator=g)[: self.batch_size]
+        else:
+            idx = torch.randint(n, (self.batch_size,), generator=g)
+        return idx[self.rank::self.world].tolist()
+
+    def __getitem__(self, step: int) -> dict[str, Any]:
+        with seeded(step_seed(self.seed, step, 1 + self.rank)):
+            items = [self.dataset[i] for i in self.indices(step)]
+        return resize_batch(collate(items), self.image_size)
+
+
+def collate(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Stack dataset items into a batch (tensors stacked, strings listed)."""
+    batch: dict[str, Any] = {}
+    for key in items[0]:
+        values = [item[key] for item in items]
+        if isinstance(values[0], str):
+            batch[key] = values
+        else:
+            batch[key] = torch.stack([torch.as_tensor(v) for v in values])
+    return batch
+
+
+def resize_batch(batch: dict[str, Any], size: int) -> dict[str, Any]:
+    """Resize images and masks when the prepared size differs from the model's."""
+    H = batch["x0"].shape[-1]
+    if H == size:
+        return batch
+    out = dict(batch)
+    resize = lambda x: F.interpolate(x.float(), size=(size, size), mode="bilinear", align_corners=False,
+                                     antialias=size < H)
+    B, K = batch["targets"].shape[:2]
+    out["x0"] = resize(batch["x0"])
+    out["targets"] = resize(batch["targets"].flatten(0, 1)).view(B, K, -1, size, size)
+    out["masks"] = (resize(batch["masks"].flatten(0, 1)) >= 0.5).float().view(B, K, 1, size, size)
+    if "x0_landmarks" in batch:
+        out["x0_landmarks"] = batch["x0_landmarks"] * (size / H)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the generator's training forward (one module call, as DDP wants)
+
+
+class GeneratorStep(nn.Module):
+    """Everything the generator computes in a step, as a single forward for DDP.
+
+    DDP synchronises gradients of one forward per backward, so the encodings,
+    the intensity inference and the decode live in one call.
+    """
+
+    def __init__(self, generator: Generator):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, x0: torch.Tensor, label: torch.Tensor, targets: torch.Tensor, positions: torch.Tensor,
+                blend: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        g = self.generator
+        base, direction = g.encode(x0, label)
+        lam = g.project(targets, base[-1], direction[-1])            # (B, K), inferred intensities
+        # Early on the projection is noise, so G is driven by the known position
+        # t/(T-1) and hands over to the inferred intensity as `blend` goes 1 -> 0.
+        # The gradient through lam is kept: it is how the encoders learn a
+        # direction whose projection explains the real frames.
+        drive = (blend * positions + (1.0 - blend) * lam).clamp(*LAMBDA_RANGE)
+        zeros = torch.zeros_like(drive[:, :1])
+        frames = g.decode(base, direction, torch.cat([zeros, drive], 1))
+        return frames[:, 0], frames[:, 1:], lam
+
+
+def _no_sync(module: nn.Module) -> contextlib.AbstractContextManager:
+    return module.no_sync() if isinstance(module, DDP) else contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def frozen(modules: Iterable[nn.Module]) -> Iterator[None]:
+    """Discriminators as fixed functions for the generator's step.
+
+    No weight gradients are computed (cheaper), and under DDP no gradient
+    synchronisation is prepared for a backward that must not update them.
+    """
+    modules = list(modules)
+    params = [p for m in modules for p in m.parameters()]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        with contextlib.ExitStack() as stack:
+            for m in modules:
+                stack.enter_context(_no_sync(m))
+            yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+# ---------------------------------------------------------------------------
+# the trainer
+
+
+class Trainer:
+    """Trains a Generator and its discriminators on a SequenceDataset-like data set.
+
+    `train_dataset[i]` gives {"x0", "targets", "positions", "label", "masks", ...}
+    as in docs/architecture.md. `out_dir` receives config.json, log.jsonl,
+    checkpoints/last.pt, samples/ (with SampleSaver) and generator.pt at the end.
+    Callbacks implement any of on_step(trainer, step, logs),
+    on_sample(trainer, step, frames (B,T,C,H,W) in [-1,1]) and on_end(trainer).
+    """
+
+    def __init__(self, model_cfg: ModelConfig, train_cfg: TrainConfig, train_dataset: Any,
+                 out_dir: str | Path, callbacks: Sequence[Any] = (), data_info: dict[str, Any] | None = None):
+        self.model_cfg, self.train_cfg = model_cfg, train_cfg
+        self.dataset = train_dataset
+        self.out_dir = Path(out_dir)
+        self.callbacks = list(callbacks)
+        self.data_info = dict(data_info or {})
+        self.dist, self.device = setup_distributed(train_cfg.device)
+        if len(train_dataset) == 0:
+            raise AffinekitError(f"{self.data_info.get('prepared', 'training data')}: no labelled sequences to train on")
+        self._check_data(train_dataset[0])
+
+        # Same initial weights on every rank (DDP would broadcast rank 0's anyway),
+        # without touching the caller's global RNG stream.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(train_cfg.seed)
+            self.generator = Generator(model_cfg).to(self.device)
+            self.discriminators = build_discriminators(model_cfg).to(self.device)
+        betas = (train_cfg.beta1, 0.999)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=train_cfg.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.discriminators.parameters(), lr=train_cfg.lr_d, betas=betas)
+        self.gan = GANLoss(train_cfg.gan_loss)
+
+        g_step: nn.Module = GeneratorStep(self.generator)
+        d = {name: m for name, m in self.discriminators.items()}
+        if self.dist.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            g_step = DDP(g_step, device_ids=ids)
+            d = {name: DDP(m, device_ids=ids) for name, m in d.items()}
+        self.g_step, self.d = g_step, d
+
+        self.batches = StepBatches(train_dataset, train_cfg.batch_size, model_cfg.image_size, train_cfg.seed,
+                                   self.dist.rank, self.dist.world)
+        self.step = 0                      # steps completed
+        self.last_logs: dict[str, float] = {}
+        self._stop = False
+
+    # -- paths ----------------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out_dir / "checkpoints" / "last.pt"
+
+    @property
+    def log_path(self) -> Path:
+        return self.out_dir / "log.jsonl"
+
+    def _check_data(self, item: dict[str, Any]) -> None:
+        c = int(torch.as_tensor(item["x0"]).shape[0])
+        if c != self.model_cfg.channels:
+            raise AffinekitError(
+                f"{self.data_info.get('prepared', 'training data')}: frames have {c} channel(s) but "
+                f"model.channels={self.model_cfg.channels}; set model.channels={c} or prepare the data "
+                f"{'with' if self.model_cfg.channels == 3 else 'without'} --rgb")
+
+    # -- schedule -------------------------------------------------------------
+    def blend(self, step: int) -> float:
+        """Weight of the known position (vs the inferred intensity) driving G at `step`."""
+        warm = self.train_cfg.lambda_warmup
+        return max(0.0, 1.0 - step / warm) if warm > 0 else 0.0
+
+    # -- one step -------------------------------------------------------------
+    def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
+        """One discriminator and one generator update on `batch`; returns the step's scalars."""
+        cfg, gan, dev = self.train_cfg, self.gan, self.device
+        x0 = batch["x0"].to(dev).float()
+        targets = batch["targets"].to(dev).float()
+        positions = batch["positions"].to(dev).float()
+        label = batch["label"].to(dev).long()
+        masks = batch["masks"].to(dev).float()
+        B, K = positions.shape
+        blend = self.blend(step)
+
+        rec, fake, lam = self.g_step(x0, label, targets, positions, blend)
+
+        # Pairs (x0, frame, label) for the frame-level discriminators.
+        n = B * K
+        x0_k = x0.unsqueeze(1).expand_as(targets).flatten(0, 1)
+        label_k = label.repeat_interleave(K)
+        real_f, fake_f, masks_f = targets.flatten(0, 1), fake.flatten(0, 1), masks.flatten(0, 1)
+        uniform = torch.rand(n, generator=torch.Generator().manual_seed(step_seed(cfg.seed, step, 1000 + self.dist.rank)))
+        uniform = uniform.to(dev)
+
+        # -- discriminators: real vs detached fake, one forward each (DDP-friendly)
+        two = lambda a: torch.cat([a, a])
+        pred = self.d["patch"](two(x0_k), torch.cat([real_f, fake_f.detach()]), two(label_k))
+        D_real, D_fake = discriminator_loss(gan, pred[:n], pred[n:])
+        pred = self.d["lip"](two(x0_k), torch.cat([real_f, fake_f.detach()]), two(masks_f), two(label_k))
+        D_patch = 0.5 * sum(discriminator_loss(gan, pred[:n], pred[n:]))
+        pred = self.d["intensity"](torch.cat([uniform, lam.detach().flatten()]))
+        D_lambda = 0.5 * sum(discriminator_loss(gan, pred[:n], pred[n:]))
+        loss_d = 0.5 * (D_real + D_fake) + D_patch + D_lambda
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+
+        # -- generator
+        with frozen(self.d.values()):
+            G_GAN = gan(self.d["patch"](x0_k, fake_f, label_k), True)
+            G_patch = gan(self.d["lip"](x0_k, fake_f, masks_f, label_k), True)
+            G_lambda = gan(self.d["intensity"](lam.flatten()), True)
+        G_L1 = l1(fake, targets)
+        G_rec = l1(rec, x0)
+        G_sup = F.mse_loss(lam, positions)
+        loss_g = (cfg.w_gan * G_GAN + cfg.w_patch * G_patch + cfg.w_lambda * G_lambda
+                  + cfg.w_l1 * G_L1 + cfg.w_rec * G_rec + cfg.w_lambda_sup * G_sup)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+
+        values = dict(G_GAN=G_GAN, G_patch=G_patch, G_lambda=G_lambda, G_L1=G_L1, G_rec=G_rec, G_sup=G_sup,
+                      D_real=D_real, D_fake=D_fake, D_patch=D_patch, D_lambda=D_lambda)
+        logs = {k: float(v.detach()) for k, v in values.items()}
+        logs.update(intensity_stats(lam, positions))
+        logs["lambda_blend"] = blend
+        return logs
+
+    # -- the loop -------------------------------------------------------------
+    def fit(self, resume: bool = False) -> "Trainer":
+        """Train up to `train_cfg.steps` (continuing from checkpoints/last.pt with `resume`)."""
+        cfg = self.train_cfg
+        self._stop = False
+        if resume:
+            self.load_checkpoint(self.checkpoint_path)
+        if self.dist.main:
+            self._start_files(resume)
+        sample_batch = self._sample_batch() if self.dist.main else None
+        log_file = open(self.log_path, "a") if self.dist.main else None
+        loader = self._loader(self.step, cfg.steps)
+        previous = self._install_sigint()
+        try:
+            t_last = time.perf_counter()
+            for step in range(self.step + 1, cfg.steps + 1):
+                batch = next(loader)
+                logs = self.train_step(batch, step)
+                now = time.perf_counter()
+                logs["step_time"] = now - t_last
+                t_last = now
+                logs = self._reduce(logs)
+                self.step, self.last_logs = step, logs
+                if self.dist.main:
+                    if step % cfg.log_every == 0 or step == cfg.steps:
+                        log_file.write(json.dumps({"step": step, **logs}) + "\n")
+                        log_file.flush()
+                    self._call("on_step", step, logs)
+                    if cfg.sample_every and step % cfg.sample_every == 0:
+                        self._call("on_sample", step, self.sample(sample_batch))
+                if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
+                    self.save_checkpoint()
+                if self._stop_requested():
+                    raise KeyboardInterrupt
+            self.save_checkpoint()
+            if self.dist.main:
+                self.save_generator_only(self.out_dir / "generator.pt")
+        except KeyboardInterrupt:
+            # Interrupts land between steps (SIGINT only sets a flag), so the
+            # weights match self.step and resuming continues exactly.
+            self.save_checkpoint()
+            if self.dist.main:
+                print(f"\ninterrupted after step {self.step}; checkpoint saved to {self.checkpoint_path}; "
+                      "continue with --resume", flush=True)
+            raise
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            if log_file is not None:
+                log_file.close()
+            if self.dist.main:
+                self._call("on_end")
+        return self
+
+    def _loader(self, start: int, stop: int) -> Iterator[dict[str, Any]]:
+        steps = range(start + 1, stop + 1)
+        if self.train_cfg.num_workers > 0:
+            return iter(torch.utils.data.DataLoader(self.batches, batch_size=None, sampler=steps,
+                                                    num_workers=self.train_cfg.num_workers))
+        return (self.batches[s] for s in steps)
+
+    def _reduce(self, logs: dict[str, float]) -> dict[str, float]:
+        """Average the step's scalars over ranks (and share the stop flag), so rank 0 logs the whole batch."""
+        if not self.dist.enabled:
+            return logs
+        keys = sorted(logs)
+        t = torch.tensor([logs[k] for k in keys] + [float(self._stop)], dtype=torch.float64, device=self.device)
+        dist.all_reduce(t)
+        self._stop = bool(t[-1].item() > 0)
+        return {k: float(v) / self.dist.world for k, v in zip(keys, t[:-1].tolist())}
+
+    def _stop_requested(self) -> bool:
+        return self._stop
+
+    def _install_sigint(self) -> Any:
+        """First Ctrl-C: finish the step, save, stop. Only the main thread may own signals."""
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def handler(signum: int, frame: Any) -> None:
+            if self._stop:                      # second Ctrl-C: stop right now
+                raise KeyboardInterrupt
+            self._stop = True
+
+        return signal.signal(signal.SIGINT, handler)
+
+    def _call(self, hook: str, *args: Any) -> None:
+        for cb in self.callbacks:
+            fn = getattr(cb, hook, None)
+            if fn is not None:
+                fn(self, *args)
+
+    # -- samples --------------------------------------------------------------
+    def _sample_batch(self, count: int = 4) -> dict[str, Any]:
+        """A fixed few sequences to draw samples from during training."""
+        with seeded(step_seed(self.train_cfg.seed, 0, 999)):
+            items = [self.dataset[i] for i in range(min(count, len(self.dataset)))]
+        return resize_batch(collate(items), self.model_cfg.image_size)
+
+    @torch.no_grad()
+    def sample(self, batch: dict[str, Any], frames: int = 6) -> torch.Tensor:
+        """Clips (B, frames, C, H, W) in [-1, 1] on the CPU, neutral to apex, for `batch`'s x0 and labels."""
+        x0 = batch["x0"].to(self.device).float()
+        clip = self.generator.generate(x0, batch["label"].to(self.device), torch.linspace(0, 1, frames))
+        return clip.cpu()
+
+    # -- files ----------------------------------------------------------------
+    def _start_files(self, resume: bool) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        config = {"model": to_dict(self.model_cfg), "train": to_dict(self.train_cfg), "data": self.data_info,
+                  "world_size": self.dist.world}
+        (self.out_dir / "config.json").write_text(json.dumps(config, indent=1))
+        if not resume or not self.log_path.exists():
+            self.log_path.write_text("")
+            return
+        # Drop lines logged after the checkpoint (the run died later): they will be redone.
+        keep = [line for line in self.log_path.read_text().splitlines()
+                if line.strip() and json.loads(line).get("step", 0) <= self.step]
+        self.log_path.write_text("".join(line + "\n" for line in keep))
+
+    def state_dict(self) -> dict[str, Any]:
+        """The whole training state: tensors and plain values only."""
+        return {
+            "format": FORMAT, "step": self.step,
+            "model_config": to_dict(self.model_cfg), "train_config": to_dict(self.train_cfg),
+            "generator": self.generator.state_dict(), "discriminators": self.discriminators.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "rng": rng_state(),
+            # The sampler has no hidden state: step s's batch comes from (seed, s, rank).
+            "sampler": {"seed": self.train_cfg.seed, "step": self.step, "batch_size": self.train_cfg.batch_size,
+                        "world_size": self.dist.world},
+        }
+
+    def save_checkpoint(self, path: str | Path | None = None) -> Path | None:
+        """Write the training state atomically (rank 0 only; others return None)."""
+        if not self.dist.main:
+            return None
+        return atomic_save(self.state_dict(), path or self.checkpoint_path)
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        """Restore a state written by `save_checkpoint` (for --resume)."""
+        path = Path(path)
+        if not path.is_file():
+            raise AffinekitError(f"{path}: no checkpoint to resume from; drop --resume to start a fresh run")
+        ckpt = safe_load(path, map_location=self.device)
+        if ckpt.get("format") != FORMAT:
+            raise AffinekitError(f"{path}: holds a generator export, not a training state; it cannot be resumed")
+        if ckpt["model_config"] != to_dict(self.model_cfg):
+            raise AffinekitError(f"{path}: was trained with another model config; resume with the run's own "
+                                 "config (drop model.* overrides) or train into a new --out folder")
+        self.generator.load_state_dict(ckpt["generator"])
+        self.discriminators.load_state_dict(ckpt["discriminators"])
+        self.opt_g.load_state_dict(ckpt["opt_g"])
+        self.opt_d.load_state_dict(ckpt["opt_d"])
+        set_rng_state(ckpt["rng"])
+        self.step = int(ckpt["step"])
+
+    def save_generator_only(self, path: str | Path, half: bool = False) -> Path | None:
+        """Export the generator's weights and config (rank 0 only)."""
+        if not self.dist.main:
+            return None
+        return save_generator_only(self.generator, self.model_cfg, path, half=half)
+
+
+# ---------------------------------------------------------------------------
+# callbacks
+
+
+class ProgressBar:
+    """tqdm progress bar over the steps with the main losses as postfix."""
+
+    def __init__(self, keys: Sequence[str] = ("G_L1", "G_GAN", "D_real", "D_fake", "lambda_corr"), **tqdm_kwargs: Any):
+        self.keys, self.kwargs, self.bar = tuple(keys), tqdm_kwargs, None
+
+    def on_step(self, trainer: Trainer, step: int, logs: dict[str, float]) -> None:
+        if self.bar is None:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=trainer.train_cfg.steps, initial=step - 1, unit="step", **self.kwargs)
+        self.bar.update(1)
+        self.bar.set_postfix({k: f"{logs[k]:.3f}" for k in self.keys if k in logs}, refresh=False)
+
+    def on_end(self, trainer: Trainer) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class SampleSaver:
+    """Writes each sample grid (rows: sequences, columns: intensity 0 -> 1) to <run>/samples/step_N.png."""
+
+    def on_sample(self, trainer: Trainer, step: int, frames: torch.Tensor) -> None:
+        import matplotlib.image
+
+        B, T, C, H, W = frames.shape
+        grid = ((frames.clamp(-1, 1) + 1) * 127.5).round().byte()
+        grid = grid.permute(0, 3, 1, 4, 2).reshape(B * H, T * W, C).numpy()
+        path = trainer.out_dir / "samples" / f"step_{step:06d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        matplotlib.image.imsave(path, grid[..., 0] if C == 1 else grid, cmap="gray" if C == 1 else None)
+
+
+# ---------------------------------------------------------------------------
+# entry points
+
+
+SECTIONS = {"model": ModelConfig, "train": TrainConfig, "data": DataConfig}
+
+
+def resolve_configs(config_file: str | None, overrides: Sequence[str]) -> tuple[dict[str, Any], dict[str, set[str]]]:
+    """Configs per section from a JSON file and `section.key=value` overrides, plus the keys the user set."""
+    from affinekit.config import load_json_config
+
+    try:
+        raw = load_json_config(config_file) if config_file else {}
+    except (FileNotFoundError, ValueError) as err:
+        raise AffinekitError(str(err)) from None
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise AffinekitError(f"{config_file}: unknown section(s) {', '.join(unknown)}; use model, train, data")
+    per_section: dict[str, list[str]] = {name: [] for name in SECTIONS}
+    for item in overrides:
+        section, _, rest = item.partition(".")
+        if section not in SECTIONS or not rest:
+            raise AffinekitError(f"--set {item}: expected section.key=value with section one of model, train, data")
+        per_section[section].append(rest)
+    configs: dict[str, Any] = {}
+    user_keys: dict[str, set[str]] = {}
+    for name, cls in SECTIONS.items():
+        try:
+            cfg = from_dict(cls, raw.get(name, {}))
+            configs[name] = apply_overrides(cfg, per_section[name])
+        except (TypeError, ValueError) as err:
+            raise AffinekitError(f"{name} config: {err}") from None
+        user_keys[name] = set(raw.get(name, {})) | {s.split("=", 1)[0] for s in per_section[name]}
+    return configs, user_keys
+
+
+def train(prepared_dir: str | Path, out_dir: str | Path, model_cfg: ModelConfig | None = None,
+          train_cfg: TrainConfig | None = None, data_cfg: DataConfig | None = None,
+          keys: Sequence[str] | None = None, callbacks: Sequence[Any] = (), resume: bool = False) -> Trainer:
+    """Train on a prepared folder (all labelled sequences, or only `keys`) and return the Trainer.
+
+    Model channels default to the prepared data's; frames are resized on the
+    fly when the prepared size differs from model.image_size.
+    """
+    from affinekit.data.cache import load_manifest
+    from affinekit.data.dataset import SequenceDataset
+
+    manifest = load_manifest(prepared_dir)
+    data_cfg = data_cfg or DataConfig()
+    model_cfg = model_cfg or ModelConfig(channels=int(manifest.get("config", {}).get("channels", 1)))
+    train_cfg = train_cfg or TrainConfig()
+    dataset = SequenceDataset(prepared_dir, keys=list(keys) if keys is not None else None,
+                              num_targets=data_cfg.num_targets, augment=data_cfg.augment, seed=data_cfg.seed,
+                              channels=model_cfg.channels)
+    info = {"prepared": str(prepared_dir), "num_targets": data_cfg.num_targets, "augment": data_cfg.augment,
+            "seed": data_cfg.seed, "sequences": len(dataset), "keys": list(keys) if keys is not None else None}
+    trainer = Trainer(model_cfg, train_cfg, dataset, out_dir, callbacks=callbacks, data_info=info)
+    return trainer.fit(resume=resume)
+
+
+def main(args: Any) -> int:
+    """`affinekit train --data PREPARED --out RUN [--config FILE] [--set k=v ...] [--resume] [--device D]`."""
+    from affinekit.data.cache import load_manifest
+
+    manifest = load_manifest(args.data)
+    configs, user_keys = resolve_configs(args.config, args.set)
+    model_cfg, train_cfg, data_cfg = configs["model"], configs["train"], configs["data"]
+    if args.device:
+        train_cfg = dataclasses.replace(train_cfg, device=args.device)
+
+    data_channels = int(manifest.get("config", {}).get("channels", model_cfg.channels))
+    if "channels" not in user_keys["model"]:
+        model_cfg = dataclasses.replace(model_cfg, channels=data_channels)
+
+    out = Path(args.out)
+    ckpt_path = out / "checkpoints" / "last.pt"
+    if args.resume:
+        ckpt = safe_load(ckpt_path) if ckpt_path.is_file() else None
+        if ckpt is None:
+            raise AffinekitError(f"{ckpt_path}: no checkpoint to resume from; drop --resume to start a fresh run")
+        # The run's own configs win; only train.* overrides (e.g. more steps) apply on top.
+        model_cfg = from_dict(ModelConfig, ckpt["model_config"])
+        saved = from_dict(TrainConfig, ckpt["train_config"])
+        changed = {k: getattr(train_cfg, k) for k in user_keys["train"]}
+        if args.device:
+            changed["device"] = args.device
+        train_cfg = dataclasses.replace(saved, **changed)
+    elif ckpt_path.is_file():
+        raise AffinekitError(f"{out}: already holds a run (checkpoints/last.pt); pass --resume to continue it "
+                             "or choose another --out")
+
+    callbacks = [ProgressBar(), SampleSaver()]
+    try:
+        trainer = train(args.data, out, model_cfg, train_cfg, data_cfg, callbacks=callbacks, resume=args.resume)
+        if trainer.dist.main:
+            print(f"trained {trainer.step} steps: {out / 'generator.pt'}, log {trainer.log_path}")
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    return 0

@@ -1,0 +1,291 @@
+"""Trainer: gradients, logs, resume, Ctrl-C, checkpoints, torchrun, the CLI, on tiny data."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from affinekit.checkpoint import atomic_save, safe_load
+from affinekit.config import DataConfig, ModelConfig, TrainConfig, to_dict
+from affinekit.errors import AffinekitError
+from affinekit.train import Trainer, collate, load_generator
+
+REPO = Path(__file__).resolve().parent.parent
+TINY_MODEL = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)
+
+
+def tiny_train(**changes) -> TrainConfig:
+    base = dict(steps=6, batch_size=4, checkpoint_every=3, sample_every=2, lambda_warmup=4, device="cpu")
+    base.update(changes)
+    return TrainConfig(**base)
+
+
+def blob_sequence(label: int, subject: int, frames: int = 6, size: int = 32) -> np.ndarray:
+    """(T, H, W) uint8: a face-like blob whose bright 'mouth' moves with the label as t grows."""
+    yy, xx = np.mgrid[:size, :size].astype(np.float32)
+    out = []
+    for t in range(frames):
+        p = t / (frames - 1)
+        face = np.exp(-((yy - size / 2) ** 2 + (xx - size / 2) ** 2) / (2 * (size / 3.5 + subject) ** 2))
+        angle = 2 * np.pi * label / 7
+        my, mx = 0.72 * size + 3 * p * np.sin(angle), size / 2 + 5 * p * np.cos(angle)
+        mouth = np.exp(-((yy - my) ** 2 + (xx - mx) ** 2) / (2 * (1.5 + p) ** 2))
+        out.append(np.clip(200 * face + 255 * mouth * p, 0, 255))
+    return np.stack(out).astype(np.uint8)
+
+
+def lip_mask(size: int) -> np.ndarray:
+    m = np.zeros((size, size), np.uint8)
+    m[int(0.6 * size):int(0.85 * size), size // 4: 3 * size // 4] = 1
+    return m
+
+
+class BlobSequences(torch.utils.data.Dataset):
+    """In-memory data set with SequenceDataset's item keys; frame choice uses torch's RNG like it."""
+
+    def __init__(self, n: int = 6, frames: int = 6, k: int = 3, size: int = 32):
+        self.seqs = [(blob_sequence(i % 7, i % 3, frames, size), i % 7) for i in range(n)]
+        self.k, self.size = k, size
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    def __getitem__(self, i: int) -> dict:
+        frames, label = self.seqs[i]
+        T = len(frames)
+        idx = torch.sort(torch.randperm(T - 1)[: self.k] + 1).values
+        x = torch.from_numpy(frames).float().div(127.5).sub(1).unsqueeze(1)
+        mask = torch.from_numpy(lip_mask(self.size)).float()[None].expand(self.k, 1, -1, -1)
+        return {"x0": x[0], "targets": x[idx], "positions": idx.float() / (T - 1),
+                "label": torch.tensor(label), "masks": mask.clone(),
+                "x0_landmarks": torch.zeros(68, 2), "key": f"s{i}"}
+
+
+def write_prepared(root: Path, n: int = 6, frames: int = 6, size: int = 32) -> Path:
+    """A prepared folder in the manifest/npz format of docs/architecture.md."""
+    from affinekit.expressions import EXPRESSIONS
+
+    root.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for i in range(n):
+        key = f"S{i % 3:03d}_{i:03d}"
+        label = EXPRESSIONS[i % 7]
+        np.savez_compressed(
+            root / f"{key}.npz", frames=blob_sequence(i % 7, i % 3, frames, size)[..., None],
+            landmarks=np.zeros((frames, 68, 2), np.float32), lip_masks=np.repeat(lip_mask(size)[None], frames, 0),
+            transforms=np.zeros((frames, 2, 3), np.float32), label=np.array(label),
+            subject=np.array(f"S{i % 3:03d}"), sequence=np.array(f"{i:03d}"), source=np.array("test"))
+        entries.append({"key": key, "file": f"{key}.npz", "subject": f"S{i % 3:03d}", "sequence": f"{i:03d}",
+                        "label": label, "frames": frames, "source": "test"})
+    config = to_dict(DataConfig(image_size=size, channels=1))
+    (root / "manifest.json").write_text(json.dumps({"config": config, "sequences": entries, "skipped": []}))
+    return root
+
+
+def read_log(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+
+
+LOSSES = ("G_GAN", "G_L1", "G_rec", "D_real", "D_fake", "D_patch", "D_lambda", "lambda_mean", "lambda_std")
+
+
+# ---------------------------------------------------------------------------
+
+
+def test_one_step_reaches_both_encoders_and_all_discriminators(tmp_path):
+    trainer = Trainer(TINY_MODEL, tiny_train(lambda_warmup=0), BlobSequences(), tmp_path)
+    logs = trainer.train_step(trainer.batches[1], 1)
+    for name in LOSSES:
+        assert np.isfinite(logs[name]), name
+    g = trainer.generator
+    for part in (g.base_encoder, g.direction_encoder, g.decoder):
+        for name, p in part.named_parameters():
+            assert p.grad is not None and p.grad.abs().sum() > 0, name
+    for dname, d in trainer.discriminators.items():
+        for name, p in d.named_parameters():
+            assert p.grad is not None and p.grad.abs().sum() > 0, f"{dname}.{name}"
+
+
+def test_log_callbacks_samples_and_files(tmp_path):
+    seen = {"steps": [], "samples": [], "end": 0}
+
+    class Recorder:
+        def on_step(self, trainer, step, logs):
+            seen["steps"].append(step)
+
+        def on_sample(self, trainer, step, frames):
+            seen["samples"].append((step, tuple(frames.shape)))
+
+        def on_end(self, trainer):
+            seen["end"] += 1
+
+    from affinekit.train import SampleSaver
+    run = tmp_path / "run"
+    Trainer(TINY_MODEL, tiny_train(), BlobSequences(), run, callbacks=[Recorder(), SampleSaver()]).fit()
+    log = read_log(run)
+    assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6]
+    assert all(k in log[0] for k in LOSSES + ("lambda_corr", "G_sup"))
+    assert seen["steps"] == [1, 2, 3, 4, 5, 6] and seen["end"] == 1
+    assert seen["samples"] == [(2, (4, 6, 1, 32, 32)), (4, (4, 6, 1, 32, 32)), (6, (4, 6, 1, 32, 32))]
+    assert len(list((run / "samples").glob("*.png"))) == 3
+    assert json.loads((run / "config.json").read_text())["model"]["base_width"] == 8
+    ckpt = torch.load(run / "checkpoints" / "last.pt", weights_only=True)   # plain values only
+    assert ckpt["step"] == 6 and set(ckpt["rng"]) >= {"torch", "numpy", "python"}
+    g, cfg = load_generator(run / "generator.pt")
+    assert cfg == TINY_MODEL and not g.training
+
+
+def test_resume_gives_the_same_losses_as_an_uninterrupted_run(tmp_path):
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    Trainer(TINY_MODEL, tiny_train(), BlobSequences(), straight).fit()
+    Trainer(TINY_MODEL, tiny_train(steps=3), BlobSequences(), split).fit()
+    torch.manual_seed(12345)          # the caller's RNG state must not matter
+    np.random.seed(7)
+    Trainer(TINY_MODEL, tiny_train(), BlobSequences(), split).fit(resume=True)
+    a, b = read_log(straight), read_log(split)
+    assert [r["step"] for r in b] == [1, 2, 3, 4, 5, 6]
+    for ra, rb in zip(a, b):
+        for key in LOSSES:
+            assert ra[key] == rb[key], (ra["step"], key)
+    wa = torch.load(straight / "checkpoints" / "last.pt", weights_only=True)["generator"]
+    wb = torch.load(split / "checkpoints" / "last.pt", weights_only=True)["generator"]
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_ctrl_c_saves_a_checkpoint_at_a_step_boundary_and_resumes(tmp_path):
+    class CtrlC:
+        def on_step(self, trainer, step, logs):
+            if step == 2:
+                os.kill(os.getpid(), signal.SIGINT)   # as a terminal would: the trainer's handler sets a flag
+
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(TINY_MODEL, tiny_train(checkpoint_every=0), BlobSequences(), run, callbacks=[CtrlC()]).fit()
+    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler    # handler given back
+    Trainer(TINY_MODEL, tiny_train(steps=4), BlobSequences(), run).fit(resume=True)
+    assert [r["step"] for r in read_log(run)] == [1, 2, 3, 4]
+
+
+def test_malicious_checkpoint_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "affinekit-checkpoint-1", "model_config": {}, "generator": Evil()}, path)
+    with pytest.raises(AffinekitError, match="refused"):
+        load_generator(path)
+    with pytest.raises(AffinekitError, match="refused"):
+        safe_load(path)
+    assert not marker.exists()
+
+
+def test_damaged_or_foreign_checkpoints_are_one_line_errors(tmp_path):
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(AffinekitError, match="junk.pt"):
+        load_generator(tmp_path / "junk.pt")
+    atomic_save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(AffinekitError, match="not an affinekit checkpoint"):
+        load_generator(tmp_path / "other.pt")
+    with pytest.raises(AffinekitError, match="no such checkpoint"):
+        load_generator(tmp_path / "missing.pt")
+
+
+def test_generator_export_half_is_small_and_loads(tmp_path):
+    trainer = Trainer(TINY_MODEL, tiny_train(), BlobSequences(), tmp_path)
+    full = trainer.save_generator_only(tmp_path / "g32.pt")
+    half = trainer.save_generator_only(tmp_path / "g16.pt", half=True)
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    g, cfg = load_generator(half)
+    x0 = collate([BlobSequences()[0]])["x0"]
+    with torch.no_grad():
+        a = trainer.generator.generate(x0, torch.tensor([3]), torch.linspace(0, 1, 3))
+        b = g.generate(x0, torch.tensor([3]), torch.linspace(0, 1, 3))
+    assert next(g.parameters()).dtype == torch.float32
+    torch.testing.assert_close(a, b, atol=0.02, rtol=0)
+
+
+DDP_SCRIPT = """
+import hashlib, sys, torch
+from pathlib import Path
+from affinekit.config import ModelConfig, TrainConfig
+from affinekit.train import train
+out = Path(sys.argv[2])
+model = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)
+trainer = train(sys.argv[1], out, model, TrainConfig(steps=3, batch_size=4, checkpoint_every=0, sample_every=0,
+                                                     device="cpu"))
+h = hashlib.sha256()
+for module in (trainer.generator, trainer.discriminators):
+    for k, v in module.state_dict().items():
+        h.update(k.encode()); h.update(v.numpy().tobytes())
+(out / f"weights_rank{trainer.dist.rank}.sha256").write_text(h.hexdigest())
+(out / f"items_rank{trainer.dist.rank}.txt").write_text(str(trainer.batches.indices(1)))
+"""
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_end_with_identical_weights(tmp_path):
+    data = write_prepared(tmp_path / "prepared")
+    script = tmp_path / "ddp_train.py"
+    script.write_text(DDP_SCRIPT)
+    out = tmp_path / "run"
+    env = dict(os.environ, OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME=os.environ.get("GLOO_SOCKET_IFNAME", "lo"))
+    torchrun = Path(sys.executable).parent / "torchrun"
+    proc = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node=2", str(script), str(data), str(out)],
+                          capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    h0, h1 = (out / "weights_rank0.sha256").read_text(), (out / "weights_rank1.sha256").read_text()
+    assert h0 == h1
+    # each rank trained on its own half of the step's batch
+    assert (out / "items_rank0.txt").read_text() != (out / "items_rank1.txt").read_text()
+    assert [r["step"] for r in read_log(out)] == [1, 2, 3]           # rank 0 alone logs
+    assert json.loads((out / "config.json").read_text())["world_size"] == 2
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "affinekit.cli", "train", *args], capture_output=True, text=True,
+                          timeout=120, cwd=REPO, env=dict(os.environ, OMP_NUM_THREADS="1"))
+
+
+def test_cli_smoke_trains_resizes_and_resumes(tmp_path):
+    data = write_prepared(tmp_path / "prepared", size=32)
+    run = tmp_path / "run"
+    common = ["--data", str(data), "--out", str(run), "--set", "model.image_size=16", "--set", "model.depth=2",
+              "--set", "model.base_width=8", "--set", "model.max_width=16", "--set", "model.disc_width=8",
+              "--set", "train.batch_size=3", "--set", "data.num_targets=2", "--set", "train.sample_every=2"]
+    proc = run_cli(*common, "--set", "train.steps=3")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [r["step"] for r in read_log(run)] == [1, 2, 3]
+    g, cfg = load_generator(run / "generator.pt")
+    assert (cfg.image_size, cfg.channels) == (16, 1)                     # resized from the 32 px data
+    assert (run / "samples" / "step_000002.png").is_file()
+    # a second plain run refuses to clobber; --resume with more steps continues
+    proc = run_cli(*common, "--set", "train.steps=5")
+    assert proc.returncode == 2 and "--resume" in proc.stderr
+    proc = run_cli(*common, "--set", "train.steps=5", "--resume")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [r["step"] for r in read_log(run)] == [1, 2, 3, 4, 5]
+
+
+def test_cli_bad_paths_are_one_line_errors(tmp_path):
+    proc = run_cli("--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run"))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no manifest.json" in lines[0] and "affinekit prepare" in lines[0]
+    data = write_prepared(tmp_path / "prepared")
+    proc = run_cli("--data", str(data), "--out", str(tmp_path / "run"), "--set", "train.nonsense=1")
+    assert proc.returncode == 2 and "nonsense" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    proc = run_cli("--data", str(data), "--out", str(tmp_path / "run"), "--resume")
+    assert proc.returncode == 2 and "no checkpoint to resume" in proc.stderr
