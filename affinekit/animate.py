@@ -325,8 +325,15 @@ class Animator:
         return self.composite(aligned, generated)
 
     def animate_all(self, photo: Any, frames: int = 16, intensity: float = 1.0, crop_only: bool = False,
-                    columns: int = GRID_COLUMNS, name: str | None = None) -> np.ndarray:
-        """Every expression at once: a grid video (T, GH, GW, 3), 7 labelled panels, one generator pass."""
+                    columns: int = GRID_COLUMNS, framing: str = "face", name: str | None = None) -> np.ndarray:
+        """Every expression at once: a grid video (T, GH, GW, 3) of 7 labelled panels, one generator pass.
+
+        framing="face" shows each panel as the region around the face (in a
+        full-frame panel a quarter of the grid wide the face would be tiny);
+        "full" shows whole frames. With crop_only the panels are the model's crops.
+        """
+        if framing not in ("face", "full"):
+            raise AffinekitError(f"unknown framing {framing!r}; use 'face' or 'full'")
         _check_frames(frames, intensity)
         self.timings = {}
         aligned = self.align(photo, name)
@@ -336,6 +343,9 @@ class Animator:
             panels = [self._crops_to_rgb(g) for g in generated]
         else:
             panels = [self.composite(aligned, g) for g in generated]
+            if framing == "face":
+                x0, y0, x1, y1 = face_region(aligned.M, self.image_size, aligned.photo.shape[:2])
+                panels = [p[:, y0:y1, x0:x1] for p in panels]
         with self._stage("paste"):
             return grid(panels, list(EXPRESSIONS), columns=columns, max_side=max(self.max_side, 2 * self.image_size))
 
@@ -363,6 +373,19 @@ def _check_frames(frames: int, intensity: float) -> None:
         raise AffinekitError(f"frames must be a whole number from 1 to 1000, got {frames}")
     if not np.isfinite(intensity):
         raise AffinekitError(f"intensity must be a finite number (1 = apex), got {intensity}")
+
+
+def face_region(M: np.ndarray, crop_size: int, shape: tuple[int, int], margin: float = 1.4) -> tuple[int, int, int, int]:
+    """A square box (x0, y0, x1, y1) around the crop's footprint in the photo, `margin` times
+    its size, moved (and if need be shrunk) to lie inside the photo; even sides."""
+    h, w = shape
+    M = np.asarray(M, np.float64)
+    footprint = crop_size / np.sqrt(abs(np.linalg.det(M[:, :2])))  # the crop's side in photo pixels
+    cx, cy = cv2.invertAffineTransform(M) @ np.array([crop_size / 2, crop_size / 2, 1.0])
+    side = max(2, int(min(margin * footprint, h, w)) // 2 * 2)
+    x0 = int(np.clip(round(cx - side / 2), 0, w - side))
+    y0 = int(np.clip(round(cy - side / 2), 0, h - side))
+    return x0, y0, x0 + side, y0 + side
 
 
 def grid(videos: list[np.ndarray], labels: list[str], columns: int = GRID_COLUMNS,

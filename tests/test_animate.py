@@ -15,7 +15,7 @@ import pytest
 import torch
 from skimage import data
 
-from affinekit.animate import Animator, even_size, grid, load_pretrained, read_photo
+from affinekit.animate import Animator, even_size, face_region, grid, load_pretrained, read_photo
 from affinekit.config import ModelConfig
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
@@ -233,6 +233,23 @@ def test_animate_all_is_a_grid_of_seven_labelled_panels(animator, astronaut):
         assert (cell[0, : cell_h // 8] > 200).any()
     last = [c[-1].astype(int) for c in filled]
     assert sum(np.abs(last[i] - last[j]).mean() > 0 for i in range(7) for j in range(i + 1, 7)) >= 20
+
+
+def test_grid_framing_face_or_full(animator, astronaut):
+    full = animator.animate_all(astronaut, frames=2, framing="full")
+    assert full.shape[1:3] == (574, 1024)  # 4 x 2 panels of 256 px, each under a 31 px label strip
+    face = animator.animate_all(astronaut, frames=2, framing="face")
+    aligned = animator.align(astronaut)
+    x0, y0, x1, y1 = face_region(aligned.M, 64, (512, 512))
+    assert x1 - x0 == y1 - y0 and 0 <= x0 < x1 <= 512 and 0 <= y0 < y1 <= 512
+    nose = cv2.invertAffineTransform(aligned.M) @ np.append(aligned.landmarks[30], 1.0)
+    assert x0 < nose[0] < x1 and y0 < nose[1] < y1
+    assert face.shape[2] == 4 * (x1 - x0)  # face panels at full resolution, not shrunk
+    # the first panel (anger, frame 0) is that region of the photo
+    strip = face.shape[1] // 2 - (y1 - y0)
+    assert np.array_equal(face[0, strip:strip + y1 - y0, : x1 - x0], astronaut[y0:y1, x0:x1])
+    with pytest.raises(AffinekitError, match="framing"):
+        animator.animate_all(astronaut, framing="wide")
 
 
 def test_grid_helper_layout():
