@@ -97,6 +97,18 @@ def test_same_result_from_path_array_and_pil(animator, astronaut, tmp_path):
     assert np.array_equal(animator.animate(Image.open(path), "happy", frames=4), a)
 
 
+def test_exif_orientation_is_applied(animator, astronaut, tmp_path):
+    from PIL import Image
+
+    upright = np.ascontiguousarray(astronaut[:, 40:440])  # 512 x 400
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(upright)))  # as a phone stores it, on its side
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to display
+    stored.save(tmp_path / "phone.png", exif=exif)
+    frames = animator.animate(tmp_path / "phone.png", "happy", frames=2)
+    assert frames.shape == (2, 512, 400, 3) and np.array_equal(frames[0], upright)
+
+
 def test_timings_cover_every_stage(animator, astronaut):
     animator.animate(astronaut, "happy", frames=4)
     assert {"read", "detect", "align", "generate", "paste"} <= set(animator.timings)
