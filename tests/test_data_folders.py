@@ -96,6 +96,11 @@ def test_labels_csv_and_mixed_folder(tmp_path):
     assert labels[(tmp_path / "clips" / "b.mp4").resolve()] is None
     records = read_source(tmp_path / "clips", labels_csv=csv)
     assert [(r.source, r.label) for r in records] == [("frames", "happy"), ("video", None)]
+    # An optional subject column names the person; keys stay unique.
+    csv.write_text("path,label,subject\nclips/a,happy,p7\nclips/b.mp4,surprise,p7\n")
+    records = read_source(tmp_path / "clips", labels_csv=csv)
+    assert [r.subject for r in records] == ["p7", "p7"] and len({r.key for r in records}) == 2
+    csv.write_text("path,label,how\nclips/a,happy,by eye\nclips/b.mp4,,unknown\n")
     # A CSV given as the source lists its sequences itself.
     assert [r.label for r in read_source(csv)] == ["happy", None]
 

@@ -94,6 +94,11 @@ def _checked(label: str | None, where: Path) -> str | None:
 
 def read_labels_csv(path: str | Path) -> dict[Path, str | None]:
     """{resolved path: label} from a CSV with columns path,label (paths relative to the CSV)."""
+    return {p: label for p, (label, _) in _read_csv(path).items()}
+
+
+def _read_csv(path: str | Path) -> dict[Path, tuple[str | None, str | None]]:
+    """{resolved path: (label, subject)}; the subject column is optional (default: the file's name)."""
     path = Path(path)
     try:
         with path.open(newline="") as f:
@@ -102,21 +107,26 @@ def read_labels_csv(path: str | Path) -> dict[Path, str | None]:
         raise AffinekitError(f"{path}: cannot read labels CSV ({err.strerror})") from None
     if not rows or not {"path", "label"} <= set(rows[0]):
         raise AffinekitError(f"{path}: labels CSV needs a header with columns path,label")
-    labels = {}
+    table = {}
     for line, row in enumerate(rows, start=2):
         target = Path(row["path"].strip())
         target = target if target.is_absolute() else path.parent / target
-        labels[target.resolve()] = _checked(row["label"], Path(f"{path}:{line}"))
-    return labels
+        subject = (row.get("subject") or "").strip() or None
+        table[target.resolve()] = (_checked(row["label"], Path(f"{path}:{line}")), subject)
+    return table
 
 
 def read_source(path: str | Path, labels_csv: str | Path | None = None) -> list[SequenceRecord]:
     """Records from whatever `path` is: a CK+ root, AffineGAN folder(s), a video, an image,
-    a folder of frames, a folder of videos or frame folders, or a labels CSV."""
+    a folder of frames, a folder of videos or frame folders, or a labels CSV.
+
+    `labels_csv` has columns path,label and optionally subject (the person, so that
+    subject splits keep two clips of one person together).
+    """
     path = Path(path)
-    labels = read_labels_csv(labels_csv) if labels_csv else {}
+    labels = _read_csv(labels_csv) if labels_csv else {}
     if path.suffix.lower() == ".csv" and path.is_file():
-        labels = {**read_labels_csv(path), **labels}
+        labels = {**_read_csv(path), **labels}
         return [_one(p, labels) for p in labels]
     if not path.exists():
         raise AffinekitError(f"{path}: not found; pass a CK+ root, an AffineGAN folder, a video or a folder of frames")
@@ -126,22 +136,28 @@ def read_source(path: str | Path, labels_csv: str | Path | None = None) -> list[
         return read_ckplus(path)
     if is_affinegan_folder(path):
         return read_affinegan(path)
+    # Sequence folders and videos inside win over loose images (e.g. data/demo's photo beside
+    # its sequences); a folder holding only images is one sequence of frames.
+    children = [p for p in sorted(path.iterdir()) if not p.name.startswith(".") and
+                ((p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES) or (p.is_dir() and list_images(p)))]
+    if children:
+        return [_one(p, labels) for p in children]
     if list_images(path):
         return [_one(path, labels)]
-    children = [p for p in sorted(path.iterdir()) if not p.name.startswith(".") and
-                (p.suffix.lower() in VIDEO_SUFFIXES or (p.is_dir() and list_images(p)))]
-    if not children:
-        raise AffinekitError(f"{path}: no frames, videos, CK+ or AffineGAN sequences found; check the folder")
-    return [_one(p, labels) for p in children]
+    raise AffinekitError(f"{path}: no frames, videos, CK+ or AffineGAN sequences found; check the folder")
 
 
-def _one(path: Path, labels: dict[Path, str | None]) -> SequenceRecord:
-    label = labels.get(path.resolve())
+def _one(path: Path, labels: dict[Path, tuple[str | None, str | None]]) -> SequenceRecord:
+    label, subject = labels.get(path.resolve(), (None, None))
     if path.is_dir():
-        return read_frame_folder(path, label)
-    suffix = path.suffix.lower()
-    if suffix in VIDEO_SUFFIXES:
-        return read_video(path, label)
-    if suffix in IMAGE_SUFFIXES:  # a single photo: a one-frame sequence
-        return SequenceRecord(subject=path.stem, sequence="photo", label=label, frames=[path], source="photo")
-    raise AffinekitError(f"{path}: unsupported file type {suffix!r}; use a video, an image or a folder of frames")
+        record = read_frame_folder(path, label)
+    elif path.suffix.lower() in VIDEO_SUFFIXES:
+        record = read_video(path, label)
+    elif path.suffix.lower() in IMAGE_SUFFIXES:  # a single photo: a one-frame sequence
+        record = SequenceRecord(subject=path.stem, sequence="photo", label=label, frames=[path], source="photo")
+    else:
+        raise AffinekitError(f"{path}: unsupported file type {path.suffix!r}; use a video, an image or a folder of frames")
+    if subject:
+        # The CSV names the person: the sequence id keeps the file name so keys stay unique.
+        record.sequence, record.subject = f"{record.subject}", subject
+    return record
