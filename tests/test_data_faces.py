@@ -102,3 +102,12 @@ def test_ckplus_eyes_land_on_the_template(ckplus_root):
         crop, points, _ = aligner.align(first, record.key)
         assert _eye_error(points, 128) < 2.0, record.key
         assert _eye_error(aligner.landmarks(crop, record.key), 128) < 2.0, record.key
+
+
+@pytest.mark.slow
+def test_cnn_detector_aligns_too(face_photo):
+    small = cv2.resize(face_photo, (256, 256), interpolation=cv2.INTER_AREA)
+    _, points, _ = FaceAligner(128, detector="cnn").align(small, "astronaut")
+    assert _eye_error(points, 128) < 2.0
+    with pytest.raises(AffinekitError, match="no face found"):
+        FaceAligner(detector="cnn").detect(np.full((200, 200), 90, np.uint8), "blank.png")
