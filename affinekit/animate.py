@@ -142,10 +142,12 @@ def even_size(height: int, width: int, max_side: int = MAX_SIDE) -> tuple[int, i
 
 
 def fit_photo(image: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
-    """The photo at the output size: long side <= max_side, even sides (area averaging when shrinking)."""
+    """The photo at the output size: long side <= max_side (area averaging), even sides (an odd last row/column is dropped)."""
     h, w = even_size(*image.shape[:2], max_side=max_side)
     if (h, w) == image.shape[:2]:
         return image
+    if max(image.shape[:2]) <= max_side:  # only odd: drop the last row/column, no resampling
+        return np.ascontiguousarray(image[:h, :w])
     shrink = h < image.shape[0]
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 

@@ -219,8 +219,17 @@ def test_large_photo_is_capped_at_1024(animator, astronaut):
 def test_odd_sizes_become_even(animator, astronaut):
     odd = astronaut[5:480, 20:503]  # 475 x 483
     out = animator.animate(odd, "happy", frames=2)
-    assert out.shape == (2, 474, 482, 3)
+    assert out.shape == (2, 474, 482, 3) and np.array_equal(out[0], odd[:474, :482])
     assert even_size(475, 483) == (474, 482) and even_size(3000, 1001) == (1024, 340)
+
+
+def test_face_at_the_photo_edge(animator, astronaut):
+    edge = np.ascontiguousarray(astronaut[60:, 175:])  # the crop's footprint runs off the top-left
+    from affinekit.paste import photo_roi
+    aligned = animator.align(edge)
+    assert photo_roi(aligned.M, 64, (10 ** 4, 10 ** 4), pad=0)[:2] == (0, 0)
+    out = animator.animate(edge, "disgust", frames=3)
+    assert out.shape == (3, 452, 336, 3) and np.array_equal(out[0], edge[:452, :336])
 
 
 def test_small_photo(animator, astronaut):
