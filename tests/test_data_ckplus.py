@@ -45,7 +45,7 @@ def test_labels_unlabelled_and_garbage(tmp_path):
 
     labelled = [r.key for r in read_ckplus(root, labelled_only=True)]
     assert "S001_002" not in labelled and "S001_001" in labelled
-    assert "S002_003" in labelled  # kept so that prepare can report why it is skipped
+    assert "S002_003" not in labelled  # unusable; prepare (which reads everything) reports it
 
 
 def test_colour_frames_become_gray_on_request(tmp_path):

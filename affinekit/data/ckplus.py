@@ -69,8 +69,8 @@ def read_ckplus(root: str | Path, labelled_only: bool = False) -> list[SequenceR
                     record.error = str(err)
             if not record.frames and not record.error:
                 record.error = f"{seq_dir}: no image files in this sequence folder"
-            if labelled_only and record.label is None and record.error is None:
-                continue
+            if labelled_only and record.label is None:
+                continue  # also drops records with an error: callers asking for labels get only usable ones
             records.append(record)
     if not records:
         raise AffinekitError(f"{images}: no sequences found (expected S###/###/*.png)")
