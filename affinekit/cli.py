@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --folds: train a fresh model per fold for this many steps")
     p.add_argument("--json", help="write the table as JSON here")
     p.add_argument("--markdown", help="write the table as markdown here")
+    p.add_argument("--seed", type=int, default=0, help="seed of the splits (and of per-fold training)")
+    p.add_argument("--size", type=int, default=128, help="paper protocol: frames resized to SIZE x SIZE")
+    p.add_argument("--train-size", type=int, default=64, help="with --train-steps: the model's image size")
+    p.add_argument("--work-dir", help="with --train-steps: folder for the per-fold runs (default runs/eval-folds)")
+    p.add_argument("--limit", type=int, default=None, help="at most this many test sequences per fold (quick runs)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda, for the models")
 
     p = sub.add_parser("generate", help="one photo in, a video of that face making an expression out")
     p.add_argument("photo", nargs="?", help="a face photo (omit with --demo)")

@@ -1,0 +1,151 @@
+"""evaluate(): the real-videos row, inf handling, faces not found, folds, the CLI."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from affinekit import evaluate as ev
+from affinekit.cli import main as cli_main
+from affinekit.errors import AffinekitError
+
+from test_baselines import face_points
+
+
+def synthetic_source(n: int = 2, length: int = 6, size: int = 48):
+    """Face-free random sequences (no dlib face in them) with synthetic landmarks."""
+    rng = np.random.default_rng(0)
+    seqs = {f"S90{i}_001": ev.EvalSequence(f"S90{i}_001", f"S90{i}", i % 7,
+                                           rng.integers(0, 256, (length, size, size, 1), dtype=np.uint8),
+                                           face_points((24, 24), iod=16).astype(np.float32))
+            for i in range(n)}
+    return seqs.__getitem__, list(seqs)
+
+
+def noisy_maker(x0, labels, intensities, landmarks=None):
+    """The input plus a fixed disturbance: finite PSNR, SSIM below 1."""
+    clips = x0[:, None].repeat(1, len(intensities), 1, 1, 1)
+    return (clips + 0.25 * torch.linspace(0, 1, len(intensities))[None, :, None, None, None]).clamp(-1, 1)
+
+
+@pytest.fixture(scope="module")
+def synthetic_table():
+    source, keys = synthetic_source()
+    return ev.evaluate({"noisy": noisy_maker}, source, keys, frames=4)
+
+
+def test_rows_inf_and_faces_not_found_are_reported(synthetic_table):
+    t = synthetic_table
+    assert [r.name for r in t.rows] == [ev.REAL, "copy-input", "noisy"]
+    real = t.row(ev.REAL)
+    assert math.isinf(real.metrics["psnr"]) and real.metrics["ssim"] == pytest.approx(1.0)
+    noisy = t.row("noisy")
+    assert math.isfinite(noisy.metrics["psnr"]) and noisy.metrics["ssim"] < 1
+    assert noisy.fps > 0 and real.fps is None
+    # random pixels hold no face: every frame is counted, and no descriptor is invented
+    assert all(r.faces_not_found == r.frames_described == 8 for r in t.rows)
+    assert math.isnan(noisy.metrics["acd_c"]) and math.isnan(noisy.metrics["acd_m"])
+    assert len(t.per_sequence) == 3 * 2
+    assert set(t.wraparound) >= {"psnr_float", "psnr_uint8_wraparound"}
+
+
+def test_markdown_and_json_show_inf_and_quoted_rows_apart(synthetic_table):
+    md = synthetic_table.to_markdown()
+    real_line = next(line for line in md.splitlines() if line.startswith(f"| {ev.REAL}"))
+    assert "| inf | — |" in real_line
+    assert "8/8" in real_line
+    quoted_at = md.index("Quoted, not measured")
+    assert md.index("| AffineGAN | 35.50 | 0.910 |") > quoted_at > md.index("| noisy |")
+    assert "| VGAN | n/a |" in md
+    assert "Wrap-around" in md
+    text = synthetic_table.to_json()
+    assert "Infinity" not in text and "NaN" not in text                 # strict JSON
+    data = json.loads(text)
+    assert data["rows"][0]["metrics"]["psnr"] == "inf"
+    assert data["rows"][2]["metrics"]["acd_c"] is None
+
+
+def test_maker_with_wrong_shape_is_refused():
+    source, keys = synthetic_source(n=1)
+    with pytest.raises(AffinekitError, match="bad"):
+        ev.evaluate({"bad": lambda x0, y, t, lm=None: x0}, source, keys, frames=4)
+
+
+def test_merge_folds_mean_and_spread(synthetic_table):
+    import copy
+    other = copy.deepcopy(synthetic_table)
+    other.row("noisy").metrics["ssim"] = synthetic_table.row("noisy").metrics["ssim"] - 0.2
+    merged = ev.merge_folds([synthetic_table, other], "two folds")
+    noisy = merged.row("noisy")
+    s = synthetic_table.row("noisy").metrics["ssim"]
+    assert noisy.metrics["ssim"] == pytest.approx(s - 0.1)
+    assert noisy.spread["ssim"] == pytest.approx(np.std([s, s - 0.2], ddof=1))
+    assert math.isinf(merged.row(ev.REAL).metrics["psnr"])
+    assert noisy.videos == 4 and {p["fold"] for p in merged.per_sequence} == {0, 1}
+    assert "± " in merged.to_markdown()
+
+
+def test_training_overlap_warnings():
+    assert "every sequence" in ev.training_overlap({"train_keys": None}, ["S1_001"])
+    assert "1 of 1" in ev.training_overlap({"train_keys": ["S1_001"]}, ["S1_001"])
+    assert "S1" in ev.training_overlap({"train_keys": ["S1_002"]}, ["S1_001"])
+    assert ev.training_overlap({"train_keys": ["S2_001"]}, ["S1_001"]) is None
+    assert "unknown" in ev.training_overlap({}, ["S1_001"])
+
+
+class EchoGenerator(torch.nn.Module):
+    """Stands in for Generator: returns its input at every intensity, records the size it saw."""
+    def generate(self, x0, label, intensities):
+        self.seen = tuple(x0.shape)
+        return x0[:, None].repeat(1, len(intensities), 1, 1, 1)
+
+
+def test_generator_maker_resizes_to_the_model_and_back():
+    gen = EchoGenerator()
+    maker = ev.GeneratorMaker(gen, image_size=32, channels=1)
+    x0 = torch.zeros(2, 1, 64, 64)
+    out = maker(x0, torch.tensor([0, 1]), torch.linspace(0, 1, 3))
+    assert gen.seen == (2, 1, 32, 32) and out.shape == (2, 3, 1, 64, 64)
+
+
+@pytest.fixture(scope="module")
+def prepared64(repo_root):
+    path = repo_root / "prepared" / "ckplus64"
+    if not (path / "manifest.json").is_file():
+        pytest.skip(f"{path} not prepared (affinekit prepare <CK+> --out prepared/ckplus64 --size 64)")
+    return path
+
+
+def test_real_row_on_ckplus(prepared64):
+    from affinekit.baselines import LandmarkWarp
+    from affinekit.data.cache import load_manifest
+    from affinekit.data.dataset import subject_split
+    train, test = subject_split(load_manifest(prepared64)["sequences"], 0.2, 0)
+    table = ev.evaluate({"landmark-warp": LandmarkWarp().fit(prepared64, train)}, prepared64, test[:2], frames=5)
+    real, copy = table.row(ev.REAL), table.row("copy-input")
+    assert real.faces_not_found == 0
+    assert real.metrics["acd_m"] == 0.0 and math.isinf(real.metrics["psnr"])
+    assert real.metrics["acd_i"] > 0                         # an expression changes the descriptor
+    assert copy.metrics["acd_c"] == 0.0 and copy.metrics["acd_i"] == 0.0
+    assert copy.metrics["acd_m"] == pytest.approx(real.metrics["acd_i"], abs=1e-6)
+    # the 8-bit wrap-around flatters doing nothing
+    assert table.wraparound["psnr_uint8_wraparound"] > table.wraparound["psnr_float"] + 3
+    assert table.wraparound["psnr_float"] == pytest.approx(copy.metrics["psnr"])
+
+
+def test_cli_writes_json_and_markdown(prepared64, tmp_path, capsys):
+    out_json, out_md = tmp_path / "t.json", tmp_path / "t.md"
+    code = cli_main(["evaluate", "--data", str(prepared64), "--protocol", "subject", "--limit", "1",
+                     "--frames", "4", "--json", str(out_json), "--markdown", str(out_md)])
+    assert code == 0
+    data = json.loads(out_json.read_text())
+    assert [r["name"] for r in data["rows"]][:3] == [ev.REAL, "copy-input", "landmark-warp"]
+    assert "Subject protocol" in out_md.read_text()
+
+
+def test_cli_refuses_a_folder_that_is_not_prepared(tmp_path, capsys):
+    assert cli_main(["evaluate", "--data", str(tmp_path), "--protocol", "subject"]) == 2
+    assert "not a prepared folder" in capsys.readouterr().err
