@@ -150,7 +150,8 @@ def read_records(ckplus: str | os.PathLike | None = None, limit: int = 0,
         if not root.is_dir() or not any(root.iterdir()):
             raise AffinekitError(f"{root}: the demo data is missing; restore data/demo/ from git "
                                  "or pass a CK+ root in the CKPLUS parameter")
-        records = read_source(root)
+        labels = root / "labels.csv"     # the demo's frame folders and their expressions
+        records = read_source(labels if labels.is_file() else root)
         if labelled_only:
             records = [r for r in records if r.label]
     records = [r for r in records if not r.error]
@@ -191,4 +192,48 @@ def save(fig: Any, folder: Path | None, name: str, faces_from: str | None = None
     if folder is None:
         return None
     return save_png(fig, Path(folder) / (tagged(name, faces_from) if faces_from else name))
+
+
+def load_animator(checkpoint: str | os.PathLike | None = None, **options: Any) -> tuple[Any, str]:
+    """(Animator, what it is): the given checkpoint, else the bundled model.
+
+    While no bundled model exists (and no checkpoint is given) this falls back
+    to an *untrained* generator with a loud warning, so the notebooks still
+    show the whole pipeline; its clips show no learned expression.
+    """
+    import warnings
+
+    from affinekit.animate import Animator, load_pretrained
+    from affinekit.errors import AffinekitError
+
+    if checkpoint:
+        return load_pretrained(checkpoint, **options), f"checkpoint {checkpoint}"
+    try:
+        return load_pretrained(**options), "the bundled model"
+    except AffinekitError as err:
+        import torch
+
+        from affinekit.config import ModelConfig
+        from affinekit.models.generator import Generator
+
+        warnings.warn(f"{err}\nFalling back to an UNTRAINED generator: the pipeline runs, "
+                      "but its clips show no learned expression.", stacklevel=2)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            generator = Generator(ModelConfig())
+        return Animator(generator, generator.cfg, name="untrained generator", **options), "an UNTRAINED generator"
+
+
+def sample_photos() -> dict[str, Any]:
+    """Open face photos to try the model on: scikit-image's astronaut (public domain)
+    and any photos shipped in data/demo/ (their sources are credited in data/README.md)."""
+    from affinekit.animate import demo_photo
+    from affinekit.data.records import IMAGE_SUFFIXES
+
+    photos: dict[str, Any] = {"astronaut (scikit-image)": demo_photo()}
+    if DEMO_DIR.is_dir():
+        for p in sorted(DEMO_DIR.rglob("*")):
+            if p.suffix.lower() in IMAGE_SUFFIXES and "photo" in str(p.relative_to(DEMO_DIR)).lower():
+                photos[p.stem] = p
+    return photos
 

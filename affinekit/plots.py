@@ -143,7 +143,10 @@ def frame_grid(rows: Sequence[Sequence[Any]] | Any, row_labels: Sequence[str] | 
     rows = _as_rows(rows)
     nrow = len(rows)
     ncol = max((len(r) for r in rows), default=1)
-    fig = _figure(cell * ncol + (1.2 if row_labels else 0.2), cell * nrow + (0.5 if title else 0.1) + (0.3 if col_labels else 0))
+    # room for the longest line of the row labels (about 0.085 in per character at 10 pt)
+    label_width = 0.4 + 0.09 * max((len(line) for lab in row_labels or [] for line in str(lab).splitlines()),
+                                    default=0) if row_labels else 0.2
+    fig = _figure(cell * ncol + label_width, cell * nrow + (0.5 if title else 0.1) + (0.3 if col_labels else 0))
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for i in range(nrow):
         for j in range(ncol):

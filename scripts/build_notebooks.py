@@ -116,18 +116,23 @@ NB01 = [
     CK+ subjects sit still, so one transform, fitted on the neutral frame,
     serves the whole sequence: only the expression moves, not the head.
 
+    Faces filmed in the wild (the demo clips) do move their heads, so for them
+    every frame gets its own transform (`per_frame=True`, `affinekit prepare
+    --per-frame`).
+
     This is what the generator must learn: from the first column alone, make
     the rest of the row.
     """),
     code("""
     aligner = FaceAligner(size=S["CROP_SIZE"])
+    per_frame = DATA != "ckplus"           # CK+ heads sit still; clips in the wild move
     rows, row_labels = [], []
     for expression in EXPRESSIONS:
         record = next((r for r in records if r.label == expression), None)
         if record is None:
             continue
         frames = plots.pick_frames(record.load_frames(), S["MONTAGE_FRAMES"])
-        crops, _, _ = aligner.align_sequence(frames, record.key)
+        crops, _, _ = aligner.align_sequence(frames, record.key, per_frame=per_frame)
         rows.append(list(crops))
         row_labels.append(f"{expression}\\n{record.key}")
     columns = ["neutral"] + [""] * (S["MONTAGE_FRAMES"] - 2) + ["apex"]
@@ -264,11 +269,12 @@ NB02 = [
 
     The patch follows the lips through the sequence: the same steps on the
     neutral (first) frame give a smaller, closed mouth. With one transform per
-    sequence (the head is still), only the lips move between the two masks.
+    sequence (CK+: the head is still), only the lips move between the two masks;
+    clips in the wild are aligned frame by frame.
     """),
     code("""
     frames = record.load_frames()
-    crops, seq_points, _ = aligner.align_sequence(frames[[0, -1]], record.key)
+    crops, seq_points, _ = aligner.align_sequence(frames[[0, -1]], record.key, per_frame=DATA != "ckplus")
     masks = [lip_mask(p, S["CROP_SIZE"], dilation=DILATION) for p in seq_points]
     fig = plots.frame_grid([[crops[0], masks[0] * 255, lip_patch(crops[0], masks[0])],
                             [crops[1], masks[1] * 255, lip_patch(crops[1], masks[1])]],
@@ -397,7 +403,8 @@ NB03 = [
     second run reuses what is done.
     """),
     code("""
-    report = prepare_records(records, prepared, DataConfig(image_size=S["CROP_SIZE"]), progress=False)
+    data_cfg = DataConfig(image_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus")   # clips in the wild move
+    report = prepare_records(records, prepared, data_cfg, progress=False)
     print(report.summary())
     keys = report.ok
     """),
@@ -521,10 +528,122 @@ NB03 = [
 ]
 
 
+# --------------------------------------------------------------------------------------------
+# 05 generate videos
+
+NB05 = [
+    md("""
+    # 5. One photo in, a video out: play with the model
+
+    `affinekit.load_pretrained()` returns an `Animator`, which takes any face
+    photo through five stages:
+
+    1. **read** the photo (a path, an array or a PIL image);
+    2. **detect** the face and its 68 landmarks (notebook 02);
+    3. **align** it: the similarity transform to the model's square crop;
+    4. **generate** every frame in one batched pass, at intensities evenly
+       spaced from 0 (the photo) to the chosen intensity (1 = apex; above 1 the
+       model extrapolates along the same hidden affine direction);
+    5. **paste** what the model changed back into the photo, under a soft
+       face mask, so the clip keeps the photo's size and colours.
+
+    First the same thing from code, then an app (ipywidgets): pick a sample or
+    upload a photo, choose the expression, the number of frames, the
+    intensity and the frame rate; **Generate** plays the clip inline; save it
+    as mp4 or gif; the **scrub** slider shows a single frame at any intensity.
+    """),
+    params("""
+    CHECKPOINT = ""        # a checkpoint from `affinekit train`; empty: the bundled model
+    PHOTO = ""             # a face photo to add to the samples
+    EXPRESSION = "happy"
+    FRAMES = 16
+    INTENSITY = 1.0        # 1 is the apex, above 1 extrapolates (the app slider goes to 2)
+    FPS = 8
+    OUT_DIR = ""           # where clips are saved (empty: out/clips in the repository)
+    FIGURES_DIR = ""
+    RESULTS_JSON = ""
+    """),
+    code("""
+    from pathlib import Path
+
+    import numpy as np
+    from IPython.display import HTML, display
+
+    from affinekit import notebook, plots
+    from affinekit.expressions import EXPRESSIONS
+    from affinekit.video import read_frames
+    from affinekit.widgets import GeneratorApp, clip_html
+
+    S = notebook.sizes(dict(FRAMES=4), FRAMES=FRAMES)
+    FIGS = notebook.figure_dir(FIGURES_DIR)
+    out_dir = Path(OUT_DIR or notebook.REPO_ROOT / "out" / "clips")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    animator, model_name = notebook.load_animator(CHECKPOINT)
+    samples = notebook.sample_photos()
+    if PHOTO:
+        samples[Path(PHOTO).stem] = PHOTO
+    name, photo = next(iter(samples.items()))
+    print(f"model: {model_name} ({animator}); samples: {list(samples)}")
+    """),
+    md("""
+    ## From code
+
+    `animate` returns the frames, `(T, H, W, 3)` uint8; `save` writes mp4 or
+    gif. `clip_html` is what the app uses to play a clip inline: an HTML5
+    `<video>` holding the mp4 itself (base64), looping and muted so browsers
+    let it autoplay.
+    """),
+    code("""
+    frames = animator.animate(photo, EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY)
+    video_path = animator.save(frames, out_dir / f"{EXPRESSION}.mp4", fps=FPS)
+    print(f"{frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}, saved to {video_path}; "
+          f"stage times (s): { {k: round(v, 3) for k, v in animator.timings.items()} }")
+    player, video_format = clip_html(frames, FPS, width=320)
+    display(HTML(player))
+    """),
+    md("""
+    ## Every expression, neutral to apex and beyond
+
+    The generator's own aligned crops (`crop_only=True`), one row per
+    expression, intensity from 0 to 1.5: columns past 1 extrapolate.
+    """),
+    code("""
+    steps = 4 if notebook.is_tiny() else 7
+    rows = [animator.animate(photo, e, frames=steps, intensity=1.5, crop_only=True) for e in EXPRESSIONS]
+    fig = plots.frame_grid(rows, row_labels=list(EXPRESSIONS),
+                           col_labels=[f"l={v:.2f}" for v in np.linspace(0, 1.5, steps)],
+                           title=f"{name}: {model_name}")
+    notebook.save(fig, FIGS, "generated_expressions.png", faces_from="demo")
+    display(fig)
+    """),
+    md("""
+    ## The app
+
+    Run the cell, then use the controls. Everything the buttons do is a plain
+    method of `GeneratorApp` (`generate`, `save`, `scrub`, `use_upload`), so
+    it can also be driven from code, and it is tested that way.
+    """),
+    code("""
+    app = GeneratorApp(animator, samples, expression=EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY,
+                       fps=FPS, out_dir=out_dir)
+    app
+    """),
+    code("""
+    written = read_frames(video_path)
+    notebook.record(RESULTS_JSON, model=model_name, samples=list(samples), video=str(video_path),
+                    video_frames=len(written), frames_shape=list(frames.shape), video_format=video_format,
+                    player_has_video="<video" in player and "base64," in player,
+                    grid_shape=[len(rows), len(rows[0])], app_expressions=list(app.expression.options),
+                    intensity_max=app.intensity.max)
+    """),
+]
+
+
 NOTEBOOKS = {
     "01_dataset_exploration": NB01,
     "02_lip_patches": NB02,
     "03_training": NB03,
+    "05_generate_videos": NB05,
 }
 
 

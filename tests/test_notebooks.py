@@ -1,0 +1,160 @@
+"""The notebooks: their shape (one `parameters` cell, no outputs, up to date with the
+builder script) and a papermill run of each at tiny sizes, checked through the
+values it recorded in RESULTS_JSON.
+
+The runs use the kernel named python3; jupyter_client starts a kernelspec whose
+argv is `python -m ipykernel_launcher` with this interpreter (sys.executable),
+so the venv's ipykernel and the installed affinekit are what run.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+
+REPO = Path(__file__).resolve().parent.parent
+NB_DIR = REPO / "notebooks"
+NOTEBOOKS = sorted(p.stem for p in NB_DIR.glob("[0-9][0-9]_*.ipynb"))
+EXPECTED = ["01_dataset_exploration", "02_lip_patches", "03_training", "04_evaluation", "05_generate_videos"]
+
+
+def _parameters_cell(nb):
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, f"expected exactly one cell tagged parameters, found {len(cells)}"
+    return cells[0]
+
+
+# --------------------------------------------------------------------------------------------
+# shape
+
+
+def test_every_notebook_of_the_tour_is_there():
+    missing = [name for name in EXPECTED if name not in NOTEBOOKS]
+    assert not missing, f"missing notebooks: {missing}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_one_uppercase_parameters_cell_and_no_outputs(name):
+    nb = nbformat.read(NB_DIR / f"{name}.ipynb", as_version=4)
+    cell = _parameters_cell(nb)
+    assert cell.cell_type == "code"
+    tree = ast.parse(cell.source)
+    names = [t.id for node in tree.body for t in getattr(node, "targets", [getattr(node, "target", None)]) if t]
+    assert names and all(n.isupper() for n in names), f"parameters must be UPPER_CASE: {names}"
+    assert all(isinstance(node, (ast.Assign, ast.AnnAssign)) for node in tree.body), "parameters cell: assignments only"
+    assert {"FIGURES_DIR", "RESULTS_JSON"} <= set(names)
+    pm = pytest.importorskip("papermill")          # papermill must parse every line (no "=" in comments)
+    assert list(pm.inspect_notebook(str(NB_DIR / f"{name}.ipynb"))) == names
+    stale = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not stale, f"cells {stale} carry outputs: rebuild with scripts/build_notebooks.py"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_notebooks_match_their_builder():
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "build_notebooks.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# runs
+
+
+def run_notebook(name: str, folder: Path, **params) -> dict:
+    """Execute a notebook at tiny sizes with papermill; returns what it recorded."""
+    pm = pytest.importorskip("papermill")
+    results = folder / f"{name}.json"
+    parameters = {"FIGURES_DIR": str(folder / "figures"), "RESULTS_JSON": str(results), **params}
+    try:
+        pm.execute_notebook(str(NB_DIR / f"{name}.ipynb"), str(folder / f"{name}.ipynb"), parameters=parameters,
+                            kernel_name="python3", cwd=str(NB_DIR), progress_bar=False)
+    except pm.PapermillExecutionError as err:
+        pytest.fail(f"{name}: cell {err.exec_count} raised {err.ename}: {err.evalue}")
+    return json.loads(results.read_text())
+
+
+@pytest.fixture(scope="module")
+def tiny_env():
+    mp = pytest.MonkeyPatch()
+    mp.setenv("AFFINEKIT_TINY", "1")       # the kernel inherits the environment
+    mp.delenv("AFFINEKIT_CKPLUS", raising=False)   # default runs use the open demo data
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    return tmp_path_factory.mktemp("notebooks")
+
+
+@pytest.fixture(scope="module")
+def nb01(tiny_env, work):
+    return run_notebook("01_dataset_exploration", work)
+
+
+@pytest.fixture(scope="module")
+def nb02(tiny_env, work):
+    return run_notebook("02_lip_patches", work)
+
+
+@pytest.fixture(scope="module")
+def nb03(tiny_env, work):
+    return run_notebook("03_training", work, PREPARED_DIR=str(work / "prepared"), RUN_DIR=str(work / "run03"))
+
+
+def figures(work: Path) -> set[str]:
+    return {p.name for p in (work / "figures").glob("*.png")}
+
+
+@pytest.mark.slow
+def test_01_counts_montage_and_landmarks(nb01, work):
+    assert nb01["data"] == "demo"
+    assert nb01["n_sequences"] > 0 and sum(nb01["by_expression"].values()) == nb01["n_sequences"]
+    assert sum(nb01["by_subject"].values()) == nb01["n_sequences"]
+    assert all(n >= 2 for n in nb01["lengths"])
+    assert nb01["montage_rows"] == len(nb01["by_expression"]) and nb01["montage_shape"][1] >= 2
+    assert nb01["landmarks_shape"] == [68, 2]
+    assert {"dataset_counts_demo.png", "fig3_montage_demo.png", "landmarks_crop_demo.png"} <= figures(work)
+
+
+@pytest.mark.slow
+def test_02_lip_patch_steps(nb02, work):
+    assert nb02["n_faces"] > 0 and nb02["landmarks_shape"] == [68, 2]
+    assert nb02["mask_values"] == [0, 1] and nb02["mask_area"] > 0
+    assert nb02["patch_outside_zero"] is True
+    assert all(a > 0 for a in nb02["areas"].values())
+    assert {"fig4_lip_patch_demo.png", "lip_patch_gallery_demo.png"} <= figures(work)
+
+
+@pytest.mark.slow
+def test_03_training_logs_finite_losses_and_a_checkpoint(nb03, work):
+    assert nb03["steps"] > 0 and nb03["log_rows"] == nb03["steps"]
+    assert nb03["finite"] is True
+    assert all(isinstance(v, float) and math.isfinite(v) for v in nb03["final"].values())
+    assert {"G_L1", "D_real", "D_fake"} <= set(nb03["final"])
+    assert nb03["checkpoint_exists"] is True and Path(nb03["checkpoint"]).is_file()
+    assert nb03["board_draws"] >= 2                # drawn during training and at the end
+    assert nb03["sample_shape"][1] == 7
+    assert {"fig6_g_l1.png", "fig7_d_real_fake.png", "training_samples_demo.png"} <= figures(work)
+
+
+@pytest.fixture(scope="module")
+def nb05(tiny_env, work, nb03):
+    # the tiny model notebook 03 just trained: fast, and it exercises the CHECKPOINT parameter
+    return run_notebook("05_generate_videos", work, CHECKPOINT=nb03["checkpoint"], OUT_DIR=str(work / "clips"))
+
+
+@pytest.mark.slow
+def test_05_writes_a_video_and_builds_the_app(nb05, work):
+    assert nb05["model"].startswith("checkpoint")
+    assert Path(nb05["video"]).is_file() and nb05["video_frames"] == nb05["frames_shape"][0] >= 2
+    assert nb05["frames_shape"][-1] == 3 and nb05["video_format"] == "mp4" and nb05["player_has_video"]
+    assert nb05["grid_shape"][0] == 7 and nb05["intensity_max"] >= 2.0
+    assert "generated_expressions_demo.png" in figures(work)
