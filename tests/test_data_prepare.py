@@ -111,6 +111,13 @@ def test_garbage_emotion_file_skips_only_that_sequence(tmp_path, face_photo, cap
     assert "not a CK+ code" in manifest["skipped"][0]["reason"]
     assert "skipped S900_002" in out and "skipped 1" in out
 
+    # --labelled-only leaves out a sequence without an emotion file, still reports the bad one.
+    face_frames(face_photo, root / "cohn-kanade-images" / "S901" / "001", n=2)
+    code, out, _ = run_cli([str(root), "--out", str(tmp_path / "lab"), "--size", "32", "--labelled-only"], capsys)
+    manifest = load_manifest(tmp_path / "lab")
+    assert code == 0 and "S901_001" not in {e["key"] for e in manifest["sequences"]}
+    assert [s["key"] for s in manifest["skipped"]] == ["S900_002"]
+
 
 def test_truncated_frame_skips_its_sequence_only(tmp_path, face_photo, capsys):
     src = tmp_path / "src"
@@ -184,3 +191,11 @@ def test_whole_ckplus_sample_prepares(ckplus_root, tmp_path, capsys):
     assert "prepared 40 sequence(s)" in out
     seq = load_sequence(tmp_path / "ck", "S055_004")
     assert seq.frames.shape[1:] == (64, 64, 1) and seq.label is not None
+
+
+@pytest.mark.slow
+def test_affinegan_sample_prepares(affinegan_root, tmp_path):
+    report = prep.prepare(affinegan_root, tmp_path, DataConfig(image_size=64), progress=False, verbose=False)
+    assert len(report.prepared) == 14 and not report.skipped
+    labels = {e["key"]: e["label"] for e in load_manifest(tmp_path)["sequences"]}
+    assert labels["happy-vid_0001_train"] == "happy" and labels["eyeup-vid_0019_train"] is None
