@@ -79,3 +79,13 @@ def test_to_channels_round_trip():
     rgb = to_channels(gray, gray=False)
     assert rgb.shape == (4, 5, 3)
     assert np.array_equal(to_channels(rgb, gray=True), gray)
+
+
+def test_jpeg_with_trailing_bytes_is_accepted_and_cut_jpeg_refused(tmp_path):
+    image = np.random.default_rng(2).integers(0, 255, (32, 32), dtype=np.uint8)
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    (tmp_path / "phone.jpg").write_bytes(data + b"\x00" * 10000)  # vendor data after the image
+    assert read_image(tmp_path / "phone.jpg", gray=True).shape == (32, 32)
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(AffinekitError, match="truncated"):
+        read_image(tmp_path / "cut.jpg")

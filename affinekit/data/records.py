@@ -69,10 +69,12 @@ def safe_key(text: str) -> str:
 def _looks_truncated(data: bytes) -> bool:
     # Checked before decoding because libpng/libjpeg print their own warnings to
     # stderr (and JPEG returns a half-grey image) instead of failing cleanly.
+    # Lenient about trailing bytes (some phones append data after the image) so
+    # that no valid photo is refused.
     if data.startswith(b"\x89PNG"):
-        return b"IEND" not in data[-32:]
+        return b"IEND" not in data[-4096:]
     if data.startswith(b"\xff\xd8"):
-        return b"\xff\xd9" not in data[-4096:]
+        return data.rfind(b"\xff\xd9") < 0
     return False
 
 
