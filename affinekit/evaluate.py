@@ -405,9 +405,9 @@ def standard_notes(table: ResultTable) -> list[str]:
             f"PSNR computed in floating point in this run. The same uint8 frames scored the way the original "
             f"AffineGAN metric script does (`np.mean((a - b) ** 2)` on 8-bit arrays, so the difference and its "
             f"square wrap modulo 256 and large errors turn into small ones) score "
-            f"{w['psnr_uint8_wraparound']:.2f} dB ({gain:+.2f} dB for doing nothing). The quoted AffineGAN "
-            f"35.50 dB comes from that metric code (on its own data and split): set it beside the wrap-around "
-            f"number, not beside the float PSNR of the rows above. (Wrapping only the subtraction gives "
+            f"{w['psnr_uint8_wraparound']:.2f} dB ({gain:+.2f} dB for doing nothing). The published AffineGAN "
+            f"code computes PSNR this way, so set the quoted 35.50 dB (its own data and split) beside the "
+            f"wrap-around number, not beside the float PSNR of the rows above. (Wrapping only the subtraction gives "
             f"{w['psnr_uint8_wraparound_subtraction_only']:.2f} dB.)")
     crop = table.config.get("crop_box")
     box = (f"a fixed box for every frame, the median dlib detector box over the real first frames "
