@@ -6,9 +6,10 @@ temporary folder (the executed notebooks are kept only on failure, to read the
 error) and lists what was written.
 
 Figures that show faces are named after the data they show: `*_demo.png` from
-the open demo data, `*_ckplus.png` from CK+. The latter are for the user's own
-eyes: CK+'s licence forbids redistributing its images, so figures/.gitignore
-keeps them out of the repository. Without CK+ (no AFFINEKIT_CKPLUS, no
+the open demo data, `*_ckplus-faces.png` from CK+. The latter are for the
+user's own eyes: CK+'s licence forbids redistributing its images, so
+figures/.gitignore keeps them out of the repository. (Tables and plots of
+numbers measured on CK+, `*_ckplus.md` / `*_ckplus.png`, are fine to share.) Without CK+ (no AFFINEKIT_CKPLUS, no
 data/ckplus/) every notebook runs on the demo data.
 """
 from __future__ import annotations
@@ -67,7 +68,7 @@ def make_figures(out: str | Path = "figures", tiny: bool = False, notebooks: tup
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if ckplus_root() is not None and verbose:
-        print("affinekit figures: CK+ found: figures showing CK+ faces are saved as *_ckplus.png; "
+        print("affinekit figures: CK+ found: figures showing CK+ faces are saved as *_ckplus-faces.png; "
               "never commit or share them (CK+ forbids redistribution)", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="affinekit-figures-"))
     recorded = {}

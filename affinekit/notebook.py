@@ -172,13 +172,17 @@ def spread(records: list[Any], n: int) -> list[Any]:
 
 
 def tagged(name: str, data: str) -> str:
-    """A figure file name that says which data its faces come from: `fig3_montage_demo.png`.
+    """A figure file name that says which data its faces come from:
+    `fig3_montage_demo.png`, or `fig3_montage_ckplus-faces.png` for CK+.
 
-    figures/.gitignore keeps `*_ckplus.png` out of git: CK+ images may not be
-    redistributed, so figures showing CK+ faces stay on the user's machine.
+    figures/.gitignore keeps `*_ckplus-faces.png` out of git: CK+ images may not
+    be redistributed, so figures showing CK+ faces stay on the user's machine.
+    (Figures of numbers measured on CK+, e.g. `per_expression_ckplus.png`, are
+    fine to share.)
     """
     stem, dot, ext = name.rpartition(".")
-    return f"{stem}_{data}.{ext}" if dot else f"{name}_{data}"
+    tag = "ckplus-faces" if data == "ckplus" else data
+    return f"{stem}_{tag}.{ext}" if dot else f"{name}_{tag}"
 
 
 def save(fig: Any, folder: Path | None, name: str, faces_from: str | None = None) -> Path | None:
@@ -236,4 +240,38 @@ def sample_photos() -> dict[str, Any]:
             if p.suffix.lower() in IMAGE_SUFFIXES and "photo" in str(p.relative_to(DEMO_DIR)).lower():
                 photos[p.stem] = p
     return photos
+
+
+def model_checkpoint(checkpoint: str | os.PathLike | None, work_dir: str | os.PathLike) -> tuple[Path, str]:
+    """(checkpoint path, what it is): the given one, else the bundled model.
+
+    Without either, an untrained generator is written to `<work_dir>/untrained/generator.pt`
+    with a loud warning, so evaluation still shows every row and how they are
+    measured (the model row then scores an untrained network).
+    """
+    import warnings
+
+    from affinekit.animate import DEFAULT_WEIGHTS
+    from affinekit.errors import AffinekitError
+
+    if checkpoint:
+        p = Path(checkpoint)
+        if not p.is_file():
+            raise AffinekitError(f"{p}: no such checkpoint; fix the CHECKPOINT parameter or leave it empty")
+        return p, f"checkpoint {p}"
+    if DEFAULT_WEIGHTS.is_file():
+        return DEFAULT_WEIGHTS, "the bundled model"
+    import torch
+
+    from affinekit.checkpoint import save_generator_only
+    from affinekit.config import ModelConfig
+    from affinekit.models.generator import Generator
+
+    warnings.warn(f"{DEFAULT_WEIGHTS}: no bundled model yet and no CHECKPOINT given; evaluating an UNTRAINED "
+                  "generator, so the model row measures nothing learned", stacklevel=2)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        cfg = ModelConfig()
+        path = save_generator_only(Generator(cfg), cfg, Path(work_dir) / "untrained" / "generator.pt")
+    return path, "an UNTRAINED generator"
 

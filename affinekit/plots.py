@@ -310,6 +310,47 @@ def dataset_overview(by_expression: Mapping[str, int], by_subject: Mapping[str, 
     return fig
 
 
+def grouped_bars(values: Mapping[str, Mapping[str, float]], title: str = "", ylabel: str = "",
+                 ax: Any = None, legend: bool = True) -> Figure | None:
+    """Bars per group and series: `values[series][group]` (e.g. [row][expression] -> PSNR)."""
+    fig = None
+    series = list(values)
+    groups = sorted({g for v in values.values() for g in v})
+    if ax is None:
+        fig = _figure(max(5.0, 0.5 * len(groups) * max(1, len(series)) * 0.6 + 2.5), 3.3)
+        ax = fig.subplots()
+    width = 0.8 / max(1, len(series))
+    for i, name in enumerate(series):
+        xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(groups))]
+        ys = [values[name].get(g, np.nan) for g in groups]
+        ax.bar(xs, ys, width=width, label=name)
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    if legend:
+        ax.legend(fontsize=7, loc="best")
+    return fig
+
+
+METRIC_TITLES = {"psnr": "PSNR (dB), higher is closer", "ssim": "SSIM, higher is closer",
+                 "acd_m": "ACD-M, lower is closer", "acd_i": "ACD-I", "acd_c": "ACD-C",
+                 "correct": "expression accuracy"}
+
+
+def per_expression(means: Mapping[str, Mapping[str, Mapping[str, float]]], title: str = "") -> Figure:
+    """One panel per metric of `means[metric][row][expression]`, one legend for all panels."""
+    fig = _figure(3.8 * len(means), 3.6)
+    axes = fig.subplots(1, len(means), squeeze=False)[0]
+    for ax, (metric, values) in zip(axes, means.items()):
+        grouped_bars(values, title=METRIC_TITLES.get(metric, metric), ax=ax, legend=False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=max(1, len(labels)), fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
 # ---------------------------------------------------------------------------
 # training logs
 

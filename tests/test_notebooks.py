@@ -158,3 +158,23 @@ def test_05_writes_a_video_and_builds_the_app(nb05, work):
     assert nb05["frames_shape"][-1] == 3 and nb05["video_format"] == "mp4" and nb05["player_has_video"]
     assert nb05["grid_shape"][0] == 7 and nb05["intensity_max"] >= 2.0
     assert "generated_expressions_demo.png" in figures(work)
+
+
+@pytest.fixture(scope="module")
+def nb04(tiny_env, work, nb03):
+    return run_notebook("04_evaluation", work, CHECKPOINT=nb03["checkpoint"], PREPARED_DIR=str(work / "prepared04"),
+                        WORK_DIR=str(work / "eval"))
+
+
+@pytest.mark.slow
+def test_04_table_has_reference_baselines_and_model(nb04, work):
+    assert nb04["rows"][:3] == ["real videos", "copy-input", "landmark-warp"]
+    assert nb04["kinds"][3:] == ["model"] and nb04["videos"] > 0
+    for row in nb04["rows"][1:]:                   # measured rows: finite PSNR/SSIM
+        assert math.isfinite(nb04["metrics"][row]["psnr"]) and math.isfinite(nb04["metrics"][row]["ssim"])
+    assert nb04["metrics"]["copy-input"]["acd_i"] == 0.0
+    assert nb04["markdown_has_quoted"] is True
+    table = Path(nb04["table_file"]).read_text()
+    assert "| copy-input |" in table and "| landmark-warp |" in table and "Quoted, not measured" in table
+    assert sum(nb04["counts"].values()) == nb04["videos"] and nb04["gallery"] == [1, 1]
+    assert {"per_expression_demo.png", "gallery_best_demo.png", "gallery_worst_demo.png"} <= figures(work)
