@@ -313,6 +313,26 @@ def _wraparound(gen: np.ndarray, real: np.ndarray) -> dict[str, float]:
                 metrics.video_psnr_wraparound(g8, r8, square_wraps=False))}
 
 
+def _generate(name: str, maker: ClipMaker, real: np.ndarray, labels: np.ndarray, landmarks: np.ndarray,
+              frames: int, batch_size: int) -> tuple[np.ndarray, float]:
+    """A maker's uint8 clips (B, T, H, W, C) from the real first frames, and its frames per second."""
+    parts, seconds = [], 0.0
+    intensities = torch.linspace(0.0, 1.0, frames)
+    for i in range(0, len(real), batch_size):
+        x0 = _to_model_input(real[i:i + batch_size, 0])
+        lab = torch.from_numpy(labels[i:i + batch_size]).long()
+        lm = torch.from_numpy(landmarks[i:i + batch_size])
+        start = time.perf_counter()
+        out = maker(x0, lab, intensities, lm)
+        seconds += time.perf_counter() - start
+        expected = (x0.shape[0], frames) + tuple(x0.shape[1:])
+        if tuple(out.shape) != expected:
+            raise AffinekitError(f"clip maker {name!r} returned shape {tuple(out.shape)}, expected {expected}")
+        parts.append(to_uint8(out))
+    # frames per second: frames the maker returned over the time spent inside its calls (no metrics)
+    return np.concatenate(parts), len(real) * frames / max(seconds, 1e-9)
+
+
 def evaluate(makers: dict[str, ClipMaker], data: str | Path | Callable[[str], EvalSequence],
              keys: Sequence[str], frames: int = 16, *, batch_size: int = 8, describer=None,
              classifier=None, keep_clips: bool = False, title: str | None = None,
@@ -322,7 +342,8 @@ def evaluate(makers: dict[str, ClipMaker], data: str | Path | Callable[[str], Ev
     copy-input is always added (doing nothing is the first thing to beat); pass the
     landmark-warp baseline and the models in `makers`. Rows: real videos first,
     then the makers in order. `describer` defaults to a fixed-box FaceDescriber
-    calibrated on the real first frames (aligned crops).
+    calibrated on the real first frames (aligned crops). Sequences without a face
+    in their first frame are skipped and listed in `config["skipped_no_face"]`.
     """
     from affinekit.classifier import load_classifier
     from affinekit.descriptors import FaceDescriber
@@ -344,25 +365,11 @@ def evaluate(makers: dict[str, ClipMaker], data: str | Path | Callable[[str], Ev
         if calibrate:
             describer.calibrate(real[:, 0])
     real_desc = describer.describe_clips(real)
-    intensities = torch.linspace(0.0, 1.0, frames)
 
     outputs: list[tuple[str, str, np.ndarray, float | None]] = [(REAL, "reference", real, None)]
     for name, maker in makers.items():
-        parts, seconds = [], 0.0
-        for i in range(0, len(seqs), batch_size):
-            x0 = _to_model_input(real[i:i + batch_size, 0])
-            lab = torch.from_numpy(labels[i:i + batch_size]).long()
-            lm = torch.from_numpy(landmarks[i:i + batch_size])
-            start = time.perf_counter()
-            out = maker(x0, lab, intensities, lm)
-            seconds += time.perf_counter() - start
-            expected = (x0.shape[0], frames) + tuple(x0.shape[1:])
-            if tuple(out.shape) != expected:
-                raise AffinekitError(f"clip maker {name!r} returned shape {tuple(out.shape)}, expected {expected}")
-            parts.append(to_uint8(out))
         kind = "baseline" if name in ("copy-input", "landmark-warp") else "model"
-        # frames per second: frames a maker returned over the time spent in its calls (no metrics)
-        outputs.append((name, kind, np.concatenate(parts), len(seqs) * frames / max(seconds, 1e-9)))
+        outputs.append((name, kind) + _generate(name, maker, real, labels, landmarks, frames, batch_size))
 
     rows: list[RowResult] = []
     per_seq: list[dict[str, Any]] = []
@@ -382,14 +389,16 @@ def evaluate(makers: dict[str, ClipMaker], data: str | Path | Callable[[str], Ev
                             "faces_not_found": int(s["no_face"][i])})
             if keep_clips:
                 clips[seq.key][name] = gen[i]
-    wrap = _wraparound(dict((o[0], o[2]) for o in outputs)["copy-input"], real)
-    table = ResultTable(title or f"{len(seqs)} test sequences, {frames} frames", rows, wraparound=wrap,
-                        per_sequence=per_seq, clips=clips,
+    rep = classifier.report
+    seen = sorted({s.subject for s in seqs} & set(rep.get("train_subjects", [])))
+    table = ResultTable(title or f"{len(seqs)} test sequences, {frames} frames", rows,
+                        wraparound=_wraparound(outputs[1][2], real), per_sequence=per_seq, clips=clips,
                         config={"frames": frames, "keys": [s.key for s in seqs], "skipped_no_face": skipped,
                                 "descriptor_box": describer.box, "crop_box": list(describer.crop_box),
                                 "size": int(real.shape[2]),
-                                "classifier": {"test_accuracy": classifier.report.get("test_accuracy"),
-                                               "test_subjects": len(classifier.report.get("test_subjects", []))}})
+                                "classifier": {"test_accuracy": rep.get("test_accuracy"),
+                                               "test_subjects": len(rep.get("test_subjects", [])),
+                                               "saw_test_subjects": seen}})
     table.notes = standard_notes(table)
     return table
 
@@ -432,7 +441,9 @@ def standard_notes(table: ResultTable) -> list[str]:
             f"Expression accuracy: share of clips whose last frame a small CNN reads as the requested expression "
             f"(trained on CK+48 apex crops, {_fmt(rep.get('test_accuracy'), 3)} accuracy on "
             f"{rep.get('test_subjects')} held-out subjects, which include the CK+ sample's; the face "
-            f"is framed with the input frame's landmarks). Chance is about 1/7.")
+            f"is framed with the input frame's landmarks). Chance is about 1/7."
+            + (f" Careful: the classifier was trained on test subject(s) {', '.join(rep['saw_test_subjects'])}."
+               if rep.get("saw_test_subjects") else " None of the test subjects was in its training set."))
     notes.append("frames/s: frames returned per second of time spent inside the clip maker (CPU here unless "
                  "stated), metrics excluded.")
     return notes
@@ -458,6 +469,8 @@ def merge_folds(tables: Sequence[ResultTable], title: str) -> ResultTable:
     clips = {k: v for t in tables for k, v in t.clips.items()}
     wrap = {k: float(np.mean([t.wraparound[k] for t in tables])) for k in tables[0].wraparound}
     config = dict(tables[0].config, folds=[t.config for t in tables])
+    config["classifier"] = dict(config.get("classifier", {}), saw_test_subjects=sorted(
+        {s for t in tables for s in t.config.get("classifier", {}).get("saw_test_subjects", [])}))
     merged = ResultTable(title, rows, wraparound=wrap, per_sequence=per_seq, clips=clips, config=config)
     merged.notes = [n.replace("in this run", "in this run (mean over folds)") for n in standard_notes(merged)]
     return merged
