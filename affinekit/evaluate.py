@@ -459,8 +459,9 @@ def merge_folds(tables: Sequence[ResultTable], title: str) -> ResultTable:
         per_fold = [t.row(first.name) for t in tables]
         values = {k: np.array([r.metrics[k] for r in per_fold], dtype=np.float64) for k in METRIC_KEYS}
         means = {k: (float("inf") if np.isinf(v).all() else metrics.mean_finite(v)) for k, v in values.items()}
-        spread = {k: (float("nan") if np.isinf(v).any() or np.isnan(v).all()
-                      else float(np.nanstd(v, ddof=1))) for k, v in values.items()}
+        # std over folds needs two finite fold values; inf (real PSNR) has no spread
+        spread = {k: (float(np.std(v[np.isfinite(v)], ddof=1)) if np.isfinite(v).sum() >= 2 else float("nan"))
+                  for k, v in values.items()}
         fps = [r.fps for r in per_fold if r.fps is not None]
         rows.append(RowResult(first.name, first.kind, means, spread, float(np.mean(fps)) if fps else None,
                               sum(r.faces_not_found for r in per_fold), sum(r.frames_described for r in per_fold),
