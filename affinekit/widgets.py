@@ -118,6 +118,8 @@ class GeneratorApp:
                                       description="scrub", readout_format=".2f")
         self.photo_view = w.Image(format="png", width=160)
         self.frame_view = w.Image(format="png", width=width)
+        self.frame_view.layout.display = "none"           # shown once the scrubber has made a frame
+        self.frame_caption = w.HTML(value="<i>move the slider: one frame at that intensity</i>")
         self.player = w.HTML(value="<i>press Generate</i>")
         self.status = w.HTML(value="")
 
@@ -132,7 +134,7 @@ class GeneratorApp:
             w.HBox([w.VBox([self.sample, self.upload, self.photo_view]),
                     w.VBox([self.expression, self.n_frames, self.intensity, self.fps, self.generate_button])]),
             self.status,
-            w.HBox([self.player, w.VBox([self.scrubber, self.frame_view])]),
+            w.HBox([self.player, w.VBox([self.scrubber, self.frame_caption, self.frame_view])]),
             w.HBox([self.save_name, self.save_mp4_button, self.save_gif_button]),
         ])
         if self.samples:
@@ -252,6 +254,8 @@ class GeneratorApp:
                                                      intensity=value))[-1]
         self.frame_out = frame
         self.frame_view.value = encode_png(frame)
+        self.frame_view.layout.display = None
+        self.frame_caption.value = f"{html.escape(str(self.expression.value))} at intensity {value:.2f}"
         return frame
 
     def _on_scrub(self, change: Mapping[str, Any]) -> None:

@@ -86,6 +86,7 @@ def test_scrubber_shows_one_frame_at_the_chosen_intensity(app):
     assert np.array_equal(neutral, face())           # intensity 0 reproduces the photo
     app.scrubber.value = 2.0
     assert app.frame_out.mean() > neutral.mean()
+    assert app.frame_view.layout.display is None and "2.00" in app.frame_caption.value
     assert app.frame_view.value[:8] == b"\x89PNG\r\n\x1a\n"
 
 
