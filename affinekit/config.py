@@ -31,6 +31,7 @@ class DataConfig:
     fold: int = 0
     seed: int = 0
     augment: bool = True
+    hold_out: bool = False         # train only on the split's training subjects (see `train.training_keys`)
 
 
 @dataclass
@@ -60,7 +61,7 @@ class TrainConfig:
     w_lambda: float = 0.1          # intensity-distribution discriminator
     w_l1: float = 100.0
     w_rec: float = 100.0           # reconstruction at intensity 0
-    w_lambda_sup: float = 1.0      # MSE between inferred intensity and frame position (an anchor; 0 = paper)
+    w_lambda_sup: float = 10.0     # MSE between inferred intensity and frame position (an anchor; 0 = paper)
     lambda_warmup: int = 500       # steps over which G is driven from frame position to inferred intensity
     log_every: int = 1
     checkpoint_every: int = 200

@@ -43,7 +43,7 @@ from affinekit.models.affine import intensity_stats
 from affinekit.models.discriminators import build_discriminators
 from affinekit.models.generator import Generator
 
-__all__ = ["Trainer", "ProgressBar", "SampleSaver", "train", "main", "load_generator", "save_generator_only"]
+__all__ = ["Trainer", "ProgressBar", "SampleSaver", "TimeBudget", "train", "main", "load_generator", "save_generator_only"]
 
 # Intensities that drive the generator in training are clamped here: an early,
 # untrained projection can return any number (|a| is tiny at initialisation),
@@ -316,7 +316,8 @@ class Trainer:
                                    self.dist.rank, self.dist.world)
         self.step = 0                      # steps completed
         self.last_logs: dict[str, float] = {}
-        self._stop = False
+        self._stop = False                 # Ctrl-C: save and raise KeyboardInterrupt
+        self._finish = False               # request_stop(): save and return normally
 
     # -- paths ----------------------------------------------------------------
     @property
@@ -401,7 +402,7 @@ class Trainer:
     def fit(self, resume: bool = False) -> "Trainer":
         """Train up to `train_cfg.steps` (continuing from checkpoints/last.pt with `resume`)."""
         cfg = self.train_cfg
-        self._stop = False
+        self._stop = self._finish = False
         if resume:
             self.load_checkpoint(self.checkpoint_path)
         if self.dist.main:
@@ -411,13 +412,10 @@ class Trainer:
         loader = self._loader(self.step, cfg.steps)
         previous = self._install_sigint()
         try:
-            t_last = time.perf_counter()
             for step in range(self.step + 1, cfg.steps + 1):
-                batch = next(loader)
-                logs = self.train_step(batch, step)
-                now = time.perf_counter()
-                logs["step_time"] = now - t_last
-                t_last = now
+                t0 = time.perf_counter()
+                logs = self.train_step(next(loader), step)
+                logs["step_time"] = time.perf_counter() - t0     # data + one D and one G update
                 logs = self._reduce(logs)
                 self.step, self.last_logs = step, logs
                 if self.dist.main:
@@ -429,8 +427,11 @@ class Trainer:
                         self._call("on_sample", step, self.sample(sample_batch))
                 if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
                     self.save_checkpoint()
-                if self._stop_requested():
+                self._sync_flags()
+                if self._stop:
                     raise KeyboardInterrupt
+                if self._finish:
+                    break
             self.save_checkpoint()
             if self.dist.main:
                 self.save_generator_only(self.out_dir / "generator.pt")
@@ -451,6 +452,10 @@ class Trainer:
                 self._call("on_end")
         return self
 
+    def request_stop(self) -> None:
+        """End `fit` after the current step as if it were the last (e.g. from a callback)."""
+        self._finish = True
+
     def _loader(self, start: int, stop: int) -> Iterator[dict[str, Any]]:
         steps = range(start + 1, stop + 1)
         if self.train_cfg.num_workers > 0:
@@ -459,17 +464,20 @@ class Trainer:
         return (self.batches[s] for s in steps)
 
     def _reduce(self, logs: dict[str, float]) -> dict[str, float]:
-        """Average the step's scalars over ranks (and share the stop flag), so rank 0 logs the whole batch."""
+        """Average the step's scalars over ranks, so rank 0 logs the whole batch."""
         if not self.dist.enabled:
             return logs
         keys = sorted(logs)
-        t = torch.tensor([logs[k] for k in keys] + [float(self._stop)], dtype=torch.float64, device=self.device)
+        t = torch.tensor([logs[k] for k in keys], dtype=torch.float64, device=self.device)
         dist.all_reduce(t)
-        self._stop = bool(t[-1].item() > 0)
-        return {k: float(v) / self.dist.world for k, v in zip(keys, t[:-1].tolist())}
+        return {k: float(v) / self.dist.world for k, v in zip(keys, t.tolist())}
 
-    def _stop_requested(self) -> bool:
-        return self._stop
+    def _sync_flags(self) -> None:
+        """Share Ctrl-C / request_stop between ranks, so all stop after the same step."""
+        if self.dist.enabled:
+            t = torch.tensor([float(self._stop), float(self._finish)], device=self.device)
+            dist.all_reduce(t, op=dist.ReduceOp.MAX)
+            self._stop, self._finish = bool(t[0].item()), bool(t[1].item())
 
     def _install_sigint(self) -> Any:
         """First Ctrl-C: finish the step, save, stop. Only the main thread may own signals."""
@@ -584,6 +592,20 @@ class ProgressBar:
             self.bar = None
 
 
+class TimeBudget:
+    """Stops training cleanly (checkpoint and export written) once `seconds` of wall-clock have passed."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.start = float(seconds), None
+
+    def on_step(self, trainer: Trainer, step: int, logs: dict[str, float]) -> None:
+        now = time.perf_counter()
+        if self.start is None:
+            self.start = now - logs.get("step_time", 0.0)
+        if now - self.start >= self.seconds:
+            trainer.request_stop()
+
+
 class SampleSaver:
     """Writes each sample grid (rows: sequences, columns: intensity 0 -> 1) to <run>/samples/step_N.png."""
 
@@ -658,6 +680,23 @@ def train(prepared_dir: str | Path, out_dir: str | Path, model_cfg: ModelConfig 
     return trainer.fit(resume=resume)
 
 
+def training_keys(prepared_dir: str | Path, data_cfg: DataConfig) -> list[str] | None:
+    """The sequences to train on: all (None), or with `data.hold_out` the training subjects of
+    the subject split (`data.test_fraction`, `data.seed`) or of fold `data.fold` of `data.folds`,
+    the same split `affinekit evaluate --protocol subject` tests on."""
+    if not data_cfg.hold_out:
+        return None
+    from affinekit.data.cache import load_manifest
+    from affinekit.data.dataset import subject_kfold, subject_split
+
+    entries = [e for e in load_manifest(prepared_dir)["sequences"] if e.get("label")]
+    if data_cfg.folds > 1:
+        if not 0 <= data_cfg.fold < data_cfg.folds:
+            raise AffinekitError(f"data.fold must be in 0..{data_cfg.folds - 1}, got {data_cfg.fold}")
+        return list(subject_kfold(entries, data_cfg.folds, data_cfg.seed)[data_cfg.fold][0])
+    return list(subject_split(entries, data_cfg.test_fraction, data_cfg.seed)[0])
+
+
 def main(args: Any) -> int:
     """`affinekit train --data PREPARED --out RUN [--config FILE] [--set k=v ...] [--resume] [--device D]`."""
     from affinekit.data.cache import load_manifest
@@ -691,7 +730,11 @@ def main(args: Any) -> int:
 
     callbacks = [ProgressBar(), SampleSaver()]
     try:
-        trainer = train(args.data, out, model_cfg, train_cfg, data_cfg, callbacks=callbacks, resume=args.resume)
+        keys = training_keys(args.data, data_cfg)
+        if args.resume and (out / "config.json").is_file():   # a resumed run keeps the sequences it started on
+            keys = json.loads((out / "config.json").read_text()).get("data", {}).get("keys", keys)
+        trainer = train(args.data, out, model_cfg, train_cfg, data_cfg, keys=keys,
+                        callbacks=callbacks, resume=args.resume)
         if trainer.dist.main:
             print(f"trained {trainer.step} steps: {out / 'generator.pt'}, log {trainer.log_path}")
     finally:

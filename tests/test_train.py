@@ -161,6 +161,24 @@ def test_resume_gives_the_same_losses_as_an_uninterrupted_run(tmp_path):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+def test_loader_workers_see_the_same_batches(tmp_path):
+    Trainer(TINY_MODEL, tiny_train(steps=2), BlobSequences(), tmp_path / "main").fit()
+    Trainer(TINY_MODEL, tiny_train(steps=2, num_workers=1), BlobSequences(), tmp_path / "worker").fit()
+    for ra, rb in zip(read_log(tmp_path / "main"), read_log(tmp_path / "worker")):
+        assert all(ra[key] == rb[key] for key in LOSSES)
+
+
+def test_request_stop_ends_cleanly_with_an_export(tmp_path):
+    class StopAt3:
+        def on_step(self, trainer, step, logs):
+            if step == 3:
+                trainer.request_stop()
+
+    trainer = Trainer(TINY_MODEL, tiny_train(steps=100), BlobSequences(), tmp_path, callbacks=[StopAt3()]).fit()
+    assert trainer.step == 3 and (tmp_path / "generator.pt").is_file()
+    assert torch.load(tmp_path / "checkpoints" / "last.pt", weights_only=True)["step"] == 3
+
+
 def test_ctrl_c_saves_a_checkpoint_at_a_step_boundary_and_resumes(tmp_path):
     class CtrlC:
         def on_step(self, trainer, step, logs):
@@ -289,3 +307,21 @@ def test_cli_bad_paths_are_one_line_errors(tmp_path):
     assert proc.returncode == 2 and "nonsense" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     proc = run_cli("--data", str(data), "--out", str(tmp_path / "run"), "--resume")
     assert proc.returncode == 2 and "no checkpoint to resume" in proc.stderr
+
+
+def test_hold_out_trains_on_the_subjects_evaluate_does_not_test_on(tmp_path):
+    from affinekit.data.dataset import subject_kfold, subject_split
+    from affinekit.train import training_keys
+
+    entries = [{"key": f"S{s:03d}_{q:03d}", "subject": f"S{s:03d}", "sequence": f"{q:03d}", "label": "happy", "frames": 8}
+               for s in range(10) for q in range(2)] + [{"key": "S099_001", "subject": "S099", "label": ""}]
+    (tmp_path / "manifest.json").write_text(json.dumps({"config": {}, "sequences": entries, "skipped": []}))
+    assert training_keys(tmp_path, DataConfig()) is None
+    keys = training_keys(tmp_path, DataConfig(hold_out=True, seed=3))
+    train_keys, test_keys = subject_split(entries[:-1], 0.2, 3)
+    assert sorted(keys) == sorted(train_keys) and len(keys) == 16
+    assert not {k[:4] for k in keys} & {k[:4] for k in test_keys} and "S099_001" not in keys
+    assert sorted(training_keys(tmp_path, DataConfig(hold_out=True, folds=5, fold=2))) == \
+        sorted(subject_kfold(entries[:-1], 5, 0)[2][0])
+    with pytest.raises(AffinekitError, match="data.fold"):
+        training_keys(tmp_path, DataConfig(hold_out=True, folds=5, fold=5))
