@@ -54,3 +54,14 @@ def face_photo():
     """An open face photo (skimage's astronaut, public domain), (512,512,3) uint8 RGB."""
     skimage_data = pytest.importorskip("skimage.data")
     return skimage_data.astronaut()
+
+
+@pytest.fixture(scope="session")
+def prepared_ckplus64(ckplus_root: Path, tmp_path_factory) -> Path:
+    """The CK+ sequences prepared at 64 px (labelled only) in a temporary folder, once per session."""
+    from affinekit.config import DataConfig
+    from affinekit.data.prepare import prepare
+
+    out = tmp_path_factory.mktemp("ckplus64")
+    prepare(ckplus_root, out, DataConfig(image_size=64), labelled_only=True, progress=False, verbose=False)
+    return out

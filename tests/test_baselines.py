@@ -99,11 +99,9 @@ def test_unseen_label_gives_the_input_and_landmarks_are_required():
         warp(x0, torch.tensor([HAPPY]), torch.linspace(0, 1, 3), None)
 
 
-def test_fit_on_prepared_uses_only_the_keys_given(repo_root):
+def test_fit_on_prepared_uses_only_the_keys_given(prepared_ckplus64):
     from affinekit.data.cache import load_manifest
-    prepared = repo_root / "prepared" / "ckplus64"
-    if not (prepared / "manifest.json").is_file():
-        pytest.skip(f"{prepared} not prepared (affinekit prepare <CK+> --out prepared/ckplus64 --size 64)")
+    prepared = prepared_ckplus64
     entries = [e for e in load_manifest(prepared)["sequences"] if e["label"]]
     keys = [e["key"] for e in entries if e["subject"] == entries[0]["subject"]]
     warp = LandmarkWarp().fit(prepared, keys)

@@ -112,11 +112,8 @@ def test_generator_maker_resizes_to_the_model_and_back():
 
 
 @pytest.fixture(scope="module")
-def prepared64(repo_root):
-    path = repo_root / "prepared" / "ckplus64"
-    if not (path / "manifest.json").is_file():
-        pytest.skip(f"{path} not prepared (affinekit prepare <CK+> --out prepared/ckplus64 --size 64)")
-    return path
+def prepared64(prepared_ckplus64):
+    return prepared_ckplus64
 
 
 def test_real_row_on_ckplus(prepared64):
