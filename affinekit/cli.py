@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("figures", help="re-run the notebooks with papermill and write figures/")
     p.add_argument("--out", default="figures")
     p.add_argument("--tiny", action="store_true", help="tiny sizes (for tests)")
+    p.add_argument("--param", action="append", default=[], metavar="[NOTEBOOK:]NAME=VALUE",
+                   help="override a notebook parameter, e.g. STEPS=600 or 03_training:STEPS=600 (repeatable)")
+    p.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks (e.g. 01 03_training)")
     return parser
 
 

@@ -60,9 +60,53 @@ def run_notebook(name: str, out_dir: Path, work_dir: Path, parameters: dict[str,
     return json.loads(results.read_text()) if results.exists() else {}
 
 
+def parse_params(items: list[str], notebooks: tuple[str, ...] = NOTEBOOKS) -> dict[str, dict[str, Any]]:
+    """`[NOTEBOOK:]NAME=VALUE` strings -> {notebook: {NAME: value}}, each only where the notebook declares NAME.
+
+    Values are Python literals (600, 0.5, "x", True), else plain strings.
+    """
+    import ast
+
+    import papermill as pm
+
+    declared = {name: set(pm.inspect_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"))) for name in notebooks}
+    chosen: dict[str, dict[str, Any]] = {name: {} for name in notebooks}
+    for item in items:
+        target, _, assignment = item.rpartition(":") if ":" in item.split("=", 1)[0] else ("", "", item)
+        name, sep, raw = assignment.partition("=")
+        if not sep or not name.isidentifier():
+            raise AffinekitError(f"--param {item}: expected [NOTEBOOK:]NAME=VALUE, e.g. STEPS=600")
+        try:
+            value: Any = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw
+        names = [n for n in notebooks if not target or n.startswith(target)]
+        if target and not names:
+            raise AffinekitError(f"--param {item}: no notebook {target!r}; choose from {', '.join(notebooks)}")
+        hits = [n for n in names if name in declared[n]]
+        if not hits:
+            raise AffinekitError(f"--param {item}: no notebook declares {name}; see each notebook's parameters cell")
+        for n in hits:
+            chosen[n][name] = value
+    return chosen
+
+
+def select_notebooks(only: list[str] | None) -> tuple[str, ...]:
+    """The notebooks named (by prefix, e.g. '03') in the tour's order; all when `only` is empty."""
+    if not only:
+        return NOTEBOOKS
+    unknown = [o for o in only if not any(n.startswith(o) for n in NOTEBOOKS)]
+    if unknown:
+        raise AffinekitError(f"--only {' '.join(unknown)}: no such notebook; choose from {', '.join(NOTEBOOKS)}")
+    return tuple(n for n in NOTEBOOKS if any(n.startswith(o) for o in only))
+
+
 def make_figures(out: str | Path = "figures", tiny: bool = False, notebooks: tuple[str, ...] = NOTEBOOKS,
-                 verbose: bool = True) -> dict[str, dict[str, Any]]:
-    """Run `notebooks` in order, writing figures into `out`; returns each one's recorded values."""
+                 verbose: bool = True, parameters: dict[str, dict[str, Any]] | None = None,
+                 ) -> dict[str, dict[str, Any]]:
+    """Run `notebooks` in order, writing figures into `out`; returns each one's recorded values.
+
+    `parameters` overrides notebook parameters, per notebook name (see `parse_params`)."""
     from affinekit.notebook import ckplus_root
 
     out = Path(out)
@@ -78,7 +122,7 @@ def make_figures(out: str | Path = "figures", tiny: bool = False, notebooks: tup
             t0 = time.perf_counter()
             if verbose:
                 print(f"running {name} ...", end=" ", flush=True)
-            recorded[name] = run_notebook(name, out, work, tiny=tiny)
+            recorded[name] = run_notebook(name, out, work, (parameters or {}).get(name), tiny=tiny)
             if verbose:
                 print(f"{time.perf_counter() - t0:.0f} s")
     except BaseException:
@@ -95,6 +139,8 @@ def make_figures(out: str | Path = "figures", tiny: bool = False, notebooks: tup
 
 
 def main(args: argparse.Namespace) -> int:
-    """Entry point of `affinekit figures [--out DIR] [--tiny]`."""
-    make_figures(args.out, tiny=args.tiny)
+    """Entry point of `affinekit figures [--out DIR] [--tiny] [--only NB ...] [--param [NB:]NAME=VALUE ...]`."""
+    notebooks = select_notebooks(getattr(args, "only", None))
+    make_figures(args.out, tiny=args.tiny, notebooks=notebooks,
+                 parameters=parse_params(getattr(args, "param", []), notebooks))
     return 0

@@ -178,3 +178,21 @@ def test_04_table_has_reference_baselines_and_model(nb04, work):
     assert "| copy-input |" in table and "| landmark-warp |" in table and "Quoted, not measured" in table
     assert sum(nb04["counts"].values()) == nb04["videos"] and nb04["gallery"] == [1, 1]
     assert {"per_expression_demo.png", "gallery_best_demo.png", "gallery_worst_demo.png"} <= figures(work)
+
+
+def test_figures_params_go_only_to_notebooks_that_declare_them():
+    from affinekit.errors import AffinekitError
+    from affinekit.figures import parse_params, select_notebooks
+
+    chosen = parse_params(["STEPS=600", "03_training:IMAGE_SIZE=128", "FRAMES=8", "CKPLUS=/data/ck"])
+    assert chosen["03_training"] == {"STEPS": 600, "IMAGE_SIZE": 128, "CKPLUS": "/data/ck"}
+    assert chosen["04_evaluation"] == {"FRAMES": 8, "CKPLUS": "/data/ck"}
+    assert chosen["05_generate_videos"] == {"FRAMES": 8}
+    assert "STEPS" not in chosen["01_dataset_exploration"]
+    for bad, message in (("NOPE=1", "no notebook declares"), ("STEPS", "expected"), ("09:STEPS=1", "no notebook")):
+        with pytest.raises(AffinekitError, match=message):
+            parse_params([bad])
+    assert select_notebooks(["03", "01"]) == ("01_dataset_exploration", "03_training")
+    assert select_notebooks(None) == tuple(NOTEBOOKS)
+    with pytest.raises(AffinekitError, match="no such notebook"):
+        select_notebooks(["07"])
