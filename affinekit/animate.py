@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from affinekit.atomic import atomic_path
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, expression_index
 
@@ -444,15 +444,8 @@ def save_video(frames: np.ndarray, path: str | os.PathLike, fps: int = 8) -> Pat
     path = check_output_path(path)
     if fps <= 0:
         raise AffinekitError(f"fps must be positive, got {fps}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent if str(path.parent) else ".")
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=path.suffix) as tmp:
         write_video(np.asarray(frames), tmp, fps)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

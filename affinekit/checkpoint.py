@@ -8,14 +8,13 @@ crash or Ctrl-C mid-write never leaves a truncated checkpoint behind.
 """
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from affinekit.atomic import atomic_write
 from affinekit.config import ModelConfig, from_dict, to_dict
 from affinekit.errors import AffinekitError
 
@@ -25,18 +24,7 @@ GENERATOR_FORMAT = "affinekit-generator-1"
 
 def atomic_save(obj: dict[str, Any], path: str | Path) -> Path:
     """`torch.save` to a temporary file next to `path`, then rename it over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -1,13 +1,11 @@
 """Trainer: gradients, logs, resume, Ctrl-C, checkpoints, torchrun, the CLI, on tiny data."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np

@@ -1,19 +1,18 @@
 """Prepared data on disk: one compressed .npz per sequence plus manifest.json.
 
-Writes are atomic (temporary file, then os.replace), so an interrupted run never
+Writes are atomic (affinekit.atomic: temporary file, then rename), so an interrupted run never
 leaves a half-written file that a rerun would trust.
 """
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from affinekit.atomic import atomic_write
 from affinekit.errors import AffinekitError
 
 MANIFEST = "manifest.json"
@@ -40,27 +39,14 @@ class PreparedSequence:
                       transforms=self.transforms.astype(np.float32),
                       label=np.array(self.label or ""), subject=np.array(self.subject),
                       sequence=np.array(self.sequence), source=np.array(self.source))
-        _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
         return path
-
-
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_manifest(out_dir: str | Path, manifest: dict[str, Any]) -> None:
     """Write `<out_dir>/manifest.json` atomically."""
     text = json.dumps(manifest, indent=1).encode()
-    _atomic_write(Path(out_dir) / MANIFEST, lambda f: f.write(text))
+    atomic_write(Path(out_dir) / MANIFEST, lambda f: f.write(text))
 
 
 def load_manifest(prepared_dir: str | Path) -> dict[str, Any]:

@@ -8,7 +8,6 @@ so; the nose points fix the vertical scale against head roll noise.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import cv2
 import numpy as np
