@@ -142,8 +142,9 @@ def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMa
     from affinekit.train import load_generator
     generator, cfg = load_generator(path, device=device)
     info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size}
-    for folder in (Path(path).parent, Path(path).parent.parent):
-        cfg_file = folder / "config.json"
+    # the run's config.json beside the checkpoint (or above checkpoints/); an export may carry <name>.json
+    for cfg_file in (Path(path).with_suffix(".json"), Path(path).parent / "config.json",
+                     Path(path).parent.parent / "config.json"):
         if cfg_file.is_file():
             run = json.loads(cfg_file.read_text())
             data = run.get("data", {}) or {}
