@@ -112,11 +112,25 @@ class RawCkplusSource:
 
 # -- the model as a clip maker ---------------------------------------------------------
 class GeneratorMaker:
-    """A trained Generator as a clip maker: resizes to its size and channels and back."""
+    """A trained Generator as a clip maker: resizes to its size and channels and back.
 
-    def __init__(self, generator: torch.nn.Module, image_size: int, channels: int, device: str = "cpu") -> None:
+    `output="change"` (what `affinekit generate` shows) adds the generated change
+    G(x0, l) - G(x0, 0) to the input itself, so the input's detail survives;
+    `output="decoder"` returns the decoder's frames as they come.
+    """
+
+    OUTPUTS = ("change", "decoder")
+
+    def __init__(self, generator: torch.nn.Module, image_size: int, channels: int, device: str = "cpu",
+                 output: str = "change") -> None:
+        if output not in self.OUTPUTS:
+            raise ValueError(f"output must be one of {self.OUTPUTS}, got {output!r}")
         self.generator = generator.to(device).eval()
-        self.size, self.channels, self.device = image_size, channels, device
+        self.size, self.channels, self.device, self.output = image_size, channels, device, output
+
+    def with_output(self, output: str) -> "GeneratorMaker":
+        """The same generator, another output mode."""
+        return GeneratorMaker(self.generator, self.size, self.channels, self.device, output)
 
     @torch.no_grad()
     def __call__(self, x0: torch.Tensor, labels: torch.Tensor, intensities: torch.Tensor,
@@ -128,13 +142,23 @@ class GeneratorMaker:
         if c != self.channels:
             x = x.mean(1, keepdim=True) if self.channels == 1 else x.expand(-1, self.channels, -1, -1)
         out = self.generator.generate(x, labels.to(self.device), intensities.to(self.device).float())
+        if self.output == "change":
+            out = out - self.generator.generate(x, labels.to(self.device), torch.zeros(1, device=self.device))
         t = out.shape[1]
         out = out.reshape(b * t, self.channels, self.size, self.size)
         if (h, w) != (self.size, self.size):
             out = F.interpolate(out, size=(h, w), mode="bilinear", align_corners=False)
         if c != self.channels:
             out = out.mean(1, keepdim=True) if c == 1 else out.expand(-1, c, -1, -1)
-        return out.reshape(b, t, c, h, w).clamp(-1, 1).cpu()
+        out = out.reshape(b, t, c, h, w).cpu()
+        if self.output == "change":
+            out = out + x0.float().cpu()[:, None]
+        return out.clamp(-1, 1)
+
+
+def model_variants(name: str, maker: "GeneratorMaker") -> dict[str, "GeneratorMaker"]:
+    """Two rows per model: the input plus the generated change (as `generate`), and the raw decoder output."""
+    return {name: maker.with_output("change"), f"{name} [decoder output]": maker.with_output("decoder")}
 
 
 def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMaker, dict[str, Any]]:
@@ -525,16 +549,16 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
         makers: dict[str, ClipMaker] = {"landmark-warp": LandmarkWarp().fit(prepared_dir, train_keys)}
         notes: dict[str, str] = {}
         for path, (maker, info) in models.items():
-            name = _model_name(path)
-            makers[name] = maker
             warn = training_overlap(info, test_keys)
-            if warn:
-                notes[name] = warn
+            for name, variant in model_variants(_model_name(path), maker).items():
+                makers[name] = variant
+                if warn:
+                    notes[name] = warn
         if train_steps > 0:
             name = f"AffineGAN (this kit, {train_steps} steps on the fold's training subjects)"
             log(f"fold {f + 1}: training a fresh model for {train_steps} steps")
-            makers[name] = _train_fold_model(prepared_dir, train_keys, train_steps, work / f"fold{f}",
-                                             train_size, device, seed)
+            makers.update(model_variants(name, _train_fold_model(prepared_dir, train_keys, train_steps,
+                                                                 work / f"fold{f}", train_size, device, seed)))
         tables.append(evaluate(makers, prepared_dir, test_keys, frames, keep_clips=keep_clips, model_notes=notes))
         n_test += len(test_keys)
     subjects = sorted({k.split("_")[0] for _, test in splits for k in test})
@@ -572,10 +596,9 @@ def paper_protocol(ckplus_root: str | Path, checkpoints: Sequence[str | Path] = 
     makers: dict[str, ClipMaker] = {"landmark-warp": warp}
     notes: dict[str, str] = {}
     for path in checkpoints:
-        maker, info = load_model_maker(path, device)
-        name = _model_name(path)
-        makers[name] = maker
-        notes[name] = "fed the resized raw first frame (it was trained on aligned crops)"
+        for name, variant in model_variants(_model_name(path), load_model_maker(path, device)[0]).items():
+            makers[name] = variant
+            notes[name] = "fed the resized raw first frame (it was trained on aligned crops)"
     from affinekit.descriptors import FaceDescriber
     table = evaluate(makers, source, test_keys, frames, describer=FaceDescriber(box="detect"),
                      keep_clips=keep_clips, model_notes=notes)

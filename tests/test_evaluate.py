@@ -162,3 +162,23 @@ def test_an_export_carries_its_training_keys_in_a_json_beside_it(tmp_path):
     assert info["train_keys"] == ["S001_001", "S002_001"]
     assert training_overlap(info, ["S003_002"]) is None
     assert "S002" in training_overlap(info, ["S002_004"])
+
+
+class RampGenerator(torch.nn.Module):
+    """Ignores its input: every pixel of frame l is 0.1 + 0.2 * l (a blurry decoder in caricature)."""
+    def generate(self, x0, label, intensities):
+        lam = torch.as_tensor(intensities).float().reshape(1, -1, 1, 1, 1)
+        return (0.1 + 0.2 * lam).expand(x0.shape[0], -1, *x0.shape[1:]).clone()
+
+
+def test_change_output_adds_the_generated_change_to_the_input_itself():
+    x0 = torch.linspace(-0.5, 0.5, 2 * 16 * 16).reshape(2, 1, 16, 16)
+    lam = torch.tensor([0.0, 0.5, 1.0])
+    change = ev.GeneratorMaker(RampGenerator(), image_size=8, channels=1)(x0, torch.tensor([0, 1]), lam)
+    raw = ev.GeneratorMaker(RampGenerator(), image_size=8, channels=1, output="decoder")(x0, torch.tensor([0, 1]), lam)
+    assert torch.allclose(change[:, 0], x0) and torch.allclose(change[:, 2], x0 + 0.2, atol=1e-6)
+    assert torch.allclose(raw, (0.1 + 0.2 * lam).reshape(1, 3, 1, 1, 1).expand_as(raw))
+    variants = ev.model_variants("m", ev.GeneratorMaker(RampGenerator(), 8, 1))
+    assert [v.output for v in variants.values()] == ["change", "decoder"] and "m [decoder output]" in variants
+    with pytest.raises(ValueError, match="output"):
+        ev.GeneratorMaker(RampGenerator(), 8, 1, output="paste")
