@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=128, help="paper protocol: frames resized to SIZE x SIZE")
     p.add_argument("--train-size", type=int, default=64, help="with --train-steps: the model's image size")
     p.add_argument("--work-dir", help="with --train-steps: folder for the per-fold runs (default runs/eval-folds)")
+    p.add_argument("--train-config", help="with --train-steps: JSON config of the per-fold models (as train --config)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="with --train-steps: override the per-fold models' config, e.g. --set model.base_width=16")
     p.add_argument("--limit", type=int, default=None, help="at most this many test sequences per fold (quick runs)")
     p.add_argument("--device", default="cpu", help="cpu or cuda, for the models")
 

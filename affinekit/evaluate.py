@@ -510,16 +510,21 @@ def _model_name(path: str | Path) -> str:
 
 
 def _train_fold_model(prepared_dir: str | Path, train_keys: Sequence[str], steps: int, out_dir: Path,
-                      image_size: int, device: str, seed: int) -> GeneratorMaker:
-    """A fresh model trained on this fold's training keys only."""
-    from affinekit.config import ModelConfig, TrainConfig
+                      image_size: int, device: str, seed: int, config_file: str | None = None,
+                      overrides: Sequence[str] = ()) -> GeneratorMaker:
+    """A fresh model trained on this fold's training keys only (configs as `affinekit train` takes them)."""
+    import dataclasses
+
     from affinekit.data.cache import load_manifest
-    from affinekit.train import train
+    from affinekit.train import resolve_configs, train
+    configs, user_keys = resolve_configs(config_file, list(overrides))
     channels = int(load_manifest(prepared_dir).get("config", {}).get("channels", 1))
-    model_cfg = ModelConfig(image_size=image_size, channels=channels)
-    train_cfg = TrainConfig(steps=steps, device=device, seed=seed,
-                            checkpoint_every=max(steps, 1), sample_every=max(steps, 1))
-    trainer = train(prepared_dir, out_dir, model_cfg, train_cfg, keys=list(train_keys))
+    model_cfg = dataclasses.replace(configs["model"], channels=channels,
+                                    image_size=configs["model"].image_size if "image_size" in user_keys["model"]
+                                    else image_size)
+    train_cfg = dataclasses.replace(configs["train"], steps=steps, device=device, seed=seed,
+                                    checkpoint_every=max(steps, 1), sample_every=max(steps, 1))
+    trainer = train(prepared_dir, out_dir, model_cfg, train_cfg, configs["data"], keys=list(train_keys))
     return GeneratorMaker(trainer.generator, model_cfg.image_size, model_cfg.channels, device)
 
 
@@ -527,6 +532,7 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
                      frames: int = 16, train_steps: int = 0, train_size: int = 64, seed: int = 0,
                      test_fraction: float = 0.2, work_dir: str | Path | None = None, device: str = "cpu",
                      limit: int | None = None, keep_clips: bool = False, log: Callable[[str], None] = print,
+                     train_config: str | None = None, train_overrides: Sequence[str] = (),
                      ) -> ResultTable:
     """Subject-disjoint evaluation: one split, or k folds over subjects (mean ± std over folds).
 
@@ -558,7 +564,8 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
             name = f"AffineGAN (this kit, {train_steps} steps on the fold's training subjects)"
             log(f"fold {f + 1}: training a fresh model for {train_steps} steps")
             makers.update(model_variants(name, _train_fold_model(prepared_dir, train_keys, train_steps,
-                                                                 work / f"fold{f}", train_size, device, seed)))
+                                                                 work / f"fold{f}", train_size, device, seed,
+                                                                 train_config, train_overrides)))
         tables.append(evaluate(makers, prepared_dir, test_keys, frames, keep_clips=keep_clips, model_notes=notes))
         n_test += len(test_keys)
     subjects = sorted({k.split("_")[0] for _, test in splits for k in test})
@@ -620,16 +627,20 @@ def main(args: Any) -> int:
             notes.append(f"No model checkpoint given and no bundled model ({DEFAULT_WEIGHTS.name}): baselines only.")
     common = dict(checkpoints=checkpoints, frames=args.frames, seed=args.seed, device=args.device,
                   limit=args.limit)
+    if (getattr(args, "set", []) or getattr(args, "train_config", None)) and not args.train_steps:
+        raise AffinekitError("--set and --train-config shape the per-fold models: add --train-steps N (and --folds K)")
     if args.protocol == "subject":
         if not (Path(args.data) / "manifest.json").is_file():
             raise AffinekitError(f"{args.data}: not a prepared folder (no manifest.json); run "
                                  f"`affinekit prepare <CK+ root> --out {args.data}` first, or use --protocol paper "
                                  "with a CK+ root")
         table = subject_protocol(args.data, folds=args.folds, train_steps=args.train_steps,
-                                 train_size=args.train_size, work_dir=args.work_dir, **common)
+                                 train_size=args.train_size, work_dir=args.work_dir,
+                                 train_config=getattr(args, "train_config", None),
+                                 train_overrides=getattr(args, "set", []), **common)
     else:
-        if args.folds or args.train_steps:
-            raise AffinekitError("--folds and --train-steps belong to --protocol subject; the paper protocol "
+        if args.folds or args.train_steps or getattr(args, "set", []) or getattr(args, "train_config", None):
+            raise AffinekitError("--folds, --train-steps and --set belong to --protocol subject; the paper protocol "
                                  "has one random frame split")
         table = paper_protocol(args.data, size=args.size, **common)
     table.notes += notes

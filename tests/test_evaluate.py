@@ -182,3 +182,22 @@ def test_change_output_adds_the_generated_change_to_the_input_itself():
     assert [v.output for v in variants.values()] == ["change", "decoder"] and "m [decoder output]" in variants
     with pytest.raises(ValueError, match="output"):
         ev.GeneratorMaker(RampGenerator(), 8, 1, output="paste")
+
+
+def test_cli_trains_a_model_per_fold_with_the_configs_given(prepared64, tmp_path, capsys):
+    out_json, work = tmp_path / "t.json", tmp_path / "folds"
+    code = cli_main(["evaluate", "--data", str(prepared64), "--folds", "2", "--train-steps", "2", "--limit", "1",
+                     "--frames", "4", "--train-size", "32", "--work-dir", str(work), "--json", str(out_json),
+                     "--set", "model.base_width=8", "--set", "model.depth=3", "--set", "train.batch_size=2"])
+    assert code == 0
+    from affinekit.data.dataset import subject_kfold
+    folds = subject_kfold(prepared64, 2, 0)
+    for fold, (train_keys, test_keys) in enumerate(folds):
+        run = json.loads((work / f"fold{fold}" / "config.json").read_text())
+        assert run["model"]["base_width"] == 8 and run["model"]["image_size"] == 32 and run["train"]["steps"] == 2
+        assert sorted(run["data"]["keys"]) == sorted(train_keys)
+        assert not {k[:4] for k in train_keys} & {k[:4] for k in test_keys}
+    rows = [r["name"] for r in json.loads(out_json.read_text())["rows"]]
+    assert any(r.startswith("AffineGAN (this kit, 2 steps") for r in rows)
+    assert cli_main(["evaluate", "--data", str(prepared64), "--set", "model.depth=3"]) == 2
+    assert "--train-steps" in capsys.readouterr().err
