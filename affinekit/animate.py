@@ -222,7 +222,8 @@ class Animator:
     """
 
     def __init__(self, generator: Any, config: Any | None = None, *, max_side: int = MAX_SIDE,
-                 detect_side: int = DETECT_SIDE, paste: str = "change", name: str = "<generator>") -> None:
+                 detect_side: int = DETECT_SIDE, paste: str = "change", name: str = "<generator>",
+                 train_stats: tuple[float, float] | None = None) -> None:
         from affinekit.data.faces import FaceAligner
 
         if paste not in PASTE_MODES:
@@ -235,6 +236,7 @@ class Animator:
         self.detect_side = int(detect_side)
         self.paste = paste
         self.name = name
+        self.train_stats = train_stats     # training faces' (mean, std): see affinekit.change
         self.aligner = FaceAligner(size=self.image_size, detector="hog")
         self.timings: dict[str, float] = {}
         self.last_faces = 0  # faces the detector saw in the last photo (the most confident is animated)
@@ -286,8 +288,13 @@ class Animator:
             x0 = x0[None].expand(len(labels), -1, -1, -1).to(device)
             y = torch.tensor(labels, dtype=torch.long, device=device)
             lam = torch.linspace(0.0, float(intensity), frames, device=device)
+            from affinekit.change import expression_change
+
             with torch.inference_mode():
-                out = self.generator.generate(x0, y, lam)
+                if self.paste == "change":   # the input plus the (contrast-matched, smoothed) change
+                    out = x0[:, None] + expression_change(self.generator, x0, y, lam, self.train_stats)
+                else:
+                    out = self.generator.generate(x0, y, lam)
             out = out.float().clamp(-1, 1).cpu().numpy()
             return ((out + 1.0) * 127.5).transpose(0, 1, 3, 4, 2)
 
@@ -470,6 +477,11 @@ def load_pretrained(checkpoint: str | os.PathLike | None = None, device: str = "
         raise AffinekitError(f"{path}: not an affinekit checkpoint ({type(err).__name__}: {str(err).splitlines()[0][:120] if str(err) else ''}); "
                              "pass a file written by `affinekit train`") from None
     generator = generator.to(device)
+    if "train_stats" not in options and path.with_suffix(".json").is_file():
+        import json
+
+        from affinekit.change import train_face_stats
+        options["train_stats"] = train_face_stats(json.loads(path.with_suffix(".json").read_text()))
     return Animator(generator, config, name=path.name, **options)
 
 

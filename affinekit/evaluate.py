@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from affinekit import metrics
 from affinekit.baselines import LandmarkWarp, copy_input
+from affinekit.change import expression_change, train_face_stats
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, expression_index
 
@@ -122,15 +123,16 @@ class GeneratorMaker:
     OUTPUTS = ("change", "decoder")
 
     def __init__(self, generator: torch.nn.Module, image_size: int, channels: int, device: str = "cpu",
-                 output: str = "change") -> None:
+                 output: str = "change", train_stats: tuple[float, float] | None = None) -> None:
         if output not in self.OUTPUTS:
             raise ValueError(f"output must be one of {self.OUTPUTS}, got {output!r}")
         self.generator = generator.to(device).eval()
         self.size, self.channels, self.device, self.output = image_size, channels, device, output
+        self.train_stats = train_stats
 
     def with_output(self, output: str) -> "GeneratorMaker":
         """The same generator, another output mode."""
-        return GeneratorMaker(self.generator, self.size, self.channels, self.device, output)
+        return GeneratorMaker(self.generator, self.size, self.channels, self.device, output, self.train_stats)
 
     @torch.no_grad()
     def __call__(self, x0: torch.Tensor, labels: torch.Tensor, intensities: torch.Tensor,
@@ -141,9 +143,11 @@ class GeneratorMaker:
             x = F.interpolate(x, size=(self.size, self.size), mode="area")
         if c != self.channels:
             x = x.mean(1, keepdim=True) if self.channels == 1 else x.expand(-1, self.channels, -1, -1)
-        out = self.generator.generate(x, labels.to(self.device), intensities.to(self.device).float())
         if self.output == "change":
-            out = out - self.generator.generate(x, labels.to(self.device), torch.zeros(1, device=self.device))
+            out = expression_change(self.generator, x, labels.to(self.device), intensities.to(self.device).float(),
+                                    self.train_stats)
+        else:
+            out = self.generator.generate(x, labels.to(self.device), intensities.to(self.device).float())
         t = out.shape[1]
         out = out.reshape(b * t, self.channels, self.size, self.size)
         if (h, w) != (self.size, self.size):
@@ -166,6 +170,7 @@ def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMa
     from affinekit.train import load_generator
     generator, cfg = load_generator(path, device=device)
     info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size}
+    stats = None
     # the run's config.json beside the checkpoint (or above checkpoints/); an export may carry <name>.json
     for cfg_file in (Path(path).with_suffix(".json"), Path(path).parent / "config.json",
                      Path(path).parent.parent / "config.json"):
@@ -174,8 +179,9 @@ def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMa
             data = run.get("data", {}) or {}
             info.update(train_keys=data.get("keys"), prepared=data.get("prepared"),
                         steps=(run.get("train") or {}).get("steps"))
+            stats = train_face_stats(run)
             break
-    return GeneratorMaker(generator, cfg.image_size, cfg.channels, device), info
+    return GeneratorMaker(generator, cfg.image_size, cfg.channels, device, train_stats=stats), info
 
 
 def training_overlap(info: dict[str, Any], test_keys: Sequence[str]) -> str | None:

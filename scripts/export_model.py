@@ -4,8 +4,10 @@
 
 Writes `<out>` (generator weights and model config only: no optimiser state,
 nothing that unpickles) and `<out>.json` (the run's config.json: model, train
-and data sections, the training sequence keys among them), which `affinekit
-evaluate` reads to warn when a test sequence was seen in training.
+and data sections, the training sequence keys among them, which `affinekit
+evaluate` reads to warn when a test sequence was seen in training; and
+`face_stats`, the training faces' contrast, which `affinekit.change` matches
+new faces to).
 """
 from __future__ import annotations
 
@@ -13,7 +15,11 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
 from affinekit.animate import DEFAULT_WEIGHTS
+from affinekit.change import measure_face_stats
+from affinekit.data.cache import load_manifest, load_sequence
 from affinekit.checkpoint import load_generator, save_generator_only
 
 
@@ -29,6 +35,10 @@ def main() -> None:
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
     config["exported"] = {"from": str(run), "steps": log[-1]["step"] if log else 0,
                           "train_seconds": round(sum(r.get("step_time", 0.0) for r in log))}
+    # the training faces' contrast, which `affinekit.change` matches new faces to
+    prepared, keys = config["data"]["prepared"], config["data"].get("keys")
+    keys = keys or [e["key"] for e in load_manifest(prepared)["sequences"] if e.get("label")]
+    config["face_stats"] = measure_face_stats(np.concatenate([load_sequence(prepared, k).frames[:1] for k in keys]))
     out.with_suffix(".json").write_text(json.dumps(config, indent=1))
     print(f"{out} ({out.stat().st_size / 1e6:.1f} MB, step {config['exported']['steps']}) and {out.with_suffix('.json')}")
 

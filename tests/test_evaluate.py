@@ -201,3 +201,23 @@ def test_cli_trains_a_model_per_fold_with_the_configs_given(prepared64, tmp_path
     assert any(r.startswith("AffineGAN (this kit, 2 steps") for r in rows)
     assert cli_main(["evaluate", "--data", str(prepared64), "--set", "model.depth=3"]) == 2
     assert "--train-steps" in capsys.readouterr().err
+
+
+def test_expression_change_matches_contrast_and_smooths():
+    from affinekit.change import expression_change, face_stats, gaussian_blur, measure_face_stats
+
+    img = torch.zeros(1, 1, 32, 32)
+    img[..., 16, 16] = 1.0
+    blurred = gaussian_blur(img, 1.5)
+    assert abs(float(blurred.sum()) - 1.0) < 1e-4 and float(blurred.max()) < 0.1       # mass kept, spread out
+    assert torch.equal(gaussian_blur(img, 0), img)
+    x0 = torch.linspace(-0.2, 0.2, 32 * 32).reshape(1, 1, 32, 32)
+    # a ramp generator's change is uniform, so smoothing leaves it and only the contrast scale acts
+    change = expression_change(RampGenerator(), x0, torch.tensor([0]), torch.tensor([0.0, 1.0]))
+    assert torch.allclose(change[:, 0], torch.zeros_like(change[:, 0]))
+    assert torch.allclose(change[:, 1], torch.full_like(change[:, 1], 0.2), atol=1e-5)
+    mean, std = face_stats(x0)
+    scaled = expression_change(RampGenerator(), x0, torch.tensor([0]), torch.tensor([1.0]), (0.0, float(std) * 2))
+    assert torch.allclose(scaled, torch.full_like(scaled, 0.1), atol=1e-5)       # half the spread: half the change
+    stats = measure_face_stats(np.full((2, 16, 16), 255, np.uint8))
+    assert stats["mean"] == pytest.approx(1.0) and stats["std"] == pytest.approx(0.0) and stats["images"] == 2

@@ -1,0 +1,88 @@
+"""The expression change a generator adds to a face: G(x0, l) - G(x0, 0), made robust for new faces.
+
+Adding the change to the input (rather than showing the decoder's frames)
+keeps the photo's own detail; two steps keep faces unlike the training set
+from turning the change into noise:
+
+- contrast matching: the crop's face region is brought to the mean and spread
+  of the training faces before the generator sees it (the bundled model saw
+  only CK+'s studio light), and the change is scaled back afterwards;
+- smoothing: a small Gaussian blur removes the decoder's 2-pixel checkerboard,
+  which carries no expression.
+
+`affinekit generate` and the "change" rows of `affinekit evaluate` both go
+through `expression_change`, so the table scores what users get.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+# the face region of an aligned crop (fractions of its size): eyes to chin, cheek to cheek
+FACE_ROWS, FACE_COLS = (0.25, 0.875), (0.1875, 0.8125)
+SMOOTH_SIGMA_128 = 1.5       # pixels at 128 px; scaled with the crop size
+
+
+def face_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and std of each image's face region: x (B, C, S, S) -> two (B, 1, 1, 1) tensors."""
+    s = x.shape[-1]
+    r0, r1 = (int(f * s) for f in FACE_ROWS)
+    c0, c1 = (int(f * s) for f in FACE_COLS)
+    region = x[..., r0:r1, c0:c1].reshape(x.shape[0], -1)
+    return region.mean(1).view(-1, 1, 1, 1), region.std(1).clamp_min(1e-3).view(-1, 1, 1, 1)
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (N, C, H, W) with reflected borders (identity for sigma <= 0)."""
+    if sigma <= 0:
+        return x
+    radius = max(1, int(round(3 * sigma)))
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-t ** 2 / (2 * sigma ** 2))
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.pad(x, (radius, radius, radius, radius), mode="reflect")
+    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+
+@torch.no_grad()
+def expression_change(generator: Any, x0: torch.Tensor, labels: torch.Tensor, intensities: torch.Tensor,
+                      train_stats: tuple[float, float] | None = None,
+                      sigma: float | None = None) -> torch.Tensor:
+    """G(x0, l) - G(x0, 0) for each intensity: (B, T, C, S, S), in x0's [-1, 1] units.
+
+    train_stats: (mean, std) of the training faces' region in [-1, 1] units (None: no contrast matching).
+    sigma: blur in pixels (None: SMOOTH_SIGMA_128 scaled to the crop size; 0: none).
+    """
+    intensities = torch.as_tensor(intensities, dtype=x0.dtype, device=x0.device).reshape(-1)
+    x = x0
+    scale = torch.ones(x0.shape[0], 1, 1, 1, dtype=x0.dtype, device=x0.device)
+    if train_stats is not None:
+        mean, std = face_stats(x0)
+        x = (x0 - mean) / std * train_stats[1] + train_stats[0]
+        scale = std / train_stats[1]
+    frames = generator.generate(x, labels, torch.cat([intensities.new_zeros(1), intensities]))
+    change = frames[:, 1:] - frames[:, :1]
+    b, t, c, h, w = change.shape
+    sigma = SMOOTH_SIGMA_128 * h / 128 if sigma is None else sigma
+    change = gaussian_blur(change.reshape(b * t, c, h, w).float(), sigma).view(b, t, c, h, w)
+    return change * scale[:, None]
+
+
+def train_face_stats(run: dict[str, Any]) -> tuple[float, float] | None:
+    """(mean, std) of the training faces, in [-1, 1] units, from an export's config (`face_stats`,
+    written by scripts/export_model.py), or None when it does not say."""
+    stats = run.get("face_stats")
+    return (float(stats["mean"]), float(stats["std"])) if stats else None
+
+
+def measure_face_stats(frames: Any) -> dict[str, float]:
+    """`face_stats` of uint8 crops (N, S, S) or (N, S, S, C): mean and std over all their face regions, in [-1, 1]."""
+    x = torch.as_tensor(frames).float()
+    x = (x if x.dim() == 3 else x.mean(-1)) / 127.5 - 1.0
+    s = x.shape[-1]
+    region = x[:, int(FACE_ROWS[0] * s):int(FACE_ROWS[1] * s), int(FACE_COLS[0] * s):int(FACE_COLS[1] * s)]
+    return {"mean": float(region.mean()), "std": float(region.std()), "images": int(x.shape[0])}
