@@ -223,7 +223,7 @@ class Animator:
 
     def __init__(self, generator: Any, config: Any | None = None, *, max_side: int = MAX_SIDE,
                  detect_side: int = DETECT_SIDE, paste: str = "change", name: str = "<generator>",
-                 train_stats: tuple[float, float] | None = None) -> None:
+                 train_stats: dict[str, Any] | None = None) -> None:
         from affinekit.data.faces import FaceAligner
 
         if paste not in PASTE_MODES:
@@ -236,7 +236,7 @@ class Animator:
         self.detect_side = int(detect_side)
         self.paste = paste
         self.name = name
-        self.train_stats = train_stats     # training faces' (mean, std): see affinekit.change
+        self.train_stats = train_stats     # training faces' contrast ranges: see affinekit.change
         self.aligner = FaceAligner(size=self.image_size, detector="hog")
         self.timings: dict[str, float] = {}
         self.last_faces = 0  # faces the detector saw in the last photo (the most confident is animated)

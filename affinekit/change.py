@@ -4,9 +4,11 @@ Adding the change to the input (rather than showing the decoder's frames)
 keeps the photo's own detail; two steps keep faces unlike the training set
 from turning the change into noise:
 
-- contrast matching: the crop's face region is brought to the mean and spread
-  of the training faces before the generator sees it (the bundled model saw
-  only CK+'s studio light), and the change is scaled back afterwards;
+- contrast matching: a face whose brightness or contrast lies outside the
+  range of the training faces (the bundled model saw only CK+'s studio light)
+  is brought to the nearest value inside before the generator sees it, and
+  the change is scaled back afterwards; faces like the training ones pass as
+  they are;
 - smoothing: a small Gaussian blur removes the decoder's 2-pixel checkerboard,
   which carries no expression.
 
@@ -50,11 +52,13 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
 
 @torch.no_grad()
 def expression_change(generator: Any, x0: torch.Tensor, labels: torch.Tensor, intensities: torch.Tensor,
-                      train_stats: tuple[float, float] | None = None,
+                      train_stats: dict[str, Any] | None = None,
                       sigma: float | None = None) -> torch.Tensor:
     """G(x0, l) - G(x0, 0) for each intensity: (B, T, C, S, S), in x0's [-1, 1] units.
 
-    train_stats: (mean, std) of the training faces' region in [-1, 1] units (None: no contrast matching).
+    train_stats: the training faces' `mean_range` and `std_range` (`measure_face_stats`); a face
+    whose mean or spread lies outside them is brought to the nearest value inside, and the change
+    scaled back; faces like the training ones pass unchanged. None: no contrast matching.
     sigma: blur in pixels (None: SMOOTH_SIGMA_128 scaled to the crop size; 0: none).
     """
     intensities = torch.as_tensor(intensities, dtype=x0.dtype, device=x0.device).reshape(-1)
@@ -62,8 +66,10 @@ def expression_change(generator: Any, x0: torch.Tensor, labels: torch.Tensor, in
     scale = torch.ones(x0.shape[0], 1, 1, 1, dtype=x0.dtype, device=x0.device)
     if train_stats is not None:
         mean, std = face_stats(x0)
-        x = (x0 - mean) / std * train_stats[1] + train_stats[0]
-        scale = std / train_stats[1]
+        target_mean = mean.clamp(*train_stats["mean_range"])
+        target_std = std.clamp(*train_stats["std_range"])
+        x = (x0 - mean) / std * target_std + target_mean
+        scale = std / target_std
     frames = generator.generate(x, labels, torch.cat([intensities.new_zeros(1), intensities]))
     change = frames[:, 1:] - frames[:, :1]
     b, t, c, h, w = change.shape
@@ -72,17 +78,17 @@ def expression_change(generator: Any, x0: torch.Tensor, labels: torch.Tensor, in
     return change * scale[:, None]
 
 
-def train_face_stats(run: dict[str, Any]) -> tuple[float, float] | None:
-    """(mean, std) of the training faces, in [-1, 1] units, from an export's config (`face_stats`,
-    written by scripts/export_model.py), or None when it does not say."""
+def train_face_stats(run: dict[str, Any]) -> dict[str, Any] | None:
+    """The training faces' contrast from an export's config (`face_stats`, written by
+    scripts/export_model.py), or None when it does not say."""
     stats = run.get("face_stats")
-    return (float(stats["mean"]), float(stats["std"])) if stats else None
+    return stats if stats and "mean_range" in stats and "std_range" in stats else None
 
 
-def measure_face_stats(frames: Any) -> dict[str, float]:
-    """`face_stats` of uint8 crops (N, S, S) or (N, S, S, C): mean and std over all their face regions, in [-1, 1]."""
+def measure_face_stats(frames: Any) -> dict[str, Any]:
+    """The range of face-region means and spreads over uint8 crops (N, S, S) or (N, S, S, C), in [-1, 1]."""
     x = torch.as_tensor(frames).float()
     x = (x if x.dim() == 3 else x.mean(-1)) / 127.5 - 1.0
-    s = x.shape[-1]
-    region = x[:, int(FACE_ROWS[0] * s):int(FACE_ROWS[1] * s), int(FACE_COLS[0] * s):int(FACE_COLS[1] * s)]
-    return {"mean": float(region.mean()), "std": float(region.std()), "images": int(x.shape[0])}
+    mean, std = face_stats(x[:, None])
+    return {"mean_range": [float(mean.min()), float(mean.max())],
+            "std_range": [float(std.min()), float(std.max())], "images": int(x.shape[0])}

@@ -123,7 +123,7 @@ class GeneratorMaker:
     OUTPUTS = ("change", "decoder")
 
     def __init__(self, generator: torch.nn.Module, image_size: int, channels: int, device: str = "cpu",
-                 output: str = "change", train_stats: tuple[float, float] | None = None) -> None:
+                 output: str = "change", train_stats: dict[str, Any] | None = None) -> None:
         if output not in self.OUTPUTS:
             raise ValueError(f"output must be one of {self.OUTPUTS}, got {output!r}")
         self.generator = generator.to(device).eval()

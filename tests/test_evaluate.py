@@ -217,7 +217,15 @@ def test_expression_change_matches_contrast_and_smooths():
     assert torch.allclose(change[:, 0], torch.zeros_like(change[:, 0]))
     assert torch.allclose(change[:, 1], torch.full_like(change[:, 1], 0.2), atol=1e-5)
     mean, std = face_stats(x0)
-    scaled = expression_change(RampGenerator(), x0, torch.tensor([0]), torch.tensor([1.0]), (0.0, float(std) * 2))
-    assert torch.allclose(scaled, torch.full_like(scaled, 0.1), atol=1e-5)       # half the spread: half the change
-    stats = measure_face_stats(np.full((2, 16, 16), 255, np.uint8))
-    assert stats["mean"] == pytest.approx(1.0) and stats["std"] == pytest.approx(0.0) and stats["images"] == 2
+    m, s = float(mean), float(std)
+    inside = {"mean_range": [m - 0.1, m + 0.1], "std_range": [s / 2, s * 2]}
+    outside = {"mean_range": [m - 0.1, m + 0.1], "std_range": [s * 2, s * 3]}
+    lam = torch.tensor([1.0])
+    same = expression_change(RampGenerator(), x0, torch.tensor([0]), lam, inside)
+    assert torch.allclose(same, torch.full_like(same, 0.2), atol=1e-5)           # a face like the training ones
+    scaled = expression_change(RampGenerator(), x0, torch.tensor([0]), lam, outside)
+    assert torch.allclose(scaled, torch.full_like(scaled, 0.1), atol=1e-5)       # spread doubled: change halved
+    frames = np.stack([np.full((16, 16), 255, np.uint8), np.tile(np.arange(0, 256, 16, dtype=np.uint8), (16, 1))])
+    stats = measure_face_stats(frames)
+    assert stats["mean_range"][1] == pytest.approx(1.0) and stats["std_range"][0] == pytest.approx(1e-3)
+    assert stats["std_range"][1] > 0.3 and stats["images"] == 2
