@@ -494,9 +494,11 @@ def merge_folds(tables: Sequence[ResultTable], title: str) -> ResultTable:
         spread = {k: (float(np.std(v[np.isfinite(v)], ddof=1)) if np.isfinite(v).sum() >= 2 else float("nan"))
                   for k, v in values.items()}
         fps = [r.fps for r in per_fold if r.fps is not None]
+        # a warning from any fold (e.g. test subjects seen in training) must survive the merge
+        notes = [f"fold {i + 1}: {r.note}" for i, r in enumerate(per_fold) if r.note]
         rows.append(RowResult(first.name, first.kind, means, spread, float(np.mean(fps)) if fps else None,
                               sum(r.faces_not_found for r in per_fold), sum(r.frames_described for r in per_fold),
-                              sum(r.videos for r in per_fold), first.note))
+                              sum(r.videos for r in per_fold), "; ".join(notes) or None))
     per_seq = [dict(item, fold=i) for i, t in enumerate(tables) for item in t.per_sequence]
     clips = {k: v for t in tables for k, v in t.clips.items()}
     wrap = {k: float(np.mean([t.wraparound[k] for t in tables])) for k in tables[0].wraparound}

@@ -86,6 +86,10 @@ def test_merge_folds_mean_and_spread(synthetic_table):
     assert math.isinf(merged.row(ev.REAL).metrics["psnr"])
     assert noisy.videos == 4 and {p["fold"] for p in merged.per_sequence} == {0, 1}
     assert "± " in merged.to_markdown()
+    assert merged.row("noisy").note is None
+    other.row("noisy").note = "test subjects seen in training: S902"
+    warned = ev.merge_folds([synthetic_table, other], "two folds").row("noisy")
+    assert warned.note == "fold 2: test subjects seen in training: S902"
 
 
 def test_training_overlap_warnings():
