@@ -477,11 +477,11 @@ def load_pretrained(checkpoint: str | os.PathLike | None = None, device: str = "
         raise AffinekitError(f"{path}: not an affinekit checkpoint ({type(err).__name__}: {str(err).splitlines()[0][:120] if str(err) else ''}); "
                              "pass a file written by `affinekit train`") from None
     generator = generator.to(device)
-    if "train_stats" not in options and path.with_suffix(".json").is_file():
-        import json
-
+    if "train_stats" not in options:
         from affinekit.change import train_face_stats
-        options["train_stats"] = train_face_stats(json.loads(path.with_suffix(".json").read_text()))
+        from affinekit.checkpoint import run_config
+        run = run_config(path)
+        options["train_stats"] = train_face_stats(run) if run is not None else None
     return Animator(generator, config, name=path.name, **options)
 
 

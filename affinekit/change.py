@@ -70,8 +70,11 @@ def expression_change(generator: Any, x0: torch.Tensor, labels: torch.Tensor, in
         target_std = std.clamp(*train_stats["std_range"])
         x = (x0 - mean) / std * target_std + target_mean
         scale = std / target_std
-    frames = generator.generate(x, labels, torch.cat([intensities.new_zeros(1), intensities]))
-    change = frames[:, 1:] - frames[:, :1]
+    # clips usually start at l = 0: reuse that frame as the reference instead of decoding it twice
+    from_zero = intensities.numel() > 0 and float(intensities[0]) == 0.0
+    frames = generator.generate(x, labels, intensities if from_zero else
+                                torch.cat([intensities.new_zeros(1), intensities]))
+    change = (frames if from_zero else frames[:, 1:]) - frames[:, :1]
     b, t, c, h, w = change.shape
     sigma = SMOOTH_SIGMA_128 * h / 128 if sigma is None else sigma
     change = gaussian_blur(change.reshape(b * t, c, h, w).float(), sigma).view(b, t, c, h, w)

@@ -27,6 +27,18 @@ def atomic_save(obj: dict[str, Any], path: str | Path) -> Path:
     return atomic_write(path, lambda f: torch.save(obj, f))
 
 
+def run_config(path: str | Path) -> dict[str, Any] | None:
+    """What a checkpoint's run says about itself: `<checkpoint>.json` beside an export, or the run
+    folder's config.json beside it or above checkpoints/; None when there is none."""
+    import json
+
+    path = Path(path)
+    for candidate in (path.with_suffix(".json"), path.parent / "config.json", path.parent.parent / "config.json"):
+        if candidate.is_file():
+            return json.loads(candidate.read_text())
+    return None
+
+
 def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Read a checkpoint that may hold only tensors and plain values; AffinekitError otherwise."""
     path = Path(path)

@@ -167,20 +167,15 @@ def model_variants(name: str, maker: "GeneratorMaker") -> dict[str, "GeneratorMa
 
 def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMaker, dict[str, Any]]:
     """A checkpoint as a clip maker, plus what is known of its training data (run config.json)."""
-    from affinekit.train import load_generator
+    from affinekit.checkpoint import load_generator, run_config
     generator, cfg = load_generator(path, device=device)
     info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size}
-    stats = None
-    # the run's config.json beside the checkpoint (or above checkpoints/); an export may carry <name>.json
-    for cfg_file in (Path(path).with_suffix(".json"), Path(path).parent / "config.json",
-                     Path(path).parent.parent / "config.json"):
-        if cfg_file.is_file():
-            run = json.loads(cfg_file.read_text())
-            data = run.get("data", {}) or {}
-            info.update(train_keys=data.get("keys"), prepared=data.get("prepared"),
-                        steps=(run.get("train") or {}).get("steps"))
-            stats = train_face_stats(run)
-            break
+    run = run_config(path)
+    if run is not None:
+        data = run.get("data", {}) or {}
+        info.update(train_keys=data.get("keys"), prepared=data.get("prepared"),
+                    steps=(run.get("train") or {}).get("steps"))
+    stats = train_face_stats(run) if run is not None else None
     return GeneratorMaker(generator, cfg.image_size, cfg.channels, device, train_stats=stats), info
 
 
@@ -635,7 +630,8 @@ def main(args: Any) -> int:
             notes.append(f"No model checkpoint given and no bundled model ({DEFAULT_WEIGHTS.name}): baselines only.")
     common = dict(checkpoints=checkpoints, frames=args.frames, seed=args.seed, device=args.device,
                   limit=args.limit)
-    if (getattr(args, "set", []) or getattr(args, "train_config", None)) and not args.train_steps:
+    train_overrides, train_config = getattr(args, "set", []), getattr(args, "train_config", None)
+    if (train_overrides or train_config) and not args.train_steps:
         raise AffinekitError("--set and --train-config shape the per-fold models: add --train-steps N (and --folds K)")
     if args.protocol == "subject":
         if not (Path(args.data) / "manifest.json").is_file():
@@ -644,10 +640,9 @@ def main(args: Any) -> int:
                                  "with a CK+ root")
         table = subject_protocol(args.data, folds=args.folds, train_steps=args.train_steps,
                                  train_size=args.train_size, work_dir=args.work_dir,
-                                 train_config=getattr(args, "train_config", None),
-                                 train_overrides=getattr(args, "set", []), **common)
+                                 train_config=train_config, train_overrides=train_overrides, **common)
     else:
-        if args.folds or args.train_steps or getattr(args, "set", []) or getattr(args, "train_config", None):
+        if args.folds or args.train_steps or train_overrides or train_config:
             raise AffinekitError("--folds, --train-steps and --set belong to --protocol subject; the paper protocol "
                                  "has one random frame split")
         table = paper_protocol(args.data, size=args.size, **common)

@@ -686,15 +686,13 @@ def training_keys(prepared_dir: str | Path, data_cfg: DataConfig) -> list[str] |
     the same split `affinekit evaluate --protocol subject` tests on."""
     if not data_cfg.hold_out:
         return None
-    from affinekit.data.cache import load_manifest
     from affinekit.data.dataset import subject_kfold, subject_split
 
-    entries = [e for e in load_manifest(prepared_dir)["sequences"] if e.get("label")]
     if data_cfg.folds > 1:
         if not 0 <= data_cfg.fold < data_cfg.folds:
             raise AffinekitError(f"data.fold must be in 0..{data_cfg.folds - 1}, got {data_cfg.fold}")
-        return list(subject_kfold(entries, data_cfg.folds, data_cfg.seed)[data_cfg.fold][0])
-    return list(subject_split(entries, data_cfg.test_fraction, data_cfg.seed)[0])
+        return list(subject_kfold(prepared_dir, data_cfg.folds, data_cfg.seed)[data_cfg.fold][0])
+    return list(subject_split(prepared_dir, data_cfg.test_fraction, data_cfg.seed)[0])
 
 
 def main(args: Any) -> int:

@@ -12,7 +12,6 @@ log.jsonl. The run folder keeps the log, samples/ and the checkpoint.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import torch
 
 from affinekit.config import ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset
+from affinekit.plots import read_log
 from affinekit.train import SampleSaver, TimeBudget, Trainer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,7 +84,7 @@ def main() -> None:
     trainer.fit()
     wall = time.perf_counter() - start
 
-    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines() if line.strip()]
+    log = read_log(out / "log.jsonl")
     n = len(log)
     w = min(WINDOW, max(1, n // 2))
     first, last = slice(0, w), slice(n - w, n)

@@ -19,8 +19,10 @@ import numpy as np
 
 from affinekit.animate import DEFAULT_WEIGHTS
 from affinekit.change import measure_face_stats
-from affinekit.data.cache import load_manifest, load_sequence
 from affinekit.checkpoint import load_generator, save_generator_only
+from affinekit.data.cache import load_sequence
+from affinekit.data.dataset import SequenceDataset
+from affinekit.plots import read_log
 
 
 def main() -> None:
@@ -32,12 +34,12 @@ def main() -> None:
     generator, cfg = load_generator(run / "checkpoints" / "last.pt")
     save_generator_only(generator, cfg, out, half=True)
     config = json.loads((run / "config.json").read_text())
-    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+    log = read_log(run / "log.jsonl")
     config["exported"] = {"from": str(run), "steps": log[-1]["step"] if log else 0,
                           "train_seconds": round(sum(r.get("step_time", 0.0) for r in log))}
     # the training faces' contrast, which `affinekit.change` matches new faces to
-    prepared, keys = config["data"]["prepared"], config["data"].get("keys")
-    keys = keys or [e["key"] for e in load_manifest(prepared)["sequences"] if e.get("label")]
+    prepared = config["data"]["prepared"]
+    keys = config["data"].get("keys") or SequenceDataset(prepared).keys
     config["face_stats"] = measure_face_stats(np.concatenate([load_sequence(prepared, k).frames[:1] for k in keys]))
     out.with_suffix(".json").write_text(json.dumps(config, indent=1))
     print(f"{out} ({out.stat().st_size / 1e6:.1f} MB, step {config['exported']['steps']}) and {out.with_suffix('.json')}")
