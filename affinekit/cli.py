@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-config", help="with --train-steps: JSON config of the per-fold models (as train --config)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="with --train-steps: override the per-fold models' config, e.g. --set model.base_width=16")
+    p.add_argument("--fold-checkpoint", metavar="PATH_WITH_{fold}",
+                   help="with --folds: per-fold models trained elsewhere, e.g. 'runs/cv/fold{fold}.pt' "
+                        "(scripts/train_folds.py)")
     p.add_argument("--limit", type=int, default=None, help="at most this many test sequences per fold (quick runs)")
     p.add_argument("--device", default="cpu", help="cpu or cuda, for the models")
 

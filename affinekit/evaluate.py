@@ -536,13 +536,15 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
                      test_fraction: float = 0.2, work_dir: str | Path | None = None, device: str = "cpu",
                      limit: int | None = None, keep_clips: bool = False, log: Callable[[str], None] = print,
                      train_config: str | None = None, train_overrides: Sequence[str] = (),
-                     ) -> ResultTable:
+                     fold_checkpoint: str | None = None) -> ResultTable:
     """Subject-disjoint evaluation: one split, or k folds over subjects (mean ± std over folds).
 
     Landmark-warp is fitted on each fold's training keys; with `train_steps` a fresh
     model is trained per fold on those keys (the honest cross-validated number).
-    Checkpoints are evaluated as given, with a note when their training data is
-    known to include test sequences.
+    `fold_checkpoint`, a path with `{fold}` in it (0-based, as `data.fold`), names
+    models trained per fold elsewhere (`scripts/train_folds.py`): fold f tests
+    the file it names for f. Checkpoints are evaluated as given, with a note when
+    their training data is known to include test sequences.
     """
     from affinekit.data.cache import load_manifest
     from affinekit.data.dataset import subject_kfold, subject_split
@@ -560,6 +562,17 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
         for path, (maker, info) in models.items():
             warn = training_overlap(info, test_keys)
             for name, variant in model_variants(_model_name(path), maker).items():
+                makers[name] = variant
+                if warn:
+                    notes[name] = warn
+        if fold_checkpoint:
+            path = fold_checkpoint.format(fold=f)
+            if not Path(path).is_file():
+                raise AffinekitError(f"{path}: no model for fold {f}; train it with scripts/train_folds.py "
+                                     f"(--folds {len(splits)} --seed {seed}) or fix --fold-checkpoint")
+            maker, info = load_model_maker(path, device)
+            warn = training_overlap(info, test_keys)
+            for name, variant in model_variants(f"fold models: {Path(fold_checkpoint).name}", maker).items():
                 makers[name] = variant
                 if warn:
                     notes[name] = warn
@@ -633,6 +646,10 @@ def main(args: Any) -> int:
     train_overrides, train_config = getattr(args, "set", []), getattr(args, "train_config", None)
     if (train_overrides or train_config) and not args.train_steps:
         raise AffinekitError("--set and --train-config shape the per-fold models: add --train-steps N (and --folds K)")
+    fold_checkpoint = getattr(args, "fold_checkpoint", None)
+    if fold_checkpoint and ("{fold}" not in fold_checkpoint or args.folds < 2):
+        raise AffinekitError(f"--fold-checkpoint {fold_checkpoint}: needs {{fold}} in the path and --folds K "
+                             "(e.g. --folds 5 --fold-checkpoint 'runs/cv/fold{fold}.pt')")
     if args.protocol == "subject":
         if not (Path(args.data) / "manifest.json").is_file():
             raise AffinekitError(f"{args.data}: not a prepared folder (no manifest.json); run "
@@ -640,9 +657,10 @@ def main(args: Any) -> int:
                                  "with a CK+ root")
         table = subject_protocol(args.data, folds=args.folds, train_steps=args.train_steps,
                                  train_size=args.train_size, work_dir=args.work_dir,
-                                 train_config=train_config, train_overrides=train_overrides, **common)
+                                 train_config=train_config, train_overrides=train_overrides,
+                                 fold_checkpoint=fold_checkpoint, **common)
     else:
-        if args.folds or args.train_steps or train_overrides or train_config:
+        if args.folds or args.train_steps or train_overrides or train_config or fold_checkpoint:
             raise AffinekitError("--folds, --train-steps and --set belong to --protocol subject; the paper protocol "
                                  "has one random frame split")
         table = paper_protocol(args.data, size=args.size, **common)
