@@ -1,6 +1,7 @@
 """Export a training run's generator as the bundled model (float16 weights + the run's config).
 
     python scripts/export_model.py runs/bundled128 [--out affinekit/weights/affinekit_default.pt]
+    python scripts/export_model.py runs/cv128/fold0 --out runs/cv128/fold0.pt --json-only   # refresh the JSON
 
 See `affinekit.export.export_run` for what the two files hold.
 """
@@ -17,9 +18,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="a run folder written by `affinekit train`")
     parser.add_argument("--out", default=str(DEFAULT_WEIGHTS))
+    parser.add_argument("--prepared", help="the run's data folder, if not where its config.json says")
+    parser.add_argument("--json-only", action="store_true",
+                        help="rewrite only <out>.json (the weights stay as they are; no checkpoint needed)")
     args = parser.parse_args()
     out = Path(args.out)
-    config = export_run(args.run, out)
+    config = export_run(args.run, out, prepared=args.prepared, weights=not args.json_only)
     print(f"{out} ({out.stat().st_size / 1e6:.1f} MB, step {config['exported']['steps']}) and {out.with_suffix('.json')}")
 
 
