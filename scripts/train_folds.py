@@ -71,7 +71,9 @@ def main() -> int:
             if proc.poll() is not None:
                 log.close()
                 del running[fold]
-                print(f"fold {fold}: exit code {proc.returncode}", flush=True)
+                how = {0: "finished", 130: "stopped by --seconds (checkpoint saved)",
+                       -signal.SIGINT: "stopped by --seconds (checkpoint saved)"}
+                print(f"fold {fold}: {how.get(proc.returncode, f'failed, exit code {proc.returncode}')}", flush=True)
     failed = 0
     for fold in range(args.folds):
         run = out / f"fold{fold}"
