@@ -165,17 +165,26 @@ def model_variants(name: str, maker: "GeneratorMaker") -> dict[str, "GeneratorMa
     return {name: maker.with_output("change"), f"{name} [decoder output]": maker.with_output("decoder")}
 
 
+def add_model_rows(makers: dict[str, Any], notes: dict[str, str], name: str, maker: "GeneratorMaker",
+                   note: str | None = None) -> None:
+    """Put a model's two rows (`model_variants`) into `makers`, each with `note` when there is one."""
+    for row, variant in model_variants(name, maker).items():
+        makers[row] = variant
+        if note:
+            notes[row] = note
+
+
 def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMaker, dict[str, Any]]:
     """A checkpoint as a clip maker, plus what is known of its training data (run config.json)."""
     from affinekit.checkpoint import load_generator, run_config
     generator, cfg = load_generator(path, device=device)
     info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size}
-    run = run_config(path)
+    run, stats = run_config(path), None
     if run is not None:
         data = run.get("data", {}) or {}
         info.update(train_keys=data.get("keys"), prepared=data.get("prepared"),
                     steps=(run.get("train") or {}).get("steps"))
-    stats = train_face_stats(run) if run is not None else None
+        stats = train_face_stats(run)
     return GeneratorMaker(generator, cfg.image_size, cfg.channels, device, train_stats=stats), info
 
 
@@ -560,28 +569,21 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
         makers: dict[str, ClipMaker] = {"landmark-warp": LandmarkWarp().fit(prepared_dir, train_keys)}
         notes: dict[str, str] = {}
         for path, (maker, info) in models.items():
-            warn = training_overlap(info, test_keys)
-            for name, variant in model_variants(_model_name(path), maker).items():
-                makers[name] = variant
-                if warn:
-                    notes[name] = warn
+            add_model_rows(makers, notes, _model_name(path), maker, training_overlap(info, test_keys))
         if fold_checkpoint:
             path = fold_checkpoint.format(fold=f)
             if not Path(path).is_file():
                 raise AffinekitError(f"{path}: no model for fold {f}; train it with scripts/train_folds.py "
                                      f"(--folds {len(splits)} --seed {seed}) or fix --fold-checkpoint")
             maker, info = load_model_maker(path, device)
-            warn = training_overlap(info, test_keys)
-            for name, variant in model_variants(f"fold models: {Path(fold_checkpoint).name}", maker).items():
-                makers[name] = variant
-                if warn:
-                    notes[name] = warn
+            add_model_rows(makers, notes, f"fold models: {Path(fold_checkpoint).name}", maker,
+                           training_overlap(info, test_keys))
         if train_steps > 0:
             name = f"AffineGAN (this kit, {train_steps} steps on the fold's training subjects)"
             log(f"fold {f + 1}: training a fresh model for {train_steps} steps")
-            makers.update(model_variants(name, _train_fold_model(prepared_dir, train_keys, train_steps,
-                                                                 work / f"fold{f}", train_size, device, seed,
-                                                                 train_config, train_overrides)))
+            add_model_rows(makers, notes, name, _train_fold_model(prepared_dir, train_keys, train_steps,
+                                                                  work / f"fold{f}", train_size, device, seed,
+                                                                  train_config, train_overrides))
         tables.append(evaluate(makers, prepared_dir, test_keys, frames, keep_clips=keep_clips, model_notes=notes))
         n_test += len(test_keys)
     subjects = sorted({k.split("_")[0] for _, test in splits for k in test})
@@ -619,9 +621,8 @@ def paper_protocol(ckplus_root: str | Path, checkpoints: Sequence[str | Path] = 
     makers: dict[str, ClipMaker] = {"landmark-warp": warp}
     notes: dict[str, str] = {}
     for path in checkpoints:
-        for name, variant in model_variants(_model_name(path), load_model_maker(path, device)[0]).items():
-            makers[name] = variant
-            notes[name] = "fed the resized raw first frame (it was trained on aligned crops)"
+        add_model_rows(makers, notes, _model_name(path), load_model_maker(path, device)[0],
+                       "fed the resized raw first frame (it was trained on aligned crops)")
     from affinekit.descriptors import FaceDescriber
     table = evaluate(makers, source, test_keys, frames, describer=FaceDescriber(box="detect"),
                      keep_clips=keep_clips, model_notes=notes)

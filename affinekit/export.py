@@ -46,13 +46,13 @@ def export_run(run: str | Path, out: str | Path, prepared: str | Path | None = N
     config["exported"] = {"from": str(run), "steps": log[-1]["step"] if log else 0,
                           "train_seconds": round(sum(r.get("step_time", 0.0) for r in log))}
     data_dir = Path(prepared) if prepared else Path(config["data"]["prepared"])
-    config["face_stats"] = training_face_stats(data_dir, config["data"].get("keys"))
+    config["face_stats"] = measure_training_faces(data_dir, config["data"].get("keys"))
     text = json.dumps(config, indent=1).encode()
     atomic_write(out.with_suffix(".json"), lambda f: f.write(text))
     return config
 
 
-def training_face_stats(prepared: str | Path, keys: list[str] | None = None) -> dict[str, Any]:
+def measure_training_faces(prepared: str | Path, keys: list[str] | None = None) -> dict[str, Any]:
     """What `affinekit.change` needs to know of the training faces (of `keys`, or all labelled
     sequences of `prepared`): their contrast ranges and the change prior."""
     keys = keys or SequenceDataset(prepared).keys

@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from affinekit.config import DataConfig, to_dict
 from affinekit.data.cache import MANIFEST, PreparedSequence, load_manifest, write_manifest
 from affinekit.data.faces import FaceAligner
