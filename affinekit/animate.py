@@ -10,9 +10,10 @@ The pipeline, stage by stage (the names `--timing` prints):
   detect    the face on a copy at most `detect_side` (512) px long, dlib HOG
             without upsampling, then 68 landmarks at working resolution;
   align     the similarity transform to the model's crop and the crop itself;
-  generate  every frame in one batched pass, intensities linspace(0, intensity, T);
-  paste     the generated change warped back with the inverse transform and
-            blended in under a feathered mask of the face (`affinekit.paste`);
+  generate  every frame in one batched pass, intensities linspace(0, intensity, T),
+            through the one inference path (`affinekit.inference.render_photo`):
+            the motion head's field, mask and residual, computed on the crop,
+            applied to the full-resolution photo through the inverse alignment;
   encode    the video (`Animator.save`), written to a temporary file and renamed.
 """
 from __future__ import annotations
@@ -37,9 +38,9 @@ DEFAULT_WEIGHTS = WEIGHTS_DIR / "affinekit_default.pt"
 MAX_SIDE = 1024        # long side of the output video, pixels
 DETECT_SIDE = 512      # long side of the copy the detector sees (HOG finds faces >= ~80 px)
 VIDEO_SUFFIXES = (".mp4", ".gif")
-PASTE_MODES = ("change", "replace")
 GRID_COLUMNS = 4
-STAGES = ("load", "read", "detect", "align", "generate", "paste", "encode")
+STAGES = ("load", "read", "detect", "align", "generate", "layout", "encode")
+CROP_VIEW = 256        # side of the aligned close-up `crop_only` returns (the motion head warps at any size)
 
 
 # ----------------------------------------------------------------------------- photos
@@ -192,10 +193,15 @@ def detect_face(image: np.ndarray, name: str, detect_side: int = DETECT_SIDE) ->
 class Aligned:
     """A photo at working size and its face, aligned for the model."""
     photo: np.ndarray        # (H, W) or (H, W, 3) uint8, the output frame size
-    crop: np.ndarray         # (S, S, C) uint8, C = the model's channels
+    crop: np.ndarray         # (S, S, C) uint8, C = the photo's channels
     landmarks: np.ndarray    # (68, 2) in crop pixels
     M: np.ndarray            # (2, 3) photo -> crop
     faces: int               # how many faces the detector saw
+
+    def photo_landmarks(self) -> np.ndarray:
+        """(68, 2) the face's landmarks in photo pixels."""
+        from affinekit.data.faces import apply_transform
+        return apply_transform(cv2.invertAffineTransform(np.asarray(self.M, np.float64)), self.landmarks)
 
 
 # ----------------------------------------------------------------------------- the animator
@@ -212,31 +218,22 @@ def _model_config(generator: Any, config: Any | None) -> Any:
 class Animator:
     """Turns face photos into clips with one generator.
 
-    generator: anything with `generate(x0 (B,C,S,S), labels (B,), intensities (T,)) -> (B,T,C,S,S)`
-    in [-1, 1], e.g. an `affinekit.models.generator.Generator`, trained or not.
-    config: its ModelConfig (image_size, channels); read from the generator if omitted.
-    paste: "change" adds (frame - frame at intensity 0) to the photo, so frame 0
-    is the photo itself and only what the model moves changes; "replace" adds
-    (frame - input crop), i.e. blends the generated face in (the model's
-    reconstruction error shows).
+    generator: an `affinekit.models.generator.Generator` (trained or not).
+    config: its ModelConfig; read from the generator if omitted.
+    Every clip comes from `affinekit.inference`: what you see is the network's output.
     """
 
     def __init__(self, generator: Any, config: Any | None = None, *, max_side: int = MAX_SIDE,
-                 detect_side: int = DETECT_SIDE, paste: str = "change", name: str = "<generator>",
-                 train_stats: dict[str, Any] | None = None) -> None:
+                 detect_side: int = DETECT_SIDE, name: str = "<generator>") -> None:
         from affinekit.data.faces import FaceAligner
 
-        if paste not in PASTE_MODES:
-            raise AffinekitError(f"unknown paste mode {paste!r}; use one of {', '.join(PASTE_MODES)}")
         self.generator = generator
         self.config = _model_config(generator, config)
         self.image_size = int(self.config.image_size)
         self.channels = int(self.config.channels)
         self.max_side = int(max_side)
         self.detect_side = int(detect_side)
-        self.paste = paste
         self.name = name
-        self.train_stats = train_stats     # training faces' contrast ranges: see affinekit.change
         self.aligner = FaceAligner(size=self.image_size, detector="hog")
         self.timings: dict[str, float] = {}
         self.last_faces = 0  # faces the detector saw in the last photo (the most confident is animated)
@@ -247,8 +244,8 @@ class Animator:
         self.aligner.landmarks(np.zeros((16, 16), np.uint8), box=(0, 0, 15, 15))
 
     def __repr__(self) -> str:
-        return (f"Animator({self.name}, crop {self.image_size}px, "
-                f"{'gray' if self.channels == 1 else 'RGB'}, paste={self.paste!r})")
+        return (f"Animator({self.name}, {self.config.output} head, crop {self.image_size}px, "
+                f"{'gray' if self.channels == 1 else 'RGB'})")
 
     @contextmanager
     def _stage(self, name: str):
@@ -269,51 +266,35 @@ class Animator:
             points = self.aligner.landmarks(image, name, box=box)
         with self._stage("align"):
             from affinekit.data.faces import apply_transform
-            from affinekit.data.records import to_channels
             M = self.aligner.transform(points)
-            # the same crop and channel conversion as `affinekit prepare` makes for training
-            crop = to_channels(self.aligner.warp(image, M), gray=self.channels == 1)
-            crop = crop.reshape(self.image_size, self.image_size, self.channels)
+            crop = self.aligner.warp(image, M).reshape(self.image_size, self.image_size, -1)
             landmarks = apply_transform(M, points)
         return Aligned(image, crop, landmarks, np.asarray(M, np.float32), faces)
 
-    def generate(self, crop: np.ndarray, labels: list[int], frames: int, intensity: float) -> np.ndarray:
-        """Generated crops (B, T, S, S, C) float32 in 0-255 units, one row per label, one batched pass."""
+    def render(self, aligned: Aligned, labels: list[int], frames: int, intensity: float) -> np.ndarray:
+        """Clips of the whole photo (B, T, H, W, 3) uint8, one per label, in one batched pass."""
         import torch
 
+        from affinekit.inference import render_photo
         with self._stage("generate"):
+            lam = torch.linspace(0.0, float(intensity), frames)
+            return render_photo(self.generator, aligned.photo, aligned.M, labels, lam, aligned.landmarks)
+
+    def render_closeups(self, aligned: Aligned, labels: list[int], frames: int, intensity: float,
+                        size: int = CROP_VIEW) -> np.ndarray:
+        """Aligned close-ups of the face (B, T, size, size, 3) uint8, in the photo's own colour."""
+        import torch
+
+        from affinekit.data.faces import FaceAligner
+        from affinekit.inference import render_crops
+        with self._stage("generate"):
+            aligner = FaceAligner(size)
+            crop = aligner.warp(aligned.photo, aligner.transform(aligned.photo_landmarks())).reshape(size, size, -1)
             x0 = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))).float() / 127.5 - 1.0
-            params = next(iter(self.generator.parameters()), None) if hasattr(self.generator, "parameters") else None
-            device = params.device if params is not None else torch.device("cpu")
-            x0 = x0[None].expand(len(labels), -1, -1, -1).to(device)
-            y = torch.tensor(labels, dtype=torch.long, device=device)
-            lam = torch.linspace(0.0, float(intensity), frames, device=device)
-            from affinekit.change import expression_change
-
-            with torch.inference_mode():
-                if self.paste == "change":   # the input plus the (contrast-matched, smoothed) change
-                    out = x0[:, None] + expression_change(self.generator, x0, y, lam, self.train_stats)
-                else:
-                    out = self.generator.generate(x0, y, lam)
-            out = out.float().clamp(-1, 1).cpu().numpy()
-            return ((out + 1.0) * 127.5).transpose(0, 1, 3, 4, 2)
-
-    def composite(self, aligned: Aligned, generated: np.ndarray) -> np.ndarray:
-        """One expression's generated crops (T, S, S, C) pasted into the photo: (T, H, W, 3) uint8."""
-        from affinekit.paste import face_mask, paste_change
-
-        with self._stage("paste"):
-            reference = generated[:1] if self.paste == "change" else aligned.crop[None].astype(np.float32)
-            change = generated - reference
-            if change.shape[-1] == 1:
-                change = change[..., 0]
-            mask = face_mask(aligned.landmarks, self.image_size)
-            return paste_change(aligned.photo, change, aligned.M, mask)
-
-    @staticmethod
-    def _crops_to_rgb(generated: np.ndarray) -> np.ndarray:
-        frames = np.clip(np.rint(generated), 0, 255).astype(np.uint8)
-        return np.repeat(frames, 3, axis=-1) if frames.shape[-1] == 1 else frames
+            x0 = x0[None].expand(len(labels), -1, -1, -1)
+            clips = render_crops(self.generator, x0, torch.tensor(labels), torch.linspace(0.0, float(intensity), frames))
+            out = ((clips.numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8).transpose(0, 1, 3, 4, 2)
+            return np.repeat(out, 3, axis=-1) if out.shape[-1] == 1 else out
 
     # --------------------------------------------------------------- public
     def animate(self, photo: Any, expression: str | int = "happy", frames: int = 16, intensity: float = 1.0,
@@ -321,17 +302,16 @@ class Animator:
         """A clip of the photo's face making `expression`: (T, H, W, 3) uint8.
 
         Full frame at the photo's size (long side capped at `max_side`, even
-        sides); with crop_only, the generator's own aligned crops (T, S, S, 3).
+        sides); with crop_only, an aligned close-up of the face (T, 256, 256, 3).
         """
         label = _label(expression)
         _check_frames(frames, intensity)
         self.timings = {}
         aligned = self.align(photo, name)
-        generated = self.generate(aligned.crop, [label], frames, intensity)[0]
         self.last_faces = aligned.faces
         if crop_only:
-            return self._crops_to_rgb(generated)
-        return self.composite(aligned, generated)
+            return self.render_closeups(aligned, [label], frames, intensity)[0]
+        return self.render(aligned, [label], frames, intensity)[0]
 
     def animate_all(self, photo: Any, frames: int = 16, intensity: float = 1.0, crop_only: bool = False,
                     columns: int = GRID_COLUMNS, framing: str = "face", name: str | None = None) -> np.ndarray:
@@ -339,23 +319,23 @@ class Animator:
 
         framing="face" shows each panel as the region around the face (in a
         full-frame panel a quarter of the grid wide the face would be tiny);
-        "full" shows whole frames. With crop_only the panels are the model's crops.
+        "full" shows whole frames. With crop_only the panels are aligned close-ups.
         """
         if framing not in ("face", "full"):
             raise AffinekitError(f"unknown framing {framing!r}; use 'face' or 'full'")
         _check_frames(frames, intensity)
         self.timings = {}
         aligned = self.align(photo, name)
-        generated = self.generate(aligned.crop, list(range(len(EXPRESSIONS))), frames, intensity)
+        labels = list(range(len(EXPRESSIONS)))
         self.last_faces = aligned.faces
         if crop_only:
-            panels = [self._crops_to_rgb(g) for g in generated]
+            panels = list(self.render_closeups(aligned, labels, frames, intensity))
         else:
-            panels = [self.composite(aligned, g) for g in generated]
+            panels = list(self.render(aligned, labels, frames, intensity))
             if framing == "face":
                 x0, y0, x1, y1 = face_region(aligned.M, self.image_size, aligned.photo.shape[:2])
                 panels = [p[:, y0:y1, x0:x1] for p in panels]
-        with self._stage("paste"):
+        with self._stage("layout"):
             return grid(panels, list(EXPRESSIONS), columns=columns, max_side=max(self.max_side, 2 * self.image_size))
 
     def save(self, frames: np.ndarray, path: str | os.PathLike, fps: int = 8) -> Path:
@@ -477,11 +457,6 @@ def load_pretrained(checkpoint: str | os.PathLike | None = None, device: str = "
         raise AffinekitError(f"{path}: not an affinekit checkpoint ({type(err).__name__}: {str(err).splitlines()[0][:120] if str(err) else ''}); "
                              "pass a file written by `affinekit train`") from None
     generator = generator.to(device)
-    if "train_stats" not in options:
-        from affinekit.change import train_face_stats
-        from affinekit.checkpoint import run_config
-        run = run_config(path)
-        options["train_stats"] = train_face_stats(run) if run is not None else None
     return Animator(generator, config, name=path.name, **options)
 
 
@@ -512,7 +487,7 @@ def main(args: Any) -> int:
     read_time = time.perf_counter() - start
 
     start = time.perf_counter()
-    animator = load_pretrained(args.checkpoint, paste=getattr(args, "paste", "change"), max_side=max_side)
+    animator = load_pretrained(args.checkpoint, max_side=max_side)
     load_time = time.perf_counter() - start
 
     if expression.strip().lower() == "all":

@@ -81,9 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timing", action="store_true", help="print the time of each stage")
     p.add_argument("--max-size", type=int, default=1024,
                    help="cap on the video's long side in pixels (default 1024; sides are made even)")
-    p.add_argument("--paste", choices=["change", "replace"], default="change",
-                   help="change: add the generated change to the photo (frame 0 is the photo); "
-                        "replace: blend the generated face in")
 
     p = sub.add_parser("figures", help="re-run the notebooks with papermill and write figures/")
     p.add_argument("--out", default="figures")

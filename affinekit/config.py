@@ -45,6 +45,8 @@ class ModelConfig:
     max_width: int = 256
     disc_width: int = 32
     upsample: str = "transpose"    # "transpose" (ConvTranspose, fast) or "resize" (nearest + conv)
+    output: str = "motion"         # "motion" (field, mask, residual: warps x0) or "pixels" (the paper's: draws the frame)
+    motion_range: float = 0.25     # bound of the learned field's correction, normalised units (1 = half the crop)
 
 
 @dataclass
@@ -61,6 +63,9 @@ class TrainConfig:
     w_lambda: float = 0.1          # intensity-distribution discriminator
     w_l1: float = 100.0
     w_rec: float = 100.0           # reconstruction at intensity 0
+    w_landmark: float = 5.0        # motion head: field at frame t's landmarks -> x0's (pixels)
+    w_smooth: float = 1.0          # motion head: field smoothness (pixels per pixel)
+    w_mask: float = 1.0            # motion head: mask sparsity (mean mask)
     w_lambda_sup: float = 10.0     # MSE between inferred intensity and frame position (an anchor; 0 = paper)
     lambda_warmup: int = 500       # steps over which G is driven from frame position to inferred intensity
     log_every: int = 1

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from affinekit import metrics
 from affinekit.baselines import LandmarkWarp, copy_input
-from affinekit.change import expression_change, train_face_stats
+from affinekit.inference import render_crops
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, expression_index
 
@@ -113,65 +113,27 @@ class RawCkplusSource:
 
 # -- the model as a clip maker ---------------------------------------------------------
 class GeneratorMaker:
-    """A trained Generator as a clip maker: resizes to its size and channels and back.
+    """A trained Generator as a clip maker: exactly what `affinekit generate` shows, on aligned crops.
 
-    `output="change"` (what `affinekit generate` shows) adds the generated change
-    G(x0, l) - G(x0, 0) to the input itself, so the input's detail survives;
-    `output="decoder"` returns the decoder's frames as they come.
+    It calls the one inference path (`affinekit.inference.render_crops`): the
+    motion head warps the test crop at its own size, the pixel head's frames
+    are resized to it. Nothing is added or tuned after the network.
     """
 
-    OUTPUTS = ("change", "decoder")
-
-    def __init__(self, generator: torch.nn.Module, image_size: int, channels: int, device: str = "cpu",
-                 output: str = "change", train_stats: dict[str, Any] | None = None) -> None:
-        if output not in self.OUTPUTS:
-            raise ValueError(f"output must be one of {self.OUTPUTS}, got {output!r}")
+    def __init__(self, generator: torch.nn.Module, device: str = "cpu") -> None:
         self.generator = generator.to(device).eval()
-        self.size, self.channels, self.device, self.output = image_size, channels, device, output
-        self.train_stats = train_stats
 
-    def with_output(self, output: str) -> "GeneratorMaker":
-        """The same generator, another output mode."""
-        return GeneratorMaker(self.generator, self.size, self.channels, self.device, output, self.train_stats)
-
-    @torch.no_grad()
     def __call__(self, x0: torch.Tensor, labels: torch.Tensor, intensities: torch.Tensor,
                  landmarks: torch.Tensor | None = None) -> torch.Tensor:
-        b, c, h, w = x0.shape
-        x = x0.to(self.device).float()
-        if (h, w) != (self.size, self.size):
-            x = F.interpolate(x, size=(self.size, self.size), mode="area")
-        if c != self.channels:
-            x = x.mean(1, keepdim=True) if self.channels == 1 else x.expand(-1, self.channels, -1, -1)
-        if self.output == "change":
-            out = expression_change(self.generator, x, labels.to(self.device), intensities.to(self.device).float(),
-                                    self.train_stats)
-        else:
-            out = self.generator.generate(x, labels.to(self.device), intensities.to(self.device).float())
-        t = out.shape[1]
-        out = out.reshape(b * t, self.channels, self.size, self.size)
-        if (h, w) != (self.size, self.size):
-            out = F.interpolate(out, size=(h, w), mode="bilinear", align_corners=False)
-        if c != self.channels:
-            out = out.mean(1, keepdim=True) if c == 1 else out.expand(-1, c, -1, -1)
-        out = out.reshape(b, t, c, h, w).cpu()
-        if self.output == "change":
-            out = out + x0.float().cpu()[:, None]
-        return out.clamp(-1, 1)
-
-
-def model_variants(name: str, maker: "GeneratorMaker") -> dict[str, "GeneratorMaker"]:
-    """Two rows per model: the input plus the generated change (as `generate`), and the raw decoder output."""
-    return {name: maker.with_output("change"), f"{name} [decoder output]": maker.with_output("decoder")}
+        return render_crops(self.generator, x0, labels, intensities)
 
 
 def add_model_rows(makers: dict[str, Any], notes: dict[str, str], name: str, maker: "GeneratorMaker",
                    note: str | None = None) -> None:
-    """Put a model's two rows (`model_variants`) into `makers`, each with `note` when there is one."""
-    for row, variant in model_variants(name, maker).items():
-        makers[row] = variant
-        if note:
-            notes[row] = note
+    """Put a model's row into `makers`, with `note` when there is one."""
+    makers[name] = maker
+    if note:
+        notes[name] = note
 
 
 def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMaker, dict[str, Any]]:
@@ -179,13 +141,12 @@ def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMa
     from affinekit.checkpoint import load_generator, run_config
     generator, cfg = load_generator(path, device=device)
     info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size}
-    run, stats = run_config(path), None
+    run = run_config(path)
     if run is not None:
         data = run.get("data", {}) or {}
         info.update(train_keys=data.get("keys"), prepared=data.get("prepared"),
                     steps=(run.get("train") or {}).get("steps"))
-        stats = train_face_stats(run)
-    return GeneratorMaker(generator, cfg.image_size, cfg.channels, device, train_stats=stats), info
+    return GeneratorMaker(generator, device), info
 
 
 def training_overlap(info: dict[str, Any], test_keys: Sequence[str]) -> str | None:
@@ -537,7 +498,7 @@ def _train_fold_model(prepared_dir: str | Path, train_keys: Sequence[str], steps
     train_cfg = dataclasses.replace(configs["train"], steps=steps, device=device, seed=seed,
                                     checkpoint_every=max(steps, 1), sample_every=max(steps, 1))
     trainer = train(prepared_dir, out_dir, model_cfg, train_cfg, configs["data"], keys=list(train_keys))
-    return GeneratorMaker(trainer.generator, model_cfg.image_size, model_cfg.channels, device)
+    return GeneratorMaker(trainer.generator, device)
 
 
 def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path] = (), folds: int = 0,

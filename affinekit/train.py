@@ -38,10 +38,13 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from affinekit.checkpoint import FORMAT, atomic_save, load_generator, safe_load, save_generator_only
 from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, to_dict
 from affinekit.errors import AffinekitError
+from affinekit.expressions import EXPRESSIONS
 from affinekit.losses import GANLoss, discriminator_loss, l1
 from affinekit.models.affine import intensity_stats
 from affinekit.models.discriminators import build_discriminators
 from affinekit.models.generator import Generator
+from affinekit.models.motion import compose, field_smoothness, landmark_error
+from affinekit.models.prior import label_fields
 
 __all__ = ["Trainer", "ProgressBar", "SampleSaver", "TimeBudget", "train", "main", "load_generator", "save_generator_only"]
 
@@ -49,7 +52,6 @@ __all__ = ["Trainer", "ProgressBar", "SampleSaver", "TimeBudget", "train", "main
 # untrained projection can return any number (|a| is tiny at initialisation),
 # and decoding at l = 40 would swamp the L1 loss with garbage.
 LAMBDA_RANGE = (-0.25, 1.5)
-LOSS_KEYS = ("G_GAN", "G_patch", "G_lambda", "G_L1", "G_rec", "G_sup", "D_real", "D_fake", "D_patch", "D_lambda")
 
 
 # ---------------------------------------------------------------------------
@@ -207,8 +209,9 @@ def resize_batch(batch: dict[str, Any], size: int) -> dict[str, Any]:
     out["x0"] = resize(batch["x0"])
     out["targets"] = resize(batch["targets"].flatten(0, 1)).view(B, K, -1, size, size)
     out["masks"] = (resize(batch["masks"].flatten(0, 1)) >= 0.5).float().view(B, K, 1, size, size)
-    if "x0_landmarks" in batch:
-        out["x0_landmarks"] = batch["x0_landmarks"] * (size / H)
+    for key in ("x0_landmarks", "landmarks"):   # pixel centres scale about the image's corner
+        if key in batch:
+            out[key] = (batch[key] + 0.5) * (size / H) - 0.5
     return out
 
 
@@ -228,7 +231,9 @@ class GeneratorStep(nn.Module):
         self.generator = generator
 
     def forward(self, x0: torch.Tensor, label: torch.Tensor, targets: torch.Tensor, positions: torch.Tensor,
-                blend: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                blend: float) -> tuple[torch.Tensor, ...]:
+        """(frame at l = 0, frames at the targets' intensities, the intensities, and for the
+        motion head the targets' fields, masks and learned field corrections (else None))."""
         g = self.generator
         base, direction = g.encode(x0, label)
         lam = g.project(targets, base[-1], direction[-1])            # (B, K), inferred intensities
@@ -237,9 +242,13 @@ class GeneratorStep(nn.Module):
         # The gradient through lam is kept: it is how the encoders learn a
         # direction whose projection explains the real frames.
         drive = (blend * positions + (1.0 - blend) * lam).clamp(*LAMBDA_RANGE)
-        zeros = torch.zeros_like(drive[:, :1])
-        frames = g.decode(base, direction, torch.cat([zeros, drive], 1))
-        return frames[:, 0], frames[:, 1:], lam
+        levels = torch.cat([torch.zeros_like(drive[:, :1]), drive], 1)
+        if not g.moves:
+            frames = g.decode_pixels(base, direction, levels)
+            return frames[:, 0], frames[:, 1:], lam, None, None, None
+        motion = g.decode_motion(base, direction, levels, label)
+        frames = compose(x0, motion)
+        return frames[:, 0], frames[:, 1:], lam, motion.flow[:, 1:], motion.mask[:, 1:], motion.correction[:, 1:]
 
 
 def _no_sync(module: nn.Module) -> contextlib.AbstractContextManager:
@@ -336,6 +345,20 @@ class Trainer:
                 f"model.channels={self.model_cfg.channels}; set model.channels={c} or prepare the data "
                 f"{'with' if self.model_cfg.channels == 3 else 'without'} --rgb")
 
+    def fit_prior(self) -> None:
+        """The motion head's starting field: each label's mean landmark motion over the training sequences."""
+        first, last, labels, size = [], [], [], None
+        for key in getattr(self.dataset, "keys", []):
+            seq = self.dataset.sequence(key)
+            if seq.label:
+                first.append(seq.landmarks[0])
+                last.append(seq.landmarks[-1])
+                labels.append(EXPRESSIONS.index(seq.label))
+                size = seq.frames.shape[1]
+        if labels:
+            prior = label_fields(first, last, labels, size, self.model_cfg.num_labels, self.model_cfg.image_size)
+            self.generator.prior.copy_(prior.to(self.device))
+
     # -- schedule -------------------------------------------------------------
     def blend(self, step: int) -> float:
         """Weight of the known position (vs the inferred intensity) driving G at `step`."""
@@ -354,7 +377,7 @@ class Trainer:
         B, K = positions.shape
         blend = self.blend(step)
 
-        rec, fake, lam = self.g_step(x0, label, targets, positions, blend)
+        rec, fake, lam, flow, mask, correction = self.g_step(x0, label, targets, positions, blend)
 
         # Pairs (x0, frame, label) for the frame-level discriminators.
         n = B * K
@@ -387,12 +410,21 @@ class Trainer:
         G_sup = F.mse_loss(lam, positions)
         loss_g = (cfg.w_gan * G_GAN + cfg.w_patch * G_patch + cfg.w_lambda * G_lambda
                   + cfg.w_l1 * G_L1 + cfg.w_rec * G_rec + cfg.w_lambda_sup * G_sup)
+        values = dict(G_GAN=G_GAN, G_patch=G_patch, G_lambda=G_lambda, G_L1=G_L1, G_rec=G_rec, G_sup=G_sup,
+                      D_real=D_real, D_fake=D_fake, D_patch=D_patch, D_lambda=D_lambda)
+        if flow is not None:
+            # the field at frame t's landmarks must point back to the same landmarks in x0
+            lm_t = batch["landmarks"].to(dev).float().flatten(0, 1)
+            lm_0 = batch["x0_landmarks"].to(dev).float().repeat_interleave(K, 0)
+            G_landmark = landmark_error(flow.flatten(0, 1), lm_t, lm_0, x0.shape[-1])
+            G_smooth = field_smoothness(correction)   # the prior is smooth already; smooth what is learned
+            G_mask = mask.mean()
+            loss_g = loss_g + cfg.w_landmark * G_landmark + cfg.w_smooth * G_smooth + cfg.w_mask * G_mask
+            values.update(G_landmark=G_landmark, G_smooth=G_smooth, G_mask=G_mask)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
 
-        values = dict(G_GAN=G_GAN, G_patch=G_patch, G_lambda=G_lambda, G_L1=G_L1, G_rec=G_rec, G_sup=G_sup,
-                      D_real=D_real, D_fake=D_fake, D_patch=D_patch, D_lambda=D_lambda)
         logs = {k: float(v.detach()) for k, v in values.items()}
         logs.update(intensity_stats(lam, positions))
         logs["lambda_blend"] = blend
@@ -405,6 +437,8 @@ class Trainer:
         self._stop = self._finish = False
         if resume:
             self.load_checkpoint(self.checkpoint_path)
+        elif self.step == 0 and self.generator.moves:
+            self.fit_prior()
         if self.dist.main:
             self._start_files(resume)
         sample_batch = self._sample_batch() if self.dist.main else None

@@ -44,7 +44,8 @@ class RandomSequences(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> dict:
         return {"x0": self.x[i, 0], "targets": self.x[i, 1:], "positions": torch.linspace(0.2, 1, self.k),
-                "label": torch.tensor(i % 7), "masks": self.mask, "x0_landmarks": torch.zeros(68, 2), "key": str(i)}
+                "label": torch.tensor(i % 7), "masks": self.mask, "x0_landmarks": torch.zeros(68, 2),
+                "landmarks": torch.zeros(self.k, 68, 2), "key": str(i)}
 
 
 def clip_time(cfg: ModelConfig, device: str, frames: int = 16, runs: int = 5) -> float:

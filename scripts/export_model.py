@@ -18,12 +18,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="a run folder written by `affinekit train`")
     parser.add_argument("--out", default=str(DEFAULT_WEIGHTS))
-    parser.add_argument("--prepared", help="the run's data folder, if not where its config.json says")
     parser.add_argument("--json-only", action="store_true",
                         help="rewrite only <out>.json (the weights stay as they are; no checkpoint needed)")
     args = parser.parse_args()
     out = Path(args.out)
-    config = export_run(args.run, out, prepared=args.prepared, weights=not args.json_only)
+    config = export_run(args.run, out, weights=not args.json_only)
     print(f"{out} ({out.stat().st_size / 1e6:.1f} MB, step {config['exported']['steps']}) and {out.with_suffix('.json')}")
 
 

@@ -81,7 +81,7 @@ def main() -> int:
             print(f"fold {fold}: no checkpoint; see {out / f'fold{fold}.log'}")
             failed += 1
             continue
-        config = export_run(run, out / f"fold{fold}.pt", prepared=args.data)
+        config = export_run(run, out / f"fold{fold}.pt")
         print(f"fold {fold}: {out / f'fold{fold}.pt'} at step {config['exported']['steps']}, "
               f"{config['exported']['train_seconds']} s of training")
     print(f"{time.monotonic() - start:.0f} s in all")

@@ -1,9 +1,9 @@
-"""Photo -> clip: reading photos, finding the face, pasting generated faces back.
+"""Photo -> clip: reading photos, finding the face, applying the motion to the photo.
 
-A tiny randomly initialised Generator stands in for the bundled model (which is
-trained later), so these tests exercise the whole pipeline without it. Stand-in
-"generators" with a known output (identity, brightening, an impulse) check the
-paste-back geometry and the colour handling exactly.
+A tiny randomly initialised Generator stands in for the bundled model, so these
+tests exercise the whole pipeline without it. Generators whose field, mask and
+residual are set by hand (a known shift, an open mask of known grey) check that
+the crop's motion lands on the right photo pixels and that colour survives.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from affinekit.config import ModelConfig
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
 from affinekit.models.generator import Generator
-from affinekit.paste import face_mask, paste_change
+from affinekit.paste import face_mask
 
 TINY = ModelConfig(image_size=64, channels=1, base_width=8, depth=3)
 
@@ -30,17 +30,19 @@ def tiny_generator(cfg: ModelConfig = TINY, seed: int = 0) -> Generator:
     return Generator(cfg)
 
 
-class Shift(torch.nn.Module):
-    """A stand-in generator: frame t = x0 + offset * intensity_t (offset in [-1, 1] units)."""
-
-    def __init__(self, offset: float = 0.0, size: int = 64, channels: int = 1):
-        super().__init__()
-        self.offset = offset
-        self.cfg = SimpleNamespace(image_size=size, channels=channels)
-
-    def generate(self, x0, label, intensities):
-        lam = torch.as_tensor(intensities, dtype=x0.dtype)
-        return (x0[:, None] + self.offset * lam[None, :, None, None, None]).clamp(-1, 1)
+def known_motion(shift: tuple[float, float] = (0.0, 0.0), mask: float | None = None, grey: float = 0.0,
+                 size: int = 64) -> Generator:
+    """A motion generator whose output is set by hand: a uniform field `shift` (normalised units)
+    from the prior, no learned correction, and the mask shut (None) or open with residual `grey`."""
+    gen = tiny_generator(ModelConfig(image_size=size, channels=1, base_width=8, depth=3))
+    with torch.no_grad():
+        gen.prior[:, 0], gen.prior[:, 1] = shift
+        out = gen.decoder.out
+        out.weight.zero_()
+        out.bias.zero_()
+        out.bias[2] = -30.0 if mask is None else 30.0
+        out.bias[3] = float(np.arctanh(grey))
+    return gen
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +81,13 @@ def test_frames_and_intensity_options(animator, astronaut):
             animator.animate(astronaut, "happy", frames=bad)
 
 
-@pytest.mark.parametrize("cfg", [TINY, ModelConfig(image_size=32, channels=3, base_width=8, depth=3)])
-def test_crop_only_has_the_models_crop_size(astronaut, cfg):
+@pytest.mark.parametrize("cfg", [TINY, ModelConfig(image_size=32, channels=3, base_width=8, depth=3),
+                                 ModelConfig(image_size=32, channels=1, base_width=8, depth=3, output="pixels")])
+def test_crop_only_is_a_close_up_in_the_photos_colour(astronaut, cfg):
     frames = Animator(tiny_generator(cfg)).animate(astronaut, "anger", frames=5, crop_only=True)
-    assert frames.shape == (5, cfg.image_size, cfg.image_size, 3)
-    if cfg.channels == 1:  # a gray model's crops are written gray, as 3 equal channels
-        assert np.array_equal(frames[..., 0], frames[..., 2])
+    assert frames.shape == (5, 256, 256, 3)
+    if cfg.output == "motion":   # the motion head warps the colour close-up itself
+        assert np.abs(frames[..., 0].astype(int) - frames[..., 2]).mean() > 5
 
 
 def test_same_result_from_path_array_and_pil(animator, astronaut, tmp_path):
@@ -109,55 +112,52 @@ def test_exif_orientation_is_applied(animator, astronaut, tmp_path):
     assert frames.shape == (2, 512, 400, 3) and np.array_equal(frames[0], upright)
 
 
-def test_timings_cover_every_stage(animator, astronaut):
+def test_timings_name_the_stages_of_the_last_clip(animator, astronaut):
     animator.animate(astronaut, "happy", frames=4)
-    assert {"read", "detect", "align", "generate", "paste"} <= set(animator.timings)
-    assert all(v >= 0 for v in animator.timings.values())
+    assert set(animator.timings) == {"read", "detect", "align", "generate"}
+    animator.animate_all(astronaut, frames=2)
+    assert set(animator.timings) == {"read", "detect", "align", "generate", "layout"}
 
 
-# --------------------------------------------------------------------------- paste-back
+# --------------------------------------------------------------------------- motion on the photo
 
-def test_pasting_the_aligned_crop_back_reproduces_the_photo(astronaut):
-    """Identity 'generator': warp the crop back onto a black canvas; inside the face it is the photo."""
-    anim = Animator(Shift(size=128))
+def test_a_known_field_moves_the_photo_through_the_inverse_alignment(astronaut):
+    """A uniform crop-space shift d moves the face by A^-1 d in photo pixels (A: the alignment's scale
+    and rotation), sampled from the full-resolution photo."""
+    shift = (0.1, -0.05)                                  # normalised units: 3.2 and -1.6 pixels of a 64 px crop
+    anim = Animator(known_motion(shift))
     aligned = anim.align(astronaut)
-    gray = luma(astronaut)
-    crop = aligned.crop[..., 0].astype(np.float32)
-    mask = face_mask(aligned.landmarks, 128)
-    canvas = np.zeros(astronaut.shape[:2], np.uint8)
-    inner = paste_change(canvas, crop[None], aligned.M, np.ones_like(mask))[0, ..., 0].astype(np.float32)
-    # where the soft face mask is fully on, in photo coordinates
-    face = paste_change(canvas, 255 * mask[None], aligned.M, np.ones_like(mask))[0, ..., 0] > 250
-    assert face.sum() > 2000  # the face is ~90 px wide: thousands of pixels
-    err = np.abs(inner[face] - gray[face]).mean()
-    # two bilinear resamplings blur a little (measured: 3.2 grey levels); a 0.5 px
-    # misregistration already costs 4.9, a Gaussian blur of sigma 0.7 px 3.7
-    assert err < 4.0, err
-    # the same check catches a paste that is off by a few pixels
-    off = aligned.M.copy()
-    off[:, 2] += 4 * aligned.M[:, 0]  # the crop shifted 4 photo pixels to the right
-    shifted = paste_change(canvas, crop[None], off, np.ones_like(mask))[0, ..., 0].astype(np.float32)
-    assert np.abs(shifted[face] - gray[face]).mean() > 2 * err + 3
+    frames = anim.animate(astronaut, "happy", frames=2)
+    assert np.array_equal(frames[0], astronaut)           # l = 0: the photo itself
+    d_crop = np.array(shift) * 64 / 2
+    d_photo = np.linalg.solve(aligned.M[:, :2].astype(np.float64), d_crop)
+    assert np.hypot(*d_photo) > 8                         # the astronaut's face is ~3x the crop: a visible move
+    ys, xs = np.mgrid[0:512, 0:512].astype(np.float32)
+    expected = cv2.remap(astronaut, xs + np.float32(d_photo[0]), ys + np.float32(d_photo[1]), cv2.INTER_LINEAR)
+    nose = aligned.photo_landmarks()[30].round().astype(int)
+    box = (slice(nose[1] - 30, nose[1] + 30), slice(nose[0] - 30, nose[0] + 30))   # inside the border window
+    err = np.abs(frames[1][box].astype(float) - expected[box]).mean()
+    wrong = np.abs(frames[1][box].astype(float) - cv2.remap(astronaut, xs - np.float32(d_photo[0]),
+                                                            ys - np.float32(d_photo[1]), cv2.INTER_LINEAR)[box]).mean()
+    assert err < 1.0 and wrong > 5 * err + 3, (err, wrong)
+    # far from the face nothing moves
+    assert np.array_equal(frames[1][400:, :120], astronaut[400:, :120])
 
 
-def test_a_change_lands_on_the_matching_photo_pixel(astronaut):
-    """An impulse at the nose tip in the crop appears at the nose tip in the photo."""
-    anim = Animator(Shift(size=128))
+def test_gray_model_keeps_the_colour_of_a_colour_photo(astronaut):
+    """Where a gray model's mask opens, luma becomes the residual and the photo's chroma stays."""
+    anim = Animator(known_motion(mask=1.0, grey=0.2))     # residual 0.2 in [-1, 1] = 153 grey levels
     aligned = anim.align(astronaut)
-    nose_crop = aligned.landmarks[30]
-    change = np.zeros((1, 128, 128), np.float32)
-    x, y = np.round(nose_crop).astype(int)
-    change[0, y - 1:y + 2, x - 1:x + 2] = 100.0
-    out = paste_change(np.zeros((512, 512), np.uint8), change, aligned.M, np.ones((128, 128), np.float32))
-    ys, xs = np.nonzero(out[0, ..., 0] > 40)
-    Minv = cv2.invertAffineTransform(aligned.M)
-    expected = Minv[:, :2] @ np.array([x, y], np.float64) + Minv[:, 2]
-    assert abs(xs.mean() - expected[0]) < 1.5 and abs(ys.mean() - expected[1]) < 1.5
-    # and that is the nose of the astronaut (dlib's landmark 30 at full resolution)
-    from affinekit.animate import detect_face
-    box, _ = detect_face(astronaut, "astronaut")
-    nose_photo = anim.aligner.landmarks(astronaut, box=box)[30]
-    assert np.hypot(xs.mean() - nose_photo[0], ys.mean() - nose_photo[1]) < 2.0
+    frames = anim.animate(astronaut, "surprise", frames=2)
+    before = cv2.cvtColor(astronaut, cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    after = cv2.cvtColor(frames[-1], cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    nose = aligned.photo_landmarks()[30].round().astype(int)
+    box = (slice(nose[1] - 25, nose[1] + 25), slice(nose[0] - 25, nose[0] + 25))
+    unclipped = np.all((frames[-1][box] > 2) & (frames[-1][box] < 253), -1)
+    assert unclipped.mean() > 0.8
+    assert abs(after[box][..., 0][unclipped].mean() - 153.0) < 1.5
+    assert np.abs(after[box][..., 1:] - before[box][..., 1:])[unclipped].max() <= 2.0
+    assert not np.array_equal(frames[-1][..., 0], frames[-1][..., 1])  # still a colour picture
 
 
 def test_face_mask_is_soft_and_inside_the_crop():
@@ -168,24 +168,6 @@ def test_face_mask_is_soft_and_inside_the_crop():
     assert np.all(mask[0] == 0) and np.all(mask[:, -1] == 0)  # the crop's border never shows
     soft = ((mask > 0.05) & (mask < 0.95)).sum()
     assert soft > 0.1 * (mask > 0.95).sum()  # a feathered edge, not a hard step
-
-
-def test_gray_model_keeps_the_colour_of_a_colour_photo(astronaut):
-    """A luma change is added to R, G and B alike: chroma stays, luma moves by the change."""
-    anim = Animator(Shift(offset=0.2))  # +0.2 in [-1, 1] units = +25.5 grey levels at intensity 1
-    frames = anim.animate(astronaut, "happy", frames=2)
-    before = cv2.cvtColor(astronaut, cv2.COLOR_RGB2YCrCb).astype(np.float32)
-    after = cv2.cvtColor(frames[-1], cv2.COLOR_RGB2YCrCb).astype(np.float32)
-    aligned = anim.align(astronaut)
-    mask = face_mask(aligned.landmarks, 64)
-    core = paste_change(np.zeros((512, 512), np.uint8), 255 * mask[None], aligned.M, np.ones_like(mask))[0, ..., 0] > 250
-    unclipped = core & (astronaut.max(-1) < 225)  # +25.5 stays below 255
-    assert unclipped.sum() > 1000
-    dy = (after[..., 0] - before[..., 0])[unclipped]
-    assert abs(dy.mean() - 25.5) < 1.5
-    chroma = np.abs(after[..., 1:] - before[..., 1:])[unclipped]
-    assert chroma.max() <= 2.0
-    assert not np.array_equal(frames[-1][..., 0], frames[-1][..., 1])  # still a colour picture
 
 
 def test_gray_photo_stays_gray(animator, astronaut):
@@ -201,9 +183,12 @@ def test_gray_photo_stays_gray(animator, astronaut):
     assert np.array_equal(out[..., 0], out[..., 2])
 
 
-def test_replace_mode_with_identity_generator_gives_the_photo(astronaut):
-    frames = Animator(Shift(), paste="replace").animate(astronaut, "fear", frames=3)
-    assert all(np.abs(f.astype(int) - astronaut).max() <= 1 for f in frames)
+def test_the_papers_pixel_head_is_blended_into_the_photo(astronaut):
+    gen = tiny_generator(ModelConfig(image_size=64, channels=1, base_width=8, depth=3, output="pixels"))
+    frames = Animator(gen).animate(astronaut, "fear", frames=3)
+    assert frames.shape == (3, 512, 512, 3)
+    assert np.array_equal(frames[-1][400:, :120], astronaut[400:, :120])     # outside the face mask
+    assert not np.array_equal(frames[-1][..., 0], frames[-1][..., 1])         # still colour
 
 
 # --------------------------------------------------------------------------- photo sizes

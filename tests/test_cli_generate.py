@@ -83,17 +83,17 @@ def test_expression_all_is_a_grid_of_seven_panels(checkpoint, tmp_path, capsys):
     assert sum(cell.mean() > 20 for cell in cells) == 7 and cells[7].mean() < 5
 
 
-def test_crop_only_writes_the_models_crop(checkpoint, tmp_path, capsys):
+def test_crop_only_writes_a_close_up_of_the_face(checkpoint, tmp_path, capsys):
     out = tmp_path / "face.mp4"
     code, _, _ = run(["generate", "--demo", "--crop-only", "--frames", 5, "--checkpoint", checkpoint,
                       "--out", out], capsys)
     assert code == 0
-    assert iio.imread(out).shape == (5, 64, 64, 3)
+    assert iio.imread(out).shape == (5, 256, 256, 3)
 
 
-def test_max_size_and_replace_paste(checkpoint, photos, tmp_path, capsys):
+def test_max_size(checkpoint, photos, tmp_path, capsys):
     out = tmp_path / "small.gif"
-    code, _, _ = run(["generate", photos["astronaut.jpg"], "--max-size", 300, "--paste", "replace",
+    code, _, _ = run(["generate", photos["astronaut.jpg"], "--max-size", 300,
                       "--frames", 2, "--checkpoint", checkpoint, "--out", out], capsys)
     assert code == 0
     assert iio.imread(out).shape[:3] == (2, 300, 300)
@@ -103,7 +103,7 @@ def test_timing_prints_each_stage(checkpoint, tmp_path, capsys):
     code, stdout, _ = run(["generate", "--demo", "--frames", 2, "--timing", "--checkpoint", checkpoint,
                            "--out", tmp_path / "t.mp4"], capsys)
     assert code == 0
-    for stage in ("load", "read", "detect", "align", "generate", "paste", "encode", "total"):
+    for stage in ("load", "read", "detect", "align", "generate", "encode", "total"):
         assert f"  {stage} " in stdout, stage
 
 

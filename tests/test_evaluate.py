@@ -100,19 +100,24 @@ def test_training_overlap_warnings():
     assert "unknown" in ev.training_overlap({}, ["S1_001"])
 
 
-class EchoGenerator(torch.nn.Module):
-    """Stands in for Generator: returns its input at every intensity, records the size it saw."""
-    def generate(self, x0, label, intensities):
-        self.seen = tuple(x0.shape)
-        return x0[:, None].repeat(1, len(intensities), 1, 1, 1)
+def _tiny(output: str, size: int = 32):
+    from affinekit.config import ModelConfig
+    from affinekit.models.generator import Generator
+    torch.manual_seed(0)
+    return Generator(ModelConfig(image_size=size, base_width=8, depth=3, max_width=32, output=output))
 
 
-def test_generator_maker_resizes_to_the_model_and_back():
-    gen = EchoGenerator()
-    maker = ev.GeneratorMaker(gen, image_size=32, channels=1)
-    x0 = torch.zeros(2, 1, 64, 64)
-    out = maker(x0, torch.tensor([0, 1]), torch.linspace(0, 1, 3))
-    assert gen.seen == (2, 1, 32, 32) and out.shape == (2, 3, 1, 64, 64)
+def test_generator_maker_is_the_inference_path_at_the_test_size():
+    from affinekit.inference import render_crops
+    x0 = torch.rand(2, 1, 64, 64) * 2 - 1
+    y, lam = torch.tensor([0, 4]), torch.linspace(0, 1, 3)
+    for output in ("motion", "pixels"):
+        gen = _tiny(output)
+        out = ev.GeneratorMaker(gen)(x0, y, lam)
+        assert out.shape == (2, 3, 1, 64, 64)
+        assert torch.equal(out, render_crops(gen, x0, y, lam))
+    # the motion head returns the test crop itself at l = 0, at the test size
+    assert torch.allclose(ev.GeneratorMaker(_tiny("motion"))(x0, y, lam)[:, 0], x0, atol=1e-5)
 
 
 @pytest.fixture(scope="module")
@@ -168,26 +173,6 @@ def test_an_export_carries_its_training_keys_in_a_json_beside_it(tmp_path):
     assert "S002" in training_overlap(info, ["S002_004"])
 
 
-class RampGenerator(torch.nn.Module):
-    """Ignores its input: every pixel of frame l is 0.1 + 0.2 * l (a blurry decoder in caricature)."""
-    def generate(self, x0, label, intensities):
-        lam = torch.as_tensor(intensities).float().reshape(1, -1, 1, 1, 1)
-        return (0.1 + 0.2 * lam).expand(x0.shape[0], -1, *x0.shape[1:]).clone()
-
-
-def test_change_output_adds_the_generated_change_to_the_input_itself():
-    x0 = torch.linspace(-0.5, 0.5, 2 * 16 * 16).reshape(2, 1, 16, 16)
-    lam = torch.tensor([0.0, 0.5, 1.0])
-    change = ev.GeneratorMaker(RampGenerator(), image_size=8, channels=1)(x0, torch.tensor([0, 1]), lam)
-    raw = ev.GeneratorMaker(RampGenerator(), image_size=8, channels=1, output="decoder")(x0, torch.tensor([0, 1]), lam)
-    assert torch.allclose(change[:, 0], x0) and torch.allclose(change[:, 2], x0 + 0.2, atol=1e-6)
-    assert torch.allclose(raw, (0.1 + 0.2 * lam).reshape(1, 3, 1, 1, 1).expand_as(raw))
-    variants = ev.model_variants("m", ev.GeneratorMaker(RampGenerator(), 8, 1))
-    assert [v.output for v in variants.values()] == ["change", "decoder"] and "m [decoder output]" in variants
-    with pytest.raises(ValueError, match="output"):
-        ev.GeneratorMaker(RampGenerator(), 8, 1, output="paste")
-
-
 def test_cli_trains_a_model_per_fold_with_the_configs_given(prepared64, tmp_path, capsys):
     out_json, work = tmp_path / "t.json", tmp_path / "folds"
     code = cli_main(["evaluate", "--data", str(prepared64), "--folds", "2", "--train-steps", "2", "--limit", "1",
@@ -205,31 +190,3 @@ def test_cli_trains_a_model_per_fold_with_the_configs_given(prepared64, tmp_path
     assert any(r.startswith("AffineGAN (this kit, 2 steps") for r in rows)
     assert cli_main(["evaluate", "--data", str(prepared64), "--set", "model.depth=3"]) == 2
     assert "--train-steps" in capsys.readouterr().err
-
-
-def test_expression_change_matches_contrast_and_smooths():
-    from affinekit.change import expression_change, face_stats, gaussian_blur, measure_face_stats
-
-    img = torch.zeros(1, 1, 32, 32)
-    img[..., 16, 16] = 1.0
-    blurred = gaussian_blur(img, 1.5)
-    assert abs(float(blurred.sum()) - 1.0) < 1e-4 and float(blurred.max()) < 0.1       # mass kept, spread out
-    assert torch.equal(gaussian_blur(img, 0), img)
-    x0 = torch.linspace(-0.2, 0.2, 32 * 32).reshape(1, 1, 32, 32)
-    # a ramp generator's change is uniform, so smoothing leaves it and only the contrast scale acts
-    change = expression_change(RampGenerator(), x0, torch.tensor([0]), torch.tensor([0.0, 1.0]))
-    assert torch.allclose(change[:, 0], torch.zeros_like(change[:, 0]))
-    assert torch.allclose(change[:, 1], torch.full_like(change[:, 1], 0.2), atol=1e-5)
-    mean, std = face_stats(x0)
-    m, s = float(mean), float(std)
-    inside = {"mean_range": [m - 0.1, m + 0.1], "std_range": [s / 2, s * 2]}
-    outside = {"mean_range": [m - 0.1, m + 0.1], "std_range": [s * 2, s * 3]}
-    lam = torch.tensor([1.0])
-    same = expression_change(RampGenerator(), x0, torch.tensor([0]), lam, inside)
-    assert torch.allclose(same, torch.full_like(same, 0.2), atol=1e-5)           # a face like the training ones
-    scaled = expression_change(RampGenerator(), x0, torch.tensor([0]), lam, outside)
-    assert torch.allclose(scaled, torch.full_like(scaled, 0.1), atol=1e-5)       # spread doubled: change halved
-    frames = np.stack([np.full((16, 16), 255, np.uint8), np.tile(np.arange(0, 256, 16, dtype=np.uint8), (16, 1))])
-    stats = measure_face_stats(frames)
-    assert stats["mean_range"][1] == pytest.approx(1.0) and stats["std_range"][0] == pytest.approx(1e-3)
-    assert stats["std_range"][1] > 0.3 and stats["images"] == 2

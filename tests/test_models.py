@@ -12,7 +12,8 @@ from affinekit.models.affine import intensity_stats, mix_codes, project_intensit
 from affinekit.models.discriminators import build_discriminators, lip_crops
 from affinekit.models.generator import Generator, level_widths
 
-TINY = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)
+# the paper's pixel head: these tests check the hidden-affine mixing itself (the motion head: test_motion.py)
+TINY = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8, output="pixels")
 
 
 @pytest.fixture

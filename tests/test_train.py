@@ -65,7 +65,8 @@ class BlobSequences(torch.utils.data.Dataset):
         mask = torch.from_numpy(lip_mask(self.size)).float()[None].expand(self.k, 1, -1, -1)
         return {"x0": x[0], "targets": x[idx], "positions": idx.float() / (T - 1),
                 "label": torch.tensor(label), "masks": mask.clone(),
-                "x0_landmarks": torch.zeros(68, 2), "key": f"s{i}"}
+                "x0_landmarks": torch.full((68, 2), self.size / 2), "landmarks": torch.full((self.k, 68, 2), self.size / 2),
+                "key": f"s{i}"}
 
 
 def write_prepared(root: Path, n: int = 6, frames: int = 6, size: int = 32) -> Path:

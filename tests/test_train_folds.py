@@ -50,7 +50,7 @@ def test_each_fold_trains_on_its_training_subjects_and_is_exported(fold_runs):
         config = json.loads((out / f"fold{fold}.json").read_text())
         assert sorted(config["data"]["keys"]) == sorted(train_keys)
         assert not {k[:4] for k in config["data"]["keys"]} & {k[:4] for k in test_keys}
-        assert config["exported"]["steps"] == 2 and "change_prior" in config["face_stats"]
+        assert config["exported"]["steps"] == 2
         assert (out / f"fold{fold}.pt").stat().st_size < 1_000_000     # weights only, float16
         assert f"fold {fold}: {out / f'fold{fold}.pt'} at step 2" in stdout
 

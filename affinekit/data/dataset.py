@@ -16,17 +16,10 @@ import torch
 from torch.utils.data import Dataset
 
 from affinekit.config import DataConfig
+from affinekit.data.augment import Augmentation
 from affinekit.data.cache import load_manifest, load_sequence
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
-
-# Landmark index of each point's mirror image (dlib 68-point layout), for horizontal flips.
-MIRROR_68 = np.array(
-    list(range(16, -1, -1)) + list(range(26, 16, -1)) + [27, 28, 29, 30] + [35, 34, 33, 32, 31]
-    + [45, 44, 43, 42, 47, 46] + [39, 38, 37, 36, 41, 40]
-    + [54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55] + [64, 63, 62, 61, 60, 67, 66, 65])
-
-
 
 def _entries(entries: Any) -> list[dict[str, Any]]:
     if isinstance(entries, (str, Path)):
@@ -66,24 +59,14 @@ def _to_tensor(images: np.ndarray, channels: int | None) -> torch.Tensor:
     return x
 
 
-def _shift(a: np.ndarray, dy: int, dx: int, mode: str) -> np.ndarray:
-    """Shift arrays (T, H, W, ...) by whole pixels; borders repeat the edge (images) or are 0 (masks)."""
-    if dy == 0 and dx == 0:
-        return a
-    h, w = a.shape[1:3]
-    pad = [(0, 0), (max(dy, 0), max(-dy, 0)), (max(dx, 0), max(-dx, 0))] + [(0, 0)] * (a.ndim - 3)
-    p = np.pad(a, pad, mode=mode)
-    y0, x0 = max(-dy, 0), max(-dx, 0)
-    return p[:, y0:y0 + h, x0:x0 + w]
-
-
 class SequenceDataset(Dataset):
     """Labelled prepared sequences as training items (see docs/architecture.md).
 
     `frame_subset` ({key: allowed target frame indices}) restricts targets, for
     the paper's frame split. `channels` converts gray<->RGB (None keeps what
-    was prepared). Augmentation (flip, shift up to `max_shift` px) is applied
-    identically to every frame, mask and landmark of one item.
+    was prepared). Augmentation (`affinekit.data.augment`: lighting, blur, noise,
+    scale, flip, shift up to `max_shift` px at 128 px) is applied identically to
+    every frame, mask and landmark of one item.
     """
 
     def __init__(self, prepared_dir: str | Path, keys: Iterable[str] | None = None, num_targets: int = 5,
@@ -104,7 +87,6 @@ class SequenceDataset(Dataset):
         self.num_targets, self.augment, self.seed = num_targets, augment, seed
         self.channels, self.max_shift, self.frame_subset = channels, max_shift, frame_subset
         self._cache: dict[str, Any] = {}
-        self._draws = 0
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -118,7 +100,6 @@ class SequenceDataset(Dataset):
     def _rng(self, index: int) -> np.random.Generator:
         # torch's RNG is what DataLoader seeds per worker and torch.manual_seed fixes,
         # so augmentations differ between epochs and workers yet repeat under a seed.
-        self._draws += 1
         return np.random.default_rng([self.seed, index, int(torch.randint(0, 2**31 - 1, ()))])
 
     def _targets(self, key: str, num_frames: int, rng: np.random.Generator | None) -> np.ndarray:
@@ -136,24 +117,18 @@ class SequenceDataset(Dataset):
         idx = self._targets(entry["key"], num_frames, rng)
         chosen = np.concatenate([[0], idx])
         frames = seq.frames[chosen]                 # (K+1, H, W, C)
-        masks = seq.lip_masks[chosen][..., None]    # (K+1, H, W, 1)
-        x0_landmarks = seq.landmarks[0].copy()
+        masks = seq.lip_masks[chosen]               # (K+1, H, W)
+        landmarks = seq.landmarks[chosen].astype(np.float32)
         if rng is not None:
-            w = frames.shape[2]
-            if rng.random() < 0.5:
-                frames, masks = frames[:, :, ::-1], masks[:, :, ::-1]
-                x0_landmarks = x0_landmarks[MIRROR_68]
-                x0_landmarks[:, 0] = w - 1 - x0_landmarks[:, 0]
-            dy, dx = (int(v) for v in rng.integers(-self.max_shift, self.max_shift + 1, size=2))
-            frames, masks = _shift(frames, dy, dx, "edge"), _shift(masks, dy, dx, "constant")
-            x0_landmarks = x0_landmarks + np.array([dx, dy], np.float32)
+            frames, masks, landmarks = Augmentation.draw(rng, frames.shape[2], self.max_shift)(frames, masks, landmarks)
         x = _to_tensor(frames, self.channels)
         return {
             "x0": x[0], "targets": x[1:],
             "positions": torch.from_numpy(idx / (num_frames - 1)).float(),
             "label": torch.tensor(EXPRESSIONS.index(entry["label"]), dtype=torch.int64),
-            "masks": torch.from_numpy(np.ascontiguousarray(masks[1:])).float().movedim(-1, -3),
-            "x0_landmarks": torch.from_numpy(np.ascontiguousarray(x0_landmarks, np.float32)),
+            "masks": torch.from_numpy(np.ascontiguousarray(masks[1:, None])).float(),
+            "x0_landmarks": torch.from_numpy(np.ascontiguousarray(landmarks[0])),
+            "landmarks": torch.from_numpy(np.ascontiguousarray(landmarks[1:])),
             "key": entry["key"],
         }
 

@@ -6,9 +6,19 @@ planes. At every skip level and at the bottleneck the decoder receives
 
     code(l) = E_b(x0) + l * E_d(x0, y)
 
-so l = 0 decodes the base path alone (trained to reproduce x0), l = 1 is the
-apex and l > 1 extrapolates. A clip needs one encoding and one batched decode of
-all its (sample, intensity) codes.
+so l = 0 decodes the base path alone, l = 1 is the apex and l > 1 extrapolates.
+A clip needs one encoding and one batched decode of all its (sample, intensity) codes.
+
+Two output heads read the decoder (`ModelConfig.output`):
+- "pixels", the paper's: the decoder draws the frame (tanh), and a reconstruction
+  loss teaches l = 0 to give x0 back;
+- "motion", the kit's default: per code the decoder gives a backward field F, a
+  mask A and a residual R, and the frame is `(1 - A) * warp(x0, F) + A * R`
+  (`affinekit.models.motion`). F = l * prior[y] + bound * (tanh(f_l) - tanh(f_0))
+  starts from the label's mean landmark motion (`affinekit.models.prior`) and
+  A = min(|l|, 1) * sigmoid(a_l): both vanish at l = 0, so l = 0 returns x0 by
+  construction, whatever the weights. A warp keeps the face's identity, colour
+  and detail; R paints only what a warp cannot show (mouth cavity, teeth).
 
 Speed: codes at full resolution are cheap to make (C -> w0 channels) and the
 only full-resolution decoder layer maps to C channels; the expensive layers
@@ -23,8 +33,11 @@ import torch.nn.functional as F
 
 from affinekit.config import ModelConfig
 from affinekit.models.affine import mix_codes, project_intensity
+from affinekit.models.motion import Motion, border_window, compose
 
 SLOPE = 0.2  # LeakyReLU slope, as in pix2pix's encoder
+OUTPUTS = ("motion", "pixels")
+MASK_BIAS = -4.0  # the mask starts almost closed (sigmoid(-4) = 0.018): warp first, paint only where needed
 
 
 def level_widths(cfg: ModelConfig) -> list[int]:
@@ -78,8 +91,9 @@ def _up(cin: int, cout: int, mode: str) -> nn.Module:
 class Decoder(nn.Module):
     """U-Net decoder: bottleneck up to full resolution, concatenating each level's code."""
 
-    def __init__(self, out_channels: int, widths: list[int], upsample: str = "transpose"):
+    def __init__(self, out_channels: int, widths: list[int], upsample: str = "transpose", squash: bool = True):
         super().__init__()
+        self.squash = squash
         depth = len(widths) - 1
         self.ups = nn.ModuleList(
             _up(widths[i] if i == depth else 2 * widths[i], widths[i - 1], upsample)
@@ -87,15 +101,21 @@ class Decoder(nn.Module):
         self.out = nn.Conv2d(2 * widths[0], out_channels, 3, 1, 1)
 
     def forward(self, codes: list[torch.Tensor]) -> torch.Tensor:
-        """Codes per level (full resolution first) -> image in [-1, 1]."""
+        """Codes per level (full resolution first) -> image in [-1, 1] (raw maps without `squash`)."""
         h = self.ups[0](codes[-1])
         for up, skip in zip(self.ups[1:], reversed(codes[1:-1])):
             h = up(torch.cat([h, skip], 1))
-        return torch.tanh(self.out(F.leaky_relu(torch.cat([h, codes[0]], 1), SLOPE)))
+        out = self.out(F.leaky_relu(torch.cat([h, codes[0]], 1), SLOPE))
+        return torch.tanh(out) if self.squash else out
 
 
 class Generator(nn.Module):
-    """Hidden-affine generator: `generate(x0, label, intensities) -> (B, T, C, H, W)` in [-1, 1]."""
+    """Hidden-affine generator: `generate(x0, label, intensities) -> (B, T, C, H, W)` in [-1, 1].
+
+    With the motion head, `motion(...)` gives the field, mask and residual
+    themselves, and `generate` accepts x0 at any size (the field is applied at
+    x0's resolution; the network reads a copy resized to `image_size`).
+    """
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -103,11 +123,29 @@ class Generator(nn.Module):
         if size % (2 ** cfg.depth) or size // 2 ** cfg.depth < 2:
             raise ValueError(f"model.image_size {size} must be divisible by 2**depth "
                              f"({2 ** cfg.depth}) with a bottleneck of at least 2 pixels")
+        if cfg.output not in OUTPUTS:
+            raise ValueError(f"model.output must be one of {', '.join(OUTPUTS)}, got {cfg.output!r}")
         self.cfg = cfg
         widths = level_widths(cfg)
         self.base_encoder = Encoder(cfg.channels, widths)
         self.direction_encoder = Encoder(cfg.channels + cfg.num_labels, widths)
-        self.decoder = Decoder(cfg.channels, widths, getattr(cfg, "upsample", "transpose"))
+        if cfg.output == "pixels":
+            self.decoder = Decoder(cfg.channels, widths, cfg.upsample)
+        else:
+            # channels: field (2), mask (1), residual (C)
+            self.decoder = Decoder(3 + cfg.channels, widths, cfg.upsample, squash=False)
+            with torch.no_grad():
+                # the learned field starts at zero (the motion is the prior's) and the mask closed
+                self.decoder.out.weight[:2].zero_()
+                self.decoder.out.bias[:2].zero_()
+                self.decoder.out.bias[2] = MASK_BIAS
+            self.register_buffer("prior", torch.zeros(cfg.num_labels, 2, size, size))
+            self.register_buffer("window", border_window(size), persistent=False)
+
+    @property
+    def moves(self) -> bool:
+        """True for the motion head (the frame is x0 warped), False for the paper's pixel head."""
+        return self.cfg.output == "motion"
 
     # -- pieces -------------------------------------------------------------
     def _check(self, x: torch.Tensor, name: str) -> None:
@@ -121,21 +159,65 @@ class Generator(nn.Module):
         planes = label_planes(label.to(x0.device), self.cfg.num_labels, x0.shape[-2:])
         return self.base_encoder(x0), self.direction_encoder(torch.cat([x0, planes.to(x0.dtype)], 1))
 
-    def decode(self, base: list[torch.Tensor], direction: list[torch.Tensor],
-               intensities: torch.Tensor) -> torch.Tensor:
-        """Frames (B, T, C, H, W) for intensities (B, T), all decoded in one batch."""
+    def decode_pixels(self, base: list[torch.Tensor], direction: list[torch.Tensor],
+                      intensities: torch.Tensor) -> torch.Tensor:
+        """The pixel head's frames (B, T, C, H, W) for intensities (B, T), all decoded in one batch."""
         B, T = intensities.shape
         out = self.decoder(mix_codes(base, direction, intensities))
         return out.view(B, T, *out.shape[1:])
 
-    # -- public API ---------------------------------------------------------
-    def generate(self, x0: torch.Tensor, label: torch.Tensor, intensities: torch.Tensor) -> torch.Tensor:
-        """A clip per input: x0 (B,C,H,W), label (B,), intensities (T,) or (B,T) -> (B,T,C,H,W)."""
+    def decode_motion(self, base: list[torch.Tensor], direction: list[torch.Tensor], intensities: torch.Tensor,
+                      label: torch.Tensor) -> Motion:
+        """The motion head's field, mask and residual for intensities (B, T), in one batched decode.
+
+        The field's learned part is measured from the l = 0 code; a clip that
+        starts at l = 0 (as every clip and training step does) reuses that code.
+        """
+        B, T = intensities.shape
+        starts_at_zero = bool((intensities[:, 0] == 0).all())
+        levels = intensities if starts_at_zero else torch.cat([torch.zeros_like(intensities[:, :1]), intensities], 1)
+        raw = self.decoder(mix_codes(base, direction, levels))
+        raw = raw.view(B, levels.shape[1], *raw.shape[1:])
+        l = levels.view(B, -1, 1, 1, 1)
+        bend = torch.tanh(raw[:, :, :2])
+        learned = self.window * self.cfg.motion_range * (bend - bend[:, :1])
+        flow = self.window * l * self.prior[label.long()].unsqueeze(1) + learned
+        mask = self.window * l.abs().clamp(max=1.0) * torch.sigmoid(raw[:, :, 2:3])
+        residual = torch.tanh(raw[:, :, 3:])
+        keep = slice(0, None) if starts_at_zero else slice(1, None)
+        return Motion(flow[:, keep], mask[:, keep], residual[:, keep], learned[:, keep])
+
+    def _inputs(self, x0: torch.Tensor, intensities: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x0 at the network's size, intensities (B, T))."""
         intensities = torch.as_tensor(intensities, dtype=x0.dtype, device=x0.device)
         if intensities.dim() == 1:
             intensities = intensities.unsqueeze(0).expand(x0.shape[0], -1)
-        base, direction = self.encode(x0, label)
-        return self.decode(base, direction, intensities)
+        size = self.cfg.image_size
+        small = x0
+        if x0.shape[-2:] != (size, size) and self.moves:
+            small = F.interpolate(x0, size=(size, size), mode="bilinear", align_corners=False,
+                                  antialias=x0.shape[-1] > size)
+        return small, intensities
+
+    # -- public API ---------------------------------------------------------
+    def motion(self, x0: torch.Tensor, label: torch.Tensor, intensities: torch.Tensor) -> Motion:
+        """The motion head's field, mask and residual at the network's resolution, for x0 at any size."""
+        if not self.moves:
+            raise ValueError("this generator draws pixels (model.output='pixels'); it has no motion field")
+        small, intensities = self._inputs(x0, intensities)
+        base, direction = self.encode(small, label)
+        return self.decode_motion(base, direction, intensities, label.to(x0.device))
+
+    def generate(self, x0: torch.Tensor, label: torch.Tensor, intensities: torch.Tensor) -> torch.Tensor:
+        """A clip per input: x0 (B,C,H,W), label (B,), intensities (T,) or (B,T) -> (B,T,C,H,W).
+
+        The motion head takes x0 at any size and returns frames at that size.
+        """
+        if self.moves:
+            return compose(x0, self.motion(x0, label, intensities))
+        small, intensities = self._inputs(x0, intensities)
+        base, direction = self.encode(small, label)
+        return self.decode_pixels(base, direction, intensities)
 
     def forward(self, x0: torch.Tensor, label: torch.Tensor, intensity: torch.Tensor | float) -> torch.Tensor:
         """One frame per input at its intensity (B,) (or one float for all): (B,C,H,W)."""

@@ -1,0 +1,152 @@
+"""The one inference path: a generator and a face in, frames out.
+
+`affinekit generate`, `Animator` (the Python API and the widget), evaluation's
+model rows and the notebooks all call these two functions, so every table
+scores exactly what a user sees, and nothing after the network touches its output.
+
+- `render_crops`: aligned crops (B, C, H, W) in [-1, 1] at any size -> clips
+  (B, T, C, H, W). The motion head warps the crops at their own resolution.
+- `render_photo`: a photo and its alignment M (photo -> crop) -> clips of the
+  whole photo, (B, T, H, W, 3) uint8. The motion head's field, mask and residual,
+  computed on the aligned crop, are carried through the inverse alignment and
+  applied to the full-resolution photo: it keeps its own colour and detail.
+  The paper's pixel head can only draw its crop, which is blended into the
+  face under a feathered mask (`affinekit.paste`).
+
+Colour. A grayscale model on a colour photo predicts luma: where its mask
+opens, the frame's luma becomes the residual's and the warped photo's chroma
+stays (adding the same amount to R, G and B changes Y alone).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from affinekit.models.generator import Generator
+from affinekit.models.motion import compose, pixels_to_normalised
+
+LUMA = (0.299, 0.587, 0.114)
+
+
+def to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """Images (N, C, H, W) converted to `channels` (gray by luma, or gray repeated)."""
+    c = x.shape[1]
+    if c == channels:
+        return x
+    if channels == 1:
+        return (x * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    return x.expand(-1, channels, -1, -1)
+
+
+def _device(generator: torch.nn.Module) -> torch.device:
+    param = next(iter(generator.parameters()), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+@torch.inference_mode()
+def render_crops(generator: Generator, x0: torch.Tensor, labels: torch.Tensor,
+                 intensities: torch.Tensor) -> torch.Tensor:
+    """Clips (B, T, C, H, W) in [-1, 1] from aligned crops x0 (B, C, H, W) in [-1, 1] of any size and
+    channel count, labels (B,), intensities (T,) or (B, T); on the CPU."""
+    device = _device(generator)
+    x = torch.as_tensor(x0).float().to(device)
+    labels = torch.as_tensor(labels).long().to(device)
+    intensities = torch.as_tensor(intensities).float().to(device)
+    B, C, H, W = x.shape
+    net = to_channels(x, generator.cfg.channels)
+    if generator.moves:
+        out = compose(x, generator.motion(net, labels, intensities))
+    else:
+        size = generator.cfg.image_size
+        if (H, W) != (size, size):
+            net = F.interpolate(net, size=(size, size), mode="area")
+        out = generator.generate(net, labels, intensities)
+        T = out.shape[1]
+        out = out.flatten(0, 1)
+        if (H, W) != (size, size):
+            out = F.interpolate(out, size=(H, W), mode="bilinear", align_corners=False)
+        out = to_channels(out, C).reshape(B, T, C, H, W)
+    return out.float().clamp(-1, 1).cpu()
+
+
+def _crop_grid(M: np.ndarray, roi: tuple[int, int, int, int], crop_size: int) -> torch.Tensor:
+    """(1, h, w, 2) normalised crop coordinates of every photo pixel in roi."""
+    x0, y0, x1, y1 = roi
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    M = np.asarray(M, np.float64)
+    cx = M[0, 0] * xs + M[0, 1] * ys + M[0, 2]
+    cy = M[1, 0] * xs + M[1, 1] * ys + M[1, 2]
+    q = torch.from_numpy(np.stack([cx, cy], -1)).float()
+    return pixels_to_normalised(q, crop_size)[None]
+
+
+@torch.inference_mode()
+def render_photo(generator: Generator, photo: np.ndarray, M: np.ndarray, labels: list[int] | torch.Tensor,
+                 intensities: torch.Tensor, landmarks: np.ndarray | None = None) -> np.ndarray:
+    """Clips of the whole photo, (B, T, H, W, 3) uint8, one per label.
+
+    photo: (H, W) gray or (H, W, 3) RGB uint8; M: (2, 3) similarity photo -> crop
+    of the generator's size; landmarks: the face's 68 points in crop pixels
+    (needed by the pixel head's paste mask only).
+    """
+    from affinekit.data.faces import FaceAligner
+    from affinekit.paste import face_mask, paste_change, photo_roi
+
+    size = generator.cfg.image_size
+    photo = np.asarray(photo)
+    gray = photo.ndim == 2
+    labels = torch.as_tensor(labels).long()
+    intensities = torch.as_tensor(intensities).float()
+    crop = FaceAligner(size).warp(photo, M)
+    crop_t = torch.from_numpy(np.ascontiguousarray(crop.reshape(size, size, -1).transpose(2, 0, 1))).float()
+    crop_t = (crop_t / 127.5 - 1.0)[None].expand(len(labels), -1, -1, -1)
+
+    if not generator.moves:
+        if landmarks is None:
+            raise ValueError("the pixel head needs the face's landmarks (in crop pixels) for its paste mask")
+        clips = render_crops(generator, crop_t, labels, intensities)          # (B, T, C, S, S)
+        change = (clips - crop_t[:, None]).numpy() * 127.5
+        change = change.mean(2) if gray or change.shape[2] == 1 else change.transpose(0, 1, 3, 4, 2)
+        mask = face_mask(landmarks, size)
+        return np.stack([paste_change(photo, c, M, mask) for c in change])
+
+    device = _device(generator)
+    net = to_channels(crop_t.to(device), generator.cfg.channels)
+    motion = generator.motion(net, labels.to(device), intensities.to(device))
+    B, T = motion.flow.shape[:2]
+    h, w = photo.shape[:2]
+    roi = photo_roi(M, size, (h, w))
+    rx0, ry0, rx1, ry1 = roi
+    frames = np.repeat(np.repeat((photo[..., None] if gray else photo)[None, None], B, 0), T, 1)
+    if rx1 <= rx0 or ry1 <= ry0:
+        return np.repeat(frames, 3, -1) if gray else frames
+    # field, mask and residual at every photo pixel of the roi (zero outside the crop)
+    maps = torch.cat([motion.flow, motion.mask, motion.residual], 2).flatten(0, 1).float().cpu()
+    grid = _crop_grid(M, roi, size)
+    at = F.grid_sample(maps, grid.expand(B * T, -1, -1, -1), mode="bilinear", padding_mode="zeros",
+                       align_corners=False)
+    flow_crop = at[:, :2] * (size / 2.0)                       # crop pixels
+    mask, residual = at[:, 2:3], at[:, 3:]
+    # a crop displacement d is the photo displacement A^-1 d (A: M's linear part)
+    A_inv = torch.from_numpy(np.linalg.inv(np.asarray(M, np.float64)[:, :2])).float()
+    flow_photo = torch.einsum("ij,njhw->nihw", A_inv, flow_crop)
+    rh, rw = ry1 - ry0, rx1 - rx0
+    region = torch.from_numpy(np.ascontiguousarray(frames[0, 0, ry0:ry1, rx0:rx1])).float().permute(2, 0, 1)[None]
+    scale = torch.tensor([2.0 / rw, 2.0 / rh]).view(1, 2, 1, 1)
+    ys, xs = torch.meshgrid(torch.arange(rh, dtype=torch.float32), torch.arange(rw, dtype=torch.float32), indexing="ij")
+    base = torch.stack([(2 * xs + 1) / rw - 1, (2 * ys + 1) / rh - 1])[None]
+    sample = (base + flow_photo * scale).permute(0, 2, 3, 1)
+    warped = F.grid_sample(region.expand(B * T, -1, -1, -1), sample, mode="bilinear", padding_mode="border",
+                           align_corners=False)
+    residual = (residual + 1.0) * 127.5
+    if warped.shape[1] == 3 and residual.shape[1] == 1:
+        luma = (warped * torch.tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        out = warped + mask * (residual - luma)
+    else:
+        if residual.shape[1] != warped.shape[1]:
+            residual = to_channels(residual, warped.shape[1])
+        out = (1 - mask) * warped + mask * residual
+    out = out.clamp(0, 255).round().byte().permute(0, 2, 3, 1).reshape(B, T, rh, rw, -1).numpy()
+    frames[:, :, ry0:ry1, rx0:rx1] = out
+    return np.repeat(frames, 3, -1) if gray else frames

@@ -1,0 +1,65 @@
+"""The motion head's starting field: each label's mean neutral-to-apex motion, made dense.
+
+Trained by L1 alone a motion field regresses to a timid average. So the field
+starts from what the landmark-warp baseline knows, the mean displacement of the
+68 landmarks from neutral to apex for each label in the training sequences, and
+the network learns a correction on top: at intensity l the field is
+`l * prior[label] + learned(l)`. The prior is part of the model (a buffer saved
+with its weights), measured on the training subjects only.
+
+Aligned crops put every face's eyes and nose at the same template points, so
+one field per label, in crop coordinates, fits every face to within the spread
+of face shapes; the learned part adapts it to the face at hand.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import torch
+from scipy.interpolate import RBFInterpolator
+
+from affinekit.models.motion import identity_grid, pixels_to_normalised
+
+# Points on the crop's edge that hold still: they keep the thin-plate spline
+# from extrapolating wildly between the face and the border.
+EDGE_POINTS = 8
+# Thin-plate smoothing (normalised units squared): averages out landmark noise.
+SMOOTHING = 1e-3
+
+
+def _edge_points(n: int = EDGE_POINTS) -> np.ndarray:
+    t = np.linspace(-1.0, 1.0, n + 1)[:-1]
+    return np.concatenate([np.stack([t, -np.ones_like(t)], 1), np.stack([np.ones_like(t), t], 1),
+                           np.stack([-t, np.ones_like(t)], 1), np.stack([-np.ones_like(t), -t], 1)])
+
+
+def dense_field(points: np.ndarray, displacements: np.ndarray, size: int) -> np.ndarray:
+    """(2, size, size) field through `displacements` (P, 2) at `points` (P, 2), both normalised,
+    zero on the crop's edge (thin-plate spline)."""
+    edge = _edge_points()
+    rbf = RBFInterpolator(np.concatenate([points, edge]), np.concatenate([displacements, np.zeros_like(edge)]),
+                          kernel="thin_plate_spline", smoothing=SMOOTHING)
+    grid = identity_grid(size, size, dtype=torch.float64)[0].reshape(-1, 2).numpy()
+    return rbf(grid).reshape(size, size, 2).transpose(2, 0, 1).astype(np.float32)
+
+
+def label_fields(first: Iterable[np.ndarray], last: Iterable[np.ndarray], labels: Iterable[int],
+                 crop_size: int, num_labels: int, size: int) -> torch.Tensor:
+    """(num_labels, 2, size, size) mean backward fields, normalised units; zero for unseen labels.
+
+    first, last: each sequence's neutral and apex landmarks (68, 2) in pixels of its
+    crop_size crop; labels: their label indices. The backward field at the apex
+    points from each apex landmark to the same landmark at neutral.
+    """
+    apex: dict[int, list[np.ndarray]] = {}
+    back: dict[int, list[np.ndarray]] = {}
+    for a, b, y in zip(first, last, labels):
+        a = pixels_to_normalised(torch.as_tensor(np.asarray(a, np.float64)), crop_size).numpy()
+        b = pixels_to_normalised(torch.as_tensor(np.asarray(b, np.float64)), crop_size).numpy()
+        apex.setdefault(int(y), []).append(b)
+        back.setdefault(int(y), []).append(a - b)
+    fields = np.zeros((num_labels, 2, size, size), np.float32)
+    for y in apex:
+        fields[y] = dense_field(np.mean(apex[y], 0), np.mean(back[y], 0), size)
+    return torch.from_numpy(fields)

@@ -1,0 +1,138 @@
+"""Photos in the wild: the open faces times six expressions, scored and drawn.
+
+    python benchmarks/wild_faces.py [--checkpoint PATH] [--figure figures/generated_expressions_wild.png]
+
+Faces: scikit-image's astronaut, data/demo/photo_neutral.png and the first frame
+of every clip in ../shared/data/clips (or, without it, the first frame of each
+data/demo sequence). For each face and each of the six CK+ expressions it makes
+a 16-frame clip with the model (the same call `affinekit generate` makes) and prints:
+
+- how often the kit's expression classifier reads the requested expression in
+  the last frame (on the aligned 128 px close-up, as evaluation does);
+- how much the face box's mean chroma (Cr, Cb of YCrCb) changes between the
+  first and the last full-resolution frame (a colour model must not grey a face);
+- the mean mask inside the mouth at the apex (how much the residual paints there).
+
+The figure: one row per face, its photo then the six last frames as close-ups.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIPS = ROOT.parent / "shared" / "data" / "clips"
+SIX = ("anger", "disgust", "fear", "happy", "sadness", "surprise")
+
+
+def open_faces() -> list[tuple[str, np.ndarray]]:
+    """(name, RGB photo) of every open face the kit may show."""
+    from affinekit.animate import demo_photo, read_photo
+    from affinekit.video import read_frames
+
+    faces = [("astronaut", demo_photo()), ("photo_neutral", read_photo(ROOT / "data/demo/photo_neutral.png")[0])]
+    if CLIPS.is_dir():
+        for clip in sorted(CLIPS.glob("*.mp4")):
+            faces.append((clip.stem, read_frames(clip, max_frames=1)[0]))
+    else:
+        for folder in sorted(p for p in (ROOT / "data/demo").iterdir() if p.is_dir()):
+            faces.append((folder.name, read_photo(sorted(folder.iterdir())[0])[0]))
+    return [(n, np.repeat(f[..., None], 3, -1) if f.ndim == 2 else f) for n, f in faces]
+
+
+def face_chroma(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Mean (Cr, Cb) of the box (x0, y0, x1, y1) of an RGB frame."""
+    x0, y0, x1, y1 = box
+    ycc = cv2.cvtColor(np.ascontiguousarray(frame[y0:y1, x0:x1]), cv2.COLOR_RGB2YCrCb).astype(np.float64)
+    return ycc[..., 1:].reshape(-1, 2).mean(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    from affinekit.animate import load_pretrained
+    from affinekit.classifier import load_classifier
+    from affinekit.data.faces import FaceAligner, apply_transform
+    from affinekit.expressions import EXPRESSIONS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
+    parser.add_argument("--figure", default=str(ROOT / "figures" / "generated_expressions_wild.png"))
+    parser.add_argument("--frames", type=int, default=16)
+    args = parser.parse_args(argv)
+
+    animator = load_pretrained(args.checkpoint)
+    clf = load_classifier()
+    view = FaceAligner(128)
+    correct, chroma, mouth_mask, rows = [], [], [], []
+    for name, photo in open_faces():
+        try:
+            aligned = animator.align(photo, name)
+        except Exception as err:  # a face the detector misses is reported, not fatal
+            print(f"{name}: skipped ({err})", file=sys.stderr)
+            continue
+        labels = [EXPRESSIONS.index(e) for e in SIX]
+        clips = animator.render(aligned, labels, args.frames, 1.0)                 # (6, T, H, W, 3)
+        closeups = animator.render_closeups(aligned, labels, args.frames, 1.0, size=128)
+        lm_photo = aligned.photo_landmarks()
+        points = apply_transform(view.transform(lm_photo), lm_photo)     # in the 128 px close-up
+        faces = np.stack([clf.face_crop(c[-1], points) for c in closeups])
+        pred = clf.predict(faces).argmax(1)
+        correct += [int(p == y) for p, y in zip(pred, labels)]
+        x0, y0 = np.floor(lm_photo.min(0)).astype(int).clip(0)
+        x1, y1 = np.ceil(lm_photo.max(0)).astype(int)
+        box = (x0, y0, x1, y1)
+        chroma += [float(np.abs(face_chroma(c[-1], box) - face_chroma(c[0], box)).max()) for c in clips]
+        if animator.generator.moves:
+            crop = torch.from_numpy(aligned.crop.transpose(2, 0, 1).copy()).float()[None] / 127.5 - 1
+            from affinekit.inference import to_channels
+            motion = animator.generator.motion(to_channels(crop, animator.channels).expand(len(labels), -1, -1, -1),
+                                               torch.tensor(labels), torch.tensor([0.0, 1.0]))
+            mouth = np.zeros((animator.image_size,) * 2, np.uint8)
+            cv2.fillConvexPoly(mouth, np.round(aligned.landmarks[48:60]).astype(np.int32), 1)
+            m = motion.mask[:, -1, 0].detach().numpy()
+            mouth_mask += [float(m[i][mouth > 0].mean()) for i in range(len(labels))]
+        marks = " ".join(EXPRESSIONS[p][:4] + ("+" if p == y else "-") for p, y in zip(pred, labels))
+        print(f"{name:28s} read as: {marks}")
+        rows.append((name, closeups[0, 0], [c[-1] for c in closeups]))
+
+    n = len(correct)
+    print(f"\nfaces: {len(rows)}, clips: {n}")
+    print(f"expression read as requested: {np.mean(correct):.0%} of last frames (target >= 60%)")
+    print(f"face-box chroma change first->last: mean {np.mean(chroma):.2f}, max {np.max(chroma):.2f} levels (target <= 2)")
+    if mouth_mask:
+        print(f"mean mask inside the mouth at the apex: {np.mean(mouth_mask):.3f}")
+    write_figure(rows, Path(args.figure))
+    print(f"figure: {args.figure}")
+    return 0
+
+
+def write_figure(rows: list[tuple[str, np.ndarray, list[np.ndarray]]], path: Path) -> None:
+    """One row per face: the input close-up, then the six last frames."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = 1 + len(SIX)
+    fig, axes = plt.subplots(len(rows), cols, figsize=(1.6 * cols, 1.7 * len(rows)), squeeze=False)
+    for r, (name, first, lasts) in enumerate(rows):
+        for c, img in enumerate([first] + lasts):
+            ax = axes[r, c]
+            ax.imshow(img)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title("input" if c == 0 else SIX[c - 1], fontsize=9)
+        axes[r, 0].set_ylabel(name[:16], fontsize=7)
+    fig.tight_layout(pad=0.3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
