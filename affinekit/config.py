@@ -32,6 +32,7 @@ class DataConfig:
     seed: int = 0
     augment: bool = True
     hold_out: bool = False         # train only on the split's training subjects (see `train.training_keys`)
+    extra: str = ""                # another prepared folder whose labelled sequences always join training
 
 
 @dataclass
@@ -113,6 +114,8 @@ def apply_overrides(cfg: T, overrides: list[str]) -> T:
             raise ValueError(f"{type(cfg).__name__} has no field {key!r}: valid are {', '.join(sorted(types))}")
         current = getattr(cfg, key)
         if isinstance(current, bool):
+            if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ValueError(f"--set {key}={raw}: expected true or false")
             value: Any = raw.lower() in ("1", "true", "yes", "on")
         elif isinstance(current, int):
             value = int(raw)

@@ -707,9 +707,12 @@ def train(prepared_dir: str | Path, out_dir: str | Path, model_cfg: ModelConfig 
     train_cfg = train_cfg or TrainConfig()
     dataset = SequenceDataset(prepared_dir, keys=list(keys) if keys is not None else None,
                               num_targets=data_cfg.num_targets, augment=data_cfg.augment, seed=data_cfg.seed,
-                              channels=model_cfg.channels)
+                              channels=model_cfg.channels, extra=data_cfg.extra or None)
     info = {"prepared": str(prepared_dir), "num_targets": data_cfg.num_targets, "augment": data_cfg.augment,
             "seed": data_cfg.seed, "sequences": len(dataset), "keys": list(keys) if keys is not None else None}
+    if data_cfg.extra:
+        info.update(extra=data_cfg.extra, extra_dropped=dataset.dropped,
+                    extra_keys=[e["key"] for e in dataset.entries if e["dir"] != str(dataset.dir)])
     trainer = Trainer(model_cfg, train_cfg, dataset, out_dir, callbacks=callbacks, data_info=info)
     return trainer.fit(resume=resume)
 

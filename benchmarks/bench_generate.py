@@ -27,7 +27,7 @@ from affinekit.config import ModelConfig
 from affinekit.models.generator import Generator
 
 TARGET_S = 1.0
-STAGES = ("read", "detect", "align", "generate", "paste", "encode")
+STAGES = ("read", "detect", "align", "generate", "encode")
 
 
 def make_animator(checkpoint: str | None) -> tuple[Animator, str, float]:

@@ -67,18 +67,28 @@ class SequenceDataset(Dataset):
     was prepared). Augmentation (`affinekit.data.augment`: lighting, blur, noise,
     scale, flip, shift up to `max_shift` px at 128 px) is applied identically to
     every frame, mask and landmark of one item.
+
+    `extra` names another prepared folder whose labelled sequences all join
+    the training items (e.g. the AffineGAN sample's CK+ sequences next to CK+):
+    they are never tested, so no split applies to them, but one that repeats a
+    sequence of `prepared_dir` (any of them, held-out ones included) is dropped,
+    so a test sequence cannot enter training through the back door.
     """
 
     def __init__(self, prepared_dir: str | Path, keys: Iterable[str] | None = None, num_targets: int = 5,
                  augment: bool = False, seed: int = 0, channels: int | None = None, max_shift: int = 4,
-                 frame_subset: dict[str, list[int]] | None = None) -> None:
+                 frame_subset: dict[str, list[int]] | None = None, extra: str | Path | None = None) -> None:
         self.dir = Path(prepared_dir)
-        entries = _labelled(self.dir)
+        entries = [dict(e, dir=str(self.dir)) for e in _labelled(self.dir)]
         if keys is not None:
             wanted = set(keys)
             entries = [e for e in entries if e["key"] in wanted]
         if frame_subset is not None:
             entries = [e for e in entries if frame_subset.get(e["key"])]
+        self.dropped: list[str] = []
+        if extra:
+            added, self.dropped = extra_entries(self.dir, Path(extra), {e["key"] for e in entries})
+            entries += added
         if not entries:
             raise AffinekitError(f"{self.dir}: no labelled sequences of 2+ frames to train on; "
                                  "prepare a labelled source (CK+ with Emotion/, or --labels)")
@@ -94,7 +104,8 @@ class SequenceDataset(Dataset):
     def sequence(self, key: str):
         """The PreparedSequence of a key (kept in memory after the first read)."""
         if key not in self._cache:
-            self._cache[key] = load_sequence(self.dir, key)
+            where = next((e["dir"] for e in self.entries if e["key"] == key), self.dir)
+            self._cache[key] = load_sequence(where, key)
         return self._cache[key]
 
     def _rng(self, index: int) -> np.random.Generator:
@@ -131,6 +142,25 @@ class SequenceDataset(Dataset):
             "landmarks": torch.from_numpy(np.ascontiguousarray(landmarks[1:])),
             "key": entry["key"],
         }
+
+
+# Mean absolute difference (grey levels) of two aligned first frames below which
+# they are the same recording (measured: 0.0 for a copied sequence, >= 30 for two people).
+SAME_RECORDING = 2.0
+
+
+def extra_entries(main_dir: Path, extra_dir: Path, taken: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """(entries of extra_dir's labelled sequences to add, keys dropped as repeats of main_dir's)."""
+    firsts = [load_sequence(main_dir, e["key"]).frames[0].astype(np.float32) for e in _entries(main_dir)]
+    added, dropped = [], []
+    for e in _labelled(extra_dir):
+        first = load_sequence(extra_dir, e["key"]).frames[0].astype(np.float32)
+        same_size = [f for f in firsts if f.shape == first.shape]
+        if e["key"] in taken or any(np.abs(f - first).mean() < SAME_RECORDING for f in same_size):
+            dropped.append(e["key"])
+        else:
+            added.append(dict(e, dir=str(extra_dir)))
+    return added, dropped
 
 
 def _subjects(entries: list[dict[str, Any]], seed: int) -> list[str]:
