@@ -34,7 +34,8 @@ from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, expression_index
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-DEFAULT_WEIGHTS = WEIGHTS_DIR / "affinekit_default.pt"
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "affinekit_default.pt"       # the kit's motion head
+PIXELS_WEIGHTS = WEIGHTS_DIR / "affinekit_pixels.pt"         # the paper's pixel head, same recipe (for comparison)
 MAX_SIDE = 1024        # long side of the output video, pixels
 DETECT_SIDE = 512      # long side of the copy the detector sees (HOG finds faces >= ~80 px)
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -298,11 +299,13 @@ class Animator:
 
     # --------------------------------------------------------------- public
     def animate(self, photo: Any, expression: str | int = "happy", frames: int = 16, intensity: float = 1.0,
-                crop_only: bool = False, name: str | None = None) -> np.ndarray:
+                crop_only: bool = False, name: str | None = None, closeup: bool = False) -> np.ndarray:
         """A clip of the photo's face making `expression`: (T, H, W, 3) uint8.
 
         Full frame at the photo's size (long side capped at `max_side`, even
-        sides); with crop_only, an aligned close-up of the face (T, 256, 256, 3).
+        sides); with crop_only, an aligned close-up of the face (T, 256, 256, 3);
+        with closeup, the full frame with a close-up of the face beside it (a
+        small face's change is easy to miss in the full frame).
         """
         label = _label(expression)
         _check_frames(frames, intensity)
@@ -311,7 +314,11 @@ class Animator:
         self.last_faces = aligned.faces
         if crop_only:
             return self.render_closeups(aligned, [label], frames, intensity)[0]
-        return self.render(aligned, [label], frames, intensity)[0]
+        clip = self.render(aligned, [label], frames, intensity)[0]
+        if closeup:
+            with self._stage("layout"):
+                clip = beside_closeup(clip, face_region(aligned.M, self.image_size, clip.shape[1:3]))
+        return clip
 
     def animate_all(self, photo: Any, frames: int = 16, intensity: float = 1.0, crop_only: bool = False,
                     columns: int = GRID_COLUMNS, framing: str = "face", name: str | None = None) -> np.ndarray:
@@ -328,15 +335,19 @@ class Animator:
         aligned = self.align(photo, name)
         labels = list(range(len(EXPRESSIONS)))
         self.last_faces = aligned.faces
+        names = list(EXPRESSIONS)
         if crop_only:
             panels = list(self.render_closeups(aligned, labels, frames, intensity))
         else:
             panels = list(self.render(aligned, labels, frames, intensity))
             if framing == "face":
                 x0, y0, x1, y1 = face_region(aligned.M, self.image_size, aligned.photo.shape[:2])
-                panels = [p[:, y0:y1, x0:x1] for p in panels]
+                # the last cell shows the whole frame (of the last expression), fitted to a panel
+                full = fit_into(panels[-1], y1 - y0, x1 - x0)
+                panels = [p[:, y0:y1, x0:x1] for p in panels] + [full]
+                names.append(f"full frame ({EXPRESSIONS[-1]})")
         with self._stage("layout"):
-            return grid(panels, list(EXPRESSIONS), columns=columns, max_side=max(self.max_side, 2 * self.image_size))
+            return grid(panels, names, columns=columns, max_side=max(self.max_side, 2 * self.image_size))
 
     def save(self, frames: np.ndarray, path: str | os.PathLike, fps: int = 8) -> Path:
         """Write frames to .mp4 or .gif; a temporary file is renamed into place, so a failure leaves nothing."""
@@ -375,6 +386,31 @@ def face_region(M: np.ndarray, crop_size: int, shape: tuple[int, int], margin: f
     x0 = int(np.clip(round(cx - side / 2), 0, w - side))
     y0 = int(np.clip(round(cy - side / 2), 0, h - side))
     return x0, y0, x0 + side, y0 + side
+
+
+def fit_into(video: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Frames (T, H, W, 3) shrunk to fit a height x width box, centred on black (letterboxed)."""
+    t, h, w = video.shape[:3]
+    scale = min(height / h, width / w)
+    nh, nw = max(1, int(h * scale)), max(1, int(w * scale))
+    out = np.zeros((t, height, width, 3), np.uint8)
+    y, x = (height - nh) // 2, (width - nw) // 2
+    for k in range(t):
+        out[k, y:y + nh, x:x + nw] = cv2.resize(video[k], (nw, nh), interpolation=cv2.INTER_AREA)
+    return out
+
+
+def beside_closeup(video: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Frames (T, H, W, 3) with the square `box` (x0, y0, x1, y1) enlarged to H x H beside them."""
+    t, h, w = video.shape[:3]
+    x0, y0, x1, y1 = box
+    side = h - h % 2
+    out = np.zeros((t, h, w + side, 3), np.uint8)
+    out[:, :, :w] = video
+    for k in range(t):
+        out[k, :side, w:] = cv2.resize(video[k, y0:y1, x0:x1], (side, side),
+                                       interpolation=cv2.INTER_LINEAR if side > y1 - y0 else cv2.INTER_AREA)
+    return out
 
 
 def grid(videos: list[np.ndarray], labels: list[str], columns: int = GRID_COLUMNS,

@@ -140,7 +140,7 @@ def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMa
     """A checkpoint as a clip maker, plus what is known of its training data (run config.json)."""
     from affinekit.checkpoint import load_generator, run_config
     generator, cfg = load_generator(path, device=device)
-    info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size}
+    info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size, "output": cfg.output}
     run = run_config(path)
     if run is not None:
         data = run.get("data", {}) or {}
@@ -476,10 +476,11 @@ def merge_folds(tables: Sequence[ResultTable], title: str) -> ResultTable:
 
 
 # -- protocols --------------------------------------------------------------------------------
-def _model_name(path: str | Path) -> str:
+def _model_name(path: str | Path, info: dict[str, Any]) -> str:
+    """A model row's name: its run folder and file, and its output head."""
     p = Path(path)
     run = p.parent.parent if p.parent.name == "checkpoints" else p.parent
-    return f"model: {run.name}/{p.name}"
+    return f"model: {run.name}/{p.name} [{info.get('output', '?')} head]"
 
 
 def _train_fold_model(prepared_dir: str | Path, train_keys: Sequence[str], steps: int, out_dir: Path,
@@ -530,7 +531,7 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
         makers: dict[str, ClipMaker] = {"landmark-warp": LandmarkWarp().fit(prepared_dir, train_keys)}
         notes: dict[str, str] = {}
         for path, (maker, info) in models.items():
-            add_model_rows(makers, notes, _model_name(path), maker, training_overlap(info, test_keys))
+            add_model_rows(makers, notes, _model_name(path, info), maker, training_overlap(info, test_keys))
         if fold_checkpoint:
             path = fold_checkpoint.format(fold=f)
             if not Path(path).is_file():
@@ -582,7 +583,8 @@ def paper_protocol(ckplus_root: str | Path, checkpoints: Sequence[str | Path] = 
     makers: dict[str, ClipMaker] = {"landmark-warp": warp}
     notes: dict[str, str] = {}
     for path in checkpoints:
-        add_model_rows(makers, notes, _model_name(path), load_model_maker(path, device)[0],
+        maker, info = load_model_maker(path, device)
+        add_model_rows(makers, notes, _model_name(path, info), maker,
                        "fed the resized raw first frame (it was trained on aligned crops)")
     from affinekit.descriptors import FaceDescriber
     table = evaluate(makers, source, test_keys, frames, describer=FaceDescriber(box="detect"),

@@ -242,6 +242,22 @@ def sample_photos() -> dict[str, Any]:
     return photos
 
 
+def paper_checkpoint(checkpoint: str | os.PathLike | None) -> list[Path]:
+    """[the paper's pixel-head model to score beside the kit's]: the given one, else the bundled
+    one when it is there; [] for "none"."""
+    from affinekit.animate import PIXELS_WEIGHTS
+    from affinekit.errors import AffinekitError
+
+    if str(checkpoint or "").lower() == "none":
+        return []
+    if checkpoint:
+        p = Path(checkpoint)
+        if not p.is_file():
+            raise AffinekitError(f"{p}: no such checkpoint; fix PAPER_CHECKPOINT, leave it empty or write none")
+        return [p]
+    return [PIXELS_WEIGHTS] if PIXELS_WEIGHTS.is_file() else []
+
+
 def model_checkpoint(checkpoint: str | os.PathLike | None, work_dir: str | os.PathLike) -> tuple[Path, str]:
     """(checkpoint path, what it is): the given one, else the bundled model.
 

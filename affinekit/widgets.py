@@ -197,9 +197,10 @@ class GeneratorApp:
     def generate(self) -> np.ndarray:
         """Make the clip with the chosen settings and show it playing. Returns (T, H, W, 3)."""
         t0 = time.perf_counter()
+        # the full frame with a close-up of the face beside it: a small face's change shows
         frames = np.asarray(self.animator.animate(self.photo(), self.expression.value,
                                                   frames=int(self.n_frames.value),
-                                                  intensity=float(self.intensity.value)))
+                                                  intensity=float(self.intensity.value), closeup=True))
         t1 = time.perf_counter()
         self.frames_out = frames
         self.player.value, self.video_format = clip_html(frames, int(self.fps.value), self.width)

@@ -340,6 +340,20 @@ NB03 = [
     $l_t = \\langle E_b(x_t) - E_b(x_0), a \\rangle / \\lVert a \\rVert^2$ at the
     bottleneck, and decode the real frame's own intensity.
 
+    **What the decoder outputs** (`model.output`). The paper's decoder draws
+    the frame's pixels (`"pixels"`). The kit's default (`"motion"`) makes it
+    *move* the photo instead: for each code it outputs a backward displacement
+    field $F$, a mask $A \in [0, 1]$ and a residual image $R$, and
+
+    $$\hat x_t = (1 - A) \odot \mathrm{warp}(x_0, F) + A \odot R .$$
+
+    $F = l \cdot F_y + (\text{learned correction})$ starts from $F_y$, the mean
+    landmark motion of expression $y$ in the training sequences, made dense
+    (`affinekit.models.prior`); $F$ and $A$ vanish at $l = 0$, so $l = 0$ gives
+    $x_0$ back exactly. A warp keeps identity, colour and detail, and the field
+    computed on the 64 px crop is applied to the full-resolution photo; the
+    residual paints only what a warp cannot show (a mouth cavity, teeth).
+
     **Losses** (logged every step, plotted live below):
     - `G_L1`: mean absolute difference between generated and real frames (the
       paper's Fig. 6 shows it falling);
@@ -348,7 +362,10 @@ NB03 = [
     - `D_patch`: the local discriminator on the lip patch of notebook 02;
     - `D_lambda`: keeps the inferred intensities spread like uniform samples in
       [0, 1], so they do not collapse to one value;
-    - `G_rec`: $l = 0$ reconstructs $x_0$.
+    - `G_rec`: $l = 0$ reconstructs $x_0$ (zero by construction for the motion head);
+    - motion head only: `G_landmark`, the distance (pixels) between where the
+      field sends frame $t$'s 68 landmarks and the same landmarks in $x_0$;
+      `G_smooth`, the field's roughness; `G_mask`, the mask's mean (paint little).
 
     We prepare the data, split it **by subject**, look at one training item,
     and train with a `LiveBoard`: one figure that redraws in place, throttled,
@@ -564,6 +581,7 @@ NB04 = [
     params("""
     CKPLUS = ""            # a CK+ root; empty: AFFINEKIT_CKPLUS, data/ckplus/, else the demo data
     CHECKPOINT = ""        # the model to score; empty: the bundled model
+    PAPER_CHECKPOINT = ""  # the paper's pixel-head model for its own row; empty: the bundled one; "none": no row
     PREPARED_DIR = ""      # prepared sequences (empty: prepared/<data>_<crop>px in the repository)
     WORK_DIR = ""          # scratch folder (empty: runs/notebook04)
     CROP_SIZE = 128
@@ -596,6 +614,7 @@ NB04 = [
     prepared = Path(PREPARED_DIR or notebook.REPO_ROOT / "prepared" / f"{DATA}_{S['CROP_SIZE']}px")
     work = Path(WORK_DIR or notebook.REPO_ROOT / "runs" / "notebook04")
     checkpoint, model_name = notebook.model_checkpoint(CHECKPOINT, work)
+    checkpoints = [checkpoint] + notebook.paper_checkpoint(PAPER_CHECKPOINT)
     report = prepare_records(records, prepared, DataConfig(image_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus"),
                              progress=False)
     print(report.summary())
@@ -606,10 +625,12 @@ NB04 = [
 
     `subject_protocol` splits by subject, fits landmark-warp on the training
     subjects, generates a clip from every test sequence's first frame with each
-    maker, and scores them all.
+    maker, and scores them all. Each model has one row: its output, exactly
+    what `affinekit generate` would show for that face. The paper's pixel head
+    (trained by the same recipe) has its own row beside the kit's motion head.
     """),
     code("""
-    table = subject_protocol(prepared, checkpoints=[checkpoint], folds=FOLDS, frames=S["FRAMES"],
+    table = subject_protocol(prepared, checkpoints=checkpoints, folds=FOLDS, frames=S["FRAMES"],
                              train_steps=TRAIN_STEPS, seed=SEED, work_dir=work / "folds",
                              limit=S["LIMIT"] or None, keep_clips=True)
     markdown = f"*Data: {DATA}; model: {model_name}.*\\n\\n" + table.to_markdown()
@@ -688,9 +709,14 @@ NB05 = [
     3. **align** it: the similarity transform to the model's square crop;
     4. **generate** every frame in one batched pass, at intensities evenly
        spaced from 0 (the photo) to the chosen intensity (1 = apex; above 1 the
-       model extrapolates along the same hidden affine direction);
-    5. **paste** what the model changed back into the photo, under a soft
-       face mask, so the clip keeps the photo's size and colours.
+       model extrapolates along the same hidden affine direction): the motion
+       head's field, mask and residual, computed on the crop, are carried
+       through the inverse alignment and applied to the full-resolution photo,
+       so the clip keeps the photo's size, colour and detail;
+    5. **encode** the clip (mp4 or gif).
+
+    What you see is the network's output: `affinekit.inference` is the one
+    path that `generate`, this notebook, the app and evaluation all use.
 
     First the same thing from code, then an app (ipywidgets): pick a sample or
     upload a photo, choose the expression, the number of frames, the
@@ -749,8 +775,9 @@ NB05 = [
     md("""
     ## Every expression, neutral to apex and beyond
 
-    The generator's own aligned crops (`crop_only=True`), one row per
-    expression, intensity from 0 to 1.5: columns past 1 extrapolate.
+    Aligned close-ups of the face (`crop_only=True`), in the photo's own
+    colour, one row per expression, intensity from 0 to 1.5: columns past 1
+    extrapolate.
     """),
     code("""
     steps = 4 if notebook.is_tiny() else 7
@@ -764,7 +791,8 @@ NB05 = [
     md("""
     ## The app
 
-    Run the cell, then use the controls. Everything the buttons do is a plain
+    Run the cell, then use the controls. The clip shows the full frame with a
+    close-up of the face beside it, so a small face's change can be seen. Everything the buttons do is a plain
     method of `GeneratorApp` (`generate`, `save`, `scrub`, `use_upload`), so
     it can also be driven from code, and it is tested that way.
     """),

@@ -217,6 +217,16 @@ def test_face_at_the_photo_edge(animator, astronaut):
     assert out.shape == (3, 452, 336, 3) and np.array_equal(out[0], edge[:452, :336])
 
 
+def test_closeup_sits_beside_the_full_frame(animator, astronaut):
+    clip = animator.animate(astronaut, "happy", frames=2, closeup=True)
+    assert clip.shape == (2, 512, 1024, 3)
+    assert np.array_equal(clip[0, :, :512], astronaut)
+    aligned = animator.align(astronaut)
+    x0, y0, x1, y1 = face_region(aligned.M, 64, (512, 512))
+    expected = cv2.resize(astronaut[y0:y1, x0:x1], (512, 512), interpolation=cv2.INTER_LINEAR)
+    assert np.abs(clip[0, :, 512:].astype(int) - expected).mean() < 1.0
+
+
 def test_small_photo(animator, astronaut):
     small = cv2.resize(astronaut, (256, 256), interpolation=cv2.INTER_AREA)  # the face is ~45 px wide
     out = animator.animate(small, "happy", frames=2)
@@ -225,7 +235,7 @@ def test_small_photo(animator, astronaut):
 
 # --------------------------------------------------------------------------- the grid
 
-def test_animate_all_is_a_grid_of_seven_labelled_panels(animator, astronaut):
+def test_animate_all_is_a_grid_of_seven_close_ups_and_the_full_frame(animator, astronaut):
     frames = animator.animate_all(astronaut, frames=3)
     t, gh, gw, _ = frames.shape
     assert t == 3 and gh % 2 == 0 and gw % 2 == 0 and max(gh, gw) <= 1024
@@ -234,10 +244,14 @@ def test_animate_all_is_a_grid_of_seven_labelled_panels(animator, astronaut):
     cells = [frames[:, r * cell_h:(r + 1) * cell_h, c * cell_w:(c + 1) * cell_w]
              for r in range(rows) for c in range(cols)]
     filled = [c for c in cells if c.max() > 0]
-    assert len(filled) == 7 and cells[7].max() == 0
+    assert len(filled) == 8
     for cell in filled:  # a label strip with text (white pixels) on top of each panel
         assert (cell[0, : cell_h // 8] > 200).any()
-    last = [c[-1].astype(int) for c in filled]
+    # the full frame, shrunk: the astronaut's face is smaller in it than in the close-ups
+    whole = cv2.resize(astronaut, (cells[7].shape[2], cells[7].shape[2]), interpolation=cv2.INTER_AREA)
+    strip = cell_h - cells[7].shape[2]
+    assert np.abs(cells[7][0, strip:].astype(int) - whole[:cell_h - strip]).mean() < 12
+    last = [c[-1].astype(int) for c in filled[:7]]
     assert sum(np.abs(last[i] - last[j]).mean() > 0 for i in range(7) for j in range(i + 1, 7)) >= 20
 
 

@@ -70,7 +70,7 @@ def test_gif_and_demo(checkpoint, tmp_path, capsys):
     assert iio.imread(out).shape[:3] == (4, 512, 512)
 
 
-def test_expression_all_is_a_grid_of_seven_panels(checkpoint, tmp_path, capsys):
+def test_expression_all_is_a_grid_of_seven_close_ups_and_the_full_frame(checkpoint, tmp_path, capsys):
     out = tmp_path / "grid.mp4"
     code, _, _ = run(["generate", "--demo", "--expression", "all", "--frames", 3, "--checkpoint", checkpoint,
                       "--out", out], capsys)
@@ -80,7 +80,9 @@ def test_expression_all_is_a_grid_of_seven_panels(checkpoint, tmp_path, capsys):
     assert t == 3 and gw <= 1024 and gw % 4 == 0
     cells = [frames[0, r * gh // 2:(r + 1) * gh // 2, c * gw // 4:(c + 1) * gw // 4]
              for r in range(2) for c in range(4)]
-    assert sum(cell.mean() > 20 for cell in cells) == 7 and cells[7].mean() < 5
+    assert all(cell.mean() > 20 for cell in cells[:7])
+    # the eighth cell: the whole 512 x 512 frame letterboxed into a panel (black bars only if not square)
+    assert cells[7].mean() > 20
 
 
 def test_crop_only_writes_a_close_up_of_the_face(checkpoint, tmp_path, capsys):

@@ -19,7 +19,7 @@ class StubAnimator:
     def __init__(self):
         self.calls = []
 
-    def animate(self, photo, expression, frames=16, intensity=1.0, crop_only=False):
+    def animate(self, photo, expression, frames=16, intensity=1.0, crop_only=False, closeup=False):
         self.calls.append((expression, frames, intensity))
         base = np.asarray(photo, np.float32)
         if base.ndim == 2:
