@@ -74,7 +74,7 @@ def test_evaluate_tests_each_fold_model_on_its_own_fold(fold_runs, tmp_path, cap
     assert cli_main(args + ["--fold-checkpoint", str(out / "fold{fold}.pt")]) == 0
     rows = {r["name"]: r for r in json.loads(table.read_text())["rows"]}
     assert not rows["fold models: fold{fold}.pt"]["note"]
-    assert "seen in training" in rows[f"model: {out.name}/fold0.pt"]["note"]    # fold 0's model on folds 1, 2
+    assert "seen in training" in rows[f"model: {out.name}/fold0.pt [motion head]"]["note"]    # fold 0's model on folds 1, 2
     # the files of two folds swapped: each now tests on subjects it trained on, and the table says so
     swapped = tmp_path / "swapped"
     swapped.mkdir()
