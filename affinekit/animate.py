@@ -499,34 +499,42 @@ def load_pretrained(checkpoint: str | os.PathLike | None = None, device: str = "
 # ----------------------------------------------------------------------------- command line
 
 def main(args: Any) -> int:
-    """`affinekit generate`: photo -> clip.mp4 / .gif (see cli.py for the arguments)."""
+    """`affinekit generate`: photo -> clip.mp4 / .gif, or photos -> one clip each in --out-dir."""
     import sys
 
+    from affinekit.devices import resolve_device
+
     start = time.perf_counter()
-    out = check_output_path(args.out)
-    expression = str(args.expression)
-    if expression.strip().lower() != "all":
+    photos = list(args.photo or [])
+    out_dir = getattr(args, "out_dir", None)
+    batch = len(photos) > 1 or bool(out_dir) or any(Path(p).is_dir() or any(c in p for c in "*?[") for p in photos)
+    expression = str(args.expression).strip().lower()
+    if expression != "all":
         _label(expression)
     _check_frames(args.frames, args.intensity)
-    if args.fps <= 0:
-        raise AffinekitError(f"--fps must be positive, got {args.fps}")
-    if args.demo and args.photo:
-        raise AffinekitError(f"{args.photo}: pass either a photo or --demo, not both")
-    if not args.demo and not args.photo:
+    if not 1 <= args.fps <= 60:
+        raise AffinekitError(f"--fps must be from 1 to 60, got {args.fps}")
+    if args.demo and photos:
+        raise AffinekitError(f"{photos[0]}: pass either photos or --demo, not both")
+    if not args.demo and not photos:
         raise AffinekitError("no photo given; pass a face photo (affinekit generate photo.jpg) or use --demo")
     max_side = getattr(args, "max_size", MAX_SIDE)
     if max_side < 64:
         raise AffinekitError(f"--max-size must be at least 64 pixels, got {max_side}")
+    device = str(resolve_device(getattr(args, "device", "auto")))
+    if batch:
+        return _main_batch(args, photos, out_dir, expression, max_side, device)
+    out = check_output_path(args.out)
     # read the photo first: a missing or unreadable file fails before the model loads
-    name = "demo photo (astronaut)" if args.demo else args.photo
-    photo, name = read_photo(demo_photo() if args.demo else args.photo, name, max_side=max_side)
+    name = "demo photo (astronaut)" if args.demo else photos[0]
+    photo, name = read_photo(demo_photo() if args.demo else photos[0], name, max_side=max_side)
     read_time = time.perf_counter() - start
 
     start = time.perf_counter()
-    animator = load_pretrained(args.checkpoint, max_side=max_side)
+    animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
     load_time = time.perf_counter() - start
 
-    if expression.strip().lower() == "all":
+    if expression == "all":
         frames = animator.animate_all(photo, args.frames, args.intensity, args.crop_only, name=name)
     else:
         frames = animator.animate(photo, expression, args.frames, args.intensity, args.crop_only, name=name)
@@ -534,12 +542,30 @@ def main(args: Any) -> int:
         print(f"note: {animator.last_faces} faces found in {name}; animated the most confident one", file=sys.stderr)
     animator.save(frames, out, args.fps)
     t, h, w = frames.shape[:3]
-    print(f"wrote {out}: {t} frames, {w}x{h}, {args.fps} fps, {expression.lower()}")
+    print(f"wrote {out}: {t} frames, {w}x{h}, {args.fps} fps, {expression}")
     if args.timing:
         timings = {"load": load_time, **animator.timings}
         timings["read"] = timings.get("read", 0.0) + read_time
         print(format_timings(timings))
     return 0
+
+
+def _main_batch(args: Any, photos: list[str], out_dir: str | None, expression: str, max_side: int,
+                device: str) -> int:
+    """`affinekit generate a.jpg b.jpg folder/ 'glob*' --out-dir clips/`: one clip per photo."""
+    from affinekit.batch import check_out_dir, expand_photos, generate_batch
+
+    if args.demo:
+        raise AffinekitError("--demo makes one clip; drop it to generate a batch of photos")
+    if not out_dir:
+        raise AffinekitError("several photos make several clips: give them a folder with --out-dir DIR")
+    paths = expand_photos(photos)
+    out = check_out_dir(out_dir)
+    animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
+    report = generate_batch(animator, paths, out, expression, args.frames, args.intensity, args.fps,
+                            getattr(args, "format", "mp4"), args.crop_only)
+    print(report.summary())
+    return 1 if report.failed else 0
 
 
 def format_timings(timings: dict[str, float]) -> str:

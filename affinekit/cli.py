@@ -9,7 +9,10 @@ import argparse
 import importlib
 import sys
 
+from affinekit import __version__
+from affinekit.devices import DEVICES
 from affinekit.errors import AffinekitError
+from affinekit.expressions import EXPRESSIONS
 
 # subcommand -> module whose main(args) does the work
 HANDLERS = {
@@ -24,7 +27,9 @@ HANDLERS = {
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="affinekit", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"affinekit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    device_help = "auto (a GPU when there is one, else the CPU), cpu, cuda or mps"
 
     p = sub.add_parser("prepare", help="turn CK+, AffineGAN folders, videos or frame folders into aligned crops")
     p.add_argument("source", help="a CK+ root, an AffineGAN expression folder, a video or a folder of frames")
@@ -43,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a field, e.g. --set train.steps=500 --set model.image_size=64")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
-    p.add_argument("--device", default=None, help="cpu, cuda or auto")
+    p.add_argument("--device", default=None, choices=DEVICES, help=device_help + " (default: the config's, auto)")
 
     p = sub.add_parser("evaluate", help="score a model against real videos and baselines")
     p.add_argument("--checkpoint", action="append", default=[], help="a model checkpoint (repeatable); default: the bundled model")
@@ -66,16 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --folds: per-fold models trained elsewhere, e.g. 'runs/cv/fold{fold}.pt' "
                         "(scripts/train_folds.py)")
     p.add_argument("--limit", type=int, default=None, help="at most this many test sequences per fold (quick runs)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda, for the models")
+    p.add_argument("--device", default="auto", choices=DEVICES, help=device_help)
 
-    p = sub.add_parser("generate", help="one photo in, a video of that face making an expression out")
-    p.add_argument("photo", nargs="?", help="a face photo (omit with --demo)")
+    p = sub.add_parser("generate", help="photos in, videos of those faces making an expression out")
+    p.add_argument("photo", nargs="*", help="face photos, folders of photos or globs (omit with --demo); "
+                                             "more than one, or --out-dir, makes one clip per photo")
     p.add_argument("--demo", action="store_true", help="use the built-in demo photo")
-    p.add_argument("--expression", default="happy", help="an expression name or `all` for a grid")
-    p.add_argument("--frames", type=int, default=16)
+    p.add_argument("--expression", default="happy", metavar="EXPRESSION",
+                   help=f"one of {', '.join(EXPRESSIONS)}, or all for a grid of every expression (default happy)")
+    p.add_argument("--frames", type=int, default=16, help="frames in the clip, 1-1000 (default 16)")
     p.add_argument("--intensity", type=float, default=1.0, help="1 = apex, above 1 extrapolates")
-    p.add_argument("--fps", type=int, default=8)
-    p.add_argument("--out", default="clip.mp4", help=".mp4 or .gif")
+    p.add_argument("--fps", type=int, default=8, help="frames per second of the video, 1-60 (default 8)")
+    p.add_argument("--out", default="clip.mp4", help="the video for one photo, .mp4 or .gif (default clip.mp4)")
+    p.add_argument("--out-dir", help="folder for one clip per photo, named <photo>_<expression>.<format>")
+    p.add_argument("--format", choices=["mp4", "gif"], default="mp4", help="with --out-dir: the videos' format")
+    p.add_argument("--device", default="auto", choices=DEVICES, help=device_help)
     p.add_argument("--crop-only", action="store_true", help="write the aligned face alone")
     p.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
     p.add_argument("--timing", action="store_true", help="print the time of each stage")

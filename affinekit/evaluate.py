@@ -605,8 +605,9 @@ def main(args: Any) -> int:
             checkpoints = [DEFAULT_WEIGHTS]
         else:
             notes.append(f"No model checkpoint given and no bundled model ({DEFAULT_WEIGHTS.name}): baselines only.")
-    common = dict(checkpoints=checkpoints, frames=args.frames, seed=args.seed, device=args.device,
-                  limit=args.limit)
+    from affinekit.devices import resolve_device
+    device = str(resolve_device(getattr(args, "device", "auto")))
+    common = dict(checkpoints=checkpoints, frames=args.frames, seed=args.seed, device=device, limit=args.limit)
     train_overrides, train_config = getattr(args, "set", []), getattr(args, "train_config", None)
     if (train_overrides or train_config) and not args.train_steps:
         raise AffinekitError("--set and --train-config shape the per-fold models: add --train-steps N (and --folds K)")

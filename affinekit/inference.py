@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from affinekit.models.generator import Generator
-from affinekit.models.motion import compose, pixels_to_normalised
+from affinekit.models.motion import Motion, compose, pixels_to_normalised
 
 LUMA = (0.299, 0.587, 0.114)
 
@@ -90,30 +90,60 @@ def render_photo(generator: Generator, photo: np.ndarray, M: np.ndarray, labels:
     of the generator's size; landmarks: the face's 68 points in crop pixels
     (needed by the pixel head's paste mask only).
     """
+    return render_photos(generator, [photo], [M], [list(torch.as_tensor(labels).long().tolist())],
+                         intensities, [landmarks])[0]
+
+
+def _crop_tensor(photo: np.ndarray, M: np.ndarray, size: int) -> torch.Tensor:
+    """The aligned crop (C, size, size) in [-1, 1]."""
     from affinekit.data.faces import FaceAligner
-    from affinekit.paste import face_mask, paste_change, photo_roi
+    crop = FaceAligner(size).warp(photo, M).reshape(size, size, -1)
+    return torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))).float() / 127.5 - 1.0
+
+
+@torch.inference_mode()
+def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.ndarray], labels: list[list[int]],
+                  intensities: torch.Tensor, landmarks: list[np.ndarray | None] | None = None) -> list[np.ndarray]:
+    """`render_photo` for several photos, their faces through the network in one batch (motion head):
+    a list of (B_i, T, H, W, 3) uint8, B_i = len(labels[i])."""
+    from affinekit.paste import face_mask, paste_change
 
     size = generator.cfg.image_size
-    photo = np.asarray(photo)
-    gray = photo.ndim == 2
-    labels = torch.as_tensor(labels).long()
     intensities = torch.as_tensor(intensities).float()
-    crop = FaceAligner(size).warp(photo, M)
-    crop_t = torch.from_numpy(np.ascontiguousarray(crop.reshape(size, size, -1).transpose(2, 0, 1))).float()
-    crop_t = (crop_t / 127.5 - 1.0)[None].expand(len(labels), -1, -1, -1)
-
+    landmarks = landmarks or [None] * len(photos)
+    photos = [np.asarray(p) for p in photos]
+    crops = [_crop_tensor(p, M, size) for p, M in zip(photos, Ms)]
     if not generator.moves:
-        if landmarks is None:
-            raise ValueError("the pixel head needs the face's landmarks (in crop pixels) for its paste mask")
-        clips = render_crops(generator, crop_t, labels, intensities)          # (B, T, C, S, S)
-        change = (clips - crop_t[:, None]).numpy() * 127.5
-        change = change.mean(2) if gray or change.shape[2] == 1 else change.transpose(0, 1, 3, 4, 2)
-        mask = face_mask(landmarks, size)
-        return np.stack([paste_change(photo, c, M, mask) for c in change])
-
+        out = []
+        for photo, M, crop, labs, points in zip(photos, Ms, crops, labels, landmarks):
+            if points is None:
+                raise ValueError("the pixel head needs the face's landmarks (in crop pixels) for its paste mask")
+            x0 = crop[None].expand(len(labs), -1, -1, -1)
+            clips = render_crops(generator, x0, torch.tensor(labs), intensities)       # (B, T, C, S, S)
+            change = (clips - x0[:, None]).numpy() * 127.5
+            change = change.mean(2) if photo.ndim == 2 or change.shape[2] == 1 else change.transpose(0, 1, 3, 4, 2)
+            out.append(np.stack([paste_change(photo, c, M, face_mask(points, size)) for c in change]))
+        return out
     device = _device(generator)
-    net = to_channels(crop_t.to(device), generator.cfg.channels)
-    motion = generator.motion(net, labels.to(device), intensities.to(device))
+    x0 = torch.cat([crop[None].expand(len(labs), -1, -1, -1) for crop, labs in zip(crops, labels)])
+    net = torch.cat([to_channels(x[None], generator.cfg.channels) for x in x0]).to(device)
+    y = torch.tensor([lab for labs in labels for lab in labs], dtype=torch.long, device=device)
+    motion = generator.motion(net, y, intensities.to(device))
+    out, start = [], 0
+    for photo, M, labs in zip(photos, Ms, labels):
+        part = Motion(motion.flow[start:start + len(labs)], motion.mask[start:start + len(labs)],
+                      motion.residual[start:start + len(labs)])
+        out.append(apply_motion_to_photo(part, photo, M, size))
+        start += len(labs)
+    return out
+
+
+def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size: int) -> np.ndarray:
+    """Clips (B, T, H, W, 3) uint8: a crop's field, mask and residual carried to the photo through
+    the inverse of M (photo -> crop of `size` px) and applied there at full resolution."""
+    from affinekit.paste import photo_roi
+
+    gray = photo.ndim == 2
     B, T = motion.flow.shape[:2]
     h, w = photo.shape[:2]
     roi = photo_roi(M, size, (h, w))

@@ -37,6 +37,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from affinekit.checkpoint import FORMAT, atomic_save, load_generator, safe_load, save_generator_only
 from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, to_dict
+from affinekit.devices import resolve_device
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
 from affinekit.losses import GANLoss, discriminator_loss, l1
@@ -72,20 +73,6 @@ class DistInfo:
     @property
     def main(self) -> bool:
         return self.rank == 0
-
-
-def resolve_device(name: str | None, local_rank: int = 0) -> torch.device:
-    """'auto' -> CUDA when present else CPU; 'cuda' without a GPU is a user error."""
-    name = (name or "auto").lower()
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise AffinekitError("device 'cuda' asked for but no CUDA GPU is available; use --device cpu or auto")
-        return torch.device("cuda", local_rank) if name == "cuda" else torch.device(name)
-    if name != "cpu":
-        raise AffinekitError(f"unknown device {name!r}; use cpu, cuda or auto")
-    return torch.device("cpu")
 
 
 def setup_distributed(device_name: str | None) -> tuple[DistInfo, torch.device]:

@@ -162,3 +162,66 @@ def test_command_line_process_prints_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "missing.jpg" in proc.stderr
+
+
+# --------------------------------------------------------------------------- conventions and batches
+
+def test_version_and_python_dash_m():
+    from affinekit import __version__
+    for cmd in ([sys.executable, "-m", "affinekit", "--version"],):
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0 and result.stdout.strip() == f"affinekit {__version__}"
+
+
+def test_help_names_the_choices(capsys):
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    text = capsys.readouterr().out
+    assert all(e in text for e in EXPRESSIONS) and "--device" in text and "frames per second" in text
+    code, _, err = run(["generate", "--demo", "--expression", "smirk"], capsys)
+    assert code == 2 and all(e in err for e in EXPRESSIONS)
+
+
+def test_device_auto_runs_on_this_machine(checkpoint, tmp_path, capsys):
+    import torch as _torch
+    from affinekit.devices import resolve_device
+    assert resolve_device("auto").type == ("cuda" if _torch.cuda.is_available() else resolve_device("auto").type)
+    code, out, _ = run(["generate", "--demo", "--frames", 2, "--device", "auto", "--checkpoint", checkpoint,
+                        "--out", tmp_path / "a.mp4"], capsys)
+    assert code == 0 and "wrote" in out
+    if not _torch.cuda.is_available():
+        code, _, err = run(["generate", "--demo", "--device", "cuda", "--checkpoint", checkpoint,
+                            "--out", tmp_path / "b.mp4"], capsys)
+        assert code == 2 and "no CUDA GPU" in err
+
+
+def test_batch_goes_on_past_failures_and_says_so(checkpoint, photos, tmp_path, capsys):
+    folder = photos["astronaut.jpg"].parent
+    out = tmp_path / "clips"
+    code, stdout, _ = run(["generate", folder, str(folder / "astro*.jpg"), "--out-dir", out, "--frames", 3,
+                           "--checkpoint", checkpoint], capsys)
+    assert code == 1                                          # some photos failed
+    lines = stdout.strip().splitlines()
+    assert lines[-1] == "1 clip(s) written, 3 photo(s) failed"
+    assert sum("error:" in line for line in lines) == 3 and any("no face found" in line for line in lines)
+    assert sorted(p.name for p in out.iterdir()) == ["astronaut_happy.mp4"]   # the glob's repeat is not redone
+    assert iio.imread(out / "astronaut_happy.mp4").shape[0] == 3
+
+
+def test_batch_of_good_photos_exits_zero_and_matches_one_at_a_time(checkpoint, photos, tmp_path, capsys):
+    second = tmp_path / "astronaut_small.png"
+    Image.fromarray(data.astronaut()[::2, ::2]).save(second)
+    out = tmp_path / "clips"
+    code, stdout, _ = run(["generate", photos["astronaut.jpg"], second, "--out-dir", out, "--frames", 3,
+                           "--format", "gif", "--checkpoint", checkpoint], capsys)
+    assert code == 0 and stdout.strip().splitlines()[-1] == "2 clip(s) written, 0 photo(s) failed"
+    single = tmp_path / "single.gif"
+    assert run(["generate", second, "--out", single, "--frames", 3, "--checkpoint", checkpoint], capsys)[0] == 0
+    # batched through the network or not, the frames are the same
+    assert np.abs(iio.imread(out / "astronaut_small_happy.gif").astype(int) - iio.imread(single)).max() <= 1
+
+
+def test_batch_needs_an_out_dir(checkpoint, photos, capsys):
+    code, _, err = run(["generate", photos["astronaut.jpg"], photos["camera.png"], "--checkpoint", checkpoint],
+                       capsys)
+    assert code == 2 and "--out-dir" in err
