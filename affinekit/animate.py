@@ -462,13 +462,17 @@ def check_output_path(path: str | os.PathLike) -> Path:
 
 def save_video(frames: np.ndarray, path: str | os.PathLike, fps: int = 8) -> Path:
     """Write (T, H, W, 3) uint8 frames to .mp4/.gif via a temporary file renamed into place."""
-    from affinekit.video import write_video
+    from affinekit.video import verify_video, write_video
 
     path = check_output_path(path)
-    if fps <= 0:
-        raise AffinekitError(f"fps must be positive, got {fps}")
-    with atomic_path(path, suffix=path.suffix) as tmp:
-        write_video(np.asarray(frames), tmp, fps)
+    if not 0 < fps <= 60:
+        raise AffinekitError(f"fps must be from 1 to 60, got {fps}")
+    try:
+        with atomic_path(path, suffix=path.suffix, verify=verify_video) as tmp:
+            write_video(np.asarray(frames), tmp, fps)
+    except OSError as err:      # e.g. no space left: the old file stays, the temporary one is gone
+        raise AffinekitError(f"{path}: could not write the video ({err.strerror or err}); "
+                             "free some space or write elsewhere") from None
     return path
 
 

@@ -1,30 +1,61 @@
-"""Atomic file writes: write beside the target, then rename over it.
+"""Atomic file writes: write beside the target, check what was written, then rename over it.
 
-A crash or Ctrl-C mid-write leaves the old file (or none), never a truncated
-one: prepared sequences, manifests, checkpoints and videos all go through here.
+A crash, a Ctrl-C or a full disk mid-write leaves the old file (or none), never
+a truncated one: prepared sequences, manifests, checkpoints and videos all go
+through here. The written file gets the mode a plain `open()` would give it
+(0666 less the umask), not the private 0600 of a temporary file. Temporary
+files a killed run left behind (`.<name>.<random><suffix>` beside the target)
+are removed the next time the same target is written.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
+# A temporary file older than this is a leftover of a killed run, not a concurrent writer's.
+STALE_SECONDS = 600
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def remove_stale_temporaries(path: Path, suffix: str) -> None:
+    """Delete `.<name>.*<suffix>` leftovers of earlier, killed writes of `path`."""
+    now = time.time()
+    for old in path.parent.glob(f".{path.name}.*{suffix}"):
+        with contextlib.suppress(OSError):
+            if now - old.stat().st_mtime > STALE_SECONDS:
+                old.unlink()
+
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp",
+                verify: Callable[[str], None] | None = None) -> Iterator[str]:
     """Yield a temporary file name in `path`'s folder; on success it is renamed to `path`.
 
     `suffix` matters to writers that pick a format by extension (videos).
+    `verify(tmp)` runs before the rename and raises if the file is not whole
+    (a writer that failed quietly); then the temporary file is removed and
+    `path` is left as it was.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(folder / path.name, suffix)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=suffix)
     os.close(fd)
     try:
+        os.chmod(tmp, _umask_mode())
         yield tmp
+        if verify is not None:
+            verify(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -33,7 +64,9 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
-    """Call `write(binary_file)` on a temporary file, then rename it to `path`."""
+    """Call `write(binary_file)` on a temporary file, flush it to disk, then rename it to `path`."""
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         write(f)
+        f.flush()
+        os.fsync(f.fileno())     # a full disk shows here, before the rename
     return Path(path)

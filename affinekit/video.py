@@ -57,6 +57,24 @@ def video_fps(path: str | Path, default: float = 25.0) -> float:
         return default
 
 
+def verify_video(path: str | Path) -> None:
+    """Raise AffinekitError unless `path` is a whole .mp4 (an `ftyp` box and the `moov` index that
+    ffmpeg writes last) or a whole .gif (header and trailer). A full disk or a killed encoder
+    leaves a file without its end, which players cannot open."""
+    path = Path(path)
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix == ".mp4":
+        whole = len(data) > 8 and data[4:8] == b"ftyp" and b"moov" in data
+    elif suffix == ".gif":
+        whole = data[:6] in (b"GIF87a", b"GIF89a") and data.endswith(b";")
+    else:
+        whole = len(data) > 0
+    if not whole:
+        raise AffinekitError(f"{path}: the video encoder did not finish the file ({len(data)} bytes; "
+                             "is the disk full?); nothing was replaced")
+
+
 def write_video(frames: np.ndarray, path: str | Path, fps: float = 8) -> Path:
     """Write (T,H,W[,C]) uint8 frames as .mp4 (H.264, yuv420p) or .gif; returns the path."""
     import imageio.v2 as iio

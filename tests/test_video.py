@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,3 +66,50 @@ def test_bad_writes(tmp_path):
         write_video(_ramp().astype(np.float32), tmp_path / "clip.mp4")
     with pytest.raises(AffinekitError, match="not found"):
         read_frames(tmp_path / "missing.mp4")
+
+
+# --------------------------------------------------------------------------- atomic writes
+
+def test_a_failed_encode_keeps_the_old_video_and_leaves_no_temporary(tmp_path, monkeypatch):
+    """As on a full disk: the encoder stops before the trailer and says nothing."""
+    import affinekit.video as video
+    from affinekit.animate import save_video
+    from affinekit.errors import AffinekitError
+
+    frames = np.zeros((3, 32, 32, 3), np.uint8)
+    target = tmp_path / "clip.mp4"
+    save_video(frames, target, 8)
+    good = target.read_bytes()
+    real = video.write_video
+
+    def truncated(frames, path, fps=8):
+        real(frames, path, fps)
+        data = Path(path).read_bytes()
+        Path(path).write_bytes(data[:data.index(b"moov") - 4])     # no index: unplayable
+
+    monkeypatch.setattr(video, "write_video", truncated)
+    with pytest.raises(AffinekitError, match="did not finish"):
+        save_video(frames, target, 8)
+    assert target.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]
+
+
+def test_atomic_files_get_the_umask_mode_and_stale_temporaries_go(tmp_path):
+    import os
+    import time
+
+    from affinekit.atomic import STALE_SECONDS, atomic_write
+
+    stale = tmp_path / ".state.json.abc123.tmp"
+    stale.write_text("left by a killed run")
+    old = time.time() - STALE_SECONDS - 5
+    os.utime(stale, (old, old))
+    fresh = tmp_path / ".state.json.def456.tmp"           # maybe another writer's, right now: kept
+    fresh.write_text("busy")
+    previous = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "state.json", lambda f: f.write(b"{}"))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "state.json").stat().st_mode & 0o777 == 0o644
+    assert not stale.exists() and fresh.exists()
