@@ -167,9 +167,13 @@ def detect_face(image: np.ndarray, name: str, detect_side: int = DETECT_SIDE) ->
 
     dlib's HOG detector runs without upsampling on a copy at most `detect_side`
     px long; only if that finds nothing does it look again at full size (small
-    faces), then upsampled once if the photo is small. Several faces: the most
-    confident one is animated (a false positive scores near 0, a face near 1-2).
+    faces), then upsampled once if the photo is small. Detections scoring below
+    `faces.MIN_FACE_SCORE`, or below half the best, are not faces (a face scores
+    1.5-2, a false alarm on clothing ~0.1). Several faces: the most confident one
+    is animated.
     """
+    from affinekit.data.faces import confident_faces
+
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     detector = _hog_detector()
     tries = []
@@ -182,11 +186,11 @@ def detect_face(image: np.ndarray, name: str, detect_side: int = DETECT_SIDE) ->
     for scale, upsample in tries:
         small = gray if scale == 1 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         rects, scores, _ = detector.run(small, upsample, 0.0)
-        if len(rects):
-            best = int(np.argmax(scores))
-            r = rects[best]
+        faces = confident_faces(list(zip(scores, rects)))
+        if faces:
+            r = faces[0][1]
             box = tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom()))
-            return box, len(rects)
+            return box, len(faces)
     raise AffinekitError(f"{name}: no face found; use a frontal, well-lit photo of one face (at least ~80 px wide)")
 
 

@@ -339,3 +339,9 @@ def test_load_pretrained_from_a_checkpoint(tmp_path, astronaut):
     junk.write_bytes(b"not a checkpoint")
     with pytest.raises(AffinekitError, match="junk.pt"):
         load_pretrained(junk)
+
+
+def test_a_face_cut_off_at_the_top_is_not_animated(animator, astronaut):
+    """dlib's HOG detector fires weakly on the suit below; that is not a face to animate."""
+    with pytest.raises(AffinekitError, match="no face found"):
+        animator.animate(np.ascontiguousarray(astronaut[150:]), "happy", frames=2)

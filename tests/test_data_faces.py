@@ -111,3 +111,12 @@ def test_cnn_detector_aligns_too(face_photo):
     assert _eye_error(points, 128) < 2.0
     with pytest.raises(AffinekitError, match="no face found"):
         FaceAligner(detector="cnn").detect(np.full((200, 200), 90, np.uint8), "blank.png")
+
+
+def test_weak_detections_are_not_faces():
+    from affinekit.data.faces import MIN_FACE_SCORE, confident_faces
+
+    assert confident_faces([(0.12, "shirt"), (5e-5, "texture")]) == []           # no face at all
+    assert [b for _, b in confident_faces([(5e-5, "noise"), (1.7, "face")])] == ["face"]   # one face, not two
+    two = confident_faces([(1.6, "a"), (1.1, "b"), (0.6, "far weaker")])
+    assert [b for _, b in two] == ["a", "b"] and MIN_FACE_SCORE > 0.12
