@@ -40,6 +40,7 @@ MAX_SIDE = 1024        # long side of the output video, pixels
 DETECT_SIDE = 512      # long side of the copy the detector sees (HOG finds faces >= ~80 px)
 VIDEO_SUFFIXES = (".mp4", ".gif")
 GRID_COLUMNS = 4
+MAX_INTENSITY = 3.0    # 3x the apex motion already distorts a face; beyond that the warp tears it
 STAGES = ("load", "read", "detect", "align", "generate", "layout", "encode")
 CROP_VIEW = 256        # side of the aligned close-up `crop_only` returns (the motion head warps at any size)
 
@@ -375,8 +376,9 @@ def _label(expression: str | int) -> int:
 def _check_frames(frames: int, intensity: float) -> None:
     if int(frames) != frames or not 1 <= frames <= 1000:
         raise AffinekitError(f"frames must be a whole number from 1 to 1000, got {frames}")
-    if not np.isfinite(intensity):
-        raise AffinekitError(f"intensity must be a finite number (1 = apex), got {intensity}")
+    if not np.isfinite(intensity) or not 0 <= intensity <= MAX_INTENSITY:
+        raise AffinekitError(f"intensity must be from 0 to {MAX_INTENSITY} (1 = apex, above 1 extrapolates), "
+                             f"got {intensity}")
 
 
 def face_region(M: np.ndarray, crop_size: int, shape: tuple[int, int], margin: float = 1.4) -> tuple[int, int, int, int]:

@@ -53,8 +53,9 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dic
         what = f" ({lines[0].strip()[:160]})" if lines else ""
         raise AffinekitError(f"{path}: refused to load: it holds objects other than tensors and plain values"
                              f"{what}; only use checkpoints written by affinekit") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as err:
-        raise AffinekitError(f"{path}: not a readable checkpoint ({str(err).splitlines()[0][:160]}); "
+    except Exception as err:    # truncated, empty, text, a zip of something else: never a traceback
+        first = (str(err).splitlines() or [type(err).__name__])[0][:160]
+        raise AffinekitError(f"{path}: not a readable checkpoint ({type(err).__name__}: {first}); "
                              "it may be truncated or from another program") from None
     if not isinstance(obj, dict) or obj.get("format") not in (FORMAT, GENERATOR_FORMAT):
         raise AffinekitError(f"{path}: not an affinekit checkpoint; use a file from `affinekit train`")

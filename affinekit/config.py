@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +35,17 @@ class DataConfig:
     hold_out: bool = False         # train only on the split's training subjects (see `train.training_keys`)
     extra: str = ""                # another prepared folder whose labelled sequences always join training
 
+    def __post_init__(self) -> None:
+        _require(self.image_size >= 16, "data.image_size", self.image_size, "at least 16 pixels")
+        _require(self.channels in (1, 3), "data.channels", self.channels, "1 (gray) or 3 (RGB)")
+        _require(self.num_targets >= 1, "data.num_targets", self.num_targets, "at least 1")
+        _require(self.split in ("subject", "paper"), "data.split", self.split, "subject or paper")
+        _require(0 < self.test_fraction < 1, "data.test_fraction", self.test_fraction, "between 0 and 1")
+        _require(self.folds >= 0 and self.folds != 1, "data.folds", self.folds, "0 (one split) or 2 and more")
+        _require(self.fold >= 0 and (self.folds == 0 or self.fold < self.folds), "data.fold", self.fold,
+                 "from 0 to data.folds - 1")
+        _require(self.detector in ("hog", "cnn"), "data.detector", self.detector, "hog or cnn")
+
 
 @dataclass
 class ModelConfig:
@@ -48,6 +60,18 @@ class ModelConfig:
     upsample: str = "transpose"    # "transpose" (ConvTranspose, fast) or "resize" (nearest + conv)
     output: str = "motion"         # "motion" (field, mask, residual: warps x0) or "pixels" (the paper's: draws the frame)
     motion_range: float = 0.25     # bound of the learned field's correction, normalised units (1 = half the crop)
+
+    def __post_init__(self) -> None:
+        for name in ("image_size", "base_width", "depth", "max_width", "disc_width", "num_labels"):
+            _require(getattr(self, name) >= 1, f"model.{name}", getattr(self, name), "a positive whole number")
+        _require(self.image_size % 2 ** self.depth == 0 and self.image_size // 2 ** self.depth >= 2,
+                 "model.image_size", self.image_size,
+                 f"divisible by 2**depth = {2 ** self.depth} with a bottleneck of at least 2 pixels")
+        _require(self.channels in (1, 3), "model.channels", self.channels, "1 (gray) or 3 (RGB)")
+        _require(self.upsample in ("transpose", "resize"), "model.upsample", self.upsample, "transpose or resize")
+        _require(self.output in ("motion", "pixels"), "model.output", self.output, "motion or pixels")
+        _require(math.isfinite(self.motion_range) and self.motion_range > 0, "model.motion_range",
+                 self.motion_range, "a positive number")
 
 
 @dataclass
@@ -73,8 +97,26 @@ class TrainConfig:
     checkpoint_every: int = 200
     sample_every: int = 100
     seed: int = 0
-    device: str = "auto"           # "auto", "cpu" or "cuda"
+    device: str = "auto"           # "auto", "cpu", "cuda" or "mps"
     num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        _require(self.steps >= 1, "train.steps", self.steps, "at least 1 (0 would save an untrained model)")
+        _require(self.batch_size >= 1, "train.batch_size", self.batch_size, "at least 1")
+        for name in ("lr_g", "lr_d"):
+            value = getattr(self, name)
+            _require(math.isfinite(value) and value > 0, f"train.{name}", value, "a positive number")
+        _require(0 <= self.beta1 < 1, "train.beta1", self.beta1, "in [0, 1)")
+        _require(self.gan_loss in ("bce", "lsgan"), "train.gan_loss", self.gan_loss, "bce or lsgan")
+        for f in dataclasses.fields(self):
+            if f.name.startswith("w_"):
+                value = getattr(self, f.name)
+                _require(math.isfinite(value) and value >= 0, f"train.{f.name}", value, "a number >= 0")
+        _require(self.log_every >= 1, "train.log_every", self.log_every, "at least 1")
+        for name in ("checkpoint_every", "sample_every", "lambda_warmup", "num_workers"):
+            _require(getattr(self, name) >= 0, f"train.{name}", getattr(self, name), "0 or more")
+        _require(self.device.split(":")[0] in ("auto", "cpu", "cuda", "mps"), "train.device", self.device,
+                 "auto, cpu, cuda or mps")
 
 
 @dataclass
@@ -86,6 +128,12 @@ class EvalConfig:
     seed: int = 0
     image_size: int = 128
     batch_size: int = 8
+
+
+def _require(ok: bool, name: str, value: Any, what: str) -> None:
+    """A config value out of range is the user's to fix: say which, what it was, what it must be."""
+    if not ok:
+        raise ValueError(f"{name}={value!r} is not valid: it must be {what}")
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

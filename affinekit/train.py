@@ -542,8 +542,7 @@ class Trainer:
             self.log_path.write_text("")
             return
         # Drop lines logged after the checkpoint (the run died later): they will be redone.
-        keep = [line for line in self.log_path.read_text().splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= self.step]
+        keep = [line for line in self.log_path.read_text().splitlines() if _logged_step(line) <= self.step]
         self.log_path.write_text("".join(line + "\n" for line in keep))
 
     def state_dict(self) -> dict[str, Any]:
@@ -588,6 +587,14 @@ class Trainer:
         if not self.dist.main:
             return None
         return save_generator_only(self.generator, self.model_cfg, path, half=half)
+
+
+def _logged_step(line: str) -> float:
+    """The step of a log line; infinity for a blank or half-written one (a kill mid-write), so it is dropped."""
+    try:
+        return float(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return float("inf")
 
 
 # ---------------------------------------------------------------------------

@@ -162,7 +162,7 @@ class GeneratorApp:
             self.sample.options = list(self.sample.options) + [UPLOADED]
         self.sample.value = UPLOADED
         self._show_photo()
-        self._say(f"using the uploaded photo {html.escape(name)}")
+        self._say(f"using the uploaded photo {name}")
 
     def _on_upload(self, change: Mapping[str, Any]) -> None:
         value = change["new"]
@@ -240,7 +240,7 @@ class GeneratorApp:
             self._say(f"could not save {path}: {err}", error=True)
             return None
         self.saved.append(path)
-        self._say(f"saved {html.escape(str(path))}")
+        self._say(f"saved {path}")
         return path
 
     # -- scrub -----------------------------------------------------------------
@@ -267,4 +267,5 @@ class GeneratorApp:
 
     def _say(self, message: str, error: bool = False) -> None:
         colour = "#b00020" if error else "#333"
-        self.status.value = f'<span style="color:{colour}">{message}</span>'
+        # messages carry file names and exception text: never let them be read as HTML
+        self.status.value = f'<span style="color:{colour}">{html.escape(message)}</span>'

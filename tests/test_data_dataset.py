@@ -149,8 +149,8 @@ def test_datasets_from_config(prepared):
     assert len(test) == 4
     train, test = datasets_from_config(prepared, DataConfig(split="paper"))
     assert train.frame_subset is not None
-    with pytest.raises(AffinekitError, match="unknown split"):
-        datasets_from_config(prepared, DataConfig(split="random"))
+    with pytest.raises(ValueError, match="data.split"):
+        DataConfig(split="random")
 
 
 def test_no_labelled_sequences(tmp_path):

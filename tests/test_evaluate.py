@@ -190,3 +190,20 @@ def test_cli_trains_a_model_per_fold_with_the_configs_given(prepared64, tmp_path
     assert any(r.startswith("AffineGAN (this kit, 2 steps") for r in rows)
     assert cli_main(["evaluate", "--data", str(prepared64), "--set", "model.depth=3"]) == 2
     assert "--train-steps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, words", [(["--folds", "-1"], "--folds -1"), (["--folds", "1"], "--folds 1"),
+                                          (["--limit", "0"], "--limit 0")])
+def test_cli_refuses_meaningless_counts(extra, words, tmp_path, capsys):
+    (tmp_path / "manifest.json").write_text('{"sequences": []}')
+    assert cli_main(["evaluate", "--data", str(tmp_path)] + extra) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_cli_checks_its_output_paths_before_the_work(tmp_path, capsys):
+    (tmp_path / "manifest.json").write_text('{"sequences": []}')
+    folder = tmp_path / "a_folder"
+    folder.mkdir()
+    # no sequences: the work itself would fail; the unwritable target is reported first
+    assert cli_main(["evaluate", "--data", str(tmp_path), "--json", str(folder)]) == 2
+    assert "cannot write" in capsys.readouterr().err

@@ -322,5 +322,26 @@ def test_hold_out_trains_on_the_subjects_evaluate_does_not_test_on(tmp_path):
     assert not {k[:4] for k in keys} & {k[:4] for k in test_keys} and "S099_001" not in keys
     assert sorted(training_keys(tmp_path, DataConfig(hold_out=True, folds=5, fold=2))) == \
         sorted(subject_kfold(entries[:-1], 5, 0)[2][0])
-    with pytest.raises(AffinekitError, match="data.fold"):
-        training_keys(tmp_path, DataConfig(hold_out=True, folds=5, fold=5))
+    with pytest.raises(ValueError, match="data.fold"):
+        DataConfig(hold_out=True, folds=5, fold=5)
+
+
+@pytest.mark.parametrize("override, words", [
+    ("model.image_size=100", "divisible by 2**depth"), ("model.depth=0", "model.depth"),
+    ("model.base_width=-4", "model.base_width"), ("train.lr_g=nan", "train.lr_g"),
+    ("train.gan_loss=wgan", "bce or lsgan"), ("model.upsample=bicubic", "transpose or resize"),
+    ("train.log_every=0", "train.log_every"), ("train.steps=0", "untrained"), ("data.augment=maybe", "true or false"),
+])
+def test_bad_options_fail_before_any_work_with_one_line(override, words, tmp_path, capsys):
+    from affinekit.cli import main as cli_main
+    prepared = write_prepared(tmp_path / "prep")
+    assert cli_main(["train", "--data", str(prepared), "--out", str(tmp_path / "run"), "--set", override]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()                     # nothing started
+
+
+def test_resume_survives_a_half_written_log_line(tmp_path):
+    from affinekit.train import _logged_step
+    assert _logged_step('{"step": 3, "G_L1": 0.1}') == 3
+    assert _logged_step('{"step": 4, "G_L') == float("inf") and _logged_step("") == float("inf")

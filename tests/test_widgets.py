@@ -121,3 +121,9 @@ def test_samples_can_be_paths(tmp_path):
     iio.imwrite(p, face())
     app = GeneratorApp(StubAnimator(), [p], out_dir=tmp_path)
     assert list(app.samples) == ["face"] and app.photo_view.value[:4] == b"\x89PNG"
+
+
+def test_error_messages_are_shown_as_text_not_html():
+    app = GeneratorApp(StubAnimator(), {"face": face()})
+    app._say("<img src=x onerror=alert(1)> failed", error=True)
+    assert "<img" not in app.status.value and "&lt;img" in app.status.value

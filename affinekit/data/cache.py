@@ -6,6 +6,7 @@ leaves a half-written file that a rerun would trust.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,5 +72,5 @@ def load_sequence(prepared_dir: str | Path, key: str) -> PreparedSequence:
                 sequence=str(z["sequence"]), source=str(z["source"]))
     except FileNotFoundError:
         raise AffinekitError(f"{path}: prepared sequence missing; rerun `affinekit prepare`") from None
-    except (OSError, ValueError, KeyError) as err:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
         raise AffinekitError(f"{path}: damaged prepared file ({err}); delete it and rerun `affinekit prepare`") from None
