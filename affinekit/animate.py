@@ -89,8 +89,10 @@ def _from_array(arr: np.ndarray, name: str) -> np.ndarray:
 def read_photo(photo: Any, name: str | None = None, max_side: int | None = None) -> tuple[np.ndarray, str]:
     """A photo as (H, W) gray or (H, W, 3) RGB uint8, and the name errors use for it.
 
-    photo: a path (str or Path), a numpy array (H, W) or (H, W, 3) RGB, or a
-    PIL image. EXIF orientation is applied. With `max_side`, a large JPEG is
+    photo: a path (str or Path), the bytes of an image file (an upload), a numpy
+    array (H, W) or (H, W, 3) RGB, or a PIL image; the CLI, the API and the
+    widget all decode through here. EXIF orientation is applied; 16-bit, CMYK,
+    palette and alpha images are converted; a truncated file is refused. With `max_side`, a large JPEG is
     decoded at a reduced scale (Pillow's draft mode), which is much faster.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
@@ -112,6 +114,17 @@ def read_photo(photo: Any, name: str | None = None, max_side: int | None = None)
             raise AffinekitError(f"{path}: not an image file ({type(err).__name__}); pass a JPEG or PNG face photo") from None
         except OSError as err:
             raise AffinekitError(f"{path}: cannot read the image ({err}); pass a readable JPEG or PNG face photo") from None
+    if isinstance(photo, (bytes, bytearray, memoryview)):     # an upload: decoded exactly like a file
+        import io
+        name = name or "<uploaded bytes>"
+        try:
+            with Image.open(io.BytesIO(bytes(photo))) as img:
+                img.load()
+                return _from_pil(ImageOps.exif_transpose(img), name), name
+        except (UnidentifiedImageError, Image.DecompressionBombError) as err:
+            raise AffinekitError(f"{name}: not an image file ({type(err).__name__}); upload a JPEG or PNG face photo") from None
+        except OSError as err:
+            raise AffinekitError(f"{name}: cannot read the image ({err}); upload a readable JPEG or PNG face photo") from None
     if isinstance(photo, np.ndarray):
         return _from_array(photo, name or "<array>"), name or "<array>"
     if hasattr(photo, "mode") and hasattr(photo, "size") and hasattr(photo, "convert"):

@@ -29,19 +29,16 @@ from affinekit.expressions import EXPRESSIONS
 UPLOADED = "(uploaded photo)"
 
 
-def decode_image(data: bytes) -> np.ndarray:
-    """Image bytes (PNG, JPEG, ...) as an (H, W, 3) uint8 array."""
-    import imageio.v3 as iio
+def decode_image(data: bytes, name: str = "the upload") -> np.ndarray:
+    """Image bytes (PNG, JPEG, ...) as (H, W) gray or (H, W, 3) RGB uint8, decoded exactly as
+    `affinekit generate` decodes a file (`animate.read_photo`: EXIF, 16-bit, CMYK, palette, alpha)."""
+    from affinekit.animate import read_photo
+    from affinekit.errors import AffinekitError
 
     try:
-        im = np.asarray(iio.imread(io.BytesIO(bytes(data))))
-    except Exception as err:       # noqa: BLE001 - any decoder failure means "not an image"
-        raise ValueError(f"the upload is not an image this kit can read ({err})") from None
-    if im.ndim == 2:
-        im = np.repeat(im[..., None], 3, axis=-1)
-    if im.shape[-1] == 4:
-        im = im[..., :3]
-    return im.astype(np.uint8)
+        return read_photo(bytes(data), name)[0]
+    except AffinekitError as err:
+        raise ValueError(str(err)) from None
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -157,7 +154,7 @@ class GeneratorApp:
 
     def use_upload(self, data: bytes, name: str = "upload") -> None:
         """Take an uploaded photo (its bytes) as the face to animate."""
-        self.uploaded = decode_image(data)
+        self.uploaded = decode_image(data, name)
         if UPLOADED not in self.sample.options:
             self.sample.options = list(self.sample.options) + [UPLOADED]
         self.sample.value = UPLOADED

@@ -96,7 +96,7 @@ def test_upload_becomes_the_face(app):
     app.upload.value = ({"name": "me.png", "type": "image/png", "size": 1, "content": memoryview(encode_png(photo)),
                          "last_modified": datetime.datetime(2024, 1, 1)},)
     assert app.sample.value == UPLOADED
-    assert np.array_equal(app.photo(), photo)
+    assert np.array_equal(app.photo(), photo[..., 0])   # a gray picture stored as RGB decodes as gray, as a file would
     app.on_generate()
     assert app.frames_out.shape[1:3] == (20, 20)
 
@@ -127,3 +127,35 @@ def test_error_messages_are_shown_as_text_not_html():
     app = GeneratorApp(StubAnimator(), {"face": face()})
     app._say("<img src=x onerror=alert(1)> failed", error=True)
     assert "<img" not in app.status.value and "&lt;img" in app.status.value
+
+
+def test_uploads_decode_like_files_16_bit_cmyk_and_rotated(tmp_path):
+    import io as _io
+
+    from PIL import Image
+
+    from affinekit.animate import read_photo
+    from affinekit.widgets import decode_image
+    rgb = np.zeros((40, 60, 3), np.uint8)
+    rgb[:, :30] = (200, 120, 90)
+    cases = {}
+    buf = _io.BytesIO()
+    Image.fromarray(rgb).convert("CMYK").save(buf, format="JPEG", quality=95)
+    cases["cmyk"] = buf.getvalue()
+    buf = _io.BytesIO()
+    Image.fromarray((np.arange(40 * 60).reshape(40, 60) * 20).astype(np.uint16)).save(buf, format="PNG")
+    cases["16bit"] = buf.getvalue()
+    buf = _io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(rgb).save(buf, format="PNG", exif=exif)
+    cases["rotated"] = buf.getvalue()
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.img"
+        path.write_bytes(data)
+        assert np.array_equal(decode_image(data), read_photo(path)[0]), name
+    assert decode_image(cases["rotated"]).shape[:2] == (60, 40)          # EXIF applied
+    with pytest.raises(ValueError, match="not an image"):
+        decode_image(b"not a picture")
+    with pytest.raises(ValueError, match="cannot read"):
+        decode_image(cases["cmyk"][: len(cases["cmyk"]) // 2])          # truncated
