@@ -12,7 +12,8 @@ $(VENV)/.installed: pyproject.toml
 	# torch first and pinned: the local CPU wheel, never a multi-GB CUDA build
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e ".[notebooks,dev]"
-	$(PY) -m ipykernel install --user --name python3 >/dev/null
+	# the kit's own kernel, inside the venv: never replaces the user's kernels
+	$(PY) -m ipykernel install --sys-prefix --name affinekit --display-name "Python (affinekit)" >/dev/null
 	touch $@
 
 install: $(VENV)/.installed

@@ -32,7 +32,7 @@ NOTEBOOKS = ("01_dataset_exploration", "02_lip_patches", "03_training", "04_eval
 
 
 def run_notebook(name: str, out_dir: Path, work_dir: Path, parameters: dict[str, Any] | None = None,
-                 tiny: bool = False, kernel: str = "python3", log: bool = False) -> dict[str, Any]:
+                 tiny: bool = False, kernel: str = "affinekit", log: bool = False) -> dict[str, Any]:
     """Execute one notebook with papermill; returns the values it recorded (RESULTS_JSON)."""
     import papermill as pm
 

@@ -823,7 +823,7 @@ NOTEBOOKS = {
 
 def build(name: str, cells: list) -> nbformat.NotebookNode:
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "affinekit", "display_name": "Python (affinekit)", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     for i, cell in enumerate(nb.cells):     # stable ids: rebuilding gives the same file
         cell["id"] = f"{name[:2]}-{i:02d}"

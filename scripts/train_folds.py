@@ -48,11 +48,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=None, help="interrupt every run after this long")
     parser.add_argument("--device", default=None, help="cpu, cuda or auto (as train --device)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="as train --set")
+    parser.add_argument("--only", type=int, nargs="+", metavar="FOLD",
+                        help="train and export only these folds (e.g. to share them between two machines)")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    pending, running = list(range(args.folds)), {}
+    chosen = sorted(set(args.only)) if args.only else list(range(args.folds))
+    if any(not 0 <= f < args.folds for f in chosen):
+        parser.error(f"--only: folds are numbered 0 to {args.folds - 1}")
+    pending, running = list(chosen), {}
     while pending or running:
         while pending and len(running) < args.parallel:
             fold = pending.pop(0)
@@ -75,7 +80,7 @@ def main() -> int:
                        -signal.SIGINT: "stopped by --seconds (checkpoint saved)"}
                 print(f"fold {fold}: {how.get(proc.returncode, f'failed, exit code {proc.returncode}')}", flush=True)
     failed = 0
-    for fold in range(args.folds):
+    for fold in chosen:
         run = out / f"fold{fold}"
         if not (run / "checkpoints" / "last.pt").is_file():
             print(f"fold {fold}: no checkpoint; see {out / f'fold{fold}.log'}")

@@ -2,9 +2,9 @@
 builder script) and a papermill run of each at tiny sizes, checked through the
 values it recorded in RESULTS_JSON.
 
-The runs use the kernel named python3; jupyter_client starts a kernelspec whose
-argv is `python -m ipykernel_launcher` with this interpreter (sys.executable),
-so the venv's ipykernel and the installed affinekit are what run.
+The runs use the kernel named affinekit, which `make install` registers inside
+the venv (`ipykernel install --sys-prefix`), so the venv's ipykernel and the
+installed affinekit are what run, and the user's own kernels are left alone.
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_one_uppercase_parameters_cell_and_no_outputs(name):
     assert list(pm.inspect_notebook(str(NB_DIR / f"{name}.ipynb"))) == names
     stale = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
     assert not stale, f"cells {stale} carry outputs: rebuild with scripts/build_notebooks.py"
-    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert nb.metadata["kernelspec"]["name"] == "affinekit"
 
 
 def test_notebooks_match_their_builder():
@@ -74,7 +74,7 @@ def run_notebook(name: str, folder: Path, **params) -> dict:
     parameters = {"FIGURES_DIR": str(folder / "figures"), "RESULTS_JSON": str(results), **params}
     try:
         pm.execute_notebook(str(NB_DIR / f"{name}.ipynb"), str(folder / f"{name}.ipynb"), parameters=parameters,
-                            kernel_name="python3", cwd=str(NB_DIR), progress_bar=False)
+                            kernel_name="affinekit", cwd=str(NB_DIR), progress_bar=False)
     except pm.PapermillExecutionError as err:
         pytest.fail(f"{name}: cell {err.exec_count} raised {err.ename}: {err.evalue}")
     return json.loads(results.read_text())

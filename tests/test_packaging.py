@@ -66,3 +66,9 @@ def test_pyproject_names_every_third_party_import_of_the_library():
     packages = _pyproject()
     missing = sorted(m for m in imported - stdlib if to_package.get(m, m).lower() not in packages)
     assert not missing, f"imported by affinekit but not a dependency in pyproject.toml: {missing}"
+
+
+def test_make_install_leaves_the_users_jupyter_kernels_alone():
+    makefile = (REPO / "Makefile").read_text()
+    line = next(ln for ln in makefile.splitlines() if "ipykernel install" in ln)
+    assert "--sys-prefix" in line and "--user" not in line and "--name affinekit" in line
