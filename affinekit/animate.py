@@ -18,7 +18,6 @@ The pipeline, stage by stage (the names `--timing` prints):
 """
 from __future__ import annotations
 
-import functools
 import os
 import time
 from contextlib import contextmanager
@@ -29,183 +28,32 @@ from typing import Any
 import cv2
 import numpy as np
 
-from affinekit.atomic import atomic_path
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, expression_index
+from affinekit.layout import GRID_COLUMNS, beside_closeup, face_region, fit_into, grid
+from affinekit.photos import MAX_SIDE, demo_photo, fit_photo, read_photo
+from affinekit.video import check_output_path, save_video
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "affinekit_default.pt"       # the kit's motion head
 PIXELS_WEIGHTS = WEIGHTS_DIR / "affinekit_pixels.pt"         # the paper's pixel head, same recipe (for comparison)
-MAX_SIDE = 1024        # long side of the output video, pixels
 DETECT_SIDE = 512      # long side of the copy the detector sees (HOG finds faces >= ~80 px)
-VIDEO_SUFFIXES = (".mp4", ".gif")
-GRID_COLUMNS = 4
 MAX_INTENSITY = 3.0    # 3x the apex motion already distorts a face; beyond that the warp tears it
 STAGES = ("load", "read", "detect", "align", "generate", "layout", "encode")
 CROP_VIEW = 256        # side of the aligned close-up `crop_only` returns (the motion head warps at any size)
 
 
-# ----------------------------------------------------------------------------- photos
-
-def demo_photo() -> np.ndarray:
-    """The demo face: scikit-image's `astronaut` (Eileen Collins, NASA, public domain), (512, 512, 3)."""
-    from skimage import data
-    return data.astronaut()
-
-
-def _to_uint8(arr: np.ndarray, name: str) -> np.ndarray:
-    if arr.dtype == np.uint8:
-        return arr
-    if arr.dtype == np.bool_:
-        return arr.astype(np.uint8) * 255
-    if arr.dtype == np.uint16:
-        return (arr.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
-    if np.issubdtype(arr.dtype, np.floating):
-        if arr.size and (np.nanmin(arr) < 0 or np.nanmax(arr) > 1):
-            raise AffinekitError(f"{name}: float image values must lie in [0, 1]; pass uint8 (0-255) or scale it")
-        return (np.nan_to_num(arr) * 255 + 0.5).astype(np.uint8)
-    raise AffinekitError(f"{name}: unsupported pixel type {arr.dtype}; pass a uint8 image")
-
-
-def _from_array(arr: np.ndarray, name: str) -> np.ndarray:
-    arr = np.asarray(arr)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    if arr.ndim == 3 and arr.shape[2] == 4:
-        arr = arr[:, :, :3]  # drop alpha
-    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
-        raise AffinekitError(f"{name}: expected an image of shape (H, W) or (H, W, 3), got {arr.shape}")
-    if min(arr.shape[:2]) < 16:
-        raise AffinekitError(f"{name}: image of {arr.shape[1]}x{arr.shape[0]} px is too small to hold a face")
-    arr = _to_uint8(arr, name)
-    if arr.ndim == 3:
-        # a gray picture stored as RGB stays gray (a colour model would otherwise tint it)
-        probe = arr[:: max(1, arr.shape[0] // 64), :: max(1, arr.shape[1] // 64)].astype(np.int16)
-        if np.abs(probe - probe[:, :, :1]).max() <= 2:
-            arr = arr[:, :, 0]
-    return np.ascontiguousarray(arr)
-
-
-def read_photo(photo: Any, name: str | None = None, max_side: int | None = None) -> tuple[np.ndarray, str]:
-    """A photo as (H, W) gray or (H, W, 3) RGB uint8, and the name errors use for it.
-
-    photo: a path (str or Path), the bytes of an image file (an upload), a numpy
-    array (H, W) or (H, W, 3) RGB, or a PIL image; the CLI, the API and the
-    widget all decode through here. EXIF orientation is applied; 16-bit, CMYK,
-    palette and alpha images are converted; a truncated file is refused. With `max_side`, a large JPEG is
-    decoded at a reduced scale (Pillow's draft mode), which is much faster.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if isinstance(photo, (str, os.PathLike)):
-        path = Path(photo)
-        name = name or str(path)
-        if not path.exists():
-            raise AffinekitError(f"{path}: no such file; pass the path of a face photo (JPEG or PNG) or use --demo")
-        if path.is_dir():
-            raise AffinekitError(f"{path}: is a folder; pass the path of one face photo (JPEG or PNG)")
-        try:
-            with Image.open(path) as img:
-                if max_side and img.format == "JPEG":
-                    img.draft("RGB" if img.mode != "L" else "L", (max_side, max_side))
-                img = ImageOps.exif_transpose(img)
-                return _from_pil(img, name), name
-        except (UnidentifiedImageError, Image.DecompressionBombError) as err:
-            raise AffinekitError(f"{path}: not an image file ({type(err).__name__}); pass a JPEG or PNG face photo") from None
-        except OSError as err:
-            raise AffinekitError(f"{path}: cannot read the image ({err}); pass a readable JPEG or PNG face photo") from None
-    if isinstance(photo, (bytes, bytearray, memoryview)):     # an upload: decoded exactly like a file
-        import io
-        name = name or "<uploaded bytes>"
-        try:
-            with Image.open(io.BytesIO(bytes(photo))) as img:
-                img.load()
-                return _from_pil(ImageOps.exif_transpose(img), name), name
-        except (UnidentifiedImageError, Image.DecompressionBombError) as err:
-            raise AffinekitError(f"{name}: not an image file ({type(err).__name__}); upload a JPEG or PNG face photo") from None
-        except OSError as err:
-            raise AffinekitError(f"{name}: cannot read the image ({err}); upload a readable JPEG or PNG face photo") from None
-    if isinstance(photo, np.ndarray):
-        return _from_array(photo, name or "<array>"), name or "<array>"
-    if hasattr(photo, "mode") and hasattr(photo, "size") and hasattr(photo, "convert"):
-        name = name or "<PIL image>"
-        return _from_pil(ImageOps.exif_transpose(photo), name), name
-    raise AffinekitError(f"{type(photo).__name__}: not a photo; pass a file path, a numpy array (H, W[, 3]) uint8 or a PIL image")
-
-
-def _from_pil(img: Any, name: str) -> np.ndarray:
-    if img.mode in ("1", "L", "LA", "I", "I;16", "F"):
-        if img.mode in ("1", "LA"):
-            img = img.convert("L")
-        arr = np.asarray(img)
-        if img.mode in ("I", "F"):
-            arr = arr.astype(np.float32)
-            top = float(arr.max()) if arr.size else 1.0
-            arr = np.clip(arr / (top if top > 255 else 255.0), 0, 1)
-        elif img.mode == "I;16":
-            arr = arr.astype(np.uint16)
-    else:
-        arr = np.asarray(img.convert("RGB"))
-    return _from_array(arr, name)
-
-
-def even_size(height: int, width: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
-    """(height, width) scaled so the long side is at most max_side, both rounded down to even."""
-    scale = min(1.0, max_side / max(height, width))
-    h = max(2, int(height * scale) // 2 * 2)
-    w = max(2, int(width * scale) // 2 * 2)
-    return h, w
-
-
-def fit_photo(image: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
-    """The photo at the output size: long side <= max_side (area averaging), even sides (an odd last row/column is dropped)."""
-    h, w = even_size(*image.shape[:2], max_side=max_side)
-    if (h, w) == image.shape[:2]:
-        return image
-    if max(image.shape[:2]) <= max_side:  # only odd: drop the last row/column, no resampling
-        return np.ascontiguousarray(image[:h, :w])
-    shrink = h < image.shape[0]
-    return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-
-
 # ----------------------------------------------------------------------------- faces
 
-@functools.lru_cache(maxsize=None)
-def _hog_detector():
-    import dlib
-    return dlib.get_frontal_face_detector()
-
-
 def detect_face(image: np.ndarray, name: str, detect_side: int = DETECT_SIDE) -> tuple[tuple[int, int, int, int], int]:
-    """The most confident face's box (left, top, right, bottom) in image pixels, and how many faces were seen.
+    """The most confident face's box (left, top, right, bottom) in image pixels, and how many faces
+    were found (`faces.find_faces`: the kit's one detector); several faces: the best is animated."""
+    from affinekit.data.faces import find_faces
 
-    dlib's HOG detector runs without upsampling on a copy at most `detect_side`
-    px long; only if that finds nothing does it look again at full size (small
-    faces), then upsampled once if the photo is small. Detections scoring below
-    `faces.MIN_FACE_SCORE`, or below half the best, are not faces (a face scores
-    1.5-2, a false alarm on clothing ~0.1). Several faces: the most confident one
-    is animated.
-    """
-    from affinekit.data.faces import confident_faces
-
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    detector = _hog_detector()
-    tries = []
-    scale = min(1.0, detect_side / max(gray.shape))
-    if scale < 1:
-        tries.append((scale, 0))
-    tries.append((1.0, 0))
-    if max(gray.shape) < 400:
-        tries.append((1.0, 1))
-    for scale, upsample in tries:
-        small = gray if scale == 1 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        rects, scores, _ = detector.run(small, upsample, 0.0)
-        faces = confident_faces(list(zip(scores, rects)))
-        if faces:
-            r = faces[0][1]
-            box = tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom()))
-            return box, len(faces)
-    raise AffinekitError(f"{name}: no face found; use a frontal, well-lit photo of one face (at least ~80 px wide)")
+    boxes = find_faces(image, max_side=detect_side)
+    if not boxes:
+        raise AffinekitError(f"{name}: no face found; use a frontal, well-lit photo of one face (at least ~80 px wide)")
+    return boxes[0], len(boxes)
 
 
 @dataclass
@@ -259,7 +107,8 @@ class Animator:
         if hasattr(generator, "eval"):
             generator.eval()
         # load dlib's detector and landmark model now, not inside the first clip's timing
-        _hog_detector()
+        from affinekit.data.faces import find_faces
+        find_faces(np.zeros((16, 16), np.uint8))
         self.aligner.landmarks(np.zeros((16, 16), np.uint8), box=(0, 0, 15, 15))
 
     def __repr__(self) -> str:
@@ -392,107 +241,6 @@ def _check_frames(frames: int, intensity: float) -> None:
     if not np.isfinite(intensity) or not 0 <= intensity <= MAX_INTENSITY:
         raise AffinekitError(f"intensity must be from 0 to {MAX_INTENSITY} (1 = apex, above 1 extrapolates), "
                              f"got {intensity}")
-
-
-def face_region(M: np.ndarray, crop_size: int, shape: tuple[int, int], margin: float = 1.4) -> tuple[int, int, int, int]:
-    """A square box (x0, y0, x1, y1) around the crop's footprint in the photo, `margin` times
-    its size, moved (and if need be shrunk) to lie inside the photo; even sides."""
-    h, w = shape
-    M = np.asarray(M, np.float64)
-    footprint = crop_size / np.sqrt(abs(np.linalg.det(M[:, :2])))  # the crop's side in photo pixels
-    cx, cy = cv2.invertAffineTransform(M) @ np.array([crop_size / 2, crop_size / 2, 1.0])
-    side = max(2, int(min(margin * footprint, h, w)) // 2 * 2)
-    x0 = int(np.clip(round(cx - side / 2), 0, w - side))
-    y0 = int(np.clip(round(cy - side / 2), 0, h - side))
-    return x0, y0, x0 + side, y0 + side
-
-
-def fit_into(video: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Frames (T, H, W, 3) shrunk to fit a height x width box, centred on black (letterboxed)."""
-    t, h, w = video.shape[:3]
-    scale = min(height / h, width / w)
-    nh, nw = max(1, int(h * scale)), max(1, int(w * scale))
-    out = np.zeros((t, height, width, 3), np.uint8)
-    y, x = (height - nh) // 2, (width - nw) // 2
-    for k in range(t):
-        out[k, y:y + nh, x:x + nw] = cv2.resize(video[k], (nw, nh), interpolation=cv2.INTER_AREA)
-    return out
-
-
-def beside_closeup(video: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """Frames (T, H, W, 3) with the square `box` (x0, y0, x1, y1) enlarged to H x H beside them."""
-    t, h, w = video.shape[:3]
-    x0, y0, x1, y1 = box
-    side = h - h % 2
-    out = np.zeros((t, h, w + side, 3), np.uint8)
-    out[:, :, :w] = video
-    for k in range(t):
-        out[k, :side, w:] = cv2.resize(video[k, y0:y1, x0:x1], (side, side),
-                                       interpolation=cv2.INTER_LINEAR if side > y1 - y0 else cv2.INTER_AREA)
-    return out
-
-
-def grid(videos: list[np.ndarray], labels: list[str], columns: int = GRID_COLUMNS,
-         max_side: int = MAX_SIDE) -> np.ndarray:
-    """Tile equal-sized videos (T, H, W, 3) into one (T, GH, GW, 3), each panel under a label strip.
-
-    Panels are shrunk so the grid's long side is at most max_side; empty cells
-    (7 panels in a 4 x 2 grid) stay black. Both sides of the grid are even.
-    """
-    n = len(videos)
-    t, h, w = videos[0].shape[:3]
-    columns = max(1, min(columns, n))
-    rows = -(-n // columns)
-    strip_frac = 0.12
-    scale = min(1.0, max_side / (columns * w), max_side / (rows * h * (1 + strip_frac)))
-    pw, ph = max(2, int(w * scale)), max(2, int(h * scale))
-    strip = max(12, int(round(ph * strip_frac)))
-    gh, gw = rows * (ph + strip), columns * pw
-    gh += gh % 2
-    gw += gw % 2
-    out = np.zeros((t, gh, gw, 3), np.uint8)
-    font_scale = strip / 42.0
-    for i, (video, label) in enumerate(zip(videos, labels)):
-        r, c = divmod(i, columns)
-        y, x = r * (ph + strip), c * pw
-        (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
-        text = np.full((strip, pw, 3), 40, np.uint8)
-        cv2.putText(text, label, (max(2, (pw - tw) // 2), (strip + th - base) // 2 + 1), cv2.FONT_HERSHEY_SIMPLEX,
-                    font_scale, (255, 255, 255), 1, cv2.LINE_AA)
-        out[:, y:y + strip, x:x + pw] = text
-        for k in range(t):
-            frame = video[k] if (ph, pw) == (h, w) else cv2.resize(video[k], (pw, ph), interpolation=cv2.INTER_AREA)
-            out[k, y + strip:y + strip + ph, x:x + pw] = frame
-    return out
-
-
-def check_output_path(path: str | os.PathLike) -> Path:
-    """A writable .mp4/.gif path, or AffinekitError saying what to change."""
-    path = Path(path)
-    if path.suffix.lower() not in VIDEO_SUFFIXES:
-        raise AffinekitError(f"{path}: unsupported video type {path.suffix or '(none)'!r}; end the name in .mp4 or .gif")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise AffinekitError(f"{path}: folder {parent} does not exist; create it or write elsewhere")
-    if path.is_dir():
-        raise AffinekitError(f"{path}: is a folder; give a file name ending in .mp4 or .gif")
-    return path
-
-
-def save_video(frames: np.ndarray, path: str | os.PathLike, fps: int = 8) -> Path:
-    """Write (T, H, W, 3) uint8 frames to .mp4/.gif via a temporary file renamed into place."""
-    from affinekit.video import verify_video, write_video
-
-    path = check_output_path(path)
-    if not 0 < fps <= 60:
-        raise AffinekitError(f"fps must be from 1 to 60, got {fps}")
-    try:
-        with atomic_path(path, suffix=path.suffix, verify=verify_video) as tmp:
-            write_video(np.asarray(frames), tmp, fps)
-    except OSError as err:      # e.g. no space left: the old file stays, the temporary one is gone
-        raise AffinekitError(f"{path}: could not write the video ({err.strerror or err}); "
-                             "free some space or write elsewhere") from None
-    return path
 
 
 # ----------------------------------------------------------------------------- loading

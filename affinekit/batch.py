@@ -72,7 +72,8 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
     import torch
     from tqdm.auto import tqdm
 
-    from affinekit.animate import _label, save_video
+    from affinekit.animate import _label
+    from affinekit.video import save_video
     from affinekit.inference import render_photos
 
     report = BatchReport()

@@ -20,7 +20,6 @@ from typing import Any, Callable, Sequence
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from affinekit import metrics
 from affinekit.baselines import LandmarkWarp, copy_input

@@ -231,7 +231,7 @@ def load_animator(checkpoint: str | os.PathLike | None = None, **options: Any) -
 def sample_photos() -> dict[str, Any]:
     """Open face photos to try the model on: scikit-image's astronaut (public domain)
     and any photos shipped in data/demo/ (their sources are credited in data/README.md)."""
-    from affinekit.animate import demo_photo
+    from affinekit.photos import demo_photo
     from affinekit.data.records import IMAGE_SUFFIXES
 
     photos: dict[str, Any] = {"astronaut (scikit-image)": demo_photo()}

@@ -1,15 +1,21 @@
 """Read frames from videos (mp4, mov, avi, gif, ...) and write .mp4 or .gif.
 
 mp4 is H.264 in yuv420p so that browsers and phones play it; that pixel format
-needs even sizes, so odd frames are padded by one edge pixel.
+needs even sizes, so odd frames are padded by one edge pixel. `save_video` is
+the one output writer for clips: it checks the destination first, writes a
+temporary file, verifies the encoder finished it, then renames it into place.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
+from affinekit.atomic import atomic_path
 from affinekit.errors import AffinekitError
+
+VIDEO_SUFFIXES = (".mp4", ".gif")
 
 
 def _to_rgb(frame: np.ndarray) -> np.ndarray:
@@ -98,4 +104,31 @@ def write_video(frames: np.ndarray, path: str | Path, fps: float = 8) -> Path:
                 writer.append_data(frame)
     else:
         raise AffinekitError(f"{path}: unsupported video type {suffix!r}; use .mp4 or .gif")
+    return path
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """A writable .mp4/.gif path, or AffinekitError saying what to change."""
+    path = Path(path)
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise AffinekitError(f"{path}: unsupported video type {path.suffix or '(none)'!r}; end the name in .mp4 or .gif")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise AffinekitError(f"{path}: folder {parent} does not exist; create it or write elsewhere")
+    if path.is_dir():
+        raise AffinekitError(f"{path}: is a folder; give a file name ending in .mp4 or .gif")
+    return path
+
+
+def save_video(frames: np.ndarray, path: str | os.PathLike, fps: int = 8) -> Path:
+    """Write (T, H, W, 3) uint8 frames to .mp4/.gif via a temporary file renamed into place."""
+    path = check_output_path(path)
+    if not 0 < fps <= 60:
+        raise AffinekitError(f"fps must be from 1 to 60, got {fps}")
+    try:
+        with atomic_path(path, suffix=path.suffix, verify=verify_video) as tmp:
+            write_video(np.asarray(frames), tmp, fps)
+    except OSError as err:      # e.g. no space left: the old file stays, the temporary one is gone
+        raise AffinekitError(f"{path}: could not write the video ({err.strerror or err}); "
+                             "free some space or write elsewhere") from None
     return path

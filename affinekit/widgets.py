@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import html
-import io
+
 import tempfile
 import time
 from pathlib import Path
@@ -31,8 +31,8 @@ UPLOADED = "(uploaded photo)"
 
 def decode_image(data: bytes, name: str = "the upload") -> np.ndarray:
     """Image bytes (PNG, JPEG, ...) as (H, W) gray or (H, W, 3) RGB uint8, decoded exactly as
-    `affinekit generate` decodes a file (`animate.read_photo`: EXIF, 16-bit, CMYK, palette, alpha)."""
-    from affinekit.animate import read_photo
+    `affinekit generate` decodes a file (`photos.read_photo`: EXIF, 16-bit, CMYK, palette, alpha)."""
+    from affinekit.photos import read_photo
     from affinekit.errors import AffinekitError
 
     try:

@@ -31,7 +31,7 @@ SIX = ("anger", "disgust", "fear", "happy", "sadness", "surprise")
 
 def open_faces() -> list[tuple[str, np.ndarray]]:
     """(name, RGB photo) of every open face the kit may show."""
-    from affinekit.animate import demo_photo, read_photo
+    from affinekit.photos import demo_photo, read_photo
     from affinekit.video import read_frames
 
     faces = [("astronaut", demo_photo()), ("photo_neutral", read_photo(ROOT / "data/demo/photo_neutral.png")[0])]

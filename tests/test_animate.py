@@ -7,7 +7,7 @@ the crop's motion lands on the right photo pixels and that colour survives.
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
+
 
 import cv2
 import numpy as np
@@ -15,7 +15,9 @@ import pytest
 import torch
 from skimage import data
 
-from affinekit.animate import Animator, even_size, face_region, grid, load_pretrained, read_photo
+from affinekit.animate import Animator, load_pretrained
+from affinekit.layout import face_region, grid
+from affinekit.photos import even_size, read_photo
 from affinekit.config import ModelConfig
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS

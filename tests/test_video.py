@@ -73,7 +73,7 @@ def test_bad_writes(tmp_path):
 def test_a_failed_encode_keeps_the_old_video_and_leaves_no_temporary(tmp_path, monkeypatch):
     """As on a full disk: the encoder stops before the trailer and says nothing."""
     import affinekit.video as video
-    from affinekit.animate import save_video
+    from affinekit.video import save_video
     from affinekit.errors import AffinekitError
 
     frames = np.zeros((3, 32, 32, 3), np.uint8)

@@ -134,7 +134,7 @@ def test_uploads_decode_like_files_16_bit_cmyk_and_rotated(tmp_path):
 
     from PIL import Image
 
-    from affinekit.animate import read_photo
+    from affinekit.photos import read_photo
     from affinekit.widgets import decode_image
     rgb = np.zeros((40, 60, 3), np.uint8)
     rgb[:, :30] = (200, 120, 90)

@@ -91,6 +91,39 @@ def _gray(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def _attempts(shape: tuple[int, ...], max_side: int) -> list[tuple[float, int]]:
+    """(scale, upsampling) to try in turn: cheapest first. A downscaled copy finds the usual
+    large face fast; only when that fails try full size, then (small images) upsampled once."""
+    scale = min(1.0, max_side / max(shape))
+    attempts = [(scale, 0)] + ([(1.0, 0)] if scale < 1 else [])
+    if max(shape) <= 800:
+        attempts.append((1.0, 1))
+    return attempts
+
+
+def find_faces(image: np.ndarray, max_side: int = DETECT_MAX_SIDE,
+               detector: str = "hog") -> list[tuple[int, int, int, int]]:
+    """Boxes (left, top, right, bottom), in image pixels, of the faces dlib finds, best first; [] for none.
+
+    The one face detector of the kit (`affinekit prepare` and `affinekit generate` alike).
+    It looks on a copy at most `max_side` px long first. HOG detections below
+    MIN_FACE_SCORE or half the best are dropped (`confident_faces`).
+    """
+    gray = _gray(image)
+    for scale, upsample in _attempts(gray.shape, max_side):
+        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        if detector == "cnn":
+            found = [(d.confidence, d.rect) for d in _cnn_detector()(small, upsample)]
+            best = max((score for score, _ in found), default=0.0)
+            rects = [r for score, r in sorted(found, key=lambda f: -f[0]) if score >= 0.5 * best]
+        else:
+            boxes, scores, _ = _frontal_detector().run(small, upsample, 0.0)
+            rects = [r for _, r in confident_faces(list(zip(scores, boxes)))]
+        if rects:
+            return [tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom())) for r in rects]
+    return []
+
+
 class FaceAligner:
     """dlib face detection (HOG or CNN), 68 landmarks, similarity alignment to a square crop."""
 
@@ -102,36 +135,12 @@ class FaceAligner:
 
     def detect(self, image: np.ndarray, name: str = "<image>") -> tuple[int, int, int, int]:
         """The single face's box (left, top, right, bottom) in image pixels, or AffinekitError."""
-        import dlib
-        gray = _gray(image)
-        rects, scale = [], 1.0
-        # Cheapest first: a downscaled copy finds the usual large face fast; only
-        # when that fails try full size, then (small images) upsampled once.
-        for scale, upsample in self._attempts(gray.shape):
-            small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-            if self.detector == "cnn":
-                found = [(d.confidence, d.rect) for d in _cnn_detector()(small, upsample)]
-                best = max((score for score, _ in found), default=0.0)
-                rects = [r for score, r in found if score >= 0.5 * best]
-            else:
-                boxes, scores, _ = _frontal_detector().run(small, upsample, 0.0)
-                rects = [r for _, r in confident_faces(list(zip(scores, boxes)))]
-            if rects:
-                break
-        if not rects:
+        boxes = find_faces(image, detector=self.detector)
+        if not boxes:
             raise AffinekitError(f"{name}: no face found; {NO_FACE_HINT}")
-        if len(rects) > 1:
-            raise AffinekitError(f"{name}: {len(rects)} faces found; crop the photo to one face")
-        r: dlib.rectangle = rects[0]
-        return tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom()))
-
-    @staticmethod
-    def _attempts(shape: tuple[int, ...]) -> list[tuple[float, int]]:
-        scale = min(1.0, DETECT_MAX_SIDE / max(shape))
-        attempts = [(scale, 0)] + ([(1.0, 0)] if scale < 1 else [])
-        if max(shape) <= 800:
-            attempts.append((1.0, 1))
-        return attempts
+        if len(boxes) > 1:
+            raise AffinekitError(f"{name}: {len(boxes)} faces found; crop the photo to one face")
+        return boxes[0]
 
     def landmarks(self, image: np.ndarray, name: str = "<image>",
                   box: tuple[int, int, int, int] | None = None) -> np.ndarray:
