@@ -254,7 +254,7 @@ def load_pretrained(checkpoint: str | os.PathLike | None = None, device: str = "
                 f"{path}: the bundled model is not there yet (it has not been trained and exported); "
                 "pass a checkpoint from `affinekit train` (--checkpoint runs/NAME/checkpoints/last.pt)")
         raise AffinekitError(f"{path}: no such checkpoint; pass a file written by `affinekit train`")
-    from affinekit.train import load_generator
+    from affinekit.checkpoint import load_generator
 
     try:
         generator, config = load_generator(path)

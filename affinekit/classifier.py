@@ -206,13 +206,6 @@ def predict_last_frames(clips: np.ndarray, landmarks: np.ndarray | None = None,
     return clf.predict(faces).argmax(axis=1)
 
 
-def expression_accuracy(videos: np.ndarray, labels: np.ndarray, landmarks: np.ndarray | None = None,
-                        classifier: ExpressionClassifier | None = None) -> float:
-    """Fraction of uint8 clips (B, T, H, W[, C]) whose last frame the classifier reads as `labels` (B,)."""
-    pred = predict_last_frames(videos, landmarks, classifier)
-    return float(np.mean(pred == np.asarray(labels))) if len(pred) else float("nan")
-
-
 # -- training ------------------------------------------------------------------------
 def ck48_template(data: Ck48, describer=None) -> tuple[np.ndarray, int]:
     """Mean 68 landmarks (68, 2) of the crops in 48 px coordinates, and how many crops had a face."""

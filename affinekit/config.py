@@ -119,17 +119,6 @@ class TrainConfig:
                  "auto, cpu, cuda or mps")
 
 
-@dataclass
-class EvalConfig:
-    """How generated clips are compared with real ones."""
-    frames: int = 16
-    protocol: str = "subject"      # "subject" or "paper"
-    folds: int = 0
-    seed: int = 0
-    image_size: int = 128
-    batch_size: int = 8
-
-
 def _require(ok: bool, name: str, value: Any, what: str) -> None:
     """A config value out of range is the user's to fix: say which, what it was, what it must be."""
     if not ok:

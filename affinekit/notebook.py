@@ -199,33 +199,12 @@ def save(fig: Any, folder: Path | None, name: str, faces_from: str | None = None
 
 
 def load_animator(checkpoint: str | os.PathLike | None = None, **options: Any) -> tuple[Any, str]:
-    """(Animator, what it is): the given checkpoint, else the bundled model.
-
-    While no bundled model exists (and no checkpoint is given) this falls back
-    to an *untrained* generator with a loud warning, so the notebooks still
-    show the whole pipeline; its clips show no learned expression.
-    """
-    import warnings
-
-    from affinekit.animate import Animator, load_pretrained
-    from affinekit.errors import AffinekitError
+    """(Animator, what it is): the given checkpoint, else the bundled model."""
+    from affinekit.animate import load_pretrained
 
     if checkpoint:
         return load_pretrained(checkpoint, **options), f"checkpoint {checkpoint}"
-    try:
-        return load_pretrained(**options), "the bundled model"
-    except AffinekitError as err:
-        import torch
-
-        from affinekit.config import ModelConfig
-        from affinekit.models.generator import Generator
-
-        warnings.warn(f"{err}\nFalling back to an UNTRAINED generator: the pipeline runs, "
-                      "but its clips show no learned expression.", stacklevel=2)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
-            generator = Generator(ModelConfig())
-        return Animator(generator, generator.cfg, name="untrained generator", **options), "an UNTRAINED generator"
+    return load_pretrained(**options), "the bundled model"
 
 
 def sample_photos() -> dict[str, Any]:
@@ -258,36 +237,12 @@ def paper_checkpoint(checkpoint: str | os.PathLike | None) -> list[Path]:
     return [PIXELS_WEIGHTS] if PIXELS_WEIGHTS.is_file() else []
 
 
-def model_checkpoint(checkpoint: str | os.PathLike | None, work_dir: str | os.PathLike) -> tuple[Path, str]:
-    """(checkpoint path, what it is): the given one, else the bundled model.
-
-    Without either, an untrained generator is written to `<work_dir>/untrained/generator.pt`
-    with a loud warning, so evaluation still shows every row and how they are
-    measured (the model row then scores an untrained network).
-    """
-    import warnings
-
+def model_checkpoint(checkpoint: str | os.PathLike | None) -> tuple[Path, str]:
+    """(checkpoint path, what it is): the given one, else the bundled model."""
     from affinekit.animate import DEFAULT_WEIGHTS
     from affinekit.errors import AffinekitError
 
-    if checkpoint:
-        p = Path(checkpoint)
-        if not p.is_file():
-            raise AffinekitError(f"{p}: no such checkpoint; fix the CHECKPOINT parameter or leave it empty")
-        return p, f"checkpoint {p}"
-    if DEFAULT_WEIGHTS.is_file():
-        return DEFAULT_WEIGHTS, "the bundled model"
-    import torch
-
-    from affinekit.checkpoint import save_generator_only
-    from affinekit.config import ModelConfig
-    from affinekit.models.generator import Generator
-
-    warnings.warn(f"{DEFAULT_WEIGHTS}: no bundled model yet and no CHECKPOINT given; evaluating an UNTRAINED "
-                  "generator, so the model row measures nothing learned", stacklevel=2)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        cfg = ModelConfig()
-        path = save_generator_only(Generator(cfg), cfg, Path(work_dir) / "untrained" / "generator.pt")
-    return path, "an UNTRAINED generator"
-
+    p = Path(checkpoint) if checkpoint else DEFAULT_WEIGHTS
+    if not p.is_file():
+        raise AffinekitError(f"{p}: no such checkpoint; fix the CHECKPOINT parameter or leave it empty")
+    return p, f"checkpoint {p}" if checkpoint else "the bundled model"

@@ -613,7 +613,7 @@ NB04 = [
     DATA, records = notebook.read_records(CKPLUS)
     prepared = Path(PREPARED_DIR or notebook.REPO_ROOT / "prepared" / f"{DATA}_{S['CROP_SIZE']}px")
     work = Path(WORK_DIR or notebook.REPO_ROOT / "runs" / "notebook04")
-    checkpoint, model_name = notebook.model_checkpoint(CHECKPOINT, work)
+    checkpoint, model_name = notebook.model_checkpoint(CHECKPOINT)
     checkpoints = [checkpoint] + notebook.paper_checkpoint(PAPER_CHECKPOINT)
     report = prepare_records(records, prepared, DataConfig(image_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus"),
                              progress=False)
