@@ -23,8 +23,6 @@ from PIL import Image
 from skimage import data
 
 from affinekit.animate import DEFAULT_WEIGHTS, Animator, load_pretrained
-from affinekit.config import ModelConfig
-from affinekit.models.generator import Generator
 
 TARGET_S = 1.0
 STAGES = ("read", "detect", "align", "generate", "encode")
