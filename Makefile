@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PIP     = $(VENV)/bin/pip
 
-.PHONY: install demo test test-fast figures benchmarks clean browser
+.PHONY: install demo test test-fast figures benchmarks clean browser notebooks
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ browser:
 test: install browser
 	$(PY) -m pytest -q
 	AFFINEKIT_TINY=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env notebooks/ -p no:cacheprovider
+
+# notebooks/NAME.py (jupytext percent format) and NAME.ipynb are a pair: edit either, then sync
+notebooks: install
+	$(VENV)/bin/jupytext --sync notebooks/*.ipynb
 
 figures: install
 	$(VENV)/bin/affinekit figures

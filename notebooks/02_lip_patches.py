@@ -1,0 +1,146 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (affinekit)
+#     language: python
+#     name: affinekit
+# ---
+
+# %% [markdown]
+# # 2. Lip patches: where the expression is
+#
+# Most of an expression happens around the mouth. AffineGAN gives the mouth a
+# discriminator of its own: beside the one that judges the whole face, a
+# **local discriminator** sees only the lips, so the generator cannot get away
+# with a blurry mouth. To cut the lips out, every training frame gets a binary
+# *lip patch*. This notebook builds one step by step, on real faces
+# (the paper's Fig. 4):
+#
+# 1. **detect** the face (dlib's HOG detector);
+# 2. find the **68 landmarks** inside the face box;
+# 3. **align** the face to a square crop; the landmarks move with it;
+# 4. fill the **lip polygon**, points 48-59 (the outer lip), in an empty image;
+# 5. **dilate** it a few pixels, so the lip border is in, and keep the pixels
+#    of the crop under it: the **patch**.
+#
+# The code is `affinekit.data.faces` (steps 1-3) and `affinekit.data.lips`
+# (steps 4-5).
+
+# %% tags=["parameters"]
+CKPLUS = ""           # a CK+ root; empty: AFFINEKIT_CKPLUS, data/ckplus/, else the demo data
+N_FACES = 6           # faces in the gallery, one per expression while there are any
+CROP_SIZE = 128       # aligned face crop, pixels
+DILATION = 3          # pixels the lip polygon grows by
+FIGURES_DIR = ""
+RESULTS_JSON = ""
+
+# %%
+import numpy as np
+from IPython.display import display
+
+from affinekit import notebook, plots
+from affinekit.data.faces import FaceAligner, apply_transform
+from affinekit.data.lips import lip_mask, lip_patch
+
+S = notebook.sizes(dict(N_FACES=2, CROP_SIZE=96), N_FACES=N_FACES, CROP_SIZE=CROP_SIZE)
+FIGS = notebook.figure_dir(FIGURES_DIR)
+DATA, records = notebook.read_records(CKPLUS, limit=S["N_FACES"])
+aligner = FaceAligner(size=S["CROP_SIZE"])
+print(f"data: {DATA}; faces: {[r.key for r in records]}")
+
+# %% [markdown]
+# ## One face, step by step
+#
+# We take the **apex** frame of the first sequence (the last frame: the
+# mouth is most open there). Steps 1 and 2: the detector returns one box;
+# the shape predictor places the landmarks inside it.
+
+# %%
+record = records[0]
+image = record.load_frames()[-1]
+box = aligner.detect(image, record.key)
+points = aligner.landmarks(image, record.key, box=box)
+print(f"photo {image.shape}, face box (left, top, right, bottom) = {box}, landmarks {points.shape}")
+display(plots.landmark_overlay(image, points, title="1-2. face box and 68 landmarks", highlight=range(48, 68)))
+
+# %% [markdown]
+# Step 3: the similarity transform `M` (2x3) maps photo pixels to crop pixels.
+# It is fitted so that the eye centres and two nose points land on a fixed
+# template; the same `M` moves the landmarks into the crop.
+
+# %%
+M = aligner.transform(points)
+crop = aligner.warp(image, M)
+crop_points = apply_transform(M, points)
+print("M =\n", np.round(M, 3))
+display(plots.landmark_overlay(crop, crop_points, title="3. aligned crop", highlight=range(48, 68)))
+
+# %% [markdown]
+# Steps 4 and 5: `lip_mask` fills the outer lip polygon (48-59) with ones and
+# dilates it by `DILATION` pixels; `lip_patch` zeroes everything outside the
+# mask. The local discriminator compares such patches of real and generated
+# frames.
+
+# %%
+mask = lip_mask(crop_points, S["CROP_SIZE"], dilation=DILATION)
+patch = lip_patch(crop, mask)
+print(f"mask: {mask.dtype}, values {np.unique(mask).tolist()}, {int(mask.sum())} pixels "
+      f"({100 * mask.mean():.1f}% of the crop)")
+fig = plots.lip_steps(image, points, crop, crop_points, mask, patch, box=box,
+                      title=f"lip patch of {record.key} ({record.label}, apex)")
+notebook.save(fig, FIGS, "fig4_lip_patch.png", faces_from=DATA)
+display(fig)
+
+# %% [markdown]
+# ## Neutral against apex
+#
+# The patch follows the lips through the sequence: the same steps on the
+# neutral (first) frame give a smaller, closed mouth. With one transform per
+# sequence (CK+: the head is still), only the lips move between the two masks;
+# clips in the wild are aligned frame by frame.
+
+# %%
+frames = record.load_frames()
+crops, seq_points, _ = aligner.align_sequence(frames[[0, -1]], record.key, per_frame=DATA != "ckplus")
+masks = [lip_mask(p, S["CROP_SIZE"], dilation=DILATION) for p in seq_points]
+fig = plots.frame_grid([[crops[0], masks[0] * 255, lip_patch(crops[0], masks[0])],
+                        [crops[1], masks[1] * 255, lip_patch(crops[1], masks[1])]],
+                       row_labels=["neutral", "apex"], col_labels=["crop", "mask", "patch"], cell=1.8)
+display(fig)
+print(f"mask area neutral {int(masks[0].sum())} px, apex {int(masks[1].sum())} px")
+
+# %% [markdown]
+# ## More faces
+#
+# The same pipeline on one apex frame per expression. The patch size changes
+# with the expression: surprise and happy open the mouth, anger and sadness
+# press the lips.
+
+# %%
+rows, labels, areas = [], [], {}
+for r in records:
+    crop_r, pts_r, _ = aligner.align(r.load_frames()[-1], r.key)
+    m = lip_mask(pts_r, S["CROP_SIZE"], dilation=DILATION)
+    rows.append([crop_r, m * 255, lip_patch(crop_r, m)])
+    labels.append(f"{r.label}\n{r.key}")
+    areas[r.key] = int(m.sum())
+fig = plots.frame_grid(rows, row_labels=labels, col_labels=["apex crop", "mask", "patch"], cell=1.6)
+notebook.save(fig, FIGS, "lip_patch_gallery.png", faces_from=DATA)
+display(fig)
+
+# %%
+notebook.record(RESULTS_JSON, data=DATA, n_faces=len(rows), box=list(box), landmarks_shape=list(points.shape),
+                mask_values=np.unique(mask).tolist(), mask_area=int(mask.sum()), crop_shape=list(crop.shape),
+                neutral_area=int(masks[0].sum()), apex_area=int(masks[1].sum()), areas=areas,
+                patch_outside_zero=bool((patch[mask == 0] == 0).all()))
+
+# %% [markdown]
+# **Next:** `03_training.ipynb` trains the generator, with these patches
+# feeding the local discriminator.

@@ -1,0 +1,238 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (affinekit)
+#     language: python
+#     name: affinekit
+# ---
+
+# %% [markdown]
+# # 3. Training the hidden-affine GAN, with live loss plots
+#
+# **The idea.** Given a neutral face $x_0$ and an expression $y$, the generator
+# makes frame $t$ of a clip from an *intensity* $l_t$ (0 = neutral, 1 = apex):
+#
+# $$\hat x_t = \mathrm{Dec}\big(E_b(x_0) + l_t \, E_d(x_0, y)\big)$$
+#
+# Two encoders of the same U-Net shape read the photo: the **base** encoder
+# $E_b$ says what the face is, the **direction** encoder $E_d$ (which also
+# sees $y$ as one-hot planes) says which way this face moves for this
+# expression. At every skip level the decoder gets the base code plus $l_t$
+# times the direction: an affine path in feature space, hidden inside the
+# network, hence the name. $l = 0$ must give back $x_0$, $l = 1$ the apex,
+# $l > 1$ exaggerates.
+#
+# **Intensities of real frames are not labelled**: CK+ frames come in order,
+# but nobody measured how strong the expression is in each. The model infers
+# them: project the change of base code onto the direction,
+# $l_t = \langle E_b(x_t) - E_b(x_0), a \rangle / \lVert a \rVert^2$ at the
+# bottleneck, and decode the real frame's own intensity.
+#
+# **What the decoder outputs** (`model.output`). The paper's decoder draws
+# the frame's pixels (`"pixels"`). The kit's default (`"motion"`) makes it
+# *move* the photo instead: for each code it outputs a backward displacement
+# field $F$, a mask $A \in [0, 1]$ and a residual image $R$, and
+#
+# $$\hat x_t = (1 - A) \odot \mathrm{warp}(x_0, F) + A \odot R .$$
+#
+# $F = l \cdot F_y + (	ext{learned correction})$ starts from $F_y$, the mean
+# landmark motion of expression $y$ in the training sequences, made dense
+# (`affinekit.models.prior`); $F$ and $A$ vanish at $l = 0$, so $l = 0$ gives
+# $x_0$ back exactly. A warp keeps identity, colour and detail, and the field
+# computed on the 64 px crop is applied to the full-resolution photo; the
+# residual paints only what a warp cannot show (a mouth cavity, teeth).
+#
+# **Losses** (logged every step, plotted live below):
+# - `G_L1`: mean absolute difference between generated and real frames (the
+#   paper's Fig. 6 shows it falling);
+# - `D_real`, `D_fake`: a conditional PatchGAN judges pairs (neutral, frame,
+#   expression) real or fake (Fig. 7); `G_GAN` is the generator's side of it;
+# - `D_patch`: the local discriminator on the lip patch of notebook 02;
+# - `D_lambda`: keeps the inferred intensities spread like uniform samples in
+#   [0, 1], so they do not collapse to one value;
+# - `G_rec`: $l = 0$ reconstructs $x_0$ (zero by construction for the motion head);
+# - motion head only: `G_landmark`, the distance (pixels) between where the
+#   field sends frame $t$'s 68 landmarks and the same landmarks in $x_0$;
+#   `G_smooth`, the field's roughness; `G_mask`, the mask's mean (paint little).
+#
+# We prepare the data, split it **by subject**, look at one training item,
+# and train with a `LiveBoard`: one figure that redraws in place, throttled,
+# with the loss curves and frames generated from fixed inputs.
+
+# %% tags=["parameters"]
+CKPLUS = ""            # a CK+ root; empty: AFFINEKIT_CKPLUS, data/ckplus/, else the demo data
+PREPARED_DIR = ""      # prepared sequences (empty: prepared/<data>_<crop>px in the repository)
+RUN_DIR = ""           # run folder: log.jsonl, checkpoints/ (empty: runs/notebook03_<data>)
+MAX_SEQUENCES = 0      # 0: every labelled sequence
+CROP_SIZE = 128        # prepared crop size, pixels
+IMAGE_SIZE = 64        # model resolution (crops are resized on the fly)
+BASE_WIDTH = 32        # channels of the first U-Net level
+STEPS = 2000           # training steps
+BATCH_SIZE = 8
+SAMPLE_EVERY = 100     # steps between generated samples on the board
+BOARD_SECONDS = 5.0    # the board redraws at most this often
+SEED = 0
+FIGURES_DIR = ""
+RESULTS_JSON = ""
+
+# %%
+import math
+from pathlib import Path
+
+import torch
+from IPython.display import display
+
+from affinekit import notebook, plots
+from affinekit.config import DataConfig, ModelConfig, TrainConfig
+from affinekit.data.dataset import SequenceDataset, subject_split
+from affinekit.data.prepare import prepare_records
+from affinekit.expressions import EXPRESSIONS
+from affinekit.models.generator import Generator
+from affinekit.train import Trainer
+
+S = notebook.sizes(dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
+                        SAMPLE_EVERY=2),
+                   MAX_SEQUENCES=MAX_SEQUENCES, CROP_SIZE=CROP_SIZE, IMAGE_SIZE=IMAGE_SIZE,
+                   BASE_WIDTH=BASE_WIDTH, STEPS=STEPS, BATCH_SIZE=BATCH_SIZE, SAMPLE_EVERY=SAMPLE_EVERY)
+FIGS = notebook.figure_dir(FIGURES_DIR)
+DATA, records = notebook.read_records(CKPLUS, limit=S["MAX_SEQUENCES"])
+prepared = Path(PREPARED_DIR or notebook.REPO_ROOT / "prepared" / f"{DATA}_{S['CROP_SIZE']}px")
+run_dir = Path(RUN_DIR or notebook.REPO_ROOT / "runs" / f"notebook03_{DATA}")
+print(f"data: {DATA}, {len(records)} sequences; sizes: {S}")
+
+# %% [markdown]
+# ## Prepare: align every frame, find landmarks, cut lip masks
+#
+# `prepare_records` runs notebook 02's pipeline on every frame and writes one
+# compressed `.npz` per sequence plus a `manifest.json`. It is resumable: a
+# second run reuses what is done.
+
+# %%
+data_cfg = DataConfig(image_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus")   # clips in the wild move
+report = prepare_records(records, prepared, data_cfg, progress=False)
+print(report.summary())
+keys = report.ok
+
+# %% [markdown]
+# ## Split by subject
+#
+# A face the model trained on would make testing too easy: the test subjects
+# must be people it never saw. `subject_split` keeps each subject on one side.
+
+# %%
+from affinekit.data.cache import load_manifest
+
+entries = [e for e in load_manifest(prepared)["sequences"] if e["key"] in set(keys)]
+train_keys, test_keys = subject_split(entries, test_fraction=0.2, seed=SEED)
+if not train_keys:                     # a tiny run may hold a single subject
+    train_keys, test_keys = test_keys, []
+print(f"train: {len(train_keys)} sequences; test: {len(test_keys)} sequences of other subjects")
+
+# %% [markdown]
+# ## One training item
+#
+# An item is a neutral frame $x_0$, $K$ target frames drawn from the sequence
+# (the apex always among them), their positions in the sequence (frame index
+# over length, in [0, 1]) and their lip masks. Positions are *not* the
+# intensities: the model infers those, as described above.
+
+# %%
+data = SequenceDataset(prepared, train_keys, num_targets=5, augment=True, seed=SEED, channels=1)
+item = data[0]
+fig = plots.frame_grid([[item["x0"], *item["targets"]], [None, *(item["masks"] * 2 - 1)]],
+                       row_labels=["frames", "lip masks"],
+                       col_labels=["x0"] + [f"pos {p:.2f}" for p in item["positions"].tolist()],
+                       title=f"{item['key']}: {EXPRESSIONS[int(item['label'])]}")
+display(fig)
+
+# %% [markdown]
+# ## The model
+#
+# A `ModelConfig` fixes the shapes; the generator has two encoders and one
+# decoder. Untrained, its frames are noise around the input.
+
+# %%
+model_cfg = ModelConfig(image_size=S["IMAGE_SIZE"], channels=1, base_width=S["BASE_WIDTH"])
+train_cfg = TrainConfig(steps=S["STEPS"], batch_size=S["BATCH_SIZE"], sample_every=S["SAMPLE_EVERY"],
+                        checkpoint_every=max(S["STEPS"] // 4, 1), seed=SEED, device="auto")
+n_params = sum(p.numel() for p in Generator(model_cfg).parameters())
+print(model_cfg)
+print(f"generator parameters: {n_params / 1e6:.2f} M")
+
+# %% [markdown]
+# ## Train, watching the board
+#
+# `LiveBoard` is a `Trainer` callback: `on_step` appends the losses,
+# `on_sample` takes frames generated from fixed inputs (rows: sequences,
+# columns: intensity 0 to 1), and the figure is redrawn **in place** at most
+# every `BOARD_SECONDS`. Stop the cell at any time: the trainer saves a
+# checkpoint first.
+#
+# What to look for: `G_L1` falls quickly, then slowly (Fig. 6); `D_real` and
+# `D_fake` stay near each other (Fig. 7): if `D_fake` ran to 0 the
+# discriminator would have won and the generator would learn nothing more.
+
+# %%
+board = plots.LiveBoard(every=BOARD_SECONDS, title=f"AffineGAN on {DATA}")
+trainer = Trainer(model_cfg, train_cfg, data, run_dir, callbacks=[board])
+trainer.fit()
+print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
+
+# %% [markdown]
+# ## The loss curves (Figs. 6 and 7)
+#
+# The same log, read back from `log.jsonl`: faint lines are every step,
+# solid lines a moving average.
+
+# %%
+log = plots.read_log(trainer.log_path)
+fig6 = plots.loss_curves(log, panels=[("G_L1",)], titles=["generator L1 loss (Fig. 6)"])
+fig7 = plots.loss_curves(log, panels=[("D_real", "D_fake")], titles=["discriminator losses (Fig. 7)"])
+fig_lambda = plots.loss_curves(log, panels=[("lambda_mean", "lambda_std"), ("lambda_corr",)],
+                               titles=["inferred intensities", "correlation with frame position"])
+for name, fig in (("fig6_g_l1.png", fig6), ("fig7_d_real_fake.png", fig7), ("intensity_stats.png", fig_lambda)):
+    notebook.save(fig, FIGS, name)
+display(fig6, fig7, fig_lambda)
+
+# %% [markdown]
+# ## Faces the model never saw
+#
+# Neutral frames of the held-out subjects, animated from intensity 0 to 1.5:
+# past 1 the model extrapolates along the same direction. (With a short run
+# or the small demo data, expect blurry frames: the point here is the
+# mechanics; the bundled model of notebooks 04 and 05 trained for longer.)
+
+# %%
+held_out = SequenceDataset(prepared, test_keys or train_keys, num_targets=1, channels=1)
+batch = [held_out[i] for i in range(min(4, len(held_out)))]
+x0 = torch.nn.functional.interpolate(torch.stack([b["x0"] for b in batch]), size=S["IMAGE_SIZE"],
+                                     mode="bilinear", align_corners=False).to(trainer.device)
+labels = torch.stack([b["label"] for b in batch]).to(trainer.device)
+intensities = torch.linspace(0, 1.5, 7)
+with torch.no_grad():
+    clips = trainer.generator.eval().generate(x0, labels, intensities).cpu()
+fig = plots.frame_grid(clips, row_labels=[f"{EXPRESSIONS[int(b['label'])]}\n{b['key']}" for b in batch],
+                       col_labels=[f"l={v:.2f}" for v in intensities.tolist()],
+                       title="held-out subjects" if test_keys else "training subjects (no held-out subject)")
+notebook.save(fig, FIGS, "training_samples.png", faces_from=DATA)
+display(fig)
+
+# %%
+last = log[-1]
+notebook.record(RESULTS_JSON, data=DATA, steps=trainer.step, log_rows=len(log),
+                final={k: last[k] for k in ("G_L1", "D_real", "D_fake", "G_GAN", "D_patch") if k in last},
+                finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_real", "D_fake")),
+                checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),
+                board_draws=board.draws, train_sequences=len(train_keys), test_sequences=len(test_keys),
+                sample_shape=list(clips.shape))
+
+# %% [markdown]
+# **Next:** `04_evaluation.ipynb` scores a trained model against real videos
+# and two baselines that need no training at all.

@@ -1,0 +1,125 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (affinekit)
+#     language: python
+#     name: affinekit
+# ---
+
+# %% [markdown]
+# # 5. One photo in, a video out: play with the model
+#
+# `affinekit.load_pretrained()` returns an `Animator`, which takes any face
+# photo through five stages:
+#
+# 1. **read** the photo (a path, an array or a PIL image);
+# 2. **detect** the face and its 68 landmarks (notebook 02);
+# 3. **align** it: the similarity transform to the model's square crop;
+# 4. **generate** every frame in one batched pass, at intensities evenly
+#    spaced from 0 (the photo) to the chosen intensity (1 = apex; above 1 the
+#    model extrapolates along the same hidden affine direction): the motion
+#    head's field, mask and residual, computed on the crop, are carried
+#    through the inverse alignment and applied to the full-resolution photo,
+#    so the clip keeps the photo's size, colour and detail;
+# 5. **encode** the clip (mp4 or gif).
+#
+# What you see is the network's output: `affinekit.inference` is the one
+# path that `generate`, this notebook, the app and evaluation all use.
+#
+# First the same thing from code, then an app (ipywidgets): pick a sample or
+# upload a photo, choose the expression, the number of frames, the
+# intensity and the frame rate; **Generate** plays the clip inline; save it
+# as mp4 or gif; the **scrub** slider shows a single frame at any intensity.
+
+# %% tags=["parameters"]
+CHECKPOINT = ""        # a checkpoint from `affinekit train`; empty: the bundled model
+PHOTO = ""             # a face photo to add to the samples
+EXPRESSION = "happy"
+FRAMES = 16
+INTENSITY = 1.0        # 1 is the apex, above 1 extrapolates (the app slider goes to 2)
+FPS = 8
+OUT_DIR = ""           # where clips are saved (empty: out/clips in the repository)
+FIGURES_DIR = ""
+RESULTS_JSON = ""
+
+# %%
+from pathlib import Path
+
+import numpy as np
+from IPython.display import HTML, display
+
+from affinekit import notebook, plots
+from affinekit.expressions import EXPRESSIONS
+from affinekit.video import read_frames
+from affinekit.widgets import GeneratorApp, clip_html
+
+S = notebook.sizes(dict(FRAMES=4), FRAMES=FRAMES)
+FIGS = notebook.figure_dir(FIGURES_DIR)
+out_dir = Path(OUT_DIR or notebook.REPO_ROOT / "out" / "clips")
+out_dir.mkdir(parents=True, exist_ok=True)
+animator, model_name = notebook.load_animator(CHECKPOINT)
+samples = notebook.sample_photos()
+if PHOTO:
+    samples[Path(PHOTO).stem] = PHOTO
+name, photo = next(iter(samples.items()))
+print(f"model: {model_name} ({animator}); samples: {list(samples)}")
+
+# %% [markdown]
+# ## From code
+#
+# `animate` returns the frames, `(T, H, W, 3)` uint8; `save` writes mp4 or
+# gif. `clip_html` is what the app uses to play a clip inline: an HTML5
+# `<video>` holding the mp4 itself (base64), looping and muted so browsers
+# let it autoplay.
+
+# %%
+frames = animator.animate(photo, EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY)
+video_path = animator.save(frames, out_dir / f"{EXPRESSION}.mp4", fps=FPS)
+print(f"{frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}, saved to {video_path}; "
+      f"stage times (s): { {k: round(v, 3) for k, v in animator.timings.items()} }")
+player, video_format = clip_html(frames, FPS, width=320)
+display(HTML(player))
+
+# %% [markdown]
+# ## Every expression, neutral to apex and beyond
+#
+# Aligned close-ups of the face (`crop_only=True`), in the photo's own
+# colour, one row per expression, intensity from 0 to 1.5: columns past 1
+# extrapolate.
+
+# %%
+steps = 4 if notebook.is_tiny() else 7
+rows = [animator.animate(photo, e, frames=steps, intensity=1.5, crop_only=True) for e in EXPRESSIONS]
+fig = plots.frame_grid(rows, row_labels=list(EXPRESSIONS),
+                       col_labels=[f"l={v:.2f}" for v in np.linspace(0, 1.5, steps)],
+                       title=f"{name}: {model_name}")
+notebook.save(fig, FIGS, "generated_expressions.png", faces_from="demo")
+display(fig)
+
+# %% [markdown]
+# ## The app
+#
+# Run the cell, then use the controls. The clip shows the full frame with a
+# close-up of the face beside it, so a small face's change can be seen. Everything the buttons do is a plain
+# method of `GeneratorApp` (`generate`, `save`, `scrub`, `use_upload`), so
+# it can also be driven from code, and it is tested that way.
+
+# %%
+app = GeneratorApp(animator, samples, expression=EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY,
+                   fps=FPS, out_dir=out_dir)
+app
+
+# %%
+written = read_frames(video_path)
+notebook.record(RESULTS_JSON, model=model_name, samples=list(samples), video=str(video_path),
+                video_frames=len(written), frames_shape=list(frames.shape), video_format=video_format,
+                player_has_video="<video" in player and "base64," in player,
+                grid_shape=[len(rows), len(rows[0])], app_expressions=list(app.expression.options),
+                intensity_max=app.intensity.max)
