@@ -208,16 +208,19 @@ def load_animator(checkpoint: str | os.PathLike | None = None, **options: Any) -
 
 
 def sample_photos() -> dict[str, Any]:
-    """Open face photos to try the model on: scikit-image's astronaut (public domain)
-    and any photos shipped in data/demo/ (their sources are credited in data/README.md)."""
-    from affinekit.photos import demo_photo
+    """Open face photos to try the model on, the neutral ones first (an expression is best seen
+    growing out of a neutral face): the photos shipped in data/demo/ (credited in data/README.md),
+    then scikit-image's astronaut (public domain; she is already smiling)."""
     from affinekit.data.records import IMAGE_SUFFIXES
+    from affinekit.photos import demo_photo
 
-    photos: dict[str, Any] = {"astronaut (scikit-image)": demo_photo()}
+    photos: dict[str, Any] = {}
     if DEMO_DIR.is_dir():
-        for p in sorted(DEMO_DIR.rglob("*")):
-            if p.suffix.lower() in IMAGE_SUFFIXES and "photo" in str(p.relative_to(DEMO_DIR)).lower():
-                photos[p.stem] = p
+        found = [p for p in sorted(DEMO_DIR.rglob("*"))
+                 if p.suffix.lower() in IMAGE_SUFFIXES and "photo" in str(p.relative_to(DEMO_DIR)).lower()]
+        for p in sorted(found, key=lambda p: "neutral" not in p.stem):
+            photos[p.stem] = p
+    photos["astronaut (scikit-image)"] = demo_photo()
     return photos
 
 

@@ -104,6 +104,90 @@ notebook.save(fig, FIGS, "generated_expressions.png", faces_from="demo")
 display(fig)
 
 # %% [markdown]
+# ## Look inside the generator
+#
+# The clip above is the end of a chain. Here is the chain itself, for the face
+# above. Every number comes from the network as it is.
+#
+# **Shapes.** Two encoders of one U-Net shape read the 64 px crop. At each
+# level the decoder receives `base + l * direction`: the table gives each
+# level's code shape (channels, height, width). The motion head's last layer
+# turns the decoded maps into a field (2 channels), a mask (1) and a residual
+# (1 for a gray model).
+
+# %%
+from IPython.display import Markdown
+
+from affinekit import look_inside
+
+aligned = animator.align(photo)
+generator = animator.generator
+label = EXPRESSIONS.index(EXPRESSION)
+rows = look_inside.level_table(generator)
+display(Markdown("| level | name | base code | direction code | decoder gets |\n|---|---|---|---|---|\n" +
+                 "\n".join(f"| {r['level']} | {r['name']} | {r['base code']} | {r['direction code']} | "
+                            f"{r['decoder gets']} |" for r in rows)))
+
+# %% [markdown]
+# **The label** enters only the direction encoder, as seven constant planes
+# stacked beside the face: the plane of the requested expression is all ones,
+# the others all zeros.
+
+# %%
+planes = look_inside.label_planes(label, size=8)
+fig = plots.frame_grid([[np.repeat((p * 255).astype(np.uint8)[..., None], 3, -1) for p in planes]],
+                       row_labels=[EXPRESSION], col_labels=[e[:4] for e in EXPRESSIONS],
+                       title="label planes fed to the direction encoder (white = 1)")
+display(fig)
+
+# %% [markdown]
+# **Direction codes.** How hard each expression pushes the codes, and where:
+# the norm over channels of the direction code at every position of every
+# level (one row per expression). Then how alike the expressions' directions
+# are at the bottleneck: 1 on the diagonal; expressions that move the face
+# alike (e.g. fear and surprise) should sit closer than opposites.
+
+# %%
+norms = look_inside.direction_norms(generator, aligned.crop)
+fig = look_inside.plot_direction_norms(norms)
+notebook.save(fig, FIGS, "direction_norms.png", faces_from="demo")
+display(fig)
+similarity = look_inside.direction_similarity(generator, aligned.crop)
+fig = look_inside.plot_similarity(similarity)
+notebook.save(fig, FIGS, "direction_similarity.png")
+display(fig)
+
+# %% [markdown]
+# **The raw output.** Before anything is composed, the motion head gives a
+# field (arrows: where each pixel of the frame comes from, in crop pixels), a
+# mask (where the residual replaces the warp) and the residual itself. Move the
+# slider to change the intensity; at 0 the field and mask are exactly zero.
+#
+# **Linearity.** The codes move on a straight line in `l`; the decoder and the
+# warp are not linear, so the frame at 0.5 need not be the average of the
+# frames at 0 and 1. The ratio below compares that gap with the whole change.
+
+# %%
+import ipywidgets as widgets
+
+raw = look_inside.raw_output(generator, aligned.crop, label, INTENSITY)
+fig = look_inside.plot_raw_output(raw, aligned.crop, title=f"{EXPRESSION} at intensity {INTENSITY}")
+notebook.save(fig, FIGS, "raw_output.png", faces_from="demo")
+display(fig)
+
+
+def show_raw(intensity: float = INTENSITY) -> None:
+    display(look_inside.plot_raw_output(look_inside.raw_output(generator, aligned.crop, label, intensity),
+                                        aligned.crop, title=f"{EXPRESSION} at intensity {intensity:.2f}"))
+
+
+slider = widgets.interactive(show_raw, intensity=widgets.FloatSlider(value=INTENSITY, min=0.0, max=2.0, step=0.1))
+display(slider)
+linear = look_inside.linearity(generator, aligned.crop, label)
+print(f"G(0.5) vs the midpoint of G(0) and G(1): {linear['midpoint_gap']:.4f}; whole change G(0) -> G(1): "
+      f"{linear['change_0_to_1']:.4f}; ratio {linear['ratio']:.2f}")
+
+# %% [markdown]
 # ## The app
 #
 # Run the cell, then use the controls. The clip shows the full frame with a

@@ -161,6 +161,12 @@ def test_05_writes_a_video_and_builds_the_app(nb05, work):
     assert nb05["frames_shape"][-1] == 3 and nb05["video_format"] == "mp4" and nb05["player_has_video"]
     assert nb05["grid_shape"][0] == 7 and nb05["intensity_max"] >= 2.0
     assert "generated_expressions_demo.png" in figures(work)
+    assert nb05["samples"][0] == "photo_neutral"                      # a neutral face by default
+    # look inside: the motion head's own maps, one direction per label, a finite linearity ratio
+    assert nb05["raw_keys"] == ["field", "mask", "residual"] and nb05["field_max"] > 0
+    assert all(abs(v - 1) < 1e-4 for v in nb05["similarity_diagonal"]) and len(nb05["similarity_diagonal"]) == 7
+    assert math.isfinite(nb05["linearity"]["ratio"]) and nb05["levels"] >= 3
+    assert {"direction_norms_demo.png", "direction_similarity.png", "raw_output_demo.png"} <= figures(work)
 
 
 @pytest.fixture(scope="module")
