@@ -105,6 +105,18 @@ def linearity(generator: Generator, crop: np.ndarray, label: int) -> dict[str, f
     return {"midpoint_gap": mid_gap, "change_0_to_1": change, "ratio": mid_gap / change if change > 0 else float("nan")}
 
 
+@torch.no_grad()
+def intensity_on_sequence(generator: Generator, frames: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
+    """(inferred intensity of every frame (T,), the frame decoded at it (T, S, S[, C]) in [0, 1]) for a
+    real sequence of aligned uint8 crops (T, H, W[, C]), neutral first: the projection training uses,
+    `l_t = <E_b(x_t) - E_b(x_0), a> / |a|^2` at the bottleneck."""
+    x = torch.cat([_crop_tensor(f, generator) for f in frames])
+    y = torch.tensor([label])
+    lam = generator.infer_intensity(x[None], x[:1], y)[0]
+    decoded = generator.generate(x[:1], y, lam)[0]
+    return lam.numpy(), ((decoded + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1).squeeze(-1).numpy()
+
+
 def plot_direction_norms(norms: dict[str, list[np.ndarray]], title: str = "") -> Any:
     """Heatmaps, one row per expression, one column per level: where the direction pushes hardest."""
     import matplotlib.pyplot as plt

@@ -10,6 +10,9 @@ import torch
 import torch.nn.functional as F
 
 GAN_LOSSES = ("bce", "lsgan")
+# A discriminator's loss on real (or on fake) samples when it cannot tell them apart and
+# answers 0.5 for everything: BCE -ln(0.5) = ln 2; least squares (0.5 - 1)^2 = (0.5 - 0)^2.
+GAN_CHANCE = {"bce": 0.6931471805599453, "lsgan": 0.25}
 
 
 class GANLoss:

@@ -413,9 +413,12 @@ def plot_losses(ax: Any, log: Sequence[Mapping[str, Any]], keys: Sequence[str], 
 
 def loss_curves(log: Sequence[Mapping[str, Any]] | str | Path,
                 panels: Sequence[Sequence[str]] = (("G_L1",), ("D_real", "D_fake")),
-                titles: Sequence[str] | None = None, window: int = 0) -> Figure:
+                titles: Sequence[str] | None = None, window: int = 0,
+                lines: Sequence[tuple[float, str]] = ()) -> Figure:
     """Loss curves, one panel per group of keys (default: G_L1 | D_real and D_fake,
-    the paper's Figs. 6 and 7). `window` 0 picks a smoothing window from the length."""
+    the paper's Figs. 6 and 7). `window` 0 picks a smoothing window from the length.
+    `lines` draws dashed reference levels, e.g. a discriminator's loss at chance
+    (`GAN_CHANCE`)."""
     if isinstance(log, (str, Path)):
         log = read_log(log)
     if window == 0:
@@ -424,6 +427,10 @@ def loss_curves(log: Sequence[Mapping[str, Any]] | str | Path,
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for i, (ax, keys) in enumerate(zip(axes, panels)):
         plot_losses(ax, log, keys, window=window, title=titles[i] if titles else None)
+        for value, label in lines:
+            ax.axhline(value, color="0.3", ls="--", lw=1.0, label=label)
+        if lines:
+            ax.legend(loc="upper right", fontsize=8)
     return fig
 
 

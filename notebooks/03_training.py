@@ -86,8 +86,10 @@ RESULTS_JSON = ""
 import math
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
 import torch
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from affinekit import notebook, plots
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
@@ -167,6 +169,41 @@ print(model_cfg)
 print(f"generator parameters: {n_params / 1e6:.2f} M")
 
 # %% [markdown]
+# ## Every loss, its weight, its name in the log
+#
+# The discriminators, first. A **PatchGAN** (pix2pix's) does not give one
+# real/fake verdict per image: it is a small stack of stride-2 convolutions
+# whose output is a grid of logits, each judging one patch of the input (here
+# the neutral face, the frame and the label planes, stacked). The loss averages
+# over the grid, so the generator is pushed to get every patch right.
+# Beware the names: the module called `d["patch"]` is that whole-frame
+# PatchGAN, whose losses are logged as `D_real` / `D_fake`; the log key
+# `D_patch` belongs to the *lip* discriminator (notebook 02's mouth patch).
+#
+# `train.gan_loss` picks the adversarial loss: `bce` (binary cross-entropy,
+# the original GAN) or `lsgan` (least squares: the mean squared distance of the
+# logits from 1 for real, 0 for fake). A discriminator that cannot tell real
+# from fake answers 0.5 everywhere, and then sits at ln 2 = 0.693 (BCE) or
+# 0.25 (LSGAN): the dashed line on the D curves below.
+
+# %%
+from affinekit.losses import GAN_CHANCE
+
+terms = [("G_GAN", "w_gan", "generator fools the frame PatchGAN"),
+         ("G_patch", "w_patch", "generator fools the lip discriminator"),
+         ("G_lambda", "w_lambda", "inferred intensities look uniform to the intensity discriminator"),
+         ("G_L1", "w_l1", "mean |frame - real frame|"),
+         ("G_rec", "w_rec", "l = 0 gives x0 back (zero by construction for the motion head)"),
+         ("G_sup", "w_lambda_sup", "inferred intensity vs frame position (an anchor; the paper has none)"),
+         ("G_landmark", "w_landmark", "motion head: field at frame t's landmarks points back to x0's (px)"),
+         ("G_smooth", "w_smooth", "motion head: roughness of the learned field"),
+         ("G_mask", "w_mask", "motion head: mean mask (paint little)")]
+display(Markdown("| log key | weight | value | what it measures |\n|---|---|---|---|\n" + "\n".join(
+    f"| `{key}` | `train.{w}` | {getattr(train_cfg, w)} | {what} |" for key, w, what in terms)
+    + f"\n\nDiscriminators: `D_real` + `D_fake` (frame PatchGAN), `D_patch` (lips), `D_lambda` (intensities); "
+      f"GAN loss `{train_cfg.gan_loss}`, chance level {GAN_CHANCE[train_cfg.gan_loss]:.3f}."))
+
+# %% [markdown]
 # ## Train, watching the board
 #
 # `LiveBoard` is a `Trainer` callback: `on_step` appends the losses,
@@ -194,7 +231,8 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # %%
 log = plots.read_log(trainer.log_path)
 fig6 = plots.loss_curves(log, panels=[("G_L1",)], titles=["generator L1 loss (Fig. 6)"])
-fig7 = plots.loss_curves(log, panels=[("D_real", "D_fake")], titles=["discriminator losses (Fig. 7)"])
+fig7 = plots.loss_curves(log, panels=[("D_real", "D_fake")], titles=["discriminator losses (Fig. 7)"],
+                         lines=[(GAN_CHANCE[train_cfg.gan_loss], f"chance ({train_cfg.gan_loss})")])
 fig_lambda = plots.loss_curves(log, panels=[("lambda_mean", "lambda_std"), ("lambda_corr",)],
                                titles=["inferred intensities", "correlation with frame position"])
 for name, fig in (("fig6_g_l1.png", fig6), ("fig7_d_real_fake.png", fig7), ("intensity_stats.png", fig_lambda)):
@@ -224,6 +262,67 @@ fig = plots.frame_grid(clips, row_labels=[f"{EXPRESSIONS[int(b['label'])]}\n{b['
 notebook.save(fig, FIGS, "training_samples.png", faces_from=DATA)
 display(fig)
 
+# %% [markdown]
+# ## Intensity inference, on a real sequence the model never saw
+#
+# Nobody labelled how strong the expression is in each frame. The model
+# infers it: it projects the change of each frame's bottleneck base code onto
+# the label's direction (`Generator.infer_intensity`). Below, every frame of
+# one held-out sequence: its inferred `l` against its position in the
+# sequence, and the frame the generator decodes at that `l` under the real one.
+#
+# What is supervised, honestly: the kit does not leave `l` wholly hidden. For
+# the first `train.lambda_warmup` steps the generator is driven by the frame's
+# position, handing over to the inferred `l` as the warm-up ends; throughout,
+# `G_sup` pulls the inferred `l` towards the position with weight
+# `train.w_lambda_sup`; and `l` is clamped to [-0.25, 1.5] when it drives the
+# generator. The paper's setting is `w_lambda_sup=0` and no warm-up: pass
+# `--set train.w_lambda_sup=0 --set train.lambda_warmup=0` to `affinekit train`
+# to compare (a short run then often orders the frames backwards: the sign of a
+# direction is arbitrary until something anchors it).
+
+# %%
+from affinekit import look_inside
+from affinekit.data.cache import load_sequence
+
+probe_key = (test_keys or train_keys)[0]
+probe = load_sequence(prepared, probe_key)
+lam_real, decoded = look_inside.intensity_on_sequence(trainer.generator.eval().cpu(), probe.frames,
+                                                      EXPRESSIONS.index(probe.label))
+positions = np.linspace(0, 1, len(lam_real))
+fig, ax = plt.subplots(figsize=(4.5, 3))
+ax.plot(positions, lam_real, "o-", label="inferred l")
+ax.plot([0, 1], [0, 1], "--", color="0.5", label="l = position")
+ax.set_xlabel("frame position (0 neutral, 1 apex)")
+ax.set_ylabel("inferred intensity l")
+ax.set_title(f"{probe_key} ({probe.label})", fontsize=9)
+ax.legend(fontsize=8)
+notebook.save(fig, FIGS, "intensity_on_sequence.png")
+display(fig)
+show = np.linspace(0, len(lam_real) - 1, min(6, len(lam_real))).round().astype(int)
+real_row = [probe.frames[i] for i in show]
+fig = plots.frame_grid([real_row, [decoded[i] for i in show]], row_labels=["real", "decoded at inferred l"],
+                       col_labels=[f"l={lam_real[i]:.2f}" for i in show])
+notebook.save(fig, FIGS, "decoded_at_inferred_l.png", faces_from=DATA)
+display(fig)
+order = float(np.corrcoef(positions, lam_real)[0, 1]) if np.std(lam_real) > 0 else float("nan")
+print(f"correlation of inferred l with frame position: {order:.2f}")
+
+# %% [markdown]
+# ## Where the kit departs from the paper and its code
+#
+# | what | the paper / official code | this kit | why |
+# |---|---|---|---|
+# | output head | decoder draws pixels | default: a field, mask and residual that warp the photo (`model.output=motion`); the pixel head stays as `pixels` | a warp keeps identity, colour and detail and can move a mouth; drawn pixels came out grey and blurred |
+# | motion start | - | the field starts from each label's mean landmark motion (a buffer fitted on the training subjects) | L1 alone regresses to a timid average motion |
+# | extra losses | - | landmark, field smoothness, mask sparsity | teach where things move; keep the residual for what a warp cannot show |
+# | intensity anchor | none | `G_sup` (weight 10) and a position-driven warm-up, `l` clamped to [-0.25, 1.5] | the projection's sign and scale are arbitrary at first; short CPU runs need an anchor |
+# | projection | with abs and a detached direction | signed, gradients through both codes | a signed `l` can tell neutral-ward from apex-ward; the gradient is how the encoders learn a direction whose projection explains the frames |
+# | models per expression | one model per expression | one model, the label as input planes | the direction encoder is conditioned on the label, as the method describes; one file serves all seven |
+# | GAN loss | BCE | least squares by default (`train.gan_loss`) | steadier on small batches; BCE remains one switch away |
+# | splits | random frames | by subject (`subject`), the paper's as `paper` | frames of one sequence are near-duplicates: a random split tests on faces it trained on |
+# | data | CK+ only | plus training augmentation (light, blur, noise, scale, shift, flip) | photos in the wild are not CK+ |
+
 # %%
 last = log[-1]
 notebook.record(RESULTS_JSON, data=DATA, steps=trainer.step, log_rows=len(log),
@@ -231,7 +330,8 @@ notebook.record(RESULTS_JSON, data=DATA, steps=trainer.step, log_rows=len(log),
                 finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_real", "D_fake")),
                 checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),
                 board_draws=board.draws, train_sequences=len(train_keys), test_sequences=len(test_keys),
-                sample_shape=list(clips.shape))
+                sample_shape=list(clips.shape), lambda_on_sequence=[float(v) for v in lam_real],
+                lambda_position_corr=order, chance_line=GAN_CHANCE[train_cfg.gan_loss], gan_loss=train_cfg.gan_loss)
 
 # %% [markdown]
 # **Next:** `04_evaluation.ipynb` scores a trained model against real videos

@@ -70,3 +70,19 @@ def test_linearity_of_a_pure_prior_motion_head(gen):
         gen.prior.zero_()
     # the field is linear in l, the warp of a smooth image nearly so: the midpoint frame is close to the mean
     assert moving["change_0_to_1"] > 0.01 and moving["ratio"] < 0.3
+
+
+def test_intensity_on_a_sequence_is_zero_for_the_neutral_frame(gen):
+    rng = np.random.default_rng(1)
+    frames = (rng.random((5, 40, 40)) * 255).astype(np.uint8)
+    lam, decoded = li.intensity_on_sequence(gen, frames, 4)
+    assert lam.shape == (5,) and lam[0] == pytest.approx(0.0, abs=1e-6) and decoded.shape == (5, 32, 32)
+
+
+def test_chance_levels_of_the_gan_losses():
+    import math
+
+    from affinekit.losses import GAN_CHANCE, GANLoss
+    half = torch.zeros(4)                     # logits 0: the discriminator says 0.5 for everything
+    assert float(GANLoss("bce")(half, True)) == pytest.approx(GAN_CHANCE["bce"]) == pytest.approx(math.log(2))
+    assert float(GANLoss("lsgan")(half + 0.5, True)) == pytest.approx(GAN_CHANCE["lsgan"]) == 0.25

@@ -146,6 +146,12 @@ def test_03_training_logs_finite_losses_and_a_checkpoint(nb03, work):
     assert nb03["board_draws"] >= 2                # drawn during training and at the end
     assert nb03["sample_shape"][1] == 7
     assert {"fig6_g_l1.png", "fig7_d_real_fake.png", "training_samples_demo.png"} <= figures(work)
+    # the chance line drawn on the D curves is the GAN loss's own
+    assert nb03["chance_line"] == pytest.approx({"lsgan": 0.25, "bce": math.log(2)}[nb03["gan_loss"]])
+    # intensity inference on a real held-out sequence: the neutral frame projects to 0
+    lam = nb03["lambda_on_sequence"]
+    assert len(lam) >= 2 and lam[0] == pytest.approx(0.0, abs=1e-5) and all(math.isfinite(v) for v in lam)
+    assert {"intensity_on_sequence.png", "decoded_at_inferred_l_demo.png"} <= figures(work)
 
 
 @pytest.fixture(scope="module")
