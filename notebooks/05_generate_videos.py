@@ -123,10 +123,10 @@ from affinekit import look_inside
 aligned = animator.align(photo)
 generator = animator.generator
 label = EXPRESSIONS.index(EXPRESSION)
-rows = look_inside.level_table(generator)
+levels = look_inside.level_table(generator)
 display(Markdown("| level | name | base code | direction code | decoder gets |\n|---|---|---|---|---|\n" +
                  "\n".join(f"| {r['level']} | {r['name']} | {r['base code']} | {r['direction code']} | "
-                            f"{r['decoder gets']} |" for r in rows)))
+                            f"{r['decoder gets']} |" for r in levels)))
 
 # %% [markdown]
 # **The label** enters only the direction encoder, as seven constant planes
@@ -206,4 +206,7 @@ notebook.record(RESULTS_JSON, model=model_name, samples=list(samples), video=str
                 video_frames=len(written), frames_shape=list(frames.shape), video_format=video_format,
                 player_has_video="<video" in player and "base64," in player,
                 grid_shape=[len(rows), len(rows[0])], app_expressions=list(app.expression.options),
-                intensity_max=app.intensity.max)
+                intensity_max=app.intensity.max, raw_keys=sorted(raw),
+                field_max=float(np.abs(raw.get("field", np.zeros(1))).max()),
+                similarity_diagonal=[float(v) for v in np.diag(similarity)], linearity=linear,
+                levels=len(levels) - 1)
