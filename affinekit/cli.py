@@ -17,7 +17,7 @@ from affinekit.expressions import EXPRESSIONS
 # subcommand -> module whose main(args) does the work
 HANDLERS = {
     "prepare": "affinekit.data.prepare",
-    "train": "affinekit.train",
+    "train": "affinekit.launch",
     "evaluate": "affinekit.evaluate",
     "generate": "affinekit.animate",
     "figures": "affinekit.figures",

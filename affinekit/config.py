@@ -32,7 +32,7 @@ class DataConfig:
     fold: int = 0
     seed: int = 0
     augment: bool = True
-    hold_out: bool = False         # train only on the split's training subjects (see `train.training_keys`)
+    hold_out: bool = False         # train only on the split's training subjects (see `launch.training_keys`)
     extra: str = ""                # another prepared folder whose labelled sequences always join training
 
     def __post_init__(self) -> None:

@@ -491,7 +491,7 @@ def _train_fold_model(prepared_dir: str | Path, train_keys: Sequence[str], steps
     import dataclasses
 
     from affinekit.data.cache import load_manifest
-    from affinekit.train import resolve_configs, train
+    from affinekit.launch import resolve_configs, train
     configs, user_keys = resolve_configs(config_file, list(overrides))
     channels = int(load_manifest(prepared_dir).get("config", {}).get("channels", 1))
     model_cfg = dataclasses.replace(configs["model"], channels=channels,

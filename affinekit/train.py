@@ -1,4 +1,8 @@
-"""Training the hidden-affine GAN: one readable loop, callbacks, checkpoints, resume, DDP.
+"""Training the hidden-affine GAN: the step and the loop, checkpoints, resume, DDP.
+
+Around it: `runtime` (devices, ranks, seeds, RNG states), `batches` (the batch
+of a step), `callbacks` (progress, time budget, samples) and `launch` (configs,
+the sequences to train on, `affinekit train`).
 
 Each step:
   1. the batch of step s is a pure function of (seed, s, rank): indices and the
@@ -18,26 +22,22 @@ callbacks and writes files.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
-import os
-import random
 import signal
 import threading
 import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from affinekit.checkpoint import FORMAT, atomic_save, load_generator, safe_load, save_generator_only
-from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, to_dict
-from affinekit.devices import resolve_device
+from affinekit.batches import StepBatches, collate, resize_batch
+from affinekit.checkpoint import FORMAT, atomic_save, safe_load, save_generator_only
+from affinekit.config import ModelConfig, TrainConfig, to_dict
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
 from affinekit.losses import GANLoss, discriminator_loss, l1
@@ -46,160 +46,14 @@ from affinekit.models.discriminators import build_discriminators
 from affinekit.models.generator import Generator
 from affinekit.models.motion import compose, field_smoothness, landmark_error
 from affinekit.models.prior import label_fields
+from affinekit.runtime import rng_state, seeded, set_rng_state, setup_distributed, step_seed
 
-__all__ = ["Trainer", "ProgressBar", "SampleSaver", "TimeBudget", "train", "main", "load_generator", "save_generator_only"]
+__all__ = ["Trainer", "GeneratorStep", "LAMBDA_RANGE"]
 
 # Intensities that drive the generator in training are clamped here: an early,
 # untrained projection can return any number (|a| is tiny at initialisation),
 # and decoding at l = 40 would swamp the L1 loss with garbage.
 LAMBDA_RANGE = (-0.25, 1.5)
-
-
-# ---------------------------------------------------------------------------
-# devices, processes, seeds
-
-
-@dataclasses.dataclass
-class DistInfo:
-    """Where this process sits in a (possibly one-process) run."""
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-
-    @property
-    def enabled(self) -> bool:
-        return self.world > 1
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-
-def setup_distributed(device_name: str | None) -> tuple[DistInfo, torch.device]:
-    """Join the process group torchrun describes in the environment (if any)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    info = DistInfo(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
-    device = resolve_device(device_name, info.local_rank)
-    if info.enabled and not dist.is_initialized():
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return info, device
-
-
-def step_seed(seed: int, step: int, stream: int = 0) -> int:
-    """A well-mixed 63-bit seed from (seed, step, stream) (neighbouring steps share nothing)."""
-    return int(np.random.SeedSequence([seed, step, stream]).generate_state(2, np.uint64)[0] >> np.uint64(1))
-
-
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Seed python, numpy and torch (CPU) for a block, then give the caller its RNG states back."""
-    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
-    random.seed(seed)
-    np.random.seed(seed % 2 ** 32)
-    torch.manual_seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(states[0])
-        np.random.set_state(states[1])
-        torch.set_rng_state(states[2])
-
-
-def rng_state() -> dict[str, Any]:
-    """The process's RNG states as tensors and plain values (checkpoint-safe)."""
-    name, keys, pos, has_gauss, gauss = np.random.get_state()
-    version, pystate, gauss_next = random.getstate()
-    state: dict[str, Any] = {
-        "torch": torch.get_rng_state(),
-        "numpy": {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                  "has_gauss": int(has_gauss), "cached_gaussian": float(gauss)},
-        "python": {"version": version, "state": list(pystate), "gauss_next": gauss_next},
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    """Inverse of `rng_state`."""
-    torch.set_rng_state(state["torch"].cpu())
-    n = state["numpy"]
-    np.random.set_state((n["name"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
-    p = state["python"]
-    random.setstate((p["version"], tuple(p["state"]), p["gauss_next"]))
-    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
-
-
-# ---------------------------------------------------------------------------
-# data: the batch of a step
-
-
-class StepBatches(torch.utils.data.Dataset):
-    """`StepBatches(...)[step]` is this rank's share of step `step`'s batch, collated.
-
-    Indexing by step (not iterating an epoch) is what makes resume exact: the
-    batch depends on (seed, step, rank) only, in the main process or a worker.
-    The global batch of `batch_size` distinct sequences (with replacement only
-    when the data set is smaller) is split across ranks like DistributedSampler.
-    """
-
-    def __init__(self, dataset: Any, batch_size: int, image_size: int, seed: int, rank: int = 0, world: int = 1):
-        if batch_size < world:
-            raise AffinekitError(f"train.batch_size={batch_size} is smaller than the {world} processes; "
-                                 "each needs at least one sequence per step")
-        self.dataset, self.batch_size, self.image_size = dataset, batch_size, image_size
-        self.seed, self.rank, self.world = seed, rank, world
-
-    def __len__(self) -> int:
-        return 2 ** 62
-
-    def indices(self, step: int) -> list[int]:
-        """Dataset indices of this rank's part of step `step` (same draw on every rank)."""
-        g = torch.Generator().manual_seed(step_seed(self.seed, step, 0))
-        n = len(self.dataset)
-        if n >= self.batch_size:
-            idx = torch.randperm(n, generator=g)[: self.batch_size]
-        else:
-            idx = torch.randint(n, (self.batch_size,), generator=g)
-        return idx[self.rank::self.world].tolist()
-
-    def __getitem__(self, step: int) -> dict[str, Any]:
-        with seeded(step_seed(self.seed, step, 1 + self.rank)):
-            items = [self.dataset[i] for i in self.indices(step)]
-        return resize_batch(collate(items), self.image_size)
-
-
-def collate(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Stack dataset items into a batch (tensors stacked, strings listed)."""
-    batch: dict[str, Any] = {}
-    for key in items[0]:
-        values = [item[key] for item in items]
-        if isinstance(values[0], str):
-            batch[key] = values
-        else:
-            batch[key] = torch.stack([torch.as_tensor(v) for v in values])
-    return batch
-
-
-def resize_batch(batch: dict[str, Any], size: int) -> dict[str, Any]:
-    """Resize images and masks when the prepared size differs from the model's."""
-    H = batch["x0"].shape[-1]
-    if H == size:
-        return batch
-    out = dict(batch)
-    resize = lambda x: F.interpolate(x.float(), size=(size, size), mode="bilinear", align_corners=False,
-                                     antialias=size < H)
-    B, K = batch["targets"].shape[:2]
-    out["x0"] = resize(batch["x0"])
-    out["targets"] = resize(batch["targets"].flatten(0, 1)).view(B, K, -1, size, size)
-    out["masks"] = (resize(batch["masks"].flatten(0, 1)) >= 0.5).float().view(B, K, 1, size, size)
-    for key in ("x0_landmarks", "landmarks"):   # pixel centres scale about the image's corner
-        if key in batch:
-            out[key] = (batch[key] + 0.5) * (size / H) - 0.5
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -595,178 +449,3 @@ def _logged_step(line: str) -> float:
         return float(json.loads(line)["step"])
     except (ValueError, KeyError, TypeError):
         return float("inf")
-
-
-# ---------------------------------------------------------------------------
-# callbacks
-
-
-class ProgressBar:
-    """tqdm progress bar over the steps with the main losses as postfix."""
-
-    def __init__(self, keys: Sequence[str] = ("G_L1", "G_GAN", "D_real", "D_fake", "lambda_corr"), **tqdm_kwargs: Any):
-        self.keys, self.kwargs, self.bar = tuple(keys), tqdm_kwargs, None
-
-    def on_step(self, trainer: Trainer, step: int, logs: dict[str, float]) -> None:
-        if self.bar is None:
-            from tqdm.auto import tqdm
-            self.bar = tqdm(total=trainer.train_cfg.steps, initial=step - 1, unit="step", **self.kwargs)
-        self.bar.update(1)
-        self.bar.set_postfix({k: f"{logs[k]:.3f}" for k in self.keys if k in logs}, refresh=False)
-
-    def on_end(self, trainer: Trainer) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-class TimeBudget:
-    """Stops training cleanly (checkpoint and export written) once `seconds` of wall-clock have passed."""
-
-    def __init__(self, seconds: float):
-        self.seconds, self.start = float(seconds), None
-
-    def on_step(self, trainer: Trainer, step: int, logs: dict[str, float]) -> None:
-        now = time.perf_counter()
-        if self.start is None:
-            self.start = now - logs.get("step_time", 0.0)
-        if now - self.start >= self.seconds:
-            trainer.request_stop()
-
-
-class SampleSaver:
-    """Writes each sample grid (rows: sequences, columns: intensity 0 -> 1) to <run>/samples/step_N.png."""
-
-    def on_sample(self, trainer: Trainer, step: int, frames: torch.Tensor) -> None:
-        import matplotlib.image
-
-        B, T, C, H, W = frames.shape
-        grid = ((frames.clamp(-1, 1) + 1) * 127.5).round().byte()
-        grid = grid.permute(0, 3, 1, 4, 2).reshape(B * H, T * W, C).numpy()
-        path = trainer.out_dir / "samples" / f"step_{step:06d}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        matplotlib.image.imsave(path, grid[..., 0] if C == 1 else grid, cmap="gray" if C == 1 else None)
-
-
-# ---------------------------------------------------------------------------
-# entry points
-
-
-SECTIONS = {"model": ModelConfig, "train": TrainConfig, "data": DataConfig}
-
-
-def resolve_configs(config_file: str | None, overrides: Sequence[str]) -> tuple[dict[str, Any], dict[str, set[str]]]:
-    """Configs per section from a JSON file and `section.key=value` overrides, plus the keys the user set."""
-    from affinekit.config import load_json_config
-
-    try:
-        raw = load_json_config(config_file) if config_file else {}
-    except (FileNotFoundError, ValueError) as err:
-        raise AffinekitError(str(err)) from None
-    unknown = sorted(set(raw) - set(SECTIONS))
-    if unknown:
-        raise AffinekitError(f"{config_file}: unknown section(s) {', '.join(unknown)}; use model, train, data")
-    per_section: dict[str, list[str]] = {name: [] for name in SECTIONS}
-    for item in overrides:
-        section, _, rest = item.partition(".")
-        if section not in SECTIONS or not rest:
-            raise AffinekitError(f"--set {item}: expected section.key=value with section one of model, train, data")
-        per_section[section].append(rest)
-    configs: dict[str, Any] = {}
-    user_keys: dict[str, set[str]] = {}
-    for name, cls in SECTIONS.items():
-        try:
-            cfg = from_dict(cls, raw.get(name, {}))
-            configs[name] = apply_overrides(cfg, per_section[name])
-        except (TypeError, ValueError) as err:
-            raise AffinekitError(f"{name} config: {err}") from None
-        user_keys[name] = set(raw.get(name, {})) | {s.split("=", 1)[0] for s in per_section[name]}
-    return configs, user_keys
-
-
-def train(prepared_dir: str | Path, out_dir: str | Path, model_cfg: ModelConfig | None = None,
-          train_cfg: TrainConfig | None = None, data_cfg: DataConfig | None = None,
-          keys: Sequence[str] | None = None, callbacks: Sequence[Any] = (), resume: bool = False) -> Trainer:
-    """Train on a prepared folder (all labelled sequences, or only `keys`) and return the Trainer.
-
-    Model channels default to the prepared data's; frames are resized on the
-    fly when the prepared size differs from model.image_size.
-    """
-    from affinekit.data.cache import load_manifest
-    from affinekit.data.dataset import SequenceDataset
-
-    manifest = load_manifest(prepared_dir)
-    data_cfg = data_cfg or DataConfig()
-    model_cfg = model_cfg or ModelConfig(channels=int(manifest.get("config", {}).get("channels", 1)))
-    train_cfg = train_cfg or TrainConfig()
-    dataset = SequenceDataset(prepared_dir, keys=list(keys) if keys is not None else None,
-                              num_targets=data_cfg.num_targets, augment=data_cfg.augment, seed=data_cfg.seed,
-                              channels=model_cfg.channels, extra=data_cfg.extra or None)
-    info = {"prepared": str(prepared_dir), "num_targets": data_cfg.num_targets, "augment": data_cfg.augment,
-            "seed": data_cfg.seed, "sequences": len(dataset), "keys": list(keys) if keys is not None else None}
-    if data_cfg.extra:
-        info.update(extra=data_cfg.extra, extra_dropped=dataset.dropped,
-                    extra_keys=[e["key"] for e in dataset.entries if e["dir"] != str(dataset.dir)])
-    trainer = Trainer(model_cfg, train_cfg, dataset, out_dir, callbacks=callbacks, data_info=info)
-    return trainer.fit(resume=resume)
-
-
-def training_keys(prepared_dir: str | Path, data_cfg: DataConfig) -> list[str] | None:
-    """The sequences to train on: all (None), or with `data.hold_out` the training subjects of
-    the subject split (`data.test_fraction`, `data.seed`) or of fold `data.fold` of `data.folds`,
-    the same split `affinekit evaluate --protocol subject` tests on."""
-    if not data_cfg.hold_out:
-        return None
-    from affinekit.data.dataset import subject_kfold, subject_split
-
-    if data_cfg.folds > 1:
-        if not 0 <= data_cfg.fold < data_cfg.folds:
-            raise AffinekitError(f"data.fold must be in 0..{data_cfg.folds - 1}, got {data_cfg.fold}")
-        return list(subject_kfold(prepared_dir, data_cfg.folds, data_cfg.seed)[data_cfg.fold][0])
-    return list(subject_split(prepared_dir, data_cfg.test_fraction, data_cfg.seed)[0])
-
-
-def main(args: Any) -> int:
-    """`affinekit train --data PREPARED --out RUN [--config FILE] [--set k=v ...] [--resume] [--device D]`."""
-    from affinekit.data.cache import load_manifest
-
-    manifest = load_manifest(args.data)
-    configs, user_keys = resolve_configs(args.config, args.set)
-    model_cfg, train_cfg, data_cfg = configs["model"], configs["train"], configs["data"]
-    if args.device:
-        train_cfg = dataclasses.replace(train_cfg, device=args.device)
-
-    data_channels = int(manifest.get("config", {}).get("channels", model_cfg.channels))
-    if "channels" not in user_keys["model"]:
-        model_cfg = dataclasses.replace(model_cfg, channels=data_channels)
-
-    out = Path(args.out)
-    ckpt_path = out / "checkpoints" / "last.pt"
-    if args.resume:
-        ckpt = safe_load(ckpt_path) if ckpt_path.is_file() else None
-        if ckpt is None:
-            raise AffinekitError(f"{ckpt_path}: no checkpoint to resume from; drop --resume to start a fresh run")
-        # The run's own configs win; only train.* overrides (e.g. more steps) apply on top.
-        model_cfg = from_dict(ModelConfig, ckpt["model_config"])
-        saved = from_dict(TrainConfig, ckpt["train_config"])
-        changed = {k: getattr(train_cfg, k) for k in user_keys["train"]}
-        if args.device:
-            changed["device"] = args.device
-        train_cfg = dataclasses.replace(saved, **changed)
-    elif ckpt_path.is_file():
-        raise AffinekitError(f"{out}: already holds a run (checkpoints/last.pt); pass --resume to continue it "
-                             "or choose another --out")
-
-    callbacks = [ProgressBar(), SampleSaver()]
-    try:
-        keys = training_keys(args.data, data_cfg)
-        if args.resume and (out / "config.json").is_file():   # a resumed run keeps the sequences it started on
-            keys = json.loads((out / "config.json").read_text()).get("data", {}).get("keys", keys)
-        trainer = train(args.data, out, model_cfg, train_cfg, data_cfg, keys=keys,
-                        callbacks=callbacks, resume=args.resume)
-        if trainer.dist.main:
-            print(f"trained {trainer.step} steps: {out / 'generator.pt'}, log {trainer.log_path}")
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
-    return 0

@@ -22,7 +22,8 @@ import torch
 from affinekit.config import ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset
 from affinekit.plots import read_log
-from affinekit.train import SampleSaver, TimeBudget, Trainer
+from affinekit.callbacks import SampleSaver, TimeBudget
+from affinekit.train import Trainer
 
 REPO = Path(__file__).resolve().parent.parent
 WINDOW = 20

@@ -15,7 +15,9 @@ import torch
 from affinekit.checkpoint import atomic_save, safe_load
 from affinekit.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from affinekit.errors import AffinekitError
-from affinekit.train import Trainer, collate, load_generator
+from affinekit.batches import collate
+from affinekit.checkpoint import load_generator
+from affinekit.train import Trainer
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_MODEL = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)
@@ -127,7 +129,7 @@ def test_log_callbacks_samples_and_files(tmp_path):
         def on_end(self, trainer):
             seen["end"] += 1
 
-    from affinekit.train import SampleSaver
+    from affinekit.callbacks import SampleSaver
     run = tmp_path / "run"
     Trainer(TINY_MODEL, tiny_train(), BlobSequences(), run, callbacks=[Recorder(), SampleSaver()]).fit()
     log = read_log(run)
@@ -238,7 +240,7 @@ DDP_SCRIPT = """
 import hashlib, sys, torch
 from pathlib import Path
 from affinekit.config import ModelConfig, TrainConfig
-from affinekit.train import train
+from affinekit.launch import train
 out = Path(sys.argv[2])
 model = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)
 trainer = train(sys.argv[1], out, model, TrainConfig(steps=3, batch_size=4, checkpoint_every=0, sample_every=0,
@@ -310,7 +312,7 @@ def test_cli_bad_paths_are_one_line_errors(tmp_path):
 
 def test_hold_out_trains_on_the_subjects_evaluate_does_not_test_on(tmp_path):
     from affinekit.data.dataset import subject_kfold, subject_split
-    from affinekit.train import training_keys
+    from affinekit.launch import training_keys
 
     entries = [{"key": f"S{s:03d}_{q:03d}", "subject": f"S{s:03d}", "sequence": f"{q:03d}", "label": "happy", "frames": 8}
                for s in range(10) for q in range(2)] + [{"key": "S099_001", "subject": "S099", "label": ""}]

@@ -1,0 +1,132 @@
+"""Starting a training run: configs from a JSON file and `--set`, the sequences to train on, `affinekit train`.
+
+`train(prepared, out, ...)` is the one entry every run goes through: the
+command line, notebook 03 and evaluation's per-fold models.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch.distributed as dist
+
+from affinekit.callbacks import ProgressBar, SampleSaver
+from affinekit.checkpoint import safe_load
+from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, load_json_config
+from affinekit.data.cache import load_manifest
+from affinekit.data.dataset import SequenceDataset, subject_kfold, subject_split
+from affinekit.errors import AffinekitError
+from affinekit.train import Trainer
+
+
+SECTIONS = {"model": ModelConfig, "train": TrainConfig, "data": DataConfig}
+
+
+def resolve_configs(config_file: str | None, overrides: Sequence[str]) -> tuple[dict[str, Any], dict[str, set[str]]]:
+    """Configs per section from a JSON file and `section.key=value` overrides, plus the keys the user set."""
+    try:
+        raw = load_json_config(config_file) if config_file else {}
+    except (FileNotFoundError, ValueError) as err:
+        raise AffinekitError(str(err)) from None
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise AffinekitError(f"{config_file}: unknown section(s) {', '.join(unknown)}; use model, train, data")
+    per_section: dict[str, list[str]] = {name: [] for name in SECTIONS}
+    for item in overrides:
+        section, _, rest = item.partition(".")
+        if section not in SECTIONS or not rest:
+            raise AffinekitError(f"--set {item}: expected section.key=value with section one of model, train, data")
+        per_section[section].append(rest)
+    configs: dict[str, Any] = {}
+    user_keys: dict[str, set[str]] = {}
+    for name, cls in SECTIONS.items():
+        try:
+            cfg = from_dict(cls, raw.get(name, {}))
+            configs[name] = apply_overrides(cfg, per_section[name])
+        except (TypeError, ValueError) as err:
+            raise AffinekitError(f"{name} config: {err}") from None
+        user_keys[name] = set(raw.get(name, {})) | {s.split("=", 1)[0] for s in per_section[name]}
+    return configs, user_keys
+
+
+def train(prepared_dir: str | Path, out_dir: str | Path, model_cfg: ModelConfig | None = None,
+          train_cfg: TrainConfig | None = None, data_cfg: DataConfig | None = None,
+          keys: Sequence[str] | None = None, callbacks: Sequence[Any] = (), resume: bool = False) -> Trainer:
+    """Train on a prepared folder (all labelled sequences, or only `keys`) and return the Trainer.
+
+    Model channels default to the prepared data's; frames are resized on the
+    fly when the prepared size differs from model.image_size.
+    """
+    manifest = load_manifest(prepared_dir)
+    data_cfg = data_cfg or DataConfig()
+    model_cfg = model_cfg or ModelConfig(channels=int(manifest.get("config", {}).get("channels", 1)))
+    train_cfg = train_cfg or TrainConfig()
+    dataset = SequenceDataset(prepared_dir, keys=list(keys) if keys is not None else None,
+                              num_targets=data_cfg.num_targets, augment=data_cfg.augment, seed=data_cfg.seed,
+                              channels=model_cfg.channels, extra=data_cfg.extra or None)
+    info = {"prepared": str(prepared_dir), "num_targets": data_cfg.num_targets, "augment": data_cfg.augment,
+            "seed": data_cfg.seed, "sequences": len(dataset), "keys": list(keys) if keys is not None else None}
+    if data_cfg.extra:
+        info.update(extra=data_cfg.extra, extra_dropped=dataset.dropped,
+                    extra_keys=[e["key"] for e in dataset.entries if e["dir"] != str(dataset.dir)])
+    trainer = Trainer(model_cfg, train_cfg, dataset, out_dir, callbacks=callbacks, data_info=info)
+    return trainer.fit(resume=resume)
+
+
+def training_keys(prepared_dir: str | Path, data_cfg: DataConfig) -> list[str] | None:
+    """The sequences to train on: all (None), or with `data.hold_out` the training subjects of
+    the subject split (`data.test_fraction`, `data.seed`) or of fold `data.fold` of `data.folds`,
+    the same split `affinekit evaluate --protocol subject` tests on."""
+    if not data_cfg.hold_out:
+        return None
+    if data_cfg.folds > 1:
+        if not 0 <= data_cfg.fold < data_cfg.folds:
+            raise AffinekitError(f"data.fold must be in 0..{data_cfg.folds - 1}, got {data_cfg.fold}")
+        return list(subject_kfold(prepared_dir, data_cfg.folds, data_cfg.seed)[data_cfg.fold][0])
+    return list(subject_split(prepared_dir, data_cfg.test_fraction, data_cfg.seed)[0])
+
+
+def main(args: Any) -> int:
+    """`affinekit train --data PREPARED --out RUN [--config FILE] [--set k=v ...] [--resume] [--device D]`."""
+    manifest = load_manifest(args.data)
+    configs, user_keys = resolve_configs(args.config, args.set)
+    model_cfg, train_cfg, data_cfg = configs["model"], configs["train"], configs["data"]
+    if args.device:
+        train_cfg = dataclasses.replace(train_cfg, device=args.device)
+
+    data_channels = int(manifest.get("config", {}).get("channels", model_cfg.channels))
+    if "channels" not in user_keys["model"]:
+        model_cfg = dataclasses.replace(model_cfg, channels=data_channels)
+
+    out = Path(args.out)
+    ckpt_path = out / "checkpoints" / "last.pt"
+    if args.resume:
+        ckpt = safe_load(ckpt_path) if ckpt_path.is_file() else None
+        if ckpt is None:
+            raise AffinekitError(f"{ckpt_path}: no checkpoint to resume from; drop --resume to start a fresh run")
+        # The run's own configs win; only train.* overrides (e.g. more steps) apply on top.
+        model_cfg = from_dict(ModelConfig, ckpt["model_config"])
+        saved = from_dict(TrainConfig, ckpt["train_config"])
+        changed = {k: getattr(train_cfg, k) for k in user_keys["train"]}
+        if args.device:
+            changed["device"] = args.device
+        train_cfg = dataclasses.replace(saved, **changed)
+    elif ckpt_path.is_file():
+        raise AffinekitError(f"{out}: already holds a run (checkpoints/last.pt); pass --resume to continue it "
+                             "or choose another --out")
+
+    callbacks = [ProgressBar(), SampleSaver()]
+    try:
+        keys = training_keys(args.data, data_cfg)
+        if args.resume and (out / "config.json").is_file():   # a resumed run keeps the sequences it started on
+            keys = json.loads((out / "config.json").read_text()).get("data", {}).get("keys", keys)
+        trainer = train(args.data, out, model_cfg, train_cfg, data_cfg, keys=keys,
+                        callbacks=callbacks, resume=args.resume)
+        if trainer.dist.main:
+            print(f"trained {trainer.step} steps: {out / 'generator.pt'}, log {trainer.log_path}")
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    return 0
