@@ -199,3 +199,13 @@ def test_affinegan_sample_prepares(affinegan_root, tmp_path):
     assert len(report.prepared) == 14 and not report.skipped
     labels = {e["key"]: e["label"] for e in load_manifest(tmp_path)["sequences"]}
     assert labels["happy-vid_0001_train"] == "happy" and labels["eyeup-vid_0019_train"] is None
+
+
+def test_a_truncated_prepared_file_is_prepared_again(tmp_path):
+    from affinekit.data.prepare import is_whole
+    import numpy as np
+    good = tmp_path / "a.npz"
+    np.savez_compressed(good, frames=np.arange(10000, dtype=np.uint8))
+    cut = tmp_path / "b.npz"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    assert is_whole(good) and not is_whole(cut) and not is_whole(tmp_path / "missing.npz")

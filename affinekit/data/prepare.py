@@ -75,6 +75,16 @@ def _start_manifest(out: Path, config: DataConfig) -> dict:
     return {"config": to_dict(config), "sequences": [], "skipped": []}
 
 
+def is_whole(path: Path) -> bool:
+    """True for a prepared .npz whose every member reads back with its checksum."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.testzip() is None
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def prepare_records(records: list[SequenceRecord], out: str | Path, config: DataConfig,
                     progress: bool = True) -> PrepareReport:
     """Prepare already-read records into `out` (see module doc)."""
@@ -83,7 +93,8 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     manifest = _start_manifest(out, config)
-    done = {e["key"]: e for e in manifest["sequences"] if (out / e["file"]).is_file()}
+    # a file cut short (a full disk, a copy interrupted) is prepared again, not trusted
+    done = {e["key"]: e for e in manifest["sequences"] if is_whole(out / e["file"])}
     manifest["sequences"] = list(done.values())
     report = PrepareReport(out=out)
     aligner = FaceAligner(config.image_size, config.detector)
