@@ -139,14 +139,16 @@ class Animator:
             landmarks = apply_transform(M, points)
         return Aligned(image, crop, landmarks, np.asarray(M, np.float32), faces)
 
-    def render(self, aligned: Aligned, labels: list[int], frames: int, intensity: float) -> np.ndarray:
-        """Clips of the whole photo (B, T, H, W, 3) uint8, one per label, in one batched pass."""
+    def render(self, aligned: Aligned, labels: list[int], frames: int, intensity: float,
+               region: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        """Clips of the whole photo (B, T, H, W, 3) uint8, one per label, in one batched pass
+        (of `region` (x0, y0, x1, y1) of it only, when given)."""
         import torch
 
         from affinekit.inference import render_photo
         with self._stage("generate"):
             lam = torch.linspace(0.0, float(intensity), frames)
-            return render_photo(self.generator, aligned.photo, aligned.M, labels, lam, aligned.landmarks)
+            return render_photo(self.generator, aligned.photo, aligned.M, labels, lam, aligned.landmarks, region)
 
     def render_closeups(self, aligned: Aligned, labels: list[int], frames: int, intensity: float,
                         size: int = CROP_VIEW) -> np.ndarray:
@@ -206,13 +208,15 @@ class Animator:
         if crop_only:
             panels = list(self.render_closeups(aligned, labels, frames, intensity))
         else:
-            panels = list(self.render(aligned, labels, frames, intensity))
             if framing == "face":
-                x0, y0, x1, y1 = face_region(aligned.M, self.image_size, aligned.photo.shape[:2])
+                box = face_region(aligned.M, self.image_size, aligned.photo.shape[:2])
+                x0, y0, x1, y1 = box
+                panels = list(self.render(aligned, labels, frames, intensity, region=box))
                 # the last cell shows the whole frame (of the last expression), fitted to a panel
-                full = fit_into(panels[-1], y1 - y0, x1 - x0)
-                panels = [p[:, y0:y1, x0:x1] for p in panels] + [full]
+                panels.append(fit_into(self.render(aligned, labels[-1:], frames, intensity)[0], y1 - y0, x1 - x0))
                 names.append(f"full frame ({EXPRESSIONS[-1]})")
+            else:
+                panels = list(self.render(aligned, labels, frames, intensity))
         with self._stage("layout"):
             return grid(panels, names, columns=columns, max_side=max(self.max_side, 2 * self.image_size))
 

@@ -83,7 +83,8 @@ def _crop_grid(M: np.ndarray, roi: tuple[int, int, int, int], crop_size: int) ->
 
 @torch.inference_mode()
 def render_photo(generator: Generator, photo: np.ndarray, M: np.ndarray, labels: list[int] | torch.Tensor,
-                 intensities: torch.Tensor, landmarks: np.ndarray | None = None) -> np.ndarray:
+                 intensities: torch.Tensor, landmarks: np.ndarray | None = None,
+                 region: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Clips of the whole photo, (B, T, H, W, 3) uint8, one per label.
 
     photo: (H, W) gray or (H, W, 3) RGB uint8; M: (2, 3) similarity photo -> crop
@@ -91,7 +92,7 @@ def render_photo(generator: Generator, photo: np.ndarray, M: np.ndarray, labels:
     (needed by the pixel head's paste mask only).
     """
     return render_photos(generator, [photo], [M], [list(torch.as_tensor(labels).long().tolist())],
-                         intensities, [landmarks])[0]
+                         intensities, [landmarks], region)[0]
 
 
 def _crop_tensor(photo: np.ndarray, M: np.ndarray, size: int) -> torch.Tensor:
@@ -103,9 +104,11 @@ def _crop_tensor(photo: np.ndarray, M: np.ndarray, size: int) -> torch.Tensor:
 
 @torch.inference_mode()
 def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.ndarray], labels: list[list[int]],
-                  intensities: torch.Tensor, landmarks: list[np.ndarray | None] | None = None) -> list[np.ndarray]:
+                  intensities: torch.Tensor, landmarks: list[np.ndarray | None] | None = None,
+                  region: tuple[int, int, int, int] | None = None) -> list[np.ndarray]:
     """`render_photo` for several photos, their faces through the network in one batch (motion head):
-    a list of (B_i, T, H, W, 3) uint8, B_i = len(labels[i])."""
+    a list of (B_i, T, H, W, 3) uint8, B_i = len(labels[i]); with `region` (x0, y0, x1, y1), only
+    that part of each photo."""
     from affinekit.paste import face_mask, paste_change
 
     size = generator.cfg.image_size
@@ -122,7 +125,11 @@ def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.nd
             clips = render_crops(generator, x0, torch.tensor(labs), intensities)       # (B, T, C, S, S)
             change = (clips - x0[:, None]).numpy() * 127.5
             change = change.mean(2) if photo.ndim == 2 or change.shape[2] == 1 else change.transpose(0, 1, 3, 4, 2)
-            out.append(np.stack([paste_change(photo, c, M, face_mask(points, size)) for c in change]))
+            clip = np.stack([paste_change(photo, c, M, face_mask(points, size)) for c in change])
+            if region is not None:
+                x0_, y0_, x1_, y1_ = region
+                clip = clip[:, :, y0_:y1_, x0_:x1_]
+            out.append(clip)
         return out
     device = _device(generator)
     x0 = torch.cat([crop[None].expand(len(labs), -1, -1, -1) for crop, labs in zip(crops, labels)])
@@ -133,50 +140,72 @@ def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.nd
     for photo, M, labs in zip(photos, Ms, labels):
         part = Motion(motion.flow[start:start + len(labs)], motion.mask[start:start + len(labs)],
                       motion.residual[start:start + len(labs)])
-        out.append(apply_motion_to_photo(part, photo, M, size))
+        out.append(apply_motion_to_photo(part, photo, M, size, region))
         start += len(labs)
     return out
 
 
-def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size: int) -> np.ndarray:
+# Frames composited at once: bounds the float work buffers (a 600 x 600 face region costs
+# ~15 MB per frame in flight), so a 1000-frame clip needs no more memory than a short one.
+CHUNK = 32
+
+
+def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size: int,
+                          region: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Clips (B, T, H, W, 3) uint8: a crop's field, mask and residual carried to the photo through
-    the inverse of M (photo -> crop of `size` px) and applied there at full resolution."""
+    the inverse of M (photo -> crop of `size` px) and applied there at full resolution.
+
+    With `region` (x0, y0, x1, y1) only that part of the photo is returned, (B, T, y1-y0, x1-x0, 3):
+    a close-up costs the memory of the close-up, not of the whole frame.
+    """
     from affinekit.paste import photo_roi
 
     gray = photo.ndim == 2
     B, T = motion.flow.shape[:2]
     h, w = photo.shape[:2]
-    roi = photo_roi(M, size, (h, w))
-    rx0, ry0, rx1, ry1 = roi
-    frames = np.repeat(np.repeat((photo[..., None] if gray else photo)[None, None], B, 0), T, 1)
+    ox0, oy0, ox1, oy1 = region or (0, 0, w, h)
+    base_photo = photo[..., None] if gray else photo
+    frames = np.repeat(np.repeat(base_photo[None, None, oy0:oy1, ox0:ox1], B, 0), T, 1)
+    # the part of the crop's footprint that is shown
+    fx0, fy0, fx1, fy1 = photo_roi(M, size, (h, w))
+    rx0, ry0, rx1, ry1 = max(fx0, ox0), max(fy0, oy0), min(fx1, ox1), min(fy1, oy1)
     if rx1 <= rx0 or ry1 <= ry0:
         return np.repeat(frames, 3, -1) if gray else frames
-    # field, mask and residual at every photo pixel of the roi (zero outside the crop)
+    roi = (rx0, ry0, rx1, ry1)
     maps = torch.cat([motion.flow, motion.mask, motion.residual], 2).flatten(0, 1).float().cpu()
     grid = _crop_grid(M, roi, size)
-    at = F.grid_sample(maps, grid.expand(B * T, -1, -1, -1), mode="bilinear", padding_mode="zeros",
-                       align_corners=False)
-    flow_crop = at[:, :2] * (size / 2.0)                       # crop pixels
-    mask, residual = at[:, 2:3], at[:, 3:]
-    # a crop displacement d is the photo displacement A^-1 d (A: M's linear part)
     A_inv = torch.from_numpy(np.linalg.inv(np.asarray(M, np.float64)[:, :2])).float()
-    flow_photo = torch.einsum("ij,njhw->nihw", A_inv, flow_crop)
+    # the source pixels may lie a little outside the shown part: sample from the whole footprint
+    sx0, sy0, sx1, sy1 = min(fx0, rx0), min(fy0, ry0), max(fx1, rx1), max(fy1, ry1)
+    source = torch.from_numpy(np.ascontiguousarray(base_photo[sy0:sy1, sx0:sx1])).float().permute(2, 0, 1)[None]
+    sh, sw = sy1 - sy0, sx1 - sx0
     rh, rw = ry1 - ry0, rx1 - rx0
-    region = torch.from_numpy(np.ascontiguousarray(frames[0, 0, ry0:ry1, rx0:rx1])).float().permute(2, 0, 1)[None]
-    scale = torch.tensor([2.0 / rw, 2.0 / rh]).view(1, 2, 1, 1)
-    ys, xs = torch.meshgrid(torch.arange(rh, dtype=torch.float32), torch.arange(rw, dtype=torch.float32), indexing="ij")
-    base = torch.stack([(2 * xs + 1) / rw - 1, (2 * ys + 1) / rh - 1])[None]
-    sample = (base + flow_photo * scale).permute(0, 2, 3, 1)
-    warped = F.grid_sample(region.expand(B * T, -1, -1, -1), sample, mode="bilinear", padding_mode="border",
+    ys, xs = torch.meshgrid(torch.arange(ry0, ry1, dtype=torch.float32), torch.arange(rx0, rx1, dtype=torch.float32),
+                            indexing="ij")
+    # roi pixel centres in the source's normalised coordinates, and photo pixels -> normalised units
+    base = torch.stack([(2 * (xs - sx0) + 1) / sw - 1, (2 * (ys - sy0) + 1) / sh - 1])[None]
+    scale = torch.tensor([2.0 / sw, 2.0 / sh]).view(1, 2, 1, 1)
+    out = np.empty((B * T, rh, rw, base_photo.shape[-1]), np.uint8)
+    for start in range(0, B * T, CHUNK):
+        part = maps[start:start + CHUNK]
+        n = part.shape[0]
+        # field, mask and residual at every photo pixel of the roi (zero outside the crop)
+        at = F.grid_sample(part, grid.expand(n, -1, -1, -1), mode="bilinear", padding_mode="zeros",
                            align_corners=False)
-    residual = (residual + 1.0) * 127.5
-    if warped.shape[1] == 3 and residual.shape[1] == 1:
-        luma = (warped * torch.tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
-        out = warped + mask * (residual - luma)
-    else:
-        if residual.shape[1] != warped.shape[1]:
-            residual = to_channels(residual, warped.shape[1])
-        out = (1 - mask) * warped + mask * residual
-    out = out.clamp(0, 255).round().byte().permute(0, 2, 3, 1).reshape(B, T, rh, rw, -1).numpy()
-    frames[:, :, ry0:ry1, rx0:rx1] = out
+        flow_crop = at[:, :2] * (size / 2.0)                         # crop pixels
+        mask, residual = at[:, 2:3], (at[:, 3:] + 1.0) * 127.5
+        # a crop displacement d is the photo displacement A^-1 d (A: M's linear part)
+        flow_photo = torch.einsum("ij,njhw->nihw", A_inv, flow_crop)
+        sample = (base + flow_photo * scale).permute(0, 2, 3, 1)
+        warped = F.grid_sample(source.expand(n, -1, -1, -1), sample, mode="bilinear", padding_mode="border",
+                               align_corners=False)
+        if warped.shape[1] == 3 and residual.shape[1] == 1:
+            luma = (warped * torch.tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
+            composed = warped + mask * (residual - luma)
+        else:
+            if residual.shape[1] != warped.shape[1]:
+                residual = to_channels(residual, warped.shape[1])
+            composed = (1 - mask) * warped + mask * residual
+        out[start:start + n] = composed.clamp(0, 255).round().byte().permute(0, 2, 3, 1).numpy()
+    frames[:, :, ry0 - oy0:ry1 - oy0, rx0 - ox0:rx1 - ox0] = out.reshape(B, T, rh, rw, -1)
     return np.repeat(frames, 3, -1) if gray else frames

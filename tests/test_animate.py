@@ -347,3 +347,18 @@ def test_a_face_cut_off_at_the_top_is_not_animated(animator, astronaut):
     """dlib's HOG detector fires weakly on the suit below; that is not a face to animate."""
     with pytest.raises(AffinekitError, match="no face found"):
         animator.animate(np.ascontiguousarray(astronaut[150:]), "happy", frames=2)
+
+
+def test_a_region_is_the_same_pixels_as_the_full_frame_and_long_clips_go_in_chunks(astronaut):
+    import affinekit.inference as inference
+
+    anim = Animator(known_motion((0.08, 0.03), mask=None))
+    aligned = anim.align(astronaut)
+    box = face_region(aligned.M, 64, astronaut.shape[:2])
+    lam = torch.linspace(0, 1, inference.CHUNK + 5)            # more frames than one chunk
+    full = inference.render_photo(anim.generator, aligned.photo, aligned.M, [4], lam)
+    part = inference.render_photo(anim.generator, aligned.photo, aligned.M, [4], lam, region=box)
+    x0, y0, x1, y1 = box
+    assert part.shape == (1, len(lam), y1 - y0, x1 - x0, 3)
+    assert np.array_equal(part, full[:, :, y0:y1, x0:x1])
+    assert not np.array_equal(full[0, -1], full[0, 0])          # the face did move
