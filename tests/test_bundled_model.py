@@ -1,4 +1,5 @@
-"""The bundled model: present, small, honest about its training data, and it moves the face, not the photo."""
+"""The bundled models: present, small, honest about their training data; the motion model moves the face
+(a mouth opens, a smile widens, brows rise), not the rest of the photo, and its output is pinned."""
 from __future__ import annotations
 
 import json
@@ -27,12 +28,48 @@ def test_bundled_model_never_saw_the_subjects_it_is_scored_on(prepared_ckplus64)
     assert not {k.split("_")[0] for k in trained} & {k.split("_")[0] for k in test_keys}
 
 
+def test_the_papers_pixel_head_is_bundled_beside_it_with_the_same_recipe():
+    from affinekit.animate import PIXELS_WEIGHTS
+    assert PIXELS_WEIGHTS.is_file() and PIXELS_WEIGHTS.stat().st_size < 20e6
+    motion = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
+    pixels = json.loads(PIXELS_WEIGHTS.with_suffix(".json").read_text())
+    assert motion["model"]["output"] == "motion" and pixels["model"]["output"] == "pixels"
+    assert set(pixels["data"]["keys"]) == set(motion["data"]["keys"])          # the same training sequences
+    assert pixels["train"] == motion["train"] and pixels["exported"]["steps"] == motion["exported"]["steps"]
+
+
 @pytest.fixture(scope="module")
 def clips():
     animator = load_pretrained()
     photo = data.astronaut()
     aligned = animator.align(photo)
-    return photo, aligned, {e: animator.animate(photo, e, frames=5, intensity=1.0) for e in ("happy", "surprise")}
+    return photo, aligned, {e: animator.animate(photo, e, frames=5, intensity=1.0)
+                            for e in ("happy", "surprise", "anger")}
+
+
+def test_the_face_moves_as_the_expression_says(clips):
+    """dlib's landmarks on the generated last frames: surprise opens the mouth and raises the brows,
+    happiness widens the mouth, anger does not open it."""
+    from affinekit.data.faces import FaceAligner
+    photo, _, by_expression = clips
+    aligner = FaceAligner(128)
+    before = aligner.landmarks(photo)
+    after = {e: aligner.landmarks(clip[-1]) for e, clip in by_expression.items()}
+    gap = lambda lm: lm[66, 1] - lm[62, 1]                      # inner lips apart (pixels)
+    width = lambda lm: lm[54, 0] - lm[48, 0]                    # mouth corners apart
+    brows = lambda lm: lm[[37, 44], 1].mean() - lm[[19, 24], 1].mean()   # brows above the eyes
+    assert gap(after["surprise"]) >= gap(before) + 4 and brows(after["surprise"]) >= brows(before) + 2
+    assert width(after["happy"]) >= width(before) + 4
+    assert gap(after["anger"]) <= gap(before) + 2
+
+
+def test_output_on_the_demo_photo_is_pinned(clips):
+    """Regression: the mean change of the last frame over the face, measured when the model was bundled."""
+    photo, _, by_expression = clips
+    pinned = {"happy": 10.98, "surprise": 17.56, "anger": 11.74}
+    for expression, value in pinned.items():
+        change = np.abs(by_expression[expression][-1][60:200, 150:300].astype(int) - photo[60:200, 150:300]).mean()
+        assert change == pytest.approx(value, rel=0.15), expression
 
 
 def face_box_mask(photo, aligned):
@@ -63,5 +100,5 @@ def test_the_first_frame_is_the_photo_and_the_change_stays_on_the_face(clips):
 def test_expressions_differ_on_the_face(clips):
     photo, aligned, by_expression = clips
     face = ~face_box_mask(photo, aligned)
-    happy, surprise = (by_expression[e][-1].astype(int) for e in ("happy", "surprise"))
+    happy, surprise = (by_expression[e][-1].astype(int) for e in ("happy", "surprise"))  # anger is a third
     assert np.abs(happy - surprise)[face].mean() > 0.5
