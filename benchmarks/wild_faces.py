@@ -130,7 +130,7 @@ def write_figure(rows: list[tuple[str, np.ndarray, list[np.ndarray]]], path: Pat
         axes[r, 0].set_ylabel(name[:16], fontsize=7)
     fig.tight_layout(pad=0.3)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=70)
     plt.close(fig)
 
 
