@@ -227,6 +227,10 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 #
 # The same log, read back from `log.jsonl`: faint lines are every step,
 # solid lines a moving average.
+#
+# The committed run's curves (CK+ sample, `make figures`):
+#
+# ![G_L1](../figures/fig6_g_l1.png) ![D curves](../figures/fig7_d_real_fake.png)
 
 # %%
 log = plots.read_log(trainer.log_path)

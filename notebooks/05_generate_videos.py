@@ -90,6 +90,11 @@ display(HTML(player))
 # %% [markdown]
 # ## Every expression, neutral to apex and beyond
 #
+# The bundled model on ten open faces, last frames (`figures/generated_expressions_wild.png`,
+# made by `python benchmarks/wild_faces.py`):
+#
+# ![every expression on faces in the wild](../figures/generated_expressions_wild.png)
+#
 # Aligned close-ups of the face (`crop_only=True`), in the photo's own
 # colour, one row per expression, intensity from 0 to 1.5: columns past 1
 # extrapolate.
