@@ -97,7 +97,7 @@ from affinekit.data.dataset import SequenceDataset, subject_split
 from affinekit.data.prepare import prepare_records
 from affinekit.expressions import EXPRESSIONS
 from affinekit.models.generator import Generator
-from affinekit.train import Trainer
+from affinekit.launch import train
 
 S = notebook.sizes(dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
                         SAMPLE_EVERY=2),
@@ -142,8 +142,9 @@ print(f"train: {len(train_keys)} sequences; test: {len(test_keys)} sequences of 
 #
 # An item is a neutral frame $x_0$, $K$ target frames drawn from the sequence
 # (the apex always among them), their positions in the sequence (frame index
-# over length, in [0, 1]) and their lip masks. Positions are *not* the
-# intensities: the model infers those, as described above.
+# over length, in [0, 1]) and their lip masks. Positions are not what drives
+# the generator once training is under way: it infers an intensity for each
+# frame (below, with what anchors it).
 
 # %%
 data = SequenceDataset(prepared, train_keys, num_targets=5, augment=True, seed=SEED, channels=1)
@@ -218,8 +219,9 @@ display(Markdown("| log key | weight | value | what it measures |\n|---|---|---|
 
 # %%
 board = plots.LiveBoard(every=BOARD_SECONDS, title=f"AffineGAN on {DATA}")
-trainer = Trainer(model_cfg, train_cfg, data, run_dir, callbacks=[board])
-trainer.fit()
+# the same entry as `affinekit train`: the run folder records its configs and training keys
+trainer = train(prepared, run_dir, model_cfg, train_cfg, DataConfig(image_size=S["CROP_SIZE"], seed=SEED),
+                keys=train_keys, callbacks=[board])
 print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 
 # %% [markdown]
