@@ -20,7 +20,8 @@ nbformat = pytest.importorskip("nbformat")
 REPO = Path(__file__).resolve().parent.parent
 NB_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(p.stem for p in NB_DIR.glob("[0-9][0-9]_*.ipynb"))
-EXPECTED = ["01_dataset_exploration", "02_lip_patches", "03_training", "04_evaluation", "05_generate_videos"]
+EXPECTED = ["01_dataset_exploration", "02_lip_patches", "03_training", "04_evaluation", "05_generate_videos",
+            "06_experiments"]
 
 
 def _parameters_cell(nb):
@@ -173,6 +174,24 @@ def test_05_writes_a_video_and_builds_the_app(nb05, work):
     assert all(abs(v - 1) < 1e-4 for v in nb05["similarity_diagonal"]) and len(nb05["similarity_diagonal"]) == 7
     assert math.isfinite(nb05["linearity"]["ratio"]) and nb05["levels"] >= 3
     assert {"direction_norms_demo.png", "direction_similarity.png", "raw_output_demo.png"} <= figures(work)
+
+
+@pytest.fixture(scope="module")
+def nb06(tiny_env, work):
+    return run_notebook("06_experiments", work, PREPARED_DIR=str(work / "prepared06"), WORK_DIR=str(work / "exp"))
+
+
+@pytest.mark.slow
+def test_06_answers_each_question_with_two_trained_variants(nb06, work):
+    assert len(nb06["questions"]) == 3 and all(len(v) == 2 for v in nb06["variants"].values())
+    for question, scores in nb06["model_psnr"].items():
+        assert all(math.isfinite(v) for v in scores.values()), question
+    assert all(math.isfinite(v) for v in nb06["copy_input_psnr"])
+    assert len(set(nb06["copy_input_psnr"])) == 1               # the same test sequences for every question
+    # the variants really differ: the motion head returns frame 0 exactly, the pixel head does not
+    head = nb06["model_psnr"]["Motion head or the paper's pixel head?"]
+    assert head["motion head"] != head["pixel head"]
+    assert {f"experiment_{i}_demo.png" for i in (1, 2, 3)} <= figures(work)
 
 
 @pytest.fixture(scope="module")
