@@ -23,6 +23,7 @@ import torch
 
 from affinekit import metrics
 from affinekit.baselines import LandmarkWarp, copy_input
+from affinekit.images import to_model, to_uint8
 from affinekit.inference import render_crops
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, expression_index
@@ -275,18 +276,6 @@ class ResultTable:
 
 
 # -- evaluate ------------------------------------------------------------------------------
-def to_uint8(clips: torch.Tensor | np.ndarray) -> np.ndarray:
-    """(B, T, C, H, W) in [-1, 1] -> (B, T, H, W, C) uint8, as a saved video would hold them."""
-    x = clips.detach().cpu().float().numpy() if isinstance(clips, torch.Tensor) else np.asarray(clips, np.float32)
-    x = np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(np.moveaxis(x, 2, -1))
-
-
-def _to_model_input(frames: np.ndarray) -> torch.Tensor:
-    """(B, H, W, C) uint8 -> (B, C, H, W) float32 in [-1, 1]."""
-    return torch.from_numpy(np.moveaxis(frames, -1, 1).astype(np.float32) / 127.5 - 1.0)
-
-
 def _score(gen: np.ndarray, real: np.ndarray, desc: tuple[np.ndarray, np.ndarray],
            real_desc: tuple[np.ndarray, np.ndarray], labels: np.ndarray, landmarks: np.ndarray | None,
            classifier) -> dict[str, np.ndarray]:
@@ -316,7 +305,7 @@ def _generate(name: str, maker: ClipMaker, real: np.ndarray, labels: np.ndarray,
     parts, seconds = [], 0.0
     intensities = torch.linspace(0.0, 1.0, frames)
     for i in range(0, len(real), batch_size):
-        x0 = _to_model_input(real[i:i + batch_size, 0])
+        x0 = to_model(real[i:i + batch_size, 0])
         lab = torch.from_numpy(labels[i:i + batch_size]).long()
         lm = torch.from_numpy(landmarks[i:i + batch_size])
         start = time.perf_counter()

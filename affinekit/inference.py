@@ -23,20 +23,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from affinekit.images import LUMA, tensor_channels as to_channels
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
 
-LUMA = (0.299, 0.587, 0.114)
-
-
-def to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
-    """Images (N, C, H, W) converted to `channels` (gray by luma, or gray repeated)."""
-    c = x.shape[1]
-    if c == channels:
-        return x
-    if channels == 1:
-        return (x * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
-    return x.expand(-1, channels, -1, -1)
 
 
 def _device(generator: torch.nn.Module) -> torch.device:

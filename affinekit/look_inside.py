@@ -48,7 +48,7 @@ def label_planes(label: int, num_labels: int = len(EXPRESSIONS), size: int = 16)
 
 
 def _crop_tensor(crop: np.ndarray, generator: Generator) -> torch.Tensor:
-    from affinekit.inference import to_channels
+    from affinekit.images import tensor_channels as to_channels
     x = torch.from_numpy(np.ascontiguousarray(np.atleast_3d(crop).transpose(2, 0, 1))).float() / 127.5 - 1.0
     x = to_channels(x[None], generator.cfg.channels)
     size = generator.cfg.image_size

@@ -14,23 +14,14 @@ import numpy as np
 
 from affinekit.atomic import atomic_path
 from affinekit.errors import AffinekitError
+from affinekit.images import as_rgb, to_channels
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
-
-
-def _to_rgb(frame: np.ndarray) -> np.ndarray:
-    frame = np.asarray(frame)
-    if frame.ndim == 2:
-        return np.repeat(frame[:, :, None], 3, axis=2)
-    if frame.shape[2] == 1:
-        return np.repeat(frame, 3, axis=2)
-    return frame[:, :, :3]
 
 
 def read_frames(path: str | Path, gray: bool = False, max_frames: int | None = None) -> np.ndarray:
     """All frames of a video as (T,H,W,3) uint8 RGB, or (T,H,W) if gray."""
     import imageio.v2 as iio
-    from affinekit.data.records import to_channels
     path = Path(path)
     if not path.is_file():
         raise AffinekitError(f"{path}: video not found; check the path")
@@ -42,7 +33,7 @@ def read_frames(path: str | Path, gray: bool = False, max_frames: int | None = N
             reader = iio.get_reader(path, format="FFMPEG")
         with reader:
             for frame in reader:
-                frames.append(to_channels(_to_rgb(frame).astype(np.uint8), gray))
+                frames.append(to_channels(as_rgb(frame).astype(np.uint8), gray))
                 if max_frames is not None and len(frames) >= max_frames:
                     break
     except Exception as err:  # ffmpeg and Pillow raise many types; all mean "cannot decode"
@@ -89,7 +80,7 @@ def write_video(frames: np.ndarray, path: str | Path, fps: float = 8) -> Path:
     if frames.dtype != np.uint8 or frames.ndim not in (3, 4) or len(frames) == 0:
         raise AffinekitError(f"{path}: frames must be a non-empty (T,H,W[,C]) uint8 array, got "
                              f"{frames.dtype} {frames.shape}")
-    rgb = np.stack([_to_rgb(f) for f in frames])
+    rgb = np.stack([as_rgb(f) for f in frames])
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".gif":

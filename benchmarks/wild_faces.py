@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         chroma += [float(np.abs(face_chroma(c[-1], box) - face_chroma(c[0], box)).max()) for c in clips]
         if animator.generator.moves:
             crop = torch.from_numpy(aligned.crop.transpose(2, 0, 1).copy()).float()[None] / 127.5 - 1
-            from affinekit.inference import to_channels
+            from affinekit.images import tensor_channels as to_channels
             motion = animator.generator.motion(to_channels(crop, animator.channels).expand(len(labels), -1, -1, -1),
                                                torch.tensor(labels), torch.tensor([0.0, 1.0]))
             mouth = np.zeros((animator.image_size,) * 2, np.uint8)

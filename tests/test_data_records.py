@@ -5,7 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from affinekit.data.records import SequenceRecord, list_images, read_image, safe_key, to_channels
+from affinekit.data.records import SequenceRecord, list_images, read_image, safe_key
+from affinekit.images import to_channels
 from affinekit.errors import AffinekitError
 
 

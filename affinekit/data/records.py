@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from affinekit.errors import AffinekitError
+from affinekit.images import to_channels
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".gif", ".m4v"}
@@ -97,19 +98,6 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint16:  # 16-bit PNG
         return (image >> 8).astype(np.uint8)
     return image.astype(np.uint8, copy=False)
-
-
-def to_channels(image: np.ndarray, gray: bool, bgr: bool = False) -> np.ndarray:
-    """An image as (H,W) gray or (H,W,3) RGB; `bgr` says colour input is OpenCV's BGR(A)."""
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim == 2:
-        return image if gray else np.repeat(image[:, :, None], 3, axis=2)
-    if image.shape[2] == 4:
-        image = image[:, :, :3]
-    if gray:
-        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if bgr else cv2.COLOR_RGB2GRAY)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if bgr else np.ascontiguousarray(image)
 
 
 def list_images(folder: Path) -> list[Path]:
