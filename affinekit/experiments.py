@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
-from affinekit.evaluate import GeneratorMaker, evaluate
+from affinekit.evaluation.makers import GeneratorMaker
+from affinekit.evaluation.scoring import evaluate
 from affinekit.launch import resolve_configs, train
 
 EXPERIMENTS: dict[str, list[tuple[str, list[str]]]] = {

@@ -1,0 +1,63 @@
+"""Models as clip makers: a checkpoint wrapped around the one inference path, and what is known of
+its training data (to warn when a test sequence was seen in training)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from affinekit.inference import render_crops
+
+# -- the model as a clip maker ---------------------------------------------------------
+class GeneratorMaker:
+    """A trained Generator as a clip maker: exactly what `affinekit generate` shows, on aligned crops.
+
+    It calls the one inference path (`affinekit.inference.render_crops`): the
+    motion head warps the test crop at its own size, the pixel head's frames
+    are resized to it. Nothing is added or tuned after the network.
+    """
+
+    def __init__(self, generator: torch.nn.Module, device: str = "cpu") -> None:
+        self.generator = generator.to(device).eval()
+
+    def __call__(self, x0: torch.Tensor, labels: torch.Tensor, intensities: torch.Tensor,
+                 landmarks: torch.Tensor | None = None) -> torch.Tensor:
+        return render_crops(self.generator, x0, labels, intensities)
+
+
+def add_model_rows(makers: dict[str, Any], notes: dict[str, str], name: str, maker: "GeneratorMaker",
+                   note: str | None = None) -> None:
+    """Put a model's row into `makers`, with `note` when there is one."""
+    makers[name] = maker
+    if note:
+        notes[name] = note
+
+
+def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMaker, dict[str, Any]]:
+    """A checkpoint as a clip maker, plus what is known of its training data (run config.json)."""
+    from affinekit.checkpoint import load_generator, run_config
+    generator, cfg = load_generator(path, device=device)
+    info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size, "output": cfg.output}
+    run = run_config(path)
+    if run is not None:
+        data = run.get("data", {}) or {}
+        info.update(train_keys=data.get("keys"), prepared=data.get("prepared"),
+                    steps=(run.get("train") or {}).get("steps"))
+    return GeneratorMaker(generator, device), info
+
+
+def training_overlap(info: dict[str, Any], test_keys: Sequence[str]) -> str | None:
+    """A warning when a checkpoint's training data included test sequences (or is unknown)."""
+    if "train_keys" not in info:
+        return "training data unknown (no run config.json beside the checkpoint)"
+    keys = info["train_keys"]
+    if keys is None:
+        return "trained on every sequence of its data folder: the test sequences were seen in training"
+    seen = sorted(set(keys) & set(test_keys))
+    if seen:
+        return f"{len(seen)} of {len(test_keys)} test sequences were seen in training"
+    subjects = {k.split("_")[0] for k in keys} & {k.split("_")[0] for k in test_keys}
+    if subjects:
+        return f"test subjects seen in training: {', '.join(sorted(subjects))}"
+    return None
