@@ -17,7 +17,7 @@ from typing import Any
 from affinekit.atomic import atomic_write
 from affinekit.checkpoint import load_generator, save_generator_only
 from affinekit.errors import AffinekitError
-from affinekit.plots import read_log
+from affinekit.runlog import read_log
 
 
 def export_run(run: str | Path, out: str | Path, weights: bool = True) -> dict[str, Any]:

@@ -9,11 +9,9 @@ Images may be numpy arrays or torch tensors, uint8 in [0, 255] or float in
 """
 from __future__ import annotations
 
-import json
 import math
-import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -128,7 +126,8 @@ class KitFigure(Figure):
         return to_png(self)
 
 
-def _figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
+    """An empty figure of `width` x `height` inches that shows itself in notebooks."""
     return KitFigure(figsize=(width, height), dpi=100, layout="constrained")
 
 
@@ -146,7 +145,7 @@ def frame_grid(rows: Sequence[Sequence[Any]] | Any, row_labels: Sequence[str] | 
     # room for the longest line of the row labels (about 0.085 in per character at 10 pt)
     label_width = 0.4 + 0.09 * max((len(line) for lab in row_labels or [] for line in str(lab).splitlines()),
                                     default=0) if row_labels else 0.2
-    fig = _figure(cell * ncol + label_width, cell * nrow + (0.5 if title else 0.1) + (0.3 if col_labels else 0))
+    fig = new_figure(cell * ncol + label_width, cell * nrow + (0.5 if title else 0.1) + (0.3 if col_labels else 0))
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for i in range(nrow):
         for j in range(ncol):
@@ -170,7 +169,7 @@ def frame_grid(rows: Sequence[Sequence[Any]] | Any, row_labels: Sequence[str] | 
 def show_image(image: Any, title: str | None = None, size: float = 4.0) -> Figure:
     """One image in a figure of its own."""
     im = to_uint8(image)
-    fig = _figure(size, size * im.shape[0] / im.shape[1] + (0.3 if title else 0))
+    fig = new_figure(size, size * im.shape[0] / im.shape[1] + (0.3 if title else 0))
     ax = fig.subplots()
     ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
     ax.set_axis_off()
@@ -209,7 +208,7 @@ def landmark_overlay(image: Any, landmarks: Any, title: str | None = None, numbe
                      highlight: Iterable[int] = (), size: float = 4.5) -> Figure:
     """An image with its 68 landmarks drawn on it."""
     im = to_uint8(image)
-    fig = _figure(size, size * im.shape[0] / im.shape[1] + (0.3 if title else 0))
+    fig = new_figure(size, size * im.shape[0] / im.shape[1] + (0.3 if title else 0))
     ax = fig.subplots()
     ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
     draw_landmarks(ax, landmarks, numbers=numbers, highlight=highlight, size=8 if numbers else 6)
@@ -229,7 +228,7 @@ def lip_steps(image: Any, landmarks: Any, crop: Any, crop_landmarks: Any, mask: 
     landmarks, 3 the lip polygon (points 48-67), 4 the binary mask, 5 the patch
     the local discriminator sees.
     """
-    fig = _figure(14.0, 3.4 if title else 3.1)
+    fig = new_figure(14.0, 3.4 if title else 3.1)
     axes = fig.subplots(1, 5)
     img = to_uint8(image)
     axes[0].imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
@@ -275,7 +274,7 @@ def bar_counts(counts: Mapping[str, int], title: str = "", xlabel: str = "", yla
     """A bar chart of counts (e.g. sequences per expression)."""
     fig = None
     if ax is None:
-        fig = _figure(max(4.0, 0.55 * len(counts) + 1.5), 3.0)
+        fig = new_figure(max(4.0, 0.55 * len(counts) + 1.5), 3.0)
         ax = fig.subplots()
     names = list(counts)
     values = [counts[k] for k in names]
@@ -294,7 +293,7 @@ def bar_counts(counts: Mapping[str, int], title: str = "", xlabel: str = "", yla
 def dataset_overview(by_expression: Mapping[str, int], by_subject: Mapping[str, int],
                      lengths: Sequence[int], title: str = "") -> Figure:
     """Three panels: sequences per expression, per subject, and sequence lengths."""
-    fig = _figure(13.0, 3.3)
+    fig = new_figure(13.0, 3.3)
     axes = fig.subplots(1, 3, width_ratios=[1.0, 1.4, 1.0])
     bar_counts(by_expression, "sequences per expression", ax=axes[0])
     bar_counts(by_subject, "sequences per subject", ax=axes[1], colour="tab:orange")
@@ -317,7 +316,7 @@ def grouped_bars(values: Mapping[str, Mapping[str, float]], title: str = "", yla
     series = list(values)
     groups = sorted({g for v in values.values() for g in v})
     if ax is None:
-        fig = _figure(max(5.0, 0.5 * len(groups) * max(1, len(series)) * 0.6 + 2.5), 3.3)
+        fig = new_figure(max(5.0, 0.5 * len(groups) * max(1, len(series)) * 0.6 + 2.5), 3.3)
         ax = fig.subplots()
     width = 0.8 / max(1, len(series))
     for i, name in enumerate(series):
@@ -340,7 +339,7 @@ METRIC_TITLES = {"psnr": "PSNR (dB), higher is closer", "ssim": "SSIM, higher is
 
 def per_expression(means: Mapping[str, Mapping[str, Mapping[str, float]]], title: str = "") -> Figure:
     """One panel per metric of `means[metric][row][expression]`, one legend for all panels."""
-    fig = _figure(3.8 * len(means), 3.6)
+    fig = new_figure(3.8 * len(means), 3.6)
     axes = fig.subplots(1, len(means), squeeze=False)[0]
     for ax, (metric, values) in zip(axes, means.items()):
         grouped_bars(values, title=METRIC_TITLES.get(metric, metric), ax=ax, legend=False)
@@ -353,20 +352,6 @@ def per_expression(means: Mapping[str, Mapping[str, Mapping[str, float]]], title
 
 # ---------------------------------------------------------------------------
 # training logs
-
-
-def read_log(path: str | Path) -> list[dict[str, Any]]:
-    """The rows of a run's log.jsonl (a missing or half-written last line is skipped)."""
-    rows = []
-    for line in Path(path).read_text().splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
 
 
 def smooth(values: Sequence[float], window: int) -> np.ndarray:
@@ -420,10 +405,11 @@ def loss_curves(log: Sequence[Mapping[str, Any]] | str | Path,
     `lines` draws dashed reference levels, e.g. a discriminator's loss at chance
     (`GAN_CHANCE`)."""
     if isinstance(log, (str, Path)):
+        from affinekit.runlog import read_log    # runlog is plain JSON; keep it free of matplotlib
         log = read_log(log)
     if window == 0:
         window = max(1, len(log) // 50)
-    fig = _figure(5.0 * len(panels), 3.3)
+    fig = new_figure(5.0 * len(panels), 3.3)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for i, (ax, keys) in enumerate(zip(axes, panels)):
         plot_losses(ax, log, keys, window=window, title=titles[i] if titles else None)
@@ -463,124 +449,3 @@ def show(fig: Figure) -> None:
     """Show a figure in the notebook as a PNG (works without an inline backend)."""
     from IPython.display import Image, display
     display(Image(data=to_png(fig)))
-
-
-# ---------------------------------------------------------------------------
-# live progress board
-
-
-class LiveBoard:
-    """A live training board: loss curves and the latest generated frames, redrawn in place.
-
-    It owns one `display(..., display_id=True)` handle and updates it, at most
-    every `every` seconds, so a long run shows one figure that changes rather
-    than hundreds of figures. Use it as a `Trainer` callback:
-
-        board = LiveBoard()
-        Trainer(model_cfg, train_cfg, data, out, callbacks=[board]).fit()
-
-    `panels` groups the logged keys per plot (default: G_L1 | D_real, D_fake, the
-    paper's Figs. 6 and 7); `on_sample` frames (a clip batch (B, T, C, H, W) in
-    [-1, 1]) fill a third panel. Outside a notebook (no IPython kernel) it keeps
-    the history and draws nothing unless `display_fn` is given.
-    """
-
-    def __init__(self, panels: Sequence[Sequence[str]] = (("G_L1",), ("D_real", "D_fake")),
-                 every: float = 2.0, window: int = 0, max_clips: int = 4, max_frames: int = 8,
-                 title: str = "training", display_fn: Callable[..., Any] | None = None,
-                 clock: Callable[[], float] = time.monotonic):
-        self.panels = [tuple(p) for p in panels]
-        self.every = float(every)
-        self.window = window
-        self.max_clips = max_clips
-        self.max_frames = max_frames
-        self.title = title
-        self.log: list[dict[str, Any]] = []
-        self.samples: np.ndarray | None = None   # montage of the latest sample frames
-        self.sample_step: int | None = None
-        self.draws = 0
-        self._clock = clock
-        self._last = -math.inf
-        self._display_fn = display_fn
-        self._handle: Any = None
-
-    # -- trainer callbacks -------------------------------------------------
-    def on_step(self, trainer: Any, step: int, logs: Mapping[str, Any]) -> None:
-        """Record one step's losses; redraw if the last draw is `every` seconds old."""
-        row = {"step": int(step)}
-        for k, v in logs.items():
-            if hasattr(v, "item") and getattr(v, "ndim", 0) == 0:
-                v = v.item()
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                row[k] = float(v)
-        self.log.append(row)
-        self.update()
-
-    def on_sample(self, trainer: Any, step: int, frames: Any) -> None:
-        """Keep the newest generated frames (B, T, C, H, W) for the frame panel."""
-        if hasattr(frames, "detach"):
-            frames = frames.detach().cpu().numpy()
-        frames = np.asarray(frames)
-        if frames.ndim == 4:                      # one clip (T, C, H, W)
-            frames = frames[None]
-        clips = [pick_frames(list(clip), self.max_frames) for clip in frames[: self.max_clips]]
-        self.samples = montage(clips, pad=1)
-        self.sample_step = int(step)
-        self.update(force=True)
-
-    def on_end(self, trainer: Any) -> None:
-        """Draw the final state whatever the throttle says."""
-        self.update(force=True)
-
-    # -- drawing -----------------------------------------------------------
-    def update(self, force: bool = False) -> bool:
-        """Redraw if forced or the throttle allows; return whether it drew."""
-        now = self._clock()
-        if not force and now - self._last < self.every:
-            return False
-        self._last = now
-        self.draws += 1
-        self._show(self.figure())
-        return True
-
-    def figure(self) -> Figure:
-        """The board as a figure: one loss panel per group, then the frames."""
-        n = len(self.panels) + (1 if self.samples is not None else 0)
-        fig = _figure(4.2 * n if self.samples is None else 4.2 * len(self.panels) + 5.0, 3.2)
-        ratios = [1.0] * len(self.panels) + ([1.25] if self.samples is not None else [])
-        axes = fig.subplots(1, n, squeeze=False, width_ratios=ratios)[0]
-        window = self.window or max(1, len(self.log) // 50)
-        for ax, keys in zip(axes, self.panels):
-            plot_losses(ax, self.log, keys, window=window)
-        if self.samples is not None:
-            ax = axes[-1]
-            ax.imshow(self.samples)
-            ax.set_axis_off()
-            ax.set_title(f"generated, step {self.sample_step} (neutral -> apex)", fontsize=9)
-        step = self.log[-1]["step"] if self.log else 0
-        fig.suptitle(f"{self.title}: step {step}", fontsize=10)
-        return fig
-
-    def _show(self, fig: Figure) -> None:
-        png = to_png(fig, dpi=80)
-        if self._display_fn is not None:
-            if self._handle is None:
-                self._handle = self._display_fn(png, display_id=True)
-            else:
-                self._handle.update(png) if hasattr(self._handle, "update") else self._display_fn(png, display_id=True)
-            return
-        try:
-            from IPython import get_ipython
-            from IPython.display import Image, display
-        except ImportError:
-            return
-        if get_ipython() is None:
-            return
-        if self._handle is None:
-            self._handle = display(Image(data=png), display_id=True)
-        else:
-            self._handle.update(Image(data=png))
-
-    def save(self, path: str | Path) -> Path | None:
-        """Save the board as it stands now."""
-        return save(self.figure(), path)

@@ -46,6 +46,7 @@ from affinekit.models.discriminators import build_discriminators
 from affinekit.models.generator import Generator
 from affinekit.models.motion import compose, field_smoothness, landmark_error
 from affinekit.models.prior import label_fields
+from affinekit.runlog import logged_step
 from affinekit.runtime import rng_state, seeded, set_rng_state, setup_distributed, step_seed
 
 __all__ = ["Trainer", "GeneratorStep", "LAMBDA_RANGE"]
@@ -396,7 +397,7 @@ class Trainer:
             self.log_path.write_text("")
             return
         # Drop lines logged after the checkpoint (the run died later): they will be redone.
-        keep = [line for line in self.log_path.read_text().splitlines() if _logged_step(line) <= self.step]
+        keep = [line for line in self.log_path.read_text().splitlines() if logged_step(line) <= self.step]
         self.log_path.write_text("".join(line + "\n" for line in keep))
 
     def state_dict(self) -> dict[str, Any]:
@@ -441,11 +442,3 @@ class Trainer:
         if not self.dist.main:
             return None
         return save_generator_only(self.generator, self.model_cfg, path, half=half)
-
-
-def _logged_step(line: str) -> float:
-    """The step of a log line; infinity for a blank or half-written one (a kill mid-write), so it is dropped."""
-    try:
-        return float(json.loads(line)["step"])
-    except (ValueError, KeyError, TypeError):
-        return float("inf")

@@ -21,7 +21,7 @@ import torch
 
 from affinekit.config import ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset
-from affinekit.plots import read_log
+from affinekit.runlog import read_log
 from affinekit.callbacks import SampleSaver, TimeBudget
 from affinekit.train import Trainer
 

@@ -97,7 +97,9 @@ from affinekit.data.dataset import SequenceDataset, subject_split
 from affinekit.data.prepare import prepare_records
 from affinekit.expressions import EXPRESSIONS
 from affinekit.models.generator import Generator
+from affinekit.callbacks import LiveBoard
 from affinekit.launch import train
+from affinekit.runlog import read_log
 
 S = notebook.sizes(dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
                         SAMPLE_EVERY=2),
@@ -218,7 +220,7 @@ display(Markdown("| log key | weight | value | what it measures |\n|---|---|---|
 # discriminator would have won and the generator would learn nothing more.
 
 # %%
-board = plots.LiveBoard(every=BOARD_SECONDS, title=f"AffineGAN on {DATA}")
+board = LiveBoard(every=BOARD_SECONDS, title=f"AffineGAN on {DATA}")
 # the same entry as `affinekit train`: the run folder records its configs and training keys
 trainer = train(prepared, run_dir, model_cfg, train_cfg, DataConfig(image_size=S["CROP_SIZE"], seed=SEED),
                 keys=train_keys, callbacks=[board])
@@ -235,7 +237,7 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # ![G_L1](../figures/fig6_g_l1.png) ![D curves](../figures/fig7_d_real_fake.png)
 
 # %%
-log = plots.read_log(trainer.log_path)
+log = read_log(trainer.log_path)
 fig6 = plots.loss_curves(log, panels=[("G_L1",)], titles=["generator L1 loss (Fig. 6)"])
 fig7 = plots.loss_curves(log, panels=[("D_real", "D_fake")], titles=["discriminator losses (Fig. 7)"],
                          lines=[(GAN_CHANCE[train_cfg.gan_loss], f"chance ({train_cfg.gan_loss})")])

@@ -10,6 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from affinekit import notebook, plots  # noqa: E402
+from affinekit.callbacks import LiveBoard  # noqa: E402
+from affinekit.runlog import read_log  # noqa: E402
 
 
 def test_to_uint8_handles_the_kits_layouts():
@@ -59,7 +61,7 @@ def test_figures_render_to_png(tmp_path):
 def test_read_log_skips_half_written_lines(tmp_path):
     p = tmp_path / "log.jsonl"
     p.write_text('{"step": 0, "G_L1": 1.0}\n{"step": 1, "G_L1": 0.5}\n{"step": 2, "G_')
-    assert [r["step"] for r in plots.read_log(p)] == [0, 1]
+    assert [r["step"] for r in read_log(p)] == [0, 1]
 
 
 def test_smooth_is_a_trailing_mean():
@@ -83,7 +85,7 @@ def test_liveboard_updates_one_handle_in_place_and_throttles():
         created.append(FakeHandle())
         return created[-1]
 
-    board = plots.LiveBoard(every=5.0, display_fn=fake_display, clock=lambda: now[0])
+    board = LiveBoard(every=5.0, display_fn=fake_display, clock=lambda: now[0])
     for step in range(20):                           # 20 steps in 2 simulated seconds
         now[0] = step * 0.1
         board.on_step(None, step, {"G_L1": torch.tensor(1.0 / (step + 1)), "D_real": 0.3, "D_fake": 0.2, "note": "x"})
@@ -100,7 +102,7 @@ def test_liveboard_updates_one_handle_in_place_and_throttles():
 
 
 def test_liveboard_outside_a_notebook_draws_nothing_but_keeps_history(tmp_path):
-    board = plots.LiveBoard(every=0.0)
+    board = LiveBoard(every=0.0)
     board.on_step(None, 0, {"G_L1": 1.0})
     board.on_end(None)
     assert board.log == [{"step": 0, "G_L1": 1.0}]

@@ -344,6 +344,6 @@ def test_bad_options_fail_before_any_work_with_one_line(override, words, tmp_pat
 
 
 def test_resume_survives_a_half_written_log_line(tmp_path):
-    from affinekit.train import _logged_step
-    assert _logged_step('{"step": 3, "G_L1": 0.1}') == 3
-    assert _logged_step('{"step": 4, "G_L') == float("inf") and _logged_step("") == float("inf")
+    from affinekit.runlog import logged_step
+    assert logged_step('{"step": 3, "G_L1": 0.1}') == 3
+    assert logged_step('{"step": 4, "G_L') == float("inf") and logged_step("") == float("inf")
