@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from affinekit.classifier import (RIGID_POINTS, WEIGHTS, ClassifierConfig, ExpressionNet, expression_accuracy,
-                                  load_ck48, load_classifier, split_by_subject)
+from affinekit.classifier import (RIGID_POINTS, WEIGHTS, ClassifierConfig, ExpressionNet,
+                                  load_ck48, load_classifier, predict_last_frames, split_by_subject)
 from affinekit.errors import AffinekitError
 
 
@@ -58,9 +58,9 @@ def test_accuracy_on_unseen_subjects_and_wrong_labels(shared_data):
     test = [i for i, s in enumerate(data.subjects) if s in set(clf.report["test_subjects"])][::3]
     clips = np.stack([np.stack([data.images[i], data.images[i]]) for i in test])      # (B, 2, 48, 48)
     labels = data.labels[test]
-    acc = expression_accuracy(clips, labels, classifier=clf)
-    assert acc > 0.8
-    assert expression_accuracy(clips, (labels + 1) % 7, classifier=clf) < 0.2
+    predicted = predict_last_frames(clips, classifier=clf)     # what evaluation's expression accuracy counts
+    assert np.mean(predicted == labels) > 0.8
+    assert np.mean(predicted == (labels + 1) % 7) < 0.2
 
 
 def test_load_ck48_errors_clearly(tmp_path):
