@@ -91,19 +91,23 @@ def main() -> None:
     p.add_argument("--depth", type=int, default=4)
     p.add_argument("--max-width", type=int, default=256)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--heads", nargs="+", default=["motion", "pixels"], choices=["motion", "pixels"],
+                   help="output heads to compare at each size (same network otherwise)")
     args = p.parse_args()
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}; "
           f"batch {args.batch_size} x K={args.targets} targets; base width {args.base_width}, depth {args.depth}")
-    print(f"{'size':>5} {'params':>8} {'step s':>8} {'frames/s':>9} {'x original':>10} {'16-frame clip s':>16}")
+    print(f"{'size':>5} {'head':>7} {'params':>8} {'step s':>8} {'frames/s':>9} {'x original':>10} {'16-frame clip s':>16}")
     for size in args.sizes:
-        cfg = ModelConfig(image_size=size, base_width=args.base_width, depth=args.depth, max_width=args.max_width)
-        params = sum(p.numel() for p in Generator(cfg).parameters()) / 1e6
-        step_s = train_time(cfg, args.batch_size, args.targets, args.steps, args.device)
-        fps = args.batch_size * args.targets / step_s
-        clip_s = clip_time(cfg, args.device)
-        print(f"{size:>5} {params:>7.2f}M {step_s:>8.2f} {fps:>9.2f} {fps / ORIGINAL_FPS:>9.1f}x {clip_s:>16.3f}",
-              flush=True)
+        for head in args.heads:
+            cfg = ModelConfig(image_size=size, base_width=args.base_width, depth=args.depth,
+                              max_width=args.max_width, output=head)
+            params = sum(p.numel() for p in Generator(cfg).parameters()) / 1e6
+            step_s = train_time(cfg, args.batch_size, args.targets, args.steps, args.device)
+            fps = args.batch_size * args.targets / step_s
+            clip_s = clip_time(cfg, args.device)
+            print(f"{size:>5} {head:>7} {params:>7.2f}M {step_s:>8.2f} {fps:>9.2f} {fps / ORIGINAL_FPS:>9.1f}x "
+                  f"{clip_s:>16.3f}", flush=True)
     print(f"original AffineGAN: 74M params, {ORIGINAL_STEP_S:.0f} s/step at 256 px, batch 1 x 5 targets "
           f"= {ORIGINAL_FPS:.2f} frames/s ('x original' compares frames/s, each size against that 256 px figure)")
 
