@@ -1,8 +1,11 @@
 """Many photos in, one clip per photo out: `affinekit generate a.jpg b.jpg photos/ 'more/*.png' --out-dir clips/`.
 
 The model loads once. Faces are read and aligned one photo at a time, then go
-through the network `BATCH` at a time (`inference.render_photos`), which is
-faster than one by one (`benchmarks/bench_generate.py` measures it). A photo
+through the network `BATCH` at a time (`inference.render_photos`). Measured by
+`benchmarks/bench_generate.py` on the 2-core CPU: 8 faces in one network batch
+took 1.42x as long as one at a time (the 64 px network is cheap next to the
+full-resolution compositing, and a 128-code batch runs slower per code), so
+BATCH is 1 here; raise it on a GPU, where batches pay. A photo
 that fails (no face, an unreadable file) gets its one-line error and the batch
 goes on; the summary counts both, and the exit code is 1 if any photo failed.
 """
@@ -17,7 +20,7 @@ from typing import Any
 from affinekit.errors import AffinekitError
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-BATCH = 8   # faces per network pass
+BATCH = 1   # faces per network pass (see above: batching was slower on this CPU)
 
 
 def expand_photos(items: list[str]) -> list[Path]:
