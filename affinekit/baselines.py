@@ -104,7 +104,7 @@ class LandmarkWarp:
 
     def fit(self, prepared_dir: str | Path, keys: Iterable[str]) -> "LandmarkWarp":
         """Learn from prepared training sequences (only `keys`: pass the training split)."""
-        from affinekit.data.cache import load_sequence
+        from affinekit.data.prepared import load_sequence
         from affinekit.expressions import expression_index
         first, last, labels = [], [], []
         for key in keys:

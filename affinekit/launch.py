@@ -15,7 +15,7 @@ import torch.distributed as dist
 from affinekit.callbacks import ProgressBar, SampleSaver
 from affinekit.checkpoint import safe_load
 from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, load_json_config
-from affinekit.data.cache import load_manifest
+from affinekit.data.prepared import load_manifest
 from affinekit.data.dataset import SequenceDataset, subject_kfold, subject_split
 from affinekit.errors import AffinekitError
 from affinekit.train import Trainer

@@ -18,7 +18,7 @@ import torch
 
 from affinekit import evaluate as ev
 from affinekit.baselines import LandmarkWarp
-from affinekit.data.cache import load_manifest, load_sequence
+from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.data.dataset import subject_split
 from affinekit.data.paths import REPO_ROOT
 from affinekit.descriptors import FaceDescriber

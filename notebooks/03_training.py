@@ -131,7 +131,7 @@ keys = report.ok
 # must be people it never saw. `subject_split` keeps each subject on one side.
 
 # %%
-from affinekit.data.cache import load_manifest
+from affinekit.data.prepared import load_manifest
 
 entries = [e for e in load_manifest(prepared)["sequences"] if e["key"] in set(keys)]
 train_keys, test_keys = subject_split(entries, test_fraction=0.2, seed=SEED)
@@ -291,7 +291,7 @@ display(fig)
 
 # %%
 from affinekit import look_inside
-from affinekit.data.cache import load_sequence
+from affinekit.data.prepared import load_sequence
 
 probe_key = (test_keys or train_keys)[0]
 probe = load_sequence(prepared, probe_key)

@@ -8,22 +8,9 @@ import torch
 from affinekit.baselines import LandmarkWarp, copy_input, piecewise_affine_warp
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
+from helpers import MOUTH, face_points
 
 HAPPY = EXPRESSIONS.index("happy")
-MOUTH = 66
-
-
-def face_points(center=(32.0, 32.0), iod=24.0, angle=0.0) -> np.ndarray:
-    """68 synthetic landmarks: eyes 36-47 on the eye line, point 66 below, the rest on an ellipse."""
-    pts = np.zeros((68, 2))
-    t = np.linspace(0, 2 * np.pi, 68, endpoint=False)
-    pts[:] = np.column_stack([np.cos(t) * 0.9, np.sin(t) * 1.1])       # outline, in IOD units
-    pts[36:42] = [-0.5, -0.3] + 0.05 * np.column_stack([np.cos(t[:6]), np.sin(t[:6])])
-    pts[42:48] = [0.5, -0.3] + 0.05 * np.column_stack([np.cos(t[:6]), np.sin(t[:6])])
-    pts[MOUTH] = [0.0, 0.5]
-    c, s = np.cos(angle), np.sin(angle)
-    rot = np.array([[c, -s], [s, c]])
-    return pts @ rot.T * iod + np.asarray(center)
 
 
 def mouth_down(points: np.ndarray, amount: float) -> np.ndarray:
@@ -100,7 +87,7 @@ def test_unseen_label_gives_the_input_and_landmarks_are_required():
 
 
 def test_fit_on_prepared_uses_only_the_keys_given(prepared_ckplus64):
-    from affinekit.data.cache import load_manifest
+    from affinekit.data.prepared import load_manifest
     prepared = prepared_ckplus64
     entries = [e for e in load_manifest(prepared)["sequences"] if e["label"]]
     keys = [e["key"] for e in entries if e["subject"] == entries[0]["subject"]]

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from affinekit.config import DataConfig
-from affinekit.data.cache import PreparedSequence, write_manifest
+from affinekit.data.prepared import PreparedSequence, write_manifest
 from affinekit.data.augment import MIRROR_68
 from affinekit.data.dataset import (SequenceDataset, datasets_from_config, paper_frame_split,
                                     sample_positions, subject_kfold, subject_split)

@@ -11,7 +11,7 @@ import pytest
 import affinekit.data.prepare as prep
 from affinekit import cli
 from affinekit.config import DataConfig
-from affinekit.data.cache import load_manifest, load_sequence
+from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.data.faces import TEMPLATE_EYES, eye_centres
 from affinekit.errors import AffinekitError
 

@@ -12,7 +12,7 @@ from affinekit import evaluate as ev
 from affinekit.cli import main as cli_main
 from affinekit.errors import AffinekitError
 
-from test_baselines import face_points
+from helpers import face_points
 
 
 def synthetic_source(n: int = 2, length: int = 6, size: int = 48):
@@ -128,7 +128,7 @@ def prepared64(prepared_ckplus64):
 
 def test_real_row_on_ckplus(prepared64):
     from affinekit.baselines import LandmarkWarp
-    from affinekit.data.cache import load_manifest
+    from affinekit.data.prepared import load_manifest
     from affinekit.data.dataset import subject_split
     train, test = subject_split(load_manifest(prepared64)["sequences"], 0.2, 0)
     table = ev.evaluate({"landmark-warp": LandmarkWarp().fit(prepared64, train)}, prepared64, test[:2], frames=5)

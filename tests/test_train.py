@@ -13,11 +13,12 @@ import pytest
 import torch
 
 from affinekit.checkpoint import atomic_save, safe_load
-from affinekit.config import DataConfig, ModelConfig, TrainConfig, to_dict
+from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.errors import AffinekitError
 from affinekit.batches import collate
 from affinekit.checkpoint import load_generator
 from affinekit.train import Trainer
+from helpers import blob_sequence, lip_mask, write_prepared
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_MODEL = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)
@@ -29,24 +30,6 @@ def tiny_train(**changes) -> TrainConfig:
     return TrainConfig(**base)
 
 
-def blob_sequence(label: int, subject: int, frames: int = 6, size: int = 32) -> np.ndarray:
-    """(T, H, W) uint8: a face-like blob whose bright 'mouth' moves with the label as t grows."""
-    yy, xx = np.mgrid[:size, :size].astype(np.float32)
-    out = []
-    for t in range(frames):
-        p = t / (frames - 1)
-        face = np.exp(-((yy - size / 2) ** 2 + (xx - size / 2) ** 2) / (2 * (size / 3.5 + subject) ** 2))
-        angle = 2 * np.pi * label / 7
-        my, mx = 0.72 * size + 3 * p * np.sin(angle), size / 2 + 5 * p * np.cos(angle)
-        mouth = np.exp(-((yy - my) ** 2 + (xx - mx) ** 2) / (2 * (1.5 + p) ** 2))
-        out.append(np.clip(200 * face + 255 * mouth * p, 0, 255))
-    return np.stack(out).astype(np.uint8)
-
-
-def lip_mask(size: int) -> np.ndarray:
-    m = np.zeros((size, size), np.uint8)
-    m[int(0.6 * size):int(0.85 * size), size // 4: 3 * size // 4] = 1
-    return m
 
 
 class BlobSequences(torch.utils.data.Dataset):
@@ -69,27 +52,6 @@ class BlobSequences(torch.utils.data.Dataset):
                 "label": torch.tensor(label), "masks": mask.clone(),
                 "x0_landmarks": torch.full((68, 2), self.size / 2), "landmarks": torch.full((self.k, 68, 2), self.size / 2),
                 "key": f"s{i}"}
-
-
-def write_prepared(root: Path, n: int = 6, frames: int = 6, size: int = 32) -> Path:
-    """A prepared folder in the manifest/npz format of docs/architecture.md."""
-    from affinekit.expressions import EXPRESSIONS
-
-    root.mkdir(parents=True, exist_ok=True)
-    entries = []
-    for i in range(n):
-        key = f"S{i % 3:03d}_{i:03d}"
-        label = EXPRESSIONS[i % 7]
-        np.savez_compressed(
-            root / f"{key}.npz", frames=blob_sequence(i % 7, i % 3, frames, size)[..., None],
-            landmarks=np.zeros((frames, 68, 2), np.float32), lip_masks=np.repeat(lip_mask(size)[None], frames, 0),
-            transforms=np.zeros((frames, 2, 3), np.float32), label=np.array(label),
-            subject=np.array(f"S{i % 3:03d}"), sequence=np.array(f"{i:03d}"), source=np.array("test"))
-        entries.append({"key": key, "file": f"{key}.npz", "subject": f"S{i % 3:03d}", "sequence": f"{i:03d}",
-                        "label": label, "frames": frames, "source": "test"})
-    config = to_dict(DataConfig(image_size=size, channels=1))
-    (root / "manifest.json").write_text(json.dumps({"config": config, "sequences": entries, "skipped": []}))
-    return root
 
 
 def read_log(run: Path) -> list[dict]:

@@ -15,8 +15,8 @@ import pytest
 from affinekit.cli import main as cli_main
 from affinekit.data.dataset import subject_kfold
 
-from test_baselines import face_points
-from test_train import write_prepared
+from helpers import face_points
+from helpers import write_prepared
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ["--set", "model.image_size=16", "--set", "model.depth=2", "--set", "model.base_width=8",

@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 
 from affinekit.config import DataConfig
 from affinekit.data.augment import Augmentation
-from affinekit.data.cache import load_manifest, load_sequence
+from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
 

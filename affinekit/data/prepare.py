@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from affinekit.config import DataConfig, to_dict
-from affinekit.data.cache import MANIFEST, PreparedSequence, load_manifest, write_manifest
+from affinekit.data.prepared import MANIFEST, PreparedSequence, load_manifest, write_manifest
 from affinekit.data.faces import FaceAligner
 from affinekit.data.folders import read_source
 from affinekit.data.lips import lip_masks

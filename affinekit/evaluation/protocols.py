@@ -29,7 +29,7 @@ def _train_fold_model(prepared_dir: str | Path, train_keys: Sequence[str], steps
     """A fresh model trained on this fold's training keys only (configs as `affinekit train` takes them)."""
     import dataclasses
 
-    from affinekit.data.cache import load_manifest
+    from affinekit.data.prepared import load_manifest
     from affinekit.launch import resolve_configs, train
     configs, user_keys = resolve_configs(config_file, list(overrides))
     channels = int(load_manifest(prepared_dir).get("config", {}).get("channels", 1))
@@ -57,7 +57,7 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
     the file it names for f. Checkpoints are evaluated as given, with a note when
     their training data is known to include test sequences.
     """
-    from affinekit.data.cache import load_manifest
+    from affinekit.data.prepared import load_manifest
     from affinekit.data.dataset import subject_kfold, subject_split
     manifest = load_manifest(prepared_dir)
     entries = [e for e in manifest["sequences"] if e.get("label")]

@@ -24,7 +24,7 @@ class EvalSequence:
 
 def prepared_source(prepared_dir: str | Path) -> Callable[[str], EvalSequence]:
     """Sequences of a prepared folder (aligned crops), by key."""
-    from affinekit.data.cache import load_sequence
+    from affinekit.data.prepared import load_sequence
 
     def load(key: str) -> EvalSequence:
         seq = load_sequence(prepared_dir, key)

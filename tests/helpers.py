@@ -1,0 +1,65 @@
+"""Small made-up data shared by the tests: synthetic landmarks, blob sequences, prepared folders."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from affinekit.config import DataConfig, to_dict
+
+MOUTH = 66   # the landmark face_points puts on the mouth
+
+
+def face_points(center=(32.0, 32.0), iod=24.0, angle=0.0) -> np.ndarray:
+    """68 synthetic landmarks: eyes 36-47 on the eye line, point 66 below, the rest on an ellipse."""
+    pts = np.zeros((68, 2))
+    t = np.linspace(0, 2 * np.pi, 68, endpoint=False)
+    pts[:] = np.column_stack([np.cos(t) * 0.9, np.sin(t) * 1.1])       # outline, in IOD units
+    pts[36:42] = [-0.5, -0.3] + 0.05 * np.column_stack([np.cos(t[:6]), np.sin(t[:6])])
+    pts[42:48] = [0.5, -0.3] + 0.05 * np.column_stack([np.cos(t[:6]), np.sin(t[:6])])
+    pts[MOUTH] = [0.0, 0.5]
+    c, s = np.cos(angle), np.sin(angle)
+    rot = np.array([[c, -s], [s, c]])
+    return pts @ rot.T * iod + np.asarray(center)
+
+
+def blob_sequence(label: int, subject: int, frames: int = 6, size: int = 32) -> np.ndarray:
+    """(T, H, W) uint8: a face-like blob whose bright 'mouth' moves with the label as t grows."""
+    yy, xx = np.mgrid[:size, :size].astype(np.float32)
+    out = []
+    for t in range(frames):
+        p = t / (frames - 1)
+        face = np.exp(-((yy - size / 2) ** 2 + (xx - size / 2) ** 2) / (2 * (size / 3.5 + subject) ** 2))
+        angle = 2 * np.pi * label / 7
+        my, mx = 0.72 * size + 3 * p * np.sin(angle), size / 2 + 5 * p * np.cos(angle)
+        mouth = np.exp(-((yy - my) ** 2 + (xx - mx) ** 2) / (2 * (1.5 + p) ** 2))
+        out.append(np.clip(200 * face + 255 * mouth * p, 0, 255))
+    return np.stack(out).astype(np.uint8)
+
+
+def lip_mask(size: int) -> np.ndarray:
+    m = np.zeros((size, size), np.uint8)
+    m[int(0.6 * size):int(0.85 * size), size // 4: 3 * size // 4] = 1
+    return m
+
+
+def write_prepared(root: Path, n: int = 6, frames: int = 6, size: int = 32) -> Path:
+    """A prepared folder in the manifest/npz format of docs/architecture.md."""
+    from affinekit.expressions import EXPRESSIONS
+
+    root.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for i in range(n):
+        key = f"S{i % 3:03d}_{i:03d}"
+        label = EXPRESSIONS[i % 7]
+        np.savez_compressed(
+            root / f"{key}.npz", frames=blob_sequence(i % 7, i % 3, frames, size)[..., None],
+            landmarks=np.zeros((frames, 68, 2), np.float32), lip_masks=np.repeat(lip_mask(size)[None], frames, 0),
+            transforms=np.zeros((frames, 2, 3), np.float32), label=np.array(label),
+            subject=np.array(f"S{i % 3:03d}"), sequence=np.array(f"{i:03d}"), source=np.array("test"))
+        entries.append({"key": key, "file": f"{key}.npz", "subject": f"S{i % 3:03d}", "sequence": f"{i:03d}",
+                        "label": label, "frames": frames, "source": "test"})
+    config = to_dict(DataConfig(image_size=size, channels=1))
+    (root / "manifest.json").write_text(json.dumps({"config": config, "sequences": entries, "skipped": []}))
+    return root
