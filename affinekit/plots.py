@@ -310,8 +310,10 @@ def dataset_overview(by_expression: Mapping[str, int], by_subject: Mapping[str, 
 
 
 def grouped_bars(values: Mapping[str, Mapping[str, float]], title: str = "", ylabel: str = "",
-                 ax: Any = None, legend: bool = True) -> Figure | None:
-    """Bars per group and series: `values[series][group]` (e.g. [row][expression] -> PSNR)."""
+                 ax: Any = None, legend: bool = True,
+                 errors: Mapping[str, Mapping[str, float]] | None = None) -> Figure | None:
+    """Bars per group and series: `values[series][group]` (e.g. [row][expression] -> PSNR), with
+    error bars `errors[series][group]` (half-widths; NaN draws none) when given."""
     fig = None
     series = list(values)
     groups = sorted({g for v in values.values() for g in v})
@@ -322,7 +324,9 @@ def grouped_bars(values: Mapping[str, Mapping[str, float]], title: str = "", yla
     for i, name in enumerate(series):
         xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(groups))]
         ys = [values[name].get(g, np.nan) for g in groups]
-        ax.bar(xs, ys, width=width, label=name)
+        yerr = [(errors or {}).get(name, {}).get(g, np.nan) for g in groups] if errors else None
+        ax.bar(xs, ys, width=width, label=name, yerr=yerr, capsize=2 if errors else 0,
+               error_kw={"elinewidth": 0.8, "ecolor": "0.25"})
     ax.set_xticks(range(len(groups)), groups)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
@@ -337,17 +341,27 @@ METRIC_TITLES = {"psnr": "PSNR (dB), higher is closer", "ssim": "SSIM, higher is
                  "correct": "expression accuracy"}
 
 
-def per_expression(means: Mapping[str, Mapping[str, Mapping[str, float]]], title: str = "") -> Figure:
-    """One panel per metric of `means[metric][row][expression]`, one legend for all panels."""
+def per_expression(means: Mapping[str, Mapping[str, Mapping[str, float]]], title: str = "",
+                   errors: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None) -> Figure:
+    """One panel per metric of `means[metric][row][expression]`, one legend for all panels;
+    `errors` in the same layout draws error bars (e.g. `confidence_half_width`)."""
     fig = new_figure(3.8 * len(means), 3.6)
     axes = fig.subplots(1, len(means), squeeze=False)[0]
     for ax, (metric, values) in zip(axes, means.items()):
-        grouped_bars(values, title=METRIC_TITLES.get(metric, metric), ax=ax, legend=False)
+        grouped_bars(values, title=METRIC_TITLES.get(metric, metric), ax=ax, legend=False,
+                     errors=(errors or {}).get(metric))
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=max(1, len(labels)), fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
+
+
+def confidence_half_width(values: Sequence[float]) -> float:
+    """Half-width of a normal 95% confidence interval of the mean, 1.96 s / sqrt(n); NaN below n = 2
+    (one sequence says nothing about the spread)."""
+    v = np.asarray([x for x in values if np.isfinite(x)], np.float64)
+    return float(1.96 * v.std(ddof=1) / np.sqrt(len(v))) if len(v) >= 2 else float("nan")
 
 
 # ---------------------------------------------------------------------------

@@ -165,9 +165,10 @@ display(Markdown(markdown))
 # %% [markdown]
 # ## Per expression
 #
-# The same per-sequence scores, averaged per requested expression. With few
-# test sequences per expression these bars are noisy: read them next to the
-# counts.
+# The same per-sequence scores, averaged per requested expression, with 95%
+# confidence intervals of each mean (none where an expression has a single test
+# sequence: one number says nothing about the spread). With a handful of
+# sequences per expression, read the bars next to the counts.
 
 # %%
 model_row = next(r.name for r in table.rows if r.kind == "model")
@@ -180,7 +181,11 @@ means = {metric: {row: {lab: float(np.mean([v for v in vals if math.isfinite(v)]
                         for lab, vals in per_expr[(row, metric)].items()} for row in rows}
          for metric in ("psnr", "ssim", "acd_m", "correct")}
 counts = {lab: len(v) for lab, v in per_expr[(rows[0], "psnr")].items()}
-fig = plots.per_expression(means, title=f"per expression ({DATA}; test sequences: {counts})")
+# 95% confidence intervals of each mean: with one or two sequences per expression they are wide (or absent)
+errors = {metric: {row: {lab: plots.confidence_half_width(vals) for lab, vals in per_expr[(row, metric)].items()}
+                   for row in rows} for metric in ("psnr", "ssim", "acd_m", "correct")}
+fig = plots.per_expression(means, title=f"per expression ({DATA}; test sequences: {counts}; bars: 95% CI)",
+                           errors=errors)
 notebook.save(fig, FIGS, f"per_expression_{DATA}.png")
 display(fig)
 
@@ -188,12 +193,16 @@ display(fig)
 # ## Best and worst cases
 #
 # The model's test clips with the highest and the lowest PSNR: for each, the
-# real clip above and the generated one below, neutral to apex.
+# real clip above and the generated one below, neutral to apex. Only when there
+# are enough test clips that the two galleries show different ones.
 
 # %%
 scored = sorted((item for item in table.per_sequence if item["row"] == model_row), key=lambda it: it["psnr"])
-worst, best = scored[:S["GALLERY"]], scored[::-1][:S["GALLERY"]]
-for name, cases in (("best", best), ("worst", worst)):
+shown = min(S["GALLERY"], len(scored) // 2)     # best and worst never share a clip
+worst, best = scored[:shown], scored[::-1][:shown]
+if not shown:
+    print(f"{len(scored)} test clip(s): too few for a best and a worst gallery")
+for name, cases in (("best", best), ("worst", worst)) if shown else ():
     grid, labels = [], []
     for item in cases:
         clips = table.clips[item["key"]]

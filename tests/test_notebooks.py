@@ -212,8 +212,11 @@ def test_04_table_has_reference_baselines_and_model(nb04, work):
     assert nb04["markdown_has_quoted"] is True
     table = Path(nb04["table_file"]).read_text()
     assert "| copy-input |" in table and "| landmark-warp |" in table and "Quoted, not measured" in table
-    assert sum(nb04["counts"].values()) == nb04["videos"] and nb04["gallery"] == [1, 1]
-    assert {"per_expression_demo.png", "gallery_best_demo.png", "gallery_worst_demo.png"} <= figures(work)
+    assert sum(nb04["counts"].values()) == nb04["videos"]
+    # best and worst galleries never show the same clip: none at all for a single test clip
+    shown = min(1, nb04["videos"] // 2)                # GALLERY is 1 at tiny sizes
+    assert nb04["gallery"] == [shown, shown] and "per_expression_demo.png" in figures(work)
+    assert ({"gallery_best_demo.png", "gallery_worst_demo.png"} <= figures(work)) == bool(shown)
 
 
 def test_figures_params_go_only_to_notebooks_that_declare_them():

@@ -132,3 +132,11 @@ def test_ckplus_root_refuses_a_missing_path(tmp_path, monkeypatch):
         notebook.ckplus_root(tmp_path / "nope")
     monkeypatch.setenv("AFFINEKIT_CKPLUS", str(tmp_path))
     assert notebook.ckplus_root() == tmp_path
+
+
+def test_confidence_half_width_by_hand():
+    assert plots.confidence_half_width([1.0, 3.0]) == pytest.approx(1.96 * np.sqrt(2.0) / np.sqrt(2))
+    assert math.isnan(plots.confidence_half_width([5.0])) and math.isnan(plots.confidence_half_width([]))
+    fig = plots.per_expression({"psnr": {"m": {"happy": 20.0, "fear": 21.0}}},
+                               errors={"psnr": {"m": {"happy": 1.5, "fear": float("nan")}}})
+    assert len(fig.axes[0].containers) >= 1            # bars drawn, with their error bars
