@@ -30,6 +30,7 @@ import numpy as np
 
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, expression_index
+from affinekit.images import to_model, to_uint8
 from affinekit.layout import GRID_COLUMNS, beside_closeup, face_region, fit_into, grid
 from affinekit.photos import MAX_SIDE, demo_photo, fit_photo, read_photo
 from affinekit.video import check_output_path, save_video
@@ -160,10 +161,9 @@ class Animator:
         with self._stage("generate"):
             aligner = FaceAligner(size)
             crop = aligner.warp(aligned.photo, aligner.transform(aligned.photo_landmarks())).reshape(size, size, -1)
-            x0 = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))).float() / 127.5 - 1.0
-            x0 = x0[None].expand(len(labels), -1, -1, -1)
-            clips = render_crops(self.generator, x0, torch.tensor(labels), torch.linspace(0.0, float(intensity), frames))
-            out = ((clips.numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8).transpose(0, 1, 3, 4, 2)
+            x0 = to_model(crop)[None].expand(len(labels), -1, -1, -1)
+            out = to_uint8(render_crops(self.generator, x0, torch.tensor(labels),
+                                        torch.linspace(0.0, float(intensity), frames)))
             return np.repeat(out, 3, axis=-1) if out.shape[-1] == 1 else out
 
     # --------------------------------------------------------------- public

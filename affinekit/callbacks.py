@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from affinekit.plots import montage, new_figure, pick_frames, plot_losses, save, to_png
+from affinekit.charts import plot_losses
+from affinekit.plots import montage, new_figure, pick_frames, save, to_png
 
 if TYPE_CHECKING:                      # annotations only: the trainer imports nothing from here
     from affinekit.train import Trainer

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from affinekit.images import LUMA, tensor_channels as to_channels
+from affinekit.images import LUMA, to_model
+from affinekit.images import tensor_channels as to_channels
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
 
@@ -88,8 +89,7 @@ def render_photo(generator: Generator, photo: np.ndarray, M: np.ndarray, labels:
 def _crop_tensor(photo: np.ndarray, M: np.ndarray, size: int) -> torch.Tensor:
     """The aligned crop (C, size, size) in [-1, 1]."""
     from affinekit.data.faces import FaceAligner
-    crop = FaceAligner(size).warp(photo, M).reshape(size, size, -1)
-    return torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))).float() / 127.5 - 1.0
+    return to_model(FaceAligner(size).warp(photo, M).reshape(size, size, -1))
 
 
 @torch.inference_mode()
@@ -115,7 +115,8 @@ def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.nd
             clips = render_crops(generator, x0, torch.tensor(labs), intensities)       # (B, T, C, S, S)
             change = (clips - x0[:, None]).numpy() * 127.5
             change = change.mean(2) if photo.ndim == 2 or change.shape[2] == 1 else change.transpose(0, 1, 3, 4, 2)
-            clip = np.stack([paste_change(photo, c, M, face_mask(points, size)) for c in change])
+            mask = face_mask(points, size)
+            clip = np.stack([paste_change(photo, c, M, mask) for c in change])
             if region is not None:
                 x0_, y0_, x1_, y1_ = region
                 clip = clip[:, :, y0_:y1_, x0_:x1_]

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from affinekit.expressions import EXPRESSIONS
+from affinekit.images import tensor_channels, to_model
 from affinekit.models.generator import Generator, level_widths
 from affinekit.models.generator import label_planes as one_hot_planes
 
@@ -48,9 +49,7 @@ def label_planes(label: int, num_labels: int = len(EXPRESSIONS), size: int = 16)
 
 
 def _crop_tensor(crop: np.ndarray, generator: Generator) -> torch.Tensor:
-    from affinekit.images import tensor_channels as to_channels
-    x = torch.from_numpy(np.ascontiguousarray(np.atleast_3d(crop).transpose(2, 0, 1))).float() / 127.5 - 1.0
-    x = to_channels(x[None], generator.cfg.channels)
+    x = tensor_channels(to_model(np.atleast_3d(crop))[None], generator.cfg.channels)
     size = generator.cfg.image_size
     return F.interpolate(x, size=(size, size), mode="area") if x.shape[-1] != size else x
 

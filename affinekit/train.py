@@ -21,13 +21,12 @@ callbacks and writes files.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 import torch.distributed as dist
@@ -39,83 +38,16 @@ from affinekit.batches import StepBatches, collate, resize_batch
 from affinekit.checkpoint import FORMAT, atomic_save, safe_load, save_generator_only
 from affinekit.config import ModelConfig, TrainConfig, to_dict
 from affinekit.errors import AffinekitError
+from affinekit.generator_step import GeneratorStep, frozen
 from affinekit.expressions import EXPRESSIONS
 from affinekit.losses import GANLoss, discriminator_loss, l1
 from affinekit.models.affine import intensity_stats
 from affinekit.models.discriminators import build_discriminators
 from affinekit.models.generator import Generator
-from affinekit.models.motion import compose, field_smoothness, landmark_error
+from affinekit.models.motion import field_smoothness, landmark_error
 from affinekit.models.prior import label_fields
 from affinekit.runlog import logged_step
 from affinekit.runtime import rng_state, seeded, set_rng_state, setup_distributed, step_seed
-
-__all__ = ["Trainer", "GeneratorStep", "LAMBDA_RANGE"]
-
-# Intensities that drive the generator in training are clamped here: an early,
-# untrained projection can return any number (|a| is tiny at initialisation),
-# and decoding at l = 40 would swamp the L1 loss with garbage.
-LAMBDA_RANGE = (-0.25, 1.5)
-
-
-# ---------------------------------------------------------------------------
-# the generator's training forward (one module call, as DDP wants)
-
-
-class GeneratorStep(nn.Module):
-    """Everything the generator computes in a step, as a single forward for DDP.
-
-    DDP synchronises gradients of one forward per backward, so the encodings,
-    the intensity inference and the decode live in one call.
-    """
-
-    def __init__(self, generator: Generator):
-        super().__init__()
-        self.generator = generator
-
-    def forward(self, x0: torch.Tensor, label: torch.Tensor, targets: torch.Tensor, positions: torch.Tensor,
-                blend: float) -> tuple[torch.Tensor, ...]:
-        """(frame at l = 0, frames at the targets' intensities, the intensities, and for the
-        motion head the targets' fields, masks and learned field corrections (else None))."""
-        g = self.generator
-        base, direction = g.encode(x0, label)
-        lam = g.project(targets, base[-1], direction[-1])            # (B, K), inferred intensities
-        # Early on the projection is noise, so G is driven by the known position
-        # t/(T-1) and hands over to the inferred intensity as `blend` goes 1 -> 0.
-        # The gradient through lam is kept: it is how the encoders learn a
-        # direction whose projection explains the real frames.
-        drive = (blend * positions + (1.0 - blend) * lam).clamp(*LAMBDA_RANGE)
-        levels = torch.cat([torch.zeros_like(drive[:, :1]), drive], 1)
-        if not g.moves:
-            frames = g.decode_pixels(base, direction, levels)
-            return frames[:, 0], frames[:, 1:], lam, None, None, None
-        motion = g.decode_motion(base, direction, levels, label)
-        frames = compose(x0, motion)
-        return frames[:, 0], frames[:, 1:], lam, motion.flow[:, 1:], motion.mask[:, 1:], motion.correction[:, 1:]
-
-
-def _no_sync(module: nn.Module) -> contextlib.AbstractContextManager:
-    return module.no_sync() if isinstance(module, DDP) else contextlib.nullcontext()
-
-
-@contextlib.contextmanager
-def frozen(modules: Iterable[nn.Module]) -> Iterator[None]:
-    """Discriminators as fixed functions for the generator's step.
-
-    No weight gradients are computed (cheaper), and under DDP no gradient
-    synchronisation is prepared for a backward that must not update them.
-    """
-    modules = list(modules)
-    params = [p for m in modules for p in m.parameters()]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        with contextlib.ExitStack() as stack:
-            for m in modules:
-                stack.enter_context(_no_sync(m))
-            yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)
 
 
 # ---------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from collections import Counter
 
 from IPython.display import display
 
-from affinekit import notebook, plots
+from affinekit import charts, notebook, plots
 from affinekit.data.faces import FaceAligner
 from affinekit.expressions import EXPRESSIONS
 
@@ -69,7 +69,7 @@ print(f"data: {DATA}, {len(records)} labelled sequences")
 lengths = [len(r.frames) if r.frames else len(r.load_frames(gray=True)) for r in records]
 by_expression = {e: n for e in EXPRESSIONS if (n := Counter(r.label for r in records)[e])}
 by_subject = dict(sorted(Counter(r.subject for r in records).items()))
-fig = plots.dataset_overview(by_expression, by_subject, lengths, title=f"{DATA}: {len(records)} sequences")
+fig = charts.dataset_overview(by_expression, by_subject, lengths, title=f"{DATA}: {len(records)} sequences")
 notebook.save(fig, FIGS, f"dataset_counts_{DATA}.png")
 display(fig)
 print(f"{len(by_subject)} subjects; frames per sequence: min {min(lengths)}, "

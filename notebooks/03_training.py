@@ -91,7 +91,7 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from affinekit import notebook, plots
+from affinekit import charts, notebook, plots
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset, subject_split
 from affinekit.data.prepare import prepare_records
@@ -238,10 +238,10 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 
 # %%
 log = read_log(trainer.log_path)
-fig6 = plots.loss_curves(log, panels=[("G_L1",)], titles=["generator L1 loss (Fig. 6)"])
-fig7 = plots.loss_curves(log, panels=[("D_real", "D_fake")], titles=["discriminator losses (Fig. 7)"],
+fig6 = charts.loss_curves(log, panels=[("G_L1",)], titles=["generator L1 loss (Fig. 6)"])
+fig7 = charts.loss_curves(log, panels=[("D_real", "D_fake")], titles=["discriminator losses (Fig. 7)"],
                          lines=[(GAN_CHANCE[train_cfg.gan_loss], f"chance ({train_cfg.gan_loss})")])
-fig_lambda = plots.loss_curves(log, panels=[("lambda_mean", "lambda_std"), ("lambda_corr",)],
+fig_lambda = charts.loss_curves(log, panels=[("lambda_mean", "lambda_std"), ("lambda_corr",)],
                                titles=["inferred intensities", "correlation with frame position"])
 for name, fig in (("fig6_g_l1.png", fig6), ("fig7_d_real_fake.png", fig7), ("intensity_stats.png", fig_lambda)):
     notebook.save(fig, FIGS, name)

@@ -66,7 +66,7 @@ from pathlib import Path
 import numpy as np
 from IPython.display import Markdown, display
 
-from affinekit import notebook, plots
+from affinekit import charts, notebook, plots
 from affinekit.config import DataConfig
 from affinekit.data.prepare import prepare_records
 from affinekit.evaluate import REAL, subject_protocol
@@ -183,9 +183,9 @@ means = {metric: {row: {lab: float(np.mean([v for v in vals if math.isfinite(v)]
 counts = {lab: len(v) for lab, v in per_expr[(rows[0], "psnr")].items()}
 # 95% confidence intervals of each mean: with one or two sequences per expression they are wide (or absent);
 # none on the accuracy, a proportion of one or two clips, for which a normal interval means nothing
-errors = {metric: {row: {lab: plots.confidence_half_width(vals) for lab, vals in per_expr[(row, metric)].items()}
+errors = {metric: {row: {lab: charts.confidence_half_width(vals) for lab, vals in per_expr[(row, metric)].items()}
                    for row in rows} for metric in ("psnr", "ssim", "acd_m")}
-fig = plots.per_expression(means, title=f"per expression ({DATA}; test sequences: {counts}; bars: 95% CI)",
+fig = charts.per_expression(means, title=f"per expression ({DATA}; test sequences: {counts}; bars: 95% CI)",
                            errors=errors)
 notebook.save(fig, FIGS, f"per_expression_{DATA}.png")
 display(fig)

@@ -71,7 +71,7 @@ print(f"data: {DATA}; {len(train_keys)} training and {len(test_keys)} test seque
 #
 # Three questions, two variants each: six trainings. Each one's folder under
 # `WORK_DIR` holds its log and checkpoint, so a curve can be looked at later
-# (`plots.loss_curves(run / "log.jsonl")`).
+# (`charts.loss_curves(run / "log.jsonl")`).
 
 # %%
 results = experiments.run_experiments(prepared, work, train_keys, test_keys, S["STEPS"],

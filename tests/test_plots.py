@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from affinekit import notebook, plots  # noqa: E402
+from affinekit import charts, notebook, plots  # noqa: E402
 from affinekit.callbacks import LiveBoard  # noqa: E402
 from affinekit.runlog import read_log  # noqa: E402
 
@@ -49,8 +49,8 @@ def test_figures_render_to_png(tmp_path):
         plots.frame_grid([[img] * 3, [img] * 2], row_labels=["a", "b"], col_labels=["0", "1", "2"], title="t"),
         plots.landmark_overlay(img, lm, numbers=True, highlight=range(48, 68)),
         plots.lip_steps(img, lm, img, lm, mask, img * mask),
-        plots.dataset_overview({"happy": 3, "anger": 1}, {"S1": 2, "S2": 2}, [10, 12, 15]),
-        plots.loss_curves([{"step": i, "G_L1": 1.0 / (i + 1), "D_real": 0.5, "D_fake": 0.4} for i in range(30)]),
+        charts.dataset_overview({"happy": 3, "anger": 1}, {"S1": 2, "S2": 2}, [10, 12, 15]),
+        charts.loss_curves([{"step": i, "G_L1": 1.0 / (i + 1), "D_real": 0.5, "D_fake": 0.4} for i in range(30)]),
         plots.show_image(img, "x"),
     ]
     for i, fig in enumerate(figs):
@@ -65,7 +65,7 @@ def test_read_log_skips_half_written_lines(tmp_path):
 
 
 def test_smooth_is_a_trailing_mean():
-    assert np.allclose(plots.smooth([1, 3, 5, 7], 2), [1, 2, 4, 6])
+    assert np.allclose(charts.smooth([1, 3, 5, 7], 2), [1, 2, 4, 6])
 
 
 class FakeHandle:
@@ -135,8 +135,8 @@ def test_ckplus_root_refuses_a_missing_path(tmp_path, monkeypatch):
 
 
 def test_confidence_half_width_by_hand():
-    assert plots.confidence_half_width([1.0, 3.0]) == pytest.approx(1.96 * np.sqrt(2.0) / np.sqrt(2))
-    assert math.isnan(plots.confidence_half_width([5.0])) and math.isnan(plots.confidence_half_width([]))
-    fig = plots.per_expression({"psnr": {"m": {"happy": 20.0, "fear": 21.0}}},
+    assert charts.confidence_half_width([1.0, 3.0]) == pytest.approx(1.96 * np.sqrt(2.0) / np.sqrt(2))
+    assert math.isnan(charts.confidence_half_width([5.0])) and math.isnan(charts.confidence_half_width([]))
+    fig = charts.per_expression({"psnr": {"m": {"happy": 20.0, "fear": 21.0}}},
                                errors={"psnr": {"m": {"happy": 1.5, "fear": float("nan")}}})
     assert len(fig.axes[0].containers) >= 1            # bars drawn, with their error bars

@@ -19,6 +19,7 @@ from affinekit.config import DataConfig
 from affinekit.data.augment import Augmentation
 from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.errors import AffinekitError
+from affinekit.images import tensor_channels, to_model
 from affinekit.expressions import EXPRESSIONS
 
 def _entries(entries: Any) -> list[dict[str, Any]]:
@@ -47,16 +48,9 @@ def sample_positions(num_frames: int, k: int, jitter: bool = False,
 
 
 def _to_tensor(images: np.ndarray, channels: int | None) -> torch.Tensor:
-    """(..., H, W, C) uint8 -> (..., C', H, W) float32 in [-1, 1]."""
-    x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(127.5).sub_(1.0)
-    x = x.movedim(-1, -3)
-    c = x.shape[-3]
-    if channels == 3 and c == 1:
-        x = x.expand(*x.shape[:-3], 3, *x.shape[-2:]).contiguous()
-    elif channels == 1 and c == 3:
-        w = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
-        x = (x * w).sum(-3, keepdim=True)
-    return x
+    """(T, H, W, C) uint8 -> (T, C', H, W) float32 in [-1, 1], C' = `channels` (None keeps C)."""
+    x = to_model(images)
+    return tensor_channels(x, channels).contiguous() if channels else x
 
 
 class SequenceDataset(Dataset):
