@@ -9,5 +9,7 @@ __all__ = ["EXPRESSIONS", "__version__", "load_pretrained"]
 
 def load_pretrained(*args, **kwargs):
     """Load the bundled model as an Animator: `load_pretrained().animate(photo, "happy")`."""
+    # Imported on call, not at the top: every `import affinekit.<module>` runs this file first,
+    # and `affinekit --version` or the data modules should not pay for torch, dlib and the model.
     from affinekit.animate import load_pretrained as _load
     return _load(*args, **kwargs)

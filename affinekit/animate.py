@@ -29,11 +29,17 @@ import cv2
 import numpy as np
 
 from affinekit.errors import AffinekitError
-from affinekit.expressions import EXPRESSIONS, expression_index
+from affinekit.expressions import EXPRESSIONS, requested_label
 from affinekit.images import to_model, to_uint8
 from affinekit.layout import GRID_COLUMNS, beside_closeup, face_region, fit_into, grid
 from affinekit.photos import MAX_SIDE, demo_photo, fit_photo, read_photo
-from affinekit.video import check_output_path, save_video
+from affinekit.destinations import writable_file, writable_folder
+from affinekit.video import VIDEO_SUFFIXES, save_video
+from affinekit.data.faces import FaceAligner, apply_transform, find_faces
+from affinekit.checkpoint import load_generator
+from affinekit.devices import resolve_device
+from affinekit.batch import expand_photos, generate_batch
+from affinekit.inference import render_crops, render_photo
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "affinekit_default.pt"       # the kit's motion head
@@ -49,7 +55,6 @@ CROP_VIEW = 256        # side of the aligned close-up `crop_only` returns (the m
 def detect_face(image: np.ndarray, name: str, detect_side: int = DETECT_SIDE) -> tuple[tuple[int, int, int, int], int]:
     """The most confident face's box (left, top, right, bottom) in image pixels, and how many faces
     were found (`faces.find_faces`: the kit's one detector); several faces: the best is animated."""
-    from affinekit.data.faces import find_faces
 
     boxes = find_faces(image, max_side=detect_side)
     if not boxes:
@@ -68,7 +73,6 @@ class Aligned:
 
     def photo_landmarks(self) -> np.ndarray:
         """(68, 2) the face's landmarks in photo pixels."""
-        from affinekit.data.faces import apply_transform
         return apply_transform(cv2.invertAffineTransform(np.asarray(self.M, np.float64)), self.landmarks)
 
 
@@ -93,7 +97,6 @@ class Animator:
 
     def __init__(self, generator: Any, config: Any | None = None, *, max_side: int = MAX_SIDE,
                  detect_side: int = DETECT_SIDE, name: str = "<generator>") -> None:
-        from affinekit.data.faces import FaceAligner
 
         self.generator = generator
         self.config = _model_config(generator, config)
@@ -108,7 +111,6 @@ class Animator:
         if hasattr(generator, "eval"):
             generator.eval()
         # load dlib's detector and landmark model now, not inside the first clip's timing
-        from affinekit.data.faces import find_faces
         find_faces(np.zeros((16, 16), np.uint8))
         self.aligner.landmarks(np.zeros((16, 16), np.uint8), box=(0, 0, 15, 15))
 
@@ -134,7 +136,6 @@ class Animator:
             box, faces = detect_face(image, name, self.detect_side)
             points = self.aligner.landmarks(image, name, box=box)
         with self._stage("align"):
-            from affinekit.data.faces import apply_transform
             M = self.aligner.transform(points)
             crop = self.aligner.warp(image, M).reshape(self.image_size, self.image_size, -1)
             landmarks = apply_transform(M, points)
@@ -146,7 +147,6 @@ class Animator:
         (of `region` (x0, y0, x1, y1) of it only, when given)."""
         import torch
 
-        from affinekit.inference import render_photo
         with self._stage("generate"):
             lam = torch.linspace(0.0, float(intensity), frames)
             return render_photo(self.generator, aligned.photo, aligned.M, labels, lam, aligned.landmarks, region)
@@ -156,8 +156,6 @@ class Animator:
         """Aligned close-ups of the face (B, T, size, size, 3) uint8, in the photo's own colour."""
         import torch
 
-        from affinekit.data.faces import FaceAligner
-        from affinekit.inference import render_crops
         with self._stage("generate"):
             aligner = FaceAligner(size)
             crop = aligner.warp(aligned.photo, aligner.transform(aligned.photo_landmarks())).reshape(size, size, -1)
@@ -176,7 +174,7 @@ class Animator:
         with closeup, the full frame with a close-up of the face beside it (a
         small face's change is easy to miss in the full frame).
         """
-        label = _label(expression)
+        label = requested_label(expression)
         _check_frames(frames, intensity)
         self.timings = {}
         aligned = self.align(photo, name)
@@ -228,17 +226,6 @@ class Animator:
 
 # ----------------------------------------------------------------------------- helpers
 
-def _label(expression: str | int) -> int:
-    if isinstance(expression, (int, np.integer)) and not isinstance(expression, bool):
-        if 0 <= int(expression) < len(EXPRESSIONS):
-            return int(expression)
-        raise AffinekitError(f"expression index {expression} out of range; use 0-{len(EXPRESSIONS) - 1} or a name: {', '.join(EXPRESSIONS)}")
-    try:
-        return expression_index(str(expression))
-    except ValueError:
-        raise AffinekitError(f"unknown expression {expression!r}; use one of {', '.join(EXPRESSIONS)}, or all") from None
-
-
 def _check_frames(frames: int, intensity: float) -> None:
     if int(frames) != frames or not 1 <= frames <= 1000:
         raise AffinekitError(f"frames must be a whole number from 1 to 1000, got {frames}")
@@ -258,7 +245,6 @@ def load_pretrained(checkpoint: str | os.PathLike | None = None, device: str = "
                 f"{path}: the bundled model is not there yet (it has not been trained and exported); "
                 "pass a checkpoint from `affinekit train` (--checkpoint runs/NAME/checkpoints/last.pt)")
         raise AffinekitError(f"{path}: no such checkpoint; pass a file written by `affinekit train`")
-    from affinekit.checkpoint import load_generator
 
     try:
         generator, config = load_generator(path)
@@ -277,7 +263,6 @@ def main(args: Any) -> int:
     """`affinekit generate`: photo -> clip.mp4 / .gif, or photos -> one clip each in --out-dir."""
     import sys
 
-    from affinekit.devices import resolve_device
 
     start = time.perf_counter()
     photos = list(args.photo or [])
@@ -285,7 +270,7 @@ def main(args: Any) -> int:
     batch = len(photos) > 1 or bool(out_dir) or any(Path(p).is_dir() or any(c in p for c in "*?[") for p in photos)
     expression = str(args.expression).strip().lower()
     if expression != "all":
-        _label(expression)
+        requested_label(expression)
     _check_frames(args.frames, args.intensity)
     if not 1 <= args.fps <= 60:
         raise AffinekitError(f"--fps must be from 1 to 60, got {args.fps}")
@@ -299,7 +284,7 @@ def main(args: Any) -> int:
     device = str(resolve_device(getattr(args, "device", "auto")))
     if batch:
         return _main_batch(args, photos, out_dir, expression, max_side, device)
-    out = check_output_path(args.out)
+    out = writable_file(args.out, "--out", VIDEO_SUFFIXES)
     # read the photo first: a missing or unreadable file fails before the model loads
     name = "demo photo (astronaut)" if args.demo else photos[0]
     photo, name = read_photo(demo_photo() if args.demo else photos[0], name, max_side=max_side)
@@ -328,14 +313,12 @@ def main(args: Any) -> int:
 def _main_batch(args: Any, photos: list[str], out_dir: str | None, expression: str, max_side: int,
                 device: str) -> int:
     """`affinekit generate a.jpg b.jpg folder/ 'glob*' --out-dir clips/`: one clip per photo."""
-    from affinekit.batch import check_out_dir, expand_photos, generate_batch
-
     if args.demo:
         raise AffinekitError("--demo makes one clip; drop it to generate a batch of photos")
     if not out_dir:
         raise AffinekitError("several photos make several clips: give them a folder with --out-dir DIR")
     paths = expand_photos(photos)
-    out = check_out_dir(out_dir)
+    out = writable_folder(out_dir, "--out-dir", create=True)
     animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
     report = generate_batch(animator, paths, out, expression, args.frames, args.intensity, args.fps,
                             getattr(args, "format", "mp4"), args.crop_only)

@@ -16,7 +16,8 @@ import torch
 from scipy.spatial import Delaunay
 
 from affinekit.errors import AffinekitError
-from affinekit.expressions import EXPRESSIONS
+from affinekit.expressions import EXPRESSIONS, expression_index
+from affinekit.data.prepared import load_sequence
 
 LEFT_EYE = list(range(36, 42))
 RIGHT_EYE = list(range(42, 48))
@@ -104,8 +105,6 @@ class LandmarkWarp:
 
     def fit(self, prepared_dir: str | Path, keys: Iterable[str]) -> "LandmarkWarp":
         """Learn from prepared training sequences (only `keys`: pass the training split)."""
-        from affinekit.data.prepared import load_sequence
-        from affinekit.expressions import expression_index
         first, last, labels = [], [], []
         for key in keys:
             seq = load_sequence(prepared_dir, key)

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from affinekit.errors import AffinekitError
+from affinekit.expressions import requested_label
+from affinekit.video import save_video
+from affinekit.inference import render_photos
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 BATCH = 1   # faces per network pass (see above: batching was slower on this CPU)
@@ -75,14 +78,11 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
     import torch
     from tqdm.auto import tqdm
 
-    from affinekit.animate import _label
-    from affinekit.video import save_video
-    from affinekit.inference import render_photos
 
     report = BatchReport()
     names = clip_names(photos, expression, fmt)
     every = expression == "all"
-    label = None if every else _label(expression)
+    label = None if every else requested_label(expression)
     bar = tqdm(total=len(photos), unit="photo", disable=not progress, file=sys.stderr)
     pending: list[tuple[Path, str, Any]] = []
 
@@ -127,16 +127,3 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
     flush()
     bar.close()
     return report
-
-
-def check_out_dir(out_dir: str | Path) -> Path:
-    """An existing or creatable, writable folder for the clips, checked before any work."""
-    import os
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise AffinekitError(f"{out}: is a file; give --out-dir a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    if not os.access(out, os.W_OK):
-        raise AffinekitError(f"{out}: folder is not writable; choose another --out-dir")
-    return out
-

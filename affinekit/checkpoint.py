@@ -17,6 +17,7 @@ import torch
 from affinekit.atomic import atomic_write
 from affinekit.config import ModelConfig, from_dict, to_dict
 from affinekit.errors import AffinekitError
+from affinekit.models.generator import Generator
 
 FORMAT = "affinekit-checkpoint-1"
 GENERATOR_FORMAT = "affinekit-generator-1"
@@ -76,8 +77,6 @@ def save_generator_only(generator: torch.nn.Module, model_cfg: ModelConfig, path
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu"):
     """(Generator in eval mode, ModelConfig) from a training checkpoint or a generator export."""
-    from affinekit.models.generator import Generator  # here: models import config, not the reverse
-
     ckpt = safe_load(path)
     try:
         cfg = from_dict(ModelConfig, ckpt["model_config"])

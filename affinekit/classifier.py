@@ -19,6 +19,7 @@ from torch import nn
 
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
+from affinekit.descriptors import FaceDescriber
 
 WEIGHTS = Path(__file__).parent / "weights" / "expression_classifier.pt"
 # eyebrows move with expressions, mouth and jaw too: fit the framing on eyes and nose only
@@ -47,7 +48,6 @@ class ClassifierConfig:
 
 class ExpressionNet(nn.Module):
     """Three conv blocks (two 3x3 convs, batch norm, max pool), global average pool, linear."""
-
     def __init__(self, cfg: ClassifierConfig) -> None:
         super().__init__()
         layers: list[nn.Module] = []
@@ -209,7 +209,6 @@ def predict_last_frames(clips: np.ndarray, landmarks: np.ndarray | None = None,
 # -- training ------------------------------------------------------------------------
 def ck48_template(data: Ck48, describer=None) -> tuple[np.ndarray, int]:
     """Mean 68 landmarks (68, 2) of the crops in 48 px coordinates, and how many crops had a face."""
-    from affinekit.descriptors import FaceDescriber
     describer = describer or FaceDescriber(box="crop")
     points = []
     for img in data.images:

@@ -6,6 +6,10 @@ label index.
 """
 from __future__ import annotations
 
+import numbers
+
+from affinekit.errors import AffinekitError
+
 EXPRESSIONS: tuple[str, ...] = (
     "anger", "contempt", "disgust", "fear", "happy", "sadness", "surprise",
 )
@@ -21,3 +25,16 @@ def expression_index(name: str) -> int:
     if key not in EXPRESSIONS:
         raise ValueError(f"unknown expression {name!r}: use one of {', '.join(EXPRESSIONS)}")
     return EXPRESSIONS.index(key)
+
+
+def requested_label(expression: str | int) -> int:
+    """A user's expression (a name, an alias or an index 0-6) as an index, or one line saying what is allowed."""
+    if isinstance(expression, numbers.Integral) and not isinstance(expression, bool):   # numpy ints too
+        if 0 <= int(expression) < len(EXPRESSIONS):
+            return int(expression)
+        raise AffinekitError(f"expression index {expression} out of range; "
+                             f"use 0-{len(EXPRESSIONS) - 1} or a name: {', '.join(EXPRESSIONS)}")
+    try:
+        return expression_index(str(expression))
+    except ValueError:
+        raise AffinekitError(f"unknown expression {expression!r}; use one of {', '.join(EXPRESSIONS)}, or all") from None

@@ -27,7 +27,8 @@ from affinekit.images import LUMA, to_model
 from affinekit.images import tensor_channels as to_channels
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
-
+from affinekit.data.faces import FaceAligner
+from affinekit.paste import face_mask, paste_change, photo_roi
 
 
 def _device(generator: torch.nn.Module) -> torch.device:
@@ -88,7 +89,6 @@ def render_photo(generator: Generator, photo: np.ndarray, M: np.ndarray, labels:
 
 def _crop_tensor(photo: np.ndarray, M: np.ndarray, size: int) -> torch.Tensor:
     """The aligned crop (C, size, size) in [-1, 1]."""
-    from affinekit.data.faces import FaceAligner
     return to_model(FaceAligner(size).warp(photo, M).reshape(size, size, -1))
 
 
@@ -99,8 +99,6 @@ def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.nd
     """`render_photo` for several photos, their faces through the network in one batch (motion head):
     a list of (B_i, T, H, W, 3) uint8, B_i = len(labels[i]); with `region` (x0, y0, x1, y1), only
     that part of each photo."""
-    from affinekit.paste import face_mask, paste_change
-
     size = generator.cfg.image_size
     intensities = torch.as_tensor(intensities).float()
     landmarks = landmarks or [None] * len(photos)
@@ -149,7 +147,6 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
     With `region` (x0, y0, x1, y1) only that part of the photo is returned, (B, T, y1-y0, x1-x0, 3):
     a close-up costs the memory of the close-up, not of the whole frame.
     """
-    from affinekit.paste import photo_roi
 
     gray = photo.ndim == 2
     B, T = motion.flow.shape[:2]

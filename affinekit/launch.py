@@ -17,6 +17,7 @@ from affinekit.checkpoint import safe_load
 from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, load_json_config
 from affinekit.data.prepared import load_manifest
 from affinekit.data.dataset import SequenceDataset, subject_kfold, subject_split
+from affinekit.destinations import writable_folder
 from affinekit.errors import AffinekitError
 from affinekit.train import Trainer
 
@@ -100,7 +101,7 @@ def main(args: Any) -> int:
     if "channels" not in user_keys["model"]:
         model_cfg = dataclasses.replace(model_cfg, channels=data_channels)
 
-    out = Path(args.out)
+    out = writable_folder(args.out, "--out")     # a read-only run folder fails now, not at the first save
     ckpt_path = out / "checkpoints" / "last.pt"
     if args.resume:
         ckpt = safe_load(ckpt_path) if ckpt_path.is_file() else None

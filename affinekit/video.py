@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from affinekit.atomic import atomic_path
+from affinekit.destinations import writable_file
 from affinekit.errors import AffinekitError
 from affinekit.images import as_rgb, to_channels
 
@@ -98,22 +99,9 @@ def write_video(frames: np.ndarray, path: str | Path, fps: float = 8) -> Path:
     return path
 
 
-def check_output_path(path: str | os.PathLike) -> Path:
-    """A writable .mp4/.gif path, or AffinekitError saying what to change."""
-    path = Path(path)
-    if path.suffix.lower() not in VIDEO_SUFFIXES:
-        raise AffinekitError(f"{path}: unsupported video type {path.suffix or '(none)'!r}; end the name in .mp4 or .gif")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise AffinekitError(f"{path}: folder {parent} does not exist; create it or write elsewhere")
-    if path.is_dir():
-        raise AffinekitError(f"{path}: is a folder; give a file name ending in .mp4 or .gif")
-    return path
-
-
 def save_video(frames: np.ndarray, path: str | os.PathLike, fps: int = 8) -> Path:
     """Write (T, H, W, 3) uint8 frames to .mp4/.gif via a temporary file renamed into place."""
-    path = check_output_path(path)
+    path = writable_file(path, "the video's path", VIDEO_SUFFIXES)
     if not 0 < fps <= 60:
         raise AffinekitError(f"fps must be from 1 to 60, got {fps}")
     try:

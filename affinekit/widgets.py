@@ -25,6 +25,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from affinekit.expressions import EXPRESSIONS
+from affinekit.photos import read_photo
+from affinekit.errors import AffinekitError
+from affinekit.video import write_video
 
 UPLOADED = "(uploaded photo)"
 
@@ -32,8 +35,6 @@ UPLOADED = "(uploaded photo)"
 def decode_image(data: bytes, name: str = "the upload") -> np.ndarray:
     """Image bytes (PNG, JPEG, ...) as (H, W) gray or (H, W, 3) RGB uint8, decoded exactly as
     `affinekit generate` decodes a file (`photos.read_photo`: EXIF, 16-bit, CMYK, palette, alpha)."""
-    from affinekit.photos import read_photo
-    from affinekit.errors import AffinekitError
 
     try:
         return read_photo(bytes(data), name)[0]
@@ -50,8 +51,6 @@ def encode_png(image: np.ndarray) -> bytes:
 
 def encode_clip(frames: np.ndarray, fps: int, fmt: str = "mp4") -> bytes:
     """A clip (T, H, W, 3) uint8 encoded as mp4 or gif bytes, through `affinekit.video`."""
-    from affinekit.video import write_video
-
     with tempfile.TemporaryDirectory(prefix="affinekit-clip-") as tmp:
         path = Path(tmp) / f"clip.{fmt}"
         write_video(frames, path, fps=fps)
@@ -221,7 +220,6 @@ class GeneratorApp:
     # -- save ------------------------------------------------------------------
     def save(self, fmt: str = "mp4") -> Path | None:
         """Write the last clip as `<out_dir>/<name>.<fmt>` (mp4 or gif); returns the path."""
-        from affinekit.video import write_video
 
         if fmt not in ("mp4", "gif"):
             raise ValueError(f"save as mp4 or gif, not {fmt!r}")

@@ -18,6 +18,7 @@ from affinekit.data.faces import FaceAligner
 from affinekit.data.folders import read_source
 from affinekit.data.lips import lip_masks
 from affinekit.data.records import SequenceRecord
+from affinekit.destinations import writable_folder
 from affinekit.errors import AffinekitError
 
 # Fields that change the prepared arrays: a folder prepared with other values cannot be resumed.
@@ -148,7 +149,8 @@ def main(args: argparse.Namespace) -> int:
     """The `affinekit prepare` subcommand."""
     config = DataConfig(image_size=args.size, channels=3 if args.rgb else 1,
                         align_per_frame=args.per_frame, detector=args.detector)
-    report = prepare(args.source, args.out, config, labels_csv=args.labels,
+    out = writable_folder(args.out, "--out")     # checked before any face is detected
+    report = prepare(args.source, out, config, labels_csv=args.labels,
                      labelled_only=args.labelled_only)
     if not report.ok and report.skipped:
         # Nothing usable came out: answer with the (first) reason as the one-line error.

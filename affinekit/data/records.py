@@ -15,6 +15,7 @@ import numpy as np
 
 from affinekit.errors import AffinekitError
 from affinekit.images import to_channels
+from affinekit.video import read_frames
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".gif", ".m4v"}
@@ -50,7 +51,6 @@ class SequenceRecord:
         if self.error:
             raise AffinekitError(self.error)
         if self.video is not None:
-            from affinekit.video import read_frames
             return read_frames(self.video, gray=gray)
         if not self.frames:
             raise AffinekitError(f"{self.key}: sequence has no frames; check its folder")

@@ -1,23 +1,18 @@
 """`affinekit evaluate`: options checked before the work, then a protocol, then the table printed and written."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
+from affinekit.destinations import writable_file
 from affinekit.errors import AffinekitError
 from affinekit.evaluation.protocols import paper_protocol, subject_protocol
-
-def _check_writable(path: Path) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    if path.is_dir() or not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise AffinekitError(f"{path}: cannot write here; choose another path")
+from affinekit.animate import DEFAULT_WEIGHTS
+from affinekit.devices import resolve_device
 
 
 def main(args: Any) -> int:
     """`affinekit evaluate --data D --protocol subject|paper [--checkpoint C ...] [--folds K] [--json J] [--markdown M]`."""
-    from affinekit.animate import DEFAULT_WEIGHTS
     checkpoints = list(args.checkpoint)
     notes = []
     if not checkpoints:
@@ -25,16 +20,15 @@ def main(args: Any) -> int:
             checkpoints = [DEFAULT_WEIGHTS]
         else:
             notes.append(f"No model checkpoint given and no bundled model ({DEFAULT_WEIGHTS.name}): baselines only.")
-    from affinekit.devices import resolve_device
     if args.folds < 0 or args.folds == 1:
         raise AffinekitError(f"--folds {args.folds}: use 0 (one subject split) or 2 and more (k-fold cross-validation)")
     if args.limit is not None and args.limit < 1:
         raise AffinekitError(f"--limit {args.limit}: give at least 1 test sequence per fold, or drop --limit for all")
     if args.frames < 2 or args.train_steps < 0:
         raise AffinekitError("--frames must be at least 2 and --train-steps 0 or more")
-    for target in (args.json, args.markdown):     # a read-only target fails now, not after minutes of work
-        if target:
-            _check_writable(Path(target))
+    for option, target in (("--json", args.json), ("--markdown", args.markdown)):
+        if target:          # a read-only target fails now, not after minutes of work
+            writable_file(target, option, make_folder=True)
     device = str(resolve_device(getattr(args, "device", "auto")))
     common = dict(checkpoints=checkpoints, frames=args.frames, seed=args.seed, device=device, limit=args.limit)
     train_overrides, train_config = getattr(args, "set", []), getattr(args, "train_config", None)

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import torch
 
 from affinekit.inference import render_crops
+from affinekit.checkpoint import load_generator, run_config
 
 # -- the model as a clip maker ---------------------------------------------------------
 class GeneratorMaker:
@@ -36,7 +37,6 @@ def add_model_rows(makers: dict[str, Any], notes: dict[str, str], name: str, mak
 
 def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMaker, dict[str, Any]]:
     """A checkpoint as a clip maker, plus what is known of its training data (run config.json)."""
-    from affinekit.checkpoint import load_generator, run_config
     generator, cfg = load_generator(path, device=device)
     info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size, "output": cfg.output}
     run = run_config(path)

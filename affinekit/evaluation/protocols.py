@@ -14,6 +14,10 @@ from affinekit.evaluation.scoring import evaluate, merge_folds
 from affinekit.evaluation.sources import RawCkplusSource
 from affinekit.evaluation.table import ClipMaker, ResultTable
 from affinekit.expressions import expression_index
+from affinekit.data.prepared import load_manifest
+from affinekit.launch import resolve_configs, train
+from affinekit.data.dataset import paper_frame_split, subject_kfold, subject_split
+from affinekit.descriptors import FaceDescriber
 
 # -- protocols --------------------------------------------------------------------------------
 def _model_name(path: str | Path, info: dict[str, Any]) -> str:
@@ -29,8 +33,6 @@ def _train_fold_model(prepared_dir: str | Path, train_keys: Sequence[str], steps
     """A fresh model trained on this fold's training keys only (configs as `affinekit train` takes them)."""
     import dataclasses
 
-    from affinekit.data.prepared import load_manifest
-    from affinekit.launch import resolve_configs, train
     configs, user_keys = resolve_configs(config_file, list(overrides))
     channels = int(load_manifest(prepared_dir).get("config", {}).get("channels", 1))
     model_cfg = dataclasses.replace(configs["model"], channels=channels,
@@ -57,8 +59,6 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
     the file it names for f. Checkpoints are evaluated as given, with a note when
     their training data is known to include test sequences.
     """
-    from affinekit.data.prepared import load_manifest
-    from affinekit.data.dataset import subject_kfold, subject_split
     manifest = load_manifest(prepared_dir)
     entries = [e for e in manifest["sequences"] if e.get("label")]
     splits = subject_kfold(entries, folds, seed) if folds > 1 else [subject_split(entries, test_fraction, seed)]
@@ -106,7 +106,6 @@ def paper_protocol(ckplus_root: str | Path, checkpoints: Sequence[str | Path] = 
     subjects) are in training, so these numbers are optimistic by construction.
     Landmark-warp learns from each sequence's first and last training frame.
     """
-    from affinekit.data.dataset import paper_frame_split
     source = RawCkplusSource(ckplus_root, size)
     entries = source.entries()
     train_frames, test_frames = paper_frame_split(entries, test_fraction, seed)
@@ -126,7 +125,6 @@ def paper_protocol(ckplus_root: str | Path, checkpoints: Sequence[str | Path] = 
         maker, info = load_model_maker(path, device)
         add_model_rows(makers, notes, _model_name(path, info), maker,
                        "fed the resized raw first frame (it was trained on aligned crops)")
-    from affinekit.descriptors import FaceDescriber
     table = evaluate(makers, source, test_keys, frames, describer=FaceDescriber(box="detect"),
                      keep_clips=keep_clips, model_notes=notes)
     table.title = (f"Paper protocol (the AffineGAN paper's RANDOM FRAME split: test frames share sequences and "

@@ -16,13 +16,14 @@ from affinekit.evaluation.sources import EvalSequence, prepared_source
 from affinekit.evaluation.table import METRIC_KEYS, REAL, ClipMaker, ResultTable, RowResult, fmt
 from affinekit.expressions import EXPRESSIONS
 from affinekit.images import to_model, to_uint8
+from affinekit.classifier import load_classifier, predict_last_frames
+from affinekit.descriptors import FaceDescriber
 
 # -- evaluate ------------------------------------------------------------------------------
 def _score(gen: np.ndarray, real: np.ndarray, desc: tuple[np.ndarray, np.ndarray],
            real_desc: tuple[np.ndarray, np.ndarray], labels: np.ndarray, landmarks: np.ndarray | None,
            classifier) -> dict[str, np.ndarray]:
     """Per-video metric arrays of generated uint8 clips (B, T, H, W, C) against the real ones."""
-    from affinekit.classifier import predict_last_frames
     g = np.moveaxis(gen, -1, 2).astype(np.float64)           # (B, T, C, H, W) on the 0-255 scale
     r = np.moveaxis(real, -1, 2).astype(np.float64)
     pred = predict_last_frames(gen, landmarks, classifier)
@@ -73,8 +74,6 @@ def evaluate(makers: dict[str, ClipMaker], data: str | Path | Callable[[str], Ev
     calibrated on the real first frames (aligned crops). Sequences without a face
     in their first frame are skipped and listed in `config["skipped_no_face"]`.
     """
-    from affinekit.classifier import load_classifier
-    from affinekit.descriptors import FaceDescriber
     if not keys:
         raise AffinekitError("no test sequences to evaluate")
     source = prepared_source(data) if isinstance(data, (str, Path)) else data

@@ -10,6 +10,11 @@ import numpy as np
 
 from affinekit.errors import AffinekitError
 from affinekit.expressions import expression_index
+from affinekit.data.prepared import load_sequence
+from affinekit.data.ckplus import read_ckplus
+from affinekit.data.paths import require_ckplus
+from affinekit.data.faces import FaceAligner
+from affinekit.data.records import read_image
 
 # -- test data ------------------------------------------------------------------------
 @dataclass
@@ -24,8 +29,6 @@ class EvalSequence:
 
 def prepared_source(prepared_dir: str | Path) -> Callable[[str], EvalSequence]:
     """Sequences of a prepared folder (aligned crops), by key."""
-    from affinekit.data.prepared import load_sequence
-
     def load(key: str) -> EvalSequence:
         seq = load_sequence(prepared_dir, key)
         if not seq.label:
@@ -43,8 +46,6 @@ class RawCkplusSource:
     """
 
     def __init__(self, root: str | Path, size: int = 128) -> None:
-        from affinekit.data.ckplus import read_ckplus
-        from affinekit.data.paths import require_ckplus
         self.root = require_ckplus(root)
         self.size = size
         self.records = {r.key: r for r in read_ckplus(self.root, labelled_only=True)}
@@ -59,8 +60,6 @@ class RawCkplusSource:
 
     def landmarks(self, key: str, index: int) -> np.ndarray | None:
         """68 landmarks of frame `index`, in resized pixels; None when no face is found."""
-        from affinekit.data.faces import FaceAligner
-        from affinekit.data.records import read_image
         self._aligner = self._aligner or FaceAligner()
         path = self.records[key].frames[index]
         image = read_image(path, gray=True)
