@@ -5,9 +5,12 @@ Pictures on disk, in prepared files and in videos are uint8, (H, W) gray or
 """
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601, what OpenCV's RGB2GRAY uses
 
@@ -32,6 +35,38 @@ def tensor_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
     if channels == 1:
         return (x * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
     return x.expand(-1, channels, -1, -1)
+
+
+def network_input(x: torch.Tensor, channels: int, size: int) -> torch.Tensor:
+    """Crops (N, C, H, W) in [-1, 1] as a network of `channels` at `size` px reads them (area-resized)."""
+    x = tensor_channels(x, channels)
+    return F.interpolate(x, size=(size, size), mode="area") if x.shape[-2:] != (size, size) else x
+
+
+def picture(image: Any) -> np.ndarray:
+    """One image in any of the kit's layouts, to look at: (H, W) or (H, W, 3) uint8.
+
+    Takes uint8 pictures as they are, float or tensor images in [-1, 1] (or [0, 1]),
+    channels first or last; used by the plots, which get all of these.
+    """
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3):
+        a = np.transpose(a, (1, 2, 0))               # (C,H,W) -> (H,W,C)
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if a.dtype == np.uint8:
+        return a
+    a = a.astype(np.float32)
+    if a.min(initial=0.0) < 0.0 or a.max(initial=0.0) <= 1.0:
+        a = (np.clip(a, -1.0, 1.0) + 1.0) * 127.5    # [-1, 1] -> [0, 255]
+    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+
+
+def picture_rgb(image: Any) -> np.ndarray:
+    """`picture`, always (H, W, 3)."""
+    return as_rgb(picture(image))
 
 
 def to_channels(image: np.ndarray, gray: bool, bgr: bool = False) -> np.ndarray:

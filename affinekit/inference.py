@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from affinekit.images import LUMA, to_model
+from affinekit.images import LUMA, network_input, to_model
 from affinekit.images import tensor_channels as to_channels
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
@@ -51,9 +51,7 @@ def render_crops(generator: Generator, x0: torch.Tensor, labels: torch.Tensor,
         out = compose(x, generator.motion(net, labels, intensities))
     else:
         size = generator.cfg.image_size
-        if (H, W) != (size, size):
-            net = F.interpolate(net, size=(size, size), mode="area")
-        out = generator.generate(net, labels, intensities)
+        out = generator.generate(network_input(net, generator.cfg.channels, size), labels, intensities)
         T = out.shape[1]
         out = out.flatten(0, 1)
         if (H, W) != (size, size):

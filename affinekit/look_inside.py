@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from affinekit.expressions import EXPRESSIONS
-from affinekit.images import tensor_channels, to_model
+from affinekit.images import network_input, to_model
 from affinekit.models.generator import Generator, level_widths
 from affinekit.models.generator import label_planes as one_hot_planes
 
@@ -49,9 +49,7 @@ def label_planes(label: int, num_labels: int = len(EXPRESSIONS), size: int = 16)
 
 
 def _crop_tensor(crop: np.ndarray, generator: Generator) -> torch.Tensor:
-    x = tensor_channels(to_model(np.atleast_3d(crop))[None], generator.cfg.channels)
-    size = generator.cfg.image_size
-    return F.interpolate(x, size=(size, size), mode="area") if x.shape[-1] != size else x
+    return network_input(to_model(np.atleast_3d(crop))[None], generator.cfg.channels, generator.cfg.image_size)
 
 
 @torch.no_grad()

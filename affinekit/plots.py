@@ -17,6 +17,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from affinekit.images import picture, picture_rgb
+
 # The 68-point scheme (iBUG 300-W) that dlib's predictor follows.
 LANDMARK_GROUPS: dict[str, range] = {
     "jaw": range(0, 17), "right brow": range(17, 22), "left brow": range(22, 27),
@@ -28,29 +30,6 @@ _CLOSED = {"right eye", "left eye", "outer lip", "inner lip"}
 
 # ---------------------------------------------------------------------------
 # images
-
-
-def to_uint8(image: Any) -> np.ndarray:
-    """One image as (H, W) or (H, W, 3) uint8, from any of the kit's layouts."""
-    if hasattr(image, "detach"):                     # a torch tensor
-        image = image.detach().cpu().numpy()
-    a = np.asarray(image)
-    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3):
-        a = np.transpose(a, (1, 2, 0))               # (C,H,W) -> (H,W,C)
-    if a.ndim == 3 and a.shape[-1] == 1:
-        a = a[..., 0]
-    if a.dtype == np.uint8:
-        return a
-    a = a.astype(np.float32)
-    if a.min(initial=0.0) < 0.0 or a.max(initial=0.0) <= 1.0:
-        a = (np.clip(a, -1.0, 1.0) + 1.0) * 127.5    # [-1, 1] -> [0, 255]
-    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
-
-
-def to_rgb(image: Any) -> np.ndarray:
-    """One image as (H, W, 3) uint8."""
-    a = to_uint8(image)
-    return np.repeat(a[..., None], 3, axis=-1) if a.ndim == 2 else a
 
 
 def _is_channels(n: int) -> bool:
@@ -88,7 +67,7 @@ def montage(rows: Sequence[Sequence[Any]] | Any, pad: int = 2, fill: int = 255) 
     size from other rows'; each cell is padded to the largest cell.
     """
     rows = _as_rows(rows)
-    cells = [[to_rgb(im) for im in row] for row in rows]
+    cells = [[picture_rgb(im) for im in row] for row in rows]
     cells = [row for row in cells if row]
     if not cells:
         raise ValueError("montage needs at least one image")
@@ -153,7 +132,7 @@ def frame_grid(rows: Sequence[Sequence[Any]] | Any, row_labels: Sequence[str] | 
             for side in ax.spines.values():
                 side.set_visible(False)
             if j < len(rows[i]) and rows[i][j] is not None:   # None leaves a cell empty
-                im = to_uint8(rows[i][j])
+                im = picture(rows[i][j])
                 ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
             if j == 0 and row_labels is not None and i < len(row_labels):
                 ax.set_ylabel(row_labels[i], rotation=0, ha="right", va="center", fontsize=10)
@@ -166,7 +145,7 @@ def frame_grid(rows: Sequence[Sequence[Any]] | Any, row_labels: Sequence[str] | 
 
 def show_image(image: Any, title: str | None = None, size: float = 4.0) -> Figure:
     """One image in a figure of its own."""
-    im = to_uint8(image)
+    im = picture(image)
     fig = new_figure(size, size * im.shape[0] / im.shape[1] + (0.3 if title else 0))
     ax = fig.subplots()
     ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
@@ -205,7 +184,7 @@ def draw_landmarks(ax: Any, landmarks: Any, numbers: bool = False, lines: bool =
 def landmark_overlay(image: Any, landmarks: Any, title: str | None = None, numbers: bool = False,
                      highlight: Iterable[int] = (), size: float = 4.5) -> Figure:
     """An image with its 68 landmarks drawn on it."""
-    im = to_uint8(image)
+    im = picture(image)
     fig = new_figure(size, size * im.shape[0] / im.shape[1] + (0.3 if title else 0))
     ax = fig.subplots()
     ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
@@ -228,7 +207,7 @@ def lip_steps(image: Any, landmarks: Any, crop: Any, crop_landmarks: Any, mask: 
     """
     fig = new_figure(14.0, 3.4 if title else 3.1)
     axes = fig.subplots(1, 5)
-    img = to_uint8(image)
+    img = picture(image)
     axes[0].imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
     lm = np.asarray(landmarks, np.float32)
     if box is None:
@@ -238,7 +217,7 @@ def lip_steps(image: Any, landmarks: Any, crop: Any, crop_landmarks: Any, mask: 
         x0, y0, x1, y1 = box
     axes[0].add_patch(_rect(x0, y0, x1 - x0, y1 - y0))
     axes[0].set_title("1. face detected")
-    c = to_uint8(crop)
+    c = picture(crop)
     clm = np.asarray(crop_landmarks, np.float32)
     axes[1].imshow(c, cmap="gray" if c.ndim == 2 else None, vmin=0, vmax=255)
     draw_landmarks(axes[1], clm, size=5)
@@ -252,7 +231,7 @@ def lip_steps(image: Any, landmarks: Any, crop: Any, crop_landmarks: Any, mask: 
     m = np.asarray(mask)
     axes[3].imshow((m > 0).astype(np.uint8) * 255, cmap="gray", vmin=0, vmax=255)
     axes[3].set_title("4. binary mask")
-    p = to_uint8(patch)
+    p = picture(patch)
     axes[4].imshow(p, cmap="gray" if p.ndim == 2 else None, vmin=0, vmax=255)
     axes[4].set_title("5. lip patch")
     for ax in axes:

@@ -207,4 +207,4 @@ def test_cli_checks_its_output_paths_before_the_work(tmp_path, capsys):
     folder.mkdir()
     # no sequences: the work itself would fail; the unwritable target is reported first
     assert cli_main(["evaluate", "--data", str(tmp_path), "--json", str(folder)]) == 2
-    assert "cannot write" in capsys.readouterr().err
+    assert "a_folder: is a folder; give --json a file name" in capsys.readouterr().err

@@ -14,17 +14,6 @@ from affinekit.callbacks import LiveBoard  # noqa: E402
 from affinekit.runlog import read_log  # noqa: E402
 
 
-def test_to_uint8_handles_the_kits_layouts():
-    chw = torch.zeros(1, 8, 6) - 1.0                 # model range, channels first
-    assert plots.to_uint8(chw).shape == (8, 6) and plots.to_uint8(chw).max() == 0
-    rgb = np.ones((3, 8, 6), np.float32)
-    out = plots.to_uint8(rgb)
-    assert out.shape == (8, 6, 3) and out.dtype == np.uint8 and out.min() == 255
-    raw = np.full((8, 6), 7, np.uint8)
-    assert plots.to_uint8(raw) is raw
-    assert plots.to_rgb(raw).shape == (8, 6, 3)
-
-
 def test_montage_tiles_rows_and_pads():
     clips = np.zeros((2, 3, 1, 10, 12), np.float32)  # (B, T, C, H, W)
     m = plots.montage(clips, pad=2)
