@@ -28,16 +28,11 @@ def atomic_save(obj: dict[str, Any], path: str | Path) -> Path:
     return atomic_write(path, lambda f: torch.save(obj, f))
 
 
-def run_config(path: str | Path) -> dict[str, Any] | None:
-    """What a checkpoint's run says about itself: `<checkpoint>.json` beside an export, or the run
-    folder's config.json beside it or above checkpoints/; None when there is none."""
-    import json
-
-    path = Path(path)
-    for candidate in (path.with_suffix(".json"), path.parent / "config.json", path.parent.parent / "config.json"):
-        if candidate.is_file():
-            return json.loads(candidate.read_text())
-    return None
+def training_data(path: str | Path) -> dict[str, Any] | None:
+    """What a checkpoint says it was trained on (prepared folder, sequence keys), stored inside it;
+    None for a file written before checkpoints carried it."""
+    data = safe_load(path).get("data")
+    return dict(data) if isinstance(data, dict) else None
 
 
 def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -64,15 +59,17 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dic
 
 
 def save_generator_only(generator: torch.nn.Module, model_cfg: ModelConfig, path: str | Path,
-                        half: bool = False) -> Path:
+                        half: bool = False, data: dict[str, Any] | None = None) -> Path:
     """Export the generator's weights and config alone (a small file to bundle).
 
     `half=True` stores float16 weights (half the size); `load_generator` turns
-    them back to float32.
+    them back to float32. `data` (what it was trained on) travels inside the
+    file, so evaluation can tell whether test subjects were seen wherever the file is.
     """
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().clone()
              for k, v in generator.state_dict().items()}
-    return atomic_save({"format": GENERATOR_FORMAT, "model_config": to_dict(model_cfg), "generator": state}, path)
+    return atomic_save({"format": GENERATOR_FORMAT, "model_config": to_dict(model_cfg), "generator": state,
+                        "data": dict(data or {})}, path)
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu"):

@@ -15,7 +15,7 @@ from typing import Any
 
 
 from affinekit.atomic import atomic_write
-from affinekit.checkpoint import load_generator, save_generator_only
+from affinekit.checkpoint import load_generator, save_generator_only, training_data
 from affinekit.errors import AffinekitError
 from affinekit.runlog import read_log
 
@@ -30,10 +30,10 @@ def export_run(run: str | Path, out: str | Path, weights: bool = True) -> dict[s
         if not path.is_file():
             raise AffinekitError(f"{path}: missing; pass a run folder written by `affinekit train`")
     out.parent.mkdir(parents=True, exist_ok=True)
+    config = json.loads(config_file.read_text())
     if weights:
         generator, cfg = load_generator(ckpt)
-        save_generator_only(generator, cfg, out, half=True)
-    config = json.loads(config_file.read_text())
+        save_generator_only(generator, cfg, out, half=True, data=training_data(ckpt) or config.get("data"))
     log = read_log(run / "log.jsonl")
     config["exported"] = {"from": str(run), "steps": log[-1]["step"] if log else 0,
                           "train_seconds": round(sum(r.get("step_time", 0.0) for r in log))}

@@ -6,7 +6,6 @@ command line, notebook 03 and evaluation's per-fold models.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -121,8 +120,8 @@ def main(args: Any) -> int:
     callbacks = [ProgressBar(), SampleSaver()]
     try:
         keys = training_keys(args.data, data_cfg)
-        if args.resume and (out / "config.json").is_file():   # a resumed run keeps the sequences it started on
-            keys = json.loads((out / "config.json").read_text()).get("data", {}).get("keys", keys)
+        if args.resume:         # a resumed run keeps the sequences it started on, as its checkpoint says
+            keys = (ckpt.get("data") or {}).get("keys", keys)
         trainer = train(args.data, out, model_cfg, train_cfg, data_cfg, keys=keys,
                         callbacks=callbacks, resume=args.resume)
         if trainer.dist.main:

@@ -337,6 +337,7 @@ class Trainer:
         return {
             "format": FORMAT, "step": self.step,
             "model_config": to_dict(self.model_cfg), "train_config": to_dict(self.train_cfg),
+            "data": self.data_info,     # what it trains on, inside the file: exports and evaluation read it here
             "generator": self.generator.state_dict(), "discriminators": self.discriminators.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "rng": rng_state(),
@@ -373,4 +374,4 @@ class Trainer:
         """Export the generator's weights and config (rank 0 only)."""
         if not self.dist.main:
             return None
-        return save_generator_only(self.generator, self.model_cfg, path, half=half)
+        return save_generator_only(self.generator, self.model_cfg, path, half=half, data=self.data_info)

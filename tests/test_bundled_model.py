@@ -22,7 +22,10 @@ def test_bundled_weights_are_small_and_say_what_they_trained_on():
 def test_bundled_model_never_saw_the_subjects_it_is_scored_on(prepared_ckplus64):
     from affinekit.data.dataset import subject_split
 
-    trained = set(json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())["data"]["keys"])
+    from affinekit.checkpoint import training_data
+
+    trained = set(training_data(DEFAULT_WEIGHTS)["keys"])      # what the file itself says
+    assert trained == set(json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())["data"]["keys"])
     train_keys, test_keys = subject_split(prepared_ckplus64, 0.2, 0)     # evaluate's default split
     assert trained == set(train_keys)
     assert not {k.split("_")[0] for k in trained} & {k.split("_")[0] for k in test_keys}

@@ -158,17 +158,23 @@ def test_cli_refuses_a_folder_that_is_not_prepared(tmp_path, capsys):
     assert "not a prepared folder" in capsys.readouterr().err
 
 
-def test_an_export_carries_its_training_keys_in_a_json_beside_it(tmp_path):
+def test_an_export_carries_its_training_keys_inside_wherever_it_is_copied(tmp_path):
     from affinekit.checkpoint import save_generator_only
     from affinekit.config import ModelConfig
     from affinekit.evaluate import load_model_maker, training_overlap
     from affinekit.models.generator import Generator
 
     cfg = ModelConfig(image_size=32, base_width=8, depth=3, max_width=32)
-    path = save_generator_only(Generator(cfg), cfg, tmp_path / "export.pt", half=True)
-    assert "train_keys" not in load_model_maker(path)[1]
-    (tmp_path / "export.json").write_text(json.dumps({"data": {"keys": ["S001_001", "S002_001"]}}))
-    info = load_model_maker(path)[1]
+    bare = save_generator_only(Generator(cfg), cfg, tmp_path / "bare.pt", half=True)
+    assert "unknown" in training_overlap(load_model_maker(bare)[1], ["S003_002"])
+    path = save_generator_only(Generator(cfg), cfg, tmp_path / "export.pt", half=True,
+                               data={"keys": ["S001_001", "S002_001"]})
+    moved = tmp_path / "elsewhere" / "renamed.pt"
+    moved.parent.mkdir()
+    path.rename(moved)
+    # a JSON that guesses otherwise beside it changes nothing: the file itself is the truth
+    moved.with_suffix(".json").write_text(json.dumps({"data": {"keys": ["S003_002"]}}))
+    info = load_model_maker(moved)[1]
     assert info["train_keys"] == ["S001_001", "S002_001"]
     assert training_overlap(info, ["S003_002"]) is None
     assert "S002" in training_overlap(info, ["S002_004"])

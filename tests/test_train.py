@@ -258,6 +258,10 @@ def test_cli_smoke_trains_resizes_and_resumes(tmp_path):
     proc = run_cli(*common, "--set", "train.steps=5", "--resume")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert [r["step"] for r in read_log(run)] == [1, 2, 3, 4, 5]
+    # what it trained on travels inside both files, not in a JSON found by guessing paths
+    from affinekit.checkpoint import training_data
+    for path in (run / "checkpoints" / "last.pt", run / "generator.pt"):
+        assert training_data(path)["prepared"] == str(data) and training_data(path)["sequences"] > 0
 
 
 def test_cli_bad_paths_are_one_line_errors(tmp_path):

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import torch
 
 from affinekit.inference import render_crops
-from affinekit.checkpoint import load_generator, run_config
+from affinekit.checkpoint import load_generator, training_data
 
 # -- the model as a clip maker ---------------------------------------------------------
 class GeneratorMaker:
@@ -36,21 +36,19 @@ def add_model_rows(makers: dict[str, Any], notes: dict[str, str], name: str, mak
 
 
 def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMaker, dict[str, Any]]:
-    """A checkpoint as a clip maker, plus what is known of its training data (run config.json)."""
+    """A checkpoint as a clip maker, plus what the checkpoint says of its training data."""
     generator, cfg = load_generator(path, device=device)
     info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size, "output": cfg.output}
-    run = run_config(path)
-    if run is not None:
-        data = run.get("data", {}) or {}
-        info.update(train_keys=data.get("keys"), prepared=data.get("prepared"),
-                    steps=(run.get("train") or {}).get("steps"))
+    data = training_data(path)
+    if data:
+        info.update(train_keys=data.get("keys"), prepared=data.get("prepared"))
     return GeneratorMaker(generator, device), info
 
 
 def training_overlap(info: dict[str, Any], test_keys: Sequence[str]) -> str | None:
     """A warning when a checkpoint's training data included test sequences (or is unknown)."""
     if "train_keys" not in info:
-        return "training data unknown (no run config.json beside the checkpoint)"
+        return "training data unknown (the checkpoint does not say what it was trained on)"
     keys = info["train_keys"]
     if keys is None:
         return "trained on every sequence of its data folder: the test sequences were seen in training"
