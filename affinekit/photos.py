@@ -1,14 +1,23 @@
-"""Photos in: one decoder for the command line, the Python API and the widget.
+"""Photos in: one decoder for the command line, the Python API, the widget and dataset frames.
 
-`read_photo` takes a path, the bytes of an uploaded file, a numpy array or a
-PIL image and gives (H, W) gray or (H, W, 3) RGB uint8: EXIF orientation
-applied, 16-bit, CMYK, palette and alpha converted, a truncated file refused
-with one line naming it. `fit_photo` brings it to the output size.
+`decode_image` turns the bytes of an image file into (H, W) gray or (H, W, 3)
+RGB uint8: EXIF orientation applied, 16-bit, CMYK and palette converted, alpha
+composited on white; an empty, truncated or corrupt file, or any decoder
+warning, is refused with one line naming the file. `read_photo` adds what a
+face photo needs (paths, uploads, arrays, PIL images; a minimum size), and
+`records.read_image` what a dataset frame needs. `fit_photo` brings a photo to
+the output size.
 """
 from __future__ import annotations
 
 import io
 import os
+import struct
+import sys
+import tempfile
+import threading
+import warnings
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +53,13 @@ def _from_array(arr: np.ndarray, name: str) -> np.ndarray:
     arr = np.asarray(arr)
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
-    if arr.ndim == 3 and arr.shape[2] == 4:
-        arr = arr[:, :, :3]  # drop alpha
-    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
-        raise AffinekitError(f"{name}: expected an image of shape (H, W) or (H, W, 3), got {arr.shape}")
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4))):
+        raise AffinekitError(f"{name}: expected an image of shape (H, W), (H, W, 3) or (H, W, 4), got {arr.shape}")
     if min(arr.shape[:2]) < 16:
         raise AffinekitError(f"{name}: image of {arr.shape[1]}x{arr.shape[0]} px is too small to hold a face")
     arr = _to_uint8(arr, name)
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        arr = _on_white(arr)     # as a decoded RGBA file is
     if arr.ndim == 3:
         # a gray picture stored as RGB stays gray (a colour model would otherwise tint it)
         probe = arr[:: max(1, arr.shape[0] // 64), :: max(1, arr.shape[1] // 64)].astype(np.int16)
@@ -64,12 +73,10 @@ def read_photo(photo: Any, name: str | None = None, max_side: int | None = None)
 
     photo: a path (str or Path), the bytes of an image file (an upload), a numpy
     array (H, W) or (H, W, 3) RGB, or a PIL image; the CLI, the API and the
-    widget all decode through here. EXIF orientation is applied; 16-bit, CMYK,
-    palette and alpha images are converted; a truncated file is refused. With `max_side`, a large JPEG is
-    decoded at a reduced scale (Pillow's draft mode), which is much faster.
+    widget all decode through here, and dataset frames through the same
+    `decode_image`. With `max_side`, a large JPEG is decoded at a reduced scale
+    (Pillow's draft mode), which is much faster.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     if isinstance(photo, (str, os.PathLike)):
         path = Path(photo)
         name = name or str(path)
@@ -77,48 +84,206 @@ def read_photo(photo: Any, name: str | None = None, max_side: int | None = None)
             raise AffinekitError(f"{path}: no such file; pass the path of a face photo (JPEG or PNG) or use --demo")
         if path.is_dir():
             raise AffinekitError(f"{path}: is a folder; pass the path of one face photo (JPEG or PNG)")
-        try:
-            with Image.open(path) as img:
-                if max_side and img.format == "JPEG":
-                    img.draft("RGB" if img.mode != "L" else "L", (max_side, max_side))
-                img = ImageOps.exif_transpose(img)
-                return _from_pil(img, name), name
-        except (UnidentifiedImageError, Image.DecompressionBombError) as err:
-            raise AffinekitError(f"{path}: not an image file ({type(err).__name__}); pass a JPEG or PNG face photo") from None
-        except OSError as err:
-            raise AffinekitError(f"{path}: cannot read the image ({err}); pass a readable JPEG or PNG face photo") from None
+        return _from_array(decode_image(read_bytes(path), name, max_side), name), name
     if isinstance(photo, (bytes, bytearray, memoryview)):     # an upload: decoded exactly like a file
         name = name or "<uploaded bytes>"
-        try:
-            with Image.open(io.BytesIO(bytes(photo))) as img:
-                img.load()
-                return _from_pil(ImageOps.exif_transpose(img), name), name
-        except (UnidentifiedImageError, Image.DecompressionBombError) as err:
-            raise AffinekitError(f"{name}: not an image file ({type(err).__name__}); upload a JPEG or PNG face photo") from None
-        except OSError as err:
-            raise AffinekitError(f"{name}: cannot read the image ({err}); upload a readable JPEG or PNG face photo") from None
+        return _from_array(decode_image(bytes(photo), name, max_side), name), name
     if isinstance(photo, np.ndarray):
         return _from_array(photo, name or "<array>"), name or "<array>"
     if hasattr(photo, "mode") and hasattr(photo, "size") and hasattr(photo, "convert"):
         name = name or "<PIL image>"
-        return _from_pil(ImageOps.exif_transpose(photo), name), name
+        orientation = photo.getexif().get(0x0112, 1)
+        return _from_array(_upright(_pil_pixels(photo, name), orientation), name), name
     raise AffinekitError(f"{type(photo).__name__}: not a photo; pass a file path, a numpy array (H, W[, 3]) uint8 or a PIL image")
 
 
-def _from_pil(img: Any, name: str) -> np.ndarray:
-    if img.mode in ("1", "L", "LA", "I", "I;16", "F"):
-        if img.mode in ("1", "LA"):
-            img = img.convert("L")
-        arr = np.asarray(img)
-        if img.mode in ("I", "F"):
-            arr = arr.astype(np.float32)
-            top = float(arr.max()) if arr.size else 1.0
-            arr = np.clip(arr / (top if top > 255 else 255.0), 0, 1)
-        elif img.mode == "I;16":
-            arr = arr.astype(np.uint16)
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, or one line saying why they cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise AffinekitError(f"{path}: cannot read ({err.strerror}); check the path and its permissions") from None
+
+
+# ---------------------------------------------------------------------------------------------- decoding core
+
+FIX = "re-export or re-download it"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_STDERR_LOCK = threading.Lock()
+
+
+def decode_image(data: bytes, name: str, max_side: int | None = None) -> np.ndarray:
+    """Image file bytes as (H, W) gray or (H, W, 3) RGB uint8: the one decoder of photos and frames.
+
+    EXIF orientation is applied; 16-bit, CMYK, palette and other modes are
+    converted; alpha (and a PNG's transparent colour) is composited on white.
+    Refused with one line naming `name`: an empty, truncated or corrupt file
+    (a PNG chunk whose checksum fails, a JPEG libjpeg warns about) and any
+    warning the decoder gives. With `max_side`, a JPEG larger than that is
+    decoded at 1/2, 1/4 or 1/8 scale, still at least `max_side` on its short side.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise AffinekitError(f"{name}: cannot read the image: the file is empty; {FIX}")
+    png_exif = _check_png(data, name) if data.startswith(PNG_SIGNATURE) else None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")        # a decoder warning means the picture may be wrong
+            with Image.open(io.BytesIO(data)) as img:
+                orientation = _orientation(img, png_exif)
+                pixels = _decode(data, img, name, max_side)
+    except UnidentifiedImageError:
+        raise AffinekitError(f"{name}: not an image file this kit can read; use a JPEG or PNG") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise AffinekitError(f"{name}: cannot read the image: {err.args[0].split('.')[0]}; "
+                             "use a photo below 89 megapixels") from None
+    except (OSError, SyntaxError, ValueError, EOFError, Warning) as err:
+        raise AffinekitError(f"{name}: cannot read the image: {_why(err)}; {FIX}") from None
+    return _upright(pixels, orientation)
+
+
+def _decode(data: bytes, img: Any, name: str, max_side: int | None) -> np.ndarray:
+    """The pixels of an opened image. OpenCV decodes what it decodes exactly as Pillow would
+    (8-bit gray or RGB: PNG is lossless, a JPEG must be decoded by OpenCV anyway to hear
+    libjpeg's warnings) because it is faster; Pillow converts every other mode."""
+    simple = img.mode in ("L", "RGB") and "transparency" not in img.info
+    if img.format in ("JPEG", "MPO"):
+        scale = _jpeg_scale(img.size, max_side)
+        pixels = _strict_jpeg(data, name, scale, gray=img.mode == "L")
+        if simple:
+            return pixels
+        if scale > 1:
+            img.draft("RGB", (img.size[0] // scale, img.size[1] // scale))
+    elif img.format == "PNG" and simple and data[24] == 8:     # IHDR bit depth 8
+        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        if pixels is not None:
+            return pixels if pixels.ndim == 2 else np.ascontiguousarray(pixels[:, :, ::-1])
+    img.load()
+    return _pil_pixels(img, name)
+
+
+def _jpeg_scale(size: tuple[int, int], max_side: int | None) -> int:
+    """The largest libjpeg scale denominator (1, 2, 4, 8) that keeps both sides >= max_side."""
+    if not max_side:
+        return 1
+    fits = min(size) // max_side
+    return next((s for s in (8, 4, 2) if s <= fits), 1)
+
+
+def _why(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    if "truncated" in text or isinstance(err, EOFError):
+        return "the file is truncated (it ends before the picture does)"
+    return f"its data is corrupt ({text})"
+
+
+def _orientation(img: Any, png_exif: bytes | None) -> int:
+    """The EXIF orientation tag (1 = upright). A PNG's eXIf chunk comes from `_check_png`:
+    Pillow's getexif would decode the whole picture to look for one after the pixels."""
+    if img.format != "PNG":
+        return int(img.getexif().get(0x0112, 1))
+    if not png_exif:
+        return 1
+    from PIL import Image
+    exif = Image.Exif()
+    exif.load(png_exif)
+    return int(exif.get(0x0112, 1))
+
+
+def _check_png(data: bytes, name: str) -> bytes | None:
+    """Every chunk's CRC must match and the file must reach IEND: PNG's own integrity check.
+    Returns the eXIf chunk's payload, if there is one."""
+    view = memoryview(data)
+    exif = None
+    pos = len(PNG_SIGNATURE)
+    while pos + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        end = pos + 12 + length
+        if end > len(data):
+            break
+        if zlib.crc32(view[pos + 4:end - 4]) != struct.unpack_from(">I", data, end - 4)[0]:
+            raise AffinekitError(f"{name}: cannot read the image: its data is corrupt "
+                                 f"(checksum of the PNG {kind.decode('latin-1')} chunk fails); {FIX}")
+        if kind == b"eXIf":
+            exif = bytes(view[pos + 8:end - 4])
+        if kind == b"IEND":
+            return exif     # bytes after IEND (some tools append data) are ignored
+        pos = end
+    raise AffinekitError(f"{name}: cannot read the image: the file is truncated (it ends before the picture does); {FIX}")
+
+
+def _strict_jpeg(data: bytes, name: str, scale: int, gray: bool) -> np.ndarray:
+    """A JPEG decoded by OpenCV at 1/scale, refused if libjpeg says anything
+    ("Corrupt JPEG data: ...", "Premature end of JPEG file"), as (H, W) or (H, W, 3) RGB.
+
+    JPEG has no checksum: bytes overwritten in the middle decode into garbage
+    without an error, and Pillow discards libjpeg's warnings. OpenCV's libjpeg
+    prints them on the C stderr, which is captured here (a lock keeps two
+    threads from swapping it at once).
+    """
+    flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+             8: cv2.IMREAD_REDUCED_COLOR_8}[scale]
+    flags = (flags & ~cv2.IMREAD_COLOR if gray else flags) | cv2.IMREAD_IGNORE_ORIENTATION
+    with _STDERR_LOCK, tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        said = " ".join(captured.read().decode("utf-8", "replace").split())
+    if said or pixels is None:
+        kind = ("the file is truncated (it ends before the picture does)" if "Premature end" in said or not said
+                else f"its data is corrupt ({said[:200]})")
+        raise AffinekitError(f"{name}: cannot read the image: {kind}; {FIX}")
+    return pixels if pixels.ndim == 2 else np.ascontiguousarray(pixels[:, :, ::-1])
+
+
+def _upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """The picture turned as its EXIF orientation (tag 0x0112) says: cameras store it sideways and set the tag."""
+    if orientation in (5, 6, 7, 8):          # the picture's rows are its columns
+        pixels = np.swapaxes(pixels, 0, 1)
+        orientation = {5: 1, 6: 2, 7: 3, 8: 4}[orientation]
+    if orientation in (2, 3):
+        pixels = pixels[:, ::-1]
+    if orientation in (3, 4):
+        pixels = pixels[::-1]
+    return np.ascontiguousarray(pixels)
+
+
+def _pil_pixels(img: Any, name: str) -> np.ndarray:
+    """A PIL image of any mode as (H, W) or (H, W, 3) uint8; alpha composited on white."""
+    mode = img.mode
+    if mode in ("P", "PA") or (mode in ("L", "RGB") and "transparency" in img.info):
+        has_alpha = mode == "PA" or "transparency" in img.info   # a transparent palette entry or colour
+        img = img.convert(("LA" if mode == "L" else "RGBA") if has_alpha else "RGB")
+        mode = img.mode
+    if mode.startswith("I;16"):
+        return _to_uint8(np.asarray(img).astype(np.uint16), name)
+    if mode in ("I", "F"):
+        arr = np.asarray(img, dtype=np.float32)
+        top = float(arr.max()) if arr.size else 1.0
+        return _to_uint8(np.clip(arr / (top if top > 255 else 255.0), 0, 1), name)
+    if mode in ("1", "L"):
+        return np.asarray(img.convert("L"))
+    if mode in ("LA", "La", "RGBA", "RGBa"):
+        return _on_white(np.asarray(img.convert("LA" if mode.startswith("L") else "RGBA")))
+    return np.asarray(img.convert("RGB"))      # RGB, CMYK, YCbCr, LAB, HSV
+
+
+def _on_white(arr: np.ndarray) -> np.ndarray:
+    """Colour and alpha planes -> colour over a white background (transparent parts are often black inside)."""
+    colour, alpha = arr[..., :-1], arr[..., -1:]
+    if alpha.min() == 255:
+        out = colour
     else:
-        arr = np.asarray(img.convert("RGB"))
-    return _from_array(arr, name)
+        a = alpha.astype(np.float32) / 255.0
+        out = (colour * a + 255.0 * (1.0 - a) + 0.5).astype(np.uint8)
+    return np.ascontiguousarray(out[..., 0] if out.shape[-1] == 1 else out)
 
 
 def even_size(height: int, width: int, max_side: int = MAX_SIDE) -> tuple[int, int]:

@@ -129,7 +129,7 @@ def test_truncated_frame_skips_its_sequence_only(tmp_path, face_photo, capsys):
     assert code == 0
     manifest = load_manifest(tmp_path / "out")
     assert [e["key"] for e in manifest["sequences"]] == ["good_frames"]
-    assert "0002.png: image file is empty or truncated" in manifest["skipped"][0]["reason"]
+    assert "0002.png: cannot read the image: the file is truncated" in manifest["skipped"][0]["reason"]
 
 
 def _bad_source(kind: str, tmp_path: Path) -> Path:
@@ -153,7 +153,7 @@ def _bad_source(kind: str, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("kind, expected", [
     ("empty folder", "no frames, videos, CK+ or AffineGAN sequences found"),
-    ("truncated png", "cut.png: image file is empty or truncated"),
+    ("truncated png", "cut.png: cannot read the image: the file is truncated"),
     ("no face", "camera.png: no face found; use a frontal, well-lit photo with one face"),
     ("blank photo", "blank.png: no face found"),
     ("undecodable video", "broken.mp4: cannot decode video"),

@@ -46,7 +46,7 @@ def test_truncated_png_is_reported_not_half_decoded(tmp_path):
     data = _png_bytes(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8))
     path = tmp_path / "cut.png"
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(AffinekitError, match="cut.png: image file is empty or truncated"):
+    with pytest.raises(AffinekitError, match="cut.png: cannot read the image: the file is truncated"):
         read_image(path)
 
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from affinekit.errors import AffinekitError
 from affinekit.images import to_channels
+from affinekit.photos import decode_image, read_bytes
 from affinekit.video import read_frames
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
@@ -67,37 +67,15 @@ def safe_key(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "sequence"
 
 
-def _looks_truncated(data: bytes) -> bool:
-    # Checked before decoding because libpng/libjpeg print their own warnings to
-    # stderr (and JPEG returns a half-grey image) instead of failing cleanly.
-    # Lenient about trailing bytes (some phones append data after the image) so
-    # that no valid photo is refused.
-    if data.startswith(b"\x89PNG"):
-        return b"IEND" not in data[-4096:]
-    if data.startswith(b"\xff\xd8"):
-        return data.rfind(b"\xff\xd9") < 0
-    return False
-
-
 def read_image(path: str | Path, gray: bool = False) -> np.ndarray:
-    """One image by its content: (H,W) uint8 if gray else (H,W,3) uint8 RGB."""
+    """One frame by its content: (H,W) uint8 if gray else (H,W,3) uint8 RGB.
+
+    Decoded by `photos.decode_image`, the decoder of photos, so a frame and a
+    photo with the same bytes give the same pixels, and a truncated or corrupt
+    frame is refused with one line naming it.
+    """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise AffinekitError(f"{path}: cannot read ({err.strerror}); check the path") from None
-    if not data or _looks_truncated(data):
-        raise AffinekitError(f"{path}: image file is empty or truncated; re-export or remove it")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise AffinekitError(f"{path}: not a readable image; use PNG or JPEG")
-    return to_channels(_to_uint8(image), gray, bgr=True)
-
-
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint16:  # 16-bit PNG
-        return (image >> 8).astype(np.uint8)
-    return image.astype(np.uint8, copy=False)
+    return to_channels(decode_image(read_bytes(path), str(path)), gray)
 
 
 def list_images(folder: Path) -> list[Path]:
