@@ -15,6 +15,7 @@ data/ckplus/) every notebook runs on the demo data.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -24,7 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import papermill as pm
+
 from affinekit.errors import AffinekitError
+from affinekit.notebook_inputs import ckplus_root
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 # the notebooks that make figures, in the tour's order (05 is the interactive app)
@@ -35,8 +39,6 @@ NOTEBOOKS = ("01_dataset_exploration", "02_lip_patches", "03_training", "04_eval
 def run_notebook(name: str, out_dir: Path, work_dir: Path, parameters: dict[str, Any] | None = None,
                  tiny: bool = False, kernel: str = "affinekit", log: bool = False) -> dict[str, Any]:
     """Execute one notebook with papermill; returns the values it recorded (RESULTS_JSON)."""
-    import papermill as pm
-
     src = NOTEBOOK_DIR / f"{name}.ipynb"
     if not src.is_file():
         raise AffinekitError(f"{src}: notebook missing; run from a checkout of affinekit")
@@ -66,10 +68,6 @@ def parse_params(items: list[str], notebooks: tuple[str, ...] = NOTEBOOKS) -> di
 
     Values are Python literals (600, 0.5, "x", True), else plain strings.
     """
-    import ast
-
-    import papermill as pm
-
     declared = {name: set(pm.inspect_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"))) for name in notebooks}
     chosen: dict[str, dict[str, Any]] = {name: {} for name in notebooks}
     for item in items:
@@ -108,8 +106,6 @@ def make_figures(out: str | Path = "figures", tiny: bool = False, notebooks: tup
     """Run `notebooks` in order, writing figures into `out`; returns each one's recorded values.
 
     `parameters` overrides notebook parameters, per notebook name (see `parse_params`)."""
-    from affinekit.notebook import ckplus_root
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if ckplus_root() is not None and verbose:

@@ -46,14 +46,14 @@ from collections import Counter
 
 from IPython.display import display
 
-from affinekit import charts, notebook, plots
+from affinekit import charts, plots
 from affinekit.data.faces import FaceAligner
 from affinekit.expressions import EXPRESSIONS
+from affinekit.notebook_setup import setup
 
-S = notebook.sizes(dict(MAX_SEQUENCES=7, MONTAGE_FRAMES=4, CROP_SIZE=96),
-                   MAX_SEQUENCES=MAX_SEQUENCES, MONTAGE_FRAMES=MONTAGE_FRAMES, CROP_SIZE=CROP_SIZE)
-FIGS = notebook.figure_dir(FIGURES_DIR)
-DATA, records = notebook.read_records(CKPLUS, limit=S["MAX_SEQUENCES"])
+# sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
+nb = setup(globals(), tiny=dict(MAX_SEQUENCES=7, MONTAGE_FRAMES=4, CROP_SIZE=96), limit="MAX_SEQUENCES")
+S, DATA, records = nb.sizes, nb.data, nb.records
 print(f"data: {DATA}, {len(records)} labelled sequences")
 
 # %% [markdown]
@@ -70,7 +70,7 @@ lengths = [len(r.frames) if r.frames else len(r.load_frames(gray=True)) for r in
 by_expression = {e: n for e in EXPRESSIONS if (n := Counter(r.label for r in records)[e])}
 by_subject = dict(sorted(Counter(r.subject for r in records).items()))
 fig = charts.dataset_overview(by_expression, by_subject, lengths, title=f"{DATA}: {len(records)} sequences")
-notebook.save(fig, FIGS, f"dataset_counts_{DATA}.png")
+nb.save(fig, f"dataset_counts_{DATA}.png")
 display(fig)
 print(f"{len(by_subject)} subjects; frames per sequence: min {min(lengths)}, "
       f"median {sorted(lengths)[len(lengths) // 2]}, max {max(lengths)}")
@@ -107,7 +107,7 @@ for expression in EXPRESSIONS:
 columns = ["neutral"] + [""] * (S["MONTAGE_FRAMES"] - 2) + ["apex"]
 fig = plots.frame_grid(rows, row_labels=row_labels, col_labels=columns,
                        title=f"neutral to apex ({DATA})")
-notebook.save(fig, FIGS, "fig3_montage.png", faces_from=DATA)
+nb.save(fig, "fig3_montage.png", faces=True)
 display(fig)
 
 # %% [markdown]
@@ -127,15 +127,15 @@ points = aligner.landmarks(apex, record.key)
 crop, crop_points, M = aligner.align(apex, record.key)
 fig_photo = plots.landmark_overlay(apex, points, title=f"{record.key}: detected", highlight=range(48, 68))
 fig_crop = plots.landmark_overlay(crop, crop_points, title="aligned crop", numbers=True, highlight=range(48, 68))
-notebook.save(fig_photo, FIGS, "landmarks_photo.png", faces_from=DATA)
-notebook.save(fig_crop, FIGS, "landmarks_crop.png", faces_from=DATA)
+nb.save(fig_photo, "landmarks_photo.png", faces=True)
+nb.save(fig_crop, "landmarks_crop.png", faces=True)
 display(fig_photo, fig_crop)
 
 # %%
-notebook.record(RESULTS_JSON, data=DATA, n_sequences=len(records), by_expression=by_expression,
-                by_subject=by_subject, lengths=lengths, montage_rows=len(rows),
-                montage_shape=[len(rows), len(rows[0])] if rows else [0, 0],
-                landmarks_shape=list(points.shape), crop_landmarks=crop_points)
+nb.record(data=DATA, n_sequences=len(records), by_expression=by_expression,
+          by_subject=by_subject, lengths=lengths, montage_rows=len(rows),
+          montage_shape=[len(rows), len(rows[0])] if rows else [0, 0],
+          landmarks_shape=list(points.shape), crop_landmarks=crop_points)
 
 # %% [markdown]
 # **Next:** `02_lip_patches.ipynb` turns the lip landmarks into the binary

@@ -45,13 +45,14 @@ RESULTS_JSON = ""
 import numpy as np
 from IPython.display import display
 
-from affinekit import notebook, plots
+from affinekit import plots
 from affinekit.data.faces import FaceAligner, apply_transform
 from affinekit.data.lips import lip_mask, lip_patch
+from affinekit.notebook_setup import setup
 
-S = notebook.sizes(dict(N_FACES=2, CROP_SIZE=96), N_FACES=N_FACES, CROP_SIZE=CROP_SIZE)
-FIGS = notebook.figure_dir(FIGURES_DIR)
-DATA, records = notebook.read_records(CKPLUS, limit=S["N_FACES"])
+# sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
+nb = setup(globals(), tiny=dict(N_FACES=2, CROP_SIZE=96), limit="N_FACES")
+S, DATA, records = nb.sizes, nb.data, nb.records
 aligner = FaceAligner(size=S["CROP_SIZE"])
 print(f"data: {DATA}; faces: {[r.key for r in records]}")
 
@@ -95,7 +96,7 @@ print(f"mask: {mask.dtype}, values {np.unique(mask).tolist()}, {int(mask.sum())}
       f"({100 * mask.mean():.1f}% of the crop)")
 fig = plots.lip_steps(image, points, crop, crop_points, mask, patch, box=box,
                       title=f"lip patch of {record.key} ({record.label}, apex)")
-notebook.save(fig, FIGS, "fig4_lip_patch.png", faces_from=DATA)
+nb.save(fig, "fig4_lip_patch.png", faces=True)
 display(fig)
 
 # %% [markdown]
@@ -132,14 +133,14 @@ for r in records:
     labels.append(f"{r.label}\n{r.key}")
     areas[r.key] = int(m.sum())
 fig = plots.frame_grid(rows, row_labels=labels, col_labels=["apex crop", "mask", "patch"], cell=1.6)
-notebook.save(fig, FIGS, "lip_patch_gallery.png", faces_from=DATA)
+nb.save(fig, "lip_patch_gallery.png", faces=True)
 display(fig)
 
 # %%
-notebook.record(RESULTS_JSON, data=DATA, n_faces=len(rows), box=list(box), landmarks_shape=list(points.shape),
-                mask_values=np.unique(mask).tolist(), mask_area=int(mask.sum()), crop_shape=list(crop.shape),
-                neutral_area=int(masks[0].sum()), apex_area=int(masks[1].sum()), areas=areas,
-                patch_outside_zero=bool((patch[mask == 0] == 0).all()))
+nb.record(data=DATA, n_faces=len(rows), box=list(box), landmarks_shape=list(points.shape),
+          mask_values=np.unique(mask).tolist(), mask_area=int(mask.sum()), crop_shape=list(crop.shape),
+          neutral_area=int(masks[0].sum()), apex_area=int(masks[1].sum()), areas=areas,
+          patch_outside_zero=bool((patch[mask == 0] == 0).all()))
 
 # %% [markdown]
 # **Next:** `03_training.ipynb` trains the generator, with these patches

@@ -55,17 +55,20 @@ from pathlib import Path
 import numpy as np
 from IPython.display import HTML, display
 
-from affinekit import notebook, plots
+from affinekit import plots
 from affinekit.expressions import EXPRESSIONS
+from affinekit.notebook_inputs import load_animator, sample_photos
+from affinekit.notebook_setup import setup
 from affinekit.video import read_frames
 from affinekit.widgets import GeneratorApp, clip_html
 
-S = notebook.sizes(dict(FRAMES=4), FRAMES=FRAMES)
-FIGS = notebook.figure_dir(FIGURES_DIR)
-out_dir = Path(OUT_DIR or notebook.REPO_ROOT / "out" / "clips")
+# sizes (tiny under AFFINEKIT_TINY=1, as the tests run), where figures and recorded values go
+nb = setup(globals(), tiny=dict(FRAMES=4), read_data=False)     # the photos below, no data set
+S = nb.sizes
+out_dir = nb.folder(OUT_DIR, "out", "clips")
 out_dir.mkdir(parents=True, exist_ok=True)
-animator, model_name = notebook.load_animator(CHECKPOINT)
-samples = notebook.sample_photos()
+animator, model_name = load_animator(CHECKPOINT)
+samples = sample_photos()
 if PHOTO:
     samples[Path(PHOTO).stem] = PHOTO
 name, photo = next(iter(samples.items()))
@@ -100,12 +103,12 @@ display(HTML(player))
 # extrapolate.
 
 # %%
-steps = 4 if notebook.is_tiny() else 7
+steps = 4 if nb.tiny else 7
 rows = [animator.animate(photo, e, frames=steps, intensity=1.5, crop_only=True) for e in EXPRESSIONS]
 fig = plots.frame_grid(rows, row_labels=list(EXPRESSIONS),
                        col_labels=[f"l={v:.2f}" for v in np.linspace(0, 1.5, steps)],
                        title=f"{name}: {model_name}")
-notebook.save(fig, FIGS, "generated_expressions.png", faces_from="demo")
+nb.save(fig, "generated_expressions.png", faces=True)
 display(fig)
 
 # %% [markdown]
@@ -155,11 +158,11 @@ display(fig)
 # %%
 norms = look_inside.direction_norms(generator, aligned.crop)
 fig = look_inside.plot_direction_norms(norms)
-notebook.save(fig, FIGS, "direction_norms.png", faces_from="demo")
+nb.save(fig, "direction_norms.png", faces=True)
 display(fig)
 similarity = look_inside.direction_similarity(generator, aligned.crop)
 fig = look_inside.plot_similarity(similarity)
-notebook.save(fig, FIGS, "direction_similarity.png")
+nb.save(fig, "direction_similarity.png")
 display(fig)
 
 # %% [markdown]
@@ -177,7 +180,7 @@ import ipywidgets as widgets
 
 raw = look_inside.raw_output(generator, aligned.crop, label, INTENSITY)
 fig = look_inside.plot_raw_output(raw, aligned.crop, title=f"{EXPRESSION} at intensity {INTENSITY}")
-notebook.save(fig, FIGS, "raw_output.png", faces_from="demo")
+nb.save(fig, "raw_output.png", faces=True)
 display(fig)
 
 
@@ -207,11 +210,11 @@ app
 
 # %%
 written = read_frames(video_path)
-notebook.record(RESULTS_JSON, model=model_name, samples=list(samples), video=str(video_path),
-                video_frames=len(written), frames_shape=list(frames.shape), video_format=video_format,
-                player_has_video="<video" in player and "base64," in player,
-                grid_shape=[len(rows), len(rows[0])], app_expressions=list(app.expression.options),
-                intensity_max=app.intensity.max, raw_keys=sorted(raw),
-                field_max=float(np.abs(raw.get("field", np.zeros(1))).max()),
-                similarity_diagonal=[float(v) for v in np.diag(similarity)], linearity=linear,
-                levels=len(levels) - 1)
+nb.record(model=model_name, samples=list(samples), video=str(video_path),
+          video_frames=len(written), frames_shape=list(frames.shape), video_format=video_format,
+          player_has_video="<video" in player and "base64," in player,
+          grid_shape=[len(rows), len(rows[0])], app_expressions=list(app.expression.options),
+          intensity_max=app.intensity.max, raw_keys=sorted(raw),
+          field_max=float(np.abs(raw.get("field", np.zeros(1))).max()),
+          similarity_diagonal=[float(v) for v in np.diag(similarity)], linearity=linear,
+          levels=len(levels) - 1)

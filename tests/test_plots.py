@@ -1,7 +1,6 @@
-"""plots.py and notebook.py: images, figures, the live board's throttling, the notebook helpers."""
+"""plots.py and charts.py: images, figures, the live board's throttling."""
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -9,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from affinekit import charts, notebook, plots  # noqa: E402
+from affinekit import charts, plots  # noqa: E402
 from affinekit.callbacks import LiveBoard  # noqa: E402
 from affinekit.runlog import read_log  # noqa: E402
 
@@ -96,31 +95,6 @@ def test_liveboard_outside_a_notebook_draws_nothing_but_keeps_history(tmp_path):
     board.on_end(None)
     assert board.log == [{"step": 0, "G_L1": 1.0}]
     assert board.save(tmp_path / "board.png").exists()
-
-
-def test_sizes_shrink_only_with_the_tiny_switch(monkeypatch):
-    monkeypatch.delenv("AFFINEKIT_TINY", raising=False)
-    assert notebook.sizes(dict(STEPS=10), STEPS=2000, FRAMES=16) == {"STEPS": 2000, "FRAMES": 16}
-    monkeypatch.setenv("AFFINEKIT_TINY", "1")
-    out = notebook.sizes(dict(STEPS=10, FRAMES=4, NAME="demo"), STEPS=2000, FRAMES=2, NAME="ckplus")
-    assert out == {"STEPS": 10, "FRAMES": 2, "NAME": "demo"}
-
-
-def test_record_merges_json_and_makes_values_plain(tmp_path):
-    p = tmp_path / "r.json"
-    notebook.record(p, a=np.int64(3), b=np.arange(2), c=torch.tensor(0.5))
-    notebook.record(p, d=math.nan, e=tmp_path)
-    got = json.loads(p.read_text())
-    assert got == {"a": 3, "b": [0, 1], "c": 0.5, "d": "nan", "e": str(tmp_path)}
-    assert notebook.record(None, x=1) == {"x": 1}
-
-
-def test_ckplus_root_refuses_a_missing_path(tmp_path, monkeypatch):
-    from affinekit.errors import AffinekitError
-    with pytest.raises(AffinekitError):
-        notebook.ckplus_root(tmp_path / "nope")
-    monkeypatch.setenv("AFFINEKIT_CKPLUS", str(tmp_path))
-    assert notebook.ckplus_root() == tmp_path
 
 
 def test_confidence_half_width_by_hand():
