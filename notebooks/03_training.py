@@ -79,36 +79,40 @@ BATCH_SIZE = 8
 SAMPLE_EVERY = 100     # steps between generated samples on the board
 BOARD_SECONDS = 5.0    # the board redraws at most this often
 SEED = 0
+COMPARE_STEPS = 300    # steps of each run in the intensity-anchor comparison
+COMPARE_SIZE = 32      # its model resolution: small, so each run takes a few CPU minutes
 FIGURES_DIR = ""
 RESULTS_JSON = ""
 
 # %%
 import math
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from affinekit import charts, notebook, plots
+from affinekit import charts, experiments, look_inside, plots
+from affinekit.callbacks import LiveBoard
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset, subject_split
 from affinekit.data.prepare import prepare_records
+from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.expressions import EXPRESSIONS
-from affinekit.models.generator import Generator
-from affinekit.callbacks import LiveBoard
+from affinekit.generator_step import LAMBDA_RANGE, GeneratorStep
 from affinekit.launch import train
+from affinekit.losses import GAN_CHANCE
+from affinekit.models.generator import Generator
+from affinekit.notebook_inputs import load_animator
+from affinekit.notebook_setup import setup
 from affinekit.runlog import read_log
 
-S = notebook.sizes(dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
-                        SAMPLE_EVERY=2),
-                   MAX_SEQUENCES=MAX_SEQUENCES, CROP_SIZE=CROP_SIZE, IMAGE_SIZE=IMAGE_SIZE,
-                   BASE_WIDTH=BASE_WIDTH, STEPS=STEPS, BATCH_SIZE=BATCH_SIZE, SAMPLE_EVERY=SAMPLE_EVERY)
-FIGS = notebook.figure_dir(FIGURES_DIR)
-DATA, records = notebook.read_records(CKPLUS, limit=S["MAX_SEQUENCES"])
-prepared = Path(PREPARED_DIR or notebook.REPO_ROOT / "prepared" / f"{DATA}_{S['CROP_SIZE']}px")
-run_dir = Path(RUN_DIR or notebook.REPO_ROOT / "runs" / f"notebook03_{DATA}")
+# sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
+nb = setup(globals(), tiny=dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
+                                SAMPLE_EVERY=2, COMPARE_STEPS=4, COMPARE_SIZE=32), limit="MAX_SEQUENCES")
+S, DATA, records = nb.sizes, nb.data, nb.records
+prepared = nb.prepared_dir(PREPARED_DIR, S["CROP_SIZE"])
+run_dir = nb.folder(RUN_DIR, "runs", f"notebook03_{DATA}")
 print(f"data: {DATA}, {len(records)} sequences; sizes: {S}")
 
 # %% [markdown]
@@ -131,8 +135,6 @@ keys = report.ok
 # must be people it never saw. `subject_split` keeps each subject on one side.
 
 # %%
-from affinekit.data.prepared import load_manifest
-
 entries = [e for e in load_manifest(prepared)["sequences"] if e["key"] in set(keys)]
 train_keys, test_keys = subject_split(entries, test_fraction=0.2, seed=SEED)
 if not train_keys:                     # a tiny run may hold a single subject
@@ -172,6 +174,41 @@ print(model_cfg)
 print(f"generator parameters: {n_params / 1e6:.2f} M")
 
 # %% [markdown]
+# ## One training step, by hand
+#
+# What `train` repeats, shown once on a fresh model, for the generator's side
+# (the trainer first updates the discriminators, then adds their verdicts,
+# `G_GAN`, `G_patch` and `G_lambda`, to this loss; see `Trainer.train_step`).
+# Both encoders read $x_0$; each real target frame's intensity is inferred by
+# the projection; during the warm-up the generator is driven by the frame's
+# position instead (`blend` = 1 at step 0, falling to 0 at `train.lambda_warmup`),
+# clamped to `LAMBDA_RANGE`; the frames are decoded at those intensities and
+# compared with the real ones.
+
+# %%
+g = Generator(model_cfg)
+optimizer = torch.optim.Adam(g.parameters(), lr=train_cfg.lr_g, betas=(0.5, 0.999))
+items = [data[i % len(data)] for i in range(2)]
+to_model_size = lambda t: torch.nn.functional.interpolate(t, size=S["IMAGE_SIZE"], mode="bilinear",
+                                                          align_corners=False)
+x0 = to_model_size(torch.stack([it["x0"] for it in items]))                    # (B, C, H, W)
+targets = torch.stack([to_model_size(it["targets"]) for it in items])          # (B, K, C, H, W)
+positions = torch.stack([it["positions"] for it in items]).float()             # (B, K), in [0, 1]
+label = torch.stack([it["label"] for it in items]).long()
+blend = 1.0                                           # step 0 of the warm-up: driven by the positions
+rec, fake, lam, *motion = GeneratorStep(g)(x0, label, targets, positions, blend)
+G_L1 = (fake - targets).abs().mean()                  # the frames decoded at the driving intensities
+G_rec = (rec - x0).abs().mean()                       # l = 0 gives x0 back
+G_sup = torch.nn.functional.mse_loss(lam, positions)  # the anchor: inferred intensity vs position
+loss = train_cfg.w_l1 * G_L1 + train_cfg.w_rec * G_rec + train_cfg.w_lambda_sup * G_sup
+optimizer.zero_grad()
+loss.backward()
+optimizer.step()
+print(f"inferred l (before the step): {lam.detach().numpy().round(2).tolist()}; positions: "
+      f"{positions.numpy().round(2).tolist()}; clamp {LAMBDA_RANGE}")
+print(f"G_L1 {G_L1.item():.3f}, G_rec {G_rec.item():.3f}, G_sup {G_sup.item():.3f}, weighted sum {loss.item():.3f}")
+
+# %% [markdown]
 # ## Every loss, its weight, its name in the log
 #
 # The discriminators, first. A **PatchGAN** (pix2pix's) does not give one
@@ -190,8 +227,6 @@ print(f"generator parameters: {n_params / 1e6:.2f} M")
 # 0.25 (LSGAN): the dashed line on the D curves below.
 
 # %%
-from affinekit.losses import GAN_CHANCE
-
 terms = [("G_GAN", "w_gan", "generator fools the frame PatchGAN"),
          ("G_patch", "w_patch", "generator fools the lip discriminator"),
          ("G_lambda", "w_lambda", "inferred intensities look uniform to the intensity discriminator"),
@@ -244,7 +279,7 @@ fig7 = charts.loss_curves(log, panels=[("D_real", "D_fake")], titles=["discrimin
 fig_lambda = charts.loss_curves(log, panels=[("lambda_mean", "lambda_std"), ("lambda_corr",)],
                                titles=["inferred intensities", "correlation with frame position"])
 for name, fig in (("fig6_g_l1.png", fig6), ("fig7_d_real_fake.png", fig7), ("intensity_stats.png", fig_lambda)):
-    notebook.save(fig, FIGS, name)
+    nb.save(fig, name)
 display(fig6, fig7, fig_lambda)
 
 # %% [markdown]
@@ -267,7 +302,7 @@ with torch.no_grad():
 fig = plots.frame_grid(clips, row_labels=[f"{EXPRESSIONS[int(b['label'])]}\n{b['key']}" for b in batch],
                        col_labels=[f"l={v:.2f}" for v in intensities.tolist()],
                        title="held-out subjects" if test_keys else "training subjects (no held-out subject)")
-notebook.save(fig, FIGS, "training_samples.png", faces_from=DATA)
+nb.save(fig, "training_samples.png", faces=True)
 display(fig)
 
 # %% [markdown]
@@ -284,15 +319,11 @@ display(fig)
 # position, handing over to the inferred `l` as the warm-up ends; throughout,
 # `G_sup` pulls the inferred `l` towards the position with weight
 # `train.w_lambda_sup`; and `l` is clamped to [-0.25, 1.5] when it drives the
-# generator. The paper's setting is `w_lambda_sup=0` and no warm-up: pass
-# `--set train.w_lambda_sup=0 --set train.lambda_warmup=0` to `affinekit train`
-# to compare (a short run then often orders the frames backwards: the sign of a
-# direction is arbitrary until something anchors it).
+# generator. The paper's setting is `w_lambda_sup=0` and no warm-up
+# (`--set train.w_lambda_sup=0 --set train.lambda_warmup=0` for `affinekit
+# train`); the next section trains both ways and compares.
 
 # %%
-from affinekit import look_inside
-from affinekit.data.prepared import load_sequence
-
 probe_key = (test_keys or train_keys)[0]
 probe = load_sequence(prepared, probe_key)
 lam_real, decoded = look_inside.intensity_on_sequence(trainer.generator.eval().cpu(), probe.frames,
@@ -305,16 +336,65 @@ ax.set_xlabel("frame position (0 neutral, 1 apex)")
 ax.set_ylabel("inferred intensity l")
 ax.set_title(f"{probe_key} ({probe.label})", fontsize=9)
 ax.legend(fontsize=8)
-notebook.save(fig, FIGS, "intensity_on_sequence.png")
+nb.save(fig, "intensity_on_sequence.png")
 display(fig)
 show = np.linspace(0, len(lam_real) - 1, min(6, len(lam_real))).round().astype(int)
 real_row = [probe.frames[i] for i in show]
 fig = plots.frame_grid([real_row, [decoded[i] for i in show]], row_labels=["real", "decoded at inferred l"],
                        col_labels=[f"l={lam_real[i]:.2f}" for i in show])
-notebook.save(fig, FIGS, "decoded_at_inferred_l.png", faces_from=DATA)
+nb.save(fig, "decoded_at_inferred_l.png", faces=True)
 display(fig)
 order = float(np.corrcoef(positions, lam_real)[0, 1]) if np.std(lam_real) > 0 else float("nan")
 print(f"correlation of inferred l with frame position: {order:.2f}")
+
+# %% [markdown]
+# ## With the anchor and without it (the paper's setting)
+#
+# How much of the ordering above is the anchor's doing? Two short runs, the
+# same in everything but the anchor: the kit's defaults (`G_sup` and the
+# warm-up) and the paper's setting (`train.w_lambda_sup=0`,
+# `train.lambda_warmup=0`: the generator is driven by the inferred `l` from
+# the first step, and nothing tells `l` which way is apex). Both train for
+# `COMPARE_STEPS` steps at `COMPARE_SIZE` pixels through `launch.train` from the
+# same seed on the same training subjects, and infer `l` on the same held-out
+# sequence as above. Beside them, for reference, the bundled model: trained
+# the kit's way (with the anchor) for far longer.
+#
+# What to expect, honestly: the anchored run orders the frames by
+# construction, since it was trained to put `l` at the position; that is not
+# evidence that the projection discovers intensity. The unanchored run has
+# only the L1, GAN and intensity-discriminator losses to shape `l`. In short
+# CPU runs its `l` stays small and often runs the wrong way (the sign of a
+# direction is arbitrary until something fixes it), so what it shows is the
+# paper's claim not reproduced at this size, not refuted: the paper trained
+# far longer, one model per expression.
+
+# %%
+anchors = {"kit: G_sup + warm-up": [], "paper: no anchor": ["train.w_lambda_sup=0", "train.lambda_warmup=0"]}
+lam_by_anchor = {}
+for i, (name, overrides) in enumerate(anchors.items()):
+    run = experiments.train_variant(prepared, run_dir.with_name(f"{run_dir.name}_anchor{i}"), train_keys,
+                                    overrides + [f"train.batch_size={S['BATCH_SIZE']}"], S["COMPARE_STEPS"],
+                                    image_size=S["COMPARE_SIZE"], base_width=S["BASE_WIDTH"], seed=SEED)
+    lam_by_anchor[name] = look_inside.intensity_on_sequence(run.generator.eval().cpu(), probe.frames,
+                                                            EXPRESSIONS.index(probe.label))[0]
+bundled = load_animator()[0].generator.eval().cpu()
+lam_bundled = look_inside.intensity_on_sequence(bundled, probe.frames, EXPRESSIONS.index(probe.label))[0]
+fig, ax = plt.subplots(figsize=(4.5, 3))
+for name, lam in lam_by_anchor.items():
+    ax.plot(positions, lam, "o-", label=f"{name} ({S['COMPARE_STEPS']} steps)")
+ax.plot(positions, lam_bundled, "s:", color="0.35", label="bundled model (anchored, long run)")
+ax.plot([0, 1], [0, 1], "--", color="0.5", label="l = position")
+ax.set_xlabel("frame position (0 neutral, 1 apex)")
+ax.set_ylabel("inferred intensity l")
+ax.set_title(f"held-out {probe_key} ({probe.label})", fontsize=9)
+ax.legend(fontsize=6)
+nb.save(fig, "intensity_anchor_comparison.png")
+display(fig)
+anchor_corr = {name: float(np.corrcoef(positions, lam)[0, 1]) if np.std(lam) > 0 else float("nan")
+               for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items()}
+for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
+    print(f"{name}: l from {lam[0]:.2f} to {lam[-1]:.2f}, correlation with position {anchor_corr[name]:.2f}")
 
 # %% [markdown]
 # ## Where the kit departs from the paper and its code
@@ -333,13 +413,15 @@ print(f"correlation of inferred l with frame position: {order:.2f}")
 
 # %%
 last = log[-1]
-notebook.record(RESULTS_JSON, data=DATA, steps=trainer.step, log_rows=len(log),
-                final={k: last[k] for k in ("G_L1", "D_real", "D_fake", "G_GAN", "D_patch") if k in last},
-                finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_real", "D_fake")),
-                checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),
-                board_draws=board.draws, train_sequences=len(train_keys), test_sequences=len(test_keys),
-                sample_shape=list(clips.shape), lambda_on_sequence=[float(v) for v in lam_real],
-                lambda_position_corr=order, chance_line=GAN_CHANCE[train_cfg.gan_loss], gan_loss=train_cfg.gan_loss)
+nb.record(data=DATA, steps=trainer.step, log_rows=len(log),
+          final={k: last[k] for k in ("G_L1", "D_real", "D_fake", "G_GAN", "D_patch") if k in last},
+          finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_real", "D_fake")),
+          checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),
+          board_draws=board.draws, train_sequences=len(train_keys), test_sequences=len(test_keys),
+          sample_shape=list(clips.shape), lambda_on_sequence=[float(v) for v in lam_real],
+          lambda_position_corr=order, chance_line=GAN_CHANCE[train_cfg.gan_loss], gan_loss=train_cfg.gan_loss,
+          lambda_by_anchor=lam_by_anchor, lambda_bundled=lam_bundled, anchor_corr=anchor_corr, compare_steps=S["COMPARE_STEPS"],
+          one_step_losses=dict(G_L1=G_L1.item(), G_rec=G_rec.item(), G_sup=G_sup.item()))
 
 # %% [markdown]
 # **Next:** `04_evaluation.ipynb` scores a trained model against real videos
