@@ -40,6 +40,7 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dic
     path = Path(path)
     if not path.is_file():
         raise AffinekitError(f"{path}: no such checkpoint; train one with `affinekit train` or check the path")
+    _check_container(path)
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
@@ -56,6 +57,18 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dic
     if not isinstance(obj, dict) or obj.get("format") not in (FORMAT, GENERATOR_FORMAT):
         raise AffinekitError(f"{path}: not an affinekit checkpoint; use a file from `affinekit train`")
     return obj
+
+
+def _check_container(path: Path) -> None:
+    """Refuse a file that is not a torch file at all (empty, text, an image) before torch reads it:
+    torch would try it as a legacy pickle and report it as holding forbidden objects."""
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\x80"):     # torch's zip format; legacy pickle
+        return
+    what = "empty" if not head else f"not a torch file (it starts with {head!r})"
+    raise AffinekitError(f"{path}: not a readable checkpoint: the file is {what}; "
+                         "pass a checkpoint written by `affinekit train` (it may be truncated or from another program)")
 
 
 def save_generator_only(generator: torch.nn.Module, model_cfg: ModelConfig, path: str | Path,

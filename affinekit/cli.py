@@ -6,6 +6,7 @@ arguments and turns user errors into one line without a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 
@@ -113,6 +114,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"affinekit {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:
+        # a disk that fills up or a permission lost mid-run: the machine's state, not a bug, so one line
+        print(f"affinekit {args.command}: error: {environment_error(err)}", file=sys.stderr)
+        return 2
+
+
+def environment_error(err: OSError) -> str:
+    """One line for an OSError met while working: what happened, where, and what to do."""
+    where = f"{err.filename}: " if err.filename else ""
+    what = err.strerror or str(err) or type(err).__name__
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"{where}{what}; free some space and run the command again "
+                "(files finished before were kept; train continues with --resume)")
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{where}{what}; check the permissions of the files and folders involved"
+    return f"{where}{what}"
 
 
 if __name__ == "__main__":

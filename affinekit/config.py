@@ -154,14 +154,21 @@ def apply_overrides(cfg: T, overrides: list[str]) -> T:
             if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
                 raise ValueError(f"--set {key}={raw}: expected true or false")
             value: Any = raw.lower() in ("1", "true", "yes", "on")
-        elif isinstance(current, int):
-            value = int(raw)
-        elif isinstance(current, float):
-            value = float(raw)
+        elif isinstance(current, (int, float)):
+            value = _number(type(current), key, raw)
         else:
             value = raw
         changes[key] = value
     return dataclasses.replace(cfg, **changes)
+
+
+def _number(kind: type, key: str, raw: str) -> int | float:
+    """`raw` as an int or float field's value, or one line naming the field and what it takes."""
+    try:
+        return kind(raw)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"--set {key}={raw}: expected {what}") from None
 
 
 def load_json_config(path: str | Path) -> dict[str, Any]:

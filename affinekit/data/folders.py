@@ -105,6 +105,9 @@ def _read_csv(path: str | Path) -> dict[Path, tuple[str | None, str | None]]:
             rows = list(csv.DictReader(f))
     except OSError as err:
         raise AffinekitError(f"{path}: cannot read labels CSV ({err.strerror})") from None
+    except (UnicodeDecodeError, csv.Error) as err:     # a binary file passed as --labels
+        raise AffinekitError(f"{path}: not a labels CSV ({type(err).__name__}); write it as UTF-8 text "
+                             "with columns path,label") from None
     if not rows or not {"path", "label"} <= set(rows[0]):
         raise AffinekitError(f"{path}: labels CSV needs a header with columns path,label")
     table = {}

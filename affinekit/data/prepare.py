@@ -32,6 +32,7 @@ class PrepareReport:
     prepared: list[str] = field(default_factory=list)   # keys written in this run
     reused: list[str] = field(default_factory=list)     # keys already done by an earlier run
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
+    damaged: list[str] = field(default_factory=list)    # files of an earlier run found cut short, prepared again
     seconds: float = 0.0
 
     @property
@@ -43,6 +44,7 @@ class PrepareReport:
         """A few lines for the terminal."""
         lines = [f"prepared {len(self.prepared)} sequence(s), reused {len(self.reused)}, "
                  f"skipped {len(self.skipped)} in {self.seconds:.1f} s -> {self.out}"]
+        lines += [f"  {name}: damaged (truncated or corrupt); prepared it again" for name in self.damaged]
         lines += [f"  skipped {key}: {reason}" for key, reason in self.skipped]
         return "\n".join(lines)
 
@@ -94,10 +96,11 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     manifest = _start_manifest(out, config)
+    report = PrepareReport(out=out)
     # a file cut short (a full disk, a copy interrupted) is prepared again, not trusted
     done = {e["key"]: e for e in manifest["sequences"] if is_whole(out / e["file"])}
+    report.damaged = [e["file"] for e in manifest["sequences"] if e["key"] not in done and (out / e["file"]).exists()]
     manifest["sequences"] = list(done.values())
-    report = PrepareReport(out=out)
     aligner = FaceAligner(config.image_size, config.detector)
     keys = [r.key for r in records]
     if len(set(keys)) != len(keys):
@@ -147,6 +150,8 @@ def prepare(source: str | Path, out: str | Path, config: DataConfig | None = Non
 
 def main(args: argparse.Namespace) -> int:
     """The `affinekit prepare` subcommand."""
+    if args.size < 16:
+        raise AffinekitError(f"--size {args.size}: the aligned crop must be at least 16 pixels (default 128)")
     config = DataConfig(image_size=args.size, channels=3 if args.rgb else 1,
                         align_per_frame=args.per_frame, detector=args.detector)
     out = writable_folder(args.out, "--out")     # checked before any face is detected

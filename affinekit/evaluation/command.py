@@ -24,8 +24,10 @@ def main(args: Any) -> int:
         raise AffinekitError(f"--folds {args.folds}: use 0 (one subject split) or 2 and more (k-fold cross-validation)")
     if args.limit is not None and args.limit < 1:
         raise AffinekitError(f"--limit {args.limit}: give at least 1 test sequence per fold, or drop --limit for all")
-    if args.frames < 2 or args.train_steps < 0:
-        raise AffinekitError("--frames must be at least 2 and --train-steps 0 or more")
+    if args.frames < 2:
+        raise AffinekitError(f"--frames {args.frames}: a video to score needs at least 2 frames")
+    if args.train_steps < 0:
+        raise AffinekitError(f"--train-steps {args.train_steps}: use 0 (score the given models) or more")
     for option, target in (("--json", args.json), ("--markdown", args.markdown)):
         if target:          # a read-only target fails now, not after minutes of work
             writable_file(target, option, make_folder=True)
