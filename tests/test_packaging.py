@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -57,12 +58,7 @@ def test_pyproject_names_every_third_party_import_of_the_library():
     to_package = {"cv2": "opencv-python-headless", "skimage": "scikit-image", "PIL": "pillow",
                   "dlib": "dlib-bin", "yaml": "pyyaml", "imageio_ffmpeg": "imageio-ffmpeg",
                   "IPython": "ipykernel", "ipywidgets": "ipywidgets", "nbformat": "nbformat", "papermill": "papermill"}
-    stdlib = {"__future__", "affinekit", "argparse", "base64", "contextlib", "dataclasses", "functools", "glob",
-              "html", "importlib", "io", "json", "math", "os", "pathlib", "pickle", "random", "re", "shutil",
-              "signal", "statistics", "subprocess", "sys", "tempfile", "threading", "time", "typing", "warnings",
-              "collections", "itertools", "hashlib", "textwrap", "uuid", "socket", "string", "struct", "zipfile",
-              "copy", "traceback", "enum", "abc", "datetime", "platform", "inspect", "types", "numbers", "errno",
-              "atexit", "ast", "operator", "queue", "select", "stat", "webbrowser", "urllib", "logging", "csv", "gzip"}
+    stdlib = set(sys.stdlib_module_names) | {"__future__", "affinekit"}
     packages = _pyproject()
     missing = sorted(m for m in imported - stdlib if to_package.get(m, m).lower() not in packages)
     assert not missing, f"imported by affinekit but not a dependency in pyproject.toml: {missing}"
