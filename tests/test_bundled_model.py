@@ -20,9 +20,8 @@ def test_bundled_weights_are_small_and_say_what_they_trained_on():
 
 
 def test_bundled_model_never_saw_the_subjects_it_is_scored_on(prepared_ckplus64):
-    from affinekit.data.dataset import subject_split
-
     from affinekit.checkpoint import training_data
+    from affinekit.data.dataset import subject_split
 
     trained = set(training_data(DEFAULT_WEIGHTS)["keys"])      # what the file itself says
     assert trained == set(json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())["data"]["keys"])
