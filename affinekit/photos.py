@@ -227,13 +227,18 @@ def _strict_jpeg(data: bytes, name: str, scale: int, gray: bool) -> np.ndarray:
     flags = (flags & ~cv2.IMREAD_COLOR if gray else flags) | cv2.IMREAD_IGNORE_ORIENTATION
     with _STDERR_LOCK, tempfile.TemporaryFile() as captured:
         sys.stderr.flush()
-        saved = os.dup(2)
-        os.dup2(captured.fileno(), 2)
+        try:
+            saved = os.dup(2)
+        except OSError:         # no stderr at all (a daemon): nothing to listen on, decode anyway
+            saved = None
+        if saved is not None:
+            os.dup2(captured.fileno(), 2)
         try:
             pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
         finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+            if saved is not None:
+                os.dup2(saved, 2)
+                os.close(saved)
         captured.seek(0)
         said = " ".join(captured.read().decode("utf-8", "replace").split())
     if said or pixels is None:
