@@ -47,16 +47,21 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dic
         # torch's message is long advice about weights_only=False (exactly what must not
         # be done with an untrusted file); keep only the line naming the offending object.
         lines = [ln for ln in str(err).splitlines() if "GLOBAL" in ln or "Unsupported" in ln]
-        what = f" ({lines[0].strip()[:160]})" if lines else ""
+        what = f" ({_first_sentence(lines[0])})" if lines else ""
         raise AffinekitError(f"{path}: refused to load: it holds objects other than tensors and plain values"
                              f"{what}; only use checkpoints written by affinekit") from None
     except Exception as err:    # truncated, empty, text, a zip of something else: never a traceback
-        first = (str(err).splitlines() or [type(err).__name__])[0][:160]
+        first = _first_sentence((str(err).splitlines() or [type(err).__name__])[0])
         raise AffinekitError(f"{path}: not a readable checkpoint ({type(err).__name__}: {first}); "
                              "it may be truncated or from another program") from None
     if not isinstance(obj, dict) or obj.get("format") not in (FORMAT, GENERATOR_FORMAT):
         raise AffinekitError(f"{path}: not an affinekit checkpoint; use a file from `affinekit train`")
     return obj
+
+
+def _first_sentence(text: str) -> str:
+    """torch's first sentence; what follows is advice for the author (e.g. to allow-list a global), not the user."""
+    return text.strip().split(". ")[0][:160]
 
 
 def _check_container(path: Path) -> None:
