@@ -4,8 +4,9 @@ A crash, a Ctrl-C or a full disk mid-write leaves the old file (or none), never
 a truncated one: prepared sequences, manifests, checkpoints and videos all go
 through here. The written file gets the mode a plain `open()` would give it
 (0666 less the umask), not the private 0600 of a temporary file. Temporary
-files a killed run left behind (`.<name>.<random><suffix>` beside the target)
-are removed the next time the same target is written.
+files are named `.<name>.<pid>.<random><suffix>` beside the target; the next
+write of the same target removes those whose process is gone (a killed run),
+at once, and leaves a live writer's alone.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import time
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-# A temporary file older than this is a leftover of a killed run, not a concurrent writer's.
+# A temporary file without a readable process id (another machine's, an older kit's) is a
+# leftover once it is older than this.
 STALE_SECONDS = 600
 
 
@@ -26,12 +28,29 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:             # it exists but is someone else's
+        return True
+    return True
+
+
+def _is_leftover(temp: Path, target_name: str, now: float) -> bool:
+    pid = temp.name[len(target_name) + 2:].split(".", 1)[0]
+    if pid.isdigit() and int(pid) != os.getpid():
+        return not _process_alive(int(pid))
+    return now - temp.stat().st_mtime > STALE_SECONDS
+
+
 def remove_stale_temporaries(path: Path, suffix: str) -> None:
     """Delete `.<name>.*<suffix>` leftovers of earlier, killed writes of `path`."""
     now = time.time()
     for old in path.parent.glob(f".{path.name}.*{suffix}"):
         with contextlib.suppress(OSError):
-            if now - old.stat().st_mtime > STALE_SECONDS:
+            if _is_leftover(old, path.name, now):
                 old.unlink()
 
 
@@ -49,7 +68,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp",
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(folder / path.name, suffix)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=suffix)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.{os.getpid()}.", suffix=suffix)
     os.close(fd)
     try:
         os.chmod(tmp, _umask_mode())

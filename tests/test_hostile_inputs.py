@@ -84,7 +84,7 @@ def files_in(folder: Path) -> dict[str, bytes]:
 
 
 def temporaries(folder: Path) -> list[str]:
-    """Leftovers of atomic writes (`.<name>.<random><suffix>`) and destination probes."""
+    """Leftovers of atomic writes (`.<name>.<pid>.<random><suffix>`) and destination probes."""
     return [p.name for p in folder.rglob(".*") if p.is_file()]
 
 
@@ -510,6 +510,7 @@ def test_kill_during_prepare_then_rerun_completes_whole(face, tmp_path, capsys):
     assert code == 0 and f"reused {len(done)}" in stdout
     assert sorted(manifest_keys(out)) == [f"{n}_frames" for n in names]
     assert all(is_whole(out / f"{n}_frames.npz") for n in names)
+    assert not temporaries(out)              # the killed write's temporary went with the rerun
 
 
 def test_kill_during_train_then_resume_completes_whole(tmp_path, capsys):
@@ -532,3 +533,4 @@ def test_kill_during_train_then_resume_completes_whole(tmp_path, capsys):
     assert steps == list(range(1, saved + 4))                      # whole: each step once, in order
     generator, cfg = load_generator(run / "generator.pt")
     assert cfg.image_size == 16
+    assert not temporaries(run / "checkpoints")

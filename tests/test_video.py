@@ -96,6 +96,8 @@ def test_a_failed_encode_keeps_the_old_video_and_leaves_no_temporary(tmp_path, m
 
 def test_atomic_files_get_the_umask_mode_and_stale_temporaries_go(tmp_path):
     import os
+    import subprocess
+    import sys
     import time
 
     from affinekit.atomic import STALE_SECONDS, atomic_write
@@ -106,6 +108,12 @@ def test_atomic_files_get_the_umask_mode_and_stale_temporaries_go(tmp_path):
     os.utime(stale, (old, old))
     fresh = tmp_path / ".state.json.def456.tmp"           # maybe another writer's, right now: kept
     fresh.write_text("busy")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    killed = tmp_path / f".state.json.{dead.pid}.x1y2.tmp"  # its process is gone: removed however young
+    killed.write_text("left by kill -9")
+    live = tmp_path / f".state.json.{os.getppid()}.z3.tmp"  # a running process's: kept
+    live.write_text("busy")
     previous = os.umask(0o022)
     try:
         atomic_write(tmp_path / "state.json", lambda f: f.write(b"{}"))
@@ -113,3 +121,5 @@ def test_atomic_files_get_the_umask_mode_and_stale_temporaries_go(tmp_path):
         os.umask(previous)
     assert (tmp_path / "state.json").stat().st_mode & 0o777 == 0o644
     assert not stale.exists() and fresh.exists()
+    assert not killed.exists() and live.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, live.name, "state.json"])
