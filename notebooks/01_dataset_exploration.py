@@ -76,6 +76,11 @@ print(f"{len(by_subject)} subjects; frames per sequence: min {min(lengths)}, "
       f"median {sorted(lengths)[len(lengths) // 2]}, max {max(lengths)}")
 
 # %% [markdown]
+# The committed figures, from the CK+ sample and from the open demo clips:
+#
+# ![counts, CK+ sample](../figures/dataset_counts_ckplus.png) ![counts, demo clips](../figures/dataset_counts_demo.png)
+
+# %% [markdown]
 # ## Neutral to apex, one row per expression (Fig. 3)
 #
 # Every row is one sequence, sampled evenly from its first (neutral) frame to
@@ -111,6 +116,11 @@ nb.save(fig, "fig3_montage.png", faces=True)
 display(fig)
 
 # %% [markdown]
+# The committed montage (Fig. 3 of the paper), drawn from the open demo clips (CK+ faces may not be shared):
+#
+# ![Fig. 3 montage, demo clips](../figures/fig3_montage_demo.png)
+
+# %% [markdown]
 # ## The 68 landmarks
 #
 # dlib's shape predictor places 68 points on a face (the iBUG 300-W scheme):
@@ -130,6 +140,11 @@ fig_crop = plots.landmark_overlay(crop, crop_points, title="aligned crop", numbe
 nb.save(fig_photo, "landmarks_photo.png", faces=True)
 nb.save(fig_crop, "landmarks_crop.png", faces=True)
 display(fig_photo, fig_crop)
+
+# %% [markdown]
+# The committed pictures, on a demo clip:
+#
+# ![landmarks on the photo](../figures/landmarks_photo_demo.png) ![landmarks on the aligned crop](../figures/landmarks_crop_demo.png)
 
 # %%
 nb.record(data=DATA, n_sequences=len(records), by_expression=by_expression,

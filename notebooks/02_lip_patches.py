@@ -100,6 +100,11 @@ nb.save(fig, "fig4_lip_patch.png", faces=True)
 display(fig)
 
 # %% [markdown]
+# The committed figure (Fig. 4 of the paper), on a demo clip:
+#
+# ![lip patch step by step](../figures/fig4_lip_patch_demo.png)
+
+# %% [markdown]
 # ## Neutral against apex
 #
 # The patch follows the lips through the sequence: the same steps on the
@@ -135,6 +140,11 @@ for r in records:
 fig = plots.frame_grid(rows, row_labels=labels, col_labels=["apex crop", "mask", "patch"], cell=1.6)
 nb.save(fig, "lip_patch_gallery.png", faces=True)
 display(fig)
+
+# %% [markdown]
+# The committed gallery, on the demo clips:
+#
+# ![lip patches on several faces](../figures/lip_patch_gallery_demo.png)
 
 # %%
 nb.record(data=DATA, n_faces=len(rows), box=list(box), landmarks_shape=list(points.shape),

@@ -348,6 +348,11 @@ order = float(np.corrcoef(positions, lam_real)[0, 1]) if np.std(lam_real) > 0 el
 print(f"correlation of inferred l with frame position: {order:.2f}")
 
 # %% [markdown]
+# The committed plot, from the CK+ run of `figures/README.md` (a held-out subject's sequence):
+#
+# ![inferred intensity against frame position](../figures/intensity_on_sequence.png) ![intensity statistics during training](../figures/intensity_stats.png)
+
+# %% [markdown]
 # ## With the anchor and without it (the paper's setting)
 #
 # How much of the ordering above is the anchor's doing? Two short runs, the
@@ -395,6 +400,11 @@ anchor_corr = {name: float(np.corrcoef(positions, lam)[0, 1]) if np.std(lam) > 0
                for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items()}
 for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
     print(f"{name}: l from {lam[0]:.2f} to {lam[-1]:.2f}, correlation with position {anchor_corr[name]:.2f}")
+
+# %% [markdown]
+# The committed comparison, from the CK+ run of `figures/README.md` (300 steps each, 32 px):
+#
+# ![inferred intensity with and without the anchor](../figures/intensity_anchor_comparison.png)
 
 # %% [markdown]
 # ## Where the kit departs from the paper and its code

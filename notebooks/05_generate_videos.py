@@ -112,6 +112,11 @@ nb.save(fig, "generated_expressions.png", faces=True)
 display(fig)
 
 # %% [markdown]
+# The committed figure, from the neutral demo photo:
+#
+# ![every expression from one photo](../figures/generated_expressions_demo.png)
+
+# %% [markdown]
 # ## Look inside the generator
 #
 # The clip above is the end of a chain. Here is the chain itself, for the face
@@ -166,6 +171,11 @@ nb.save(fig, "direction_similarity.png")
 display(fig)
 
 # %% [markdown]
+# The committed figures (the bundled model, the neutral demo photo):
+#
+# ![direction norms per level](../figures/direction_norms_demo.png) ![similarity of the directions](../figures/direction_similarity.png)
+
+# %% [markdown]
 # **The raw output.** Before anything is composed, the motion head gives a
 # field (arrows: where each pixel of the frame comes from, in crop pixels), a
 # mask (where the residual replaces the warp) and the residual itself. Move the
@@ -194,6 +204,11 @@ display(slider)
 linear = look_inside.linearity(generator, aligned.crop, label)
 print(f"G(0.5) vs the midpoint of G(0) and G(1): {linear['midpoint_gap']:.4f}; whole change G(0) -> G(1): "
       f"{linear['change_0_to_1']:.4f}; ratio {linear['ratio']:.2f}")
+
+# %% [markdown]
+# The committed figure:
+#
+# ![the motion head's raw field, mask and residual](../figures/raw_output_demo.png)
 
 # %% [markdown]
 # ## The app
