@@ -179,3 +179,19 @@ def loss_curves(log: Sequence[Mapping[str, Any]] | str | Path,
         if lines:
             ax.legend(loc="upper right", fontsize=8)
     return fig
+
+
+def intensity_against_position(curves: Mapping[str, Sequence[float]], title: str = "",
+                               styles: Mapping[str, str] | None = None) -> Figure:
+    """Inferred intensities l against frame position (0 neutral, 1 apex), one line per curve,
+    beside the line l = position that the intensity anchor pulls towards."""
+    fig = new_figure(4.5, 3)
+    ax = fig.add_subplot(1, 1, 1)
+    for name, values in curves.items():
+        ax.plot(np.linspace(0, 1, len(values)), values, (styles or {}).get(name, "o-"), label=name)
+    ax.plot([0, 1], [0, 1], "--", color="0.5", label="l = position")
+    ax.set_xlabel("frame position (0 neutral, 1 apex)")
+    ax.set_ylabel("inferred intensity l")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=6 if len(curves) > 1 else 8)
+    return fig

@@ -87,7 +87,6 @@ RESULTS_JSON = ""
 # %%
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown, display
@@ -329,13 +328,7 @@ probe = load_sequence(prepared, probe_key)
 lam_real, decoded = look_inside.intensity_on_sequence(trainer.generator.eval().cpu(), probe.frames,
                                                       EXPRESSIONS.index(probe.label))
 positions = np.linspace(0, 1, len(lam_real))
-fig, ax = plt.subplots(figsize=(4.5, 3))
-ax.plot(positions, lam_real, "o-", label="inferred l")
-ax.plot([0, 1], [0, 1], "--", color="0.5", label="l = position")
-ax.set_xlabel("frame position (0 neutral, 1 apex)")
-ax.set_ylabel("inferred intensity l")
-ax.set_title(f"{probe_key} ({probe.label})", fontsize=9)
-ax.legend(fontsize=8)
+fig = charts.intensity_against_position({"inferred l": lam_real}, title=f"{probe_key} ({probe.label})")
 nb.save(fig, "intensity_on_sequence.png")
 display(fig)
 show = np.linspace(0, len(lam_real) - 1, min(6, len(lam_real))).round().astype(int)
@@ -385,15 +378,10 @@ for i, (name, overrides) in enumerate(anchors.items()):
                                                             EXPRESSIONS.index(probe.label))[0]
 bundled = load_animator()[0].generator.eval().cpu()
 lam_bundled = look_inside.intensity_on_sequence(bundled, probe.frames, EXPRESSIONS.index(probe.label))[0]
-fig, ax = plt.subplots(figsize=(4.5, 3))
-for name, lam in lam_by_anchor.items():
-    ax.plot(positions, lam, "o-", label=f"{name} ({S['COMPARE_STEPS']} steps)")
-ax.plot(positions, lam_bundled, "s:", color="0.35", label="bundled model (anchored, long run)")
-ax.plot([0, 1], [0, 1], "--", color="0.5", label="l = position")
-ax.set_xlabel("frame position (0 neutral, 1 apex)")
-ax.set_ylabel("inferred intensity l")
-ax.set_title(f"held-out {probe_key} ({probe.label})", fontsize=9)
-ax.legend(fontsize=6)
+curves = {f"{name} ({S['COMPARE_STEPS']} steps)": lam for name, lam in lam_by_anchor.items()}
+curves["bundled model (anchored, long run)"] = lam_bundled
+fig = charts.intensity_against_position(curves, title=f"held-out {probe_key} ({probe.label})",
+                                        styles={"bundled model (anchored, long run)": "s:"})
 nb.save(fig, "intensity_anchor_comparison.png")
 display(fig)
 anchor_corr = {name: float(np.corrcoef(positions, lam)[0, 1]) if np.std(lam) > 0 else float("nan")

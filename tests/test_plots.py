@@ -103,3 +103,12 @@ def test_confidence_half_width_by_hand():
     fig = charts.per_expression({"psnr": {"m": {"happy": 20.0, "fear": 21.0}}},
                                errors={"psnr": {"m": {"happy": 1.5, "fear": float("nan")}}})
     assert len(fig.axes[0].containers) >= 1            # bars drawn, with their error bars
+
+
+def test_intensity_against_position_draws_each_curve_at_its_positions():
+    fig = charts.intensity_against_position({"run": [0.0, 0.4, 1.1], "bundled": [0.1, 0.9]}, title="S1",
+                                            styles={"bundled": "s:"})
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert set(lines) == {"run", "bundled", "l = position"}
+    assert np.allclose(lines["run"].get_xdata(), [0.0, 0.5, 1.0]) and np.allclose(lines["run"].get_ydata(), [0, 0.4, 1.1])
+    assert np.allclose(lines["bundled"].get_xdata(), [0.0, 1.0]) and lines["bundled"].get_linestyle() == ":"
