@@ -128,7 +128,7 @@ class NotebookSetup:
         if self.figures is None:
             return None
         path = self.figures / name
-        path.write_text(text)
+        path.write_text(text if text.endswith("\n") else text + "\n")    # a text file ends its last line
         return path
 
     def record(self, **values: Any) -> dict[str, Any]:
