@@ -32,13 +32,10 @@ from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, requested_label
 from affinekit.images import to_model, to_uint8
 from affinekit.layout import GRID_COLUMNS, beside_closeup, face_region, fit_into, grid
-from affinekit.photos import MAX_SIDE, demo_photo, fit_photo, read_photo
-from affinekit.destinations import writable_file, writable_folder
-from affinekit.video import VIDEO_SUFFIXES, save_video
+from affinekit.photos import MAX_SIDE, fit_photo, read_photo
+from affinekit.video import save_video
 from affinekit.data.faces import FaceAligner, apply_transform, find_faces
 from affinekit.checkpoint import load_generator
-from affinekit.devices import resolve_device
-from affinekit.batch import expand_photos, generate_batch
 from affinekit.inference import render_crops, render_photo
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -175,7 +172,7 @@ class Animator:
         small face's change is easy to miss in the full frame).
         """
         label = requested_label(expression)
-        _check_frames(frames, intensity)
+        check_frames(frames, intensity)
         self.timings = {}
         aligned = self.align(photo, name)
         self.last_faces = aligned.faces
@@ -197,7 +194,7 @@ class Animator:
         """
         if framing not in ("face", "full"):
             raise AffinekitError(f"unknown framing {framing!r}; use 'face' or 'full'")
-        _check_frames(frames, intensity)
+        check_frames(frames, intensity)
         self.timings = {}
         aligned = self.align(photo, name)
         labels = list(range(len(EXPRESSIONS)))
@@ -226,7 +223,8 @@ class Animator:
 
 # ----------------------------------------------------------------------------- helpers
 
-def _check_frames(frames: int, intensity: float) -> None:
+def check_frames(frames: int, intensity: float) -> None:
+    """Frames 1-1000 and an intensity from 0 to MAX_INTENSITY, or one line saying what is allowed."""
     if int(frames) != frames or not 1 <= frames <= 1000:
         raise AffinekitError(f"frames must be a whole number from 1 to 1000, got {frames}")
     if not np.isfinite(intensity) or not 0 <= intensity <= MAX_INTENSITY:
@@ -255,82 +253,3 @@ def load_pretrained(checkpoint: str | os.PathLike | None = None, device: str = "
                              "pass a file written by `affinekit train`") from None
     generator = generator.to(device)
     return Animator(generator, config, name=path.name, **options)
-
-
-# ----------------------------------------------------------------------------- command line
-
-def main(args: Any) -> int:
-    """`affinekit generate`: photo -> clip.mp4 / .gif, or photos -> one clip each in --out-dir."""
-    import sys
-
-
-    start = time.perf_counter()
-    photos = list(args.photo or [])
-    out_dir = getattr(args, "out_dir", None)
-    batch = len(photos) > 1 or bool(out_dir) or any(Path(p).is_dir() or any(c in p for c in "*?[") for p in photos)
-    expression = str(args.expression).strip().lower()
-    if expression != "all":
-        requested_label(expression)
-    _check_frames(args.frames, args.intensity)
-    if not 1 <= args.fps <= 60:
-        raise AffinekitError(f"--fps must be from 1 to 60, got {args.fps}")
-    if args.demo and photos:
-        raise AffinekitError(f"{photos[0]}: pass either photos or --demo, not both")
-    if not args.demo and not photos:
-        raise AffinekitError("no photo given; pass a face photo (affinekit generate photo.jpg) or use --demo")
-    max_side = getattr(args, "max_size", MAX_SIDE)
-    if max_side < 64:
-        raise AffinekitError(f"--max-size must be at least 64 pixels, got {max_side}")
-    device = str(resolve_device(getattr(args, "device", "auto")))
-    if batch:
-        return _main_batch(args, photos, out_dir, expression, max_side, device)
-    out = writable_file(args.out, "--out", VIDEO_SUFFIXES)
-    # read the photo first: a missing or unreadable file fails before the model loads
-    name = "demo photo (astronaut)" if args.demo else photos[0]
-    photo, name = read_photo(demo_photo() if args.demo else photos[0], name, max_side=max_side)
-    read_time = time.perf_counter() - start
-
-    start = time.perf_counter()
-    animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
-    load_time = time.perf_counter() - start
-
-    if expression == "all":
-        frames = animator.animate_all(photo, args.frames, args.intensity, args.crop_only, name=name)
-    else:
-        frames = animator.animate(photo, expression, args.frames, args.intensity, args.crop_only, name=name)
-    if getattr(animator, "last_faces", 1) > 1:
-        print(f"note: {animator.last_faces} faces found in {name}; animated the most confident one", file=sys.stderr)
-    animator.save(frames, out, args.fps)
-    t, h, w = frames.shape[:3]
-    print(f"wrote {out}: {t} frames, {w}x{h}, {args.fps} fps, {expression}")
-    if args.timing:
-        timings = {"load": load_time, **animator.timings}
-        timings["read"] = timings.get("read", 0.0) + read_time
-        print(format_timings(timings))
-    return 0
-
-
-def _main_batch(args: Any, photos: list[str], out_dir: str | None, expression: str, max_side: int,
-                device: str) -> int:
-    """`affinekit generate a.jpg b.jpg folder/ 'glob*' --out-dir clips/`: one clip per photo."""
-    if args.demo:
-        raise AffinekitError("--demo makes one clip; drop it to generate a batch of photos")
-    if not out_dir:
-        raise AffinekitError("several photos make several clips: give them a folder with --out-dir DIR")
-    paths = expand_photos(photos)
-    out = writable_folder(out_dir, "--out-dir", create=True)
-    animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
-    report = generate_batch(animator, paths, out, expression, args.frames, args.intensity, args.fps,
-                            getattr(args, "format", "mp4"), args.crop_only)
-    print(report.summary())
-    return 1 if report.failed else 0
-
-
-def format_timings(timings: dict[str, float]) -> str:
-    """Stage times as aligned lines, then the clip's total (load excluded) and the total with load."""
-    lines = [f"  {stage:<9}{timings[stage] * 1000:8.1f} ms" for stage in STAGES if stage in timings]
-    clip = sum(v for k, v in timings.items() if k != "load")
-    lines.append(f"  {'clip':<9}{clip * 1000:8.1f} ms  (read to encode)")
-    if "load" in timings:
-        lines.append(f"  {'total':<9}{(clip + timings['load']) * 1000:8.1f} ms  (with load)")
-    return "\n".join(lines)

@@ -1,6 +1,6 @@
 """`affinekit prepare | train | evaluate | generate | figures`.
 
-Each subcommand's work lives in its module's `main(args)`; this file only parses
+Each subcommand's work lives in `affinekit.commands.<name>.main(args)`; this file only parses
 arguments and turns user errors into one line without a traceback.
 """
 from __future__ import annotations
@@ -16,13 +16,7 @@ from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
 
 # subcommand -> module whose main(args) does the work
-HANDLERS = {
-    "prepare": "affinekit.data.prepare",
-    "train": "affinekit.launch",
-    "evaluate": "affinekit.evaluate",
-    "generate": "affinekit.animate",
-    "figures": "affinekit.figures",
-}
+HANDLERS = {name: f"affinekit.commands.{name}" for name in ("prepare", "train", "evaluate", "generate", "figures")}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,15 +7,16 @@ model(s), from one run). The work lives in `affinekit.evaluation`, one module pe
 - `scoring`: `evaluate(makers, data, keys)`, every maker's clips scored into a `ResultTable`;
 - `table`: the table, its notes and the published rows quoted apart;
 - `protocols`: `subject_protocol` (one split or k folds over subjects), `paper_protocol`;
-- `command`: `affinekit evaluate`.
+- `breakdown`: per-expression means, best/worst clips, two protocols side by side.
+
+`affinekit evaluate` itself is `affinekit.commands.evaluate`.
 """
-from affinekit.evaluation.command import main
 from affinekit.evaluation.makers import GeneratorMaker, add_model_rows, load_model_maker, training_overlap
 from affinekit.evaluation.protocols import paper_protocol, subject_protocol
 from affinekit.evaluation.scoring import evaluate, merge_folds, standard_notes
 from affinekit.evaluation.sources import EvalSequence, RawCkplusSource, prepared_source
 from affinekit.evaluation.table import METRIC_KEYS, QUOTED_ROWS, QUOTED_SOURCE, REAL, ResultTable, RowResult
 
-__all__ = ["main", "GeneratorMaker", "add_model_rows", "load_model_maker", "training_overlap", "paper_protocol",
+__all__ = ["GeneratorMaker", "add_model_rows", "load_model_maker", "training_overlap", "paper_protocol",
            "subject_protocol", "evaluate", "merge_folds", "standard_notes", "EvalSequence", "RawCkplusSource",
            "prepared_source", "METRIC_KEYS", "QUOTED_ROWS", "QUOTED_SOURCE", "REAL", "ResultTable", "RowResult"]

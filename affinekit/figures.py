@@ -14,7 +14,6 @@ data/ckplus/) every notebook runs on the demo data.
 """
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import os
@@ -133,11 +132,3 @@ def make_figures(out: str | Path = "figures", tiny: bool = False, notebooks: tup
         for p in written:
             print(f"  {p.name}")
     return recorded
-
-
-def main(args: argparse.Namespace) -> int:
-    """Entry point of `affinekit figures [--out DIR] [--tiny] [--only NB ...] [--param [NB:]NAME=VALUE ...]`."""
-    notebooks = select_notebooks(getattr(args, "only", None))
-    make_figures(args.out, tiny=args.tiny, notebooks=notebooks,
-                 parameters=parse_params(getattr(args, "param", []), notebooks))
-    return 0

@@ -84,3 +84,17 @@ def test_the_checks_find_what_they_look_for(tmp_path):
     tree = ast.parse("from affinekit import video\n\ndef f():\n    from affinekit.data import faces\n")
     found = _kit_imports(tree, {"affinekit.video", "affinekit.data.faces"})
     assert [(m, n.lineno) for m, n in found] == [("affinekit.video", 1), ("affinekit.data.faces", 4)]
+
+
+def test_the_command_layer_sits_on_top():
+    """`affinekit.commands` (one module per subcommand) may import the library; the library never imports it."""
+    modules = _modules()
+    upward = []
+    for name, path in modules.items():
+        if name.startswith("affinekit.commands") or name == "affinekit.cli":
+            continue
+        targets = {t for t, _ in _kit_imports(ast.parse(path.read_text()), set(modules))}
+        upward += [f"{name} imports {t}" for t in targets if t.startswith("affinekit.commands") or t == "affinekit.cli"]
+    assert not upward, upward
+    assert {"affinekit.commands.generate", "affinekit.commands.train", "affinekit.commands.evaluate",
+            "affinekit.commands.prepare", "affinekit.commands.figures"} <= set(modules)

@@ -7,7 +7,6 @@ label file) is skipped with its reason; the run goes on.
 """
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,6 @@ from affinekit.data.faces import FaceAligner
 from affinekit.data.folders import read_source
 from affinekit.data.lips import lip_masks
 from affinekit.data.records import SequenceRecord
-from affinekit.destinations import writable_folder
 from affinekit.errors import AffinekitError
 
 # Fields that change the prepared arrays: a folder prepared with other values cannot be resumed.
@@ -146,18 +144,3 @@ def prepare(source: str | Path, out: str | Path, config: DataConfig | None = Non
     if verbose:
         print(report.summary())
     return report
-
-
-def main(args: argparse.Namespace) -> int:
-    """The `affinekit prepare` subcommand."""
-    if args.size < 16:
-        raise AffinekitError(f"--size {args.size}: the aligned crop must be at least 16 pixels (default 128)")
-    config = DataConfig(image_size=args.size, channels=3 if args.rgb else 1,
-                        align_per_frame=args.per_frame, detector=args.detector)
-    out = writable_folder(args.out, "--out")     # checked before any face is detected
-    report = prepare(args.source, out, config, labels_csv=args.labels,
-                     labelled_only=args.labelled_only)
-    if not report.ok and report.skipped:
-        # Nothing usable came out: answer with the (first) reason as the one-line error.
-        raise AffinekitError(report.skipped[0][1])
-    return 0

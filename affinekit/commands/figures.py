@@ -1,0 +1,14 @@
+"""`affinekit figures`: the notebooks run with papermill, their figures and tables written (see `affinekit.figures`)."""
+from __future__ import annotations
+
+import argparse
+
+from affinekit.figures import make_figures, parse_params, select_notebooks
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point of `affinekit figures [--out DIR] [--tiny] [--only NB ...] [--param [NB:]NAME=VALUE ...]`."""
+    notebooks = select_notebooks(getattr(args, "only", None))
+    make_figures(args.out, tiny=args.tiny, notebooks=notebooks,
+                 parameters=parse_params(getattr(args, "param", []), notebooks))
+    return 0

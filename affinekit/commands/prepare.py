@@ -1,0 +1,24 @@
+"""`affinekit prepare`: a source of face sequences -> aligned, landmarked sequences in a folder."""
+from __future__ import annotations
+
+import argparse
+
+from affinekit.config import DataConfig
+from affinekit.data.prepare import prepare
+from affinekit.destinations import writable_folder
+from affinekit.errors import AffinekitError
+
+
+def main(args: argparse.Namespace) -> int:
+    """The `affinekit prepare` subcommand."""
+    if args.size < 16:
+        raise AffinekitError(f"--size {args.size}: the aligned crop must be at least 16 pixels (default 128)")
+    config = DataConfig(image_size=args.size, channels=3 if args.rgb else 1,
+                        align_per_frame=args.per_frame, detector=args.detector)
+    out = writable_folder(args.out, "--out")     # checked before any face is detected
+    report = prepare(args.source, out, config, labels_csv=args.labels,
+                     labelled_only=args.labelled_only)
+    if not report.ok and report.skipped:
+        # Nothing usable came out: answer with the (first) reason as the one-line error.
+        raise AffinekitError(report.skipped[0][1])
+    return 0

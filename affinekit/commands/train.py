@@ -1,0 +1,59 @@
+"""`affinekit train`: options and configs checked, a run started or resumed through `launch.train`."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch.distributed as dist
+
+from affinekit.callbacks import ProgressBar, SampleSaver
+from affinekit.checkpoint import safe_load
+from affinekit.config import ModelConfig, TrainConfig, from_dict
+from affinekit.data.prepared import load_manifest
+from affinekit.destinations import writable_folder
+from affinekit.errors import AffinekitError
+from affinekit.launch import resolve_configs, train, training_keys
+
+
+def main(args: Any) -> int:
+    """`affinekit train --data PREPARED --out RUN [--config FILE] [--set k=v ...] [--resume] [--device D]`."""
+    manifest = load_manifest(args.data)
+    configs, user_keys = resolve_configs(args.config, args.set)
+    model_cfg, train_cfg, data_cfg = configs["model"], configs["train"], configs["data"]
+    if args.device:
+        train_cfg = dataclasses.replace(train_cfg, device=args.device)
+
+    data_channels = int(manifest.get("config", {}).get("channels", model_cfg.channels))
+    if "channels" not in user_keys["model"]:
+        model_cfg = dataclasses.replace(model_cfg, channels=data_channels)
+
+    out = writable_folder(args.out, "--out")     # a read-only run folder fails now, not at the first save
+    ckpt_path = out / "checkpoints" / "last.pt"
+    if args.resume:
+        ckpt = safe_load(ckpt_path) if ckpt_path.is_file() else None
+        if ckpt is None:
+            raise AffinekitError(f"{ckpt_path}: no checkpoint to resume from; drop --resume to start a fresh run")
+        # The run's own configs win; only train.* overrides (e.g. more steps) apply on top.
+        model_cfg = from_dict(ModelConfig, ckpt["model_config"])
+        saved = from_dict(TrainConfig, ckpt["train_config"])
+        changed = {k: getattr(train_cfg, k) for k in user_keys["train"]}
+        if args.device:
+            changed["device"] = args.device
+        train_cfg = dataclasses.replace(saved, **changed)
+    elif ckpt_path.is_file():
+        raise AffinekitError(f"{out}: already holds a run (checkpoints/last.pt); pass --resume to continue it "
+                             "or choose another --out")
+
+    callbacks = [ProgressBar(), SampleSaver()]
+    try:
+        keys = training_keys(args.data, data_cfg)
+        if args.resume:         # a resumed run keeps the sequences it started on, as its checkpoint says
+            keys = (ckpt.get("data") or {}).get("keys", keys)
+        trainer = train(args.data, out, model_cfg, train_cfg, data_cfg, keys=keys,
+                        callbacks=callbacks, resume=args.resume)
+        if trainer.dist.main:
+            print(f"trained {trainer.step} steps: {out / 'generator.pt'}, log {trainer.log_path}")
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    return 0
