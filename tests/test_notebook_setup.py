@@ -44,7 +44,8 @@ def test_setup_reads_the_parameters_and_saves_and_records_where_told(tmp_path, m
     fig = new_figure(1, 1)
     assert nb.save(fig, "faces.png", faces=True) == tmp_path / "figs" / "faces_demo.png"
     assert (tmp_path / "figs" / "faces_demo.png").read_bytes()[:4] == b"\x89PNG"
-    assert nb.save_text("t.md", "| a |").read_text() == "| a |"
+    assert nb.save_text("t.md", "| a |").read_text() == "| a |\n"          # a text file ends its last line
+    assert nb.save_text("u.md", "| b |\n").read_text() == "| b |\n"
     nb.record(steps=4)
     assert json.loads((tmp_path / "r.json").read_text()) == {"steps": 4}
     assert nb.prepared_dir("", 64).name == "demo_64px" and nb.folder("/x/y", "runs") == type(tmp_path)("/x/y")
