@@ -25,6 +25,8 @@ from affinekit.data.paths import REPO_ROOT
 from affinekit.notebook_inputs import data_source, read_records
 from affinekit.plots import save as save_png
 
+TINY_FOLDER = ".tiny"      # where notebooks run at tiny sizes keep their work (ignored by git)
+
 
 def is_tiny() -> bool:
     """True when AFFINEKIT_TINY asks for tiny sizes (1, true, yes, on)."""
@@ -136,8 +138,12 @@ class NotebookSetup:
         return record(self.results_json, **values)
 
     def folder(self, given: str | os.PathLike, *default: str) -> Path:
-        """The folder a parameter names, else REPO_ROOT/<default...> (e.g. "runs", "notebook04")."""
-        return Path(given) if given else REPO_ROOT.joinpath(*default)
+        """The folder a parameter names, else REPO_ROOT/<default...> (e.g. "runs", "notebook04");
+        at tiny sizes REPO_ROOT/.tiny/<default...>, so that the test suite's tiny runs never
+        overwrite the runs and prepared data of a real session."""
+        if given:
+            return Path(given)
+        return (REPO_ROOT / TINY_FOLDER if self.tiny else REPO_ROOT).joinpath(*default)
 
     def prepared_dir(self, given: str | os.PathLike, crop_size: int) -> Path:
         """Where prepared sequences go: the PREPARED_DIR parameter, else prepared/<data>_<crop>px."""

@@ -49,6 +49,9 @@ def test_setup_reads_the_parameters_and_saves_and_records_where_told(tmp_path, m
     nb.record(steps=4)
     assert json.loads((tmp_path / "r.json").read_text()) == {"steps": 4}
     assert nb.prepared_dir("", 64).name == "demo_64px" and nb.folder("/x/y", "runs") == type(tmp_path)("/x/y")
+    # tiny runs (the tests) keep their work apart from a real session's runs and prepared data
+    assert nb.folder("", "runs", "notebook06") == notebook_setup.REPO_ROOT / ".tiny" / "runs" / "notebook06"
+    assert nb.prepared_dir("", 64).parent == notebook_setup.REPO_ROOT / ".tiny" / "prepared"
 
 
 def test_setup_without_folders_saves_and_records_nothing(monkeypatch):
@@ -56,6 +59,7 @@ def test_setup_without_folders_saves_and_records_nothing(monkeypatch):
     nb = notebook_setup.setup(dict(FRAMES=16, FIGURES_DIR="", RESULTS_JSON=""), tiny=dict(FRAMES=4), read_data=False)
     assert nb.sizes == {"FRAMES": 16} and nb.records == [] and nb.data_root is None
     assert nb.save(new_figure(1, 1), "x.png") is None and nb.save_text("x.md", "x") is None
+    assert nb.folder("", "runs", "notebook06") == notebook_setup.REPO_ROOT / "runs" / "notebook06"
 
 
 def test_ckplus_faces_get_a_name_git_ignores():
