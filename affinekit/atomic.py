@@ -89,3 +89,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) 
         f.flush()
         os.fsync(f.fileno())     # a full disk shows here, before the rename
     return Path(path)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """`atomic_write` of UTF-8 text: a JSON, a table, a log rewritten; never half a file."""
+    data = text.encode("utf-8")
+    return atomic_write(path, lambda f: f.write(data))

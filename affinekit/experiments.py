@@ -15,13 +15,13 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.evaluation.makers import GeneratorMaker
 from affinekit.evaluation.scoring import evaluate
 from affinekit.launch import resolve_configs, train
+from affinekit.plots import new_figure
 from affinekit.train import Trainer
 
 
@@ -102,7 +102,8 @@ def run_experiments(prepared: str | Path, work_dir: str | Path, train_keys: Sequ
 
 def plot_experiment(question: str, variants: dict[str, dict[str, dict[str, float]]]) -> Figure:
     """One question, one figure: each metric as bars per variant, copy-input's value dashed."""
-    fig, axes = plt.subplots(1, len(METRICS), figsize=(3.0 * len(METRICS), 2.8))
+    fig = new_figure(3.0 * len(METRICS), 2.8)      # made without pyplot, like every kit figure: shown once
+    axes = fig.subplots(1, len(METRICS))
     names = list(variants)
     for ax, metric in zip(axes, METRICS):
         ax.bar(names, [variants[n]["model"][metric] for n in names], color=["tab:blue", "tab:orange"][:len(names)])
@@ -111,5 +112,4 @@ def plot_experiment(question: str, variants: dict[str, dict[str, dict[str, float
         ax.tick_params(axis="x", labelsize=8)
     axes[0].legend(fontsize=7)
     fig.suptitle(question, fontsize=10)
-    fig.tight_layout()
     return fig

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 
-from affinekit.atomic import atomic_write
+from affinekit.atomic import atomic_write_text
 from affinekit.checkpoint import load_generator, save_generator_only, training_data
 from affinekit.errors import AffinekitError
 from affinekit.runlog import read_log
@@ -37,6 +37,5 @@ def export_run(run: str | Path, out: str | Path, weights: bool = True) -> dict[s
     log = read_log(run / "log.jsonl")
     config["exported"] = {"from": str(run), "steps": log[-1]["step"] if log else 0,
                           "train_seconds": round(sum(r.get("step_time", 0.0) for r in log))}
-    text = json.dumps(config, indent=1).encode()
-    atomic_write(out.with_suffix(".json"), lambda f: f.write(text))
+    atomic_write_text(out.with_suffix(".json"), json.dumps(config, indent=1))
     return config

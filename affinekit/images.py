@@ -69,17 +69,15 @@ def picture_rgb(image: Any) -> np.ndarray:
     return as_rgb(picture(image))
 
 
-def to_channels(image: np.ndarray, gray: bool, bgr: bool = False) -> np.ndarray:
-    """An image as (H, W) gray or (H, W, 3) RGB; `bgr` says colour input is OpenCV's BGR(A)."""
+def to_channels(image: np.ndarray, gray: bool) -> np.ndarray:
+    """An RGB(A) or gray image as (H, W) gray or (H, W, 3) RGB (alpha dropped)."""
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 2:
         return image if gray else np.repeat(image[:, :, None], 3, axis=2)
     if image.shape[2] == 4:
         image = image[:, :, :3]
-    if gray:
-        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if bgr else cv2.COLOR_RGB2GRAY)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if bgr else np.ascontiguousarray(image)
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if gray else np.ascontiguousarray(image)
 
 
 def as_rgb(frame: np.ndarray) -> np.ndarray:

@@ -23,8 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from affinekit.images import LUMA, network_input, to_model
-from affinekit.images import tensor_channels as to_channels
+from affinekit.images import LUMA, network_input, tensor_channels, to_model
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
 from affinekit.data.faces import FaceAligner
@@ -46,17 +45,16 @@ def render_crops(generator: Generator, x0: torch.Tensor, labels: torch.Tensor,
     labels = torch.as_tensor(labels).long().to(device)
     intensities = torch.as_tensor(intensities).float().to(device)
     B, C, H, W = x.shape
-    net = to_channels(x, generator.cfg.channels)
     if generator.moves:
-        out = compose(x, generator.motion(net, labels, intensities))
+        out = compose(x, generator.motion(tensor_channels(x, generator.cfg.channels), labels, intensities))
     else:
         size = generator.cfg.image_size
-        out = generator.generate(network_input(net, generator.cfg.channels, size), labels, intensities)
+        out = generator.generate(network_input(x, generator.cfg.channels, size), labels, intensities)
         T = out.shape[1]
         out = out.flatten(0, 1)
         if (H, W) != (size, size):
             out = F.interpolate(out, size=(H, W), mode="bilinear", align_corners=False)
-        out = to_channels(out, C).reshape(B, T, C, H, W)
+        out = tensor_channels(out, C).reshape(B, T, C, H, W)
     return out.float().clamp(-1, 1).cpu()
 
 
@@ -120,7 +118,7 @@ def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.nd
         return out
     device = _device(generator)
     x0 = torch.cat([crop[None].expand(len(labs), -1, -1, -1) for crop, labs in zip(crops, labels)])
-    net = torch.cat([to_channels(x[None], generator.cfg.channels) for x in x0]).to(device)
+    net = tensor_channels(x0, generator.cfg.channels).to(device)
     y = torch.tensor([lab for labs in labels for lab in labs], dtype=torch.long, device=device)
     motion = generator.motion(net, y, intensities.to(device))
     out, start = [], 0
@@ -190,7 +188,7 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
             composed = warped + mask * (residual - luma)
         else:
             if residual.shape[1] != warped.shape[1]:
-                residual = to_channels(residual, warped.shape[1])
+                residual = tensor_channels(residual, warped.shape[1])
             composed = (1 - mask) * warped + mask * residual
         out[start:start + n] = composed.clamp(0, 255).round().byte().permute(0, 2, 3, 1).numpy()
     frames[:, :, ry0 - oy0:ry1 - oy0, rx0 - ox0:rx1 - ox0] = out.reshape(B, T, rh, rw, -1)

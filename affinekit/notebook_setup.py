@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+from affinekit.atomic import atomic_write_text
 
 from affinekit.data.paths import REPO_ROOT
 from affinekit.notebook_inputs import data_source, read_records
@@ -85,10 +86,7 @@ def record(path: str | os.PathLike | None, **values: Any) -> dict[str, Any]:
     p = Path(path)
     current = json.loads(p.read_text()) if p.exists() else {}
     current.update(values)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_suffix(p.suffix + ".tmp")
-    tmp.write_text(json.dumps(current, indent=1, sort_keys=True))
-    os.replace(tmp, p)               # a reader never sees half a file
+    atomic_write_text(p, json.dumps(current, indent=1, sort_keys=True))     # a reader never sees half a file
     return values
 
 
@@ -129,9 +127,8 @@ class NotebookSetup:
         """Write a table (markdown, JSON) as FIGURES_DIR/name, beside the figures (nothing without a folder)."""
         if self.figures is None:
             return None
-        path = self.figures / name
-        path.write_text(text if text.endswith("\n") else text + "\n")    # a text file ends its last line
-        return path
+        # a text file ends its last line
+        return atomic_write_text(self.figures / name, text if text.endswith("\n") else text + "\n")
 
     def record(self, **values: Any) -> dict[str, Any]:
         """Record values for the tests into RESULTS_JSON (see `record`)."""

@@ -33,6 +33,7 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
+from affinekit.atomic import atomic_write_text
 
 from affinekit.batches import StepBatches, collate, resize_batch
 from affinekit.checkpoint import FORMAT, atomic_save, safe_load, save_generator_only
@@ -324,13 +325,13 @@ class Trainer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         config = {"model": to_dict(self.model_cfg), "train": to_dict(self.train_cfg), "data": self.data_info,
                   "world_size": self.dist.world}
-        (self.out_dir / "config.json").write_text(json.dumps(config, indent=1))
+        atomic_write_text(self.out_dir / "config.json", json.dumps(config, indent=1))
         if not resume or not self.log_path.exists():
             self.log_path.write_text("")
             return
         # Drop lines logged after the checkpoint (the run died later): they will be redone.
         keep = [line for line in self.log_path.read_text().splitlines() if logged_step(line) <= self.step]
-        self.log_path.write_text("".join(line + "\n" for line in keep))
+        atomic_write_text(self.log_path, "".join(line + "\n" for line in keep))    # a kill now loses no line
 
     def state_dict(self) -> dict[str, Any]:
         """The whole training state: tensors and plain values only."""

@@ -34,7 +34,7 @@ def read_frames(path: str | Path, gray: bool = False, max_frames: int | None = N
             reader = iio.get_reader(path, format="FFMPEG")
         with reader:
             for frame in reader:
-                frames.append(to_channels(as_rgb(frame).astype(np.uint8), gray))
+                frames.append(to_channels(np.asarray(frame).astype(np.uint8), gray))
                 if max_frames is not None and len(frames) >= max_frames:
                     break
     except Exception as err:  # ffmpeg and Pillow raise many types; all mean "cannot decode"

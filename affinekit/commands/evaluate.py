@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from affinekit.atomic import atomic_write_text
 
 from affinekit.destinations import writable_file
 from affinekit.errors import AffinekitError
@@ -59,6 +60,5 @@ def main(args: Any) -> int:
     print(text)
     for path, content in ((args.json, table.to_json()), (args.markdown, text)):
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(content)
+            atomic_write_text(path, content)
     return 0

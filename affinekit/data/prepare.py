@@ -8,6 +8,7 @@ label file) is skipped with its reason; the run goes on.
 from __future__ import annotations
 
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +79,6 @@ def _start_manifest(out: Path, config: DataConfig) -> dict:
 
 def is_whole(path: Path) -> bool:
     """True for a prepared .npz whose every member reads back with its checksum."""
-    import zipfile
     try:
         with zipfile.ZipFile(path) as z:
             return z.testzip() is None

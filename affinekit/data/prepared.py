@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from affinekit.atomic import atomic_write
+from affinekit.atomic import atomic_write, atomic_write_text
 from affinekit.errors import AffinekitError
 
 MANIFEST = "manifest.json"
@@ -46,8 +46,7 @@ class PreparedSequence:
 
 def write_manifest(out_dir: str | Path, manifest: dict[str, Any]) -> None:
     """Write `<out_dir>/manifest.json` atomically."""
-    text = json.dumps(manifest, indent=1).encode()
-    atomic_write(Path(out_dir) / MANIFEST, lambda f: f.write(text))
+    atomic_write_text(Path(out_dir) / MANIFEST, json.dumps(manifest, indent=1))
 
 
 def load_manifest(prepared_dir: str | Path) -> dict[str, Any]:
