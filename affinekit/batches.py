@@ -16,15 +16,19 @@ class StepBatches(torch.utils.data.Dataset):
     Indexing by step (not iterating an epoch) is what makes resume exact: the
     batch depends on (seed, step, rank) only, in the main process or a worker.
     The global batch of `batch_size` distinct sequences (with replacement only
-    when the data set is smaller) is split across ranks like DistributedSampler.
+    when the data set is smaller; drawn in proportion to `weights` when given)
+    is split across ranks like DistributedSampler.
     """
 
-    def __init__(self, dataset: Any, batch_size: int, image_size: int, seed: int, rank: int = 0, world: int = 1):
+    def __init__(self, dataset: Any, batch_size: int, image_size: int, seed: int, rank: int = 0, world: int = 1,
+                 weights: Any = None):
         if batch_size < world:
             raise AffinekitError(f"train.batch_size={batch_size} is smaller than the {world} processes; "
                                  "each needs at least one sequence per step")
         self.dataset, self.batch_size, self.image_size = dataset, batch_size, image_size
         self.seed, self.rank, self.world = seed, rank, world
+        # balanced sampling (SequenceDataset.sampling_weights): items drawn in proportion to these
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float64)
 
     def __len__(self) -> int:
         return 2 ** 62
@@ -33,6 +37,9 @@ class StepBatches(torch.utils.data.Dataset):
         """Dataset indices of this rank's part of step `step` (same draw on every rank)."""
         g = torch.Generator().manual_seed(step_seed(self.seed, step, 0))
         n = len(self.dataset)
+        if self.weights is not None:
+            return torch.multinomial(self.weights, self.batch_size, replacement=n < self.batch_size,
+                                     generator=g)[self.rank::self.world].tolist()
         if n >= self.batch_size:
             idx = torch.randperm(n, generator=g)[: self.batch_size]
         else:

@@ -21,7 +21,7 @@ T = TypeVar("T")
 class DataConfig:
     """How raw faces become training sequences."""
     image_size: int = 128          # square aligned crop, pixels
-    channels: int = 1              # 1 grayscale, 3 RGB
+    channels: int = 3              # 3 RGB (grey sources stay grey in it), 1 grayscale
     num_targets: int = 5           # K target frames sampled from neutral to apex
     lip_dilation: int = 3          # pixels of dilation of the lip mask
     align_per_frame: bool = False  # CK+ faces sit still: one transform per sequence
@@ -33,7 +33,9 @@ class DataConfig:
     seed: int = 0
     augment: bool = True
     hold_out: bool = False         # train only on the split's training subjects (see `launch.training_keys`)
-    extra: str = ""                # another prepared folder whose labelled sequences always join training
+    sources: tuple[str, ...] = ()  # more prepared folders (still pairs, clips, apex sets) that join training
+    balance: bool = True           # sample expressions evenly, then sources evenly within an expression
+    validation_fraction: float = 0.2  # with hold_out: share of each source's people kept for validation
 
     def __post_init__(self) -> None:
         _require(self.image_size >= 16, "data.image_size", self.image_size, "at least 16 pixels")
@@ -45,13 +47,18 @@ class DataConfig:
         _require(self.fold >= 0 and (self.folds == 0 or self.fold < self.folds), "data.fold", self.fold,
                  "from 0 to data.folds - 1")
         _require(self.detector in ("hog", "cnn"), "data.detector", self.detector, "hog or cnn")
+        _require(0 < self.validation_fraction < 1, "data.validation_fraction", self.validation_fraction,
+                 "between 0 and 1")
+        if isinstance(self.sources, str):      # from JSON or --set: "a,b,c"
+            self.sources = tuple(s.strip() for s in self.sources.split(",") if s.strip())
+        self.sources = tuple(str(s) for s in self.sources)
 
 
 @dataclass
 class ModelConfig:
     """Shape of the generator and discriminators."""
     image_size: int = 64
-    channels: int = 1
+    channels: int = 3              # colour: grey sources supervise only the luma of the output
     base_width: int = 32
     depth: int = 4                 # number of down-sampling stages of the U-Net
     num_labels: int = len(EXPRESSIONS)
@@ -86,6 +93,7 @@ class TrainConfig:
     w_gan: float = 1.0
     w_patch: float = 0.5           # local lip-patch discriminator
     w_lambda: float = 0.1          # intensity-distribution discriminator
+    w_apex: float = 1.0            # unpaired apex discriminator (real apex faces of other people)
     w_l1: float = 100.0
     w_rec: float = 100.0           # reconstruction at intensity 0
     w_landmark: float = 5.0        # motion head: field at frame t's landmarks -> x0's (pixels)
@@ -94,6 +102,7 @@ class TrainConfig:
     w_lambda_sup: float = 10.0     # MSE between inferred intensity and frame position (an anchor; 0 = paper)
     lambda_warmup: int = 500       # steps over which G is driven from frame position to inferred intensity
     log_every: int = 1
+    share_every: int = 10          # steps between measurements of each loss term's share of G's gradient (0: never)
     checkpoint_every: int = 200
     sample_every: int = 100
     seed: int = 0
@@ -113,7 +122,7 @@ class TrainConfig:
                 value = getattr(self, f.name)
                 _require(math.isfinite(value) and value >= 0, f"train.{f.name}", value, "a number >= 0")
         _require(self.log_every >= 1, "train.log_every", self.log_every, "at least 1")
-        for name in ("checkpoint_every", "sample_every", "lambda_warmup", "num_workers"):
+        for name in ("checkpoint_every", "sample_every", "lambda_warmup", "num_workers", "share_every"):
             _require(getattr(self, name) >= 0, f"train.{name}", getattr(self, name), "0 or more")
         _require(self.device.split(":")[0] in ("auto", "cpu", "cuda", "mps"), "train.device", self.device,
                  "auto, cpu, cuda or mps")

@@ -31,8 +31,9 @@ class GeneratorStep(nn.Module):
 
     def forward(self, x0: torch.Tensor, label: torch.Tensor, targets: torch.Tensor, positions: torch.Tensor,
                 blend: float) -> tuple[torch.Tensor, ...]:
-        """(frame at l = 0, frames at the targets' intensities, the intensities, and for the
-        motion head the targets' fields, masks and learned field corrections (else None))."""
+        """(frame at l = 0, frames at the targets' intensities, the intensities, for the motion head
+        the targets' fields, masks and learned field corrections (else None), and the raw outputs
+        every loss reaches G through (the gradient shares are measured on them))."""
         g = self.generator
         base, direction = g.encode(x0, label)
         lam = g.project(targets, base[-1], direction[-1])            # (B, K), inferred intensities
@@ -44,10 +45,11 @@ class GeneratorStep(nn.Module):
         levels = torch.cat([torch.zeros_like(drive[:, :1]), drive], 1)
         if not g.moves:
             frames = g.decode_pixels(base, direction, levels)
-            return frames[:, 0], frames[:, 1:], lam, None, None, None
+            return frames[:, 0], frames[:, 1:], lam, None, None, None, (frames,)
         motion = g.decode_motion(base, direction, levels, label)
         frames = compose(x0, motion)
-        return frames[:, 0], frames[:, 1:], lam, motion.flow[:, 1:], motion.mask[:, 1:], motion.correction[:, 1:]
+        return (frames[:, 0], frames[:, 1:], lam, motion.flow[:, 1:], motion.mask[:, 1:], motion.correction[:, 1:],
+                (motion.flow, motion.mask, motion.residual))
 
 
 def _no_sync(module: nn.Module) -> contextlib.AbstractContextManager:

@@ -10,7 +10,9 @@ from typing import Any, Sequence
 
 from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, load_json_config
 from affinekit.data.prepared import load_manifest
-from affinekit.data.dataset import SequenceDataset, subject_kfold, subject_split
+from affinekit.data.apex import ApexPool, discriminator_keys
+from affinekit.data.dataset import (SequenceDataset, kind_of, subject_kfold, subject_split,
+                                    validation_split)
 from affinekit.errors import AffinekitError
 from affinekit.train import Trainer
 
@@ -48,31 +50,52 @@ def resolve_configs(config_file: str | None, overrides: Sequence[str]) -> tuple[
 def train(prepared_dir: str | Path, out_dir: str | Path, model_cfg: ModelConfig | None = None,
           train_cfg: TrainConfig | None = None, data_cfg: DataConfig | None = None,
           keys: Sequence[str] | None = None, callbacks: Sequence[Any] = (), resume: bool = False) -> Trainer:
-    """Train on a prepared folder (all labelled sequences, or only `keys`) and return the Trainer.
+    """Train on a prepared folder (all labelled sequences, or only `keys`) and `data.sources`; return the Trainer.
 
     Model channels default to the prepared data's; frames are resized on the
-    fly when the prepared size differs from model.image_size.
+    fly when the prepared size differs from model.image_size. With
+    `data.hold_out` each source keeps its validation people out of training.
     """
     manifest = load_manifest(prepared_dir)
     data_cfg = data_cfg or DataConfig()
     model_cfg = model_cfg or ModelConfig(channels=int(manifest.get("config", {}).get("channels", 1)))
     train_cfg = train_cfg or TrainConfig()
+    sources = [str(s) for s in data_cfg.sources]
+    source_keys = {s: validation_split(s, data_cfg.validation_fraction, data_cfg.seed)[0]
+                   for s in sources} if data_cfg.hold_out else None
     dataset = SequenceDataset(prepared_dir, keys=list(keys) if keys is not None else None,
                               num_targets=data_cfg.num_targets, augment=data_cfg.augment, seed=data_cfg.seed,
-                              channels=model_cfg.channels, extra=data_cfg.extra or None)
+                              channels=model_cfg.channels, sources=sources, source_keys=source_keys)
+    apex = ApexPool.from_folders([prepared_dir] + sources, dataset.keys + apex_keys(sources, data_cfg),
+                                 model_cfg.channels) if train_cfg.w_apex > 0 else None
     info = {"prepared": str(prepared_dir), "num_targets": data_cfg.num_targets, "augment": data_cfg.augment,
-            "seed": data_cfg.seed, "sequences": len(dataset), "keys": list(keys) if keys is not None else None}
-    if data_cfg.extra:
-        info.update(extra=data_cfg.extra, extra_dropped=dataset.dropped,
-                    extra_keys=[e["key"] for e in dataset.entries if e["dir"] != str(dataset.dir)])
-    trainer = Trainer(model_cfg, train_cfg, dataset, out_dir, callbacks=callbacks, data_info=info)
+            "seed": data_cfg.seed, "sequences": len(dataset), "keys": list(keys) if keys is not None else None,
+            "balance": data_cfg.balance}
+    if sources:
+        info.update(sources=sources, sources_dropped=dataset.dropped,
+                    source_keys=[e["key"] for e in dataset.entries if e["dir"] != str(dataset.dir)],
+                    validation_fraction=data_cfg.validation_fraction if data_cfg.hold_out else None)
+    if apex is not None:
+        info.update(apex_faces=len(apex), apex_keys=apex.keys)
+    trainer = Trainer(model_cfg, train_cfg, dataset, out_dir, callbacks=callbacks, data_info=info,
+                      balance=data_cfg.balance, apex_pool=apex)
     return trainer.fit(resume=resume)
 
 
+def apex_keys(sources: Sequence[str], data_cfg: DataConfig) -> list[str]:
+    """Keys of the sources' unpaired apex items that the apex discriminator may see: CK+48's
+    discriminator people (never the classifier's training or test people)."""
+    keys: list[str] = []
+    for source in sources:
+        # CK+48's people out of the discriminator's role (the classifier's, its test people) stay out
+        keys += discriminator_keys([e for e in load_manifest(source)["sequences"] if kind_of(e) == "apex"])
+    return keys
+
+
 def training_keys(prepared_dir: str | Path, data_cfg: DataConfig) -> list[str] | None:
-    """The sequences to train on: all (None), or with `data.hold_out` the training subjects of
-    the subject split (`data.test_fraction`, `data.seed`) or of fold `data.fold` of `data.folds`,
-    the same split `affinekit evaluate --protocol subject` tests on."""
+    """The sequences of the main folder to train on: all (None), or with `data.hold_out` the training
+    subjects of the subject split (`data.test_fraction`, `data.seed`) or of fold `data.fold` of
+    `data.folds`, the same split `affinekit evaluate --protocol subject` tests on."""
     if not data_cfg.hold_out:
         return None
     if data_cfg.folds > 1:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from affinekit.images import tensor_channels
+
 GAN_LOSSES = ("bce", "lsgan")
 # A discriminator's loss on real (or on fake) samples when it cannot tell them apart and
 # answers 0.5 for everything: BCE -ln(0.5) = ln 2; least squares (0.5 - 1)^2 = (0.5 - 0)^2.
@@ -38,3 +40,18 @@ def discriminator_loss(gan: GANLoss, real_logits: torch.Tensor, fake_logits: tor
 def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference (G_L1, G_rec)."""
     return (a - b).abs().mean()
+
+
+def l1_luma_where_gray(fake: torch.Tensor, real: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
+    """L1 of frames (B, ..., C, H, W) with grey items (gray (B,) True) compared on luma alone.
+
+    A grey photo says nothing about colour: comparing a colour output with it channel by
+    channel would teach the model to grey everything out. Its luma is what it shows.
+    """
+    if fake.shape[-3] == 1:
+        return l1(fake, real)
+    dims = tuple(range(1, fake.dim()))
+    full = (fake - real).abs().mean(dims)
+    luma = (tensor_channels(fake.flatten(0, -4), 1) - tensor_channels(real.flatten(0, -4), 1)).abs()
+    luma = luma.view(fake.shape[0], -1).mean(1)
+    return torch.where(gray.to(fake.device).bool(), luma, full).mean()

@@ -41,7 +41,7 @@ from affinekit.config import ModelConfig, TrainConfig, to_dict
 from affinekit.errors import AffinekitError
 from affinekit.generator_step import GeneratorStep, frozen
 from affinekit.expressions import EXPRESSIONS
-from affinekit.losses import GANLoss, discriminator_loss, l1
+from affinekit.losses import GANLoss, discriminator_loss, l1_luma_where_gray
 from affinekit.models.affine import intensity_stats
 from affinekit.models.discriminators import build_discriminators
 from affinekit.models.generator import Generator
@@ -66,7 +66,8 @@ class Trainer:
     """
 
     def __init__(self, model_cfg: ModelConfig, train_cfg: TrainConfig, train_dataset: Any,
-                 out_dir: str | Path, callbacks: Sequence[Any] = (), data_info: dict[str, Any] | None = None):
+                 out_dir: str | Path, callbacks: Sequence[Any] = (), data_info: dict[str, Any] | None = None,
+                 balance: bool = False, apex_pool: Any = None):
         self.model_cfg, self.train_cfg = model_cfg, train_cfg
         self.dataset = train_dataset
         self.out_dir = Path(out_dir)
@@ -96,8 +97,10 @@ class Trainer:
             d = {name: DDP(m, device_ids=ids) for name, m in d.items()}
         self.g_step, self.d = g_step, d
 
+        weights = train_dataset.sampling_weights() if balance and hasattr(train_dataset, "sampling_weights") else None
         self.batches = StepBatches(train_dataset, train_cfg.batch_size, model_cfg.image_size, train_cfg.seed,
-                                   self.dist.rank, self.dist.world)
+                                   self.dist.rank, self.dist.world, weights=weights)
+        self.apex_pool = apex_pool         # real apex faces (data.apex.ApexPool) or None: no apex discriminator
         self.step = 0                      # steps completed
         self.last_logs: dict[str, float] = {}
         self._stop = False                 # Ctrl-C: save and raise KeyboardInterrupt
@@ -149,10 +152,11 @@ class Trainer:
         positions = batch["positions"].to(dev).float()
         label = batch["label"].to(dev).long()
         masks = batch["masks"].to(dev).float()
+        gray = batch["gray"].to(dev) if "gray" in batch else torch.zeros(len(label), dtype=torch.bool, device=dev)
         B, K = positions.shape
         blend = self.blend(step)
 
-        rec, fake, lam, flow, mask, correction = self.g_step(x0, label, targets, positions, blend)
+        rec, fake, lam, flow, mask, correction, outputs = self.g_step(x0, label, targets, positions, blend)
 
         # Pairs (x0, frame, label) for the frame-level discriminators.
         n = B * K
@@ -161,6 +165,12 @@ class Trainer:
         real_f, fake_f, masks_f = targets.flatten(0, 1), fake.flatten(0, 1), masks.flatten(0, 1)
         uniform = torch.rand(n, generator=torch.Generator().manual_seed(step_seed(cfg.seed, step, 1000 + self.dist.rank)))
         uniform = uniform.to(dev)
+        # the apex discriminator: each generated apex against a real apex face of another person, same label
+        use_apex = self.apex_pool is not None and cfg.w_apex > 0
+        if use_apex:
+            draw = torch.Generator().manual_seed(step_seed(cfg.seed, step, 2000 + self.dist.rank))
+            real_apex = self.apex_pool.draw(label.cpu(), fake.shape[-1], draw).to(dev)
+            fake_apex = fake[:, -1]
 
         # -- discriminators: real vs detached fake, one forward each (DDP-friendly)
         two = lambda a: torch.cat([a, a])
@@ -171,22 +181,32 @@ class Trainer:
         pred = self.d["intensity"](torch.cat([uniform, lam.detach().flatten()]))
         D_lambda = 0.5 * sum(discriminator_loss(gan, pred[:n], pred[n:]))
         loss_d = 0.5 * (D_real + D_fake) + D_patch + D_lambda
+        values: dict[str, torch.Tensor] = {}
+        if use_apex:
+            pred = self.d["apex"](torch.cat([real_apex, fake_apex.detach()]), two(label))
+            D_apex_real, D_apex_fake = discriminator_loss(gan, pred[:B], pred[B:])
+            loss_d = loss_d + 0.5 * (D_apex_real + D_apex_fake)
+            values.update(D_apex_real=D_apex_real, D_apex_fake=D_apex_fake)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
 
-        # -- generator
+        # -- generator: each term weighted, kept apart so that its share of the gradient can be measured
         with frozen(self.d.values()):
             G_GAN = gan(self.d["patch"](x0_k, fake_f, label_k), True)
             G_patch = gan(self.d["lip"](x0_k, fake_f, masks_f, label_k), True)
             G_lambda = gan(self.d["intensity"](lam.flatten()), True)
-        G_L1 = l1(fake, targets)
-        G_rec = l1(rec, x0)
+            G_apex = gan(self.d["apex"](fake_apex, label), True) if use_apex else None
+        G_L1 = l1_luma_where_gray(fake, targets, gray)     # a grey item teaches luma only
+        G_rec = l1_luma_where_gray(rec, x0, gray)
         G_sup = F.mse_loss(lam, positions)
-        loss_g = (cfg.w_gan * G_GAN + cfg.w_patch * G_patch + cfg.w_lambda * G_lambda
-                  + cfg.w_l1 * G_L1 + cfg.w_rec * G_rec + cfg.w_lambda_sup * G_sup)
-        values = dict(G_GAN=G_GAN, G_patch=G_patch, G_lambda=G_lambda, G_L1=G_L1, G_rec=G_rec, G_sup=G_sup,
+        terms = {"G_GAN": cfg.w_gan * G_GAN, "G_patch": cfg.w_patch * G_patch, "G_lambda": cfg.w_lambda * G_lambda,
+                 "G_L1": cfg.w_l1 * G_L1, "G_rec": cfg.w_rec * G_rec, "G_sup": cfg.w_lambda_sup * G_sup}
+        values.update(G_GAN=G_GAN, G_patch=G_patch, G_lambda=G_lambda, G_L1=G_L1, G_rec=G_rec, G_sup=G_sup,
                       D_real=D_real, D_fake=D_fake, D_patch=D_patch, D_lambda=D_lambda)
+        if G_apex is not None:
+            terms["G_apex"] = cfg.w_apex * G_apex
+            values["G_apex"] = G_apex
         if flow is not None:
             # the field at frame t's landmarks must point back to the same landmarks in x0
             lm_t = batch["landmarks"].to(dev).float().flatten(0, 1)
@@ -194,13 +214,19 @@ class Trainer:
             G_landmark = landmark_error(flow.flatten(0, 1), lm_t, lm_0, x0.shape[-1])
             G_smooth = field_smoothness(correction)   # the prior is smooth already; smooth what is learned
             G_mask = mask.mean()
-            loss_g = loss_g + cfg.w_landmark * G_landmark + cfg.w_smooth * G_smooth + cfg.w_mask * G_mask
+            terms.update(G_landmark=cfg.w_landmark * G_landmark, G_smooth=cfg.w_smooth * G_smooth,
+                         G_mask=cfg.w_mask * G_mask)
             values.update(G_landmark=G_landmark, G_smooth=G_smooth, G_mask=G_mask)
+        shares = {}
+        if cfg.share_every and step % cfg.share_every == 0 and not self.dist.enabled:
+            shares = gradient_shares(terms, outputs)
+        loss_g = sum(terms.values())
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
 
         logs = {k: float(v.detach()) for k, v in values.items()}
+        logs.update(shares)
         logs.update(intensity_stats(lam, positions))
         logs["lambda_blend"] = blend
         return logs
@@ -365,7 +391,8 @@ class Trainer:
             raise AffinekitError(f"{path}: was trained with another model config; resume with the run's own "
                                  "config (drop model.* overrides) or train into a new --out folder")
         self.generator.load_state_dict(ckpt["generator"])
-        self.discriminators.load_state_dict(ckpt["discriminators"])
+        # strict=False: a run from before the apex discriminator resumes with a fresh one
+        self.discriminators.load_state_dict(ckpt["discriminators"], strict=False)
         self.opt_g.load_state_dict(ckpt["opt_g"])
         self.opt_d.load_state_dict(ckpt["opt_d"])
         set_rng_state(ckpt["rng"])
@@ -376,3 +403,22 @@ class Trainer:
         if not self.dist.main:
             return None
         return save_generator_only(self.generator, self.model_cfg, path, half=half, data=self.data_info)
+
+
+def gradient_shares(terms: dict[str, torch.Tensor], outputs: Sequence[torch.Tensor]) -> dict[str, float]:
+    """{"share_<term>": its part of the generator's gradient}, measured on the generator's raw outputs.
+
+    Everything a loss term can ask of G reaches it through these tensors (the motion head's
+    field, mask and residual; the pixel head's frames), so the norm of a term's gradient on
+    them says how hard it pulls; the shares add up to 1. Costs one extra backward per term
+    through the compositing and the discriminators, not through the U-Net.
+    """
+    norms = {}
+    for name, value in terms.items():
+        if not value.requires_grad:
+            norms[name] = 0.0
+            continue
+        grads = torch.autograd.grad(value, list(outputs), retain_graph=True, allow_unused=True)
+        norms[name] = sum(float((g.double() ** 2).sum()) for g in grads if g is not None) ** 0.5
+    total = sum(norms.values()) or 1.0
+    return {f"share_{name}": v / total for name, v in norms.items()}

@@ -168,7 +168,9 @@ def test_on_prepared_ckplus(ckplus_root, tmp_path):
     ds = SequenceDataset(tmp_path, num_targets=4)
     loader = torch.utils.data.DataLoader(ds, batch_size=3)
     batch = next(iter(loader))
-    assert batch["x0"].shape == (3, 1, 64, 64) and batch["targets"].shape == (3, 4, 1, 64, 64)
+    # colour by default; CK+ is grey, so every item says so (its luma alone is supervised)
+    assert batch["x0"].shape == (3, 3, 64, 64) and batch["targets"].shape == (3, 4, 3, 64, 64)
+    assert batch["gray"].all()
     assert torch.all(batch["positions"][:, -1] == 1)
     # The apex differs from the neutral frame more than the first target does.
     d_first = (batch["targets"][:, 0] - batch["x0"]).abs().mean()

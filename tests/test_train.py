@@ -18,6 +18,7 @@ from affinekit.errors import AffinekitError
 from affinekit.batches import collate
 from affinekit.checkpoint import load_generator
 from affinekit.train import Trainer
+from affinekit.data.apex import ApexPool
 from helpers import blob_sequence, lip_mask, write_prepared
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,10 +65,18 @@ LOSSES = ("G_GAN", "G_L1", "G_rec", "D_real", "D_fake", "D_patch", "D_lambda", "
 # ---------------------------------------------------------------------------
 
 
+def blob_apex_pool(channels: int = 1) -> ApexPool:
+    """Real "apex faces" for the apex discriminator: the blobs' last frames, with their labels."""
+    data = BlobSequences()
+    frames = np.stack([f[-1] for f, _ in data.seqs])[..., None]
+    return ApexPool(frames, np.array([y for _, y in data.seqs]), [f"s{i}" for i in range(len(frames))], channels)
+
+
 def test_one_step_reaches_both_encoders_and_all_discriminators(tmp_path):
-    trainer = Trainer(TINY_MODEL, tiny_train(lambda_warmup=0), BlobSequences(), tmp_path)
+    trainer = Trainer(TINY_MODEL, tiny_train(lambda_warmup=0, share_every=1), BlobSequences(), tmp_path,
+                      apex_pool=blob_apex_pool())
     logs = trainer.train_step(trainer.batches[1], 1)
-    for name in LOSSES:
+    for name in LOSSES + ("G_apex", "D_apex_real", "D_apex_fake"):
         assert np.isfinite(logs[name]), name
     g = trainer.generator
     for part in (g.base_encoder, g.direction_encoder, g.decoder):
@@ -76,6 +85,10 @@ def test_one_step_reaches_both_encoders_and_all_discriminators(tmp_path):
     for dname, d in trainer.discriminators.items():
         for name, p in d.named_parameters():
             assert p.grad is not None and p.grad.abs().sum() > 0, f"{dname}.{name}"
+    # each term's share of G's gradient is logged, and they add up to one
+    shares = {k: v for k, v in logs.items() if k.startswith("share_")}
+    assert {"share_G_GAN", "share_G_L1", "share_G_apex", "share_G_landmark"} <= set(shares)
+    assert abs(sum(shares.values()) - 1) < 1e-6 and shares["share_G_L1"] > 0 and shares["share_G_apex"] > 0
 
 
 def test_log_callbacks_samples_and_files(tmp_path):

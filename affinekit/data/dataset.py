@@ -9,7 +9,7 @@ it lets test frames come from training sequences.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -28,8 +28,15 @@ def _entries(entries: Any) -> list[dict[str, Any]]:
     return list(entries)
 
 
+def kind_of(entry: dict[str, Any]) -> str:
+    """"sequence" (neutral to apex), "pair" (neutral, then apex frames) or "apex" (unpaired apex faces)."""
+    return str(entry.get("kind") or "sequence")
+
+
 def _labelled(entries: Any) -> list[dict[str, Any]]:
-    return [e for e in _entries(entries) if e.get("label") in EXPRESSIONS and e.get("frames", 0) >= 2]
+    """Items that can teach the generator: labelled, 2+ frames, a neutral first frame (no unpaired apex sets)."""
+    return [e for e in _entries(entries) if e.get("label") in EXPRESSIONS and e.get("frames", 0) >= 2
+            and kind_of(e) != "apex"]
 
 
 def sample_positions(num_frames: int, k: int, jitter: bool = False,
@@ -54,7 +61,7 @@ def _to_tensor(images: np.ndarray, channels: int | None) -> torch.Tensor:
 
 
 class SequenceDataset(Dataset):
-    """Labelled prepared sequences as training items (see docs/architecture.md).
+    """Labelled prepared sequences and still pairs as training items (see docs/architecture.md).
 
     `frame_subset` ({key: allowed target frame indices}) restricts targets, for
     the paper's frame split. `channels` converts gray<->RGB (None keeps what
@@ -62,16 +69,23 @@ class SequenceDataset(Dataset):
     scale, flip, shift up to `max_shift` px at 128 px) is applied identically to
     every frame, mask and landmark of one item.
 
-    `extra` names another prepared folder whose labelled sequences all join
-    the training items (e.g. the AffineGAN sample's CK+ sequences next to CK+):
-    they are never tested, so no split applies to them, but one that repeats a
-    sequence of `prepared_dir` (any of them, held-out ones included) is dropped,
-    so a test sequence cannot enter training through the back door.
+    `sources` name more prepared folders whose items join training (still pairs,
+    MEAD clips, the AffineGAN sample's sequences). `source_keys` ({folder: keys})
+    keeps only those keys of a source (e.g. without its validation people). An
+    item that repeats a sequence of `prepared_dir` or of an earlier source (the
+    same first frame) is dropped, so a test sequence cannot enter training
+    through the back door.
+
+    A sequence's targets are frames along it, at positions index / (T - 1); a
+    pair's (`kind == "pair"`: a neutral photo, then apex photos taken apart) are
+    its apex frames, all at intensity 1. Each item says whether its pictures are
+    grey (`gray`), so that a colour model learns only their luma from them.
     """
 
     def __init__(self, prepared_dir: str | Path, keys: Iterable[str] | None = None, num_targets: int = 5,
                  augment: bool = False, seed: int = 0, channels: int | None = None, max_shift: int = 4,
-                 frame_subset: dict[str, list[int]] | None = None, extra: str | Path | None = None) -> None:
+                 frame_subset: dict[str, list[int]] | None = None, sources: Sequence[str | Path] = (),
+                 source_keys: dict[str, Sequence[str]] | None = None) -> None:
         self.dir = Path(prepared_dir)
         entries = [dict(e, dir=str(self.dir)) for e in _labelled(self.dir)]
         if keys is not None:
@@ -80,9 +94,16 @@ class SequenceDataset(Dataset):
         if frame_subset is not None:
             entries = [e for e in entries if frame_subset.get(e["key"])]
         self.dropped: list[str] = []
-        if extra:
-            added, self.dropped = extra_entries(self.dir, Path(extra), {e["key"] for e in entries})
+        seen = [self.dir]
+        for source in sources:
+            source = Path(source)
+            if source.resolve() in {p.resolve() for p in seen}:
+                continue
+            allowed = (source_keys or {}).get(str(source))
+            added, dropped = extra_entries(seen, source, {e["key"] for e in entries}, allowed)
             entries += added
+            self.dropped += dropped
+            seen.append(source)
         if not entries:
             raise AffinekitError(f"{self.dir}: no labelled sequences of 2+ frames to train on; "
                                  "prepare a labelled source (CK+ with Emotion/, or --labels)")
@@ -91,6 +112,7 @@ class SequenceDataset(Dataset):
         self.num_targets, self.augment, self.seed = num_targets, augment, seed
         self.channels, self.max_shift, self.frame_subset = channels, max_shift, frame_subset
         self._cache: dict[str, Any] = {}
+        self._where = {e["key"]: e["dir"] for e in entries}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -98,19 +120,38 @@ class SequenceDataset(Dataset):
     def sequence(self, key: str):
         """The PreparedSequence of a key (kept in memory after the first read)."""
         if key not in self._cache:
-            where = next((e["dir"] for e in self.entries if e["key"] == key), self.dir)
-            self._cache[key] = load_sequence(where, key)
+            self._cache[key] = load_sequence(self._where.get(key, self.dir), key)
         return self._cache[key]
+
+    def sampling_weights(self) -> np.ndarray:
+        """Probability of each item in a batch: expressions evenly, then sources evenly within an
+        expression, then items evenly within (expression, source).
+
+        So 82 still smiles make up their source's share of "happy", not most of every batch.
+        """
+        cells: dict[tuple[str, str], int] = {}
+        for e in self.entries:
+            cell = (e["label"], str(e.get("source", "")))
+            cells[cell] = cells.get(cell, 0) + 1
+        labels = {label for label, _ in cells}
+        sources_of = {label: sum(1 for l, _ in cells if l == label) for label in labels}
+        w = np.array([1.0 / len(labels) / sources_of[e["label"]] / cells[(e["label"], str(e.get("source", "")))]
+                      for e in self.entries])
+        return w / w.sum()
 
     def _rng(self, index: int) -> np.random.Generator:
         # torch's RNG is what DataLoader seeds per worker and torch.manual_seed fixes,
         # so augmentations differ between epochs and workers yet repeat under a seed.
         return np.random.default_rng([self.seed, index, int(torch.randint(0, 2**31 - 1, ()))])
 
-    def _targets(self, key: str, num_frames: int, rng: np.random.Generator | None) -> np.ndarray:
+    def _targets(self, entry: dict[str, Any], num_frames: int, rng: np.random.Generator | None) -> np.ndarray:
+        if kind_of(entry) == "pair":     # every frame after the neutral one is an apex
+            if rng is not None:
+                return np.sort(rng.integers(1, num_frames, self.num_targets))
+            return 1 + np.arange(self.num_targets) % (num_frames - 1)
         if self.frame_subset is None:
             return sample_positions(num_frames, self.num_targets, jitter=rng is not None, rng=rng)
-        allowed = np.array(sorted(self.frame_subset[key]))
+        allowed = np.array(sorted(self.frame_subset[entry["key"]]))
         pick = sample_positions(len(allowed) + 1, self.num_targets, jitter=rng is not None, rng=rng) - 1
         return allowed[pick]
 
@@ -119,23 +160,33 @@ class SequenceDataset(Dataset):
         seq = self.sequence(entry["key"])
         num_frames = len(seq.frames)
         rng = self._rng(index) if self.augment else None
-        idx = self._targets(entry["key"], num_frames, rng)
+        idx = self._targets(entry, num_frames, rng)
         chosen = np.concatenate([[0], idx])
         frames = seq.frames[chosen]                 # (K+1, H, W, C)
         masks = seq.lip_masks[chosen]               # (K+1, H, W)
         landmarks = seq.landmarks[chosen].astype(np.float32)
+        gray = bool(entry["gray"]) if "gray" in entry else is_gray(frames)
         if rng is not None:
             frames, masks, landmarks = Augmentation.draw(rng, frames.shape[2], self.max_shift)(frames, masks, landmarks)
         x = _to_tensor(frames, self.channels)
+        positions = np.ones(len(idx)) if kind_of(entry) == "pair" else idx / (num_frames - 1)
         return {
             "x0": x[0], "targets": x[1:],
-            "positions": torch.from_numpy(idx / (num_frames - 1)).float(),
+            "positions": torch.from_numpy(positions).float(),
             "label": torch.tensor(EXPRESSIONS.index(entry["label"]), dtype=torch.int64),
             "masks": torch.from_numpy(np.ascontiguousarray(masks[1:, None])).float(),
             "x0_landmarks": torch.from_numpy(np.ascontiguousarray(landmarks[0])),
             "landmarks": torch.from_numpy(np.ascontiguousarray(landmarks[1:])),
+            "gray": torch.tensor(gray),
             "key": entry["key"],
         }
+
+
+def is_gray(frames: np.ndarray) -> bool:
+    """True when uint8 frames (..., H, W, C) hold no colour: one channel, or all channels equal."""
+    if frames.shape[-1] == 1:
+        return True
+    return bool((frames[..., 0] == frames[..., 1]).all() and (frames[..., 1] == frames[..., 2]).all())
 
 
 # Mean absolute difference (grey levels) of two aligned first frames below which
@@ -143,17 +194,26 @@ class SequenceDataset(Dataset):
 SAME_RECORDING = 2.0
 
 
-def extra_entries(main_dir: Path, extra_dir: Path, taken: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """(entries of extra_dir's labelled sequences to add, keys dropped as repeats of main_dir's)."""
-    firsts = [load_sequence(main_dir, e["key"]).frames[0].astype(np.float32) for e in _entries(main_dir)]
+def extra_entries(taken_dirs: Sequence[Path] | Path, extra_dir: Path, taken: set[str],
+                  allowed: Sequence[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """(entries of extra_dir's labelled items to add, keys dropped as repeats of the taken folders').
+
+    `allowed` keeps only those keys of extra_dir (None: all).
+    """
+    taken_dirs = [taken_dirs] if isinstance(taken_dirs, Path) else list(taken_dirs)
+    firsts = [load_sequence(d, e["key"]).frames[0].astype(np.float32) for d in taken_dirs for e in _labelled(d)]
+    wanted = None if allowed is None else set(allowed)
     added, dropped = [], []
     for e in _labelled(extra_dir):
+        if wanted is not None and e["key"] not in wanted:
+            continue
         first = load_sequence(extra_dir, e["key"]).frames[0].astype(np.float32)
         same_size = [f for f in firsts if f.shape == first.shape]
         if e["key"] in taken or any(np.abs(f - first).mean() < SAME_RECORDING for f in same_size):
             dropped.append(e["key"])
         else:
             added.append(dict(e, dir=str(extra_dir)))
+            taken.add(e["key"])
     return added, dropped
 
 
@@ -173,6 +233,33 @@ def subject_split(entries: Any, test_fraction: float = 0.2, seed: int = 0) -> tu
     test = set(subjects[:n_test])
     return ([e["key"] for e in entries if e["subject"] not in test],
             [e["key"] for e in entries if e["subject"] in test])
+
+
+def validation_split(entries: Any, fraction: float = 0.2, seed: int = 0) -> tuple[list[str], list[str]]:
+    """(train_keys, validation_keys): per source, `fraction` of its people held out for validation.
+
+    Each source is split on its own (the same draw as `subject_split`), so every source keeps some
+    people out of training and a small source is not emptied by a large one. Hyperparameters are
+    chosen on the validation people; no person is on both sides. Entries without a `source` count
+    as one source.
+    """
+    entries = _entries(entries)
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        by_source.setdefault(str(e.get("source", "")), []).append(e)
+    train: list[str] = []
+    held: list[str] = []
+    for source in sorted(by_source):
+        group = by_source[source]
+        subjects = _subjects(group, seed)
+        if len(subjects) < 2:       # one person cannot be split: all of it trains
+            train += [e["key"] for e in group]
+            continue
+        n_val = min(len(subjects) - 1, max(1, int(round(fraction * len(subjects)))))
+        val = set(subjects[:n_val])
+        train += [e["key"] for e in group if e["subject"] not in val]
+        held += [e["key"] for e in group if e["subject"] in val]
+    return train, held
 
 
 def subject_kfold(entries: Any, k: int = 5, seed: int = 0) -> list[tuple[list[str], list[str]]]:

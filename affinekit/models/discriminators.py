@@ -1,4 +1,4 @@
-"""The three discriminators: whole frame (PatchGAN), lip patch, intensity spread.
+"""The four discriminators: whole frame (PatchGAN), lip patch, intensity spread, unpaired apex.
 
 - `PatchDiscriminator`: a conditional PatchGAN on (neutral frame, frame, label
   planes); it answers per overlapping patch whether the frame is a real
@@ -17,18 +17,20 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from affinekit.config import ModelConfig
+from affinekit.images import tensor_channels
 from affinekit.models.generator import SLOPE, label_planes, norm
 
 
 class PatchDiscriminator(nn.Module):
     """Conditional PatchGAN: (x0, frame, label) -> logits per patch (N, 1, h, w)."""
 
-    def __init__(self, channels: int, num_labels: int, width: int, size: int, max_downs: int = 3):
+    def __init__(self, channels: int, num_labels: int, width: int, size: int, max_downs: int = 3,
+                 images: int = 2):
         super().__init__()
         self.num_labels = num_labels
         # Stop downsampling at 4x4 patches so tiny inputs (lip crops, 32 px tests) still work.
         downs = max(1, min(max_downs, size.bit_length() - 3))
-        layers: list[nn.Module] = [nn.Conv2d(2 * channels + num_labels, width, 4, 2, 1), nn.LeakyReLU(SLOPE)]
+        layers: list[nn.Module] = [nn.Conv2d(images * channels + num_labels, width, 4, 2, 1), nn.LeakyReLU(SLOPE)]
         cin = width
         for i in range(1, downs):
             cout = min(width * 2 ** i, 8 * width)
@@ -37,9 +39,26 @@ class PatchDiscriminator(nn.Module):
         layers.append(nn.Conv2d(cin, 1, 3, 1, 1))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x0: torch.Tensor, frame: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+    def forward(self, x0: torch.Tensor | None, frame: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
         planes = label_planes(label, self.num_labels, frame.shape[-2:]).to(frame.dtype)
-        return self.net(torch.cat([x0, frame, planes], 1))
+        return self.net(torch.cat(([] if x0 is None else [x0]) + [frame, planes], 1))
+
+
+class ApexDiscriminator(nn.Module):
+    """Unpaired and label-conditioned: (apex face, label) -> patch logits, on the face's luma.
+
+    It compares generated apex faces with real apex faces of other people (CK+48, the
+    expression photos of still pairs), so it needs no neutral frame. It sees luma
+    only: grey and colour sources are then alike to it, and colour cannot give a
+    fake away when the real faces of a label happen to be grey.
+    """
+
+    def __init__(self, num_labels: int, width: int, size: int):
+        super().__init__()
+        self.net = PatchDiscriminator(1, num_labels, width, size, images=1)
+
+    def forward(self, frame: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        return self.net(None, tensor_channels(frame, 1), label)
 
 
 def lip_boxes(masks: torch.Tensor, crop: int) -> torch.Tensor:
@@ -100,9 +119,10 @@ class IntensityDiscriminator(nn.Module):
 
 
 def build_discriminators(cfg: ModelConfig) -> nn.ModuleDict:
-    """The three discriminators of a model config, as one ModuleDict (one optimiser)."""
+    """The four discriminators of a model config, as one ModuleDict (one optimiser)."""
     return nn.ModuleDict({
         "patch": PatchDiscriminator(cfg.channels, cfg.num_labels, cfg.disc_width, cfg.image_size),
         "lip": LipDiscriminator(cfg.channels, cfg.num_labels, cfg.disc_width, cfg.image_size),
         "intensity": IntensityDiscriminator(),
+        "apex": ApexDiscriminator(cfg.num_labels, cfg.disc_width, cfg.image_size),
     })
