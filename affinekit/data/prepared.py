@@ -1,5 +1,10 @@
 """Prepared data on disk: one compressed .npz per sequence plus manifest.json.
 
+Each item has a `kind` (see `records.KINDS`): "sequence" (neutral first frame to apex
+last), "pair" (frame 0 neutral, every later frame an apex of intensity 1) or "apex"
+(apex faces only). Files and manifests written before kinds existed hold only
+sequences: reading them gives "sequence".
+
 Writes are atomic (affinekit.atomic: temporary file, then rename), so an interrupted run never
 leaves a half-written file that a rerun would trust.
 """
@@ -7,13 +12,14 @@ from __future__ import annotations
 
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from affinekit.atomic import atomic_write, atomic_write_text
+from affinekit.data.records import KINDS
 from affinekit.errors import AffinekitError
 
 MANIFEST = "manifest.json"
@@ -21,7 +27,12 @@ MANIFEST = "manifest.json"
 
 @dataclass
 class PreparedSequence:
-    """One prepared sequence: aligned crops and what goes with them."""
+    """One prepared item: aligned crops and what goes with them.
+
+    `gray` says whether the source images were grey (None: not recorded, an older
+    file). `info` holds facts for the manifest entry only (e.g. which clip frames
+    a MEAD item kept); it is not saved in the .npz.
+    """
     key: str
     frames: np.ndarray       # (T,H,W,C) uint8
     landmarks: np.ndarray    # (T,68,2) float32, crop pixels
@@ -31,15 +42,23 @@ class PreparedSequence:
     subject: str
     sequence: str
     source: str
+    kind: str = "sequence"
+    gray: bool | None = None
+    info: dict[str, Any] = field(default_factory=dict)
 
     def save(self, out_dir: str | Path) -> Path:
         """Write `<out_dir>/<key>.npz` atomically; returns its path."""
+        if self.kind not in KINDS:
+            raise AffinekitError(f"{self.key}: unknown kind {self.kind!r}; use one of {', '.join(KINDS)}")
         path = Path(out_dir) / f"{self.key}.npz"
         arrays = dict(frames=self.frames, landmarks=self.landmarks.astype(np.float32),
                       lip_masks=self.lip_masks.astype(np.uint8),
                       transforms=self.transforms.astype(np.float32),
                       label=np.array(self.label or ""), subject=np.array(self.subject),
-                      sequence=np.array(self.sequence), source=np.array(self.source))
+                      sequence=np.array(self.sequence), source=np.array(self.source),
+                      kind=np.array(self.kind))
+        if self.gray is not None:
+            arrays["gray"] = np.array(bool(self.gray))
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
         return path
 
@@ -60,6 +79,11 @@ def load_manifest(prepared_dir: str | Path) -> dict[str, Any]:
         raise AffinekitError(f"{path}: damaged manifest; delete it and rerun `affinekit prepare`") from None
 
 
+def entry_kind(entry: dict[str, Any]) -> str:
+    """A manifest entry's kind; "sequence" for entries written before kinds existed."""
+    return str(entry.get("kind") or "sequence")
+
+
 def load_sequence(prepared_dir: str | Path, key: str) -> PreparedSequence:
     """Read one prepared sequence by key."""
     path = Path(prepared_dir) / f"{key}.npz"
@@ -68,7 +92,9 @@ def load_sequence(prepared_dir: str | Path, key: str) -> PreparedSequence:
             return PreparedSequence(
                 key=key, frames=z["frames"], landmarks=z["landmarks"], lip_masks=z["lip_masks"],
                 transforms=z["transforms"], label=str(z["label"]) or None, subject=str(z["subject"]),
-                sequence=str(z["sequence"]), source=str(z["source"]))
+                sequence=str(z["sequence"]), source=str(z["source"]),
+                kind=str(z["kind"]) if "kind" in z.files else "sequence",
+                gray=bool(z["gray"]) if "gray" in z.files else None)
     except FileNotFoundError:
         raise AffinekitError(f"{path}: prepared sequence missing; rerun `affinekit prepare`") from None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
