@@ -5,6 +5,9 @@ AffineGAN layout: `<expression>/train/img/vid_0001/0001.jpg` (optional
 decoded by content (see records.read_image). Folder names that are not
 EXPRESSIONS (closeeye, drumcheeks, eyeup) give label None; the name is kept in
 `record.extra["folder"]` and in the subject id.
+
+`read_source` also recognises, by their layout alone, the still-photo sets of
+`stills` (FRLL, JAFFE, Yale, CK+48) and MEAD's clips (`mead`).
 """
 from __future__ import annotations
 
@@ -12,7 +15,10 @@ import csv
 from pathlib import Path
 
 from affinekit.data.ckplus import is_ckplus_root, read_ckplus
+from affinekit.data.mead import is_mead_folder, read_mead
 from affinekit.data.records import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, SequenceRecord, list_images)
+from affinekit.data.stills import (is_ck48_root, is_frll_root, is_jaffe_folder, is_yale_folder, read_ck48,
+                                   read_frll, read_jaffe, read_yale)
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, expression_index
 
@@ -119,9 +125,16 @@ def _read_csv(path: str | Path) -> dict[Path, tuple[str | None, str | None]]:
     return table
 
 
+# Data sets recognised by their structure, tried in turn after CK+ and AffineGAN: each test looks
+# for names only that set uses, so the order matters only for folders no set would make.
+LAYOUTS = ((is_frll_root, read_frll), (is_jaffe_folder, read_jaffe), (is_yale_folder, read_yale),
+           (is_mead_folder, read_mead), (is_ck48_root, read_ck48))
+
+
 def read_source(path: str | Path, labels_csv: str | Path | None = None) -> list[SequenceRecord]:
-    """Records from whatever `path` is: a CK+ root, AffineGAN folder(s), a video, an image,
-    a folder of frames, a folder of videos or frame folders, or a labels CSV.
+    """Records from whatever `path` is: a CK+ root, AffineGAN folder(s), an FRLL, JAFFE, Yale,
+    MEAD or CK+48 folder (see `LAYOUTS`), a video, an image, a folder of frames, a folder of
+    videos or frame folders, or a labels CSV.
 
     `labels_csv` has columns path,label and optionally subject (the person, so that
     subject splits keep two clips of one person together).
@@ -139,6 +152,9 @@ def read_source(path: str | Path, labels_csv: str | Path | None = None) -> list[
         return read_ckplus(path)
     if is_affinegan_folder(path):
         return read_affinegan(path)
+    for looks_like, read in LAYOUTS:
+        if looks_like(path):
+            return read(path)
     # Sequence folders and videos inside win over loose images (e.g. data/demo's photo beside
     # its sequences); a folder holding only images is one sequence of frames.
     children = [p for p in sorted(path.iterdir()) if not p.name.startswith(".") and

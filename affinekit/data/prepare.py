@@ -1,4 +1,5 @@
-"""`affinekit prepare`: raw sequences -> aligned crops, landmarks, lip masks, labels.
+"""`affinekit prepare`: raw sequences, still pairs, clips and apex crops -> aligned crops,
+landmarks, lip masks, labels.
 
 One .npz per sequence and manifest.json, both written atomically, the manifest
 after every sequence: an interrupted run loses nothing finished, and a rerun
@@ -17,8 +18,11 @@ from affinekit.data.prepared import MANIFEST, PreparedSequence, load_manifest, w
 from affinekit.data.faces import FaceAligner
 from affinekit.data.folders import read_source
 from affinekit.data.lips import lip_masks
-from affinekit.data.records import SequenceRecord
+from affinekit.data.mead import align_clip_pair
+from affinekit.data.records import SequenceRecord, looks_gray
+from affinekit.data.stills import align_each
 from affinekit.errors import AffinekitError
+from affinekit.images import to_channels
 
 # Fields that change the prepared arrays: a folder prepared with other values cannot be resumed.
 _SHAPING = ("image_size", "channels", "lip_dilation", "align_per_frame", "detector")
@@ -49,19 +53,42 @@ class PrepareReport:
 
 
 def prepare_sequence(record: SequenceRecord, config: DataConfig, aligner: FaceAligner | None = None) -> PreparedSequence:
-    """Align one record's frames and compute its landmarks and lip masks (AffinekitError on failure)."""
+    """Align one record's frames and compute its landmarks and lip masks (AffinekitError on failure).
+
+    Sequences follow `config.align_per_frame`; still pairs, MEAD items and apex
+    crops are aligned each frame on its own whatever it says, since their
+    pictures were taken apart. `gray` records whether the source pixels are grey.
+    """
     aligner = aligner or FaceAligner(config.image_size, config.detector)
-    frames = record.load_frames(gray=config.channels == 1)
-    name = str(record.video or (record.frames[0].parent if record.frames else record.key))
-    names = [str(p) for p in record.frames] or None
-    crops, points, transforms = aligner.align_sequence(frames, name, per_frame=config.align_per_frame,
-                                                       frame_names=names)
+    want_gray = config.channels == 1
+    info: dict = {}
+    if record.error:
+        raise AffinekitError(record.error)
+    if record.extra.get("neutral_video"):
+        crops, points, transforms, gray, info = align_clip_pair(record, aligner, want_gray)
+    elif record.kind in ("pair", "apex"):
+        images = record.load_images()
+        gray = looks_gray(images)
+        images = [to_channels(im, want_gray) for im in images]
+        crops, points, transforms, fallbacks = align_each(aligner, images, [str(p) for p in record.frames],
+                                                          tight=bool(record.extra.get("tight_crop")))
+        if record.extra.get("tight_crop"):
+            info = {"fallback_boxes": fallbacks}
+    else:
+        frames = record.load_frames(gray=want_gray)
+        # colour frames in hand answer it; grey ones were converted, so look at the files
+        gray = looks_gray(frames[[0, -1]]) if not want_gray else record.source_is_gray()
+        name = str(record.video or (record.frames[0].parent if record.frames else record.key))
+        names = [str(p) for p in record.frames] or None
+        crops, points, transforms = aligner.align_sequence(frames, name, per_frame=config.align_per_frame,
+                                                           frame_names=names)
     if crops.ndim == 3:
         crops = crops[..., None]
     return PreparedSequence(key=record.key, frames=crops, landmarks=points,
                             lip_masks=lip_masks(points, config.image_size, config.lip_dilation),
                             transforms=transforms, label=record.label, subject=record.subject,
-                            sequence=record.sequence, source=record.source)
+                            sequence=record.sequence, source=record.source, kind=record.kind,
+                            gray=bool(gray), info=info)
 
 
 def _start_manifest(out: Path, config: DataConfig) -> dict:
@@ -123,7 +150,8 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
             report.prepared.append(record.key)
             manifest["sequences"].append({
                 "key": seq.key, "file": f"{seq.key}.npz", "subject": seq.subject, "sequence": seq.sequence,
-                "label": seq.label, "frames": int(len(seq.frames)), "source": seq.source})
+                "label": seq.label, "frames": int(len(seq.frames)), "source": seq.source,
+                "kind": seq.kind, "gray": bool(seq.gray), **seq.info})
         write_manifest(out, manifest)
     write_manifest(out, manifest)
     report.seconds = time.perf_counter() - start

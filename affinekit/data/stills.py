@@ -1,0 +1,262 @@
+"""Readers of still-photo sets, and the alignment of stills each on its own.
+
+Still pairs: a neutral photo and an expression photo of one person, taken apart
+(kind "pair": frame 0 neutral, frame 1 the apex):
+
+    frll/   neutral_front/NNN_03.jpg, smiling_front/NNN_08.jpg   (label happy, subject frll-NNN)
+    jaffe/  XX.EEn.NNN.tiff   person XX, expression EE, take n    (subject jaffe-XX, sequence EEn)
+    yale/   subjectNN.<condition>, GIFs without an extension     (subject yale-subjectNN)
+
+A JAFFE pair is [the person's first neutral take, one expression take]; a Yale
+pair is [normal, happy | sad | surprised]. Names outside these vocabularies
+(Yale's sleepy, wink, lighting) are ignored; a person with expression photos but
+no neutral one gives records carrying an `error`, so `prepare` skips them with
+that reason.
+
+Unpaired apex faces (kind "apex"):
+
+    ck48/   <emotion>/S010_006_00000013.png   48x48 grey crops, last 3 frames of a CK+ sequence
+
+one record per CK+ sequence, subject `ck48-S010` (CK+'s own subject id kept in it
+and in `extra["ckplus_subject"]`).
+
+The photos of a pair were taken apart (the head moved, the camera may have), so
+each is aligned on its own; a 48 px crop is too small for dlib's HOG detector, so
+it is enlarged first and, where even then no face is found, the landmarks are
+fitted in a fixed box covering the crop (these are tight face crops).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from affinekit.data.faces import FaceAligner, apply_transform
+from affinekit.data.records import SequenceRecord, list_images
+from affinekit.errors import AffinekitError
+from affinekit.expressions import EXPRESSIONS
+
+FRLL_DIRS = ("neutral_front", "smiling_front")
+JAFFE_NAME = re.compile(r"^([A-Za-z]{2})\.([A-Za-z]{2})(\d+)\.(\d+)\.tiff?$", re.IGNORECASE)
+JAFFE_CODES = {"AN": "anger", "DI": "disgust", "FE": "fear", "HA": "happy", "SA": "sadness", "SU": "surprise"}
+YALE_NAME = re.compile(r"^(subject\d+)\.([A-Za-z]+)$", re.IGNORECASE)
+YALE_CONDITIONS = {"happy": "happy", "sad": "sadness", "surprised": "surprise"}
+CK48_NAME = re.compile(r"^(S\d{3})_(\d{3})_(\d{8})\.png$", re.IGNORECASE)
+CK48_MAX_SIDE = 128      # CK+48's crops are 48 px; a folder of full-size frames is not CK+48
+
+# Tight crops are enlarged to this side before detection: HOG needs faces of ~80 px.
+TIGHT_SIDE = 192
+# Where HOG puts the face box in a CK+48 crop (left, top, right, bottom as fractions of the
+# side): the mean over 99 crops where it finds one. The fallback box for crops it misses.
+TIGHT_BOX = (0.09, 0.15, 0.89, 0.94)
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _mostly(folder: Path, pattern: re.Pattern) -> bool:
+    """At least two files named by `pattern`, and they are most of the folder's files."""
+    files = _files(folder)
+    hits = sum(1 for p in files if pattern.match(p.name))
+    return hits >= 2 and 2 * hits >= len(files)
+
+
+# ---------------------------------------------------------------- FRLL
+
+def is_frll_root(path: Path) -> bool:
+    """A folder holding neutral_front/ and smiling_front/."""
+    return all((path / d).is_dir() for d in FRLL_DIRS)
+
+
+def _by_person(folder: Path) -> dict[str, Path]:
+    """{person id: first image} for images named `<id>_<pose>.<ext>`."""
+    found: dict[str, Path] = {}
+    for p in list_images(folder):
+        found.setdefault(p.stem.split("_")[0], p)
+    return found
+
+
+def read_frll(root: str | Path) -> list[SequenceRecord]:
+    """One still pair (neutral, smiling) per FRLL person, label happy."""
+    root = Path(root)
+    if not is_frll_root(root):
+        raise AffinekitError(f"{root}: not an FRLL folder (expected neutral_front/ and smiling_front/)")
+    neutral, smiling = (_by_person(root / d) for d in FRLL_DIRS)
+    records = []
+    for person, smile in sorted(smiling.items()):
+        record = SequenceRecord(subject=f"frll-{person}", sequence="happy", label="happy",
+                                frames=[neutral[person], smile] if person in neutral else [smile],
+                                source="frll", kind="pair")
+        if person not in neutral:
+            record.error = (f"{smile}: no neutral photo of person {person} in {root / FRLL_DIRS[0]}; "
+                            "add one or remove the smile")
+        records.append(record)
+    if not records:
+        raise AffinekitError(f"{root / FRLL_DIRS[1]}: no photos (expected NNN_08.jpg)")
+    return records
+
+
+# ---------------------------------------------------------------- JAFFE
+
+def is_jaffe_folder(path: Path) -> bool:
+    """A folder of `XX.EEn.NNN.tiff` files."""
+    return _mostly(path, JAFFE_NAME)
+
+
+def read_jaffe(root: str | Path) -> list[SequenceRecord]:
+    """One still pair per expression take: [the person's first neutral take, that take]."""
+    root = Path(root)
+    people: dict[str, dict[str, list]] = {}
+    for p in _files(root):
+        m = JAFFE_NAME.match(p.name)
+        if not m:
+            continue
+        person, code, take, serial = m.group(1).upper(), m.group(2).upper(), int(m.group(3)), int(m.group(4))
+        shots = people.setdefault(person, {"neutral": [], "takes": []})
+        if code == "NE":
+            shots["neutral"].append((take, serial, p))
+        elif code in JAFFE_CODES:
+            shots["takes"].append((list(JAFFE_CODES).index(code), code, take, serial, p))
+    records = []
+    for person, shots in sorted(people.items()):
+        neutral = min(shots["neutral"])[2] if shots["neutral"] else None
+        seen: set[str] = set()
+        for _, code, take, serial, path in sorted(shots["takes"]):
+            sequence = f"{code}{take}"
+            if sequence in seen:            # two files of one take: keep keys unique
+                sequence = f"{sequence}-{serial}"
+            seen.add(sequence)
+            record = SequenceRecord(subject=f"jaffe-{person}", sequence=sequence, label=JAFFE_CODES[code],
+                                    frames=[neutral, path] if neutral else [path], source="jaffe", kind="pair")
+            if neutral is None:
+                record.error = f"{path}: no neutral photo {person}.NE1.*.tiff of person {person}; add one"
+            records.append(record)
+    if not records:
+        raise AffinekitError(f"{root}: no JAFFE expression photos (expected XX.EEn.NNN.tiff)")
+    return records
+
+
+# ---------------------------------------------------------------- Yale
+
+def is_yale_folder(path: Path) -> bool:
+    """A folder of `subjectNN.<condition>` files."""
+    return _mostly(path, YALE_NAME)
+
+
+def read_yale(root: str | Path) -> list[SequenceRecord]:
+    """One still pair per person and expression: [normal, happy | sad | surprised]."""
+    root = Path(root)
+    people: dict[str, dict[str, Path]] = {}
+    for p in _files(root):
+        m = YALE_NAME.match(p.name)
+        if m:
+            people.setdefault(m.group(1).lower(), {})[m.group(2).lower()] = p
+    records = []
+    for person, photos in sorted(people.items()):
+        neutral = photos.get("normal")
+        for condition, label in YALE_CONDITIONS.items():
+            if condition not in photos:
+                continue
+            path = photos[condition]
+            record = SequenceRecord(subject=f"yale-{person}", sequence=condition, label=label,
+                                    frames=[neutral, path] if neutral else [path], source="yale", kind="pair")
+            if neutral is None:
+                record.error = f"{path}: no neutral photo {person}.normal; add one"
+            records.append(record)
+    if not records:
+        raise AffinekitError(f"{root}: no Yale expression photos (expected subjectNN.happy, .sad, .surprised)")
+    return records
+
+
+# ---------------------------------------------------------------- CK+48
+
+def _small_image(path: Path) -> bool:
+    from PIL import Image
+    try:
+        with Image.open(path) as im:
+            return max(im.size) <= CK48_MAX_SIDE
+    except OSError:
+        return False
+
+
+def _ck48_dirs(path: Path) -> list[Path]:
+    return [p for p in sorted(path.iterdir()) if p.is_dir() and p.name.lower() in EXPRESSIONS]
+
+
+def is_ck48_root(path: Path) -> bool:
+    """Emotion-named folders of small `S###_###_########.png` crops."""
+    for folder in _ck48_dirs(path):
+        hits = [p for p in _files(folder) if CK48_NAME.match(p.name)]
+        if hits:
+            return _small_image(hits[0])
+    return False
+
+
+def read_ck48(root: str | Path) -> list[SequenceRecord]:
+    """One apex record per CK+ sequence of CK+48, its label from its folder."""
+    root = Path(root)
+    groups: dict[tuple[str, str, str], list[Path]] = {}
+    for folder in _ck48_dirs(root):
+        for p in _files(folder):
+            m = CK48_NAME.match(p.name)
+            if m:
+                groups.setdefault((m.group(1).upper(), m.group(2), folder.name.lower()), []).append(p)
+    labels_of: dict[tuple[str, str], int] = {}
+    for subject, seq, _ in groups:
+        labels_of[(subject, seq)] = labels_of.get((subject, seq), 0) + 1
+    records = []
+    for (subject, seq, label), frames in sorted(groups.items()):
+        # a sequence filed under two emotions (a labelling slip) stays two records with distinct keys
+        sequence = seq if labels_of[(subject, seq)] == 1 else f"{seq}-{label}"
+        records.append(SequenceRecord(subject=f"ck48-{subject}", sequence=sequence, label=label,
+                                      frames=sorted(frames), source="ck48", kind="apex",
+                                      extra={"tight_crop": True, "ckplus_subject": subject}))
+    if not records:
+        raise AffinekitError(f"{root}: no CK+48 crops (expected <emotion>/S###_###_########.png)")
+    return records
+
+
+# ---------------------------------------------------------------- alignment
+
+def align_each(aligner: FaceAligner, images: list[np.ndarray], names: list[str],
+               tight: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Align every image on its own: (crops, landmarks (T,68,2) in crop pixels, transforms
+    (T,2,3) source -> crop, how many tight crops fell back to the fixed box).
+
+    A photo without a face raises AffinekitError naming it. With `tight` (CK+48's
+    crops), images are enlarged to TIGHT_SIDE before detection and the
+    landmarks are fitted in TIGHT_BOX where HOG still finds nothing.
+    """
+    crops, points, transforms, fallbacks = [], [], [], 0
+    for image, name in zip(images, names):
+        if not tight:
+            crop, pts, M = aligner.align(image, name)
+        else:
+            crop, pts, M, fell_back = _align_tight(aligner, image, name)
+            fallbacks += fell_back
+        crops.append(crop)
+        points.append(pts)
+        transforms.append(M)
+    return np.stack(crops), np.stack(points), np.stack(transforms).astype(np.float32), fallbacks
+
+
+def _align_tight(aligner: FaceAligner, image: np.ndarray,
+                 name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    scale = max(1.0, TIGHT_SIDE / max(image.shape[:2]))
+    big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else image
+    fell_back = False
+    try:
+        box = aligner.detect(big, name)
+    except AffinekitError:
+        h, w = big.shape[:2]
+        box = tuple(int(round(f * s)) for f, s in zip(TIGHT_BOX, (w, h, w, h)))
+        fell_back = True
+    pts = aligner.landmarks(big, name, box=box)
+    M_big = aligner.transform(pts)
+    # Warp the smoothly enlarged copy (sharper than bilinear from 48 px); record source -> crop.
+    M = M_big.copy()
+    M[:, :2] *= scale
+    return aligner.warp(big, M_big), apply_transform(M_big, pts), M, fell_back
