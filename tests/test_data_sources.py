@@ -138,6 +138,9 @@ def test_mead_targets_avoid_speech_extremes():
     closed[[61, 62, 63], 1], closed[[67, 66, 65], 1] = 80, 81
     opened[[61, 62, 63], 1], opened[[67, 66, 65], 1] = 76, 88
     assert mead_mod.mouth_opening(closed) < mead_mod.mouth_opening(opened)
+    pursed = closed.copy()                          # lips meet but the corners come in: an "oo"
+    pursed[48, 0], pursed[54, 0] = 43, 46     # corners 3 px apart instead of 6
+    assert mead_mod.most_neutral([opened, pursed, closed, opened]) == 2
 
 
 def test_ck48_layout(tmp_path):

@@ -15,8 +15,9 @@ end), the frames whose mouth landmarks (48-67, in the aligned crop) lie closest
 to the clip's median mouth shape show the mouth the emotion holds on average,
 not a speech extreme (an "o" or a wide "ee") that the generator would otherwise
 learn as the expression's mouth. The neutral frame is the neutral clip's frame
-with the most closed mouth, so the pair's mouth motion is the expression's, not
-speech. Frames are looked at every `step`-th (speech moves slower than 25 fps)
+whose mouth is most closed at its usual width (lips meeting, neither pursed by an
+"oo" nor spread by an "ee": a closed mouth alone also picks pursed lips), so the
+pair's mouth motion is the expression's, not speech. Frames are looked at every `step`-th (speech moves slower than 25 fps)
 and the chosen ones are kept at least two steps apart, so the targets are not
 one moment repeated. Every frame is aligned on its own (the actor's head moves).
 """
@@ -89,6 +90,17 @@ def mouth_opening(points: np.ndarray) -> float:
     return float(np.mean([points[lo, 1] - points[up, 1] for up, lo in INNER_LIPS]))
 
 
+def mouth_width(points: np.ndarray) -> float:
+    """Distance between the mouth corners (48, 54), in the points' pixels."""
+    return float(np.linalg.norm(points[54] - points[48]))
+
+
+def most_neutral(points: list[np.ndarray]) -> int:
+    """Position of the frame whose lips meet (inner gap near 0) at the clip's median mouth width."""
+    usual = float(np.median([mouth_width(p) for p in points]))
+    return int(np.argmin([abs(mouth_opening(p)) + abs(mouth_width(p) - usual) for p in points]))
+
+
 def _aligned(aligner: FaceAligner, frames: np.ndarray, indices: list[int], name: str) -> list[tuple]:
     """(index, crop, points, M) of the frames at `indices` where a face is found, each aligned on its own."""
     out = []
@@ -103,7 +115,7 @@ def _aligned(aligner: FaceAligner, frames: np.ndarray, indices: list[int], name:
 
 @functools.lru_cache(maxsize=4)
 def _neutral(path: str, size: int, detector: str, gray: bool, step: int) -> tuple:
-    """The neutral clip's most closed-mouth frame: (index, crop, points, M, source is grey).
+    """The neutral clip's most neutral mouth (`most_neutral`): (index, crop, points, M, source is grey).
     Cached: every emotion clip of the actor shares it."""
     frames = read_frames(path)
     is_gray = looks_gray(frames[::max(1, len(frames) // 4)])
@@ -111,7 +123,7 @@ def _neutral(path: str, size: int, detector: str, gray: bool, step: int) -> tupl
     found = _aligned(FaceAligner(size, detector), frames, list(range(0, len(frames), step)), path)
     if not found:
         raise AffinekitError(f"{path}: no face found in the neutral clip; use a frontal clip with one face")
-    best = min(found, key=lambda f: mouth_opening(f[2]))
+    best = found[most_neutral([f[2] for f in found])]
     return (*best, is_gray)
 
 
