@@ -38,7 +38,8 @@ class StepBatches(torch.utils.data.Dataset):
         g = torch.Generator().manual_seed(step_seed(self.seed, step, 0))
         n = len(self.dataset)
         if self.weights is not None:
-            return torch.multinomial(self.weights, self.batch_size, replacement=n < self.batch_size,
+            # with replacement: without, a rare expression's few items could not fill its share
+            return torch.multinomial(self.weights, self.batch_size, replacement=True,
                                      generator=g)[self.rank::self.world].tolist()
         if n >= self.batch_size:
             idx = torch.randperm(n, generator=g)[: self.batch_size]

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from affinekit.data.apex import CKPLUS_SAMPLE_SUBJECTS, ck48_roles
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
 from affinekit.descriptors import FaceDescriber
@@ -42,8 +43,9 @@ class ClassifierConfig:
     seed: int = 0
     # the subjects of the development CK+ sample: kept out of training so that the
     # classifier never saw the real videos the evaluation scores
-    held_out: tuple[str, ...] = ("S052", "S055", "S074", "S106", "S111", "S113",
-                                 "S124", "S125", "S130", "S132")
+    held_out: tuple[str, ...] = CKPLUS_SAMPLE_SUBJECTS
+    # share of the other people whose crops teach the generator's apex discriminator instead
+    discriminator_fraction: float = 0.33
 
 
 class ExpressionNet(nn.Module):
@@ -99,20 +101,16 @@ def load_ck48(root: str | Path) -> Ck48:
     return Ck48(np.stack(images), np.array(labels, dtype=np.int64), subjects, names)
 
 
-def split_by_subject(subjects: list[str], test_fraction: float, seed: int,
-                     held_out: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, test) such that no subject is on both sides.
+def split_by_subject(subjects: list[str], cfg: "ClassifierConfig") -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, test) of CK+48 crops by their people's roles (`data.apex.ck48_roles`).
 
-    `held_out` subjects always go to the test side (then random ones up to the fraction).
+    The test people are the CK+ sample's subjects and random others; the apex
+    discriminator's people are on neither side, so the classifier never grades a
+    generator against faces the generator was taught to imitate.
     """
-    people = sorted(set(subjects) - set(held_out))
-    rng = np.random.default_rng(seed)
-    rng.shuffle(people)
-    forced = sorted(set(held_out) & set(subjects))
-    n_test = max(1, int(round(test_fraction * len(set(subjects))))) - len(forced)
-    test_people = set(forced) | set(people[:max(0, n_test)])
-    is_test = np.array([s in test_people for s in subjects])
-    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    roles = ck48_roles(subjects, cfg.test_fraction, cfg.discriminator_fraction, cfg.seed, cfg.held_out)
+    role = np.array([roles[s] for s in subjects])
+    return np.flatnonzero(role == "classifier"), np.flatnonzero(role == "test")
 
 
 def _augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -239,7 +237,7 @@ def train_classifier(root: str | Path, cfg: ClassifierConfig | None = None, log=
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     data = load_ck48(root)
-    train_idx, test_idx = split_by_subject(data.subjects, cfg.test_fraction, cfg.seed, cfg.held_out)
+    train_idx, test_idx = split_by_subject(data.subjects, cfg)
     x_train, y_train = data.images[train_idx], data.labels[train_idx]
     net = ExpressionNet(cfg)
     # classes are unbalanced (contempt 54 crops, surprise 249): weight the loss by inverse frequency

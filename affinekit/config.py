@@ -108,6 +108,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"           # "auto", "cpu", "cuda" or "mps"
     num_workers: int = 0
+    init_from: str = ""            # a generator checkpoint to start from (a grey one may start a colour model)
 
     def __post_init__(self) -> None:
         _require(self.steps >= 1, "train.steps", self.steps, "at least 1 (0 would save an untrained model)")

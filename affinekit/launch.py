@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, load_json_config
-from affinekit.data.prepared import load_manifest
 from affinekit.data.apex import ApexPool, discriminator_keys
-from affinekit.data.dataset import (SequenceDataset, kind_of, subject_kfold, subject_split,
-                                    validation_split)
+from affinekit.data.dataset import SequenceDataset, subject_kfold, subject_split, validation_split
+from affinekit.data.prepared import entry_kind, load_manifest
 from affinekit.errors import AffinekitError
 from affinekit.train import Trainer
 
@@ -88,7 +87,7 @@ def apex_keys(sources: Sequence[str], data_cfg: DataConfig) -> list[str]:
     keys: list[str] = []
     for source in sources:
         # CK+48's people out of the discriminator's role (the classifier's, its test people) stay out
-        keys += discriminator_keys([e for e in load_manifest(source)["sequences"] if kind_of(e) == "apex"])
+        keys += discriminator_keys([e for e in load_manifest(source)["sequences"] if entry_kind(e) == "apex"])
     return keys
 
 

@@ -6,6 +6,8 @@ written on raw discriminator logits so a discriminator never ends in a sigmoid
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 import torch.nn.functional as F
 
@@ -55,3 +57,22 @@ def l1_luma_where_gray(fake: torch.Tensor, real: torch.Tensor, gray: torch.Tenso
     luma = (tensor_channels(fake.flatten(0, -4), 1) - tensor_channels(real.flatten(0, -4), 1)).abs()
     luma = luma.view(fake.shape[0], -1).mean(1)
     return torch.where(gray.to(fake.device).bool(), luma, full).mean()
+
+
+def gradient_shares(terms: dict[str, torch.Tensor], outputs: Sequence[torch.Tensor]) -> dict[str, float]:
+    """{"share_<term>": its part of the generator's gradient}, measured on the generator's raw outputs.
+
+    Everything a loss term can ask of G reaches it through these tensors (the motion head's
+    field, mask and residual; the pixel head's frames), so the norm of a term's gradient on
+    them says how hard it pulls; the shares add up to 1. Costs one extra backward per term
+    through the compositing and the discriminators, not through the U-Net.
+    """
+    norms = {}
+    for name, value in terms.items():
+        if not value.requires_grad:
+            norms[name] = 0.0
+            continue
+        grads = torch.autograd.grad(value, list(outputs), retain_graph=True, allow_unused=True)
+        norms[name] = sum(float((g.double() ** 2).sum()) for g in grads if g is not None) ** 0.5
+    total = sum(norms.values()) or 1.0
+    return {f"share_{name}": v / total for name, v in norms.items()}

@@ -41,10 +41,11 @@ from affinekit.config import ModelConfig, TrainConfig, to_dict
 from affinekit.errors import AffinekitError
 from affinekit.generator_step import GeneratorStep, frozen
 from affinekit.expressions import EXPRESSIONS
-from affinekit.losses import GANLoss, discriminator_loss, l1_luma_where_gray
+from affinekit.losses import GANLoss, discriminator_loss, gradient_shares, l1_luma_where_gray
 from affinekit.models.affine import intensity_stats
 from affinekit.models.discriminators import build_discriminators
 from affinekit.models.generator import Generator
+from affinekit.models.warm_start import warm_start
 from affinekit.models.motion import field_smoothness, landmark_error
 from affinekit.models.prior import label_fields
 from affinekit.runlog import logged_step
@@ -84,6 +85,8 @@ class Trainer:
             torch.manual_seed(train_cfg.seed)
             self.generator = Generator(model_cfg).to(self.device)
             self.discriminators = build_discriminators(model_cfg).to(self.device)
+        if train_cfg.init_from:
+            warm_start(self.generator, train_cfg.init_from)
         betas = (train_cfg.beta1, 0.999)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=train_cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.discriminators.parameters(), lr=train_cfg.lr_d, betas=betas)
@@ -404,21 +407,3 @@ class Trainer:
             return None
         return save_generator_only(self.generator, self.model_cfg, path, half=half, data=self.data_info)
 
-
-def gradient_shares(terms: dict[str, torch.Tensor], outputs: Sequence[torch.Tensor]) -> dict[str, float]:
-    """{"share_<term>": its part of the generator's gradient}, measured on the generator's raw outputs.
-
-    Everything a loss term can ask of G reaches it through these tensors (the motion head's
-    field, mask and residual; the pixel head's frames), so the norm of a term's gradient on
-    them says how hard it pulls; the shares add up to 1. Costs one extra backward per term
-    through the compositing and the discriminators, not through the U-Net.
-    """
-    norms = {}
-    for name, value in terms.items():
-        if not value.requires_grad:
-            norms[name] = 0.0
-            continue
-        grads = torch.autograd.grad(value, list(outputs), retain_graph=True, allow_unused=True)
-        norms[name] = sum(float((g.double() ** 2).sum()) for g in grads if g is not None) ** 0.5
-    total = sum(norms.values()) or 1.0
-    return {f"share_{name}": v / total for name, v in norms.items()}

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from affinekit.config import DataConfig, to_dict
 
@@ -63,3 +64,25 @@ def write_prepared(root: Path, n: int = 6, frames: int = 6, size: int = 32) -> P
     config = to_dict(DataConfig(image_size=size, channels=1))
     (root / "manifest.json").write_text(json.dumps({"config": config, "sequences": entries, "skipped": []}))
     return root
+
+
+class BlobSequences(torch.utils.data.Dataset):
+    """In-memory data set with SequenceDataset's item keys; frame choice uses torch's RNG like it."""
+
+    def __init__(self, n: int = 6, frames: int = 6, k: int = 3, size: int = 32):
+        self.seqs = [(blob_sequence(i % 7, i % 3, frames, size), i % 7) for i in range(n)]
+        self.k, self.size = k, size
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    def __getitem__(self, i: int) -> dict:
+        frames, label = self.seqs[i]
+        T = len(frames)
+        idx = torch.sort(torch.randperm(T - 1)[: self.k] + 1).values
+        x = torch.from_numpy(frames).float().div(127.5).sub(1).unsqueeze(1)
+        mask = torch.from_numpy(lip_mask(self.size)).float()[None].expand(self.k, 1, -1, -1)
+        return {"x0": x[0], "targets": x[idx], "positions": idx.float() / (T - 1),
+                "label": torch.tensor(label), "masks": mask.clone(),
+                "x0_landmarks": torch.full((68, 2), self.size / 2), "landmarks": torch.full((self.k, 68, 2), self.size / 2),
+                "key": f"s{i}"}

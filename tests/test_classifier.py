@@ -30,12 +30,15 @@ def test_net_shape():
 
 def test_split_by_subject_keeps_people_apart_and_holds_out_the_named_ones():
     subjects = [f"S{i % 20:03d}" for i in range(200)]
-    train, test = split_by_subject(subjects, 0.25, seed=1, held_out=("S003", "S007"))
-    assert set(train).isdisjoint(test) and len(train) + len(test) == 200
+    cfg = ClassifierConfig(test_fraction=0.25, seed=1, held_out=("S003", "S007"), discriminator_fraction=0.5)
+    train, test = split_by_subject(subjects, cfg)
+    assert set(train).isdisjoint(test)
     train_s = {subjects[i] for i in train}
     test_s = {subjects[i] for i in test}
     assert not train_s & test_s
     assert {"S003", "S007"} <= test_s and len(test_s) == 5
+    # the other 15 people: about half teach the apex discriminator and are in neither side
+    assert len(train_s) == 15 - round(0.5 * 15) and len(train) + len(test) == 10 * (len(train_s) + 5)
 
 
 def test_face_crop_puts_landmarks_on_the_template():

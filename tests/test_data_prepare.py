@@ -44,11 +44,13 @@ def test_prepared_file_format(tmp_path, face_photo):
     assert manifest["config"]["image_size"] == 64 and manifest["skipped"] == []
     entry = next(e for e in manifest["sequences"] if e["key"] == "clipA_frames")
     assert entry == {"key": "clipA_frames", "file": "clipA_frames.npz", "subject": "clipA",
-                     "sequence": "frames", "label": "happy", "frames": 3, "source": "frames"}
+                     "sequence": "frames", "label": "happy", "frames": 3, "source": "frames",
+                     "kind": "sequence", "gray": True}
     with np.load(tmp_path / "out" / "clipA_frames.npz") as z:
         assert set(z.files) == {"frames", "landmarks", "lip_masks", "transforms", "label",
-                                "subject", "sequence", "source"}
-        assert z["frames"].shape == (3, 64, 64, 1) and z["frames"].dtype == np.uint8
+                                "subject", "sequence", "source", "kind", "gray"}
+        # colour by default: grey frames are kept as three equal channels
+        assert z["frames"].shape == (3, 64, 64, 3) and z["frames"].dtype == np.uint8
         assert z["landmarks"].shape == (3, 68, 2) and z["landmarks"].dtype == np.float32
         assert z["lip_masks"].shape == (3, 64, 64) and set(np.unique(z["lip_masks"])) == {0, 1}
         assert z["transforms"].shape == (3, 2, 3) and z["transforms"].dtype == np.float32

@@ -19,7 +19,7 @@ from affinekit.batches import collate
 from affinekit.checkpoint import load_generator
 from affinekit.train import Trainer
 from affinekit.data.apex import ApexPool
-from helpers import blob_sequence, lip_mask, write_prepared
+from helpers import BlobSequences, blob_sequence, lip_mask, write_prepared
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_MODEL = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)
@@ -31,28 +31,6 @@ def tiny_train(**changes) -> TrainConfig:
     return TrainConfig(**base)
 
 
-
-
-class BlobSequences(torch.utils.data.Dataset):
-    """In-memory data set with SequenceDataset's item keys; frame choice uses torch's RNG like it."""
-
-    def __init__(self, n: int = 6, frames: int = 6, k: int = 3, size: int = 32):
-        self.seqs = [(blob_sequence(i % 7, i % 3, frames, size), i % 7) for i in range(n)]
-        self.k, self.size = k, size
-
-    def __len__(self) -> int:
-        return len(self.seqs)
-
-    def __getitem__(self, i: int) -> dict:
-        frames, label = self.seqs[i]
-        T = len(frames)
-        idx = torch.sort(torch.randperm(T - 1)[: self.k] + 1).values
-        x = torch.from_numpy(frames).float().div(127.5).sub(1).unsqueeze(1)
-        mask = torch.from_numpy(lip_mask(self.size)).float()[None].expand(self.k, 1, -1, -1)
-        return {"x0": x[0], "targets": x[idx], "positions": idx.float() / (T - 1),
-                "label": torch.tensor(label), "masks": mask.clone(),
-                "x0_landmarks": torch.full((68, 2), self.size / 2), "landmarks": torch.full((self.k, 68, 2), self.size / 2),
-                "key": f"s{i}"}
 
 
 def read_log(run: Path) -> list[dict]:

@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 
 from affinekit.config import DataConfig
 from affinekit.data.augment import Augmentation
-from affinekit.data.prepared import load_manifest, load_sequence
+from affinekit.data.prepared import entry_kind, load_manifest, load_sequence
 from affinekit.errors import AffinekitError
 from affinekit.images import tensor_channels, to_model
 from affinekit.expressions import EXPRESSIONS
@@ -28,15 +28,10 @@ def _entries(entries: Any) -> list[dict[str, Any]]:
     return list(entries)
 
 
-def kind_of(entry: dict[str, Any]) -> str:
-    """"sequence" (neutral to apex), "pair" (neutral, then apex frames) or "apex" (unpaired apex faces)."""
-    return str(entry.get("kind") or "sequence")
-
-
 def _labelled(entries: Any) -> list[dict[str, Any]]:
     """Items that can teach the generator: labelled, 2+ frames, a neutral first frame (no unpaired apex sets)."""
     return [e for e in _entries(entries) if e.get("label") in EXPRESSIONS and e.get("frames", 0) >= 2
-            and kind_of(e) != "apex"]
+            and entry_kind(e) != "apex"]
 
 
 def sample_positions(num_frames: int, k: int, jitter: bool = False,
@@ -145,7 +140,7 @@ class SequenceDataset(Dataset):
         return np.random.default_rng([self.seed, index, int(torch.randint(0, 2**31 - 1, ()))])
 
     def _targets(self, entry: dict[str, Any], num_frames: int, rng: np.random.Generator | None) -> np.ndarray:
-        if kind_of(entry) == "pair":     # every frame after the neutral one is an apex
+        if entry_kind(entry) == "pair":     # every frame after the neutral one is an apex
             if rng is not None:
                 return np.sort(rng.integers(1, num_frames, self.num_targets))
             return 1 + np.arange(self.num_targets) % (num_frames - 1)
@@ -169,7 +164,7 @@ class SequenceDataset(Dataset):
         if rng is not None:
             frames, masks, landmarks = Augmentation.draw(rng, frames.shape[2], self.max_shift)(frames, masks, landmarks)
         x = _to_tensor(frames, self.channels)
-        positions = np.ones(len(idx)) if kind_of(entry) == "pair" else idx / (num_frames - 1)
+        positions = np.ones(len(idx)) if entry_kind(entry) == "pair" else idx / (num_frames - 1)
         return {
             "x0": x[0], "targets": x[1:],
             "positions": torch.from_numpy(positions).float(),
