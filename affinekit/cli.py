@@ -47,8 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="score a model against real videos and baselines")
     p.add_argument("--checkpoint", action="append", default=[], help="a model checkpoint (repeatable); default: the bundled model")
-    p.add_argument("--data", required=True, help="a prepared folder (subject protocol) or a CK+ root (paper protocol)")
-    p.add_argument("--protocol", choices=["subject", "paper"], default="subject")
+    p.add_argument("--data", required=True, action="append",
+                   help="a prepared folder (subject protocol), a CK+ root (paper protocol), or prepared still-pair "
+                        "folders (paired protocol: repeat --data or give a comma list)")
+    p.add_argument("--protocol", choices=["subject", "paper", "paired"], default="subject",
+                   help="paired: generated apexes against the people's real expression photos")
+    p.add_argument("--all-keys", action="store_true",
+                   help="paired protocol: score every pair, not only the validation people's")
     p.add_argument("--folds", type=int, default=0, help="k-fold cross-validation over subjects")
     p.add_argument("--frames", type=int, default=16)
     p.add_argument("--train-steps", type=int, default=0,

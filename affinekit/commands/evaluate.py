@@ -7,13 +7,29 @@ from affinekit.atomic import atomic_write_text
 
 from affinekit.destinations import writable_file
 from affinekit.errors import AffinekitError
+from affinekit.evaluation.paired import paired_protocol
 from affinekit.evaluation.protocols import paper_protocol, subject_protocol
 from affinekit.animate import DEFAULT_WEIGHTS
 from affinekit.devices import resolve_device
 
 
+def _data(args: Any) -> list[str]:
+    """The --data values: one folder for subject and paper; for paired, repeats and comma lists."""
+    given = args.data if isinstance(args.data, list) else [args.data]
+    if args.protocol == "paired":
+        return [part for value in given for part in value.split(",") if part]
+    if len(given) != 1:
+        raise AffinekitError(f"--data given {len(given)} times: --protocol {args.protocol} takes one folder "
+                             "(only --protocol paired takes several)")
+    return given
+
+
 def main(args: Any) -> int:
-    """`affinekit evaluate --data D --protocol subject|paper [--checkpoint C ...] [--folds K] [--json J] [--markdown M]`."""
+    """`affinekit evaluate --data D --protocol subject|paper|paired [--checkpoint C ...] [--folds K] [--all-keys]
+    [--json J] [--markdown M]`."""
+    data = _data(args)
+    if getattr(args, "all_keys", False) and args.protocol != "paired":
+        raise AffinekitError("--all-keys belongs to --protocol paired (the subject protocol has its own split)")
     checkpoints = list(args.checkpoint)
     notes = []
     if not checkpoints:
@@ -41,20 +57,28 @@ def main(args: Any) -> int:
     if fold_checkpoint and ("{fold}" not in fold_checkpoint or args.folds < 2):
         raise AffinekitError(f"--fold-checkpoint {fold_checkpoint}: needs {{fold}} in the path and --folds K "
                              "(e.g. --folds 5 --fold-checkpoint 'runs/cv/fold{fold}.pt')")
-    if args.protocol == "subject":
-        if not (Path(args.data) / "manifest.json").is_file():
-            raise AffinekitError(f"{args.data}: not a prepared folder (no manifest.json); run "
-                                 f"`affinekit prepare <CK+ root> --out {args.data}` first, or use --protocol paper "
+    if args.protocol != "subject" and (args.folds or args.train_steps or train_overrides or train_config
+                                       or fold_checkpoint):
+        raise AffinekitError(f"--folds, --train-steps and --set belong to --protocol subject; the {args.protocol} "
+                             "protocol has one split")
+    if args.protocol == "paired":
+        for folder in data:
+            if not (Path(folder) / "manifest.json").is_file():
+                raise AffinekitError(f"{folder}: not a prepared folder (no manifest.json); prepare a still-pair "
+                                     f"set first, e.g. `affinekit prepare ../shared/data/frll --out {folder}`")
+        table = paired_protocol(data, checkpoints=checkpoints, all_keys=args.all_keys, seed=args.seed,
+                                device=device, limit=args.limit)
+    elif args.protocol == "subject":
+        if not (Path(data[0]) / "manifest.json").is_file():
+            raise AffinekitError(f"{data[0]}: not a prepared folder (no manifest.json); run "
+                                 f"`affinekit prepare <CK+ root> --out {data[0]}` first, or use --protocol paper "
                                  "with a CK+ root")
-        table = subject_protocol(args.data, folds=args.folds, train_steps=args.train_steps,
+        table = subject_protocol(data[0], folds=args.folds, train_steps=args.train_steps,
                                  train_size=args.train_size, work_dir=args.work_dir,
                                  train_config=train_config, train_overrides=train_overrides,
                                  fold_checkpoint=fold_checkpoint, **common)
     else:
-        if args.folds or args.train_steps or train_overrides or train_config or fold_checkpoint:
-            raise AffinekitError("--folds, --train-steps and --set belong to --protocol subject; the paper protocol "
-                                 "has one random frame split")
-        table = paper_protocol(args.data, size=args.size, **common)
+        table = paper_protocol(data[0], size=args.size, **common)
     table.notes += notes
     text = table.to_markdown()
     print(text)
