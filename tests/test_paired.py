@@ -175,3 +175,21 @@ def test_a_folder_without_pairs_is_one_line_naming_it(tmp_path, capsys):
     assert cli_main(["evaluate", "--protocol", "paired", "--data", f"{folder},{folder}"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(folder) in err and "affinekit prepare" in err
+
+
+def test_several_references_are_averaged(pairs_dir):
+    from affinekit.evaluation.paired import load_pair, score_pairs
+
+    item = load_pair(pairs_dir, pair_keys(pairs_dir)[0])
+    # a clip's apex frames: the neutral crop itself twice, so copy-input matches both exactly
+    item.references = np.stack([item.x0, item.x0])
+    item.reference_landmarks = np.stack([item.x0_landmarks, item.x0_landmarks])
+    records, info = score_pairs({}, [item], log=lambda _: None)
+    copy = next(r for r in records if r["row"] == "copy-input")
+    assert copy["mouth_error"] == pytest.approx(0.0, abs=1e-6) and info["references"] == 2
+    assert copy["face_ssim"] == pytest.approx(1.0) and copy["sharpness"] == pytest.approx(1.0)
+
+
+def test_all_keys_belongs_to_the_paired_protocol(pairs_dir, capsys):
+    assert cli_main(["evaluate", "--data", str(pairs_dir), "--all-keys"]) == 2
+    assert "--protocol paired" in capsys.readouterr().err

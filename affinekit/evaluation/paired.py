@@ -147,7 +147,7 @@ def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batc
             "detector_floor": float(np.mean(floor))}
 
     records: list[dict[str, Any]] = []
-    copy_error: dict[str, float] = {}
+    copy_error: dict[int, float] = {}             # by position: keys of two folders may coincide
     for name, maker in makers.items():
         log(f"paired: {name} on {len(items)} pairs")
         apex = _apexes(name, maker, items, batch_size)
@@ -158,8 +158,8 @@ def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batc
             points, fell_back = finder.find(apex[i], it.x0_landmarks, f"{name}: {it.key}")
             s = _against_references(apex[i], points, it, ref_points[i])
             if name == "copy-input":
-                copy_error[it.key] = s["mouth_error"]
-            records.append(dict(_identity(it), row=name, **s, closer=float(s["mouth_error"] < copy_error[it.key]),
+                copy_error[i] = s["mouth_error"]
+            records.append(dict(_identity(it), row=name, **s, closer=float(s["mouth_error"] < copy_error[i]),
                                 predicted=EXPRESSIONS[int(predicted[i])], correct=float(predicted[i] == it.label),
                                 acd_i=float(acd[i]), face_found=bool(found[i]), fallback=fell_back))
     records += _real_records(items, describer, x0_desc, classifier)
