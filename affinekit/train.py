@@ -40,14 +40,13 @@ from affinekit.checkpoint import FORMAT, atomic_save, safe_load, save_generator_
 from affinekit.config import ModelConfig, TrainConfig, to_dict
 from affinekit.errors import AffinekitError
 from affinekit.generator_step import GeneratorStep, frozen
-from affinekit.expressions import EXPRESSIONS
 from affinekit.losses import GANLoss, discriminator_loss, gradient_shares, l1_luma_where_gray
 from affinekit.models.affine import intensity_stats
 from affinekit.models.discriminators import build_discriminators
 from affinekit.models.generator import Generator
 from affinekit.models.warm_start import warm_start
 from affinekit.models.motion import field_smoothness, landmark_error
-from affinekit.models.prior import label_fields
+from affinekit.models.prior import dataset_fields
 from affinekit.runlog import logged_step
 from affinekit.runtime import rng_state, seeded, set_rng_state, setup_distributed, step_seed
 
@@ -127,17 +126,9 @@ class Trainer:
                 f"{'with' if self.model_cfg.channels == 3 else 'without'} --rgb")
 
     def fit_prior(self) -> None:
-        """The motion head's starting field: each label's mean landmark motion over the training sequences."""
-        first, last, labels, size = [], [], [], None
-        for key in getattr(self.dataset, "keys", []):
-            seq = self.dataset.sequence(key)
-            if seq.label:
-                first.append(seq.landmarks[0])
-                last.append(seq.landmarks[-1])
-                labels.append(EXPRESSIONS.index(seq.label))
-                size = seq.frames.shape[1]
-        if labels:
-            prior = label_fields(first, last, labels, size, self.model_cfg.num_labels, self.model_cfg.image_size)
+        """The motion head's starting field: each label's mean landmark motion over every paired item."""
+        prior = dataset_fields(self.dataset, self.model_cfg.num_labels, self.model_cfg.image_size)
+        if prior is not None:
             self.generator.prior.copy_(prior.to(self.device))
 
     # -- schedule -------------------------------------------------------------

@@ -13,12 +13,13 @@ of face shapes; the learned part adapts it to the face at hand.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import torch
 from scipy.interpolate import RBFInterpolator
 
+from affinekit.expressions import EXPRESSIONS
 from affinekit.models.motion import identity_grid, pixels_to_normalised
 
 # Points on the crop's edge that hold still: they keep the thin-plate spline
@@ -63,3 +64,17 @@ def label_fields(first: Iterable[np.ndarray], last: Iterable[np.ndarray], labels
     for y in apex:
         fields[y] = dense_field(np.mean(apex[y], 0), np.mean(back[y], 0), size)
     return torch.from_numpy(fields)
+
+
+def dataset_fields(dataset: Any, num_labels: int, size: int) -> torch.Tensor | None:
+    """`label_fields` over a training data set's items (sequences and still pairs alike: the
+    first frame is neutral, the last an apex), or None when it holds no labelled item."""
+    first, last, labels, crop = [], [], [], None
+    for key in getattr(dataset, "keys", []):
+        seq = dataset.sequence(key)
+        if seq.label:
+            first.append(seq.landmarks[0])
+            last.append(seq.landmarks[-1])
+            labels.append(EXPRESSIONS.index(seq.label))
+            crop = seq.frames.shape[1]
+    return label_fields(first, last, labels, crop, num_labels, size) if labels else None
