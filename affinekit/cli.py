@@ -26,12 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     device_help = "auto (a GPU when there is one, else the CPU), cpu, cuda or mps"
 
-    p = sub.add_parser("prepare", help="turn CK+, AffineGAN folders, videos or frame folders into aligned crops")
-    p.add_argument("source", help="a CK+ root, an AffineGAN expression folder, a video or a folder of frames")
+    p = sub.add_parser("prepare", help="turn CK+, still pairs (FRLL, JAFFE, Yale), MEAD, CK+48, AffineGAN folders, "
+                                       "videos or frame folders into aligned crops")
+    p.add_argument("source", help="a CK+ root, an FRLL, JAFFE, Yale, MEAD or CK+48 folder (the layout is recognised), "
+                                  "an AffineGAN expression folder, a video or a folder of frames")
     p.add_argument("--out", required=True, help="folder for the prepared sequences and manifest.json")
     p.add_argument("--labels", help="CSV (path,label) labelling videos or frame folders")
     p.add_argument("--size", type=int, default=128, help="aligned crop size in pixels (default 128)")
-    p.add_argument("--rgb", action="store_true", help="keep colour (default: grayscale)")
+    p.add_argument("--rgb", action="store_true", help="keep colour (the default; kept for old scripts)")
+    p.add_argument("--gray", action="store_true", help="store grey crops (for a grey model)")
     p.add_argument("--per-frame", action="store_true", help="align every frame on its own (clips in the wild)")
     p.add_argument("--detector", choices=["hog", "cnn"], default="hog")
     p.add_argument("--labelled-only", action="store_true", help="skip sequences without an expression label")

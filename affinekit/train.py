@@ -123,7 +123,7 @@ class Trainer:
             raise AffinekitError(
                 f"{self.data_info.get('prepared', 'training data')}: frames have {c} channel(s) but "
                 f"model.channels={self.model_cfg.channels}; set model.channels={c} or prepare the data "
-                f"{'with' if self.model_cfg.channels == 3 else 'without'} --rgb")
+                f"{'without' if self.model_cfg.channels == 3 else 'with'} --gray")
 
     def fit_prior(self) -> None:
         """The motion head's starting field: each label's mean landmark motion over every paired item."""

@@ -192,7 +192,7 @@ def test_whole_ckplus_sample_prepares(ckplus_root, tmp_path, capsys):
     assert sum(e["frames"] for e in manifest["sequences"]) == 684
     assert "prepared 40 sequence(s)" in out
     seq = load_sequence(tmp_path / "ck", "S055_004")
-    assert seq.frames.shape[1:] == (64, 64, 1) and seq.label is not None
+    assert seq.frames.shape[1:] == (64, 64, 3) and seq.label is not None
 
 
 @pytest.mark.slow

@@ -13,7 +13,9 @@ def main(args: argparse.Namespace) -> int:
     """The `affinekit prepare` subcommand."""
     if args.size < 16:
         raise AffinekitError(f"--size {args.size}: the aligned crop must be at least 16 pixels (default 128)")
-    config = DataConfig(image_size=args.size, channels=3 if args.rgb else 1,
+    if args.rgb and args.gray:
+        raise AffinekitError("--rgb and --gray: pick one (colour is the default)")
+    config = DataConfig(image_size=args.size, channels=1 if args.gray else 3,
                         align_per_frame=args.per_frame, detector=args.detector)
     out = writable_folder(args.out, "--out")     # checked before any face is detected
     report = prepare(args.source, out, config, labels_csv=args.labels,
