@@ -5,6 +5,7 @@ command line, notebook 03 and evaluation's per-fold models.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -102,3 +103,26 @@ def training_keys(prepared_dir: str | Path, data_cfg: DataConfig) -> list[str] |
             raise AffinekitError(f"data.fold must be in 0..{data_cfg.folds - 1}, got {data_cfg.fold}")
         return list(subject_kfold(prepared_dir, data_cfg.folds, data_cfg.seed)[data_cfg.fold][0])
     return list(subject_split(prepared_dir, data_cfg.test_fraction, data_cfg.seed)[0])
+
+
+def trainer_from_run(run_dir: str | Path) -> Trainer:
+    """A Trainer rebuilt from a run folder (its config.json and checkpoints/last.pt), on the same
+    training items and apex faces, for looking at its discriminators; nothing is trained."""
+    import json
+
+    run_dir = Path(run_dir)
+    config = json.loads((run_dir / "config.json").read_text())
+    model_cfg, train_cfg = from_dict(ModelConfig, config["model"]), from_dict(TrainConfig, config["train"])
+    info = config["data"]
+    chosen = set(info.get("source_keys") or [])
+    sources = list(info.get("sources") or [])
+    source_keys = {s: [e["key"] for e in load_manifest(s)["sequences"] if e["key"] in chosen] for s in sources}
+    dataset = SequenceDataset(info["prepared"], keys=info.get("keys"), num_targets=info["num_targets"],
+                              augment=False, seed=info["seed"], channels=model_cfg.channels,
+                              sources=sources, source_keys=source_keys)
+    apex = ApexPool.from_folders([info["prepared"]] + sources, info["apex_keys"], model_cfg.channels) \
+        if info.get("apex_keys") else None
+    trainer = Trainer(model_cfg, dataclasses.replace(train_cfg, device="cpu", init_from=""), dataset,
+                      run_dir, data_info=info, balance=bool(info.get("balance")), apex_pool=apex)
+    trainer.load_checkpoint(trainer.checkpoint_path)
+    return trainer

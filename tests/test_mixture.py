@@ -12,6 +12,7 @@ from affinekit.data.apex import ApexPool, ck48_roles, discriminator_keys
 from affinekit.data.dataset import SequenceDataset, validation_split
 from affinekit.data.prepared import PreparedSequence, write_manifest
 from affinekit.losses import l1_luma_where_gray
+from affinekit.discriminator_check import ranking_accuracy
 from affinekit.train import Trainer
 from helpers import BlobSequences
 
@@ -121,26 +122,15 @@ def test_apex_pool_draws_the_requested_expressions(tmp_path):
 
 
 def test_discriminators_tell_real_from_generated_apart_in_a_small_run(tmp_path):
-    """After a few dozen steps the frame discriminator scores real frames above generated ones
-    on fresh batches: it is not at chance (at lr_d = 2e-4, the old default, the gap was 0.02)."""
+    """After a few dozen steps the discriminators rank real frames above the generated frames made
+    for them on fresh batches: they are not at chance (an untrained or frozen D ranks ~half right)."""
     ds = BlobSequences(n=12)
     model = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)
     trainer = Trainer(model, TrainConfig(steps=40, batch_size=6, device="cpu", checkpoint_every=0, sample_every=0,
                                          lambda_warmup=10, w_l1=10, w_rec=10, lr_d=1e-3), ds, tmp_path)
     trainer.fit()
-    real_scores, fake_scores = [], []
-    with torch.no_grad():
-        for step in range(1000, 1005):
-            batch = trainer.batches[step]
-            x0, targets = batch["x0"], batch["targets"]
-            clips = trainer.generator.generate(x0, batch["label"], batch["positions"])
-            K = targets.shape[1]
-            x0_k = x0.unsqueeze(1).expand_as(targets).flatten(0, 1)
-            label_k = batch["label"].repeat_interleave(K)
-            real_scores.append(trainer.d["patch"](x0_k, targets.flatten(0, 1), label_k).mean().item())
-            fake_scores.append(trainer.d["patch"](x0_k, clips.flatten(0, 1), label_k).mean().item())
-    accuracy = np.mean([r > f for r, f in zip(real_scores, fake_scores)])
-    assert accuracy == 1.0 and np.mean(real_scores) - np.mean(fake_scores) > 0.2
+    accuracy = ranking_accuracy(trainer, range(1000, 1005))
+    assert accuracy["patch"] >= 0.9 and accuracy["lip"] >= 0.7, accuracy
 
 
 def test_a_grey_model_starts_a_colour_one_with_the_same_answer_on_grey_faces(tmp_path):
