@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     n = len(correct)
     print(f"\nfaces: {len(rows)}, clips: {n}")
     print(f"expression read as requested: {np.mean(correct):.0%} of last frames (target >= 60%)")
+    per = np.array(correct).reshape(-1, len(SIX)).mean(0)       # faces x six expressions, in order
+    print("  per expression (target >= 30% each): " + ", ".join(f"{e} {v:.0%}" for e, v in zip(SIX, per)))
     print(f"face-box chroma change first->last: mean {np.mean(chroma):.2f}, max {np.max(chroma):.2f} levels (target <= 2)")
     if mouth_mask:
         print(f"mean mask inside the mouth at the apex: {np.mean(mouth_mask):.3f}")

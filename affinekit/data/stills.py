@@ -79,6 +79,16 @@ def _by_person(folder: Path) -> dict[str, Path]:
     return found
 
 
+def still_pair(subject: str, sequence: str, label: str, neutral: Path | None, photo: Path, source: str,
+               missing: str) -> SequenceRecord:
+    """A still pair's record [neutral, photo]; without a neutral photo, one that prepare skips saying `missing`."""
+    record = SequenceRecord(subject=subject, sequence=sequence, label=label,
+                            frames=[neutral, photo] if neutral else [photo], source=source, kind="pair")
+    if neutral is None:
+        record.error = missing
+    return record
+
+
 def read_frll(root: str | Path) -> list[SequenceRecord]:
     """One still pair (neutral, smiling) per FRLL person, label happy."""
     root = Path(root)
@@ -87,13 +97,9 @@ def read_frll(root: str | Path) -> list[SequenceRecord]:
     neutral, smiling = (_by_person(root / d) for d in FRLL_DIRS)
     records = []
     for person, smile in sorted(smiling.items()):
-        record = SequenceRecord(subject=f"frll-{person}", sequence="happy", label="happy",
-                                frames=[neutral[person], smile] if person in neutral else [smile],
-                                source="frll", kind="pair")
-        if person not in neutral:
-            record.error = (f"{smile}: no neutral photo of person {person} in {root / FRLL_DIRS[0]}; "
-                            "add one or remove the smile")
-        records.append(record)
+        records.append(still_pair(f"frll-{person}", "happy", "happy", neutral.get(person), smile, "frll",
+                                  f"{smile}: no neutral photo of person {person} in {root / FRLL_DIRS[0]}; "
+                                  "add one or remove the smile"))
     if not records:
         raise AffinekitError(f"{root / FRLL_DIRS[1]}: no photos (expected NNN_08.jpg)")
     return records
@@ -129,11 +135,8 @@ def read_jaffe(root: str | Path) -> list[SequenceRecord]:
             if sequence in seen:            # two files of one take: keep keys unique
                 sequence = f"{sequence}-{serial}"
             seen.add(sequence)
-            record = SequenceRecord(subject=f"jaffe-{person}", sequence=sequence, label=JAFFE_CODES[code],
-                                    frames=[neutral, path] if neutral else [path], source="jaffe", kind="pair")
-            if neutral is None:
-                record.error = f"{path}: no neutral photo {person}.NE1.*.tiff of person {person}; add one"
-            records.append(record)
+            records.append(still_pair(f"jaffe-{person}", sequence, JAFFE_CODES[code], neutral, path, "jaffe",
+                                      f"{path}: no neutral photo {person}.NE1.*.tiff of person {person}; add one"))
     if not records:
         raise AffinekitError(f"{root}: no JAFFE expression photos (expected XX.EEn.NNN.tiff)")
     return records
@@ -161,11 +164,8 @@ def read_yale(root: str | Path) -> list[SequenceRecord]:
             if condition not in photos:
                 continue
             path = photos[condition]
-            record = SequenceRecord(subject=f"yale-{person}", sequence=condition, label=label,
-                                    frames=[neutral, path] if neutral else [path], source="yale", kind="pair")
-            if neutral is None:
-                record.error = f"{path}: no neutral photo {person}.normal; add one"
-            records.append(record)
+            records.append(still_pair(f"yale-{person}", condition, label, neutral, path, "yale",
+                                      f"{path}: no neutral photo {person}.normal; add one"))
     if not records:
         raise AffinekitError(f"{root}: no Yale expression photos (expected subjectNN.happy, .sad, .surprised)")
     return records
