@@ -391,7 +391,7 @@ def test_prepare_re_prepares_a_truncated_file_and_says_so(face, tmp_path, capsys
     assert "b_frames.npz: damaged (truncated or corrupt); prepared it again" in stdout
     assert "prepared 1 sequence(s), reused 1" in stdout
     with np.load(out / "b_frames.npz") as z:
-        assert z["frames"].shape == (2, 32, 32, 1)
+        assert z["frames"].shape == (2, 32, 32, 3)
 
 
 # --------------------------------------------------------------------------------------------- full disk
