@@ -1,13 +1,21 @@
-"""Make data/demo/: short neutral-to-expression sequences from open-licence clips.
+"""Make data/demo/: short neutral-to-expression sequences from open-licence clips, and a few
+FRLL still pairs.
 
-Reads only ../shared/data/clips (Pexels and MIT clips; never CK+), aligns each
-chosen segment per frame (heads move in these clips), smooths the transforms
-over a few frames so the crops do not jitter, and writes 128 px RGB PNG frames
-in one folder per sequence, labels.csv, and one neutral photo.
+Reads only open data: ../shared/data/clips (Pexels and MIT clips; never CK+) and
+../shared/data/frll (the Face Research Lab London Set, CC BY 4.0).
 
-    python scripts/make_demo_data.py [--clips DIR] [--out data/demo]
+- Clips: aligns each chosen segment per frame (heads move in these clips), smooths
+  the transforms over a few frames so the crops do not jitter, and writes 128 px
+  RGB PNG frames in one folder per sequence, labels.csv, and one neutral photo.
+  Segments were chosen by looking at the frames (see the `how` column).
+- FRLL: copies the neutral and the smiling photo of FRLL_PEOPLE in FRLL's own
+  layout (frll/neutral_front/NNN_03.jpg, frll/smiling_front/NNN_08.jpg, and their
+  rows of london_info.csv), downscaled to FRLL_SIDE px, JPEG quality FRLL_QUALITY.
+  The people are FRLL validation people (`validation_split` of the prepared FRLL
+  set, seed 0), so no shipped photo is training data of a model trained with
+  data.hold_out=true.
 
-Segments were chosen by looking at the frames (see the `how` column).
+    python scripts/make_demo_data.py [--clips DIR] [--frll DIR] [--only clips|frll] [--out data/demo]
 """
 from __future__ import annotations
 
@@ -40,6 +48,16 @@ SEGMENTS = [
 ]
 PHOTO = ("single_face.mp4", 9)  # a neutral frontal frame
 
+# Six of FRLL's 16 validation people (validation_split('prepared/frll128')[1], seed 0: 007 011 012
+# 016 018 022 027 029 087 105 112 128 129 132 138 141), three women and three men, varied in age and
+# self-reported ethnicity (london_info.csv).
+FRLL_PEOPLE = ("007", "012", "022", "087", "105", "129")
+FRLL_PHOTOS = (("neutral_front", "03"), ("smiling_front", "08"))   # FRLL's folders and pose numbers
+FRLL_SIDE = 512
+FRLL_QUALITY = 90
+FRLL_CREDIT = ("DeBruine & Jones 2017, Face Research Lab London Set, figshare, "
+               "doi:10.6084/m9.figshare.5047666.v5, CC BY 4.0")
+
 
 def smooth(transforms: np.ndarray, radius: int = 2) -> np.ndarray:
     """Moving average of (T,2,3) similarity matrices (still similarities: [[a,-b],[b,a]] is linear)."""
@@ -61,13 +79,57 @@ def make_segment(clip: Path, first: int, last: int, step: int, aligner: FaceAlig
     return np.stack([aligner.warp(frames[i], transforms[i]) for i in keep])
 
 
+def make_frll(frll: Path, out: Path) -> int:
+    """Copy FRLL_PEOPLE's neutral and smiling photos into out/ in FRLL's layout; returns bytes written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for folder, pose in FRLL_PHOTOS:
+        (out / folder).mkdir(exist_ok=True)
+        for old in (out / folder).glob("*.jpg"):
+            old.unlink()
+        for person in FRLL_PEOPLE:
+            src = frll / folder / f"{person}_{pose}.jpg"
+            image = cv2.imread(str(src), cv2.IMREAD_COLOR)
+            if image is None:
+                raise SystemExit(f"{src}: missing or unreadable; pass --frll DIR (FRLL's own layout)")
+            if max(image.shape[:2]) > FRLL_SIDE:
+                scale = FRLL_SIDE / max(image.shape[:2])
+                image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            dst = out / folder / src.name
+            cv2.imwrite(str(dst), image, [cv2.IMWRITE_JPEG_QUALITY, FRLL_QUALITY])
+            written += dst.stat().st_size
+    info = frll / "london_info.csv"
+    if info.is_file():        # the people's age, gender and ethnicity, as FRLL ships them
+        with info.open(newline="") as f:
+            rows = list(csv.reader(f))
+        keep = [rows[0]] + [r for r in rows[1:] if r and r[0] in FRLL_PEOPLE]
+        with (out / "london_info.csv").open("w", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(keep)
+        written += (out / "london_info.csv").stat().st_size
+    (out / "README.md").write_text(
+        f"# FRLL: {len(FRLL_PEOPLE)} people of the Face Research Lab London Set\n\n"
+        f"Photos by {FRLL_CREDIT}, downscaled to {FRLL_SIDE} px (JPEG quality {FRLL_QUALITY}); "
+        "the models consented to the use of their photos in research and to illustrate it. "
+        "Made by scripts/make_demo_data.py; see data/README.md.\n")
+    print(f"frll: {len(FRLL_PEOPLE)} people x 2 photos, {written / 1e3:.0f} kB -> {out}")
+    return written
+
+
 def main() -> None:
     """Write the demo folder."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     shared = shared_data_root()
     parser.add_argument("--clips", type=Path, default=shared / "clips" if shared else None)
+    parser.add_argument("--frll", type=Path, default=shared / "frll" if shared else None)
+    parser.add_argument("--only", choices=("clips", "frll"), help="make one part only")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "data" / "demo")
     args = parser.parse_args()
+    if args.only != "clips":
+        if args.frll is None or not args.frll.is_dir():
+            raise SystemExit("FRLL folder not found: pass --frll DIR (e.g. ../shared/data/frll)")
+        make_frll(args.frll, args.out / "frll")
+    if args.only == "frll":
+        return
     if args.clips is None or not args.clips.is_dir():
         raise SystemExit("clips folder not found: pass --clips DIR (the open clips, e.g. ../shared/data/clips)")
     args.out.mkdir(parents=True, exist_ok=True)
