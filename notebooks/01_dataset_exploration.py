@@ -31,25 +31,34 @@
 # 1. how many sequences there are per expression and per subject, and how long they are;
 # 2. a neutral-to-apex montage, one row per expression (the paper's Fig. 3);
 # 3. the 68 facial landmarks dlib finds on a face, which the next notebook
-#    turns into lip patches.
+#    turns into lip patches;
+# 4. every other source the kit learns from: still pairs (FRLL, JAFFE, Yale),
+#    MEAD clips and CK+48's unpaired apex faces, and why training samples them
+#    in balance.
 
 # %% tags=["parameters"]
 CKPLUS = ""            # a CK+ root; empty: AFFINEKIT_CKPLUS, data/ckplus/, else the demo data
 MAX_SEQUENCES = 0      # 0: every labelled sequence
 MONTAGE_FRAMES = 7     # frames per row of the montage, neutral to apex
 CROP_SIZE = 128        # aligned face crop, pixels
+SOURCES = ""           # a folder of frll/ jaffe/ yale/ mead/ ck48/; empty: ../shared/data if there, else demo
 FIGURES_DIR = ""       # where to save the figures (empty: do not save)
 RESULTS_JSON = ""      # where to record values for the tests (empty: do not record)
 
 # %%
 from collections import Counter
 
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from affinekit import charts, plots
+from affinekit.config import DataConfig
+from affinekit.data.apex import ck48_roles, ck_subject
 from affinekit.data.faces import FaceAligner
+from affinekit.data.prepare import prepare_sequence
 from affinekit.expressions import EXPRESSIONS
-from affinekit.notebook_setup import setup
+from affinekit.notebook_inputs import (SOURCE_NAMES, align_pair_both_ways, batch_shares, faces_data,
+                                       markdown_rows, source_records, sources_root, sources_table)
+from affinekit.notebook_setup import setup, tagged
 
 # sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
 nb = setup(globals(), tiny=dict(MAX_SEQUENCES=7, MONTAGE_FRAMES=4, CROP_SIZE=96), limit="MAX_SEQUENCES")
@@ -151,6 +160,175 @@ nb.record(data=DATA, n_sequences=len(records), by_expression=by_expression,
           by_subject=by_subject, lengths=lengths, montage_rows=len(rows),
           montage_shape=[len(rows), len(rows[0])] if rows else [0, 0],
           landmarks_shape=list(points.shape), crop_landmarks=crop_points)
+
+# %% [markdown]
+# ## Every source the kit learns from
+#
+# CK+ alone has 123 people, and the CK+ sample beside a checkout 10: too few to learn how
+# *anyone's* face smiles. So the kit also learns from sets that are not sequences
+# (`affinekit prepare` recognises each by its layout; `data/README.md`):
+#
+# - **sequences** (CK+, the AffineGAN sample's CK+ folders, the demo clips): neutral first
+#   frame to apex last; a frame's intensity is its position;
+# - **still pairs** (FRLL smiles, JAFFE's six expressions, Yale's happy, sad and surprised):
+#   a neutral photo and an expression photo of one person, *taken apart*; the expression
+#   photo is the apex, intensity 1;
+# - **MEAD clips** (kind "pair" too): one frame of the actor's neutral clip and 4 frames of a
+#   clip in which the actor talks while holding the emotion, chosen by the mouth so that a
+#   syllable is not taken for the expression;
+# - **unpaired apex faces** (CK+48): an expression without its neutral face. They cannot
+#   teach the generator a motion; only the apex discriminator learns from them.
+#
+# Only the demo clips and FRLL (CC BY 4.0) may be shipped. The others come from their owners;
+# the `SOURCES` parameter points at a folder holding them (`frll/`, `jaffe/`, `yale/`,
+# `mead/`, `ck48/`, as in `../shared/data`, which is used when it is there). On a fresh
+# clone this section shows the shipped demo: the demo clips and six FRLL people in
+# `data/demo/frll/`.
+
+# %%
+root = sources_root(SOURCES or None)
+sources = source_records(root, records)
+print(f"sources: {root if root else 'the shipped demo (data/demo/ clips and data/demo/frll/, no other set here)'}")
+table = sources_table(sources)
+display(Markdown(markdown_rows(table)))
+
+# %% [markdown]
+# ## A still pair beside a sequence
+#
+# Top: a happy sequence, sampled from its neutral first frame to its apex. Below: a still
+# pair, which has only the two ends: the neutral photo and the smiling one. A sequence
+# teaches the generator the whole path (each frame at its own intensity); a pair teaches
+# where the path ends (intensity 1), and the middle is left to the model.
+
+# %%
+sequence = next((r for r in records if r.label == "happy"), records[0])
+pairs = [r for rs in sources.values() for r in rs if r.kind == "pair" and r.video is None]  # MEAD's are clips
+pair = next((r for r in pairs if r.label == sequence.label), pairs[0])
+frames = plots.pick_frames(sequence.load_frames(), S["MONTAGE_FRAMES"])
+seq_crops, _, _ = aligner.align_sequence(frames, sequence.key, per_frame=per_frame)
+both = align_pair_both_ways(pair, aligner)
+gap = [None] * (S["MONTAGE_FRAMES"] - 2)
+fig = plots.frame_grid([list(seq_crops), [both["neutral"], *gap, both["own"]]],
+                       row_labels=[f"sequence\n{sequence.key}", f"still pair\n{pair.key}"],
+                       col_labels=["neutral"] + [""] * len(gap) + ["apex"],
+                       title=f"{sequence.label}: a sequence ({SOURCE_NAMES.get(sequence.source, sequence.source)}) "
+                             f"and a still pair ({SOURCE_NAMES.get(pair.source, pair.source)})")
+nb.save(fig, tagged("pair_and_sequence.png", faces_data([sequence.source, pair.source])))
+display(fig)
+
+# %% [markdown]
+# ## Aligned each on its own
+#
+# A CK+ subject sits still while the camera films a sequence, so one similarity transform
+# (fitted on the neutral frame's eyes and nose) crops every frame, and only the expression
+# moves. The two photos of a pair were taken apart: the head moved between them, even in
+# FRLL's studio. `affinekit prepare` therefore aligns **each photo on its own**: its own
+# landmarks, its own transform, its eyes on the template's positions. Below, the
+# expression photo under its own transform, and under the neutral photo's transform (what
+# a sequence would do): the eyes land several pixels off, and the generator would be asked
+# to move the whole head instead of the mouth.
+
+# %%
+fig = plots.frame_grid([[both["neutral"], both["own"], both["shared"]]],
+                       col_labels=["neutral photo", "smile, its own transform",
+                                   "smile, the neutral's transform"],
+                       title=f"{pair.key}: eyes {both['eye_offset_own']:.1f} px and "
+                             f"{both['eye_offset_shared']:.1f} px from the template", cell=2.2)
+nb.save(fig, tagged("pair_alignment.png", faces_data([pair.source])))
+display(fig)
+print(f"eye centres off the template: {both['eye_offset_own']:.1f} px aligned on its own, "
+      f"{both['eye_offset_shared']:.1f} px with the neutral photo's transform ({S['CROP_SIZE']} px crops)")
+
+# %% [markdown]
+# ## A MEAD item
+#
+# MEAD's actors speak while they hold an emotion, so a clip is not a neutral-to-apex
+# sequence. The kit keeps one frame of the actor's neutral clip (lips meeting at their
+# usual width) and 4 frames from the middle of the emotion clip whose mouths are closest
+# to the clip's median mouth: the mouth the emotion holds, not a syllable. Every frame is
+# aligned on its own (the head moves). MEAD is research-only: never shipped, so this
+# shows only where MEAD is present.
+
+# %%
+mead = sources.get("mead", [])
+mead_item = next((r for r in mead if r.label == "happy"), mead[0] if mead else None)
+if mead_item is not None:
+    prepared_item = prepare_sequence(mead_item, DataConfig(image_size=S["CROP_SIZE"], channels=3))
+    fig = plots.frame_grid([list(prepared_item.frames)], row_labels=[f"{mead_item.label}\n{mead_item.key}"],
+                           col_labels=[f"neutral (frame {prepared_item.info['neutral_frame']})"]
+                           + [f"frame {i}" for i in prepared_item.info["target_frames"]],
+                           title="a MEAD item: a neutral frame, then 4 held-emotion frames")
+    nb.save(fig, tagged("mead_item.png", faces_data(["mead"])))
+    display(fig)
+else:
+    print("no MEAD here (research use only: never shipped); point SOURCES at a folder holding mead/")
+
+# %% [markdown]
+# ## CK+48: apex faces without their neutral face
+#
+# CK+48 holds 48 px grey crops of the last 3 frames of CK+'s labelled sequences. With no
+# neutral face there is no motion to learn: these crops teach the **apex discriminator**
+# (does this look like a real face showing this expression?) and train the kit's
+# expression classifier. The two must not share people, or the generator could be rewarded
+# for fooling a judge that learned the same faces: `affinekit.data.apex.ck48_roles` gives
+# every CK+ person one role (the classifier's test people, its training people, the
+# discriminator's people).
+
+# %%
+ck48 = sources.get("ck48", [])
+if ck48:
+    firsts = [next(r for r in ck48 if r.label == e) for e in EXPRESSIONS if any(r.label == e for r in ck48)]
+    fig = plots.frame_grid([[r.load_images()[-1] for r in firsts]], col_labels=[r.label for r in firsts],
+                           title="CK+48: one apex face per expression (48 px)", cell=1.2)
+    nb.save(fig, tagged("ck48_apex.png", faces_data(["ck48"])))
+    display(fig)
+    roles = Counter(ck48_roles({ck_subject(r.subject) for r in ck48}).values())
+    print(f"CK+48: {len(ck48)} apex items of {len({r.subject for r in ck48})} people; roles: {dict(roles)}")
+else:
+    roles = Counter()
+    print("no CK+48 here (crops of CK+: never shipped); point SOURCES at a folder holding ck48/")
+
+# %% [markdown]
+# ## Why training samples in balance
+#
+# Left: how many items each source has of each expression. Drawn in proportion, a batch
+# would be mostly FRLL smiles and JAFFE's six expressions, and "happy" would be learnt
+# from studio stills. `SequenceDataset.sampling_weights` (`data.balance`, on by default)
+# draws every expression equally often, then every source equally often within an
+# expression, then items evenly: right, the share of a training batch each (source,
+# expression) gets. In the whole mixture, contempt (5 items in two sources) gets as much
+# of a batch as happy (135 items, in every source), and FRLL's 82 smiles as much of
+# "happy" as the AffineGAN sample's 2. Apex faces are not in it: they feed only the apex
+# discriminator.
+
+# %%
+counts, shares = batch_shares(sources)
+fig = plots.new_figure(13.0, 3.6)
+left, right = fig.subplots(1, 2)
+charts.grouped_bars(counts, title="items per expression and source", ylabel="items", ax=left)
+charts.grouped_bars({s: {e: 100 * v for e, v in d.items()} for s, d in shares.items()}, ax=right, legend=False,
+                    title="share of a training batch (balanced)", ylabel="% of a batch")
+nb.save(fig, f"sources_balance_{'demo' if root is None else 'all'}.png")
+display(fig)
+per_expression_share = {e: sum(d.get(e, 0.0) for d in shares.values()) for e in EXPRESSIONS
+                        if any(e in d for d in shares.values())}
+print("share of a batch per expression:", {e: round(v, 3) for e, v in per_expression_share.items()})
+
+# %% [markdown]
+# The committed pictures: a still pair beside a sequence and the two alignments, from the
+# shipped demo, and the balance of the whole mixture (`SOURCES` = `../shared/data`; numbers
+# only, no faces):
+#
+# ![a still pair beside a sequence](../figures/pair_and_sequence_demo.png)
+# ![aligned each on its own](../figures/pair_alignment_demo.png)
+# ![balance of the whole mixture](../figures/sources_balance_all.png)
+
+# %%
+nb.record(sources_root=str(root) if root else "demo", sources_table=table,
+          pair_eye_offset={"own": both["eye_offset_own"], "shared": both["eye_offset_shared"]},
+          pair_key=pair.key, mead_item=mead_item.key if mead_item is not None else None,
+          ck48_roles=dict(roles), batch_counts=counts, batch_shares=shares,
+          per_expression_share=per_expression_share)
 
 # %% [markdown]
 # **Next:** `02_lip_patches.ipynb` turns the lip landmarks into the binary

@@ -100,7 +100,8 @@ def work(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def nb01(tiny_env, work):
-    return run_notebook("01_dataset_exploration", work)
+    # SOURCES=demo: the shipped sources, as on a fresh clone, even where ../shared/data is here
+    return run_notebook("01_dataset_exploration", work, SOURCES="demo")
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +127,30 @@ def test_01_counts_montage_and_landmarks(nb01, work):
     assert nb01["montage_rows"] == len(nb01["by_expression"]) and nb01["montage_shape"][1] >= 2
     assert nb01["landmarks_shape"] == [68, 2]
     assert {"dataset_counts_demo.png", "fig3_montage_demo.png", "landmarks_crop_demo.png"} <= figures(work)
+
+
+
+@pytest.mark.slow
+def test_01_sources_pairs_beside_sequences_and_balance(nb01, work):
+    assert nb01["sources_root"] == "demo"
+    rows = {r["source"]: r for r in nb01["sources_table"]}
+    assert rows["demo clips"]["kind"] == "sequence" and rows["demo clips"]["items"] == 6
+    frll = rows["FRLL"]                            # the shipped FRLL people: six still pairs, colour, CC BY
+    assert (frll["kind"], frll["people"], frll["items"], frll["colour"]) == ("pair", 6, 6, "colour")
+    assert frll["expressions"] == {"happy": 6} and "CC BY 4.0" in frll["licence"]
+    assert nb01["pair_key"].startswith("frll-")
+    # aligned on its own, the smile's eyes sit on the template; under the neutral photo's transform they do not
+    offset = nb01["pair_eye_offset"]
+    assert offset["own"] < 2.0 and offset["shared"] > offset["own"] + 3.0
+    assert nb01["mead_item"] is None and nb01["ck48_roles"] == {}     # never shipped
+    # balanced batches: every expression equally often, whatever its count
+    shares = nb01["per_expression_share"]
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert all(v == pytest.approx(1 / len(shares)) for v in shares.values())
+    counts, batch = nb01["batch_counts"], nb01["batch_shares"]
+    assert counts["FRLL"]["happy"] == 6 and batch["FRLL"]["happy"] == pytest.approx(batch["demo clips"]["happy"])
+    assert {"pair_and_sequence_demo.png", "pair_alignment_demo.png", "sources_balance_demo.png"} <= figures(work)
+    assert not any(name.endswith("_ckplus-faces.png") for name in figures(work))
 
 
 @pytest.mark.slow
@@ -215,7 +240,7 @@ def test_06_answers_each_question_with_two_trained_variants(nb06, work):
 @pytest.fixture(scope="module")
 def nb04(tiny_env, work, nb03):
     return run_notebook("04_evaluation", work, CHECKPOINT=nb03["checkpoint"], PREPARED_DIR=str(work / "prepared04"),
-                        WORK_DIR=str(work / "eval"))
+                        WORK_DIR=str(work / "eval"), SOURCES="demo")
 
 
 @pytest.mark.slow
@@ -237,6 +262,26 @@ def test_04_table_has_reference_baselines_and_model(nb04, work):
     assert ({"gallery_best_demo.png", "gallery_worst_demo.png"} <= figures(work)) == bool(shown)
     # the paper protocol reads raw CK+ frames: on the demo data it is skipped, and says so
     assert nb04["paper_protocol"] is None and "protocols_demo.md" not in {p.name for p in (work / "figures").iterdir()}
+
+
+@pytest.mark.slow
+def test_04_paired_table_scores_the_shipped_frll_pairs_beside_baselines(nb04, work):
+    assert nb04["paired_data"] == "demo" and nb04["paired_sources"] == ["frll"]
+    rows = nb04["paired_rows"]
+    assert rows[:2] == ["copy-input", "landmark-warp"] and rows[-1] == "real expression photo"
+    assert rows[2].endswith("[motion head]") and rows[3].endswith("[pixels head]")
+    keys = nb04["paired_keys"]                     # half of the six shipped people, at most 3 (PAIR_LIMIT)
+    assert 2 <= len(keys) <= 3 and all(k.startswith("frll-") and k.endswith("_happy") for k in keys)
+    overall = nb04["paired_overall"]
+    for row in rows[:-1]:                          # measured rows: finite, positive mouth errors, SSIM in (0, 1]
+        s = overall[row]
+        assert s["n"] == len(keys) and isinstance(s["mouth_error"], float) and 0 < s["mouth_error"] < 1, row
+        assert 0 < s["face_ssim"] <= 1 and 0 < s["mouth_ssim"] <= 1 and s["sharpness"] > 0, row
+    assert overall["copy-input"]["acd_i"] == 0.0              # the neutral photo is the input
+    assert overall["real expression photo"]["mouth_error"] == 0.0
+    table = (work / "figures" / "paired_demo.md").read_text()
+    assert "| copy-input |" in table and "| landmark-warp |" in table and "| real expression photo |" in table
+    assert "#### Source: frll" in table and (work / "figures" / "paired_demo.json").is_file()
 
 
 def test_figures_params_go_only_to_notebooks_that_declare_them():
