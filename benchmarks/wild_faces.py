@@ -39,8 +39,9 @@ def open_faces() -> list[tuple[str, np.ndarray]]:
         for clip in sorted(CLIPS.glob("*.mp4")):
             faces.append((clip.stem, read_frames(clip, max_frames=1)[0]))
     else:
-        for folder in sorted(p for p in (ROOT / "data/demo").iterdir() if p.is_dir()):
-            faces.append((folder.name, read_photo(sorted(folder.iterdir())[0])[0]))
+        from affinekit.data.records import list_images
+        for folder in sorted(p for p in (ROOT / "data/demo").iterdir() if p.is_dir() and list_images(p)):
+            faces.append((folder.name, read_photo(list_images(folder)[0])[0]))   # demo sequences (not frll/)
     return [(n, np.repeat(f[..., None], 3, -1) if f.ndim == 2 else f) for n, f in faces]
 
 
