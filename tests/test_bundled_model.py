@@ -30,14 +30,15 @@ def test_bundled_model_never_saw_the_subjects_it_is_scored_on(prepared_ckplus64)
     assert not {k.split("_")[0] for k in trained} & {k.split("_")[0] for k in test_keys}
 
 
-def test_the_papers_pixel_head_is_bundled_beside_it_with_the_same_recipe():
+def test_the_papers_pixel_head_is_bundled_beside_it_on_the_same_ckplus_people():
+    """The pixel head (Table 2's comparison) learned from the same CK+ training sequences; it was
+    not retrained on the other sources (see the model card)."""
     from affinekit.animate import PIXELS_WEIGHTS
     assert PIXELS_WEIGHTS.is_file() and PIXELS_WEIGHTS.stat().st_size < 20e6
     motion = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
     pixels = json.loads(PIXELS_WEIGHTS.with_suffix(".json").read_text())
     assert motion["model"]["output"] == "motion" and pixels["model"]["output"] == "pixels"
-    assert set(pixels["data"]["keys"]) == set(motion["data"]["keys"])          # the same training sequences
-    assert pixels["train"] == motion["train"] and pixels["exported"]["steps"] == motion["exported"]["steps"]
+    assert set(pixels["data"]["keys"]) == set(motion["data"]["keys"])          # the same CK+ training sequences
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ def test_the_face_moves_as_the_expression_says(clips):
 def test_output_on_the_demo_photo_is_pinned(clips):
     """Regression: the mean change of the last frame over the face, measured when the model was bundled."""
     photo, _, by_expression = clips
-    pinned = {"happy": 11.39, "surprise": 18.62, "anger": 11.87}
+    pinned = {"happy": 11.38, "surprise": 18.04, "anger": 12.53}
     for expression, value in pinned.items():
         change = np.abs(by_expression[expression][-1][60:200, 150:300].astype(int) - photo[60:200, 150:300]).mean()
         assert change == pytest.approx(value, rel=0.15), expression
