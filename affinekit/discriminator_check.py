@@ -13,7 +13,7 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
-from affinekit.runtime import step_seed
+from affinekit.generator_step import LAMBDA_RANGE
 
 
 @torch.no_grad()
@@ -32,7 +32,7 @@ def ranking_accuracy(trainer: Any, steps: Iterable[int]) -> dict[str, float]:
         x0, targets = batch["x0"].to(dev).float(), batch["targets"].to(dev).float()
         label, masks = batch["label"].to(dev).long(), batch["masks"].to(dev).float()
         B, K = targets.shape[:2]
-        lam = g.infer_intensity(targets, x0, label).clamp(-0.25, 1.5)
+        lam = g.infer_intensity(targets, x0, label).clamp(*LAMBDA_RANGE)
         fake = g.generate(x0, label, lam)
         x0_k = x0.unsqueeze(1).expand_as(targets).flatten(0, 1)
         label_k = label.repeat_interleave(K)
@@ -42,8 +42,7 @@ def ranking_accuracy(trainer: Any, steps: Iterable[int]) -> dict[str, float]:
         wins["lip"] += (score(d["lip"](x0_k, real_f, masks_f, label_k)) >
                         score(d["lip"](x0_k, fake_f, masks_f, label_k))).tolist()
         if trainer.apex_pool is not None:
-            draw = torch.Generator().manual_seed(step_seed(trainer.train_cfg.seed, step, 2000))
-            real_apex = trainer.apex_pool.draw(label.cpu(), fake.shape[-1], draw).to(dev)
+            real_apex = trainer.apex_pool.for_step(label, fake.shape[-1], trainer.train_cfg.seed, step).to(dev)
             wins["apex"] += (score(d["apex"](real_apex, label)) > score(d["apex"](fake[:, -1], label))).tolist()
     g.train()
     return {name: float(np.mean(w)) for name, w in wins.items() if w}

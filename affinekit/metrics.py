@@ -16,6 +16,8 @@ Conventions, chosen so that a model cannot score by repeating its input:
 """
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 from skimage.metrics import structural_similarity
 
@@ -180,6 +182,13 @@ def resample_indices(length: int, frames: int) -> np.ndarray:
     if length < 1 or frames < 1:
         raise ValueError("need at least one frame")
     return np.round(np.linspace(0, length - 1, frames)).astype(np.int64)
+
+
+def geometric_mean_ratio(ratios: Iterable[float]) -> float:
+    """Geometric mean of positive finite ratios (others ignored; NaN if none): 2 and 1/2 average to 1."""
+    r = np.asarray([float(x) for x in ratios], np.float64)
+    r = r[np.isfinite(r) & (r > 0)]
+    return float(np.exp(np.log(r).mean())) if len(r) else float("nan")
 
 
 def mean_finite(values: np.ndarray) -> float:

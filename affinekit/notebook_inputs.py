@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ import numpy as np
 from affinekit.animate import DEFAULT_WEIGHTS, PIXELS_WEIGHTS, Animator, load_pretrained
 from affinekit.config import DataConfig
 from affinekit.data.ckplus import read_ckplus
-from affinekit.data.dataset import SequenceDataset
+from affinekit.data.dataset import balanced_weights
 from affinekit.data.faces import TEMPLATE_EYES, apply_transform, eye_centres
 from affinekit.data.folders import read_source
 from affinekit.data.paths import REPO_ROOT, shared_data_root
@@ -221,11 +220,10 @@ def markdown_rows(rows: list[dict[str, Any]]) -> str:
 def batch_shares(sources: dict[str, list[Any]]) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, float]]]:
     """({source: {expression: items}}, {source: {expression: share of a training batch}}) for the
     items that teach the generator (labelled sequences and pairs; apex faces teach only the apex
-    discriminator), the shares from `SequenceDataset.sampling_weights` itself."""
+    discriminator), the shares from `dataset.balanced_weights`, what training draws by."""
     entries = [{"label": r.label, "source": SOURCE_NAMES.get(name, name)} for name, records in sources.items()
                for r in records if r.label and r.kind != "apex"]
-    # sampling_weights reads only the entries' labels and sources: no prepared files needed
-    weights = SequenceDataset.sampling_weights(SimpleNamespace(entries=entries))
+    weights = balanced_weights(entries)
     counts: dict[str, dict[str, int]] = {}
     shares: dict[str, dict[str, float]] = {}
     for e, w in zip(entries, weights):

@@ -162,8 +162,7 @@ class Trainer:
         # the apex discriminator: each generated apex against a real apex face of another person, same label
         use_apex = self.apex_pool is not None and cfg.w_apex > 0
         if use_apex:
-            draw = torch.Generator().manual_seed(step_seed(cfg.seed, step, 2000 + self.dist.rank))
-            real_apex = self.apex_pool.draw(label.cpu(), fake.shape[-1], draw).to(dev)
+            real_apex = self.apex_pool.for_step(label, fake.shape[-1], cfg.seed, step, self.dist.rank).to(dev)
             fake_apex = fake[:, -1]
 
         # -- discriminators: real vs detached fake, one forward each (DDP-friendly)

@@ -23,6 +23,7 @@ from affinekit.data.prepared import entry_kind, load_manifest, load_sequence
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
 from affinekit.images import tensor_channels, to_model
+from affinekit.runtime import step_seed
 
 # The people of the development CK+ sample: their real videos are what evaluation scores, so
 # neither the classifier nor the apex discriminator may learn from their CK+48 crops.
@@ -120,6 +121,11 @@ class ApexPool:
         if x.shape[-1] != size:
             x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=size < x.shape[-1])
         return x
+
+
+    def for_step(self, labels: torch.Tensor, size: int, seed: int, step: int, rank: int = 0) -> torch.Tensor:
+        """`draw` for training step `step`: a pure function of (seed, step, rank), like the step's batch."""
+        return self.draw(labels.cpu(), size, torch.Generator().manual_seed(step_seed(seed, step, 2000 + rank)))
 
 
 def _resize_uint8(frames: np.ndarray, size: int) -> np.ndarray:

@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 from affinekit.config import DataConfig
 from affinekit.data.augment import Augmentation
 from affinekit.data.prepared import entry_kind, load_manifest, load_sequence
+from affinekit.data.records import looks_gray
 from affinekit.errors import AffinekitError
 from affinekit.images import tensor_channels, to_model
 from affinekit.expressions import EXPRESSIONS
@@ -119,20 +120,8 @@ class SequenceDataset(Dataset):
         return self._cache[key]
 
     def sampling_weights(self) -> np.ndarray:
-        """Probability of each item in a batch: expressions evenly, then sources evenly within an
-        expression, then items evenly within (expression, source).
-
-        So 82 still smiles make up their source's share of "happy", not most of every batch.
-        """
-        cells: dict[tuple[str, str], int] = {}
-        for e in self.entries:
-            cell = (e["label"], str(e.get("source", "")))
-            cells[cell] = cells.get(cell, 0) + 1
-        labels = {label for label, _ in cells}
-        sources_of = {label: sum(1 for l, _ in cells if l == label) for label in labels}
-        w = np.array([1.0 / len(labels) / sources_of[e["label"]] / cells[(e["label"], str(e.get("source", "")))]
-                      for e in self.entries])
-        return w / w.sum()
+        """Probability of each item in a batch (`balanced_weights` of the entries)."""
+        return balanced_weights(self.entries)
 
     def _rng(self, index: int) -> np.random.Generator:
         # torch's RNG is what DataLoader seeds per worker and torch.manual_seed fixes,
@@ -160,7 +149,7 @@ class SequenceDataset(Dataset):
         frames = seq.frames[chosen]                 # (K+1, H, W, C)
         masks = seq.lip_masks[chosen]               # (K+1, H, W)
         landmarks = seq.landmarks[chosen].astype(np.float32)
-        gray = bool(entry["gray"]) if "gray" in entry else is_gray(frames)
+        gray = bool(entry["gray"]) if "gray" in entry else looks_gray(frames)
         if rng is not None:
             frames, masks, landmarks = Augmentation.draw(rng, frames.shape[2], self.max_shift)(frames, masks, landmarks)
         x = _to_tensor(frames, self.channels)
@@ -177,11 +166,21 @@ class SequenceDataset(Dataset):
         }
 
 
-def is_gray(frames: np.ndarray) -> bool:
-    """True when uint8 frames (..., H, W, C) hold no colour: one channel, or all channels equal."""
-    if frames.shape[-1] == 1:
-        return True
-    return bool((frames[..., 0] == frames[..., 1]).all() and (frames[..., 1] == frames[..., 2]).all())
+def balanced_weights(entries: Sequence[dict[str, Any]]) -> np.ndarray:
+    """Probability of each entry ({"label", "source"}) in a batch: expressions evenly, then sources
+    evenly within an expression, then entries evenly within (expression, source).
+
+    So 82 still smiles make up their source's share of "happy", not most of every batch.
+    """
+    cells: dict[tuple[str, str], int] = {}
+    for e in entries:
+        cell = (e["label"], str(e.get("source", "")))
+        cells[cell] = cells.get(cell, 0) + 1
+    labels = {label for label, _ in cells}
+    sources_of = {label: sum(1 for l, _ in cells if l == label) for label in labels}
+    w = np.array([1.0 / len(labels) / sources_of[e["label"]] / cells[(e["label"], str(e.get("source", "")))]
+                  for e in entries])
+    return w / w.sum()
 
 
 # Mean absolute difference (grey levels) of two aligned first frames below which

@@ -13,6 +13,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from affinekit.config import DataConfig, to_dict
 from affinekit.data.prepared import MANIFEST, PreparedSequence, load_manifest, write_manifest
 from affinekit.data.faces import FaceAligner
@@ -75,9 +77,10 @@ def prepare_sequence(record: SequenceRecord, config: DataConfig, aligner: FaceAl
         if record.extra.get("tight_crop"):
             info = {"fallback_boxes": fallbacks}
     else:
-        frames = record.load_frames(gray=want_gray)
-        # colour frames in hand answer it; grey ones were converted, so look at the files
-        gray = looks_gray(frames[[0, -1]]) if not want_gray else record.source_is_gray()
+        frames = record.load_frames()                # decoded once, in colour: they say if the source is grey
+        gray = looks_gray(frames[[0, -1]])
+        if want_gray:
+            frames = np.stack([to_channels(f, True) for f in frames])
         name = str(record.video or (record.frames[0].parent if record.frames else record.key))
         names = [str(p) for p in record.frames] or None
         crops, points, transforms = aligner.align_sequence(frames, name, per_frame=config.align_per_frame,

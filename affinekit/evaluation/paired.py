@@ -115,10 +115,9 @@ def _against_references(apex: np.ndarray, points: np.ndarray, item: PairItem,
         scores["face_ssim"].append(_ssim(cut(apex, face), cut(ref, face)))
         scores["mouth_ssim"].append(_ssim(cut(apex, mouth), cut(ref, mouth)))
         scores["sharpness"].append(metrics.sharpness_ratio(cut(apex, mouth), cut(ref, mouth)))
-    ratios = np.asarray(scores.pop("sharpness"))
-    means = {k: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for k, v in scores.items()}
-    ok = ratios[np.isfinite(ratios) & (ratios > 0)]
-    means["sharpness"] = float(np.exp(np.log(ok).mean())) if len(ok) else float("nan")
+    ratios = scores.pop("sharpness")
+    means = {k: metrics.mean_finite(np.asarray(v, np.float64)) for k, v in scores.items()}
+    means["sharpness"] = metrics.geometric_mean_ratio(ratios)
     return means
 
 

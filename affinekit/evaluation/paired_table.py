@@ -9,6 +9,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from affinekit import metrics
 from affinekit.charts import confidence_half_width
 from affinekit.evaluation.table import _jsonable, fmt
 
@@ -20,27 +21,19 @@ DIGITS = {"mouth_error": 3, "closer": 2, "face_ssim": 3, "mouth_ssim": 3, "sharp
           "acd_i": 3}
 
 
-def _finite(values: Iterable[float]) -> np.ndarray:
-    v = np.asarray([float(x) for x in values], np.float64)
-    return v[np.isfinite(v)]
-
-
 def _mean(values: Iterable[float]) -> float:
-    v = _finite(values)
-    return float(v.mean()) if len(v) else float("nan")
+    return metrics.mean_finite(np.asarray([float(x) for x in values], np.float64))
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> dict[str, float]:
     """One row's scores over its per-item records: means, the mouth error's 95% CI half-width, the
     geometric mean of the sharpness ratios (a ratio of 2 and one of 1/2 average to 1), counts."""
-    ratios = _finite(r["sharpness"] for r in records)
-    ratios = ratios[ratios > 0]
     return {"mouth_error": _mean(r["mouth_error"] for r in records),
             "mouth_error_ci": confidence_half_width([r["mouth_error"] for r in records]),
             "closer": _mean(r["closer"] for r in records),
             "face_ssim": _mean(r["face_ssim"] for r in records),
             "mouth_ssim": _mean(r["mouth_ssim"] for r in records),
-            "sharpness": float(np.exp(np.log(ratios).mean())) if len(ratios) else float("nan"),
+            "sharpness": metrics.geometric_mean_ratio(r["sharpness"] for r in records),
             "expr_acc": _mean(r["correct"] for r in records),
             "acd_i": _mean(r["acd_i"] for r in records),
             "n": len(records),

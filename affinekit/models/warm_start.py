@@ -54,5 +54,4 @@ def warm_start(generator: Generator, path: str | Path) -> None:
         raise AffinekitError(f"{path}: a generator of another shape; train.init_from needs the same model config "
                              "(channels may differ: grey -> colour)")
     state = inflated_state(source.state_dict(), cfg.channels, mine.channels, generator.moves)
-    generator.load_state_dict({k: v.to(generator.prior.device if generator.moves else v.device)
-                               for k, v in state.items()})
+    generator.load_state_dict(state)      # copies into the generator's own tensors, on its device
