@@ -105,6 +105,7 @@ class Animator:
         self.aligner = FaceAligner(size=self.image_size, detector="hog")
         self.timings: dict[str, float] = {}
         self.last_faces = 0  # faces the detector saw in the last photo (the most confident is animated)
+        self.mouth = True    # paint the mouth with the generator's refiner, when it has one (False: compare without)
         if hasattr(generator, "eval"):
             generator.eval()
         # load dlib's detector and landmark model now, not inside the first clip's timing
@@ -146,7 +147,8 @@ class Animator:
 
         with self._stage("generate"):
             lam = torch.linspace(0.0, float(intensity), frames)
-            return render_photo(self.generator, aligned.photo, aligned.M, labels, lam, aligned.landmarks, region)
+            return render_photo(self.generator, aligned.photo, aligned.M, labels, lam, aligned.landmarks, region,
+                                mouth=self.mouth)
 
     def render_closeups(self, aligned: Aligned, labels: list[int], frames: int, intensity: float,
                         size: int = CROP_VIEW) -> np.ndarray:
@@ -155,10 +157,13 @@ class Animator:
 
         with self._stage("generate"):
             aligner = FaceAligner(size)
-            crop = aligner.warp(aligned.photo, aligner.transform(aligned.photo_landmarks())).reshape(size, size, -1)
+            M = aligner.transform(aligned.photo_landmarks())
+            crop = aligner.warp(aligned.photo, M).reshape(size, size, -1)
             x0 = to_model(crop)[None].expand(len(labels), -1, -1, -1)
+            points = torch.from_numpy(apply_transform(M, aligned.photo_landmarks())).float()
             out = to_uint8(render_crops(self.generator, x0, torch.tensor(labels),
-                                        torch.linspace(0.0, float(intensity), frames)))
+                                        torch.linspace(0.0, float(intensity), frames),
+                                        points[None].expand(len(labels), -1, -1), mouth=self.mouth))
             return np.repeat(out, 3, axis=-1) if out.shape[-1] == 1 else out
 
     # --------------------------------------------------------------- public

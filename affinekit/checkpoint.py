@@ -15,12 +15,14 @@ from typing import Any
 import torch
 
 from affinekit.atomic import atomic_write
-from affinekit.config import ModelConfig, from_dict, to_dict
+from affinekit.config import ModelConfig, MouthConfig, from_dict, to_dict
 from affinekit.errors import AffinekitError
 from affinekit.models.generator import Generator
+from affinekit.models.mouth import MouthRefiner
 
 FORMAT = "affinekit-checkpoint-1"
 GENERATOR_FORMAT = "affinekit-generator-1"
+MOUTH_FORMAT = "affinekit-mouth-1"          # a mouth refiner's training state (`affinekit.mouth_training`)
 
 
 def atomic_save(obj: dict[str, Any], path: str | Path) -> Path:
@@ -54,7 +56,7 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dic
         first = _first_sentence((str(err).splitlines() or [type(err).__name__])[0])
         raise AffinekitError(f"{path}: not a readable checkpoint ({type(err).__name__}: {first}); "
                              "it may be truncated or from another program") from None
-    if not isinstance(obj, dict) or obj.get("format") not in (FORMAT, GENERATOR_FORMAT):
+    if not isinstance(obj, dict) or obj.get("format") not in (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT):
         raise AffinekitError(f"{path}: not an affinekit checkpoint; use a file from `affinekit train`")
     return obj
 
@@ -86,8 +88,9 @@ def save_generator_only(generator: torch.nn.Module, model_cfg: ModelConfig, path
     """
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().clone()
              for k, v in generator.state_dict().items()}
+    extra = {"mouth_config": to_dict(generator.mouth.cfg)} if getattr(generator, "mouth", None) is not None else {}
     return atomic_save({"format": GENERATOR_FORMAT, "model_config": to_dict(model_cfg), "generator": state,
-                        "data": dict(data or {})}, path)
+                        "data": dict(data or {}), **extra}, path)
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu"):
@@ -96,6 +99,8 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu"):
     try:
         cfg = from_dict(ModelConfig, ckpt["model_config"])
         generator = Generator(cfg)
+        if "mouth_config" in ckpt:
+            generator.mouth = MouthRefiner(from_dict(MouthConfig, ckpt["mouth_config"]), cfg.num_labels)
         generator.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["generator"].items()})
     except (KeyError, ValueError, RuntimeError) as err:
         raise AffinekitError(f"{path}: checkpoint does not match this version of affinekit's generator "

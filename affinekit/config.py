@@ -129,6 +129,38 @@ class TrainConfig:
                  "auto, cpu, cuda or mps")
 
 
+@dataclass
+class MouthConfig:
+    """The mouth refiner (`affinekit.models.mouth`) and its training."""
+    size: int = 128                # side of the mouth patch, pixels (the mouth is ~20 px in the 64 px crop)
+    width: int = 24                # channels of the refiner's first level (at half the patch's size)
+    max_width: int = 128
+    depth: int = 3
+    box_scale: float = 1.5         # patch side in inter-ocular distances
+    drop: float = 0.1              # patch centre below the lips' centre, in inter-ocular distances
+    steps: int = 1500
+    batch_size: int = 8
+    lr: float = 2e-4
+    lr_d: float = 2e-4
+    w_l1: float = 10.0             # L1 to the real mouth, at the patch's size
+    w_l1_coarse: float = 20.0      # L1 at a quarter of the size: where things are, not the texture
+    w_gan: float = 1.0             # the mouth discriminator (LSGAN)
+    w_temporal: float = 5.0        # painted change between intensities l and l - 0.1 (no flicker)
+    w_mask: float = 0.5            # mask sparsity: paint only where a warp cannot show the mouth
+
+    def __post_init__(self) -> None:
+        _require(self.size >= 16 and self.size % 2 ** (self.depth + 1) == 0, "mouth.size", self.size,
+                 f"at least 16 and divisible by 2**(depth + 1) = {2 ** (self.depth + 1)}")
+        for name in ("width", "max_width", "depth", "steps", "batch_size"):
+            _require(getattr(self, name) >= 1, f"mouth.{name}", getattr(self, name), "a positive whole number")
+        _require(math.isfinite(self.box_scale) and self.box_scale > 0, "mouth.box_scale", self.box_scale,
+                 "a positive number")
+        for f in dataclasses.fields(self):
+            if f.name.startswith(("w_", "lr")):
+                value = getattr(self, f.name)
+                _require(math.isfinite(value) and value >= 0, f"mouth.{f.name}", value, "a number >= 0")
+
+
 def _require(ok: bool, name: str, value: Any, what: str) -> None:
     """A config value out of range is the user's to fix: say which, what it was, what it must be."""
     if not ok:

@@ -19,6 +19,9 @@ stays (adding the same amount to R, G and B changes Y alone).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -26,6 +29,7 @@ import torch.nn.functional as F
 from affinekit.images import LUMA, network_input, tensor_channels, to_model
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
+from affinekit.models.mouth import mouth_square, refine_frames
 from affinekit.data.faces import FaceAligner
 from affinekit.paste import face_mask, paste_change, photo_roi
 
@@ -35,11 +39,31 @@ def _device(generator: torch.nn.Module) -> torch.device:
     return param.device if param is not None else torch.device("cpu")
 
 
+def refines_mouth(generator: Generator, mouth: bool = True) -> bool:
+    """Whether frames get the high-resolution mouth refiner: the generator has one and it is wanted."""
+    return mouth and generator.moves and getattr(generator, "mouth", None) is not None
+
+
+def _refine_clips(generator: Generator, clips: torch.Tensor, x0: torch.Tensor, theta: torch.Tensor,
+                  labels: torch.Tensor, intensities: torch.Tensor) -> torch.Tensor:
+    """Clips (B, T, C, H, W) in [-1, 1] with the mouth refined in each frame; theta (B, 2, 3) the
+    mouth square of each clip (patch -> frame, normalised), intensities (B, T)."""
+    B, T = clips.shape[:2]
+    flat = lambda t: t.unsqueeze(1).expand(B, T, *t.shape[1:]).flatten(0, 1)
+    refined, _, _ = refine_frames(generator.mouth, clips.flatten(0, 1), flat(x0), flat(theta),
+                                  flat(labels), intensities.flatten())
+    return refined.view(clips.shape)
+
+
 @torch.inference_mode()
 def render_crops(generator: Generator, x0: torch.Tensor, labels: torch.Tensor,
-                 intensities: torch.Tensor) -> torch.Tensor:
+                 intensities: torch.Tensor, landmarks: torch.Tensor | None = None,
+                 mouth: bool = True) -> torch.Tensor:
     """Clips (B, T, C, H, W) in [-1, 1] from aligned crops x0 (B, C, H, W) in [-1, 1] of any size and
-    channel count, labels (B,), intensities (T,) or (B, T); on the CPU."""
+    channel count, labels (B,), intensities (T,) or (B, T); on the CPU.
+
+    With the faces' landmarks (B, 68, 2) in pixels of x0, a generator that has a mouth refiner
+    paints each frame's mouth at x0's resolution (`mouth=False` leaves it out, for comparison)."""
     device = _device(generator)
     x = torch.as_tensor(x0).float().to(device)
     labels = torch.as_tensor(labels).long().to(device)
@@ -47,6 +71,10 @@ def render_crops(generator: Generator, x0: torch.Tensor, labels: torch.Tensor,
     B, C, H, W = x.shape
     if generator.moves:
         out = compose(x, generator.motion(tensor_channels(x, generator.cfg.channels), labels, intensities))
+        if landmarks is not None and refines_mouth(generator, mouth):
+            levels = intensities.expand(B, -1) if intensities.dim() == 1 else intensities
+            theta = mouth_square(torch.as_tensor(landmarks).float(), H, generator.mouth.cfg).to(device)
+            out = _refine_clips(generator, out, x, theta, labels, levels)
     else:
         size = generator.cfg.image_size
         out = generator.generate(network_input(x, generator.cfg.channels, size), labels, intensities)
@@ -72,15 +100,15 @@ def _crop_grid(M: np.ndarray, roi: tuple[int, int, int, int], crop_size: int) ->
 @torch.inference_mode()
 def render_photo(generator: Generator, photo: np.ndarray, M: np.ndarray, labels: list[int] | torch.Tensor,
                  intensities: torch.Tensor, landmarks: np.ndarray | None = None,
-                 region: tuple[int, int, int, int] | None = None) -> np.ndarray:
+                 region: tuple[int, int, int, int] | None = None, mouth: bool = True) -> np.ndarray:
     """Clips of the whole photo, (B, T, H, W, 3) uint8, one per label.
 
     photo: (H, W) gray or (H, W, 3) RGB uint8; M: (2, 3) similarity photo -> crop
     of the generator's size; landmarks: the face's 68 points in crop pixels
-    (needed by the pixel head's paste mask only).
+    (the pixel head's paste mask and the mouth refiner's patch need them).
     """
     return render_photos(generator, [photo], [M], [list(torch.as_tensor(labels).long().tolist())],
-                         intensities, [landmarks], region)[0]
+                         intensities, [landmarks], region, mouth)[0]
 
 
 def _crop_tensor(photo: np.ndarray, M: np.ndarray, size: int) -> torch.Tensor:
@@ -91,7 +119,7 @@ def _crop_tensor(photo: np.ndarray, M: np.ndarray, size: int) -> torch.Tensor:
 @torch.inference_mode()
 def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.ndarray], labels: list[list[int]],
                   intensities: torch.Tensor, landmarks: list[np.ndarray | None] | None = None,
-                  region: tuple[int, int, int, int] | None = None) -> list[np.ndarray]:
+                  region: tuple[int, int, int, int] | None = None, mouth: bool = True) -> list[np.ndarray]:
     """`render_photo` for several photos, their faces through the network in one batch (motion head):
     a list of (B_i, T, H, W, 3) uint8, B_i = len(labels[i]); with `region` (x0, y0, x1, y1), only
     that part of each photo."""
@@ -122,12 +150,38 @@ def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.nd
     y = torch.tensor([lab for labs in labels for lab in labs], dtype=torch.long, device=device)
     motion = generator.motion(net, y, intensities.to(device))
     out, start = [], 0
-    for photo, M, labs in zip(photos, Ms, labels):
+    for photo, M, labs, points in zip(photos, Ms, labels, landmarks):
         part = Motion(motion.flow[start:start + len(labs)], motion.mask[start:start + len(labs)],
                       motion.residual[start:start + len(labs)])
-        out.append(apply_motion_to_photo(part, photo, M, size, region))
+        refine = None
+        if points is not None and refines_mouth(generator, mouth):
+            theta = mouth_square(torch.as_tensor(points).float()[None], size, generator.mouth.cfg)
+            levels = intensities.view(1, -1) if intensities.dim() == 1 else intensities[start:start + len(labs)]
+            refine = MouthJob(generator.mouth, torch.tensor(labs), levels.expand(len(labs), -1), theta)
+        out.append(apply_motion_to_photo(part, photo, M, size, region, refine))
         start += len(labs)
     return out
+
+
+@dataclass
+class MouthJob:
+    """What the photo compositor needs to refine a clip's mouths: the refiner, each clip's label and
+    intensities (B,), (B, T), and the mouth square in the generator's crop (1, 2, 3)."""
+    refiner: torch.nn.Module
+    labels: torch.Tensor
+    intensities: torch.Tensor
+    theta: torch.Tensor
+
+    def in_region(self, M: np.ndarray, size: int, roi: tuple[int, int, int, int]) -> torch.Tensor:
+        """The mouth square as a map (1, 2, 3) from the patch to the photo's roi (normalised): through
+        the crop's pixels, the inverse alignment and the roi's pixels."""
+        x0, y0, x1, y1 = roi
+        w, h = x1 - x0, y1 - y0
+        crop_pixels = np.array([[size / 2, 0, (size - 1) / 2], [0, size / 2, (size - 1) / 2], [0, 0, 1]])
+        to_photo = np.vstack([cv2.invertAffineTransform(np.asarray(M, np.float64)), [0, 0, 1]])
+        roi_normalised = np.array([[2 / w, 0, (1 - 2 * x0) / w - 1], [0, 2 / h, (1 - 2 * y0) / h - 1], [0, 0, 1]])
+        patch = np.vstack([self.theta[0].double().numpy(), [0, 0, 1]])
+        return torch.from_numpy((roi_normalised @ to_photo @ crop_pixels @ patch)[:2]).float()[None]
 
 
 # Frames composited at once: bounds the float work buffers (a 600 x 600 face region costs
@@ -136,7 +190,8 @@ CHUNK = 32
 
 
 def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size: int,
-                          region: tuple[int, int, int, int] | None = None) -> np.ndarray:
+                          region: tuple[int, int, int, int] | None = None,
+                          mouth: MouthJob | None = None) -> np.ndarray:
     """Clips (B, T, H, W, 3) uint8: a crop's field, mask and residual carried to the photo through
     the inverse of M (photo -> crop of `size` px) and applied there at full resolution.
 
@@ -170,6 +225,11 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
     base = torch.stack([(2 * (xs - sx0) + 1) / sw - 1, (2 * (ys - sy0) + 1) / sh - 1])[None]
     scale = torch.tensor([2.0 / sw, 2.0 / sh]).view(1, 2, 1, 1)
     out = np.empty((B * T, rh, rw, base_photo.shape[-1]), np.uint8)
+    if mouth is not None:
+        theta = mouth.in_region(M, size, roi)
+        neutral = source[:, :, ry0 - sy0:ry1 - sy0, rx0 - sx0:rx1 - sx0] / 127.5 - 1
+        labels = mouth.labels.repeat_interleave(T)
+        levels = mouth.intensities.flatten()
     for start in range(0, B * T, CHUNK):
         part = maps[start:start + CHUNK]
         n = part.shape[0]
@@ -190,6 +250,12 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
             if residual.shape[1] != warped.shape[1]:
                 residual = tensor_channels(residual, warped.shape[1])
             composed = (1 - mask) * warped + mask * residual
+        if mouth is not None:
+            # the mouth painted at the photo's own resolution, after the warp's composite
+            refined, _, _ = refine_frames(mouth.refiner, composed / 127.5 - 1, neutral.expand(n, -1, -1, -1),
+                                          theta.expand(n, -1, -1), labels[start:start + n],
+                                          levels[start:start + n])
+            composed = (refined + 1) * 127.5
         out[start:start + n] = composed.clamp(0, 255).round().byte().permute(0, 2, 3, 1).numpy()
     frames[:, :, ry0 - oy0:ry1 - oy0, rx0 - ox0:rx1 - ox0] = out.reshape(B, T, rh, rw, -1)
     return np.repeat(frames, 3, -1) if gray else frames

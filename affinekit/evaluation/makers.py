@@ -19,12 +19,13 @@ class GeneratorMaker:
     are resized to it. Nothing is added or tuned after the network.
     """
 
-    def __init__(self, generator: torch.nn.Module, device: str = "cpu") -> None:
+    def __init__(self, generator: torch.nn.Module, device: str = "cpu", mouth: bool = True) -> None:
         self.generator = generator.to(device).eval()
+        self.mouth = mouth      # False: the generator's mouth refiner left out (a comparison row)
 
     def __call__(self, x0: torch.Tensor, labels: torch.Tensor, intensities: torch.Tensor,
                  landmarks: torch.Tensor | None = None) -> torch.Tensor:
-        return render_crops(self.generator, x0, labels, intensities)
+        return render_crops(self.generator, x0, labels, intensities, landmarks, mouth=self.mouth)
 
 
 def add_model_rows(makers: dict[str, Any], notes: dict[str, str], name: str, maker: "GeneratorMaker",

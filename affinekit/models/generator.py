@@ -126,6 +126,9 @@ class Generator(nn.Module):
         if cfg.output not in OUTPUTS:
             raise ValueError(f"model.output must be one of {', '.join(OUTPUTS)}, got {cfg.output!r}")
         self.cfg = cfg
+        # the optional high-resolution mouth refiner (`affinekit.models.mouth`), attached after the
+        # generator is trained and saved beside its weights; None: frames stop at the motion composite
+        self.mouth: nn.Module | None = None
         widths = level_widths(cfg)
         self.base_encoder = Encoder(cfg.channels, widths)
         self.direction_encoder = Encoder(cfg.channels + cfg.num_labels, widths)

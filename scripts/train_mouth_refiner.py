@@ -1,0 +1,57 @@
+"""Train the mouth refiner behind a generator, on that generator's own training items prepared at a
+larger crop, then put it inside a copy of the generator's file.
+
+    python scripts/train_mouth_refiner.py --data prepared/ck256,prepared/frll256,prepared/jaffe256,\\
+        prepared/yale256,prepared/mead256,prepared/affinegan256 --out runs/mouth --set steps=1500
+    python scripts/train_mouth_refiner.py ... --attach affinekit/weights/affinekit_default.pt
+
+A rerun with the same --out resumes from runs/mouth/checkpoints/last.pt. See `affinekit.mouth_training`.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from affinekit.animate import DEFAULT_WEIGHTS
+from affinekit.config import MouthConfig, apply_overrides
+from affinekit.errors import AffinekitError
+from affinekit.mouth_training import CHECKPOINT, attach_mouth, train_mouth
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generator", default=str(DEFAULT_WEIGHTS), help="the frozen generator (its training "
+                        "items are read from --data)")
+    parser.add_argument("--data", required=True, help="prepared folders, comma-separated, the CK+ one first")
+    parser.add_argument("--out", default="runs/mouth")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a MouthConfig field")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--attach", metavar="PATH", help="after training, write the generator with the refiner "
+                        "inside to PATH (may be --generator itself)")
+    args = parser.parse_args()
+    try:
+        cfg = apply_overrides(MouthConfig(), args.set)
+        folders = [f.strip() for f in args.data.split(",") if f.strip()]
+        bar = tqdm(total=cfg.steps, unit="step", file=sys.stderr)
+
+        def show(record: dict) -> None:
+            bar.n = record["step"]
+            bar.set_postfix(L1=f"{record['M_L1']:.3f}", warp=f"{record['warp_L1']:.3f}",
+                            D=f"{record['D_real']:.2f}/{record['D_fake']:.2f}", refresh=False)
+            bar.refresh()
+
+        trainer = train_mouth(args.generator, folders, args.out, cfg, seed=args.seed, progress=show)
+        bar.close()
+        print(f"refiner at step {trainer.step}: {Path(args.out) / CHECKPOINT}")
+        if args.attach:
+            path = attach_mouth(args.generator, Path(args.out) / CHECKPOINT, args.attach)
+            print(f"{path} ({path.stat().st_size / 1e6:.1f} MB): the generator with its mouth refiner")
+    except (AffinekitError, ValueError) as err:
+        sys.exit(f"error: {err}")
+
+
+if __name__ == "__main__":
+    main()
