@@ -91,7 +91,8 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
             return
         lam = torch.linspace(0.0, float(intensity), frames)
         clips = render_photos(animator.generator, [a.photo for _, _, a in pending], [a.M for _, _, a in pending],
-                              [[label]] * len(pending), lam, [a.landmarks for _, _, a in pending])
+                              [[label]] * len(pending), lam, [a.landmarks for _, _, a in pending],
+                              mouth=animator.mouth)
         for (photo, name, _), clip in zip(pending, clips):
             finish(photo, name, lambda clip=clip: clip[0])
         pending.clear()

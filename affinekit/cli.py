@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crop-only", action="store_true", help="write the aligned face alone")
     p.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
     p.add_argument("--timing", action="store_true", help="print the time of each stage")
+    p.add_argument("--no-mouth", action="store_true",
+                   help="leave out the model's high-resolution mouth refiner (to compare with and without it)")
     p.add_argument("--max-size", type=int, default=1024,
                    help="cap on the video's long side in pixels (default 1024; sides are made even)")
 

@@ -27,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT.parent / "shared" / "data" / "clips"
 SIX = ("anger", "disgust", "fear", "happy", "sadness", "surprise")
+MOUTH_VIEWS = ("happy", "surprise")    # the mouth close-ups at the end of each row
 
 
 def open_faces() -> list[tuple[str, np.ndarray]]:
@@ -64,9 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
     parser.add_argument("--figure", default=str(ROOT / "figures" / "generated_expressions_wild.png"))
     parser.add_argument("--frames", type=int, default=16)
+    parser.add_argument("--no-mouth", action="store_true", help="leave out the mouth refiner (the comparison)")
     args = parser.parse_args(argv)
 
     animator = load_pretrained(args.checkpoint)
+    animator.mouth = not args.no_mouth
     clf = load_classifier()
     view = FaceAligner(128)
     correct, chroma, mouth_mask, rows = [], [], [], []
@@ -99,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             mouth_mask += [float(m[i][mouth > 0].mean()) for i in range(len(labels))]
         marks = " ".join(EXPRESSIONS[p][:4] + ("+" if p == y else "-") for p, y in zip(pred, labels))
         print(f"{name:28s} read as: {marks}")
-        rows.append((name, closeups[0, 0], [c[-1] for c in closeups]))
+        mouths = [mouth_closeup(clips[SIX.index(e)][-1], lm_photo) for e in MOUTH_VIEWS]
+        rows.append((name, closeups[0, 0], [c[-1] for c in closeups] + mouths))
 
     n = len(correct)
     print(f"\nfaces: {len(rows)}, clips: {n}")
@@ -114,13 +118,26 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def mouth_closeup(frame: np.ndarray, landmarks: np.ndarray, size: int = 128) -> np.ndarray:
+    """The mouth of a full-resolution frame, a square 1.6 inter-ocular distances wide, at `size` px."""
+    iod = float(np.linalg.norm(landmarks[42:48].mean(0) - landmarks[36:42].mean(0)))
+    cx, cy = landmarks[48:68].mean(0) + (0.0, 0.1 * iod)
+    half = 0.8 * iod
+    M = np.float32([[size / (2 * half), 0, size / 2 - cx * size / (2 * half)],
+                    [0, size / (2 * half), size / 2 - cy * size / (2 * half)]])
+    return cv2.warpAffine(np.ascontiguousarray(frame), M, (size, size), flags=cv2.INTER_AREA,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
 def write_figure(rows: list[tuple[str, np.ndarray, list[np.ndarray]]], path: Path) -> None:
-    """One row per face: the input close-up, then the six last frames."""
+    """One row per face: the input close-up, the six last frames, then the happy and surprise mouths
+    cut from the full-resolution frames (where the mouth refiner paints)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cols = 1 + len(SIX)
+    titles = ["input", *SIX, *(f"{e} mouth" for e in MOUTH_VIEWS)]
+    cols = len(titles)
     fig, axes = plt.subplots(len(rows), cols, figsize=(1.6 * cols, 1.7 * len(rows)), squeeze=False)
     for r, (name, first, lasts) in enumerate(rows):
         for c, img in enumerate([first] + lasts):
@@ -129,7 +146,7 @@ def write_figure(rows: list[tuple[str, np.ndarray, list[np.ndarray]]], path: Pat
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
-                ax.set_title("input" if c == 0 else SIX[c - 1], fontsize=9)
+                ax.set_title(titles[c], fontsize=9)
         axes[r, 0].set_ylabel(name[:16], fontsize=7)
     fig.tight_layout(pad=0.3)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,7 @@ def main(args: Any) -> int:
 
     start = time.perf_counter()
     animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
+    animator.mouth = not args.no_mouth
     load_time = time.perf_counter() - start
 
     if expression == "all":
@@ -74,6 +75,7 @@ def _main_batch(args: Any, photos: list[str], out_dir: str | None, expression: s
     paths = expand_photos(photos)
     out = writable_folder(out_dir, "--out-dir", create=True)
     animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
+    animator.mouth = not args.no_mouth
     report = generate_batch(animator, paths, out, expression, args.frames, args.intensity, args.fps,
                             getattr(args, "format", "mp4"), args.crop_only)
     print(report.summary())
