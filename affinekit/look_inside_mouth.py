@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 
@@ -41,6 +42,17 @@ def mouth_layers(generator: torch.nn.Module, photo: np.ndarray, photo_landmarks:
     patch = lambda img: to_uint8(cut_patches(img, theta, s))[0]
     return {"warped": patch(warped), "neutral": patch(x0), "mask": mask[0, 0].numpy(),
             "residual": to_uint8(residual)[0], "refined": patch(refined), "frame": to_uint8(refined)[0]}
+
+
+def mouth_closeup(frame: np.ndarray, landmarks: np.ndarray, size: int = 128) -> np.ndarray:
+    """The mouth of a full-resolution frame (H, W, 3), a square 1.6 inter-ocular distances wide
+    around the lips of `landmarks` (68, 2, photo pixels), at `size` px: where the refiner paints."""
+    iod = float(np.linalg.norm(landmarks[42:48].mean(0) - landmarks[36:42].mean(0)))
+    cx, cy = landmarks[48:68].mean(0) + (0.0, 0.1 * iod)
+    scale = size / (1.6 * iod)
+    M = np.float32([[scale, 0, size / 2 - cx * scale], [0, scale, size / 2 - cy * scale]])
+    return cv2.warpAffine(np.ascontiguousarray(frame), M, (size, size), flags=cv2.INTER_AREA,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def plot_mouth_layers(layers: dict[str, np.ndarray], title: str = "") -> Any:

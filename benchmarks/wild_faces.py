@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from affinekit.animate import load_pretrained
     from affinekit.classifier import load_classifier
+    from affinekit.look_inside_mouth import mouth_closeup
     from affinekit.data.faces import FaceAligner, apply_transform
     from affinekit.expressions import EXPRESSIONS
 
@@ -116,17 +117,6 @@ def main(argv: list[str] | None = None) -> int:
     write_figure(rows, Path(args.figure))
     print(f"figure: {args.figure}")
     return 0
-
-
-def mouth_closeup(frame: np.ndarray, landmarks: np.ndarray, size: int = 128) -> np.ndarray:
-    """The mouth of a full-resolution frame, a square 1.6 inter-ocular distances wide, at `size` px."""
-    iod = float(np.linalg.norm(landmarks[42:48].mean(0) - landmarks[36:42].mean(0)))
-    cx, cy = landmarks[48:68].mean(0) + (0.0, 0.1 * iod)
-    half = 0.8 * iod
-    M = np.float32([[size / (2 * half), 0, size / 2 - cx * size / (2 * half)],
-                    [0, size / (2 * half), size / 2 - cy * size / (2 * half)]])
-    return cv2.warpAffine(np.ascontiguousarray(frame), M, (size, size), flags=cv2.INTER_AREA,
-                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def write_figure(rows: list[tuple[str, np.ndarray, list[np.ndarray]]], path: Path) -> None:

@@ -211,6 +211,43 @@ print(f"G(0.5) vs the midpoint of G(0) and G(1): {linear['midpoint_gap']:.4f}; w
 # ![the motion head's raw field, mask and residual](../figures/raw_output_demo.png)
 
 # %% [markdown]
+# ### The mouth refiner, on a surprise
+#
+# The residual above is painted on the 64 px crop: stretched over a photo, an opened mouth
+# would be a smear. The bundled model therefore has a second, small network, the **mouth
+# refiner** (`affinekit.models.mouth`): after the warp, it cuts a square around the mouth (1.5
+# inter-ocular distances, placed by the neutral face, so it cannot jitter) at 128 px from the
+# frame at the frame's own resolution, reads it with the same square of the neutral photo, the
+# label and the intensity, and predicts a mask m and a colour residual R there; the frame becomes
+# `(1 - m) frame + m R` inside the square. m is zero at the square's edge and at l = 0. It was
+# trained behind the frozen generator against real mouths (L1, a mouth discriminator, a term
+# against flicker; see the model card). Below: what it reads, where it paints, what it paints.
+#
+# *Exercise.* Compare `animator.mouth = False` with `True` on your own photo
+# (`affinekit generate photo.jpg --no-mouth` does the same from the shell): where does the mask
+# open for happy, and for surprise?
+
+# %%
+from affinekit.look_inside_mouth import mouth_layers, plot_mouth_layers
+
+if getattr(generator, "mouth", None) is not None:
+    layers = mouth_layers(generator, aligned.photo, aligned.photo_landmarks(), EXPRESSIONS.index("surprise"), 1.0)
+    fig = plot_mouth_layers(layers, title="surprise at intensity 1: the refiner's input, mask, residual, result")
+    nb.save(fig, "mouth_refiner_layers.png", faces=True)
+    display(fig)
+    nb.record(mouth_mask_mean=float(layers["mask"].mean()))
+else:
+    print("this checkpoint has no mouth refiner (trained before issue 19, or without one)")
+
+# %% [markdown]
+# The committed figures: the layers on the neutral demo photo, and the refiner off and on for
+# FRLL people the model never saw, beside their real smile (`python benchmarks/mouth_figure.py`):
+#
+# ![the mouth refiner's input, mask, residual and result](../figures/mouth_refiner_layers_demo.png)
+#
+# ![mouths with and without the refiner, and the real smile](../figures/mouth_refiner.png)
+
+# %% [markdown]
 # ## The app
 #
 # Run the cell, then use the controls. The clip shows the full frame with a

@@ -164,3 +164,18 @@ def test_a_tiny_training_run_learns_resumes_and_attaches(tmp_path):
     loaded, _ = load_generator(path)
     assert loaded.mouth is not None
     torch.testing.assert_close(loaded.mouth.out.weight.float(), trainer.refiner.out.weight, atol=2e-3, rtol=1e-2)
+
+
+def test_evaluation_gets_a_refiner_off_row_only_for_a_model_with_a_refiner():
+    from affinekit.evaluation.makers import REFINER_OFF, GeneratorMaker, add_model_rows
+
+    makers, notes = {}, {}
+    add_model_rows(makers, notes, "model", GeneratorMaker(_generator_with_mouth()), "a note")
+    assert list(makers) == ["model", "model" + REFINER_OFF] and notes["model" + REFINER_OFF] == "a note"
+    x0 = torch.rand(1, 3, 64, 64) * 2 - 1
+    pts = torch.from_numpy(face_points((32.0, 28.0), 20.0)).float()[None]
+    on, off = (makers[k](x0, torch.tensor([6]), torch.tensor([0.0, 1.0]), pts) for k in makers)
+    assert not torch.equal(on, off)
+    plain = {}
+    add_model_rows(plain, {}, "model", GeneratorMaker(Generator(ModelConfig(image_size=32, depth=2, base_width=8))))
+    assert list(plain) == ["model"]

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import torch
 
-from affinekit.inference import render_crops
+from affinekit.inference import refines_mouth, render_crops
 from affinekit.checkpoint import load_generator, training_data
 
 # -- the model as a clip maker ---------------------------------------------------------
@@ -28,12 +28,20 @@ class GeneratorMaker:
         return render_crops(self.generator, x0, labels, intensities, landmarks, mouth=self.mouth)
 
 
+REFINER_OFF = " (refiner off)"     # the suffix of a model's row without its mouth refiner
+
+
 def add_model_rows(makers: dict[str, Any], notes: dict[str, str], name: str, maker: "GeneratorMaker",
                    note: str | None = None) -> None:
-    """Put a model's row into `makers`, with `note` when there is one."""
-    makers[name] = maker
-    if note:
-        notes[name] = note
+    """Put a model's row into `makers`, with `note` when there is one; a generator with a mouth
+    refiner gets a second row without it (`name + REFINER_OFF`), from the same weights."""
+    rows = {name: maker}
+    if refines_mouth(maker.generator, maker.mouth):
+        rows[name + REFINER_OFF] = GeneratorMaker(maker.generator, mouth=False)
+    for row, made in rows.items():
+        makers[row] = made
+        if note:
+            notes[row] = note
 
 
 def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMaker, dict[str, Any]]:
