@@ -175,13 +175,18 @@ class MouthTrainer:
         self.opt_d.load_state_dict(state["opt_d"])
         self.step = int(state["step"])
         torch.set_rng_state(state["rng"])
+        # the learning rates are this run's config, not the saved optimiser's (a resume may change them)
+        for opt, lr in ((self.opt_g, self.cfg.lr), (self.opt_d, self.cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr
 
 
 def train_mouth(generator_path: str | Path, folders: Sequence[str | Path], out: str | Path,
                 cfg: MouthConfig | None = None, seed: int = 0, checkpoint_every: int = 100,
-                progress: Callable[[dict[str, float]], None] | None = None) -> MouthTrainer:
+                snapshot_every: int = 0, progress: Callable[[dict[str, float]], None] | None = None) -> MouthTrainer:
     """Train (or resume) a refiner for the generator at `generator_path` on its own training items
-    read from `folders`; logs to out/log.jsonl, checkpoints to out/checkpoints/last.pt."""
+    read from `folders`; logs to out/log.jsonl, checkpoints to out/checkpoints/last.pt (and the
+    refiner alone to out/checkpoints/step<N>.pt every `snapshot_every` steps, when not 0)."""
     out = Path(out)
     generator, _ = load_generator(generator_path)
     if not generator.moves:
@@ -216,6 +221,9 @@ def train_mouth(generator_path: str | Path, folders: Sequence[str | Path], out: 
                 progress(record)
             if trainer.step % checkpoint_every == 0 or trainer.step == cfg.steps:
                 atomic_save(trainer.state(), last)
+            if snapshot_every and trainer.step % snapshot_every == 0:   # to choose a step on validation people
+                atomic_save({"format": MOUTH_FORMAT, "mouth_config": to_dict(cfg), "step": trainer.step,
+                             "refiner": trainer.refiner.state_dict()}, out / "checkpoints" / f"step{trainer.step}.pt")
     return trainer
 
 

@@ -29,6 +29,8 @@ def main() -> None:
     parser.add_argument("--out", default="runs/mouth")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a MouthConfig field")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--snapshot-every", type=int, default=0, metavar="N",
+                        help="also keep the refiner of every N-th step (to pick a step on validation people)")
     parser.add_argument("--attach", metavar="PATH", help="after training, write the generator with the refiner "
                         "inside to PATH (may be --generator itself)")
     args = parser.parse_args()
@@ -43,7 +45,8 @@ def main() -> None:
                             D=f"{record['D_real']:.2f}/{record['D_fake']:.2f}", refresh=False)
             bar.refresh()
 
-        trainer = train_mouth(args.generator, folders, args.out, cfg, seed=args.seed, progress=show)
+        trainer = train_mouth(args.generator, folders, args.out, cfg, seed=args.seed, snapshot_every=args.snapshot_every,
+                              progress=show)
         bar.close()
         print(f"refiner at step {trainer.step}: {Path(args.out) / CHECKPOINT}")
         if args.attach:

@@ -153,12 +153,14 @@ def test_a_tiny_training_run_learns_resumes_and_attaches(tmp_path):
     g = Generator(ModelConfig(image_size=32, channels=3, base_width=8, depth=2, max_width=16))
     gen_path = save_generator_only(g, g.cfg, tmp_path / "g.pt", data={"keys": keys[:3]})
     out = tmp_path / "run"
-    train_mouth(gen_path, [tmp_path / "prep"], out, SMALL)
+    train_mouth(gen_path, [tmp_path / "prep"], out, SMALL, snapshot_every=2)
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["last.pt", "step2.pt"]
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2]
     assert json.loads((out / "config.json").read_text())["items"] == 3      # the generator's items only
-    trainer = train_mouth(gen_path, [tmp_path / "prep"], out, MouthConfig(**{**vars(SMALL), "steps": 3}))
+    trainer = train_mouth(gen_path, [tmp_path / "prep"], out, MouthConfig(**{**vars(SMALL), "steps": 3, "lr": 1e-5}))
     assert trainer.step == 3
+    assert trainer.opt_g.param_groups[0]["lr"] == 1e-5          # a resume takes this run's learning rate
     assert [json.loads(line)["step"] for line in (out / "log.jsonl").read_text().splitlines()] == [1, 2, 3]
     path = attach_mouth(gen_path, out / "checkpoints" / "last.pt", tmp_path / "with_mouth.pt")
     loaded, _ = load_generator(path)
