@@ -2,6 +2,7 @@
 tiny prepared folder of still pairs made from the astronaut photo."""
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import cv2
@@ -226,3 +227,18 @@ def test_the_two_sample_test_sees_one_mouth_box_per_pair_grouped_by_person(pairs
 def test_all_keys_belongs_to_the_paired_protocol(pairs_dir, capsys):
     assert cli_main(["evaluate", "--data", str(pairs_dir), "--all-keys"]) == 2
     assert "--protocol paired" in capsys.readouterr().err
+
+
+def test_paired_targets_pair_a_model_with_its_refiner_off_row_by_name(repo_root):
+    spec = importlib.util.spec_from_file_location("paired_targets", repo_root / "benchmarks" / "paired_targets.py")
+    targets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(targets)
+    model = "model: weights/affinekit_default.pt [motion head]"
+    overall = {model: {"sharpness": 0.7, "two_sample": 0.8, "two_sample_low": 0.7, "two_sample_high": 0.88,
+                       "two_sample_patches": 132, "mouth_ssim": 0.5}}
+    sharp, realism, ssim = targets.mouth_realism(overall, model, targets.refiner_off_row(list(overall), model))
+    assert sharp.endswith(": met") and realism.endswith(": MISSED") and "not measured" in ssim
+    off = f"{model} (refiner off)"
+    overall[off] = dict(overall[model], mouth_ssim=0.55, two_sample=0.97)
+    lines = targets.mouth_realism(overall, model, targets.refiner_off_row(list(overall), model))
+    assert lines[2].endswith(": MISSED") and "0.97" in lines[3]       # SSIM not above the refiner-off row's
