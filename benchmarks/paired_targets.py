@@ -5,7 +5,11 @@
 
 - FRLL: the model's mouth-point error at least 30% below the neutral photo's (copy-input), and its
   mouth-box SSIM above the neutral photo's and above landmark-warp's;
-- JAFFE and Yale: the model's mouth-point error below the neutral photo's for every expression.
+- JAFFE and Yale: the model's mouth-point error below the neutral photo's for every expression;
+- issue 19 (a mouth that looks real), over every scored pair: the model's mouth sharpness ratio
+  (variance of the Laplacian, generated over real) at least 0.6, its mouth two-sample accuracy at
+  most 0.75, and its mouth-box SSIM above the same model's with the refiner off (the row named
+  "<model> (refiner off)"; 'not measured' when the table has no such row).
 """
 from __future__ import annotations
 
@@ -26,6 +30,38 @@ def means(items: list[dict], key: str) -> dict[tuple[str, str, str], float]:
     return {k: float(np.mean(v)) for k, v in groups.items()}
 
 
+REFINER_OFF = "(refiner off)"
+
+
+def refiner_off_row(rows: list[str], model: str) -> str | None:
+    """The row of `model` with its mouth refiner off, by name: "<model> (refiner off)"."""
+    wanted = f"{model} {REFINER_OFF}"
+    return wanted if wanted in rows else None
+
+
+def mouth_realism(overall: dict[str, dict], model: str, off: str | None) -> list[str]:
+    """Issue 19's targets, one line each, from the table's overall row summaries."""
+    say = lambda ok: "met" if ok else "MISSED"
+    mine = overall[model]
+    lines = [f"mouth sharpness ratio {mine['sharpness']:.2f} (target >= 0.6): {say(mine['sharpness'] >= 0.6)}"
+             if mine.get("sharpness") is not None else "mouth sharpness ratio: not measured"]
+    if mine.get("two_sample") is None:
+        lines.append("mouth two-sample accuracy: not measured (a table from before the column)")
+    else:
+        lines.append(f"mouth two-sample accuracy {mine['two_sample']:.2f} [{mine['two_sample_low']:.2f}, "
+                     f"{mine['two_sample_high']:.2f}] over {mine['two_sample_patches']} patches (target <= 0.75): "
+                     f"{say(mine['two_sample'] <= 0.75)}")
+    if off is None:
+        lines.append(f"mouth SSIM above the refiner-off model's: not measured (no row '{model} {REFINER_OFF}')")
+    else:
+        lines.append(f"mouth SSIM {mine['mouth_ssim']:.3f} vs refiner off {overall[off]['mouth_ssim']:.3f}: "
+                     f"{say(mine['mouth_ssim'] > overall[off]['mouth_ssim'])}")
+        if overall[off].get("two_sample") is not None:
+            lines.append(f"  refiner off: two-sample accuracy {overall[off]['two_sample']:.2f}, sharpness ratio "
+                         f"{overall[off]['sharpness']:.2f}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("json")
@@ -33,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
     table = json.load(open(args.json))
     rows = sorted({i["row"] for i in table["items"]})
-    model = args.model or next(r for r in rows if r.startswith("model"))
+    model = args.model or next(r for r in table["rows"] if r.startswith("model") and REFINER_OFF not in r)
     err, ssim = means(table["items"], "mouth_error"), means(table["items"], "mouth_ssim")
     say = lambda ok: "met" if ok else "MISSED"
     if ("copy-input", "frll", "*") in err:
@@ -48,6 +84,9 @@ def main() -> None:
         for label in labels:
             n, m = err[("copy-input", source, label)], err[(model, source, label)]
             print(f"{source} {label:9s} mouth error {m:.4f} vs neutral {n:.4f}: {say(m < n)}")
+    print(f"issue 19, {model}, every scored pair:")
+    for line in mouth_realism(table["overall"], model, refiner_off_row(rows, model)):
+        print(f"  {line}")
 
 
 if __name__ == "__main__":

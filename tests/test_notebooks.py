@@ -277,6 +277,7 @@ def test_04_paired_table_scores_the_shipped_frll_pairs_beside_baselines(nb04, wo
         s = overall[row]
         assert s["n"] == len(keys) and isinstance(s["mouth_error"], float) and 0 < s["mouth_error"] < 1, row
         assert 0 < s["face_ssim"] <= 1 and 0 < s["mouth_ssim"] <= 1 and s["sharpness"] > 0, row
+        assert 0 <= s["two_sample"] <= 1, row         # 2-3 people: a fold each, every mouth held out once
     assert overall["copy-input"]["acd_i"] == 0.0              # the neutral photo is the input
     assert overall["real expression photo"]["mouth_error"] == 0.0
     table = (work / "figures" / "paired_demo.md").read_text()

@@ -2,6 +2,7 @@
 tiny prepared folder of still pairs made from the astronaut photo."""
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import cv2
@@ -19,6 +20,7 @@ from affinekit.errors import AffinekitError
 from affinekit.evaluation.mouth import inter_ocular, mouth_box, mouth_error, points_box
 from affinekit.evaluation.paired import paired_protocol, pair_keys
 from affinekit.evaluation.paired_table import REAL_PHOTO
+from affinekit.evaluation.two_sample import two_sample_test
 
 from helpers import write_prepared
 
@@ -150,11 +152,17 @@ def test_the_table_has_every_row_and_group(table):
     assert 0 < overall["copy-input"]["mouth_ssim"] < 1 and 0 < overall["copy-input"]["face_ssim"] < 1
     assert overall["copy-input"]["n"] == 2 and overall["copy-input"]["fallbacks"] == 0
     text = table.to_markdown()
-    for words in ("mouth error (IOD)", "#### Source: frll", "#### Source: yale", "#### Expression: happy",
-                  "Detector floor"):
+    for words in ("mouth error (IOD)", "mouth sharpness", "mouth two-sample acc.", "#### Source: frll",
+                  "#### Source: yale", "#### Expression: happy", "Detector floor", "Wilson interval"):
         assert words in text
+    for row in ("copy-input", "landmark-warp"):        # two people: one held out in each of two folds
+        s = overall[row]
+        assert s["two_sample_patches"] == 4 and s["two_sample_low"] <= s["two_sample"] <= s["two_sample_high"]
+        assert s["two_sample"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert np.isnan(overall[REAL_PHOTO]["two_sample"]) and overall[REAL_PHOTO]["two_sample_patches"] == 0
     data = json.loads(table.to_json())
     assert data["by_source"]["yale"]["landmark-warp"]["n"] == 1
+    assert data["by_source"]["yale"]["copy-input"]["two_sample_patches"] == 2
     assert data["overall"]["copy-input"]["mouth_error"] == pytest.approx(overall["copy-input"]["mouth_error"])
 
 
@@ -190,6 +198,47 @@ def test_several_references_are_averaged(pairs_dir):
     assert copy["face_ssim"] == pytest.approx(1.0) and copy["sharpness"] == pytest.approx(1.0)
 
 
+def test_the_two_sample_test_sees_one_mouth_box_per_pair_grouped_by_person(pairs_dir, monkeypatch):
+    from affinekit.evaluation import paired
+    from affinekit.evaluation.mouth import cut
+
+    calls = []
+
+    def spy(real, generated, real_people, generated_people, **options):
+        result = two_sample_test(real, generated, real_people, generated_people, **options)
+        calls.append((real, generated, real_people, generated_people, result))
+        return result
+
+    monkeypatch.setattr(paired, "two_sample_test", spy)
+    items = [paired.load_pair(pairs_dir, k) for k in pair_keys(pairs_dir)]
+    records, _ = paired.score_pairs({}, items, log=lambda _: None, aligner=FaceAligner())
+    (real, generated, real_people, generated_people, result), = calls        # copy-input only
+    assert real_people == generated_people == [f"{it.source}/{it.subject}" for it in items]
+    people = real_people + generated_people
+    for person in set(people):                          # never one person on both sides of a split
+        assert len({f for p, f in zip(people, result.fold) if p == person}) == 1
+    for it, r, g in zip(items, real, generated):        # copy-input's 'generated' mouth is the neutral one's
+        box = mouth_box(FaceAligner().landmarks(it.references[0]), it.references[0].shape)
+        assert np.array_equal(r, cut(it.references[0], box)) and np.array_equal(g, cut(it.x0, box))
+    told = sum(r["two_sample_correct"] for r in records if r["row"] == "copy-input")
+    assert told == int(result.correct.sum()) and result.n == 2 * len(items)
+
+
 def test_all_keys_belongs_to_the_paired_protocol(pairs_dir, capsys):
     assert cli_main(["evaluate", "--data", str(pairs_dir), "--all-keys"]) == 2
     assert "--protocol paired" in capsys.readouterr().err
+
+
+def test_paired_targets_pair_a_model_with_its_refiner_off_row_by_name(repo_root):
+    spec = importlib.util.spec_from_file_location("paired_targets", repo_root / "benchmarks" / "paired_targets.py")
+    targets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(targets)
+    model = "model: weights/affinekit_default.pt [motion head]"
+    overall = {model: {"sharpness": 0.7, "two_sample": 0.8, "two_sample_low": 0.7, "two_sample_high": 0.88,
+                       "two_sample_patches": 132, "mouth_ssim": 0.5}}
+    sharp, realism, ssim = targets.mouth_realism(overall, model, targets.refiner_off_row(list(overall), model))
+    assert sharp.endswith(": met") and realism.endswith(": MISSED") and "not measured" in ssim
+    off = f"{model} (refiner off)"
+    overall[off] = dict(overall[model], mouth_ssim=0.55, two_sample=0.97)
+    lines = targets.mouth_realism(overall, model, targets.refiner_off_row(list(overall), model))
+    assert lines[2].endswith(": MISSED") and "0.97" in lines[3]       # SSIM not above the refiner-off row's

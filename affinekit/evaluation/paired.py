@@ -28,6 +28,7 @@ from affinekit.evaluation.mouth import LandmarkFinder, cut, face_box, mouth_box,
 from affinekit.evaluation.paired_table import REAL_PHOTO, PairedTable
 from affinekit.evaluation.protocols import _model_name
 from affinekit.evaluation.table import ClipMaker
+from affinekit.evaluation.two_sample import FOLDS, PATCH_SIZE, two_sample_test
 from affinekit.expressions import EXPRESSIONS, expression_index
 from affinekit.images import to_model, to_uint8
 
@@ -121,11 +122,18 @@ def _against_references(apex: np.ndarray, points: np.ndarray, item: PairItem,
     return means
 
 
+def _first_mouths(images: Sequence[np.ndarray], ref_points: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Each item's mouth box cut from its image (a reference or a generated apex), the box of the item's
+    first reference: one patch per item, so a MEAD clip's several apex frames do not count as several
+    people's mouths in the two-sample test."""
+    return [cut(image, mouth_box(points[0], image.shape)) for image, points in zip(images, ref_points)]
+
+
 def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batch_size: int = 16,
                 classifier=None, describer: FaceDescriber | None = None, aligner: FaceAligner | None = None,
-                log: Callable[[str], None] = print) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+                seed: int = 0, log: Callable[[str], None] = print) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per-item records of every maker (copy-input first, added when missing) and of the real photo,
-    and what the run measured about its own landmarks."""
+    and what the run measured about its own landmarks. `seed` seeds the mouth two-sample test."""
     if not items:
         raise AffinekitError("no still pair to score")
     makers = {"copy-input": copy_input, **makers}
@@ -145,6 +153,9 @@ def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batc
             "references": sum(len(it.references) for it in items),
             "detector_floor": float(np.mean(floor))}
 
+    real_mouths = _first_mouths([it.references[0] for it in items], ref_points)
+    people = [f"{it.source}/{it.subject}" for it in items]
+
     records: list[dict[str, Any]] = []
     copy_error: dict[int, float] = {}             # by position: keys of two folders may coincide
     for name, maker in makers.items():
@@ -153,6 +164,11 @@ def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batc
         predicted = predict_last_frames(apex[:, None], np.stack([it.x0_landmarks for it in items]), classifier)
         desc, found = describer.describe(apex)
         acd = metrics.acd_i(desc[:, None], x0_desc, skip_first=False)
+        realism = two_sample_test(real_mouths, _first_mouths(apex, ref_points), people, people, seed=seed)
+        # per item: how many of its two patches (the real mouth, the generated one) the fold model got
+        # right; none scored when there were too few people to hold any out
+        told = realism.correct[:len(items)].astype(int) + realism.correct[len(items):]
+        scored = 2 if np.isfinite(realism.accuracy) else 0
         for i, it in enumerate(items):
             points, fell_back = finder.find(apex[i], it.x0_landmarks, f"{name}: {it.key}")
             s = _against_references(apex[i], points, it, ref_points[i])
@@ -160,7 +176,8 @@ def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batc
                 copy_error[i] = s["mouth_error"]
             records.append(dict(_identity(it), row=name, **s, closer=float(s["mouth_error"] < copy_error[i]),
                                 predicted=EXPRESSIONS[int(predicted[i])], correct=float(predicted[i] == it.label),
-                                acd_i=float(acd[i]), face_found=bool(found[i]), fallback=fell_back))
+                                acd_i=float(acd[i]), face_found=bool(found[i]), fallback=fell_back,
+                                two_sample_correct=int(told[i]), two_sample_patches=scored))
     records += _real_records(items, describer, x0_desc, classifier)
     return records, info
 
@@ -181,7 +198,7 @@ def _real_records(items: Sequence[PairItem], describer: FaceDescriber, x0_desc: 
         out.append(dict(_identity(it), row=REAL_PHOTO, mouth_error=0.0, face_ssim=1.0, mouth_ssim=1.0,
                         sharpness=1.0, closer=float("nan"), predicted=EXPRESSIONS[int(predicted[0])],
                         correct=float(np.mean(predicted == it.label)), acd_i=float(acd),
-                        face_found=bool(found.any()), fallback=False))
+                        face_found=bool(found.any()), fallback=False, two_sample_correct=0, two_sample_patches=0))
     return out
 
 
@@ -218,7 +235,7 @@ def paired_protocol(folders: Sequence[str | Path], checkpoints: Sequence[str | P
         if warning:
             notes.append(f"{name}: {warning}")
     items = [load_pair(f, k) for f, k in test]
-    records, info = score_pairs(makers, items, log=log, **score_options)
+    records, info = score_pairs(makers, items, log=log, seed=seed, **score_options)
     people = len({(it.source, it.subject) for it in items})
     scope = "every pair" if all_keys else f"the validation people ({fraction:.0%} of each source's people, seed {seed})"
     title = (f"Paired protocol: {len(items)} still pairs of {people} people ({scope}); the generated apex "
@@ -253,6 +270,14 @@ def paired_notes(info: dict[str, Any], all_keys: bool) -> list[str]:
         "size on each side. SSIM in float on the 0-255 scale, scikit-image defaults, channels averaged.",
         "Mouth sharpness: variance of the 4-neighbour Laplacian (grey, float) of the generated mouth box over "
         "the reference's; the row is the geometric mean over pairs (1 = as sharp as the real photo).",
+        "Mouth two-sample accuracy: for each row, a small CNN learns to tell the real photos' mouth boxes "
+        "from the row's generated ones (one patch of each per pair, the box of the first reference; grey "
+        f"luma, {PATCH_SIZE} px square, each patch standardised, so neither a grey source nor exposure gives a "
+        f"patch away), cross-validated in {FOLDS} folds drawn by person (a person's real and generated mouth "
+        "always on one side); the share of held-out patches it classifies right, with a 95% Wilson interval. 0.5: "
+        "the generated mouths cannot be told from real ones; 1.0: every one gives itself away. Copy-input's "
+        "is how well a neutral mouth is told from the expression's. Per source and expression: the same "
+        "held-out answers, counted over that group's patches.",
         "Expression accuracy: the kit's CK+48 classifier on the apex, framed by the input's landmarks; "
         "ACD-I: dlib face descriptor distance of the apex to the input (fixed box calibrated on the inputs), "
         "apexes where no face is found are left out ('faces not found'). The real expression photo's row "

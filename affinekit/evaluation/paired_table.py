@@ -12,13 +12,15 @@ import numpy as np
 from affinekit import metrics
 from affinekit.charts import confidence_half_width
 from affinekit.evaluation.table import _jsonable, fmt
+from affinekit.evaluation.two_sample import wilson_interval
 
 REAL_PHOTO = "real expression photo"
-COLUMNS = ("mouth_error", "closer", "face_ssim", "mouth_ssim", "sharpness", "expr_acc", "acd_i")
+COLUMNS = ("mouth_error", "closer", "face_ssim", "mouth_ssim", "sharpness", "two_sample", "expr_acc", "acd_i")
 HEADERS = {"mouth_error": "mouth error (IOD)", "closer": "closer than copy-input", "face_ssim": "face SSIM",
-           "mouth_ssim": "mouth SSIM", "sharpness": "mouth sharpness", "expr_acc": "expr. acc.", "acd_i": "ACD-I"}
-DIGITS = {"mouth_error": 3, "closer": 2, "face_ssim": 3, "mouth_ssim": 3, "sharpness": 2, "expr_acc": 3,
-          "acd_i": 3}
+           "mouth_ssim": "mouth SSIM", "sharpness": "mouth sharpness", "two_sample": "mouth two-sample acc.",
+           "expr_acc": "expr. acc.", "acd_i": "ACD-I"}
+DIGITS = {"mouth_error": 3, "closer": 2, "face_ssim": 3, "mouth_ssim": 3, "sharpness": 2, "two_sample": 2,
+          "expr_acc": 3, "acd_i": 3}
 
 
 def _mean(values: Iterable[float]) -> float:
@@ -27,13 +29,19 @@ def _mean(values: Iterable[float]) -> float:
 
 def summarise(records: Sequence[dict[str, Any]]) -> dict[str, float]:
     """One row's scores over its per-item records: means, the mouth error's 95% CI half-width, the
-    geometric mean of the sharpness ratios (a ratio of 2 and one of 1/2 average to 1), counts."""
+    geometric mean of the sharpness ratios (a ratio of 2 and one of 1/2 average to 1), the two-sample
+    accuracy over the records' held-out mouth patches with its 95% Wilson interval, counts."""
+    told = int(sum(r["two_sample_correct"] for r in records))
+    patches = int(sum(r["two_sample_patches"] for r in records))
+    low, high = wilson_interval(told, patches)
     return {"mouth_error": _mean(r["mouth_error"] for r in records),
             "mouth_error_ci": confidence_half_width([r["mouth_error"] for r in records]),
             "closer": _mean(r["closer"] for r in records),
             "face_ssim": _mean(r["face_ssim"] for r in records),
             "mouth_ssim": _mean(r["mouth_ssim"] for r in records),
             "sharpness": metrics.geometric_mean_ratio(r["sharpness"] for r in records),
+            "two_sample": told / patches if patches else float("nan"),
+            "two_sample_low": low, "two_sample_high": high, "two_sample_patches": patches,
             "expr_acc": _mean(r["correct"] for r in records),
             "acd_i": _mean(r["acd_i"] for r in records),
             "n": len(records),
@@ -69,6 +77,8 @@ class PairedTable:
         text = fmt(s[key], DIGITS[key])
         if key == "mouth_error" and text != "n/a" and math.isfinite(s["mouth_error_ci"]):
             text += f" ± {fmt(s['mouth_error_ci'], 3)}"
+        if key == "two_sample" and text != "n/a":
+            text += f" [{fmt(s['two_sample_low'], 2)}, {fmt(s['two_sample_high'], 2)}]"
         return text
 
     def _markdown_table(self, summaries: dict[str, dict[str, float]], extra: bool) -> list[str]:
