@@ -122,7 +122,9 @@ class MouthTrainer:
         torch.manual_seed(seed)
         self.cfg = cfg
         self.refiner = MouthRefiner(cfg, num_labels)
-        self.disc = PatchDiscriminator(3, num_labels, 32, cfg.size, max_downs=3, images=2)
+        # the discriminator judges luma (like the apex one): half the real mouths are grey, and a
+        # colour critic then rewards colour speckle as "detail" on colour faces
+        self.disc = PatchDiscriminator(1, num_labels, 32, cfg.size, max_downs=3, images=2)
         self.opt_g = torch.optim.Adam(self.refiner.parameters(), cfg.lr, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam(self.disc.parameters(), cfg.lr_d, betas=(0.5, 0.999))
         self.gan = GANLoss("lsgan")
@@ -136,14 +138,15 @@ class MouthTrainer:
         refined = (1 - mask) * torch.cat([p["now"], p["before"]]) + mask * residual
         fake, fake_before = refined[:n], refined[n:]
 
-        d_real = self.gan(self.disc(p["neutral"], p["real"], p["labels"]), True)
-        d_fake = self.gan(self.disc(p["neutral"], fake.detach(), p["labels"]), False)
+        luma = lambda x: tensor_channels(x, 1)
+        d_real = self.gan(self.disc(luma(p["neutral"]), luma(p["real"]), p["labels"]), True)
+        d_fake = self.gan(self.disc(luma(p["neutral"]), luma(fake.detach()), p["labels"]), False)
         self.opt_d.zero_grad(set_to_none=True)
         (0.5 * (d_real + d_fake)).backward()
         self.opt_d.step()
 
         cfg = self.cfg
-        g_gan = self.gan(self.disc(p["neutral"], fake, p["labels"]), True)
+        g_gan = self.gan(self.disc(luma(p["neutral"]), luma(fake), p["labels"]), True)
         g_l1 = l1_luma_where_gray(fake, p["real"], p["gray"])
         g_coarse = l1_luma_where_gray(F.avg_pool2d(fake, 4), F.avg_pool2d(p["real"], 4), p["gray"])
         g_temporal = ((fake - fake_before) - (p["now"] - p["before"])).abs().mean()

@@ -23,7 +23,7 @@ from affinekit.data.faces import FaceAligner
 from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.descriptors import FaceDescriber
 from affinekit.errors import AffinekitError
-from affinekit.evaluation.makers import load_model_maker, training_overlap
+from affinekit.evaluation.makers import add_model_rows, load_model_maker, training_overlap
 from affinekit.evaluation.mouth import LandmarkFinder, cut, face_box, mouth_box, mouth_error
 from affinekit.evaluation.paired_table import REAL_PHOTO, PairedTable
 from affinekit.evaluation.protocols import _model_name
@@ -226,14 +226,12 @@ def paired_protocol(folders: Sequence[str | Path], checkpoints: Sequence[str | P
         train += [(str(folder), k) for k in train_keys]
     log(f"paired: {len(test)} pairs to score; landmark-warp fitted on {len(train)} training items")
     makers: dict[str, ClipMaker] = {"landmark-warp": fit_landmark_warp(train)}
-    notes: list[str] = []
+    warnings: dict[str, str] = {}
     for path in checkpoints:
         maker, info = load_model_maker(path, device)
-        name = _model_name(path, info)
-        makers[name] = maker
-        warning = training_overlap(info, [k for _, k in test])
-        if warning:
-            notes.append(f"{name}: {warning}")
+        # a model with a mouth refiner also gets its row without it (add_model_rows)
+        add_model_rows(makers, warnings, _model_name(path, info), maker, training_overlap(info, [k for _, k in test]))
+    notes = [f"{name}: {warning}" for name, warning in warnings.items()]
     items = [load_pair(f, k) for f, k in test]
     records, info = score_pairs(makers, items, log=log, seed=seed, **score_options)
     people = len({(it.source, it.subject) for it in items})
