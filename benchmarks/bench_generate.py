@@ -92,6 +92,27 @@ def batch_vs_single(animator: Animator, frames: int, n: int = 8, runs: int = 3) 
     print(f"    batched / one at a time: {times['batched'] / times['one at a time']:.2f}")
 
 
+def refiner_cost(animator: Animator, photo, frames: int, runs: int = 5) -> None:
+    """The mouth refiner's share of a clip: the generate stage with it and without it, same process."""
+    if getattr(animator.generator, "mouth", None) is None:
+        print("\n  this model has no mouth refiner")
+        return
+    aligned = animator.align(photo)
+    times = {}
+    for on in (False, True, False, True):           # interleaved: a busy machine affects both alike
+        animator.mouth = on
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            animator.render(aligned, [4], frames, 1.0)
+            samples.append(time.perf_counter() - start)
+        times.setdefault(on, []).append(statistics.median(samples))
+    animator.mouth = True
+    off, on = min(times[False]), min(times[True])
+    print(f"\n  mouth refiner, {aligned.photo.shape[1]}x{aligned.photo.shape[0]} photo, {frames} frames "
+          f"(network + compositing): off {off * 1000:.0f} ms, on {on * 1000:.0f} ms, ratio {on / off:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -124,6 +145,7 @@ def main() -> int:
         print(f"\n  --expression all (7 panels, {grid.shape[2]}x{grid.shape[1]}), one run: "
               f"{(time.perf_counter() - start) * 1000:.0f} ms "
               f"(generate {animator.timings['generate'] * 1000:.0f} ms, encode {animator.timings['encode'] * 1000:.0f} ms)")
+        refiner_cost(animator, str(tmp / "astronaut_2048.jpg"), args.frames)
         batch_vs_single(animator, args.frames)
     print(f"\n  slowest clip {worst * 1000:.0f} ms vs target {TARGET_S * 1000:.0f} ms: "
           f"{'within target' if worst <= TARGET_S else 'OVER target'}")
