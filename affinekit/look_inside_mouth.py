@@ -23,8 +23,8 @@ def mouth_layers(generator: torch.nn.Module, photo: np.ndarray, photo_landmarks:
     """The refiner's inputs and outputs on the mouth of an aligned `size` px close-up of the photo.
 
     Returns uint8 pictures: "warped" (the motion head's composite), "neutral" (the same patch of
-    the photo), "residual" (what the refiner paints), "refined" (the result), all (s, s, 3) at the
-    refiner's patch size; "mask" (s, s) float in [0, 1]; "frame" the whole refined close-up.
+    the photo), "refined" (the result), all (s, s, 3) at the refiner's patch size; "residual" (s, s)
+    uint8, the luma it paints; "mask" (s, s) float in [0, 1]; "frame" the whole refined close-up.
     """
     if getattr(generator, "mouth", None) is None:
         raise ValueError("this generator has no mouth refiner (a file from before issue 19, or trained without one)")
@@ -41,7 +41,7 @@ def mouth_layers(generator: torch.nn.Module, photo: np.ndarray, photo_landmarks:
     s = generator.mouth.cfg.size
     patch = lambda img: to_uint8(cut_patches(img, theta, s))[0]
     return {"warped": patch(warped), "neutral": patch(x0), "mask": mask[0, 0].numpy(),
-            "residual": to_uint8(residual)[0], "refined": patch(refined), "frame": to_uint8(refined)[0]}
+            "residual": to_uint8(residual)[0, ..., 0], "refined": patch(refined), "frame": to_uint8(refined)[0]}
 
 
 def mouth_closeup(frame: np.ndarray, landmarks: np.ndarray, size: int = 128) -> np.ndarray:
@@ -61,12 +61,13 @@ def plot_mouth_layers(layers: dict[str, np.ndarray], title: str = "") -> Any:
 
     fig = Figure(figsize=(11, 2.6))
     axes = fig.subplots(1, 5)
-    panels = [("neutral photo", layers["neutral"]), ("warp + coarse residual", layers["warped"]),
-              ("refiner mask m", layers["mask"]), ("refiner residual R", layers["residual"]),
-              ("(1 - m) warp + m R", layers["refined"])]
-    for ax, (name, img) in zip(axes, panels):
-        shown = ax.imshow(img, cmap="magma" if img.ndim == 2 else None, vmin=0, vmax=1 if img.ndim == 2 else None)
-        if img.ndim == 2:
+    panels = [("neutral photo", layers["neutral"], {}), ("warp + coarse residual", layers["warped"], {}),
+              ("refiner mask m", layers["mask"], dict(cmap="magma", vmin=0, vmax=1)),
+              ("refiner luma R", layers["residual"], dict(cmap="gray", vmin=0, vmax=255)),
+              ("luma R where m opens", layers["refined"], {})]
+    for ax, (name, img, style) in zip(axes, panels):
+        shown = ax.imshow(img, **style)
+        if style.get("cmap") == "magma":
             fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.02)
         ax.set_title(name, fontsize=9)
         ax.set_xticks([])

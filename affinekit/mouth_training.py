@@ -37,7 +37,7 @@ from affinekit.images import tensor_channels, to_model
 from affinekit.losses import GANLoss, l1_luma_where_gray
 from affinekit.models.discriminators import PatchDiscriminator
 from affinekit.models.motion import compose
-from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square
+from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square, paint
 
 TEMPORAL_STEP = 0.1      # the intensity gap of the temporal term: one frame of a 10-frame clip
 CHECKPOINT = "checkpoints/last.pt"
@@ -135,7 +135,7 @@ class MouthTrainer:
         n = p["now"].shape[0]
         mask, residual = self.refiner(torch.cat([p["now"], p["before"]]), torch.cat([p["neutral"]] * 2),
                                       torch.cat([p["labels"]] * 2), torch.cat([p["levels"], p["before_levels"]]))
-        refined = (1 - mask) * torch.cat([p["now"], p["before"]]) + mask * residual
+        refined = paint(torch.cat([p["now"], p["before"]]), mask, residual)
         fake, fake_before = refined[:n], refined[n:]
 
         luma = lambda x: tensor_channels(x, 1)

@@ -10,6 +10,7 @@ import torch
 
 from affinekit.checkpoint import load_generator, save_generator_only
 from affinekit.config import ModelConfig, MouthConfig
+from affinekit.images import tensor_channels
 from affinekit.inference import render_crops, render_photo
 from affinekit.models.generator import Generator
 from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square, paste_patches, refine_frames
@@ -31,7 +32,7 @@ def _generator_with_mouth(seed: int = 0) -> Generator:
     g = Generator(ModelConfig(image_size=32, channels=3, base_width=8, depth=2, max_width=16)).eval()
     g.mouth = MouthRefiner(SMALL, g.cfg.num_labels).eval()
     with torch.no_grad():     # open the refiner's mask so that it visibly paints
-        g.mouth.out.bias.view(4, 4)[3] = 3.0
+        g.mouth.out.bias.view(2, 4)[1] = 3.0
     return g
 
 
@@ -55,7 +56,7 @@ def test_paste_changes_only_the_squares_footprint_and_a_copy_of_the_patch_change
     pts = torch.from_numpy(np.stack([face_points((48.0, 40.0), 30.0), face_points((50.0, 44.0), 26.0)])).float()
     theta = mouth_square(pts, 96, MouthConfig())
     ones = torch.ones(2, 1, 64, 64)
-    painted = paste_patches(frames, theta, ones, torch.full((2, 3, 64, 64), 0.5))
+    painted = paste_patches(frames, theta, ones, torch.full((2, 1, 64, 64), 0.5))
     changed = (painted != frames).any(1)                                    # (2, H, W)
     for i in range(2):
         ys, xs = torch.nonzero(changed[i], as_tuple=True)
@@ -65,8 +66,11 @@ def test_paste_changes_only_the_squares_footprint_and_a_copy_of_the_patch_change
         assert changed[i].sum() > 0.8 * (2 * half) ** 2
     # a patch cut and pasted back whole returns the frame up to interpolation (smooth image)
     smooth = torch.nn.functional.avg_pool2d(frames, 9, 1, 4)
-    again = paste_patches(smooth, theta, ones, cut_patches(smooth, theta, 64))
+    again = paste_patches(smooth, theta, ones, tensor_channels(cut_patches(smooth, theta, 64), 1))
     assert (again - smooth).abs().mean() < 0.02
+    # where the mask opens only the luma changes: R - G and B - G stay as they were
+    chroma = lambda x: x[:, [0, 2]] - x[:, 1:2]
+    torch.testing.assert_close(chroma(painted), chroma(frames), atol=1e-5, rtol=0)
 
 
 def test_at_intensity_zero_the_refiner_returns_the_frame_exactly():

@@ -7,9 +7,9 @@ The refiner works after that composite, on a square patch around the mouth cut
 at `MouthConfig.size` px (128: about four times the mouth's size in the 64 px
 crop) from the frame at whatever resolution it has (a 256 px training crop, the
 user's photo). It reads the composited patch, the same patch of the neutral
-photo, the label and the intensity, and predicts a colour residual R and a mask
-m there; the frame becomes `(1 - m) * frame + m * R` inside the patch, pasted
-back at the frame's own resolution.
+photo, the label and the intensity, and predicts the luma R to paint and a mask
+m there: where m opens, the frame's luma becomes R and its chroma stays (`paint`),
+pasted back at the frame's own resolution.
 
 - The patch is fixed per clip (from the neutral face's landmarks), so it cannot
   jitter from frame to frame; it is square in the aligned crop (upright face)
@@ -25,6 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from affinekit.config import MouthConfig
+from affinekit.images import tensor_channels
 from affinekit.models.generator import SLOPE, label_planes, norm
 from affinekit.models.motion import border_window
 
@@ -64,8 +65,9 @@ def _inverse(theta: torch.Tensor) -> torch.Tensor:
 
 def paste_patches(frames: torch.Tensor, theta: torch.Tensor, mask: torch.Tensor,
                   residual: torch.Tensor) -> torch.Tensor:
-    """`(1 - m) * frame + m * R` with m and R (N, ., s, s) carried from the patch to the frame
-    (N, C, H, W) through theta's inverse, at the frame's resolution; only the patch's footprint is touched."""
+    """The frame's luma becomes R where m opens (`paint`), with m and R (N, 1, s, s) carried from the
+    patch to the frame (N, C, H, W) through theta's inverse, at the frame's resolution; only the
+    patch's footprint is touched."""
     n, c, h, w = frames.shape
     # the footprint's bounding box in frame pixels: only there can m be non-zero
     corners = torch.tensor([[-1.0, -1.0, 1.0], [1.0, -1.0, 1.0], [-1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]).to(theta)
@@ -85,20 +87,26 @@ def paste_patches(frames: torch.Tensor, theta: torch.Tensor, mask: torch.Tensor,
     grid = torch.einsum("nij,hwj->nhwi", inv, at)                            # patch normalised
     maps = F.grid_sample(torch.cat([mask, residual], 1).to(frames), grid.to(frames), mode="bilinear",
                          padding_mode="zeros", align_corners=False)
-    m, r = maps[:, :1], maps[:, 1:]
-    if c == 1:                                   # a grey frame takes the residual's luma
-        r = r.mean(1, keepdim=True)
     out = frames.clone()
-    region = out[:, :, y0:y1, x0:x1]
-    out[:, :, y0:y1, x0:x1] = (1 - m) * region + m * r
+    out[:, :, y0:y1, x0:x1] = paint(out[:, :, y0:y1, x0:x1], maps[:, :1], maps[:, 1:])
     return out
+
+
+def paint(frames: torch.Tensor, mask: torch.Tensor, luma: torch.Tensor) -> torch.Tensor:
+    """Frames (N, C, h, w) whose luma becomes `luma` (N, 1, h, w) where `mask` opens, their chroma kept:
+    the same amount is added to R, G and B (YCbCr is linear in RGB, so only Y moves)."""
+    return frames + mask * (luma - tensor_channels(frames, 1))
 
 
 class MouthRefiner(nn.Module):
     """A small U-Net on the mouth patch: (composited patch, neutral patch, label, intensity) -> (m, R).
 
-    Inputs and R are RGB in [-1, 1] (a grey frame enters as three equal channels); m is in [0, 1],
-    zero at the patch's edge and at l = 0. The U-Net runs at half the patch's size on 2 x 2 pixel
+    Inputs are RGB in [-1, 1] (a grey frame enters as three equal channels); R is the luma to paint,
+    in [-1, 1], and m in [0, 1] is zero at the patch's edge and at l = 0. The refiner paints luma and
+    keeps the frame's chroma: a mouth's cavity, teeth and lip edges are luma structures, and the
+    colour truth of most expressions here comes from grey sources (CK+, JAFFE, Yale) and two MEAD
+    people, too little to learn the chroma of an open mouth from (a colour residual painted green
+    and yellow speckle in surprised mouths). The U-Net runs at half the patch's size on 2 x 2 pixel
     blocks (pixel unshuffle in, pixel shuffle out): every output pixel is still predicted on its own,
     at a quarter of the cost of convolving the full-size patch (a clip's 16 patches must take well
     under a tenth of a second on a laptop CPU).
@@ -116,14 +124,14 @@ class MouthRefiner(nn.Module):
             nn.Sequential(nn.LeakyReLU(SLOPE), nn.ConvTranspose2d(widths[i] if i == cfg.depth else 2 * widths[i],
                                                                   widths[i - 1], 4, 2, 1), norm(widths[i - 1]))
             for i in range(cfg.depth, 0, -1))
-        self.out = nn.Conv2d(2 * widths[0], 4 * 4, 3, 1, 1)      # 4 maps per pixel of each 2 x 2 block
+        self.out = nn.Conv2d(2 * widths[0], 2 * 4, 3, 1, 1)      # 2 maps per pixel of each 2 x 2 block
         with torch.no_grad():
-            self.out.bias.view(4, 4)[3] = -2.0   # the mask starts mostly shut: the refiner begins near the identity
+            self.out.bias.view(2, 4)[1] = -2.0   # the mask starts mostly shut: the refiner begins near the identity
         self.register_buffer("window", border_window(cfg.size, 0.15), persistent=False)
 
     def forward(self, patch: torch.Tensor, neutral: torch.Tensor, label: torch.Tensor,
                 intensity: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(m (N, 1, s, s), R (N, 3, s, s)) for patches (N, 3, s, s), labels (N,), intensities (N,)."""
+        """(m (N, 1, s, s), R (N, 1, s, s)) for patches (N, 3, s, s), labels (N,), intensities (N,)."""
         s = patch.shape[-1]
         level = intensity.to(patch).view(-1, 1, 1, 1)
         planes = label_planes(label, self.num_labels, (s, s)).to(patch)
@@ -135,8 +143,8 @@ class MouthRefiner(nn.Module):
         for up, skip in zip(self.ups[1:], reversed(skips[1:-1])):
             h = up(torch.cat([h, skip], 1))
         raw = F.pixel_shuffle(self.out(F.leaky_relu(torch.cat([h, skips[0]], 1), SLOPE)), 2)
-        mask = torch.sigmoid(raw[:, 3:]) * self.window.to(patch) * level.abs().clamp(max=1.0)
-        return mask, torch.tanh(raw[:, :3])
+        mask = torch.sigmoid(raw[:, 1:]) * self.window.to(patch) * level.abs().clamp(max=1.0)
+        return mask, torch.tanh(raw[:, :1])
 
 
 def refine_frames(refiner: MouthRefiner, frames: torch.Tensor, neutral: torch.Tensor, theta: torch.Tensor,
