@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from affinekit.config import DataConfig, to_dict
+from affinekit.data.checks import file_problem
 from affinekit.data.prepared import MANIFEST, PreparedSequence, load_manifest, write_manifest
 from affinekit.data.faces import FaceAligner
 from affinekit.data.folders import read_source
@@ -38,6 +39,7 @@ class PrepareReport:
     reused: list[str] = field(default_factory=list)     # keys already done by an earlier run
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
     damaged: list[str] = field(default_factory=list)    # files of an earlier run found cut short, prepared again
+    mismatched: list[str] = field(default_factory=list)  # "<file>: why": not what the manifest says, prepared again
     seconds: float = 0.0
 
     @property
@@ -50,6 +52,7 @@ class PrepareReport:
         lines = [f"prepared {len(self.prepared)} sequence(s), reused {len(self.reused)}, "
                  f"skipped {len(self.skipped)} in {self.seconds:.1f} s -> {self.out}"]
         lines += [f"  {name}: damaged (truncated or corrupt); prepared it again" for name in self.damaged]
+        lines += [f"  {what}; prepared it again" for what in self.mismatched]
         lines += [f"  skipped {key}: {reason}" for key, reason in self.skipped]
         return "\n".join(lines)
 
@@ -128,6 +131,12 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
     # a file cut short (a full disk, a copy interrupted) is prepared again, not trusted
     done = {e["key"]: e for e in manifest["sequences"] if is_whole(out / e["file"])}
     report.damaged = [e["file"] for e in manifest["sequences"] if e["key"] not in done and (out / e["file"]).exists()]
+    # and so is one of another size or type than this manifest's (a file copied in from elsewhere)
+    for key, entry in list(done.items()):
+        problem = file_problem(out / entry["file"], config.image_size, landmarks=False)
+        if problem:
+            report.mismatched.append(f"{entry['file']}: {problem}")
+            del done[key]
     manifest["sequences"] = list(done.values())
     aligner = FaceAligner(config.image_size, config.detector)
     keys = [r.key for r in records]
