@@ -55,7 +55,10 @@ def detect_face(image: np.ndarray, name: str, detect_side: int = DETECT_SIDE) ->
 
     boxes = find_faces(image, max_side=detect_side)
     if not boxes:
-        raise AffinekitError(f"{name}: no face found; use a frontal, well-lit photo of one face (at least ~80 px wide)")
+        h, w = image.shape[:2]      # say the size searched: a small face in a large photo is shrunk with it
+        raise AffinekitError(f"{name}: no face found in the photo as worked on ({w}x{h} px); use a frontal, "
+                             "well-lit photo of one face at least ~80 px wide at that size (crop around a small "
+                             "face, or raise --max-size)")
     return boxes[0], len(boxes)
 
 
@@ -145,7 +148,7 @@ class Animator:
         import torch
 
         with self._stage("generate"):
-            lam = torch.linspace(0.0, float(intensity), frames)
+            lam = intensity_ramp(frames, intensity)
             return render_photo(self.generator, aligned.photo, aligned.M, labels, lam, aligned.landmarks, region)
 
     def render_closeups(self, aligned: Aligned, labels: list[int], frames: int, intensity: float,
@@ -158,7 +161,7 @@ class Animator:
             crop = aligner.warp(aligned.photo, aligner.transform(aligned.photo_landmarks())).reshape(size, size, -1)
             x0 = to_model(crop)[None].expand(len(labels), -1, -1, -1)
             out = to_uint8(render_crops(self.generator, x0, torch.tensor(labels),
-                                        torch.linspace(0.0, float(intensity), frames)))
+                                        intensity_ramp(frames, intensity)))
             return np.repeat(out, 3, axis=-1) if out.shape[-1] == 1 else out
 
     # --------------------------------------------------------------- public
@@ -222,6 +225,15 @@ class Animator:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+def intensity_ramp(frames: int, intensity: float) -> "torch.Tensor":
+    """The clip's intensities, 0 to `intensity`; one frame is the apex (linspace would give the photo)."""
+    import torch
+
+    if frames == 1:
+        return torch.tensor([float(intensity)])
+    return torch.linspace(0.0, float(intensity), frames)
+
 
 def check_frames(frames: int, intensity: float) -> None:
     """Frames 1-1000 and an intensity from 0 to MAX_INTENSITY, or one line saying what is allowed."""

@@ -19,12 +19,14 @@ from affinekit.errors import AffinekitError
 
 @contextlib.contextmanager
 def folder_lock(folder: str | os.PathLike, option: str = "--out") -> Iterator[Path]:
-    """Hold an exclusive lock on `folder` (created if missing) for the block; AffinekitError if another
-    process holds it. Under torchrun only rank 0 locks: the ranks of one run share the folder."""
+    """Hold an exclusive lock on `folder` (created if missing, removed again if left empty) for the block;
+    AffinekitError if another process holds it. Under torchrun only rank 0 locks: the ranks of one run
+    share the folder."""
     folder = Path(folder)
     if int(os.environ.get("RANK", "0") or 0) != 0:
         yield folder
         return
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -39,3 +41,6 @@ def folder_lock(folder: str | os.PathLike, option: str = "--out") -> Iterator[Pa
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+        if created:         # a run that failed before writing anything leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()

@@ -54,7 +54,7 @@ def file_problem(path: Path, size: int | None, channels: int | None = None, land
                 if not np.isfinite(points).all():
                     return "its landmarks hold NaN or infinite values"
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        return f"it cannot be read ({err})"
+        return f"damaged prepared file ({err})"
     return None
 
 

@@ -25,6 +25,7 @@ from affinekit.data.mead import align_clip_pair
 from affinekit.data.records import SequenceRecord, looks_gray
 from affinekit.data.stills import align_each
 from affinekit.errors import AffinekitError
+from affinekit.memory import require_memory
 from affinekit.images import to_channels
 
 # Fields that change the prepared arrays: a folder prepared with other values cannot be resumed.
@@ -119,6 +120,17 @@ def is_whole(path: Path) -> bool:
         return False
 
 
+# bytes per crop pixel of one frame while a sequence is prepared: the uint8 crop and its copy in the
+# stacked sequence, the lip mask, and float32 warping and landmark work on the crop
+CROP_BYTES_PER_PIXEL = 2 * 3 + 1 + 3 * 4
+
+
+def sequence_bytes(records: list[SequenceRecord], config: DataConfig) -> int:
+    """Memory of the longest sequence's crops (a video's length is not known before it is read: 2 frames)."""
+    frames = max([len(r.frames) for r in records if r.frames] + [2])
+    return frames * config.image_size ** 2 * CROP_BYTES_PER_PIXEL
+
+
 def prepare_records(records: list[SequenceRecord], out: str | Path, config: DataConfig,
                     progress: bool = True) -> PrepareReport:
     """Prepare already-read records into `out` (see module doc)."""
@@ -138,6 +150,8 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
             report.mismatched.append(f"{entry['file']}: {problem}")
             del done[key]
     manifest["sequences"] = list(done.values())
+    require_memory(sequence_bytes(records, config), f"--size {config.image_size}",
+                   f"preparing {config.image_size} px crops", "use a smaller --size (the default is 128)")
     aligner = FaceAligner(config.image_size, config.detector)
     keys = [r.key for r in records]
     if len(set(keys)) != len(keys):
