@@ -42,7 +42,9 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "affinekit_default.pt"       # the kit's motion head
 PIXELS_WEIGHTS = WEIGHTS_DIR / "affinekit_pixels.pt"         # the paper's pixel head, same recipe (for comparison)
 DETECT_SIDE = 512      # long side of the copy the detector sees (HOG finds faces >= ~80 px)
-MAX_INTENSITY = 3.0    # 3x the apex motion already distorts a face; beyond that the warp tears it
+# Chosen by looking at the demo face's apex at 1, 1.5, 2, 2.5 and 3 (happy, surprise; bundled model):
+# at 2.5 the eyes smear and surprise's mouth becomes a ring, at 3 the face tears; 2 is still a face
+MAX_INTENSITY = 2.0
 STAGES = ("load", "read", "detect", "align", "generate", "layout", "encode")
 CROP_VIEW = 256        # side of the aligned close-up `crop_only` returns (the motion head warps at any size)
 
