@@ -1,7 +1,7 @@
 """The rows of a labels CSV (path,label[,subject]) checked: every row labelled, no path given two labels,
 every path naming a sequence of the source.
 
-A header-only file, a row without a label, two rows giving one clip different
+A header-only file, a row that stops before its label, two rows giving one clip different
 labels (the last used to win) and rows whose paths match nothing (a typo, a
 wrong folder) each passed silently; each is now one line naming the CSV, the
 row and the fix.
@@ -17,10 +17,14 @@ from affinekit.expressions import EXPRESSIONS, expression_index
 Labels = dict[Path, tuple[str | None, str | None]]
 
 
-def _label(raw: str | None, where: str) -> str:
-    if raw is None or not raw.strip():
-        raise AffinekitError(f"{where}: the row has no label; give one of {', '.join(EXPRESSIONS)} "
-                             "or delete the row")
+def _label(raw: str | None, where: str) -> str | None:
+    """The row's expression; an empty cell is an unlabelled sequence on purpose (`path,`), a row that
+    stops before the label column (`path`) is a mistake."""
+    if raw is None:
+        raise AffinekitError(f"{where}: the row has no label column; write path,label (leave the label "
+                             f"empty for an unlabelled sequence, or give one of {', '.join(EXPRESSIONS)})")
+    if not raw.strip():
+        return None
     try:
         return EXPRESSIONS[expression_index(raw.strip())]
     except ValueError as err:
