@@ -32,6 +32,7 @@ from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, requested_label
 from affinekit.images import to_model, to_uint8
 from affinekit.layout import GRID_COLUMNS, beside_closeup, face_region, fit_into, grid
+from affinekit.face_size import too_small_face
 from affinekit.photos import MAX_SIDE, fit_photo, read_photo
 from affinekit.video import save_video
 from affinekit.data.faces import FaceAligner, apply_transform, find_faces
@@ -132,10 +133,13 @@ class Animator:
     def align(self, photo: Any, name: str | None = None) -> Aligned:
         """Read the photo, find the face and crop it for the model."""
         with self._stage("read"):
-            image, name = read_photo(photo, name, max_side=self.max_side)
-            image = fit_photo(image, self.max_side)
+            decoded, name = read_photo(photo, name, max_side=self.max_side)
+            image = fit_photo(decoded, self.max_side)
         with self._stage("detect"):
-            box, faces = detect_face(image, name, self.detect_side)
+            try:
+                box, faces = detect_face(image, name, self.detect_side)
+            except AffinekitError as err:       # a face shrunk past finding gets its own line
+                raise too_small_face(decoded, image, name, self.detect_side, self.max_side) or err from None
             points = self.aligner.landmarks(image, name, box=box)
         with self._stage("align"):
             M = self.aligner.transform(points)

@@ -25,13 +25,17 @@ DECODE = ("import sys, time; from affinekit.photos import read_photo; t = time.p
 IMPORT_ONLY = "import affinekit.photos"
 
 
+def jpeg_path(folder: Path, name: str) -> Path:
+    return folder / f"astronaut_{name.replace(' ', '')}.jpg"
+
+
 def make_jpeg(folder: Path, name: str, size: tuple[int, int]) -> Path:
     """The astronaut scaled up to `size`'s height (not stretched: the detector must still see a face),
     widened with her picture's edge to `size` (width, height), saved as a quality-90 JPEG."""
     import cv2
     from skimage import data
 
-    path = folder / f"astronaut_{name.replace(' ', '')}.jpg"
+    path = jpeg_path(folder, name)
     width, height = size
     square = cv2.resize(data.astronaut()[:, :, ::-1], (height, height), interpolation=cv2.INTER_LINEAR)
     left = (width - height) // 2
@@ -62,14 +66,21 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=4, help="frames of the clip made from each photo")
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
     parser.add_argument("--skip-generate", action="store_true", help="measure decoding only")
+    parser.add_argument("--make-in", help=argparse.SUPPRESS)       # the child that writes the photos
     args = parser.parse_args()
+    if args.make_in:
+        for name, size in SIZES.items():
+            make_jpeg(Path(args.make_in), name, size)
+        return
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-big-photo-") as tmp:
         folder = Path(tmp)
         _, _, base_mb = run_measured([python, "-c", IMPORT_ONLY])
         print(f"import affinekit.photos alone: peak {base_mb:.0f} MB")
+        # made in a child process: a forked child's peak counts the parent's memory at the fork
+        subprocess.run([python, __file__, "--make-in", str(folder)], check=True)
         for name, size in SIZES.items():
-            path = make_jpeg(folder, name, size)
+            path = jpeg_path(folder, name)
             out, _, peak = run_measured([python, "-c", DECODE, str(path)])
             seconds, shape = out.split(" ", 1)
             print(f"{name} ({size[0]}x{size[1]}, {path.stat().st_size / 1e6:.1f} MB file): decode {float(seconds):.2f} s "
