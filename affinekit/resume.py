@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from affinekit.checkpoint import FORMAT
+from affinekit.devices import resolve_device
 from affinekit.config import DataConfig, ModelConfig, TrainConfig, from_dict
 from affinekit.errors import AffinekitError
 
@@ -52,8 +53,6 @@ def training_bytes(model_cfg: ModelConfig, train_cfg: TrainConfig, data_cfg: Dat
     """The memory of one training step's activations on the CPU: each image of the batch passes the
     U-Net's levels (width times area) once per encoding and decoding, forward and backward.
     0 when the step runs on an accelerator (its memory is not the host's)."""
-    from affinekit.devices import resolve_device
-
     if resolve_device(train_cfg.device).type != "cpu":
         return 0
     size, activations = model_cfg.image_size, 0
