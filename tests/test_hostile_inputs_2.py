@@ -242,6 +242,25 @@ def test_manifest_of_the_wrong_shape_is_one_line(command, content, checkpoint, t
     assert files_in(data) == before
 
 
+def test_prepare_re_prepares_a_file_of_another_size_and_says_so(tmp_path, capsys):
+    from skimage import data as skdata
+
+    from test_hostile_inputs import face_clips
+
+    src = face_clips(np.ascontiguousarray(skdata.astronaut()[:, 40:440]), tmp_path / "src", ["a"])
+    out = tmp_path / "out"
+    assert cli(["prepare", src, "--out", out, "--size", 32], capsys)[0] == 0
+    with np.load(out / "a_frames.npz") as z:
+        arrays = dict(z)
+    arrays["frames"] = np.zeros((2, 64, 64, 3), np.uint8)      # a 64 px file among 32 px ones
+    np.savez_compressed(out / "a_frames.npz", **arrays)
+    code, stdout, _ = cli(["prepare", src, "--out", out, "--size", 32], capsys)
+    assert code == 0 and "a_frames.npz: its frames are 64x64 px but the manifest says 32 px" in stdout
+    assert "prepared 1 sequence(s), reused 0" in stdout
+    with np.load(out / "a_frames.npz") as z:
+        assert z["frames"].shape == (2, 32, 32, 3)
+
+
 def test_resume_refuses_model_overrides_and_says_train_ones(trained_run, tmp_path, capsys):
     data, run = trained_run
     before = files_in(run)
@@ -249,6 +268,9 @@ def test_resume_refuses_model_overrides_and_says_train_ones(trained_run, tmp_pat
                         "--set", "model.image_size=32", "--set", "model.output=pixels"], capsys)
     assert_one_line_error(code, err, "model.image_size=32", "a resumed run keeps its model", "model.image_size=16")
     assert files_in(run) == before
+    code, out, err = cli(["train", "--data", data, "--out", run, *TINY_TRAIN, "--resume", "--set", "train.steps=3",
+                          "--set", "model.image_size=16"], capsys)       # an override equal to the run's passes
+    assert code == 0 and "resuming with train.steps=3 (the run had 2)" in out, err
 
 
 def test_resume_from_a_generator_export_is_refused(trained_run, tmp_path, capsys):
