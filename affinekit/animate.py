@@ -32,6 +32,7 @@ from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, requested_label
 from affinekit.images import to_model, to_uint8
 from affinekit.layout import GRID_COLUMNS, beside_closeup, face_region, fit_into, grid
+from affinekit.face_size import too_small_face
 from affinekit.photos import MAX_SIDE, fit_photo, read_photo
 from affinekit.video import save_video
 from affinekit.data.faces import FaceAligner, apply_transform, find_faces
@@ -42,7 +43,9 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "affinekit_default.pt"       # the kit's motion head
 PIXELS_WEIGHTS = WEIGHTS_DIR / "affinekit_pixels.pt"         # the paper's pixel head, same recipe (for comparison)
 DETECT_SIDE = 512      # long side of the copy the detector sees (HOG finds faces >= ~80 px)
-MAX_INTENSITY = 3.0    # 3x the apex motion already distorts a face; beyond that the warp tears it
+# Chosen by looking at the demo face's apex at 1, 1.5, 2, 2.5 and 3 (happy, surprise; bundled model):
+# at 2.5 the eyes smear and surprise's mouth becomes a ring, at 3 the face tears; 2 is still a face
+MAX_INTENSITY = 2.0
 STAGES = ("load", "read", "detect", "align", "generate", "layout", "encode")
 CROP_VIEW = 256        # side of the aligned close-up `crop_only` returns (the motion head warps at any size)
 
@@ -55,7 +58,10 @@ def detect_face(image: np.ndarray, name: str, detect_side: int = DETECT_SIDE) ->
 
     boxes = find_faces(image, max_side=detect_side)
     if not boxes:
-        raise AffinekitError(f"{name}: no face found; use a frontal, well-lit photo of one face (at least ~80 px wide)")
+        h, w = image.shape[:2]      # say the size searched: a small face in a large photo is shrunk with it
+        raise AffinekitError(f"{name}: no face found in the photo as worked on ({w}x{h} px); use a frontal, "
+                             "well-lit photo of one face at least ~80 px wide at that size (crop around a small "
+                             "face, or raise --max-size)")
     return boxes[0], len(boxes)
 
 
@@ -128,10 +134,13 @@ class Animator:
     def align(self, photo: Any, name: str | None = None) -> Aligned:
         """Read the photo, find the face and crop it for the model."""
         with self._stage("read"):
-            image, name = read_photo(photo, name, max_side=self.max_side)
-            image = fit_photo(image, self.max_side)
+            decoded, name = read_photo(photo, name, max_side=self.max_side)
+            image = fit_photo(decoded, self.max_side)
         with self._stage("detect"):
-            box, faces = detect_face(image, name, self.detect_side)
+            try:
+                box, faces = detect_face(image, name, self.detect_side)
+            except AffinekitError as err:       # a face shrunk past finding gets its own line
+                raise too_small_face(decoded, image, name, self.detect_side, self.max_side) or err from None
             points = self.aligner.landmarks(image, name, box=box)
         with self._stage("align"):
             M = self.aligner.transform(points)
@@ -146,7 +155,7 @@ class Animator:
         import torch
 
         with self._stage("generate"):
-            lam = torch.linspace(0.0, float(intensity), frames)
+            lam = intensity_ramp(frames, intensity)
             return render_photo(self.generator, aligned.photo, aligned.M, labels, lam, aligned.landmarks, region,
                                 mouth=self.mouth)
 
@@ -162,7 +171,7 @@ class Animator:
             x0 = to_model(crop)[None].expand(len(labels), -1, -1, -1)
             points = torch.from_numpy(apply_transform(M, aligned.photo_landmarks())).float()
             out = to_uint8(render_crops(self.generator, x0, torch.tensor(labels),
-                                        torch.linspace(0.0, float(intensity), frames),
+                                        intensity_ramp(frames, intensity),
                                         points[None].expand(len(labels), -1, -1), mouth=self.mouth))
             return np.repeat(out, 3, axis=-1) if out.shape[-1] == 1 else out
 
@@ -227,6 +236,15 @@ class Animator:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+def intensity_ramp(frames: int, intensity: float) -> "torch.Tensor":
+    """The clip's intensities, 0 to `intensity`; one frame is the apex (linspace would give the photo)."""
+    import torch
+
+    if frames == 1:
+        return torch.tensor([float(intensity)])
+    return torch.linspace(0.0, float(intensity), frames)
+
 
 def check_frames(frames: int, intensity: float) -> None:
     """Frames 1-1000 and an intensity from 0 to MAX_INTENSITY, or one line saying what is allowed."""

@@ -11,6 +11,8 @@ at once, and leaves a live writer's alone.
 from __future__ import annotations
 
 import contextlib
+import glob
+import hashlib
 import os
 import tempfile
 import time
@@ -20,6 +22,8 @@ from typing import IO, Callable, Iterator
 # A temporary file without a readable process id (another machine's, an older kit's) is a
 # leftover once it is older than this.
 STALE_SECONDS = 600
+NAME_MAX = 255          # bytes in a file name on Linux, macOS and Windows file systems
+TEMP_EXTRA = 2 + 10 + 1 + 8   # the leading dot, ".<pid>." (up to 10 digits, dots) and mkstemp's 8 random letters
 
 
 def _umask_mode() -> int:
@@ -38,6 +42,20 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def temp_stem(name: str, suffix: str = "", limit: int = NAME_MAX) -> str:
+    """The part of a temporary file's name that stands for the target `name`: the name itself, or for a
+    name so long that `.<name>.<pid>.<random><suffix>` would pass the file-name limit, its start and a
+    hash of the whole (a legal 244-character clip name failed after the work otherwise)."""
+    room = limit - len(suffix.encode()) - TEMP_EXTRA
+    if len(name.encode()) <= room:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+    head = name
+    while len(head.encode()) + len(digest) + 1 > room:
+        head = head[:-1]
+    return f"{head}~{digest}"
+
+
 def _is_leftover(temp: Path, target_name: str, now: float) -> bool:
     pid = temp.name[len(target_name) + 2:].split(".", 1)[0]
     if pid.isdigit() and int(pid) != os.getpid():
@@ -48,9 +66,10 @@ def _is_leftover(temp: Path, target_name: str, now: float) -> bool:
 def remove_stale_temporaries(path: Path, suffix: str) -> None:
     """Delete `.<name>.*<suffix>` leftovers of earlier, killed writes of `path`."""
     now = time.time()
-    for old in path.parent.glob(f".{path.name}.*{suffix}"):
+    stem = temp_stem(path.name, suffix)
+    for old in path.parent.glob(f".{glob.escape(stem)}.*{suffix}"):
         with contextlib.suppress(OSError):
-            if _is_leftover(old, path.name, now):
+            if _is_leftover(old, stem, now):
                 old.unlink()
 
 
@@ -68,7 +87,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp",
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(folder / path.name, suffix)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.{os.getpid()}.", suffix=suffix)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{temp_stem(path.name, suffix)}.{os.getpid()}.", suffix=suffix)
     os.close(fd)
     try:
         os.chmod(tmp, _umask_mode())

@@ -12,11 +12,13 @@ goes on; the summary counts both, and the exit code is 1 if any photo failed.
 from __future__ import annotations
 
 import glob
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from affinekit.animate import intensity_ramp
 from affinekit.errors import AffinekitError
 from affinekit.expressions import requested_label
 from affinekit.video import save_video
@@ -47,18 +49,30 @@ def expand_photos(items: list[str]) -> list[Path]:
     return [p for p in paths if not (p in seen or seen.add(p))]
 
 
-def clip_names(photos: list[Path], expression: str, fmt: str) -> list[str]:
-    """`<stem>_<expression>.<fmt>` per photo; a repeated stem gets `-2`, `-3`, ..."""
-    names, used = [], set()
+def clip_names(photos: list[Path], expression: str, fmt: str, reserved: set[str] = frozenset()) -> list[str]:
+    """`<stem>_<expression>.<fmt>` per photo; a repeated stem gets `-2`, `-3`, ...
+
+    Names are compared ignoring case (`a.jpg` and `A.png` would share one file on a
+    case-insensitive disk) and never take a name in `reserved` (the photos already in
+    the output folder); a stem too long for a file name is shortened.
+    """
+    names, used = [], {r.casefold() for r in reserved}
     for photo in photos:
-        base, n = f"{photo.stem}_{expression}", 1
+        base, n = f"{short_stem(photo.stem, len(expression) + len(fmt) + 8)}_{expression}", 1
         name = f"{base}.{fmt}"
-        while name in used:
+        while name.casefold() in used:
             n += 1
             name = f"{base}-{n}.{fmt}"
-        used.add(name)
+        used.add(name.casefold())
         names.append(name)
     return names
+
+
+def short_stem(stem: str, room: int, limit: int = 255) -> str:
+    """`stem` cut (on a character boundary) so that it and `room` more bytes fit in a file name."""
+    while len(stem.encode("utf-8")) + room > limit:
+        stem = stem[:-1]
+    return stem
 
 
 @dataclass
@@ -80,7 +94,9 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
 
 
     report = BatchReport()
-    names = clip_names(photos, expression, fmt)
+    inputs = {os.path.realpath(p) for p in photos}
+    names = clip_names(photos, expression, fmt,
+                       reserved={p.name for p in out_dir.iterdir() if os.path.realpath(p) in inputs})
     every = expression == "all"
     label = None if every else requested_label(expression)
     bar = tqdm(total=len(photos), unit="photo", disable=not progress, file=sys.stderr)
@@ -89,7 +105,7 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
     def flush() -> None:
         if not pending:
             return
-        lam = torch.linspace(0.0, float(intensity), frames)
+        lam = intensity_ramp(frames, intensity)
         clips = render_photos(animator.generator, [a.photo for _, _, a in pending], [a.M for _, _, a in pending],
                               [[label]] * len(pending), lam, [a.landmarks for _, _, a in pending],
                               mouth=animator.mouth)

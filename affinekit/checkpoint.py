@@ -8,6 +8,7 @@ crash or Ctrl-C mid-write never leaves a truncated checkpoint behind.
 """
 from __future__ import annotations
 
+import io
 import pickle
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,14 @@ MOUTH_FORMAT = "affinekit-mouth-1"          # a mouth refiner's training state (
 
 
 def atomic_save(obj: dict[str, Any], path: str | Path) -> Path:
-    """`torch.save` to a temporary file next to `path`, then rename it over `path`."""
-    return atomic_write(path, lambda f: torch.save(obj, f))
+    """`torch.save` to a temporary file next to `path`, then rename it over `path`.
+
+    The checkpoint is serialised in memory first and then written as plain bytes: torch's zip
+    writer turns a full disk into "file write failed" and loses the errno, a plain write keeps it.
+    """
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return atomic_write(path, lambda f: f.write(buffer.getbuffer()))
 
 
 def training_data(path: str | Path) -> dict[str, Any] | None:

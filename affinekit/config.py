@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from affinekit.config_check import SEED_LIMIT, check_seed, check_values, parse_field, section_name
 from affinekit.expressions import EXPRESSIONS
 
 T = TypeVar("T")
@@ -47,6 +48,7 @@ class DataConfig:
         _require(self.fold >= 0 and (self.folds == 0 or self.fold < self.folds), "data.fold", self.fold,
                  "from 0 to data.folds - 1")
         _require(self.detector in ("hog", "cnn"), "data.detector", self.detector, "hog or cnn")
+        _require(0 <= self.seed < SEED_LIMIT, "data.seed", self.seed, f"a whole number from 0 to {SEED_LIMIT - 1}")
         _require(0 < self.validation_fraction < 1, "data.validation_fraction", self.validation_fraction,
                  "between 0 and 1")
         if isinstance(self.sources, str):      # from JSON or --set: "a,b,c"
@@ -125,6 +127,7 @@ class TrainConfig:
         _require(self.log_every >= 1, "train.log_every", self.log_every, "at least 1")
         for name in ("checkpoint_every", "sample_every", "lambda_warmup", "num_workers", "share_every"):
             _require(getattr(self, name) >= 0, f"train.{name}", getattr(self, name), "0 or more")
+        _require(0 <= self.seed < SEED_LIMIT, "train.seed", self.seed, f"a whole number from 0 to {SEED_LIMIT - 1}")
         _require(self.device.split(":")[0] in ("auto", "cpu", "cuda", "mps"), "train.device", self.device,
                  "auto, cpu, cuda or mps")
 
@@ -173,12 +176,9 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 
 
 def from_dict(cls: type[T], values: dict[str, Any]) -> T:
-    """Build a config from a dict, refusing unknown keys with a clear message."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise ValueError(f"{cls.__name__} has no field(s) {', '.join(unknown)}: valid are {', '.join(sorted(names))}")
-    return cls(**values)
+    """Build a config from a dict (JSON, a checkpoint), each value's type checked (`config_check`),
+    unknown keys refused, with a message naming the field."""
+    return cls(**check_values(cls, values))
 
 
 def apply_overrides(cfg: T, overrides: list[str]) -> T:
@@ -191,26 +191,10 @@ def apply_overrides(cfg: T, overrides: list[str]) -> T:
         key, raw = item.split("=", 1)
         if key not in types:
             raise ValueError(f"{type(cfg).__name__} has no field {key!r}: valid are {', '.join(sorted(types))}")
-        current = getattr(cfg, key)
-        if isinstance(current, bool):
-            if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-                raise ValueError(f"--set {key}={raw}: expected true or false")
-            value: Any = raw.lower() in ("1", "true", "yes", "on")
-        elif isinstance(current, (int, float)):
-            value = _number(type(current), key, raw)
-        else:
-            value = raw
-        changes[key] = value
+        changes[key] = parse_field(section_name(type(cfg)), key, getattr(cfg, key), raw)
+    if "seed" in changes:
+        check_seed(changes["seed"], f"{section_name(type(cfg))}.seed")
     return dataclasses.replace(cfg, **changes)
-
-
-def _number(kind: type, key: str, raw: str) -> int | float:
-    """`raw` as an int or float field's value, or one line naming the field and what it takes."""
-    try:
-        return kind(raw)
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise ValueError(f"--set {key}={raw}: expected {what}") from None
 
 
 def load_json_config(path: str | Path) -> dict[str, Any]:

@@ -9,8 +9,10 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Sequence
 
+from affinekit.config_check import check_mapping
 from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, load_json_config
 from affinekit.data.apex import ApexPool, discriminator_keys
+from affinekit.data.checks import check_prepared_folder
 from affinekit.data.dataset import SequenceDataset, subject_kfold, subject_split, validation_split
 from affinekit.data.prepared import entry_kind, load_manifest
 from affinekit.errors import AffinekitError
@@ -24,6 +26,7 @@ def resolve_configs(config_file: str | None, overrides: Sequence[str]) -> tuple[
     """Configs per section from a JSON file and `section.key=value` overrides, plus the keys the user set."""
     try:
         raw = load_json_config(config_file) if config_file else {}
+        raw = check_mapping(raw, f"{config_file}: the config")
     except (FileNotFoundError, ValueError) as err:
         raise AffinekitError(str(err)) from None
     unknown = sorted(set(raw) - set(SECTIONS))
@@ -58,6 +61,8 @@ def train(prepared_dir: str | Path, out_dir: str | Path, model_cfg: ModelConfig 
     """
     manifest = load_manifest(prepared_dir)
     data_cfg = data_cfg or DataConfig()
+    for folder in [prepared_dir, *data_cfg.sources]:   # sizes, dtypes, finite landmarks: before any step
+        check_prepared_folder(folder, manifest if folder == prepared_dir else load_manifest(folder))
     model_cfg = model_cfg or ModelConfig(channels=int(manifest.get("config", {}).get("channels", 1)))
     train_cfg = train_cfg or TrainConfig()
     sources = [str(s) for s in data_cfg.sources]

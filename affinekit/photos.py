@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from affinekit.errors import AffinekitError
+from affinekit.photo_limits import fits_at_jpeg_scale, jpeg_scale, pixel_guard, read_bounded
 
 MAX_SIDE = 1024        # long side of the output video, pixels
 
@@ -98,11 +99,8 @@ def read_photo(photo: Any, name: str | None = None, max_side: int | None = None)
 
 
 def read_bytes(path: Path) -> bytes:
-    """A file's bytes, or one line saying why they cannot be read."""
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise AffinekitError(f"{path}: cannot read ({err.strerror}); check the path and its permissions") from None
+    """A regular file's bytes (bounded: `photo_limits`), or one line saying why they cannot be read."""
+    return read_bounded(path)
 
 
 # ---------------------------------------------------------------------------------------------- decoding core
@@ -130,14 +128,16 @@ def decode_image(data: bytes, name: str, max_side: int | None = None) -> np.ndar
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")        # a decoder warning means the picture may be wrong
-            with Image.open(io.BytesIO(data)) as img:
+            with pixel_guard(data[:2] == b"\xff\xd8"), Image.open(io.BytesIO(data)) as img:
+                if img.format in ("JPEG", "MPO") and not fits_at_jpeg_scale(img.size):
+                    raise Image.DecompressionBombError("the image is too large even at 1/8 scale")
                 orientation = _orientation(img, png_exif)
                 pixels = _decode(data, img, name, max_side)
     except UnidentifiedImageError:
         raise AffinekitError(f"{name}: not an image file this kit can read; use a JPEG or PNG") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise AffinekitError(f"{name}: cannot read the image: {err.args[0].split('.')[0]}; "
-                             "use a photo below 89 megapixels") from None
+                             "save it as a JPEG (decoded at a reduced scale) or below 89 megapixels") from None
     except (OSError, SyntaxError, ValueError, EOFError, Warning) as err:
         raise AffinekitError(f"{name}: cannot read the image: {_why(err)}; {FIX}") from None
     return _upright(pixels, orientation)
@@ -164,11 +164,8 @@ def _decode(data: bytes, img: Any, name: str, max_side: int | None) -> np.ndarra
 
 
 def _jpeg_scale(size: tuple[int, int], max_side: int | None) -> int:
-    """The largest libjpeg scale denominator (1, 2, 4, 8) that keeps both sides >= max_side."""
-    if not max_side:
-        return 1
-    fits = min(size) // max_side
-    return next((s for s in (8, 4, 2) if s <= fits), 1)
+    """The libjpeg scale denominator (1, 2, 4, 8) to decode at: see `photo_limits.jpeg_scale`."""
+    return jpeg_scale(size, max_side)
 
 
 def _why(err: BaseException) -> str:
@@ -270,9 +267,11 @@ def _pil_pixels(img: Any, name: str) -> np.ndarray:
     if mode.startswith("I;16"):
         return _to_uint8(np.asarray(img).astype(np.uint16), name)
     if mode in ("I", "F"):
-        arr = np.asarray(img, dtype=np.float32)
+        arr = np.nan_to_num(np.asarray(img, dtype=np.float32))
         top = float(arr.max()) if arr.size else 1.0
-        return _to_uint8(np.clip(arr / (top if top > 255 else 255.0), 0, 1), name)
+        # a float picture (32-bit TIFF) holds 0-1 by convention: dividing it by 255 made it black
+        scale = 1.0 if mode == "F" and top <= 1.0 else top if top > 255 else 255.0
+        return _to_uint8(np.clip(arr / scale, 0, 1), name)
     if mode in ("1", "L"):
         return np.asarray(img.convert("L"))
     if mode in ("LA", "La", "RGBA", "RGBa"):

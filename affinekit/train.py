@@ -272,8 +272,8 @@ class Trainer:
                       "continue with --resume", flush=True)
             raise
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            for sig, handler in (previous or {}).items():
+                signal.signal(sig, handler)
             if log_file is not None:
                 log_file.close()
             if self.dist.main:
@@ -308,7 +308,8 @@ class Trainer:
             self._stop, self._finish = bool(t[0].item()), bool(t[1].item())
 
     def _install_sigint(self) -> Any:
-        """First Ctrl-C: finish the step, save, stop. Only the main thread may own signals."""
+        """First Ctrl-C (or SIGTERM, as `kill` and job schedulers send): finish the step, save, stop.
+        Only the main thread may own signals. Returns the handlers to put back."""
         if threading.current_thread() is not threading.main_thread():
             return None
 
@@ -317,7 +318,7 @@ class Trainer:
                 raise KeyboardInterrupt
             self._stop = True
 
-        return signal.signal(signal.SIGINT, handler)
+        return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def _call(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:

@@ -8,6 +8,7 @@ temporary file, verifies the encoder finished it, then renames it into place.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -55,10 +56,11 @@ def video_fps(path: str | Path, default: float = 25.0) -> float:
         return default
 
 
-def verify_video(path: str | Path) -> None:
+def verify_video(path: str | Path, shown: str | Path | None = None) -> None:
     """Raise AffinekitError unless `path` is a whole .mp4 (an `ftyp` box and the `moov` index that
     ffmpeg writes last) or a whole .gif (header and trailer). A full disk or a killed encoder
-    leaves a file without its end, which players cannot open."""
+    leaves a file without its end, which players cannot open. Messages name `shown` (the file asked
+    for) when given, not the hidden temporary being checked."""
     path = Path(path)
     data = path.read_bytes()
     suffix = path.suffix.lower()
@@ -69,7 +71,7 @@ def verify_video(path: str | Path) -> None:
     else:
         whole = len(data) > 0
     if not whole:
-        raise AffinekitError(f"{path}: the video encoder did not finish the file ({len(data)} bytes; "
+        raise AffinekitError(f"{shown or path}: the video encoder did not finish the file ({len(data)} bytes; "
                              "is the disk full?); nothing was replaced")
 
 
@@ -91,7 +93,7 @@ def write_video(frames: np.ndarray, path: str | Path, fps: float = 8) -> Path:
         if pad_h or pad_w:
             rgb = np.pad(rgb, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
         with iio.get_writer(path, format="FFMPEG", fps=fps, codec="libx264", pixelformat="yuv420p",
-                            macro_block_size=1, ffmpeg_log_level="error") as writer:
+                            macro_block_size=1, ffmpeg_log_level="quiet") as writer:   # its lines: see save_video
             for frame in rgb:
                 writer.append_data(frame)
     else:
@@ -105,9 +107,18 @@ def save_video(frames: np.ndarray, path: str | os.PathLike, fps: int = 8) -> Pat
     if not 0 < fps <= 60:
         raise AffinekitError(f"fps must be from 1 to 60, got {fps}")
     try:
-        with atomic_path(path, suffix=path.suffix, verify=verify_video) as tmp:
+        with atomic_path(path, suffix=path.suffix, verify=lambda tmp: verify_video(tmp, shown=path)) as tmp:
             write_video(np.asarray(frames), tmp, fps)
     except OSError as err:      # e.g. no space left: the old file stays, the temporary one is gone
-        raise AffinekitError(f"{path}: could not write the video ({err.strerror or err}); "
+        raise AffinekitError(f"{path}: could not write the video ({os_reason(err)}); "
                              "free some space or write elsewhere") from None
     return path
+
+
+def os_reason(err: OSError) -> str:
+    """An OSError as a few words: its strerror, else the first line of its text without "[Errno N]"
+    (the encoder's errors carry ffmpeg's whole command line after it)."""
+    if err.strerror:
+        return err.strerror
+    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    return re.sub(r"^\[Errno \d+\]\s*", "", first)[:120] or type(err).__name__

@@ -27,7 +27,8 @@ import numpy as np
 from affinekit.expressions import EXPRESSIONS
 from affinekit.photos import read_photo
 from affinekit.errors import AffinekitError
-from affinekit.video import write_video
+from affinekit.destinations import writable_folder
+from affinekit.video import save_video, write_video
 
 UPLOADED = "(uploaded photo)"
 
@@ -228,11 +229,11 @@ class GeneratorApp:
             return None
         name = Path(self.save_name.value.strip() or "clip").stem
         path = self.out_dir / f"{name}.{fmt}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            write_video(self.frames_out, path, fps=int(self.fps.value))
-        except Exception as err:   # noqa: BLE001
-            self._say(f"could not save {path}: {err}", error=True)
+        try:    # the checked writer: a full disk or a read-only folder leaves the old clip whole
+            writable_folder(self.out_dir, "the save folder", create=True)
+            save_video(self.frames_out, path, fps=int(self.fps.value))
+        except AffinekitError as err:
+            self._say(f"could not save: {err}", error=True)
             return None
         self.saved.append(path)
         self._say(f"saved {path}")

@@ -52,7 +52,7 @@ def test_commands_refuse_a_blocked_output_before_any_work(command, tmp_path, cap
     (tmp_path / "blocked").write_text("a file where a folder should be")
     data = tmp_path / "data"
     data.mkdir()
-    (data / "manifest.json").write_text('{"sequences": {}, "config": {}}')
+    (data / "manifest.json").write_text('{"sequences": [], "config": {}}')
     argv = [a.format(data=data, blocked=tmp_path / "blocked") for a in command]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()

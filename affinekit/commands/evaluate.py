@@ -5,7 +5,9 @@ from pathlib import Path
 from typing import Any
 from affinekit.atomic import atomic_write_text
 
+from affinekit.clashes import refuse_clashes
 from affinekit.destinations import writable_file
+from affinekit.evaluation.entry import check_evaluate_options
 from affinekit.errors import AffinekitError
 from affinekit.evaluation.paired import paired_protocol
 from affinekit.evaluation.protocols import paper_protocol, subject_protocol
@@ -45,6 +47,10 @@ def main(args: Any) -> int:
         raise AffinekitError(f"--frames {args.frames}: a video to score needs at least 2 frames")
     if args.train_steps < 0:
         raise AffinekitError(f"--train-steps {args.train_steps}: use 0 (score the given models) or more")
+    check_evaluate_options(args, data, checkpoints)
+    refuse_clashes({"--json": args.json, "--markdown": args.markdown},
+                   [("--checkpoint", c) for c in checkpoints] + [("--data", d) for d in data]
+                   + [("--train-config", getattr(args, "train_config", None))])
     for option, target in (("--json", args.json), ("--markdown", args.markdown)):
         if target:          # a read-only target fails now, not after minutes of work
             writable_file(target, option, make_folder=True)

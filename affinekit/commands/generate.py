@@ -12,7 +12,8 @@ from affinekit.destinations import writable_file, writable_folder
 from affinekit.devices import resolve_device
 from affinekit.errors import AffinekitError
 from affinekit.expressions import requested_label
-from affinekit.photos import MAX_SIDE, demo_photo, read_photo
+from affinekit.generate_checks import check_clip_memory, refuse_output_clashes
+from affinekit.photos import MAX_SIDE, demo_photo, even_size, read_photo
 from affinekit.video import VIDEO_SUFFIXES
 
 
@@ -39,9 +40,11 @@ def main(args: Any) -> int:
     if batch:
         return _main_batch(args, photos, out_dir, expression, max_side, device)
     out = writable_file(args.out, "--out", VIDEO_SUFFIXES)
+    refuse_output_clashes(args.out, photos, args.checkpoint)
     # read the photo first: a missing or unreadable file fails before the model loads
     name = "demo photo (astronaut)" if args.demo else photos[0]
     photo, name = read_photo(demo_photo() if args.demo else photos[0], name, max_side=max_side)
+    check_clip_memory(args.frames, *even_size(*photo.shape[:2], max_side=max_side), expression)
     read_time = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -73,6 +76,7 @@ def _main_batch(args: Any, photos: list[str], out_dir: str | None, expression: s
     if not out_dir:
         raise AffinekitError("several photos make several clips: give them a folder with --out-dir DIR")
     paths = expand_photos(photos)
+    check_clip_memory(args.frames, max_side, max_side, expression)
     out = writable_folder(out_dir, "--out-dir", create=True)
     animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
     animator.mouth = not args.no_mouth

@@ -5,7 +5,9 @@ import argparse
 
 from affinekit.config import DataConfig
 from affinekit.data.prepare import prepare
+from affinekit.clashes import refuse_clashes
 from affinekit.destinations import writable_folder
+from affinekit.locks import folder_lock
 from affinekit.errors import AffinekitError
 
 
@@ -18,8 +20,10 @@ def main(args: argparse.Namespace) -> int:
     config = DataConfig(image_size=args.size, channels=1 if args.gray else 3,
                         align_per_frame=args.per_frame, detector=args.detector)
     out = writable_folder(args.out, "--out")     # checked before any face is detected
-    report = prepare(args.source, out, config, labels_csv=args.labels,
-                     labelled_only=args.labelled_only)
+    refuse_clashes({"--out": out}, [("the source", args.source), ("--labels", args.labels)])
+    with folder_lock(out, "--out"):              # a second prepare into the same folder is refused
+        report = prepare(args.source, out, config, labels_csv=args.labels,
+                         labelled_only=args.labelled_only)
     if not report.ok and report.skipped:
         # Nothing usable came out: answer with the (first) reason as the one-line error.
         raise AffinekitError(report.skipped[0][1])

@@ -8,11 +8,14 @@ import torch.distributed as dist
 
 from affinekit.callbacks import ProgressBar, SampleSaver
 from affinekit.checkpoint import safe_load
-from affinekit.config import ModelConfig, TrainConfig, from_dict
+from affinekit.config import ModelConfig, TrainConfig
 from affinekit.data.prepared import load_manifest
 from affinekit.destinations import writable_folder
 from affinekit.errors import AffinekitError
 from affinekit.launch import resolve_configs, train, training_keys
+from affinekit.locks import folder_lock
+from affinekit.memory import require_memory
+from affinekit.resume import resumed_configs, training_bytes
 
 
 def main(args: Any) -> int:
@@ -33,21 +36,24 @@ def main(args: Any) -> int:
         ckpt = safe_load(ckpt_path) if ckpt_path.is_file() else None
         if ckpt is None:
             raise AffinekitError(f"{ckpt_path}: no checkpoint to resume from; drop --resume to start a fresh run")
-        # The run's own configs win; only train.* overrides (e.g. more steps) apply on top.
-        model_cfg = from_dict(ModelConfig, ckpt["model_config"])
-        saved = from_dict(TrainConfig, ckpt["train_config"])
-        changed = {k: getattr(train_cfg, k) for k in user_keys["train"]}
-        if args.device:
-            changed["device"] = args.device
-        train_cfg = dataclasses.replace(saved, **changed)
+        # The run's own configs win; only train.* overrides (e.g. more steps) apply on top, each said.
+        model_cfg, train_cfg = resumed_configs(ckpt, ckpt_path, configs, user_keys, args.device)
     elif ckpt_path.is_file():
         raise AffinekitError(f"{out}: already holds a run (checkpoints/last.pt); pass --resume to continue it "
                              "or choose another --out")
 
+    require_memory(training_bytes(model_cfg, train_cfg, data_cfg), f"train.batch_size={train_cfg.batch_size}",
+                   f"a training step on {model_cfg.image_size} px faces", "lower train.batch_size or model.image_size")
     callbacks = [ProgressBar(), SampleSaver()]
+    with folder_lock(out, "--out"):
+        return _run(args, out, model_cfg, train_cfg, data_cfg, callbacks, ckpt if args.resume else None)
+
+
+def _run(args: Any, out: Any, model_cfg: ModelConfig, train_cfg: TrainConfig, data_cfg: Any, callbacks: list,
+         ckpt: dict | None) -> int:
     try:
         keys = training_keys(args.data, data_cfg)
-        if args.resume:         # a resumed run keeps the sequences it started on, as its checkpoint says
+        if ckpt is not None:    # a resumed run keeps the sequences it started on, as its checkpoint says
             keys = (ckpt.get("data") or {}).get("keys", keys)
         trainer = train(args.data, out, model_cfg, train_cfg, data_cfg, keys=keys,
                         callbacks=callbacks, resume=args.resume)

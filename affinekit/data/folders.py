@@ -15,6 +15,7 @@ import csv
 from pathlib import Path
 
 from affinekit.data.ckplus import is_ckplus_root, read_ckplus
+from affinekit.data.labels import check_label_rows, refuse_unmatched
 from affinekit.data.mead import is_mead_folder, read_mead
 from affinekit.data.records import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, SequenceRecord, list_images)
 from affinekit.data.stills import (is_ck48_root, is_frll_root, is_jaffe_folder, is_yale_folder, read_ck48,
@@ -107,22 +108,15 @@ def _read_csv(path: str | Path) -> dict[Path, tuple[str | None, str | None]]:
     """{resolved path: (label, subject)}; the subject column is optional (default: the file's name)."""
     path = Path(path)
     try:
-        with path.open(newline="") as f:
-            rows = list(csv.DictReader(f))
+        with path.open(newline="", encoding="utf-8-sig") as f:     # -sig: Excel's "CSV UTF-8" starts with a BOM
+            reader = csv.DictReader(f)
+            rows, header = list(reader), list(reader.fieldnames or [])
     except OSError as err:
         raise AffinekitError(f"{path}: cannot read labels CSV ({err.strerror})") from None
     except (UnicodeDecodeError, csv.Error) as err:     # a binary file passed as --labels
         raise AffinekitError(f"{path}: not a labels CSV ({type(err).__name__}); write it as UTF-8 text "
                              "with columns path,label") from None
-    if not rows or not {"path", "label"} <= set(rows[0]):
-        raise AffinekitError(f"{path}: labels CSV needs a header with columns path,label")
-    table = {}
-    for line, row in enumerate(rows, start=2):
-        target = Path(row["path"].strip())
-        target = target if target.is_absolute() else path.parent / target
-        subject = (row.get("subject") or "").strip() or None
-        table[target.resolve()] = (_checked(row["label"], Path(f"{path}:{line}")), subject)
-    return table
+    return check_label_rows(rows, header, path)
 
 
 # Data sets recognised by their structure, tried in turn after CK+ and AffineGAN: each test looks
@@ -146,7 +140,11 @@ def read_source(path: str | Path, labels_csv: str | Path | None = None) -> list[
         return [_one(p, labels) for p in labels]
     if not path.exists():
         raise AffinekitError(f"{path}: not found; pass a CK+ root, an AffineGAN folder, a video or a folder of frames")
+    if not path.is_file() and not path.is_dir():
+        raise AffinekitError(f"{path}: not a file or folder (a device, pipe or socket); pass a CK+ root, "
+                             "a data set folder, a video or a folder of frames")
     if path.is_file():
+        refuse_unmatched(labels, [path], labels_csv)
         return [_one(path, labels)]
     if is_ckplus_root(path):
         return read_ckplus(path)
@@ -160,8 +158,10 @@ def read_source(path: str | Path, labels_csv: str | Path | None = None) -> list[
     children = [p for p in sorted(path.iterdir()) if not p.name.startswith(".") and
                 ((p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES) or (p.is_dir() and list_images(p)))]
     if children:
+        refuse_unmatched(labels, children, labels_csv)
         return [_one(p, labels) for p in children]
     if list_images(path):
+        refuse_unmatched(labels, [path], labels_csv)
         return [_one(path, labels)]
     raise AffinekitError(f"{path}: no frames, videos, CK+ or AffineGAN sequences found; check the folder")
 

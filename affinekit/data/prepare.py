@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from affinekit.config import DataConfig, to_dict
+from affinekit.data.checks import file_problem
 from affinekit.data.prepared import MANIFEST, PreparedSequence, load_manifest, write_manifest
 from affinekit.data.faces import FaceAligner
 from affinekit.data.folders import read_source
@@ -24,6 +25,7 @@ from affinekit.data.mead import align_clip_pair
 from affinekit.data.records import SequenceRecord, looks_gray
 from affinekit.data.stills import align_each
 from affinekit.errors import AffinekitError
+from affinekit.memory import require_memory
 from affinekit.images import to_channels
 
 # Fields that change the prepared arrays: a folder prepared with other values cannot be resumed.
@@ -38,6 +40,7 @@ class PrepareReport:
     reused: list[str] = field(default_factory=list)     # keys already done by an earlier run
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
     damaged: list[str] = field(default_factory=list)    # files of an earlier run found cut short, prepared again
+    mismatched: list[str] = field(default_factory=list)  # "<file>: why": not what the manifest says, prepared again
     seconds: float = 0.0
 
     @property
@@ -50,6 +53,7 @@ class PrepareReport:
         lines = [f"prepared {len(self.prepared)} sequence(s), reused {len(self.reused)}, "
                  f"skipped {len(self.skipped)} in {self.seconds:.1f} s -> {self.out}"]
         lines += [f"  {name}: damaged (truncated or corrupt); prepared it again" for name in self.damaged]
+        lines += [f"  {what}; prepared it again" for what in self.mismatched]
         lines += [f"  skipped {key}: {reason}" for key, reason in self.skipped]
         return "\n".join(lines)
 
@@ -116,6 +120,17 @@ def is_whole(path: Path) -> bool:
         return False
 
 
+# bytes per crop pixel of one frame while a sequence is prepared: the uint8 crop and its copy in the
+# stacked sequence, the lip mask, and float32 warping and landmark work on the crop
+CROP_BYTES_PER_PIXEL = 2 * 3 + 1 + 3 * 4
+
+
+def sequence_bytes(records: list[SequenceRecord], config: DataConfig) -> int:
+    """Memory of the longest sequence's crops (a video's length is not known before it is read: 2 frames)."""
+    frames = max([len(r.frames) for r in records if r.frames] + [2])
+    return frames * config.image_size ** 2 * CROP_BYTES_PER_PIXEL
+
+
 def prepare_records(records: list[SequenceRecord], out: str | Path, config: DataConfig,
                     progress: bool = True) -> PrepareReport:
     """Prepare already-read records into `out` (see module doc)."""
@@ -128,7 +143,15 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
     # a file cut short (a full disk, a copy interrupted) is prepared again, not trusted
     done = {e["key"]: e for e in manifest["sequences"] if is_whole(out / e["file"])}
     report.damaged = [e["file"] for e in manifest["sequences"] if e["key"] not in done and (out / e["file"]).exists()]
+    # and so is one of another size or type than this manifest's (a file copied in from elsewhere)
+    for key, entry in list(done.items()):
+        problem = file_problem(out / entry["file"], config.image_size, landmarks=False)
+        if problem:
+            report.mismatched.append(f"{entry['file']}: {problem}")
+            del done[key]
     manifest["sequences"] = list(done.values())
+    require_memory(sequence_bytes(records, config), f"--size {config.image_size}",
+                   f"preparing {config.image_size} px crops", "use a smaller --size (the default is 128)")
     aligner = FaceAligner(config.image_size, config.detector)
     keys = [r.key for r in records]
     if len(set(keys)) != len(keys):

@@ -74,9 +74,25 @@ def load_manifest(prepared_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise AffinekitError(f"{prepared_dir}: no {MANIFEST}; run `affinekit prepare SOURCE --out {prepared_dir}` first")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise AffinekitError(f"{path}: damaged manifest; delete it and rerun `affinekit prepare`") from None
+    check_manifest(manifest, path)
+    return manifest
+
+
+def check_manifest(manifest: Any, path: Path) -> None:
+    """A manifest's shape: an object whose "sequences" is a list of entries with a key; else one line."""
+    fix = "delete it and rerun `affinekit prepare`"
+    if not isinstance(manifest, dict):
+        raise AffinekitError(f"{path}: not a manifest (it holds {type(manifest).__name__}, not an object with "
+                             f"\"sequences\"); {fix}")
+    entries = manifest.get("sequences")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("key"), str)
+                                                and e["key"] for e in entries):
+        raise AffinekitError(f"{path}: not a manifest (\"sequences\" must be a list of entries with a \"key\"); {fix}")
+    if not isinstance(manifest.get("config", {}), dict):
+        raise AffinekitError(f"{path}: not a manifest (\"config\" must be an object); {fix}")
 
 
 def entry_kind(entry: dict[str, Any]) -> str:

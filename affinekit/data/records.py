@@ -11,6 +11,7 @@ faces with no neutral (CK+48).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,9 @@ def looks_gray(images: np.ndarray | list[np.ndarray]) -> bool:
 
 def safe_key(text: str) -> str:
     """Replace characters that are awkward in file names."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "sequence"
+    # letters of every script stay (NFC, so an accent typed either way is one letter): dropping them made
+    # folders named in Chinese, or differing only by an accent, collide as one key
+    return re.sub(r"[^\w.-]+", "-", unicodedata.normalize("NFC", text)).strip("-") or "sequence"
 
 
 def read_image(path: str | Path, gray: bool = False) -> np.ndarray:

@@ -1,0 +1,38 @@
+"""Why no face was found when the photo was shrunk to the output size: the face became too small.
+
+An 86 px face in a 6000 x 4000 photo is 15 px at the 1024 px output, and
+`--max-size 128` makes a 512 px portrait's face about 20 px: both said "no
+face found". When detection fails on the working copy and the photo as
+decoded is larger, the face is looked for there; if it is found, the line
+says how small it became and which `--max-size` would keep it findable.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from affinekit.data.faces import find_faces
+from affinekit.errors import AffinekitError
+
+MIN_FACE_PX = 80          # HOG's window: faces narrower than this at the working size are missed,
+UPSAMPLED_MAX_SIDE = 800  # except in a photo this small, which the detector also upsamples once
+
+
+def too_small_face(decoded: np.ndarray, working: np.ndarray, name: str, detect_side: int,
+                   max_side: int) -> AffinekitError | None:
+    """The error to raise when `decoded` (the photo before shrinking) holds a face that `working` (the
+    photo at the output size) shows too small to find; None when there is no face at either size."""
+    if max(decoded.shape[:2]) <= max(working.shape[:2]):
+        return None
+    boxes = find_faces(decoded, max_side=max(detect_side, max(working.shape[:2])))
+    if not boxes:
+        return None
+    left, _, right, _ = boxes[0]
+    shrink = working.shape[1] / decoded.shape[1]
+    width = max(1, round((right - left) * shrink))
+    smallest = MIN_FACE_PX // 2 if max(working.shape[:2]) <= UPSAMPLED_MAX_SIDE else MIN_FACE_PX
+    needed = min(max(decoded.shape[:2]), math.ceil(max_side * smallest / width / 2) * 2)
+    return AffinekitError(f"{name}: the face is only {width} px wide once the photo is shrunk to "
+                          f"{working.shape[1]}x{working.shape[0]} px (at least ~{smallest} px is needed); "
+                          f"crop the photo around the face or raise --max-size to about {needed}")
