@@ -276,8 +276,8 @@ def paired_notes(info: dict[str, Any], all_keys: bool) -> list[str]:
         f"source nor exposure gives a patch away), cross-validated in {FOLDS} folds drawn by person (a person's "
         "real and generated mouth always on one side); the share of held-out patches it classifies right, with "
         "a 95% Wilson interval. 0.5: the generated mouths cannot be told from real ones; 1.0: every one gives "
-        "itself away. Copy-input's is how well a neutral mouth is told from the expression's. Per source and expression: the same "
-        "held-out answers, counted over that group's patches.",
+        "itself away. Copy-input's is how well a neutral mouth is told from the expression's. Per source and "
+        "expression: the same held-out answers, counted over that group's patches.",
         "Expression accuracy: the kit's CK+48 classifier on the apex, framed by the input's landmarks; "
         "ACD-I: dlib face descriptor distance of the apex to the input (fixed box calibrated on the inputs), "
         "apexes where no face is found are left out ('faces not found'). The real expression photo's row "
