@@ -55,8 +55,8 @@ def test_grouped_folds_keep_every_person_in_one_fold_and_balance_the_folds():
 def test_patches_are_luma_and_blind_to_exposure():
     colour = np.random.default_rng(0).integers(0, 256, (30, 50, 3), dtype=np.uint8)
     grey = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY)
-    stack = mouth_patches([colour, grey, grey[..., None], (grey * 0.5 + 40).astype(np.uint8)], size=48)
-    assert stack.shape == (4, 48, 48) and stack.dtype == np.float32
+    stack = mouth_patches([colour, grey, grey[..., None], (grey * 0.5 + 40).astype(np.uint8)], shape=(24, 40))
+    assert stack.shape == (4, 24, 40) and stack.dtype == np.float32
     assert np.array_equal(stack[0], stack[1]) and np.array_equal(stack[1], stack[2])
     assert np.abs(stack[3] - stack[1]).max() < 0.05                    # darker, flatter: the same mouth
     assert np.abs(stack[1].mean()) < 1e-4 and stack[1].std() == pytest.approx(1.0, abs=1e-3)

@@ -28,7 +28,7 @@ from affinekit.evaluation.mouth import LandmarkFinder, cut, face_box, mouth_box,
 from affinekit.evaluation.paired_table import REAL_PHOTO, PairedTable
 from affinekit.evaluation.protocols import _model_name
 from affinekit.evaluation.table import ClipMaker
-from affinekit.evaluation.two_sample import FOLDS, PATCH_SIZE, two_sample_test
+from affinekit.evaluation.two_sample import FOLDS, PATCH_SHAPE, two_sample_test
 from affinekit.expressions import EXPRESSIONS, expression_index
 from affinekit.images import to_model, to_uint8
 
@@ -270,12 +270,12 @@ def paired_notes(info: dict[str, Any], all_keys: bool) -> list[str]:
         "the reference's; the row is the geometric mean over pairs (1 = as sharp as the real photo).",
         "Mouth two-sample accuracy: for each row, a small CNN learns to tell the real photos' mouth boxes "
         "from the row's generated ones (one patch of each per pair, the box of the first reference; grey "
-        f"luma, {PATCH_SIZE} px square, each patch standardised, so neither a grey source nor exposure gives a "
-        f"patch away), cross-validated in {FOLDS} folds drawn by person (a person's real and generated mouth "
-        "always on one side); the share of held-out patches it classifies right, with a 95% Wilson interval. 0.5: "
-        "the generated mouths cannot be told from real ones; 1.0: every one gives itself away. Copy-input's "
-        "is how well a neutral mouth is told from the expression's. Per source and expression: the same "
-        "held-out answers, counted over that group's patches.",
+        f"luma, resized to {PATCH_SHAPE[1]} x {PATCH_SHAPE[0]} px, each patch standardised, so neither a grey "
+        f"source nor exposure gives a patch away), cross-validated in {FOLDS} folds drawn by person (a person's "
+        "real and generated mouth always on one side); the share of held-out patches it classifies right, with "
+        "a 95% Wilson interval. 0.5: the generated mouths cannot be told from real ones; 1.0: every one gives "
+        "itself away. Copy-input's is how well a neutral mouth is told from the expression's. Per source and "
+        "expression: the same held-out answers, counted over that group's patches.",
         "Expression accuracy: the kit's CK+48 classifier on the apex, framed by the input's landmarks; "
         "ACD-I: dlib face descriptor distance of the apex to the input (fixed box calibrated on the inputs), "
         "apexes where no face is found are left out ('faces not found'). The real expression photo's row "
