@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from affinekit.curves import intensity_curve
 from affinekit.errors import AffinekitError
 from affinekit.expressions import requested_label
 from affinekit.video import save_video
@@ -73,9 +74,8 @@ class BatchReport:
 
 def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression: str, frames: int,
                    intensity: float, fps: int, fmt: str = "mp4", crop_only: bool = False,
-                   progress: bool = True, log=print) -> BatchReport:
+                   progress: bool = True, log=print, curve: str = "linear") -> BatchReport:
     """One clip per photo into out_dir; errors are reported per photo and do not stop the batch."""
-    import torch
     from tqdm.auto import tqdm
 
 
@@ -89,7 +89,7 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
     def flush() -> None:
         if not pending:
             return
-        lam = torch.linspace(0.0, float(intensity), frames)
+        lam = intensity_curve(curve, frames, intensity)
         clips = render_photos(animator.generator, [a.photo for _, _, a in pending], [a.M for _, _, a in pending],
                               [[label]] * len(pending), lam, [a.landmarks for _, _, a in pending])
         for (photo, name, _), clip in zip(pending, clips):
@@ -113,8 +113,8 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
     for photo, name in zip(photos, names):
         try:
             if every or crop_only:
-                make = (lambda p=photo: animator.animate_all(p, frames, intensity, crop_only)) if every else \
-                       (lambda p=photo: animator.animate(p, label, frames, intensity, crop_only=True))
+                make = (lambda p=photo: animator.animate_all(p, frames, intensity, crop_only, curve=curve)) if every \
+                    else (lambda p=photo: animator.animate(p, label, frames, intensity, crop_only=True, curve=curve))
                 finish(photo, name, make)
                 continue
             pending.append((photo, name, animator.align(photo)))

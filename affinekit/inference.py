@@ -27,6 +27,7 @@ from affinekit.images import LUMA, network_input, tensor_channels, to_model
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
 from affinekit.data.faces import FaceAligner
+from affinekit.mixtures import label_tensor
 from affinekit.paste import face_mask, paste_change, photo_roi
 
 
@@ -39,10 +40,10 @@ def _device(generator: torch.nn.Module) -> torch.device:
 def render_crops(generator: Generator, x0: torch.Tensor, labels: torch.Tensor,
                  intensities: torch.Tensor) -> torch.Tensor:
     """Clips (B, T, C, H, W) in [-1, 1] from aligned crops x0 (B, C, H, W) in [-1, 1] of any size and
-    channel count, labels (B,), intensities (T,) or (B, T); on the CPU."""
+    channel count, labels (B,) (or mixture weights (B, L)), intensities (T,) or (B, T); on the CPU."""
     device = _device(generator)
     x = torch.as_tensor(x0).float().to(device)
-    labels = torch.as_tensor(labels).long().to(device)
+    labels = label_tensor(labels).to(device)
     intensities = torch.as_tensor(intensities).float().to(device)
     B, C, H, W = x.shape
     if generator.moves:
@@ -73,13 +74,13 @@ def _crop_grid(M: np.ndarray, roi: tuple[int, int, int, int], crop_size: int) ->
 def render_photo(generator: Generator, photo: np.ndarray, M: np.ndarray, labels: list[int] | torch.Tensor,
                  intensities: torch.Tensor, landmarks: np.ndarray | None = None,
                  region: tuple[int, int, int, int] | None = None) -> np.ndarray:
-    """Clips of the whole photo, (B, T, H, W, 3) uint8, one per label.
+    """Clips of the whole photo, (B, T, H, W, 3) uint8, one per label (an integer, or a mixture's weights).
 
     photo: (H, W) gray or (H, W, 3) RGB uint8; M: (2, 3) similarity photo -> crop
     of the generator's size; landmarks: the face's 68 points in crop pixels
     (needed by the pixel head's paste mask only).
     """
-    return render_photos(generator, [photo], [M], [list(torch.as_tensor(labels).long().tolist())],
+    return render_photos(generator, [photo], [M], [list(labels)],
                          intensities, [landmarks], region)[0]
 
 
@@ -106,7 +107,7 @@ def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.nd
             if points is None:
                 raise ValueError("the pixel head needs the face's landmarks (in crop pixels) for its paste mask")
             x0 = crop[None].expand(len(labs), -1, -1, -1)
-            clips = render_crops(generator, x0, torch.tensor(labs), intensities)       # (B, T, C, S, S)
+            clips = render_crops(generator, x0, label_tensor(labs), intensities)       # (B, T, C, S, S)
             change = (clips - x0[:, None]).numpy() * 127.5
             change = change.mean(2) if photo.ndim == 2 or change.shape[2] == 1 else change.transpose(0, 1, 3, 4, 2)
             mask = face_mask(points, size)
@@ -119,7 +120,7 @@ def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.nd
     device = _device(generator)
     x0 = torch.cat([crop[None].expand(len(labs), -1, -1, -1) for crop, labs in zip(crops, labels)])
     net = tensor_channels(x0, generator.cfg.channels).to(device)
-    y = torch.tensor([lab for labs in labels for lab in labs], dtype=torch.long, device=device)
+    y = label_tensor([lab for labs in labels for lab in labs]).to(device)
     motion = generator.motion(net, y, intensities.to(device))
     out, start = [], 0
     for photo, M, labs in zip(photos, Ms, labels):
