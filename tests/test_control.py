@@ -272,3 +272,17 @@ def test_widget_has_a_slider_per_expression_and_sends_the_mixture(tmp_path):
     assert calls[-1] == {"happy": 0.6, "surprise": 0.4} and "happy=0.60,surprise=0.40" in app.status.value
     app.scrub(0.5)
     assert calls[-1] == {"happy": 0.6, "surprise": 0.4}
+
+
+def test_mixture_linearity_is_zero_at_the_ends_and_not_in_between():
+    from affinekit import look_inside
+
+    g = tiny(MOTION)
+    with torch.no_grad():          # a learned field correction (a fresh head's is zero)
+        g.decoder.out.weight[:2].normal_(0.0, 0.05)
+    crop = (np.random.default_rng(0).random((32, 32, 3)) * 255).astype(np.uint8)
+    ends = look_inside.mixture_linearity(g, crop, HAPPY, SURPRISE, shares=[1.0, 0.0])
+    assert all(v == 0 for row in ends for k, v in row.items() if k.endswith("_gap"))
+    middle = look_inside.mixture_linearity(g, crop, HAPPY, SURPRISE, shares=[0.5])[0]
+    assert middle["correction_gap"] > 0 and set(middle) == {"share", "frame_gap", "field_gap", "correction_gap",
+                                                             "mask_gap"}
