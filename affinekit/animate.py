@@ -10,7 +10,9 @@ The pipeline, stage by stage (the names `--timing` prints):
   detect    the face on a copy at most `detect_side` (512) px long, dlib HOG
             without upsampling, then 68 landmarks at working resolution;
   align     the similarity transform to the model's crop and the crop itself;
-  generate  every frame in one batched pass, intensities linspace(0, intensity, T),
+  generate  every frame in one batched pass, at the intensities of the timing curve
+            (`affinekit.curves`: linear 0 to `intensity` by default; ease, apex-hold,
+            there-and-back), for one expression or a mixture (`affinekit.mixtures`),
             through the one inference path (`affinekit.inference.render_photo`):
             the motion head's field, mask and residual, computed on the crop,
             applied to the full-resolution photo through the inverse alignment;
@@ -23,10 +25,11 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import cv2
 import numpy as np
+import torch
 
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, requested_label
@@ -37,6 +40,8 @@ from affinekit.photos import MAX_SIDE, fit_photo, read_photo
 from affinekit.video import save_video
 from affinekit.data.faces import FaceAligner, apply_transform, find_faces
 from affinekit.checkpoint import load_generator
+from affinekit.curves import intensity_curve
+from affinekit.mixtures import label_tensor, mixture_weights
 from affinekit.inference import render_crops, render_photo
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -112,6 +117,7 @@ class Animator:
         self.timings: dict[str, float] = {}
         self.last_faces = 0  # faces the detector saw in the last photo (the most confident is animated)
         self.mouth = True    # paint the mouth with the generator's refiner, when it has one (False: compare without)
+        self.last_aligned: Aligned | None = None   # the last animated face (for --layers)
         if hasattr(generator, "eval"):
             generator.eval()
         # load dlib's detector and landmark model now, not inside the first clip's timing
@@ -148,58 +154,61 @@ class Animator:
             landmarks = apply_transform(M, points)
         return Aligned(image, crop, landmarks, np.asarray(M, np.float32), faces)
 
-    def render(self, aligned: Aligned, labels: list[int], frames: int, intensity: float,
-               region: tuple[int, int, int, int] | None = None) -> np.ndarray:
-        """Clips of the whole photo (B, T, H, W, 3) uint8, one per label, in one batched pass
-        (of `region` (x0, y0, x1, y1) of it only, when given)."""
-        import torch
-
+    def render(self, aligned: Aligned, labels: list[Any], frames: int, intensity: float,
+               region: tuple[int, int, int, int] | None = None, curve: str = "linear") -> np.ndarray:
+        """Clips of the whole photo (B, T, H, W, 3) uint8, one per label (an integer or a mixture's
+        weight vector), in one batched pass (of `region` (x0, y0, x1, y1) of it only, when given)."""
         with self._stage("generate"):
-            lam = intensity_ramp(frames, intensity)
+            lam = intensity_curve(curve, frames, intensity)
             return render_photo(self.generator, aligned.photo, aligned.M, labels, lam, aligned.landmarks, region,
                                 mouth=self.mouth)
 
-    def render_closeups(self, aligned: Aligned, labels: list[int], frames: int, intensity: float,
-                        size: int = CROP_VIEW) -> np.ndarray:
+    def render_closeups(self, aligned: Aligned, labels: list[Any], frames: int, intensity: float,
+                        size: int = CROP_VIEW, curve: str = "linear") -> np.ndarray:
         """Aligned close-ups of the face (B, T, size, size, 3) uint8, in the photo's own colour."""
-        import torch
-
         with self._stage("generate"):
             aligner = FaceAligner(size)
             M = aligner.transform(aligned.photo_landmarks())
             crop = aligner.warp(aligned.photo, M).reshape(size, size, -1)
             x0 = to_model(crop)[None].expand(len(labels), -1, -1, -1)
             points = torch.from_numpy(apply_transform(M, aligned.photo_landmarks())).float()
-            out = to_uint8(render_crops(self.generator, x0, torch.tensor(labels),
-                                        intensity_ramp(frames, intensity),
+            out = to_uint8(render_crops(self.generator, x0, label_tensor(labels),
+                                        intensity_curve(curve, frames, intensity),
                                         points[None].expand(len(labels), -1, -1), mouth=self.mouth))
             return np.repeat(out, 3, axis=-1) if out.shape[-1] == 1 else out
 
     # --------------------------------------------------------------- public
-    def animate(self, photo: Any, expression: str | int = "happy", frames: int = 16, intensity: float = 1.0,
-                crop_only: bool = False, name: str | None = None, closeup: bool = False) -> np.ndarray:
+    def animate(self, photo: Any, expression: str | int | Mapping[str, float] = "happy", frames: int = 16,
+                intensity: float = 1.0, crop_only: bool = False, name: str | None = None, closeup: bool = False,
+                curve: str = "linear") -> np.ndarray:
         """A clip of the photo's face making `expression`: (T, H, W, 3) uint8.
+
+        `expression` is a name, an index, or a mixture {name: weight}, e.g.
+        {"happy": 0.6, "surprise": 0.4} (`affinekit.mixtures`); `curve` is the
+        timing curve (`affinekit.curves`: linear, ease, apex-hold, there-and-back).
 
         Full frame at the photo's size (long side capped at `max_side`, even
         sides); with crop_only, an aligned close-up of the face (T, 256, 256, 3);
         with closeup, the full frame with a close-up of the face beside it (a
         small face's change is easy to miss in the full frame).
         """
-        label = requested_label(expression)
+        label = requested_expression(expression)
         check_frames(frames, intensity)
+        intensity_curve(curve, 1, intensity)      # an unknown curve fails before any work
         self.timings = {}
         aligned = self.align(photo, name)
-        self.last_faces = aligned.faces
+        self.last_faces, self.last_aligned = aligned.faces, aligned
         if crop_only:
-            return self.render_closeups(aligned, [label], frames, intensity)[0]
-        clip = self.render(aligned, [label], frames, intensity)[0]
+            return self.render_closeups(aligned, [label], frames, intensity, curve=curve)[0]
+        clip = self.render(aligned, [label], frames, intensity, curve=curve)[0]
         if closeup:
             with self._stage("layout"):
                 clip = beside_closeup(clip, face_region(aligned.M, self.image_size, clip.shape[1:3]))
         return clip
 
     def animate_all(self, photo: Any, frames: int = 16, intensity: float = 1.0, crop_only: bool = False,
-                    columns: int = GRID_COLUMNS, framing: str = "face", name: str | None = None) -> np.ndarray:
+                    columns: int = GRID_COLUMNS, framing: str = "face", name: str | None = None,
+                    curve: str = "linear") -> np.ndarray:
         """Every expression at once: a grid video (T, GH, GW, 3) of 7 labelled panels, one generator pass.
 
         framing="face" shows each panel as the region around the face (in a
@@ -209,23 +218,25 @@ class Animator:
         if framing not in ("face", "full"):
             raise AffinekitError(f"unknown framing {framing!r}; use 'face' or 'full'")
         check_frames(frames, intensity)
+        intensity_curve(curve, 1, intensity)      # an unknown curve fails before any work
         self.timings = {}
         aligned = self.align(photo, name)
         labels = list(range(len(EXPRESSIONS)))
         self.last_faces = aligned.faces
         names = list(EXPRESSIONS)
         if crop_only:
-            panels = list(self.render_closeups(aligned, labels, frames, intensity))
+            panels = list(self.render_closeups(aligned, labels, frames, intensity, curve=curve))
         else:
             if framing == "face":
                 box = face_region(aligned.M, self.image_size, aligned.photo.shape[:2])
                 x0, y0, x1, y1 = box
-                panels = list(self.render(aligned, labels, frames, intensity, region=box))
+                panels = list(self.render(aligned, labels, frames, intensity, region=box, curve=curve))
                 # the last cell shows the whole frame (of the last expression), fitted to a panel
-                panels.append(fit_into(self.render(aligned, labels[-1:], frames, intensity)[0], y1 - y0, x1 - x0))
+                last = self.render(aligned, labels[-1:], frames, intensity, curve=curve)[0]
+                panels.append(fit_into(last, y1 - y0, x1 - x0))
                 names.append(f"full frame ({EXPRESSIONS[-1]})")
             else:
-                panels = list(self.render(aligned, labels, frames, intensity))
+                panels = list(self.render(aligned, labels, frames, intensity, curve=curve))
         with self._stage("layout"):
             return grid(panels, names, columns=columns, max_side=max(self.max_side, 2 * self.image_size))
 
@@ -237,13 +248,11 @@ class Animator:
 
 # ----------------------------------------------------------------------------- helpers
 
-def intensity_ramp(frames: int, intensity: float) -> "torch.Tensor":
-    """The clip's intensities, 0 to `intensity`; one frame is the apex (linspace would give the photo)."""
-    import torch
-
-    if frames == 1:
-        return torch.tensor([float(intensity)])
-    return torch.linspace(0.0, float(intensity), frames)
+def requested_expression(expression: str | int | Mapping[str, float]) -> int | np.ndarray:
+    """A plain expression as its label index, a mixture {name: weight} as its weight vector (checked)."""
+    if isinstance(expression, Mapping):
+        return mixture_weights(expression, "expression")
+    return requested_label(expression)
 
 
 def check_frames(frames: int, intensity: float) -> None:

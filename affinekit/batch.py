@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from affinekit.animate import intensity_ramp
+from affinekit.curves import intensity_curve
 from affinekit.errors import AffinekitError
 from affinekit.expressions import requested_label
 from affinekit.video import save_video
@@ -87,9 +87,8 @@ class BatchReport:
 
 def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression: str, frames: int,
                    intensity: float, fps: int, fmt: str = "mp4", crop_only: bool = False,
-                   progress: bool = True, log=print) -> BatchReport:
+                   progress: bool = True, log=print, curve: str = "linear") -> BatchReport:
     """One clip per photo into out_dir; errors are reported per photo and do not stop the batch."""
-    import torch
     from tqdm.auto import tqdm
 
 
@@ -105,7 +104,7 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
     def flush() -> None:
         if not pending:
             return
-        lam = intensity_ramp(frames, intensity)
+        lam = intensity_curve(curve, frames, intensity)
         clips = render_photos(animator.generator, [a.photo for _, _, a in pending], [a.M for _, _, a in pending],
                               [[label]] * len(pending), lam, [a.landmarks for _, _, a in pending],
                               mouth=animator.mouth)
@@ -130,8 +129,8 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
     for photo, name in zip(photos, names):
         try:
             if every or crop_only:
-                make = (lambda p=photo: animator.animate_all(p, frames, intensity, crop_only)) if every else \
-                       (lambda p=photo: animator.animate(p, label, frames, intensity, crop_only=True))
+                make = (lambda p=photo: animator.animate_all(p, frames, intensity, crop_only, curve=curve)) if every \
+                    else (lambda p=photo: animator.animate(p, label, frames, intensity, crop_only=True, curve=curve))
                 finish(photo, name, make)
                 continue
             pending.append((photo, name, animator.align(photo)))

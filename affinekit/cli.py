@@ -96,6 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out the model's high-resolution mouth refiner (to compare with and without it)")
     p.add_argument("--max-size", type=int, default=1024,
                    help="cap on the video's long side in pixels (default 1024; sides are made even)")
+    p.add_argument("--mix", metavar="NAME=W,...",
+                   help="a mixture of expressions instead of --expression, e.g. happy=0.6,surprise=0.4: the codes "
+                        "move along sum_i w_i * direction_i (weights 0-3, not normalised: they scale --intensity)")
+    p.add_argument("--curve", default="linear", metavar="CURVE",
+                   help="timing of the intensity over the clip: linear (default), ease, apex-hold, or "
+                        "there-and-back (neutral -> apex -> neutral, loops cleanly as GIF or MP4)")
+    p.add_argument("--like", metavar="OTHER",
+                   help="a photo whose expression to copy: its face is projected onto each expression's direction, "
+                        "the inferred mixture and intensity are printed and this face's clip goes to them")
+    p.add_argument("--layers", metavar="DIR",
+                   help="also write per frame the field (.npy and colour-wheel PNG), mask, residual and frame PNGs, "
+                        "and layers.json (the share of pixels synthesised rather than warped) into DIR")
 
     p = sub.add_parser("figures", help="re-run the notebooks with papermill and write figures/")
     p.add_argument("--out", default="figures")

@@ -31,6 +31,7 @@ from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
 from affinekit.models.mouth import mouth_square, refine_frames
 from affinekit.data.faces import FaceAligner
+from affinekit.mixtures import label_tensor
 from affinekit.paste import face_mask, paste_change, photo_roi
 
 
@@ -60,13 +61,13 @@ def render_crops(generator: Generator, x0: torch.Tensor, labels: torch.Tensor,
                  intensities: torch.Tensor, landmarks: torch.Tensor | None = None,
                  mouth: bool = True) -> torch.Tensor:
     """Clips (B, T, C, H, W) in [-1, 1] from aligned crops x0 (B, C, H, W) in [-1, 1] of any size and
-    channel count, labels (B,), intensities (T,) or (B, T); on the CPU.
+    channel count, labels (B,) (or mixture weights (B, L)), intensities (T,) or (B, T); on the CPU.
 
     With the faces' landmarks (B, 68, 2) in pixels of x0, a generator that has a mouth refiner
     paints each frame's mouth at x0's resolution (`mouth=False` leaves it out, for comparison)."""
     device = _device(generator)
     x = torch.as_tensor(x0).float().to(device)
-    labels = torch.as_tensor(labels).long().to(device)
+    labels = label_tensor(labels).to(device)
     intensities = torch.as_tensor(intensities).float().to(device)
     B, C, H, W = x.shape
     if generator.moves:
@@ -101,13 +102,13 @@ def _crop_grid(M: np.ndarray, roi: tuple[int, int, int, int], crop_size: int) ->
 def render_photo(generator: Generator, photo: np.ndarray, M: np.ndarray, labels: list[int] | torch.Tensor,
                  intensities: torch.Tensor, landmarks: np.ndarray | None = None,
                  region: tuple[int, int, int, int] | None = None, mouth: bool = True) -> np.ndarray:
-    """Clips of the whole photo, (B, T, H, W, 3) uint8, one per label.
+    """Clips of the whole photo, (B, T, H, W, 3) uint8, one per label (an integer, or a mixture's weights).
 
     photo: (H, W) gray or (H, W, 3) RGB uint8; M: (2, 3) similarity photo -> crop
     of the generator's size; landmarks: the face's 68 points in crop pixels
     (the pixel head's paste mask and the mouth refiner's patch need them).
     """
-    return render_photos(generator, [photo], [M], [list(torch.as_tensor(labels).long().tolist())],
+    return render_photos(generator, [photo], [M], [list(labels)],
                          intensities, [landmarks], region, mouth)[0]
 
 
@@ -134,7 +135,7 @@ def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.nd
             if points is None:
                 raise ValueError("the pixel head needs the face's landmarks (in crop pixels) for its paste mask")
             x0 = crop[None].expand(len(labs), -1, -1, -1)
-            clips = render_crops(generator, x0, torch.tensor(labs), intensities)       # (B, T, C, S, S)
+            clips = render_crops(generator, x0, label_tensor(labs), intensities)       # (B, T, C, S, S)
             change = (clips - x0[:, None]).numpy() * 127.5
             change = change.mean(2) if photo.ndim == 2 or change.shape[2] == 1 else change.transpose(0, 1, 3, 4, 2)
             mask = face_mask(points, size)
@@ -147,7 +148,7 @@ def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.nd
     device = _device(generator)
     x0 = torch.cat([crop[None].expand(len(labs), -1, -1, -1) for crop, labs in zip(crops, labels)])
     net = tensor_channels(x0, generator.cfg.channels).to(device)
-    y = torch.tensor([lab for labs in labels for lab in labs], dtype=torch.long, device=device)
+    y = label_tensor([lab for labs in labels for lab in labs]).to(device)
     motion = generator.motion(net, y, intensities.to(device))
     out, start = [], 0
     for photo, M, labs, points in zip(photos, Ms, labels, landmarks):
@@ -157,7 +158,7 @@ def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.nd
         if points is not None and refines_mouth(generator, mouth):
             theta = mouth_square(torch.as_tensor(points).float()[None], size, generator.mouth.cfg)
             levels = intensities.view(1, -1) if intensities.dim() == 1 else intensities[start:start + len(labs)]
-            refine = MouthJob(generator.mouth, torch.tensor(labs), levels.expand(len(labs), -1), theta)
+            refine = MouthJob(generator.mouth, label_tensor(labs), levels.expand(len(labs), -1), theta)
         out.append(apply_motion_to_photo(part, photo, M, size, region, refine))
         start += len(labs)
     return out
@@ -228,7 +229,7 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
     if mouth is not None:
         theta = mouth.in_region(M, size, roi)
         neutral = source[:, :, ry0 - sy0:ry1 - sy0, rx0 - sx0:rx1 - sx0] / 127.5 - 1
-        labels = mouth.labels.repeat_interleave(T)
+        labels = mouth.labels.repeat_interleave(T, dim=0)
         levels = mouth.intensities.flatten()
     for start in range(0, B * T, CHUNK):
         part = maps[start:start + CHUNK]

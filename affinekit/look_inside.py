@@ -12,10 +12,12 @@ finished video:
   composed: the motion head's field, mask and residual, or the pixel head's frame;
 - `linearity`: codes are affine in l, but the decoder is not linear, so is
   G(0.5) the midpoint of G(0) and G(1)?
+- `mixture_linearity`: the same question across expressions: is a blend's
+  field (mask, frame) the blend of the two expressions' fields?
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -100,6 +102,42 @@ def linearity(generator: Generator, crop: np.ndarray, label: int) -> dict[str, f
     mid_gap = float((frames[1] - (frames[0] + frames[2]) / 2).abs().mean())
     change = float((frames[2] - frames[0]).abs().mean())
     return {"midpoint_gap": mid_gap, "change_0_to_1": change, "ratio": mid_gap / change if change > 0 else float("nan")}
+
+
+@torch.no_grad()
+def mixture_linearity(generator: Generator, crop: np.ndarray, first: int, second: int,
+                      shares: Sequence[float] = (0.25, 0.5, 0.75), intensity: float = 1.0) -> list[dict[str, float]]:
+    """Is the blend's output the blend of the outputs? Per share w of `first` (1 - w of `second`), at
+    `intensity`: the gap between the mixture's field (its learned correction, mask, frame) and the same
+    blend of the two plain outputs, relative to the mean size of the two plain ones (mean absolute values).
+
+    The codes and the motion prior are blended linearly by construction; the decoder is not linear, so
+    the learned correction, the mask, the residual and the frame need not be.
+    """
+    x = _crop_tensor(crop, generator)
+    shares = [float(w) for w in shares]
+    weights = torch.zeros(len(shares) + 2, generator.cfg.num_labels)
+    weights[0, first], weights[1, second] = 1.0, 1.0
+    for i, w in enumerate(shares, start=2):
+        weights[i, first], weights[i, second] = w, 1.0 - w
+    xs = x.expand(len(weights), -1, -1, -1)
+    lam = torch.tensor([float(intensity)])
+    frames = generator.generate(xs, weights, lam)[:, 0]
+    parts = {"frame": frames}
+    if generator.moves:
+        motion = generator.motion(xs, weights, lam)
+        parts.update(field=motion.flow[:, 0], correction=motion.correction[:, 0], mask=motion.mask[:, 0])
+    rows = []
+    for i, w in enumerate(shares, start=2):
+        row = {"share": w}
+        for name, out in parts.items():
+            if name == "frame":      # the frames' change from the neutral face, not the face itself
+                out = out - x
+            blend = w * out[0] + (1.0 - w) * out[1]
+            scale = 0.5 * float(out[0].abs().mean() + out[1].abs().mean())
+            row[f"{name}_gap"] = float((out[i] - blend).abs().mean()) / scale if scale > 0 else float("nan")
+        rows.append(row)
+    return rows
 
 
 @torch.no_grad()

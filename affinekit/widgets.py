@@ -1,7 +1,9 @@
 """The ipywidgets app of notebook 05: one face photo in, a playing video out.
 
 `GeneratorApp(animator, samples)` lays out the controls: a sample picker or a
-photo upload, the expression, the number of frames, the intensity (the slider
+photo upload, the expression, a slider per expression for a mixture (all at 0:
+the chosen expression alone; otherwise the clip moves along the weighted sum of
+their directions, `affinekit.mixtures`), the number of frames, the intensity (the slider
 goes past 1: above 1 the model extrapolates beyond the apex), the frame rate, a
 Generate button, the clip playing inline, Save as mp4 / gif, and an intensity
 scrubber that shows one frame at a time.
@@ -10,7 +12,7 @@ Every control's work is a plain method (`generate`, `save`, `scrub`,
 `use_upload`, ...), so tests drive the app by setting widget values and calling
 the handlers, without a browser. `animator` is anything with
 `animate(photo, expression, frames=, intensity=) -> (T, H, W, 3) uint8`, e.g.
-`affinekit.load_pretrained()`.
+`affinekit.load_pretrained()` (a mixture is passed as `expression`, a {name: weight} dict).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from affinekit.expressions import EXPRESSIONS
+from affinekit.mixtures import describe, mixture_weights
 from affinekit.photos import read_photo
 from affinekit.errors import AffinekitError
 from affinekit.destinations import writable_folder
@@ -103,6 +106,8 @@ class GeneratorApp:
         self.sample = w.Dropdown(options=list(self.samples), description="face")
         self.upload = w.FileUpload(accept="image/*", multiple=False, description="upload photo")
         self.expression = w.Dropdown(options=list(EXPRESSIONS), value=expression, description="expression")
+        self.mix = {name: w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description=name,
+                                        readout_format=".2f", continuous_update=False) for name in EXPRESSIONS}
         self.n_frames = w.IntSlider(value=frames, min=2, max=48, description="frames")
         self.intensity = w.FloatSlider(value=intensity, min=0.0, max=max_intensity, step=0.05,
                                        description="intensity", readout_format=".2f")
@@ -129,7 +134,8 @@ class GeneratorApp:
 
         self.widget = w.VBox([
             w.HBox([w.VBox([self.sample, self.upload, self.photo_view]),
-                    w.VBox([self.expression, self.n_frames, self.intensity, self.fps, self.generate_button])]),
+                    w.VBox([self.expression, self.n_frames, self.intensity, self.fps, self.generate_button]),
+                    w.VBox([w.HTML("<b>mixture</b> <i>(all at 0: the expression alone)</i>"), *self.mix.values()])]),
             self.status,
             w.HBox([self.player, w.VBox([self.scrubber, self.frame_caption, self.frame_view])]),
             w.HBox([self.save_name, self.save_mp4_button, self.save_gif_button]),
@@ -191,11 +197,21 @@ class GeneratorApp:
         self.photo_view.value = encode_png(np.asarray(photo, np.uint8))
 
     # -- generate --------------------------------------------------------------
+    def chosen(self) -> str | dict[str, float]:
+        """What to animate: the mixture of the sliders above 0, or the chosen expression when all are at 0."""
+        weights = {name: float(slider.value) for name, slider in self.mix.items() if slider.value > 0}
+        return weights or self.expression.value
+
+    def chosen_name(self) -> str:
+        """The choice as the status line shows it: a name, or the mixture as happy=0.60,surprise=0.40."""
+        choice = self.chosen()
+        return choice if isinstance(choice, str) else describe(mixture_weights(choice))
+
     def generate(self) -> np.ndarray:
         """Make the clip with the chosen settings and show it playing. Returns (T, H, W, 3)."""
         t0 = time.perf_counter()
         # the full frame with a close-up of the face beside it: a small face's change shows
-        frames = np.asarray(self.animator.animate(self.photo(), self.expression.value,
+        frames = np.asarray(self.animator.animate(self.photo(), self.chosen(),
                                                   frames=int(self.n_frames.value),
                                                   intensity=float(self.intensity.value), closeup=True))
         t1 = time.perf_counter()
@@ -203,7 +219,7 @@ class GeneratorApp:
         self.player.value, self.video_format = clip_html(frames, int(self.fps.value), self.width)
         t2 = time.perf_counter()
         self.timings = {"generate_s": t1 - t0, "encode_s": t2 - t1}
-        self._say(f"{self.expression.value}: {len(frames)} frames to intensity {self.intensity.value:.2f} "
+        self._say(f"{self.chosen_name()}: {len(frames)} frames to intensity {self.intensity.value:.2f} "
                   f"in {t1 - t0:.1f} s ({self.video_format})")
         return frames
 
@@ -245,14 +261,14 @@ class GeneratorApp:
         value = float(self.scrubber.value if intensity is None else intensity)
         single = getattr(self.animator, "frame", None)
         if callable(single):
-            frame = np.asarray(single(self.photo(), self.expression.value, intensity=value))
+            frame = np.asarray(single(self.photo(), self.chosen(), intensity=value))
         else:   # the last of two frames from 0 to `value` is the frame at `value`
-            frame = np.asarray(self.animator.animate(self.photo(), self.expression.value, frames=2,
+            frame = np.asarray(self.animator.animate(self.photo(), self.chosen(), frames=2,
                                                      intensity=value))[-1]
         self.frame_out = frame
         self.frame_view.value = encode_png(frame)
         self.frame_view.layout.display = None
-        self.frame_caption.value = f"{html.escape(str(self.expression.value))} at intensity {value:.2f}"
+        self.frame_caption.value = f"{html.escape(self.chosen_name())} at intensity {value:.2f}"
         return frame
 
     def _on_scrub(self, change: Mapping[str, Any]) -> None:

@@ -270,3 +270,173 @@ nb.record(model=model_name, samples=list(samples), video=str(video_path),
           field_max=float(np.abs(raw.get("field", np.zeros(1))).max()),
           similarity_diagonal=[float(v) for v in np.diag(similarity)], linearity=linear,
           levels=len(levels) - 1)
+
+# %% [markdown]
+# ## Control over the expression: mixtures
+#
+# An expression is a *direction* in the codes and its intensity a number on it,
+# so two expressions can be mixed: with weights `w_i` the decoder receives
+# `E_b(x0) + l * sum_i w_i E_d(x0, y_i)` at every level
+# (`animator.animate(photo, {"happy": 0.6, "surprise": 0.4})`, or
+# `affinekit generate photo.jpg --mix happy=0.6,surprise=0.4`; the app above has a
+# slider per expression). The motion head's starting field, each label's mean
+# landmark motion, is mixed with the same weights: `sum_i w_i prior[y_i]`, so a
+# mixture with one weight of 1 is exactly the plain expression (tested), and a
+# 50/50 blend starts from the average of the two mean motions.
+#
+# Below: the apex close-up for pairs of expressions, from all of the first
+# (left) to all of the second (right).
+
+# %%
+PAIRS = [("happy", "surprise"), ("anger", "disgust"), ("fear", "sadness")]
+blend_shares = np.linspace(1.0, 0.0, 3 if nb.tiny else 5)
+blend_rows = [[animator.animate(photo, {a: float(w), b: float(1 - w)}, frames=2, crop_only=True)[-1]
+               for w in blend_shares] for a, b in PAIRS]
+fig = plots.frame_grid(blend_rows, row_labels=[f"{a} -> {b}" for a, b in PAIRS],
+                       col_labels=[f"{w:.2f} / {1 - w:.2f}" for w in blend_shares],
+                       title=f"two-expression blends at the apex: {name}")
+nb.save(fig, "expression_blends.png", faces=True)
+display(fig)
+
+# %% [markdown]
+# **What is linear and what is not.** The codes and the prior field are blended
+# linearly by construction. The decoder is not linear, so the field's learned
+# correction, the mask and the residual of a blend need not be the blend of the
+# two expressions' own. `look_inside.mixture_linearity` measures it at the apex:
+# the mean gap between the blend's output and the same blend of the two plain
+# outputs, relative to their size (0 = perfectly linear). The whole field gap is
+# smaller than its learned part's because the prior, a large share of the field,
+# is exactly linear; the frame's change is the least linear, since a warp is not
+# linear in its field (and the mask mixes in a residual that is not either).
+
+# %%
+linearity_rows = {f"{a} + {b}": look_inside.mixture_linearity(generator, aligned.crop, EXPRESSIONS.index(a),
+                                                              EXPRESSIONS.index(b)) for a, b in PAIRS}
+gap_names = [k for k in next(iter(linearity_rows.values()))[0] if k.endswith("_gap")]
+display(Markdown("| blend | share of the first | " + " | ".join(gap_names) + " |\n|---|---|" + "---|" * len(gap_names)
+                 + "\n" + "\n".join(f"| {pair} | {r['share']:.2f} | " + " | ".join(f"{r[g]:.3f}" for g in gap_names)
+                                    + " |" for pair, rows in linearity_rows.items() for r in rows)))
+
+# %% [markdown]
+# On the neutral demo photo with the bundled model, at a 50/50 share: the whole
+# field of happy + surprise is 20% off the blend of the two fields (its learned
+# correction 31%), the mask 14% and the frame's change 41%. The blend is a new
+# expression the decoder makes from the mixed codes, not a cross-fade, and it is
+# most non-linear halfway.
+#
+# ## Timing curves
+#
+# How the intensity runs over the clip (`--curve`, `animate(..., curve=)`):
+# linear (the default), ease (slow at both ends), apex-hold (up in the first 60%,
+# then held) and there-and-back (neutral -> apex -> neutral). There-and-back
+# stops one step short of neutral, so a GIF (which loops) or an MP4 played in a
+# loop goes from its last frame to its first with the same step as everywhere else.
+
+# %%
+import matplotlib.pyplot as plt
+
+from affinekit.curves import CURVES, intensity_curve
+
+fig, ax = plt.subplots(figsize=(6, 2.8))
+for curve in CURVES:
+    ax.plot(intensity_curve(curve, 16, 1.0).numpy(), "-o", ms=3, label=curve)
+ax.set_xlabel("frame of a 16-frame clip")
+ax.set_ylabel("intensity")
+ax.legend(fontsize=8)
+nb.save(fig, "timing_curves.png")
+display(fig)
+loop = animator.animate(photo, EXPRESSION, frames=S["FRAMES"], curve="there-and-back")
+loop_path = animator.save(loop, out_dir / f"{EXPRESSION}_loop.gif", fps=FPS)
+print(f"there-and-back: {len(loop)} frames, saved to {loop_path}; last frame to first differs by "
+      f"{np.abs(loop[-1].astype(int) - loop[0]).mean():.2f} levels (first to second: "
+      f"{np.abs(loop[1].astype(int) - loop[0]).mean():.2f})")
+
+# %% [markdown]
+# ## How the expression grows with the intensity (measured)
+#
+# `python benchmarks/dose_response.py` makes six expressions at intensities 0 to 2
+# (steps of 0.25) on the open faces (six FRLL people, the astronaut, the demo photo,
+# the first frames of eight open clips) and measures the kit's classifier's
+# probability of the requested expression and how far the mouth and brow
+# landmarks moved (dlib on the full frame, in inter-ocular distances):
+#
+# ![dose-response](../figures/dose_response.png)
+#
+# The landmarks move monotonically with the intensity for every expression (the
+# mean curves' Spearman is 1.0 for five and 0.93 for surprise, whose mouth,
+# opened wide past l = 1.5, gets dlib's mouth points wrong), and dlib still finds
+# the face at l = 2 in 95 of 96 clips. The classifier is the weak part: it has no
+# neutral class and reads neutral faces as sadness or fear (0.3-0.4 at l = 0), so
+# those curves barely move; anger, happy and surprise rise monotonically, disgust
+# rises to l = 1.25 and falls. The benchmark prints the numbers.
+#
+# ## A reference face
+#
+# `affinekit generate photo.jpg --like other.jpg` reads the expression off another
+# photo: the change of its base code from this face's is fitted onto every
+# expression's direction with non-negative weights (`affinekit.reference`), and
+# the clip goes to that mixture. Here the demo FRLL person's own smile is the
+# reference for her neutral photo.
+
+# %%
+from affinekit.images import to_model
+from affinekit.notebook_inputs import DEMO_FRLL
+from affinekit.reference import infer_mixture
+
+neutral_photo = sorted((DEMO_FRLL / "neutral_front").glob("*.jpg"))[0]
+smile_photo = DEMO_FRLL / "smiling_front" / neutral_photo.name.replace("_03", "_08")
+neutral_face, smile_face = animator.align(neutral_photo), animator.align(smile_photo)
+inferred = infer_mixture(generator, to_model(neutral_face.crop), to_model(smile_face.crop))
+print(f"{smile_photo.name} seen from {neutral_photo.name}: {inferred}")
+if inferred.intensity > 0:
+    like = animator.animate(neutral_photo, inferred.mixture(), frames=2, intensity=min(inferred.intensity, 3.0),
+                            crop_only=True)
+    fig = plots.frame_grid([[like[0], like[-1], animator.render_closeups(smile_face, [0], 1, 0.0)[0, 0]]],
+                           col_labels=["neutral", "this face, inferred mixture", "the reference"],
+                           title=f"--like: {inferred}")
+    display(fig)
+
+# %% [markdown]
+# On real sequences (`python benchmarks/reference_face.py --data prepared/ck128`):
+# the apex frames of the CK+ validation people's sequences (S111 and S124, never
+# trained on) give back their own label as the largest weight in 5 of 7 cases
+# from their own neutral frame, and in 17 of 24 from the other person's (chance 1
+# in 7). Smiles are the failure: the model carries most of a smile in the prior
+# field, which lives outside the codes, so a smile's code change projects onto
+# contempt or sadness about as much as onto happy.
+#
+# ## The output as layers
+#
+# `--layers DIR` (or `affinekit.layers.write_layers`) writes what each frame was
+# made of: the field (`.npy`, and as a colour wheel: hue is the direction, brightness
+# the length), the mask, the residual and the composited frame, plus `layers.json`
+# with the transform from the photo to the crop and the share of pixels
+# synthesised rather than warped. A compositor can re-time or re-grade the clip
+# from these without the kit.
+
+# %%
+from PIL import Image
+
+from affinekit.layers import write_layers
+
+layers_dir = out_dir / "layers"
+layers_dir.mkdir(parents=True, exist_ok=True)
+layer_info = None
+if generator.moves:
+    layer_clip = animator.animate(photo, EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY)
+    layer_info = write_layers(layers_dir, generator, animator.last_aligned, label,
+                              intensity_curve("linear", S["FRAMES"], INTENSITY), layer_clip)
+    last = S["FRAMES"] - 1
+    fig = plots.frame_grid([[np.asarray(Image.open(layers_dir / f"{kind}_{last:03d}.png").convert("RGB"))
+                             for kind in ("field", "mask", "residual")]],
+                           col_labels=["field (colour wheel)", "mask", "residual"], title="layers of the last frame")
+    display(fig)
+    print(f"share synthesised rather than warped, mean over the clip: "
+          f"{layer_info['synthesised_share_mean']['of_crop']:.1%} of the crop, "
+          f"{layer_info['synthesised_share_mean']['of_photo']:.1%} of the frame")
+
+# %%
+nb.record(blend_grid=[len(blend_rows), len(blend_rows[0])], mixture_linearity=linearity_rows,
+          curves=list(CURVES), loop_frames=len(loop), reference_intensity=inferred.intensity,
+          layers_frames=layer_info["frames"] if layer_info else 0,
+          app_mix_sliders=sorted(app.mix))

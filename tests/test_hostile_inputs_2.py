@@ -415,10 +415,10 @@ def test_a_float_tiff_of_0_to_1_is_not_black():
 
 
 def test_one_frame_with_an_expression_is_the_apex():
-    from affinekit.animate import intensity_ramp
+    from affinekit.curves import intensity_curve
 
-    assert intensity_ramp(1, 0.7).tolist() == pytest.approx([0.7])
-    assert intensity_ramp(3, 1.0).tolist() == [0.0, 0.5, 1.0]
+    assert intensity_curve("linear", 1, 0.7).tolist() == pytest.approx([0.7])
+    assert intensity_curve("linear", 3, 1.0).tolist() == [0.0, 0.5, 1.0]
 
 
 def test_a_long_output_name_keeps_its_temporary_within_the_name_limit(tmp_path):

@@ -8,6 +8,7 @@ from typing import Any
 
 from affinekit.animate import STAGES, check_frames, load_pretrained
 from affinekit.batch import expand_photos, generate_batch
+from affinekit.commands.control import like_expression, read_control, write_clip_layers
 from affinekit.destinations import writable_file, writable_folder
 from affinekit.devices import resolve_device
 from affinekit.errors import AffinekitError
@@ -36,9 +37,10 @@ def main(args: Any) -> int:
     max_side = getattr(args, "max_size", MAX_SIDE)
     if max_side < 64:
         raise AffinekitError(f"--max-size must be at least 64 pixels, got {max_side}")
+    control = read_control(args, expression, batch, max_side)
     device = str(resolve_device(getattr(args, "device", "auto")))
     if batch:
-        return _main_batch(args, photos, out_dir, expression, max_side, device)
+        return _main_batch(args, photos, out_dir, expression, max_side, device, control.curve)
     out = writable_file(args.out, "--out", VIDEO_SUFFIXES)
     refuse_output_clashes(args.out, photos, args.checkpoint)
     # read the photo first: a missing or unreadable file fails before the model loads
@@ -52,15 +54,23 @@ def main(args: Any) -> int:
     animator.mouth = not args.no_mouth
     load_time = time.perf_counter() - start
 
+    wanted: Any = control.mix or expression
+    intensity = args.intensity
+    if control.like is not None:
+        wanted, intensity = like_expression(animator, photo, name, control, intensity)
     if expression == "all":
-        frames = animator.animate_all(photo, args.frames, args.intensity, args.crop_only, name=name)
+        frames = animator.animate_all(photo, args.frames, intensity, args.crop_only, name=name, curve=control.curve)
     else:
-        frames = animator.animate(photo, expression, args.frames, args.intensity, args.crop_only, name=name)
+        frames = animator.animate(photo, wanted, args.frames, intensity, args.crop_only, name=name,
+                                  curve=control.curve)
     if getattr(animator, "last_faces", 1) > 1:
         print(f"note: {animator.last_faces} faces found in {name}; animated the most confident one", file=sys.stderr)
     animator.save(frames, out, args.fps)
     t, h, w = frames.shape[:3]
-    print(f"wrote {out}: {t} frames, {w}x{h}, {args.fps} fps, {expression}")
+    shown = "like " + str(control.like) if control.like else args.mix if control.mix else expression
+    print(f"wrote {out}: {t} frames, {w}x{h}, {args.fps} fps, {shown}, {control.curve}")
+    if control.layers is not None:
+        write_clip_layers(animator, control, wanted, frames, intensity)
     if args.timing:
         timings = {"load": load_time, **animator.timings}
         timings["read"] = timings.get("read", 0.0) + read_time
@@ -69,7 +79,7 @@ def main(args: Any) -> int:
 
 
 def _main_batch(args: Any, photos: list[str], out_dir: str | None, expression: str, max_side: int,
-                device: str) -> int:
+                device: str, curve: str = "linear") -> int:
     """`affinekit generate a.jpg b.jpg folder/ 'glob*' --out-dir clips/`: one clip per photo."""
     if args.demo:
         raise AffinekitError("--demo makes one clip; drop it to generate a batch of photos")
@@ -81,7 +91,7 @@ def _main_batch(args: Any, photos: list[str], out_dir: str | None, expression: s
     animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
     animator.mouth = not args.no_mouth
     report = generate_batch(animator, paths, out, expression, args.frames, args.intensity, args.fps,
-                            getattr(args, "format", "mp4"), args.crop_only)
+                            getattr(args, "format", "mp4"), args.crop_only, curve=curve)
     print(report.summary())
     return 1 if report.failed else 0
 

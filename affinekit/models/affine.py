@@ -7,10 +7,13 @@ it? We project the change of its bottleneck base code onto the direction:
     l_t = <E_b(x_t) - E_b(x0), a> / |a|^2,   a = E_d(x0, y) at the bottleneck
 
 so l = 0 for x0 itself and l = 1 where the frame moved by exactly one direction.
+`project_mixture` does the same onto every label's direction at once, with
+non-negative intensities (a reference face's expression as a mixture).
 """
 from __future__ import annotations
 
 import torch
+from scipy.optimize import nnls
 
 # Keeps the projection finite when a direction is (nearly) zero, e.g. at
 # initialisation or for an untrained label; tiny next to |a|^2 of a trained model.
@@ -59,3 +62,17 @@ def intensity_stats(lam: torch.Tensor, positions: torch.Tensor) -> dict[str, flo
     denom = (lc.pow(2).sum() * pc.pow(2).sum()).sqrt()
     stats["lambda_corr"] = (lc * pc).sum().item() / denom.item() if denom.item() > 0 else 0.0
     return stats
+
+
+def project_mixture(code_t: torch.Tensor, code_0: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """Non-negative intensities c_i with `code_t - code_0 ~ sum_i c_i directions[i]` (least squares).
+
+    The generalisation of `project_intensity` to several directions at once: with one
+    direction and a positive projection, c is exactly that intensity. code_t, code_0:
+    (C, h, w) bottleneck base codes of a frame and of the neutral face; directions:
+    (L, C, h, w), one per label. Returns (L,) float32, >= 0 (scipy's NNLS, exact active set).
+    """
+    A = directions.detach().double().flatten(1).T.cpu().numpy()                 # (D, L)
+    b = (code_t - code_0).detach().double().flatten().cpu().numpy()             # (D,)
+    coefficients, _ = nnls(A, b)
+    return torch.from_numpy(coefficients).float()

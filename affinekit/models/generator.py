@@ -7,6 +7,8 @@ planes. At every skip level and at the bottleneck the decoder receives
     code(l) = E_b(x0) + l * E_d(x0, y)
 
 so l = 0 decodes the base path alone, l = 1 is the apex and l > 1 extrapolates.
+A mixture of labels with weights w_i takes sum_i w_i E_d(x0, y_i) as its direction
+(`mixed_direction`; `affinekit.mixtures`): every method that takes labels takes weights.
 A clip needs one encoding and one batched decode of all its (sample, intensity) codes.
 
 Two output heads read the decoder (`ModelConfig.output`):
@@ -157,10 +159,39 @@ class Generator(nn.Module):
             raise ValueError(f"{name} has shape {tuple(x.shape)}; this model takes (..., {c}, {s}, {s}) in [-1, 1]")
 
     def encode(self, x0: torch.Tensor, label: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """Base codes E_b(x0) and direction codes E_d(x0, y), one tensor per level."""
+        """Base codes E_b(x0) and direction codes E_d(x0, y), one tensor per level.
+
+        label: (B,) integer labels, or (B, num_labels) float weights of a mixture
+        (`mixed_direction`)."""
         self._check(x0, "x0")
+        if label.is_floating_point():
+            return self.base_encoder(x0), self.mixed_direction(x0, label.to(x0.device))
         planes = label_planes(label.to(x0.device), self.cfg.num_labels, x0.shape[-2:])
         return self.base_encoder(x0), self.direction_encoder(torch.cat([x0, planes.to(x0.dtype)], 1))
+
+    def mixed_direction(self, x0: torch.Tensor, weights: torch.Tensor) -> list[torch.Tensor]:
+        """Direction codes of a mixture, sum_i w_i E_d(x0, y_i) per level; weights (B, num_labels).
+
+        Each label with a weight is encoded as a plain label is (same batch shape), so a
+        weight vector with a single 1 gives exactly that label's codes."""
+        B = x0.shape[0]
+        mixed: list[torch.Tensor] | None = None
+        for y in (weights != 0).any(0).nonzero().flatten().tolist():
+            label = torch.full((B,), y, dtype=torch.long, device=x0.device)
+            planes = label_planes(label, self.cfg.num_labels, x0.shape[-2:]).to(x0.dtype)
+            codes = self.direction_encoder(torch.cat([x0, planes], 1))
+            w = weights[:, y].to(x0.dtype).view(B, 1, 1, 1)
+            mixed = [w * c for c in codes] if mixed is None else [m + w * c for m, c in zip(mixed, codes)]
+        if mixed is None:                   # no weight anywhere: no direction, every frame is x0
+            mixed = [torch.zeros_like(c) for c in self.base_encoder(x0)]
+        return mixed
+
+    def label_prior(self, label: torch.Tensor) -> torch.Tensor:
+        """The motion prior (B, 2, H, W) of integer labels (B,), or of mixtures (B, num_labels): the
+        weighted sum of the labels' prior fields, with the same weights as the direction codes."""
+        if label.is_floating_point():
+            return torch.einsum("bl,lchw->bchw", label.to(self.prior.dtype), self.prior)
+        return self.prior[label.long()]
 
     def decode_pixels(self, base: list[torch.Tensor], direction: list[torch.Tensor],
                       intensities: torch.Tensor) -> torch.Tensor:
@@ -184,7 +215,7 @@ class Generator(nn.Module):
         l = levels.view(B, -1, 1, 1, 1)
         bend = torch.tanh(raw[:, :, :2])
         learned = self.window * self.cfg.motion_range * (bend - bend[:, :1])
-        flow = self.window * l * self.prior[label.long()].unsqueeze(1) + learned
+        flow = self.window * l * self.label_prior(label).unsqueeze(1) + learned
         mask = self.window * l.abs().clamp(max=1.0) * torch.sigmoid(raw[:, :, 2:3])
         residual = torch.tanh(raw[:, :, 3:])
         keep = slice(0, None) if starts_at_zero else slice(1, None)
@@ -204,7 +235,9 @@ class Generator(nn.Module):
 
     # -- public API ---------------------------------------------------------
     def motion(self, x0: torch.Tensor, label: torch.Tensor, intensities: torch.Tensor) -> Motion:
-        """The motion head's field, mask and residual at the network's resolution, for x0 at any size."""
+        """The motion head's field, mask and residual at the network's resolution, for x0 at any size.
+
+        label: (B,) integer labels or (B, num_labels) mixture weights (as every public method)."""
         if not self.moves:
             raise ValueError("this generator draws pixels (model.output='pixels'); it has no motion field")
         small, intensities = self._inputs(x0, intensities)

@@ -131,10 +131,14 @@ class MouthRefiner(nn.Module):
 
     def forward(self, patch: torch.Tensor, neutral: torch.Tensor, label: torch.Tensor,
                 intensity: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(m (N, 1, s, s), R (N, 1, s, s)) for patches (N, 3, s, s), labels (N,), intensities (N,)."""
+        """(m (N, 1, s, s), R (N, 1, s, s)) for patches (N, 3, s, s), labels (N,) or mixture weights (N, L),
+        intensities (N,)."""
         s = patch.shape[-1]
         level = intensity.to(patch).view(-1, 1, 1, 1)
-        planes = label_planes(label, self.num_labels, (s, s)).to(patch)
+        if label.is_floating_point():      # a mixture's weights (N, L) stand where one-hot planes would
+            planes = label.to(patch)[:, :, None, None].expand(-1, -1, s, s)
+        else:
+            planes = label_planes(label, self.num_labels, (s, s)).to(patch)
         x = F.pixel_unshuffle(torch.cat([patch, neutral, planes, level.expand(-1, 1, s, s)], 1), 2)
         skips = [self.stem(x)]
         for down in self.downs:
