@@ -42,7 +42,7 @@
 #
 # $$\hat x_t = (1 - A) \odot \mathrm{warp}(x_0, F) + A \odot R .$$
 #
-# $F = l \cdot F_y + (	ext{learned correction})$ starts from $F_y$, the mean
+# $F = l \cdot F_y + (\text{learned correction})$ starts from $F_y$, the mean
 # landmark motion of expression $y$ in the training sequences, made dense
 # (`affinekit.models.prior`); $F$ and $A$ vanish at $l = 0$, so $l = 0$ gives
 # $x_0$ back exactly. A warp keeps identity, colour and detail, and the field
@@ -85,13 +85,14 @@ FIGURES_DIR = ""
 RESULTS_JSON = ""
 
 # %%
+import json
 import math
 
 import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from affinekit import charts, experiments, look_inside, plots
+from affinekit import charts, experiments, lip_intensity, look_inside, plots
 from affinekit.callbacks import LiveBoard
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset, subject_split
@@ -103,7 +104,8 @@ from affinekit.launch import train
 from affinekit.losses import GAN_CHANCE
 from affinekit.models.generator import Generator
 from affinekit.notebook_inputs import load_animator
-from affinekit.notebook_setup import setup
+from affinekit.notebook_setup import plain, setup
+from affinekit.run_summary import curve_summary
 from affinekit.runlog import read_log
 
 # sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
@@ -276,10 +278,18 @@ fig6 = charts.loss_curves(log, panels=[("G_L1",)], titles=["generator L1 loss (F
 fig7 = charts.loss_curves(log, panels=[("D_real", "D_fake")], titles=["discriminator losses (Fig. 7)"],
                          lines=[(GAN_CHANCE[train_cfg.gan_loss], f"chance ({train_cfg.gan_loss})")])
 fig_lambda = charts.loss_curves(log, panels=[("lambda_mean", "lambda_std"), ("lambda_corr",)],
-                               titles=["inferred intensities", "correlation with frame position"])
-for name, fig in (("fig6_g_l1.png", fig6), ("fig7_d_real_fake.png", fig7), ("intensity_stats.png", fig_lambda)):
+                               titles=["inferred intensities", "correlation with frame position"],
+                               ylabels=["inferred l", "Pearson r"])
+share_keys = sorted({k for row in log for k in row if k.startswith("share_")})
+fig_shares = charts.loss_curves(log, panels=[share_keys], titles=["each term's share of G's gradient"],
+                                ylabels=["share (terms add up to 1)"])
+for name, fig in (("fig6_g_l1.png", fig6), ("fig7_d_real_fake.png", fig7), ("intensity_stats.png", fig_lambda),
+                  ("gradient_shares.png", fig_shares)):
     nb.save(fig, name)
-display(fig6, fig7, fig_lambda)
+display(fig6, fig7, fig_lambda, fig_shares)
+curves = curve_summary(log, GAN_CHANCE[train_cfg.gan_loss])
+curves["blend_last"] = log[-1].get("lambda_blend")
+print(json.dumps(curves, indent=1))
 
 # %% [markdown]
 # ## Faces the model never saw
@@ -303,6 +313,43 @@ fig = plots.frame_grid(clips, row_labels=[f"{EXPRESSIONS[int(b['label'])]}\n{b['
                        title="held-out subjects" if test_keys else "training subjects (no held-out subject)")
 nb.save(fig, "training_samples.png", faces=True)
 display(fig)
+
+# %% [markdown]
+# ## The prior, and what training added to it
+#
+# The motion head's field is $F = l \cdot F_y + (\text{learned correction})$. Before any step the
+# correction is zero and the mask almost closed, so a fresh model already warps each face by its
+# label's mean landmark motion $F_y$: the **prior only** row. Beside it the trained model at $l = 1$,
+# and the two parts of its field as arrow lengths (pixels of the model's crop): $F_y$, fitted on the
+# training subjects, and the learned correction for this face. `model.prior=off` trains without $F_y$.
+
+# %%
+prior_only = Generator(model_cfg).to(trainer.device).eval()
+prior_only.prior.copy_(trainer.generator.prior)                  # step 0: the prior, nothing learned
+with torch.no_grad():
+    apex_prior = prior_only.generate(x0, labels, torch.tensor([1.0]))[:, 0].cpu()
+    apex_trained = trainer.generator.generate(x0, labels, torch.tensor([1.0]))[:, 0].cpu()
+    moved = trainer.generator.motion(x0, labels, torch.tensor([1.0]))
+px = S["IMAGE_SIZE"] / 2                                         # normalised units -> pixels
+prior_len = (trainer.generator.prior[labels].norm(dim=1) * px).cpu()
+learned_len = (moved.correction[:, 0].norm(dim=1) * px).cpu()
+fig = plots.frame_grid([[x0[i].cpu(), apex_prior[i], apex_trained[i]] for i in range(len(batch))],
+                       row_labels=[EXPRESSIONS[int(b["label"])] for b in batch],
+                       col_labels=["x0", "prior only (step 0), l=1", f"trained ({trainer.step} steps), l=1"])
+nb.save(fig, "prior_and_trained.png", faces=True)
+display(fig)
+fig = plots.new_figure(2.2 * len(batch), 4.2)
+for i in range(len(batch)):
+    for row, (maps, name) in enumerate(((prior_len, "|F_y|"), (learned_len, "|learned|"))):
+        ax = fig.add_subplot(2, len(batch), row * len(batch) + i + 1)
+        im = ax.imshow(maps[i], cmap="viridis", vmin=0, vmax=float(max(prior_len.max(), learned_len.max(), 1e-6)))
+        ax.set_title(f"{EXPRESSIONS[int(batch[i]['label'])]}: {name}", fontsize=8)
+        ax.axis("off")
+fig.colorbar(im, ax=fig.axes, shrink=0.8, label="pixels of the model's crop")
+nb.save(fig, "prior_and_learned_field.png")
+display(fig)
+field_px = {"prior_mean": float(prior_len.mean()), "learned_mean": float(learned_len.mean())}
+print(f"mean |F_y| {field_px['prior_mean']:.2f} px, mean |learned correction| {field_px['learned_mean']:.2f} px")
 
 # %% [markdown]
 # ## Intensity inference, on a real sequence the model never saw
@@ -366,7 +413,8 @@ print(f"correlation of inferred l with frame position: {order:.2f}")
 # orders the frames is the question the figure answers.
 
 # %%
-anchors = {"kit: G_sup + warm-up": [], "paper: no anchor": ["train.w_lambda_sup=0", "train.lambda_warmup=0"]}
+anchors = {"kit: G_sup + warm-up": [], "paper: no anchor": ["train.w_lambda_sup=0", "train.lambda_warmup=0"],
+           "no anchor, no prior": ["train.w_lambda_sup=0", "train.lambda_warmup=0", "model.prior=off"]}
 lam_by_anchor = {}
 for i, (name, overrides) in enumerate(anchors.items()):
     run = experiments.train_variant(prepared, run_dir.with_name(f"{run_dir.name}_anchor{i}"), train_keys,
@@ -401,6 +449,28 @@ for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
 # ![inferred intensity with and without the anchor](../figures/intensity_anchor_comparison.png)
 
 # %% [markdown]
+# ## Against an intensity nobody trained towards: the lips
+#
+# Frame position is what the anchor pulls `l` towards, so agreeing with it proves little. The
+# landmarks give an independent measure: the mean distance of the 20 lip points (48-67) from
+# where they were in the neutral frame, in inter-ocular distances
+# (`lip_intensity.lip_displacement`). Below, the bundled model's `l` (blue, left axis) and
+# that displacement (red, right axis) along every held-out sequence; the title gives their
+# correlation along the clip. The lips are blind to brows, so anger and sadness, which move
+# the mouth little, are the hard cases.
+
+# %%
+lips = lip_intensity.lambda_against_lips(bundled, prepared, test_keys or train_keys)
+fig = lip_intensity.plot_lambda_and_lips(lips)
+nb.save(fig, "lambda_against_lips.png")
+display(fig)
+lips_summary = {"sequences": len(lips), "corr_lips_mean": float(np.nanmean([v["corr_lips"] for v in lips.values()])),
+                "corr_position_mean": float(np.nanmean([v["corr_position"] for v in lips.values()])),
+                "lips_position_mean": float(np.nanmean([v["lips_position"] for v in lips.values()]))}
+print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement) "
+      f"{lips_summary['corr_lips_mean']:.2f} on average, corr(l, position) {lips_summary['corr_position_mean']:.2f}")
+
+# %% [markdown]
 # ## Where the kit departs from the paper and its code
 #
 # | what | the paper / official code | this kit | why |
@@ -416,8 +486,11 @@ for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
 # | data | CK+ only | plus training augmentation (light, blur, noise, scale, shift, flip) | photos in the wild are not CK+ |
 
 # %%
+summary = dict(curves=curves, anchor_corr=anchor_corr, compare_steps=S["COMPARE_STEPS"], lips=lips_summary,
+               field_px=field_px, probe=probe_key, train_sequences=len(train_keys), test_sequences=len(test_keys))
+nb.save_text(f"training_{DATA}.json", json.dumps(plain(summary), indent=1, sort_keys=True))
 last = log[-1]
-nb.record(data=DATA, steps=trainer.step, log_rows=len(log),
+nb.record(curves=curves, lips=lips_summary, field_px=field_px, data=DATA, steps=trainer.step, log_rows=len(log),
           final={k: last[k] for k in ("G_L1", "D_real", "D_fake", "G_GAN", "D_patch") if k in last},
           finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_real", "D_fake")),
           checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),
