@@ -59,7 +59,7 @@ def plot_lambda_and_lips(scores: dict[str, dict[str, Any]], columns: int = 4) ->
         ax = fig.add_subplot(rows, min(columns, len(keys)), i + 1)
         t = np.arange(len(s["lambda"]))
         ax.plot(t, s["lambda"], "o-", ms=3, color="tab:blue", label="inferred l")
-        ax.set_ylabel("l", color="tab:blue", fontsize=8)
+        ax.set_ylabel("inferred l", color="tab:blue", fontsize=8)
         twin = ax.twinx()
         twin.plot(t, s["lips"], "s--", ms=3, color="tab:red", label="lip displacement")
         twin.set_ylabel("lips / IOD", color="tab:red", fontsize=8)

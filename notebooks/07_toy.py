@@ -38,9 +38,9 @@ FRAMES = 9             # frames per sequence, neutral first, apex last
 CROP_SIZE = 64         # drawn image size, pixels
 IMAGE_SIZE = 32        # model resolution
 BASE_WIDTH = 8         # channels of the first U-Net level
-STEPS = 400            # training steps (about 3 minutes on a 2-core CPU)
+STEPS = 100            # training steps (under a minute on a free 2-core CPU)
 SCHEDULE = "shuffled"  # intensities between first and last frame: shuffled, linear or eased
-OVERRIDES = ""         # more section.key=value settings, comma-separated, e.g. train.w_lambda_sup=10
+OVERRIDES = ""         # more settings as in --set, comma-separated (see the exercises)
 SEED = 0
 WORK_DIR = ""          # the toy data and run (empty: runs/notebook07)
 FIGURES_DIR = ""
@@ -63,7 +63,8 @@ from affinekit.look_inside import intensity_on_sequence
 from affinekit.notebook_setup import setup
 from affinekit.toy_training import TOY_OVERRIDES, score_toy, train_toy
 
-nb = setup(globals(), tiny=dict(PEOPLE=4, FRAMES=5, STEPS=3), read_data=False)
+nb = setup(globals(), tiny=dict(PEOPLE=4, FRAMES=5, STEPS=3, CROP_SIZE=32, IMAGE_SIZE=32, BASE_WIDTH=8),
+           read_data=False)
 S = nb.sizes
 work = nb.folder(WORK_DIR, "runs", "notebook07")
 overrides = [o.strip() for o in OVERRIDES.split(",") if o.strip()]
@@ -148,7 +149,7 @@ print(f"mean l at the apex (true 1): {score.apex:.2f}; the field at the true int
       f"{score.field_error_px:.2f} px (a still face: {score.no_motion_px:.2f} px)")
 
 # %% [markdown]
-# The committed run (defaults: 16 people, 400 steps at 32 px): `l` orders every held-out
+# The committed run (defaults: 16 people, 100 steps at 32 px): `l` orders every held-out
 # clip's frames as the truth does, far better than frame position could. What it does not
 # find is one scale: the projection divides by $\lVert a \rVert^2$ of each face's own
 # direction, so nothing ties `l` = 1 to the apex unless the anchor (`G_sup`) does, and

@@ -235,6 +235,13 @@ def test_06_answers_each_question_with_two_trained_variants(nb06, work):
     split = psnr["How much does the paper's split flatter a model?"]
     assert split["paper split"] != split["subject split"] and nb06["test_sequences"] >= 1
     assert {f"experiment_{i}_demo.png" for i in (1, 2, 3, 4)} <= figures(work)
+    # the rows every model is measured against: landmark-warp (from the same training subjects) and the
+    # motion head before its first step
+    ref = nb06["reference_psnr"]
+    assert set(ref) == {"copy-input", "landmark-warp", "prior only"} and all(math.isfinite(v) for v in ref.values())
+    assert ref["copy-input"] == nb06["copy_input_psnr"][0] and ref["prior only"] != ref["copy-input"]
+    assert all(0 <= c <= n == nb06["test_sequences"] for v in nb06["clips"].values() for c, n in v.values())
+    assert (work / "figures" / "experiments_demo.json").is_file()
 
 
 @pytest.fixture(scope="module")
