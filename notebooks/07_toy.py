@@ -149,13 +149,14 @@ print(f"mean l at the apex (true 1): {score.apex:.2f}; the field at the true int
       f"{score.field_error_px:.2f} px (a still face: {score.no_motion_px:.2f} px)")
 
 # %% [markdown]
-# The committed run (defaults: 16 people, 100 steps at 32 px): `l` orders every held-out
-# clip's frames as the truth does, far better than frame position could. What it does not
-# find is one scale: the projection divides by $\lVert a \rVert^2$ of each face's own
-# direction, so nothing ties `l` = 1 to the apex unless the anchor (`G_sup`) does, and
-# `happy`, which moves fewer pixels, ends on a smaller scale than `surprise`; the pooled
-# correlation pays for it. The numbers are printed above and recorded in
-# `figures/toy.json`.
+# The committed run (defaults: 16 people, 100 steps at 32 px; `figures/toy.json`), scored on the
+# 8 sequences of 4 held-out toy people: the correlation along each clip of 0.993, where frame
+# position alone gets 0.56. `l` orders every held-out clip's frames as the truth does. What it
+# does not find is one scale: pooled over them 0.579. The projection divides by
+# $\lVert a \rVert^2$ of each face's own direction, and nothing ties `l` = 1 to the apex unless the
+# anchor (`G_sup`) does: `happy`, which moves fewer pixels, ends near 0.13 at its apex, `surprise`
+# near 0.6. The field recovers little of the known motion in 100 steps: at the true intensities it
+# misses the landmarks by 0.31 px on average, against 0.42 px for a still face.
 #
 # ![inferred l against the truth](../figures/toy_lambda_vs_truth.png)
 
