@@ -128,12 +128,9 @@ class Trainer:
     def fit_prior(self) -> None:
         """The motion head's starting field: each label's mean landmark motion over every paired item
         (zero with `model.prior=off`: the field is then the learned part alone)."""
-        if self.model_cfg.prior == "off":
-            self.generator.prior.zero_()
-            return
-        prior = dataset_fields(self.dataset, self.model_cfg.num_labels, self.model_cfg.image_size)
-        if prior is not None:
-            self.generator.prior.copy_(prior.to(self.device))
+        cfg = self.model_cfg
+        prior = dataset_fields(self.dataset, cfg.num_labels, cfg.image_size) if cfg.prior == "on" else None
+        self.generator.prior.copy_(prior if prior is not None else torch.zeros_like(self.generator.prior))
 
     # -- schedule -------------------------------------------------------------
     def blend(self, step: int) -> float:
