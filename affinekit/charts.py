@@ -138,7 +138,7 @@ def _series(log: Sequence[Mapping[str, Any]], key: str) -> tuple[np.ndarray, np.
 
 
 def plot_losses(ax: Any, log: Sequence[Mapping[str, Any]], keys: Sequence[str], window: int = 1,
-                title: str | None = None) -> None:
+                title: str | None = None, ylabel: str = "loss") -> None:
     """Draw loss curves of `keys` from log rows on one axis (raw faint, smoothed solid)."""
     for key in keys:
         steps, values = _series(log, key)
@@ -151,7 +151,7 @@ def plot_losses(ax: Any, log: Sequence[Mapping[str, Any]], keys: Sequence[str], 
         else:
             ax.plot(steps, values, color=colour, lw=1.4, label=key)
     ax.set_xlabel("step")
-    ax.set_ylabel("loss")
+    ax.set_ylabel(ylabel)
     ax.set_title(title or ", ".join(keys))
     ax.grid(alpha=0.3)
     if ax.lines:
@@ -161,9 +161,10 @@ def plot_losses(ax: Any, log: Sequence[Mapping[str, Any]], keys: Sequence[str], 
 def loss_curves(log: Sequence[Mapping[str, Any]] | str | Path,
                 panels: Sequence[Sequence[str]] = (("G_L1",), ("D_real", "D_fake")),
                 titles: Sequence[str] | None = None, window: int = 0,
-                lines: Sequence[tuple[float, str]] = ()) -> Figure:
+                lines: Sequence[tuple[float, str]] = (), ylabels: Sequence[str] | None = None) -> Figure:
     """Loss curves, one panel per group of keys (default: G_L1 | D_real and D_fake,
-    the paper's Figs. 6 and 7). `window` 0 picks a smoothing window from the length.
+    the paper's Figs. 6 and 7). `window` 0 picks a smoothing window from the length;
+    `ylabels` name each panel's axis when it is not a loss.
     `lines` draws dashed reference levels, e.g. a discriminator's loss at chance
     (`GAN_CHANCE`)."""
     if isinstance(log, (str, Path)):
@@ -173,7 +174,8 @@ def loss_curves(log: Sequence[Mapping[str, Any]] | str | Path,
     fig = new_figure(5.0 * len(panels), 3.3)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for i, (ax, keys) in enumerate(zip(axes, panels)):
-        plot_losses(ax, log, keys, window=window, title=titles[i] if titles else None)
+        plot_losses(ax, log, keys, window=window, title=titles[i] if titles else None,
+                    ylabel=ylabels[i] if ylabels else "loss")
         for value, label in lines:
             ax.axhline(value, color="0.3", ls="--", lw=1.0, label=label)
         if lines:

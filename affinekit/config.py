@@ -69,6 +69,9 @@ class ModelConfig:
     upsample: str = "transpose"    # "transpose" (ConvTranspose, fast) or "resize" (nearest + conv)
     output: str = "motion"         # "motion" (field, mask, residual: warps x0) or "pixels" (the paper's: draws the frame)
     motion_range: float = 0.25     # bound of the learned field's correction, normalised units (1 = half the crop)
+    prior: str = "on"              # motion head: "on" (field = l * label's mean landmark motion + learned) or "off" (learned only)
+    projection: str = "signed"     # "signed" (<dE_b, a>/|a|^2, gradients through it) or "official" (|<dE_b, a>|/|a|, detached where it drives G)
+    mixing: str = "every_level"    # "every_level" (base + l * direction at each skip and the bottleneck) or "bottleneck"
 
     def __post_init__(self) -> None:
         for name in ("image_size", "base_width", "depth", "max_width", "disc_width", "num_labels"):
@@ -81,6 +84,9 @@ class ModelConfig:
         _require(self.output in ("motion", "pixels"), "model.output", self.output, "motion or pixels")
         _require(math.isfinite(self.motion_range) and self.motion_range > 0, "model.motion_range",
                  self.motion_range, "a positive number")
+        _require(self.prior in ("on", "off"), "model.prior", self.prior, "on or off")
+        _require(self.projection in ("signed", "official"), "model.projection", self.projection, "signed or official")
+        _require(self.mixing in ("every_level", "bottleneck"), "model.mixing", self.mixing, "every_level or bottleneck")
 
 
 @dataclass

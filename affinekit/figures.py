@@ -32,7 +32,7 @@ from affinekit.notebook_inputs import ckplus_root
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 # the notebooks that make figures, in the tour's order (05 is the interactive app)
 NOTEBOOKS = ("01_dataset_exploration", "02_lip_patches", "03_training", "04_evaluation", "05_generate_videos",
-             "06_experiments")
+             "06_experiments", "07_toy")
 
 
 def run_notebook(name: str, out_dir: Path, work_dir: Path, parameters: dict[str, Any] | None = None,

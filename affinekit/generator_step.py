@@ -41,7 +41,9 @@ class GeneratorStep(nn.Module):
         # t/(T-1) and hands over to the inferred intensity as `blend` goes 1 -> 0.
         # The gradient through lam is kept: it is how the encoders learn a
         # direction whose projection explains the real frames.
-        drive = (blend * positions + (1.0 - blend) * lam).clamp(*LAMBDA_RANGE)
+        # The official code drives G with float(alpha): no gradient reaches the projection that way.
+        official = g.cfg.projection == "official"
+        drive = (blend * positions + (1.0 - blend) * (lam.detach() if official else lam)).clamp(*LAMBDA_RANGE)
         levels = torch.cat([torch.zeros_like(drive[:, :1]), drive], 1)
         if not g.moves:
             frames = g.decode_pixels(base, direction, levels)

@@ -153,25 +153,27 @@ def intensity_on_sequence(generator: Generator, frames: np.ndarray, label: int) 
 
 
 def plot_direction_norms(norms: dict[str, list[np.ndarray]], title: str = "") -> Any:
-    """Heatmaps, one row per expression, one column per level: where the direction pushes hardest."""
+    """Heatmaps, one row per expression, one column per level, on one colour scale for every
+    panel (with its colourbar), so rows and levels compare: where and how hard each direction pushes."""
     import matplotlib.pyplot as plt
 
     names = list(norms)
     levels = len(norms[names[0]])
-    fig, axes = plt.subplots(len(names), levels, figsize=(1.5 * levels, 1.4 * len(names)), squeeze=False)
+    top = max(float(m.max()) for name in names for m in norms[name]) or 1.0
+    fig, axes = plt.subplots(len(names), levels, figsize=(1.5 * levels + 0.8, 1.4 * len(names)), squeeze=False)
     for r, name in enumerate(names):
-        top = max(float(m.max()) for m in norms[name]) or 1.0
         for c, m in enumerate(norms[name]):
             ax = axes[r, c]
-            ax.imshow(m, cmap="magma", vmin=0, vmax=top)
+            im = ax.imshow(m, cmap="magma", vmin=0, vmax=top)
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
                 ax.set_title(f"level {c}\n{m.shape[0]}x{m.shape[1]}", fontsize=8)
             if c == 0:
                 ax.set_ylabel(name, fontsize=8)
-    fig.suptitle(title or "|direction code| per position (brighter: pushed harder)", fontsize=9)
+    fig.suptitle(title or "|direction code| per position, one scale for all panels", fontsize=9)
     fig.tight_layout()
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6, label="norm over channels")
     return fig
 
 

@@ -59,28 +59,28 @@ def sizes(tiny: Mapping[str, Any], **values: Any) -> dict[str, Any]:
     return out
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A value made JSON-friendly: numpy scalars and arrays, paths, tuples, 0-d tensors."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
+        return plain(value.tolist())
     if isinstance(value, np.generic):
-        return _plain(value.item())
+        return plain(value.item())
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)          # JSON has no NaN/inf; tests see a string and fail loudly
     if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        return _plain(value.item())   # a 0-d torch tensor
+        return plain(value.item())   # a 0-d torch tensor
     return value
 
 
 def record(path: str | os.PathLike | None, **values: Any) -> dict[str, Any]:
     """Merge `values` into the JSON file at `path` (no-op when path is empty); returns them, made plain."""
-    values = _plain(values)
+    values = plain(values)
     if not path:
         return values
     p = Path(path)

@@ -126,10 +126,11 @@ class Trainer:
                 f"{'without' if self.model_cfg.channels == 3 else 'with'} --gray")
 
     def fit_prior(self) -> None:
-        """The motion head's starting field: each label's mean landmark motion over every paired item."""
-        prior = dataset_fields(self.dataset, self.model_cfg.num_labels, self.model_cfg.image_size)
-        if prior is not None:
-            self.generator.prior.copy_(prior.to(self.device))
+        """The motion head's starting field: each label's mean landmark motion over every paired item
+        (zero with `model.prior=off`: the field is then the learned part alone)."""
+        cfg = self.model_cfg
+        prior = dataset_fields(self.dataset, cfg.num_labels, cfg.image_size) if cfg.prior == "on" else None
+        self.generator.prior.copy_(prior if prior is not None else torch.zeros_like(self.generator.prior))
 
     # -- schedule -------------------------------------------------------------
     def blend(self, step: int) -> float:

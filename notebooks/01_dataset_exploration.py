@@ -323,6 +323,16 @@ print("share of a batch per expression:", {e: round(v, 3) for e, v in per_expres
 # ![aligned each on its own](../figures/pair_alignment_demo.png)
 # ![balance of the whole mixture](../figures/sources_balance_all.png)
 
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Fewer sequences**: `MAX_SEQUENCES = 4`. Hint: the per-expression counts lose whole
+#    expressions first; a balanced batch then draws the few left more often.
+# 2. **Another crop size**: `CROP_SIZE = 64`. Hint: the landmarks scale with the crop; the
+#    montage keeps the same faces at a quarter of the pixels.
+# 3. **Only the shipped sources**: `SOURCES = "demo"`. Hint: FRLL's six still pairs are all smiles,
+#    so the balance table shows one expression with two sources and the rest with one.
+
 # %%
 nb.record(sources_root=str(root) if root else "demo", sources_table=table,
           pair_eye_offset={"own": both["eye_offset_own"], "shared": both["eye_offset_shared"]},

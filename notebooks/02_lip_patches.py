@@ -146,6 +146,16 @@ display(fig)
 #
 # ![lip patches on several faces](../figures/lip_patch_gallery_demo.png)
 
+# %% [markdown]
+# ## Exercises
+#
+# 1. **No dilation**: `DILATION = 0`. Hint: the mask hugs the lip polygon; the lip border, where an
+#    open mouth shows first, falls partly outside it.
+# 2. **A wider border**: `DILATION = 8`. Hint: the patch grows into chin and cheeks and the local
+#    discriminator sees less of the mouth per pixel.
+# 3. **A smaller crop**: `CROP_SIZE = 64`. Hint: the mask area shrinks by about four; at 64 px (the
+#    model's size) the lips span a few pixels, which is why the lip discriminator crops around them.
+
 # %%
 nb.record(data=DATA, n_faces=len(rows), box=list(box), landmarks_shape=list(points.shape),
           mask_values=np.unique(mask).tolist(), mask_area=int(mask.sum()), crop_shape=list(crop.shape),

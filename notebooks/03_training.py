@@ -42,7 +42,7 @@
 #
 # $$\hat x_t = (1 - A) \odot \mathrm{warp}(x_0, F) + A \odot R .$$
 #
-# $F = l \cdot F_y + (	ext{learned correction})$ starts from $F_y$, the mean
+# $F = l \cdot F_y + (\text{learned correction})$ starts from $F_y$, the mean
 # landmark motion of expression $y$ in the training sequences, made dense
 # (`affinekit.models.prior`); $F$ and $A$ vanish at $l = 0$, so $l = 0$ gives
 # $x_0$ back exactly. A warp keeps identity, colour and detail, and the field
@@ -51,7 +51,7 @@
 #
 # **Losses** (logged every step, plotted live below):
 # - `G_L1`: mean absolute difference between generated and real frames (the
-#   paper's Fig. 6 shows it falling);
+#   paper's Fig. 6 shows it falling; the motion head's need not, see below);
 # - `D_real`, `D_fake`: a conditional PatchGAN judges pairs (neutral, frame,
 #   expression) real or fake (Fig. 7); `G_GAN` is the generator's side of it;
 # - `D_patch`: the local discriminator on the lip patch of notebook 02;
@@ -85,13 +85,14 @@ FIGURES_DIR = ""
 RESULTS_JSON = ""
 
 # %%
+import json
 import math
 
 import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from affinekit import charts, experiments, look_inside, plots
+from affinekit import charts, experiments, lip_intensity, look_inside, plots
 from affinekit.callbacks import LiveBoard
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset, subject_split
@@ -103,7 +104,8 @@ from affinekit.launch import train
 from affinekit.losses import GAN_CHANCE
 from affinekit.models.generator import Generator
 from affinekit.notebook_inputs import load_animator
-from affinekit.notebook_setup import setup
+from affinekit.notebook_setup import plain, setup
+from affinekit.run_summary import curve_summary
 from affinekit.runlog import read_log
 
 # sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
@@ -249,9 +251,12 @@ display(Markdown("| log key | weight | value | what it measures |\n|---|---|---|
 # every `BOARD_SECONDS`. Stop the cell at any time: the trainer saves a
 # checkpoint first.
 #
-# What to look for: `G_L1` falls quickly, then slowly (Fig. 6); `D_real` and
-# `D_fake` stay near each other (Fig. 7): if `D_fake` ran to 0 the
-# discriminator would have won and the generator would learn nothing more.
+# What to look for. The motion head starts from the prior $F_y$, so its frames are
+# warp-like from step 1 and `G_L1` starts low; it need not fall (Fig. 6). `D_real`
+# and `D_fake` are worth reading against the dashed chance line (Fig. 7): on it, the
+# discriminator cannot tell real from fake and its verdict teaches the generator
+# nothing; `D_fake` running to 0 would mean it had won instead. The shares panel says
+# how much of G's gradient each loss term supplies (`train.share_every`).
 
 # %%
 board = LiveBoard(every=BOARD_SECONDS, title=f"AffineGAN on {DATA}")
@@ -266,9 +271,24 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # The same log, read back from `log.jsonl`: faint lines are every step,
 # solid lines a moving average.
 #
-# The committed run's curves (CK+ sample, `make figures`):
+# The committed run's curves (CK+ sample, 300 steps at 64 px, `figures/README.md`):
 #
 # ![G_L1](../figures/fig6_g_l1.png) ![D curves](../figures/fig7_d_real_fake.png)
+#
+# Read them as they are. **Fig. 6 shows no net fall**: the smoothed `G_L1` starts near
+# 0.04, climbs to about 0.06 by step 25 and ends near 0.04 at step 300. The prior already
+# gives warp-like frames at step 1; what the first steps add is noise while the
+# discriminators and the projection settle. **Fig. 7 shows discriminators at chance**:
+# after a start above it, `D_real` and `D_fake` both sit on the LSGAN chance line (0.25)
+# from about step 15 to the end. They cannot tell real from fake, so `G_GAN` and
+# `G_patch` give the generator little to follow: at this notebook's settings (`lr_d`
+# 2e-4, GAN weights 1 / 0.5 / 1) the adversarial terms are 3.7% of G's gradient
+# (`affinekit/weights/MODEL_CARD.md`, a 40-step probe), against 39% for `G_L1` and 57%
+# for `G_landmark`. This is why notebook 06 finds no difference between BCE and LSGAN, or
+# with and without the lip discriminator. The bundled model was trained with `lr_d` 1e-3
+# and GAN weights 4, which lifted the adversarial share to 60% by step 1500. (These values
+# are read off the committed figures; a rerun writes them to `figures/training_<data>.json`,
+# and `tests/test_prose_numbers.py` checks this paragraph against that file when it exists.)
 
 # %%
 log = read_log(trainer.log_path)
@@ -276,10 +296,18 @@ fig6 = charts.loss_curves(log, panels=[("G_L1",)], titles=["generator L1 loss (F
 fig7 = charts.loss_curves(log, panels=[("D_real", "D_fake")], titles=["discriminator losses (Fig. 7)"],
                          lines=[(GAN_CHANCE[train_cfg.gan_loss], f"chance ({train_cfg.gan_loss})")])
 fig_lambda = charts.loss_curves(log, panels=[("lambda_mean", "lambda_std"), ("lambda_corr",)],
-                               titles=["inferred intensities", "correlation with frame position"])
-for name, fig in (("fig6_g_l1.png", fig6), ("fig7_d_real_fake.png", fig7), ("intensity_stats.png", fig_lambda)):
+                               titles=["inferred intensities", "correlation with frame position"],
+                               ylabels=["inferred l", "Pearson r"])
+share_keys = sorted({k for row in log for k in row if k.startswith("share_")})
+fig_shares = charts.loss_curves(log, panels=[share_keys], titles=["each term's share of G's gradient"],
+                                ylabels=["share (terms add up to 1)"])
+for name, fig in (("fig6_g_l1.png", fig6), ("fig7_d_real_fake.png", fig7), ("intensity_stats.png", fig_lambda),
+                  ("gradient_shares.png", fig_shares)):
     nb.save(fig, name)
-display(fig6, fig7, fig_lambda)
+display(fig6, fig7, fig_lambda, fig_shares)
+curves = curve_summary(log, GAN_CHANCE[train_cfg.gan_loss])
+curves["blend_last"] = log[-1].get("lambda_blend")
+print(json.dumps(curves, indent=1))
 
 # %% [markdown]
 # ## Faces the model never saw
@@ -303,6 +331,43 @@ fig = plots.frame_grid(clips, row_labels=[f"{EXPRESSIONS[int(b['label'])]}\n{b['
                        title="held-out subjects" if test_keys else "training subjects (no held-out subject)")
 nb.save(fig, "training_samples.png", faces=True)
 display(fig)
+
+# %% [markdown]
+# ## The prior, and what training added to it
+#
+# The motion head's field is $F = l \cdot F_y + (\text{learned correction})$. Before any step the
+# correction is zero and the mask almost closed, so a fresh model already warps each face by its
+# label's mean landmark motion $F_y$: the **prior only** row. Beside it the trained model at $l = 1$,
+# and the two parts of its field as arrow lengths (pixels of the model's crop): $F_y$, fitted on the
+# training subjects, and the learned correction for this face. `model.prior=off` trains without $F_y$.
+
+# %%
+prior_only = Generator(model_cfg).to(trainer.device).eval()
+prior_only.prior.copy_(trainer.generator.prior)                  # step 0: the prior, nothing learned
+with torch.no_grad():
+    apex_prior = prior_only.generate(x0, labels, torch.tensor([1.0]))[:, 0].cpu()
+    apex_trained = trainer.generator.generate(x0, labels, torch.tensor([1.0]))[:, 0].cpu()
+    moved = trainer.generator.motion(x0, labels, torch.tensor([1.0]))
+px = S["IMAGE_SIZE"] / 2                                         # normalised units -> pixels
+prior_len = (trainer.generator.prior[labels].norm(dim=1) * px).cpu()
+learned_len = (moved.correction[:, 0].norm(dim=1) * px).cpu()
+fig = plots.frame_grid([[x0[i].cpu(), apex_prior[i], apex_trained[i]] for i in range(len(batch))],
+                       row_labels=[EXPRESSIONS[int(b["label"])] for b in batch],
+                       col_labels=["x0", "prior only (step 0), l=1", f"trained ({trainer.step} steps), l=1"])
+nb.save(fig, "prior_and_trained.png", faces=True)
+display(fig)
+fig = plots.new_figure(2.2 * len(batch), 4.2)
+for i in range(len(batch)):
+    for row, (maps, name) in enumerate(((prior_len, "|F_y|"), (learned_len, "|learned|"))):
+        ax = fig.add_subplot(2, len(batch), row * len(batch) + i + 1)
+        im = ax.imshow(maps[i], cmap="viridis", vmin=0, vmax=float(max(prior_len.max(), learned_len.max(), 1e-6)))
+        ax.set_title(f"{EXPRESSIONS[int(batch[i]['label'])]}: {name}", fontsize=8)
+        ax.axis("off")
+fig.colorbar(im, ax=fig.axes, shrink=0.8, label="pixels of the model's crop")
+nb.save(fig, "prior_and_learned_field.png")
+display(fig)
+field_px = {"prior_mean": float(prior_len.mean()), "learned_mean": float(learned_len.mean())}
+print(f"mean |F_y| {field_px['prior_mean']:.2f} px, mean |learned correction| {field_px['learned_mean']:.2f} px")
 
 # %% [markdown]
 # ## Intensity inference, on a real sequence the model never saw
@@ -360,13 +425,17 @@ print(f"correlation of inferred l with frame position: {order:.2f}")
 #
 # What to expect, honestly: the anchored run orders the frames by
 # construction, since it was trained to put `l` at the position; that is not
-# evidence that the projection discovers intensity. The unanchored run has
-# only the L1, GAN and intensity-discriminator losses to shape `l`, and the
-# sign of a direction is arbitrary until something fixes it. Whether it still
-# orders the frames is the question the figure answers.
+# evidence that the projection discovers intensity. It also trains inside the
+# 500-step warm-up (`train.lambda_warmup`): at its last step the position still
+# drives G with weight 1 - steps/500 (0.4 after 300 steps). The unanchored run has
+# no `G_sup` and no warm-up, but it keeps the motion prior $F = l \cdot F_y + \dots$,
+# which fixes which way `l` goes and how far: a frame that moved like the label's mean
+# motion is matched best at `l` near 1. The third arm drops the prior too
+# (`model.prior=off`): only there must the projection find the direction alone.
 
 # %%
-anchors = {"kit: G_sup + warm-up": [], "paper: no anchor": ["train.w_lambda_sup=0", "train.lambda_warmup=0"]}
+anchors = {"kit: G_sup + warm-up": [], "paper: no anchor": ["train.w_lambda_sup=0", "train.lambda_warmup=0"],
+           "no anchor, no prior": ["train.w_lambda_sup=0", "train.lambda_warmup=0", "model.prior=off"]}
 lam_by_anchor = {}
 for i, (name, overrides) in enumerate(anchors.items()):
     run = experiments.train_variant(prepared, run_dir.with_name(f"{run_dir.name}_anchor{i}"), train_keys,
@@ -389,16 +458,49 @@ for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
 
 # %% [markdown]
 # The committed comparison, from the CK+ run of `figures/README.md` (300 steps each, 32 px),
-# on held-out subject S111's surprise sequence. Both short runs order the frames
-# (correlation with position 0.97 with the anchor, 0.97 without, and 0.97 for the
-# bundled model), so on the CK+ sample the ordering is not the anchor's doing: the L1 loss
-# against frames at rising positions, through the projection, is enough. What the
-# anchor changes here is the scale (`l` reaches 0.62 with it, 0.78 without), and at
-# tiny sizes the start: in a 40-step run on the demo data, measured while writing
-# this notebook, the unanchored run ordered the frames less well (0.29 against 0.45). The paper's claim that the projection
-# infers intensities holds up in this small test.
+# on held-out subject S111's surprise sequence, was made before the third arm existed: it
+# shows the kit's arm, the no-anchor arm and the bundled model. Both short runs order the
+# frames (correlation with position 0.97 with the anchor, 0.97 without, and 0.97 for the
+# bundled model); the anchor changes the scale (`l` reaches 0.62 with it, 0.78 without).
+# What this does **not** show is that the projection discovers intensity by itself: the
+# no-anchor arm kept the prior, which points `l` the right way and sets its scale, and the
+# anchored arm was still 40% position-driven at its last step. The toy of notebook 07,
+# where the truth is known and frame order is shuffled, is the cleaner test; rerun this
+# cell for the no-prior arm.
 #
 # ![inferred intensity with and without the anchor](../figures/intensity_anchor_comparison.png)
+
+# %% [markdown]
+# ## Against an intensity nobody trained towards: the lips
+#
+# Frame position is what the anchor pulls `l` towards, so agreeing with it proves little. The
+# landmarks give an independent measure: the mean distance of the 20 lip points (48-67) from
+# where they were in the neutral frame, in inter-ocular distances
+# (`lip_intensity.lip_displacement`). Below, the bundled model's `l` (blue, left axis) and
+# that displacement (red, right axis) along every held-out sequence; the title gives their
+# correlation along the clip. The lips are blind to brows, so anger and sadness, which move
+# the mouth little, are the hard cases.
+
+# %%
+lips = lip_intensity.lambda_against_lips(bundled, prepared, test_keys or train_keys)
+fig = lip_intensity.plot_lambda_and_lips(lips)
+nb.save(fig, "lambda_against_lips.png")
+display(fig)
+lips_summary = {"sequences": len(lips), "corr_lips_mean": float(np.nanmean([v["corr_lips"] for v in lips.values()])),
+                "corr_position_mean": float(np.nanmean([v["corr_position"] for v in lips.values()])),
+                "lips_position_mean": float(np.nanmean([v["lips_position"] for v in lips.values()]))}
+print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement) "
+      f"{lips_summary['corr_lips_mean']:.2f} on average, corr(l, position) {lips_summary['corr_position_mean']:.2f}")
+
+# %% [markdown]
+# The committed figure (the bundled model on the CK+ sample's held-out subjects S111 and S124,
+# `figures/lambda_against_lips_ckplus.json`): along its 7 sequences `l` follows the lip
+# displacement with a mean correlation of 0.97, closer than it follows frame position (0.93),
+# though the anchor pulled it towards position. It tracks the lips even where they stop or
+# turn back (the end of S124_001, whose lips relax while `l` holds). The weakest is happy
+# S124_007 (0.92): `l` peaks at frame 15 and falls while the smile keeps widening.
+#
+# ![inferred l and lip displacement along each held-out sequence](../figures/lambda_against_lips.png)
 
 # %% [markdown]
 # ## Where the kit departs from the paper and its code
@@ -409,15 +511,37 @@ for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
 # | motion start | - | the field starts from each label's mean landmark motion (a buffer fitted on the training subjects) | L1 alone regresses to a timid average motion |
 # | extra losses | - | landmark, field smoothness, mask sparsity | teach where things move; keep the residual for what a warp cannot show |
 # | intensity anchor | none | `G_sup` (weight 10) and a position-driven warm-up, `l` clamped to [-0.25, 1.5] | the projection's sign and scale are arbitrary at first; short CPU runs need an anchor |
-# | projection | with abs and a detached direction | signed, gradients through both codes | a signed `l` can tell neutral-ward from apex-ward; the gradient is how the encoders learn a direction whose projection explains the frames |
+# | motion prior | - | on by default; `model.prior=off` trains the field from zero | the prior fixes the direction and scale of `l` (see the anchor comparison) |
+# | projection | $\lvert\langle f_t - f_0, a\rangle\rvert / \lVert a \rVert$ (unsigned, over $\lVert a \rVert$, not its square), and `float(alpha)`: no gradient where it drives the decoder | signed, over $\lVert a \rVert^2$, gradients through both codes; the official one is `model.projection=official` | a signed `l` can tell neutral-ward from apex-ward, and $\lVert a \rVert^2$ makes `l` = 1 mean one whole direction; the gradient is how the encoders learn a direction whose projection explains the frames |
+# | mixing | `base + l * direction` | the same at every skip level and the bottleneck; `model.mixing=bottleneck` at the bottleneck only | the method's description; the switch lets one compare |
+# | reconstruction | every target frame rebuilt from its own base code (l = 0), L1 weight 10 | only x0 at l = 0 (`G_rec`, weight 100; zero by construction for the motion head) | the motion head returns x0 exactly at l = 0; rebuilding each target is not implemented |
+# | intensity discriminator | judges an item's K intensities jointly (a vector of K against K uniform samples) | judges each intensity alone (`D_lambda`, weight 0.1) | items here may hold 1 to K targets; single values keep it simple (the joint test is stricter) |
+# | lip discriminator input | the full frame times its own lip mask, beside x0 times x0's mask | a crop around the lips of frame times mask, beside x0's crop (`lip_crops`) | the mouth is small in a 64 px frame; a crop gives the discriminator its pixels |
+# | size | 256 px colour (`unet_256`) | 64 px; grey in this notebook, colour in the bundled model | CPU training; the field is applied to the full-resolution photo at generate time |
 # | models per expression | one model per expression | one model, the label as input planes | the direction encoder is conditioned on the label, as the method describes; one file serves all seven |
-# | GAN loss | BCE | least squares by default (`train.gan_loss`) | steadier on small batches; BCE remains one switch away |
+# | GAN loss | BCE | least squares by default (`train.gan_loss`) | steadier on small batches; BCE remains one switch away (at 3.7% of G's gradient neither matters: notebook 06) |
 # | splits | random frames | by subject (`subject`), the paper's as `paper` | frames of one sequence are near-duplicates: a random split tests on faces it trained on |
 # | data | CK+ only | plus training augmentation (light, blur, noise, scale, shift, flip) | photos in the wild are not CK+ |
 
+# %% [markdown]
+# ## Exercises
+#
+# Each needs one parameter or `--set` switch; rerun the notebook (or `affinekit train`) with it.
+#
+# 1. **Without the GAN**: `TrainConfig(..., w_gan=0, w_patch=0)` in the model cell. Hint: with the
+#    discriminators at chance (Fig. 7) expect `G_L1` and the held-out frames to change little.
+# 2. **Bottleneck-only mixing, or the official projection**: `ModelConfig(..., mixing="bottleneck")` or
+#    `projection="official"`. Hint: bottleneck-only lets the skips carry x0 unchanged, so expect less
+#    motion at the same `l`; the official `l` is never below 0 and its scale follows $\lVert a \rVert$.
+# 3. **A second seed**: `SEED = 1`. Hint: the anchor comparison's curves move by a few hundredths;
+#    a difference smaller than that between two arms is not an answer.
+
 # %%
+summary = dict(curves=curves, anchor_corr=anchor_corr, compare_steps=S["COMPARE_STEPS"], lips=lips_summary,
+               field_px=field_px, probe=probe_key, train_sequences=len(train_keys), test_sequences=len(test_keys))
+nb.save_text(f"training_{DATA}.json", json.dumps(plain(summary), indent=1, sort_keys=True))
 last = log[-1]
-nb.record(data=DATA, steps=trainer.step, log_rows=len(log),
+nb.record(curves=curves, lips=lips_summary, field_px=field_px, data=DATA, steps=trainer.step, log_rows=len(log),
           final={k: last[k] for k in ("G_L1", "D_real", "D_fake", "G_GAN", "D_patch") if k in last},
           finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_real", "D_fake")),
           checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),

@@ -351,6 +351,16 @@ nb.record(paired_data=PAIRS, paired_rows=paired.rows, paired_keys=paired.config[
                           for row, s in overall.items()},
           paired_sources=sorted({it["source"] for it in paired.items}))
 
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Folds instead of one split**: `FOLDS = 3`. Hint: each row gains a spread over folds; read a
+#    difference between rows against it.
+# 2. **A freshly trained model per fold**: `FOLDS = 3, TRAIN_STEPS = 300`. Hint: at 300 steps expect
+#    it near landmark-warp (notebook 06), not above it.
+# 3. **Your own short training**: `CHECKPOINT = "../runs/notebook03_<data>/checkpoints/last.pt"` after
+#    notebook 03. Hint: a few hundred steps; expect it near landmark-warp's row, as in notebook 06.
+
 # %%
 nb.record(data=DATA, model=model_name, rows=[r.name for r in table.rows],
           kinds=[r.kind for r in table.rows],

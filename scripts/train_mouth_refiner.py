@@ -10,15 +10,26 @@ A rerun with the same --out resumes from runs/mouth/checkpoints/last.pt. See `af
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from affinekit.animate import DEFAULT_WEIGHTS
+from affinekit.atomic import atomic_write_text
 from affinekit.config import MouthConfig, apply_overrides
 from affinekit.errors import AffinekitError
 from affinekit.mouth_training import CHECKPOINT, attach_mouth, train_mouth
+
+
+def describe_mouth(described: Path, run: Path, chosen: Path) -> None:
+    """Add the refiner's run (its config.json) and the chosen step to the export's readable JSON."""
+    if not described.is_file():
+        return
+    info = json.loads(described.read_text())
+    info["mouth"] = {**json.loads((run / "config.json").read_text()), "checkpoint": str(chosen)}
+    atomic_write_text(described, json.dumps(info, indent=1) + "\n")
 
 
 def main() -> None:
@@ -33,6 +44,8 @@ def main() -> None:
                         help="also keep the refiner of every N-th step (to pick a step on validation people)")
     parser.add_argument("--attach", metavar="PATH", help="after training, write the generator with the refiner "
                         "inside to PATH (may be --generator itself)")
+    parser.add_argument("--attach-step", type=int, metavar="N",
+                        help="attach the snapshot of step N (--snapshot-every) instead of the last step")
     args = parser.parse_args()
     try:
         cfg = apply_overrides(MouthConfig(), args.set)
@@ -50,8 +63,10 @@ def main() -> None:
         bar.close()
         print(f"refiner at step {trainer.step}: {Path(args.out) / CHECKPOINT}")
         if args.attach:
-            path = attach_mouth(args.generator, Path(args.out) / CHECKPOINT, args.attach)
-            print(f"{path} ({path.stat().st_size / 1e6:.1f} MB): the generator with its mouth refiner")
+            chosen = Path(args.out) / (f"checkpoints/step{args.attach_step}.pt" if args.attach_step else CHECKPOINT)
+            path = attach_mouth(args.generator, chosen, args.attach)
+            describe_mouth(path.with_suffix(".json"), Path(args.out), chosen)
+            print(f"{path} ({path.stat().st_size / 1e6:.1f} MB): the generator with its mouth refiner ({chosen})")
     except (AffinekitError, ValueError) as err:
         sys.exit(f"error: {err}")
 

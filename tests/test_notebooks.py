@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 NB_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(p.stem for p in NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["01_dataset_exploration", "02_lip_patches", "03_training", "04_evaluation", "05_generate_videos",
-            "06_experiments"]
+            "06_experiments", "07_toy"]
 
 
 def _parameters_cell(nb):
@@ -181,7 +181,7 @@ def test_03_training_logs_finite_losses_and_a_checkpoint(nb03, work):
     # the anchor comparison on the same held-out sequence: two short runs (the kit's anchor, the paper's
     # setting) that differ, and the bundled model, trained with the anchor for long, which orders the frames
     runs = nb03["lambda_by_anchor"]
-    assert list(runs) == ["kit: G_sup + warm-up", "paper: no anchor"] and all(len(v) == len(lam) for v in runs.values())
+    assert sorted(runs) == ["kit: G_sup + warm-up", "no anchor, no prior", "paper: no anchor"] and all(len(v) == len(lam) for v in runs.values())
     assert runs["paper: no anchor"] != runs["kit: G_sup + warm-up"]
     assert all(v[0] == pytest.approx(0.0, abs=1e-5) for v in runs.values())
     bundled = nb03["lambda_bundled"]
@@ -235,6 +235,29 @@ def test_06_answers_each_question_with_two_trained_variants(nb06, work):
     split = psnr["How much does the paper's split flatter a model?"]
     assert split["paper split"] != split["subject split"] and nb06["test_sequences"] >= 1
     assert {f"experiment_{i}_demo.png" for i in (1, 2, 3, 4)} <= figures(work)
+    # the rows every model is measured against: landmark-warp (from the same training subjects) and the
+    # motion head before its first step
+    ref = nb06["reference_psnr"]
+    assert set(ref) == {"copy-input", "landmark-warp", "prior only"} and all(math.isfinite(v) for v in ref.values())
+    assert ref["copy-input"] == nb06["copy_input_psnr"][0] and ref["prior only"] != ref["copy-input"]
+    assert all(0 <= c <= n == nb06["test_sequences"] for v in nb06["clips"].values() for c, n in v.values())
+    assert (work / "figures" / "experiments_demo.json").is_file()
+
+
+@pytest.fixture(scope="module")
+def nb07(tiny_env, work):
+    return run_notebook("07_toy", work, WORK_DIR=str(work / "toy"))
+
+
+@pytest.mark.slow
+def test_07_toy_scores_inferred_intensity_against_the_drawn_truth(nb07, work):
+    assert nb07["steps"] > 0 and nb07["held_out"] >= 1 and nb07["train_sequences"] >= 1
+    for name in ("per_sequence", "pooled", "position", "apex", "field_error_px", "no_motion_px"):
+        assert isinstance(nb07[name], float) and math.isfinite(nb07[name]), name
+    assert all(v == pytest.approx(0.0, abs=1e-5) for v in nb07["lambda_first"])    # the neutral frame projects to 0
+    assert nb07["no_motion_px"] > 0                  # the drawn faces move: there is a field to recover
+    assert {"toy_sequence.png", "toy_lambda_vs_truth.png", "toy_decoded.png"} <= figures(work)
+    assert (work / "figures" / "toy.json").is_file()
 
 
 @pytest.fixture(scope="module")
@@ -300,4 +323,4 @@ def test_figures_params_go_only_to_notebooks_that_declare_them():
     assert select_notebooks(["03", "01"]) == ("01_dataset_exploration", "03_training")
     assert select_notebooks(None) == tuple(NOTEBOOKS)
     with pytest.raises(AffinekitError, match="no such notebook"):
-        select_notebooks(["07"])
+        select_notebooks(["09"])

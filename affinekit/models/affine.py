@@ -9,6 +9,11 @@ it? We project the change of its bottleneck base code onto the direction:
 so l = 0 for x0 itself and l = 1 where the frame moved by exactly one direction.
 `project_mixture` does the same onto every label's direction at once, with
 non-negative intensities (a reference face's expression as a mixture).
+
+The official code differs (`model.projection=official`): l_t = |<E_b(x_t) - E_b(x0), a>| / |a|,
+unsigned and divided by |a| rather than |a|^2 (so its scale grows with |a|), and
+detached where it drives the decoder (`GeneratorStep`). `model.mixing=bottleneck`
+adds l * direction at the bottleneck only; the skip levels then carry the base code.
 """
 from __future__ import annotations
 
@@ -21,23 +26,27 @@ EPS = 1e-6
 
 
 def mix_codes(base: list[torch.Tensor], direction: list[torch.Tensor],
-              intensities: torch.Tensor) -> list[torch.Tensor]:
+              intensities: torch.Tensor, bottleneck_only: bool = False) -> list[torch.Tensor]:
     """Codes `base + l * direction` for every (sample, intensity) pair.
 
     base, direction: per level (B, C_i, H_i, W_i); intensities: (B, T).
     Returns per level (B*T, C_i, H_i, W_i), sample-major (b0t0, b0t1, ...),
-    so the decoder handles the whole clip batch in one pass.
+    so the decoder handles the whole clip batch in one pass. With
+    `bottleneck_only` the skip levels get the base code alone.
     """
     B, T = intensities.shape
     mixed = []
-    for b, d in zip(base, direction):
+    for i, (b, d) in enumerate(zip(base, direction)):
         l = intensities.to(b.dtype).view(B, T, 1, 1, 1)
+        if bottleneck_only and i < len(base) - 1:
+            l = torch.zeros_like(l)
         mixed.append((b.unsqueeze(1) + l * d.unsqueeze(1)).flatten(0, 1))
     return mixed
 
 
-def project_intensity(code_t: torch.Tensor, code_0: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
-    """Intensity of frames whose bottleneck base code is `code_t`.
+def project_intensity(code_t: torch.Tensor, code_0: torch.Tensor, direction: torch.Tensor,
+                      official: bool = False) -> torch.Tensor:
+    """Intensity of frames whose bottleneck base code is `code_t` (`official`: |<delta, a>| / |a|).
 
     code_t: (B, K, C, h, w) or (B, C, h, w); code_0, direction: (B, C, h, w).
     Returns (B, K) or (B,).
@@ -47,7 +56,11 @@ def project_intensity(code_t: torch.Tensor, code_0: torch.Tensor, direction: tor
         code_t = code_t.unsqueeze(1)
     a = direction.flatten(1)                                  # (B, D)
     delta = (code_t - code_0.unsqueeze(1)).flatten(2)         # (B, K, D)
-    lam = (delta * a.unsqueeze(1)).sum(-1) / (a.pow(2).sum(-1, keepdim=True) + EPS)
+    dot = (delta * a.unsqueeze(1)).sum(-1)
+    if official:
+        lam = dot.abs() / (a.norm(dim=-1, keepdim=True) + EPS)
+    else:
+        lam = dot / (a.pow(2).sum(-1, keepdim=True) + EPS)
     return lam[:, 0] if single else lam
 
 

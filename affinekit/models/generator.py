@@ -152,6 +152,11 @@ class Generator(nn.Module):
         """True for the motion head (the frame is x0 warped), False for the paper's pixel head."""
         return self.cfg.output == "motion"
 
+    @property
+    def bottleneck_only(self) -> bool:
+        """True when l * direction joins the bottleneck alone (`model.mixing=bottleneck`)."""
+        return getattr(self.cfg, "mixing", "every_level") == "bottleneck"
+
     # -- pieces -------------------------------------------------------------
     def _check(self, x: torch.Tensor, name: str) -> None:
         c, s = self.cfg.channels, self.cfg.image_size
@@ -197,7 +202,7 @@ class Generator(nn.Module):
                       intensities: torch.Tensor) -> torch.Tensor:
         """The pixel head's frames (B, T, C, H, W) for intensities (B, T), all decoded in one batch."""
         B, T = intensities.shape
-        out = self.decoder(mix_codes(base, direction, intensities))
+        out = self.decoder(mix_codes(base, direction, intensities, self.bottleneck_only))
         return out.view(B, T, *out.shape[1:])
 
     def decode_motion(self, base: list[torch.Tensor], direction: list[torch.Tensor], intensities: torch.Tensor,
@@ -210,7 +215,7 @@ class Generator(nn.Module):
         B, T = intensities.shape
         starts_at_zero = bool((intensities[:, 0] == 0).all())
         levels = intensities if starts_at_zero else torch.cat([torch.zeros_like(intensities[:, :1]), intensities], 1)
-        raw = self.decoder(mix_codes(base, direction, levels))
+        raw = self.decoder(mix_codes(base, direction, levels, self.bottleneck_only))
         raw = raw.view(B, levels.shape[1], *raw.shape[1:])
         l = levels.view(B, -1, 1, 1, 1)
         bend = torch.tanh(raw[:, :, :2])
@@ -271,4 +276,5 @@ class Generator(nn.Module):
         """Intensities of frames x_t given already computed bottleneck codes of x0 (saves an encoding)."""
         lead = x_t.shape[:-3]
         code_t = self.base_encoder(x_t.reshape(-1, *x_t.shape[-3:]))[-1]
-        return project_intensity(code_t.view(*lead, *code_t.shape[1:]), code_0, direction)
+        return project_intensity(code_t.view(*lead, *code_t.shape[1:]), code_0, direction,
+                                 official=getattr(self.cfg, "projection", "signed") == "official")
