@@ -265,8 +265,7 @@ class Trainer:
             if self.dist.main:
                 self.save_generator_only(self.out_dir / "generator.pt")
         except KeyboardInterrupt:
-            # Interrupts land between steps (SIGINT only sets a flag), so the
-            # weights match self.step and resuming continues exactly.
+            # Interrupts land between steps (a flag): the weights match self.step, a resume continues exactly.
             self.save_checkpoint()
             if self.dist.main:
                 print(f"\ninterrupted after step {self.step}; checkpoint saved to {self.checkpoint_path}; "
