@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from affinekit.config import DataConfig, to_dict
+from affinekit.config import DataConfig, ModelConfig, to_dict
 
 MOUTH = 66   # the landmark face_points puts on the mouth
 
@@ -86,3 +86,15 @@ class BlobSequences(torch.utils.data.Dataset):
                 "label": torch.tensor(label), "masks": mask.clone(),
                 "x0_landmarks": torch.full((68, 2), self.size / 2), "landmarks": torch.full((self.k, 68, 2), self.size / 2),
                 "key": f"s{i}"}
+
+
+TINY_MODEL = ModelConfig(image_size=64, channels=1, base_width=8, depth=3)
+
+
+def tiny_checkpoint(folder: Path) -> Path:
+    """An untrained, seeded tiny grey generator saved as a checkpoint in `folder` (for the CLI tests)."""
+    from affinekit.checkpoint import save_generator_only
+    from affinekit.models.generator import Generator
+
+    torch.manual_seed(0)
+    return save_generator_only(Generator(TINY_MODEL), TINY_MODEL, folder / "tiny.pt")

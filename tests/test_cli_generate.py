@@ -13,23 +13,17 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from skimage import data
 
-from affinekit.checkpoint import save_generator_only
 from affinekit.cli import main
-from affinekit.config import ModelConfig
 from affinekit.expressions import EXPRESSIONS
-from affinekit.models.generator import Generator
-
-TINY = ModelConfig(image_size=64, channels=1, base_width=8, depth=3)
+from helpers import tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    return save_generator_only(Generator(TINY), TINY, tmp_path_factory.mktemp("ckpt") / "tiny.pt")
+    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt"))
 
 
 @pytest.fixture(scope="module")

@@ -22,18 +22,16 @@ import torch
 from PIL import Image
 
 from affinekit.checkpoint import save_generator_only
-from affinekit.config import ModelConfig
 from affinekit.models.generator import Generator
-from helpers import write_prepared
+from helpers import TINY_MODEL, tiny_checkpoint, write_prepared
 from test_hostile_inputs import OLD, TINY_TRAIN, assert_one_line_error, cli, encoded, files_in, temporaries
 
-TINY = ModelConfig(image_size=64, channels=1, base_width=8, depth=3)
+TINY = TINY_MODEL
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    return save_generator_only(Generator(TINY), TINY, tmp_path_factory.mktemp("ckpt2") / "tiny.pt")
+    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt2"))
 
 
 @pytest.fixture(scope="module")
