@@ -119,6 +119,8 @@ def test_app_plays_a_generated_video_in_jupyterlab(lab, tmp_path):
 
             video = page.locator(".widget-html video.affinekit-clip")
             video.wait_for(timeout=120_000)
+            # Chromium pauses a muted autoplaying video that is off screen; a user scrolls to it
+            video.scroll_into_view_if_needed()
             page.wait_for_function(
                 "() => { const v = document.querySelector('.widget-html video.affinekit-clip');"
                 " return v && !v.paused && v.readyState >= 2 && v.currentTime > 0; }", timeout=30_000)
