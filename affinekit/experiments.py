@@ -26,6 +26,7 @@ from affinekit.data.dataset import SequenceDataset
 from affinekit.evaluation.makers import GeneratorMaker
 from affinekit.evaluation.scoring import evaluate
 from affinekit.launch import resolve_configs, train
+from affinekit.metrics import wilson_interval
 from affinekit.models.generator import Generator
 from affinekit.models.prior import dataset_fields
 from affinekit.plots import new_figure
@@ -134,16 +135,6 @@ def run_experiments(prepared: str | Path, work_dir: str | Path, train_keys: Sequ
                                          frames=frames, **sizes)
             results[question][variant.name] = done[same]
     return results
-
-
-def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson interval of a proportion `correct`/`n` (sensible for 7 clips, unlike +-1.96 sd)."""
-    if n == 0:
-        return float("nan"), float("nan")
-    p = correct / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(centre - half), float(centre + half)
 
 
 def plot_experiment(question: str, variants: dict[str, dict[str, dict[str, float]]]) -> Figure:

@@ -223,3 +223,17 @@ def sharpness_ratio(generated: np.ndarray, reference: np.ndarray) -> float:
     """
     ref = laplacian_variance(reference)
     return laplacian_variance(generated) / ref if ref > 0 else float("nan")
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a binomial share (95% for z = 1.96); (NaN, NaN) when n = 0.
+
+    Unlike the normal interval it stays inside [0, 1] and is not zero-wide at 0 or n successes,
+    which matters here: a perfect classifier on 30 patches is not certain to be perfect.
+    """
+    if n <= 0:
+        return float("nan"), float("nan")
+    p, z2 = successes / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))

@@ -54,10 +54,8 @@ def generator_items(generator_path: str | Path, folders: Sequence[str | Path]) -
     folders = [Path(f) for f in folders]
     dataset = SequenceDataset(folders[0], keys=sorted(keys), num_targets=2, channels=3, sources=folders[1:],
                               source_keys={str(f): sorted(keys) for f in folders[1:]})
-    missing = len(keys) - len(dataset)
     if len(dataset) == 0:
         raise AffinekitError(f"none of {generator_path}'s training items is in {', '.join(map(str, folders))}")
-    dataset.missing = missing
     return dataset
 
 
@@ -210,7 +208,7 @@ def train_mouth(generator_path: str | Path, folders: Sequence[str | Path], out: 
         atomic_save(dict(vars(bank)), bank_path)
     (out / "config.json").write_text(json.dumps({"mouth": to_dict(cfg), "generator": str(generator_path),
                                                  "folders": [str(f) for f in folders], "items": len(dataset),
-                                                 "mouths": int(bank.labels.shape[0]), "missing": dataset.missing,
+                                                 "mouths": int(bank.labels.shape[0]),
                                                  "seed": seed}, indent=1))
     draws = torch.Generator().manual_seed(seed * 100003 + trainer.step)
     with (out / "log.jsonl").open("a") as log:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from affinekit.data.paths import REPO_ROOT, default_ckplus_root, shared_data_root
+from helpers import tiny_checkpoint
 
 
 def _need(path: Path | None, what: str) -> Path:
@@ -65,3 +66,9 @@ def prepared_ckplus64(ckplus_root: Path, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ckplus64")
     prepare(ckplus_root, out, DataConfig(image_size=64), labelled_only=True, progress=False, verbose=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory) -> Path:
+    """An untrained, seeded tiny grey generator file (modules that need another model define their own)."""
+    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt"))

@@ -18,12 +18,6 @@ from skimage import data
 
 from affinekit.cli import main
 from affinekit.expressions import EXPRESSIONS
-from helpers import tiny_checkpoint
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> Path:
-    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt"))
 
 
 @pytest.fixture(scope="module")

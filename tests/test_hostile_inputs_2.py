@@ -23,15 +23,10 @@ from PIL import Image
 
 from affinekit.checkpoint import save_generator_only
 from affinekit.models.generator import Generator
-from helpers import TINY_MODEL, tiny_checkpoint, write_prepared
+from helpers import TINY_MODEL, write_prepared
 from test_hostile_inputs import OLD, TINY_TRAIN, assert_one_line_error, cli, encoded, files_in, temporaries
 
 TINY = TINY_MODEL
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> Path:
-    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt2"))
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from affinekit.images import to_channels
+from affinekit.metrics import wilson_interval  # noqa: F401 - part of this module's public names
 
 # (height, width): a mouth box of a 128 px crop is about 50 x 20-35 px. A square would stretch it
 # 2.5 times upwards and smear the very detail under test: on the validation pairs a 48 px square let
@@ -43,20 +44,6 @@ class TwoSampleResult:
     folds: int
     correct: np.ndarray = field(repr=False)
     fold: np.ndarray = field(repr=False)
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of a binomial share (95% for z = 1.96); (NaN, NaN) when n = 0.
-
-    Unlike the normal interval it stays inside [0, 1] and is not zero-wide at 0 or n successes,
-    which matters here: a perfect classifier on 30 patches is not certain to be perfect.
-    """
-    if n <= 0:
-        return float("nan"), float("nan")
-    p, z2 = successes / n, z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def mouth_patches(patches: Sequence[np.ndarray], shape: tuple[int, int] = PATCH_SHAPE) -> np.ndarray:
