@@ -11,5 +11,5 @@ def load_pretrained(*args, **kwargs):
     """Load the bundled model as an Animator: `load_pretrained().animate(photo, "happy")`."""
     # Imported on call, not at the top: every `import affinekit.<module>` runs this file first,
     # and `affinekit --version` or the data modules should not pay for torch, dlib and the model.
-    from affinekit.animate import load_pretrained as _load
+    from affinekit.generate.animate import load_pretrained as _load
     return _load(*args, **kwargs)

@@ -5,7 +5,7 @@
 The photos are made on the fly: scikit-image's astronaut (NASA, public domain) scaled up to
 12000 x 9000 (108 MP) and 16330 x 12247 (200 MP) and saved as JPEG. Pillow's guard refuses
 pictures above 89 MP; the kit decodes a JPEG at 1/2, 1/4 or 1/8 scale instead
-(`affinekit.photo_limits`), so such photos animate. Each measurement runs in a fresh process:
+(`affinekit.io.photo_limits`), so such photos animate. Each measurement runs in a fresh process:
 the peak memory is that process's maximum resident size (`wait4`), shown beside a process that
 only imports the same modules. Issue 23 gave 3.6 s and 475 MB for a 10000 x 10000 photo before.
 """
@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 SIZES = {"108 MP": (12000, 9000), "200 MP": (16330, 12247)}
-DECODE = ("import sys, time; from affinekit.photos import read_photo; t = time.perf_counter(); "
+DECODE = ("import sys, time; from affinekit.io.photos import read_photo; t = time.perf_counter(); "
           "img, _ = read_photo(sys.argv[1], max_side=1024); print(f'{time.perf_counter() - t:.3f} {img.shape}')")
-IMPORT_ONLY = "import affinekit.photos"
+IMPORT_ONLY = "import affinekit.io.photos"
 
 
 def jpeg_path(folder: Path, name: str) -> Path:
@@ -76,7 +76,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-big-photo-") as tmp:
         folder = Path(tmp)
         _, _, base_mb = run_measured([python, "-c", IMPORT_ONLY])
-        print(f"import affinekit.photos alone: peak {base_mb:.0f} MB")
+        print(f"import affinekit.io.photos alone: peak {base_mb:.0f} MB")
         # made in a child process: a forked child's peak counts the parent's memory at the fork
         subprocess.run([python, __file__, "--make-in", str(folder)], check=True)
         for name, size in SIZES.items():

@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from affinekit import evaluate as ev
-from affinekit.baselines import LandmarkWarp
-from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.data.dataset import subject_split
 from affinekit.data.paths import REPO_ROOT
-from affinekit.descriptors import FaceDescriber
+from affinekit.data.prepared import load_manifest, load_sequence
+from affinekit.evaluation.baselines import LandmarkWarp
+from affinekit.evaluation.descriptors import FaceDescriber
+from affinekit.evaluation.makers import load_model_maker
+from affinekit.evaluation.scoring import evaluate
 
 
 def bench_descriptors(prepared: Path, keys: list[str], count: int) -> None:
@@ -43,9 +44,9 @@ def bench_evaluate(prepared: Path, train: list[str], test: list[str], frames: in
     """Wall time of one evaluate() call and frames scored per second."""
     makers = {"landmark-warp": LandmarkWarp().fit(prepared, train)}
     for c in checkpoints:
-        makers[f"model {Path(c).name}"] = ev.load_model_maker(c)[0]
+        makers[f"model {Path(c).name}"] = load_model_maker(c)[0]
     start = time.perf_counter()
-    table = ev.evaluate(makers, prepared, test, frames)
+    table = evaluate(makers, prepared, test, frames)
     wall = time.perf_counter() - start
     scored = sum(r.frames_described for r in table.rows)
     print(f"evaluate: {len(test)} sequences x {frames} frames x {len(table.rows)} rows = {scored} frames "

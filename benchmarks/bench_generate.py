@@ -24,7 +24,8 @@ import torch
 from PIL import Image
 from skimage import data
 
-from affinekit.animate import DEFAULT_WEIGHTS, Animator, load_pretrained
+from affinekit.generate.animate import Animator, load_pretrained
+from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
 TARGET_S = 1.0
 STAGES = ("read", "detect", "align", "generate", "encode")
@@ -63,8 +64,8 @@ def bench(animator: Animator, photo, out: Path, frames: int, runs: int) -> dict[
 
 
 def batch_vs_single(animator: Animator, frames: int, n: int = 8, runs: int = 3) -> None:
-    """Network and compositing time of n aligned faces, one at a time against one batch (`affinekit.batch`)."""
-    from affinekit.inference import render_photo, render_photos
+    """Network and compositing time of n aligned faces, one at a time against one batch (`affinekit.generate.many_photos`)."""
+    from affinekit.generate.inference import render_photo, render_photos
 
     base = data.astronaut()
     faces = [animator.align(cv2.resize(base, (512 - 16 * i, 512 - 16 * i))) for i in range(n)]

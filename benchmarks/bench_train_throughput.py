@@ -23,7 +23,7 @@ import torch
 
 from affinekit.config import ModelConfig, TrainConfig
 from affinekit.models.generator import Generator
-from affinekit.train import Trainer
+from affinekit.training.loop import Trainer
 
 ORIGINAL_STEP_S = 12.0
 ORIGINAL_FPS = 5 / ORIGINAL_STEP_S

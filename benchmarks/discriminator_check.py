@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from affinekit.discriminator_check import ranking_accuracy
-from affinekit.launch import trainer_from_run
+from affinekit.training.discriminator_check import ranking_accuracy
+from affinekit.training.run import trainer_from_run
 
 
 def log_summary(run: Path) -> tuple[dict[str, float], dict[str, float]]:

@@ -37,8 +37,9 @@ TARGET = 0.9
 
 def faces() -> list[tuple[str, np.ndarray]]:
     """(name, RGB photo) of the open faces: FRLL demo people, then `wild_faces.open_faces`."""
-    from affinekit.photos import read_photo
     from wild_faces import open_faces
+
+    from affinekit.io.photos import read_photo
 
     frll = [(f"frll {p.stem}", read_photo(p)[0]) for p in sorted(FRLL.glob("*.jpg"))]
     return frll + open_faces()
@@ -95,10 +96,11 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from affinekit.animate import load_pretrained
-    from affinekit.classifier import load_classifier
-    from affinekit.expressions import EXPRESSIONS
     from wild_faces import SIX
+
+    from affinekit.evaluation.classifier import load_classifier
+    from affinekit.expressions import EXPRESSIONS
+    from affinekit.generate.animate import load_pretrained
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")

@@ -13,8 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 FRLL = ROOT / "data" / "demo" / "frll"
 
@@ -22,9 +20,9 @@ FRLL = ROOT / "data" / "demo" / "frll"
 def main(argv: list[str] | None = None) -> int:
     from matplotlib.figure import Figure
 
-    from affinekit.animate import load_pretrained
     from affinekit.expressions import EXPRESSIONS
-    from affinekit.look_inside_mouth import mouth_closeup
+    from affinekit.generate.animate import load_pretrained
+    from affinekit.show.look_inside_mouth import mouth_closeup
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")

@@ -17,15 +17,15 @@ import argparse
 import numpy as np
 import torch
 
-from affinekit.animate import DEFAULT_WEIGHTS
-from affinekit.checkpoint import load_generator
 from affinekit.data.dataset import subject_split
 from affinekit.data.prepared import load_sequence
+from affinekit.evaluation import metrics
 from affinekit.evaluation.mouth import cut, mouth_box
 from affinekit.expressions import EXPRESSIONS
-from affinekit.images import LUMA, to_model, to_uint8
-from affinekit.inference import render_crops
-from affinekit import metrics
+from affinekit.generate.inference import render_crops
+from affinekit.io.images import LUMA, to_model, to_uint8
+from affinekit.weights.bundled import DEFAULT_WEIGHTS
+from affinekit.weights.checkpoint import load_generator
 
 
 def luma(frames: np.ndarray) -> np.ndarray:

@@ -39,7 +39,7 @@ def load_faces(folder: Path, keys: list[str]) -> list[dict]:
     """Per sequence: key, subject, label index, neutral and apex crops (C, H, W) in [-1, 1]."""
     from affinekit.data.prepared import load_sequence
     from affinekit.expressions import EXPRESSIONS
-    from affinekit.images import to_model
+    from affinekit.io.images import to_model
 
     out = []
     for key in keys:
@@ -53,7 +53,7 @@ def load_faces(folder: Path, keys: list[str]) -> list[dict]:
 
 def score(generator, items: list[dict], other_person: bool) -> tuple[list[tuple[int, int]], list[float]]:
     """(true, inferred top) label pairs (-1: no expression inferred) and the inferred intensities."""
-    from affinekit.reference import infer_mixture
+    from affinekit.generate.reference import infer_mixture
 
     pairs, intensities = [], []
     for item in items:
@@ -85,8 +85,8 @@ def report(title: str, pairs: list[tuple[int, int]], intensities: list[float]) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    from affinekit.animate import load_pretrained
     from affinekit.data.dataset import validation_split
+    from affinekit.generate.animate import load_pretrained
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", action="append", help="a prepared folder (repeatable; default prepared/ck128)")

@@ -21,9 +21,9 @@ import torch
 
 from affinekit.config import ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset
-from affinekit.runlog import read_log
-from affinekit.callbacks import SampleSaver, TimeBudget
-from affinekit.train import Trainer
+from affinekit.io.runlog import read_log
+from affinekit.training.callbacks import SampleSaver, TimeBudget
+from affinekit.training.loop import Trainer
 
 REPO = Path(__file__).resolve().parent.parent
 WINDOW = 20

@@ -32,8 +32,8 @@ MOUTH_VIEWS = ("happy", "surprise")    # the mouth close-ups at the end of each 
 
 def open_faces() -> list[tuple[str, np.ndarray]]:
     """(name, RGB photo) of every open face the kit may show."""
-    from affinekit.photos import demo_photo, read_photo
-    from affinekit.video import read_frames
+    from affinekit.io.photos import demo_photo, read_photo
+    from affinekit.io.video import read_frames
 
     faces = [("astronaut", demo_photo()), ("photo_neutral", read_photo(ROOT / "data/demo/photo_neutral.png")[0])]
     if CLIPS.is_dir():
@@ -56,11 +56,11 @@ def face_chroma(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray
 def main(argv: list[str] | None = None) -> int:
     import torch
 
-    from affinekit.animate import load_pretrained
-    from affinekit.classifier import load_classifier
-    from affinekit.look_inside_mouth import mouth_closeup
     from affinekit.data.faces import FaceAligner, apply_transform
+    from affinekit.evaluation.classifier import load_classifier
     from affinekit.expressions import EXPRESSIONS
+    from affinekit.generate.animate import load_pretrained
+    from affinekit.show.look_inside_mouth import mouth_closeup
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         chroma += [float(np.abs(face_chroma(c[-1], box) - face_chroma(c[0], box)).max()) for c in clips]
         if animator.generator.moves:
             crop = torch.from_numpy(aligned.crop.transpose(2, 0, 1).copy()).float()[None] / 127.5 - 1
-            from affinekit.images import tensor_channels as to_channels
+            from affinekit.io.images import tensor_channels as to_channels
             motion = animator.generator.motion(to_channels(crop, animator.channels).expand(len(labels), -1, -1, -1),
                                                torch.tensor(labels), torch.tensor([0.0, 1.0]))
             mouth = np.zeros((animator.image_size,) * 2, np.uint8)

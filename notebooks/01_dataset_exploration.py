@@ -50,15 +50,15 @@ from collections import Counter
 
 from IPython.display import Markdown, display
 
-from affinekit import charts, plots
+from affinekit.show import charts, plots
 from affinekit.config import DataConfig
 from affinekit.data.apex import ck48_roles, ck_subject
 from affinekit.data.faces import FaceAligner
 from affinekit.data.prepare import prepare_sequence
 from affinekit.expressions import EXPRESSIONS
-from affinekit.notebook_inputs import (SOURCE_NAMES, align_pair_both_ways, batch_shares, faces_data,
+from affinekit.notebook.inputs import (SOURCE_NAMES, align_pair_both_ways, batch_shares, faces_data,
                                        markdown_rows, source_records, sources_root, sources_table)
-from affinekit.notebook_setup import setup, tagged
+from affinekit.notebook.setup import setup, tagged
 
 # sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
 nb = setup(globals(), tiny=dict(MAX_SEQUENCES=7, MONTAGE_FRAMES=4, CROP_SIZE=96), limit="MAX_SEQUENCES")

@@ -45,10 +45,10 @@ RESULTS_JSON = ""
 import numpy as np
 from IPython.display import display
 
-from affinekit import plots
+from affinekit.show import plots
 from affinekit.data.faces import FaceAligner, apply_transform
 from affinekit.data.lips import lip_mask, lip_patch
-from affinekit.notebook_setup import setup
+from affinekit.notebook.setup import setup
 
 # sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
 nb = setup(globals(), tiny=dict(N_FACES=2, CROP_SIZE=96), limit="N_FACES")

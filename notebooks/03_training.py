@@ -92,21 +92,23 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from affinekit import charts, experiments, lip_intensity, look_inside, plots
-from affinekit.callbacks import LiveBoard
+from affinekit.show import charts, look_inside, plots
+
+from affinekit.notebook import experiments, lip_intensity
+from affinekit.show.live_board import LiveBoard
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset, subject_split
 from affinekit.data.prepare import prepare_records
 from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.expressions import EXPRESSIONS
-from affinekit.generator_step import LAMBDA_RANGE, GeneratorStep
-from affinekit.launch import train
-from affinekit.losses import GAN_CHANCE
+from affinekit.training.generator_step import LAMBDA_RANGE, GeneratorStep
+from affinekit.training.run import train
+from affinekit.training.losses import GAN_CHANCE
 from affinekit.models.generator import Generator
-from affinekit.notebook_inputs import load_animator
-from affinekit.notebook_setup import plain, setup
-from affinekit.run_summary import curve_summary
-from affinekit.runlog import read_log
+from affinekit.notebook.inputs import load_animator
+from affinekit.notebook.setup import plain, setup
+from affinekit.show.run_summary import curve_summary
+from affinekit.io.runlog import read_log
 
 # sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
 nb = setup(globals(), tiny=dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
@@ -288,7 +290,7 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # with and without the lip discriminator. The bundled model was trained with `lr_d` 1e-3
 # and GAN weights 4, which lifted the adversarial share to 60% by step 1500. (These values
 # are read off the committed figures; a rerun writes them to `figures/training_<data>.json`,
-# and `tests/test_prose_numbers.py` checks this paragraph against that file when it exists.)
+# and `tests/notebook/test_prose_numbers.py` checks this paragraph against that file when it exists.)
 
 # %%
 log = read_log(trainer.log_path)

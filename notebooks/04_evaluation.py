@@ -18,7 +18,7 @@
 #
 # A generated clip is compared with the **real** clip of the same sequence:
 # both start from the same neutral frame, the real one is resampled to the
-# same number of frames. The measures (`affinekit.metrics`):
+# same number of frames. The measures (`affinekit.evaluation.metrics`):
 #
 # - **PSNR** and **SSIM** against the real frames, in floating point. (An
 #   8-bit subtraction wraps around modulo 256 and turns large errors into
@@ -66,14 +66,17 @@ RESULTS_JSON = ""
 import numpy as np
 from IPython.display import Markdown, display
 
-from affinekit import charts, plots
+from affinekit.show import charts, plots
 from affinekit.config import DataConfig
 from affinekit.data.prepare import prepare_records
-from affinekit.evaluate import REAL, paired_protocol, paper_protocol, subject_protocol
+from affinekit.evaluation.paired import paired_protocol
+from affinekit.evaluation.protocols import paper_protocol, subject_protocol
+from affinekit.evaluation.table import REAL
 from affinekit.evaluation import breakdown
 from affinekit.evaluation.paired_table import REAL_PHOTO
-from affinekit.notebook_inputs import model_checkpoint, paired_sets, paper_checkpoint, sources_root
-from affinekit.notebook_setup import setup
+from affinekit.notebook.inputs import model_checkpoint, paired_sets, paper_checkpoint, sources_root
+from affinekit.notebook.setup import setup
+from affinekit.training.run import FoldTrainer
 
 # sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
 nb = setup(globals(), tiny=dict(CROP_SIZE=64, FRAMES=4, LIMIT=2, GALLERY=1, PAIR_LIMIT=3))
@@ -96,14 +99,14 @@ print(f"data: {DATA}; model: {model_name}")
 # script computes on uint8 arrays, which is why its numbers are not comparable.
 
 # %%
-from affinekit import metrics
+from affinekit.evaluation import metrics
 
 a = np.array([[10, 200], [30, 40]], np.uint8)
 b = np.array([[250, 190], [30, 40]], np.uint8)
 print("uint8 10 - 250 =", (np.array([10], np.uint8) - np.array([250], np.uint8))[0], "  float:", 10.0 - 250.0)
 mse = np.mean((a.astype(float) - b.astype(float)) ** 2)          # (240^2 + 10^2) / 4 = 14425
 print(f"MSE {mse:.0f}, PSNR {10 * np.log10(255 ** 2 / mse):.2f} dB (float) against "
-      f"{float(metrics.psnr(a.astype(float), b.astype(float), 255.0, image_ndim=2)):.2f} dB from affinekit.metrics")
+      f"{float(metrics.psnr(a.astype(float), b.astype(float), 255.0, image_ndim=2)):.2f} dB from affinekit.evaluation.metrics")
 wrapped = np.mean((a - b) ** 2)                                  # the uint8 pitfall
 print(f"the same on uint8 arrays: MSE {wrapped:.0f}, PSNR {10 * np.log10(255 ** 2 / max(wrapped, 1e-12)):.2f} dB")
 
@@ -140,7 +143,8 @@ print(f"ACD-C of a clip drifting away: {metrics.acd_c(clip[None])[0]:.3f}; "
 
 # %%
 table = subject_protocol(prepared, checkpoints=checkpoints, folds=FOLDS, frames=S["FRAMES"],
-                         train_steps=TRAIN_STEPS, seed=SEED, work_dir=work / "folds",
+                         train_fold=FoldTrainer(prepared, TRAIN_STEPS, seed=SEED) if TRAIN_STEPS else None,
+                         seed=SEED, work_dir=work / "folds",
                          limit=S["LIMIT"] or None, keep_clips=True)
 markdown = f"*Data: {DATA}; model: {model_name}.*\n\n" + table.to_markdown()
 table_file = nb.save_text(f"table2_{DATA}.md", markdown)

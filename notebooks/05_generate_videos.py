@@ -30,7 +30,7 @@
 #    so the clip keeps the photo's size, colour and detail;
 # 5. **encode** the clip (mp4 or gif).
 #
-# What you see is the network's output: `affinekit.inference` is the one
+# What you see is the network's output: `affinekit.generate.inference` is the one
 # path that `generate`, this notebook, the app and evaluation all use.
 #
 # First the same thing from code, then an app (ipywidgets): pick a sample or
@@ -55,12 +55,12 @@ from pathlib import Path
 import numpy as np
 from IPython.display import HTML, display
 
-from affinekit import plots
+from affinekit.show import plots
 from affinekit.expressions import EXPRESSIONS
-from affinekit.notebook_inputs import load_animator, sample_photos
-from affinekit.notebook_setup import setup
-from affinekit.video import read_frames
-from affinekit.widgets import GeneratorApp, clip_html
+from affinekit.notebook.inputs import load_animator, sample_photos
+from affinekit.notebook.setup import setup
+from affinekit.io.video import read_frames
+from affinekit.show.widgets import GeneratorApp, clip_html
 
 # sizes (tiny under AFFINEKIT_TINY=1, as the tests run), where figures and recorded values go
 nb = setup(globals(), tiny=dict(FRAMES=4), read_data=False)     # the photos below, no data set
@@ -131,7 +131,7 @@ display(fig)
 # %%
 from IPython.display import Markdown
 
-from affinekit import look_inside
+from affinekit.show import look_inside
 
 aligned = animator.align(photo)
 generator = animator.generator
@@ -236,7 +236,7 @@ print(f"G(0.5) vs the midpoint of G(0) and G(1): {linear['midpoint_gap']:.4f}; w
 # open for happy, and for surprise?
 
 # %%
-from affinekit.look_inside_mouth import mouth_layers, plot_mouth_layers
+from affinekit.show.look_inside_mouth import mouth_layers, plot_mouth_layers
 
 if getattr(generator, "mouth", None) is not None:
     layers = mouth_layers(generator, aligned.photo, aligned.photo_landmarks(), EXPRESSIONS.index("surprise"), 1.0)
@@ -343,7 +343,7 @@ display(Markdown("| blend | share of the first | " + " | ".join(gap_names) + " |
 # %%
 import matplotlib.pyplot as plt
 
-from affinekit.curves import CURVES, intensity_curve
+from affinekit.generate.curves import CURVES, intensity_curve
 
 fig, ax = plt.subplots(figsize=(6, 2.8))
 for curve in CURVES:
@@ -382,14 +382,14 @@ print(f"there-and-back: {len(loop)} frames, saved to {loop_path}; last frame to 
 #
 # `affinekit generate photo.jpg --like other.jpg` reads the expression off another
 # photo: the change of its base code from this face's is fitted onto every
-# expression's direction with non-negative weights (`affinekit.reference`), and
+# expression's direction with non-negative weights (`affinekit.generate.reference`), and
 # the clip goes to that mixture. Here the demo FRLL person's own smile is the
 # reference for her neutral photo.
 
 # %%
-from affinekit.images import to_model
-from affinekit.notebook_inputs import DEMO_FRLL
-from affinekit.reference import infer_mixture
+from affinekit.io.images import to_model
+from affinekit.notebook.inputs import DEMO_FRLL
+from affinekit.generate.reference import infer_mixture
 
 neutral_photo = sorted((DEMO_FRLL / "neutral_front").glob("*.jpg"))[0]
 smile_photo = DEMO_FRLL / "smiling_front" / neutral_photo.name.replace("_03", "_08")
@@ -415,7 +415,7 @@ if inferred.intensity > 0:
 #
 # ## The output as layers
 #
-# `--layers DIR` (or `affinekit.layers.write_layers`) writes what each frame was
+# `--layers DIR` (or `affinekit.generate.layers.write_layers`) writes what each frame was
 # made of: the field (`.npy`, and as a colour wheel: hue is the direction, brightness
 # the length), the mask, the residual and the composited frame, plus `layers.json`
 # with the transform from the photo to the crop and the share of pixels
@@ -425,7 +425,7 @@ if inferred.intensity > 0:
 # %%
 from PIL import Image
 
-from affinekit.layers import write_layers
+from affinekit.generate.layers import write_layers
 
 layers_dir = out_dir / "layers"
 layers_dir.mkdir(parents=True, exist_ok=True)

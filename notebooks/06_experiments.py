@@ -17,7 +17,7 @@
 # # 6. Small experiments: change one thing, see what it does
 #
 # Each experiment asks one question. Its variants differ in one thing only
-# (`affinekit.experiments.EXPERIMENTS` lists each one's `--set` overrides, and for
+# (`affinekit.notebook.experiments.EXPERIMENTS` lists each one's `--set` overrides, and for
 # the last question which sequences it trains on); they train
 # through the same entry as `affinekit train`, from the same seed, on the same
 # training subjects, for the same number of steps, and are scored on the same
@@ -50,11 +50,11 @@ import json
 
 from IPython.display import display
 
-from affinekit import experiments
+from affinekit.notebook import experiments
 from affinekit.config import DataConfig
 from affinekit.data.dataset import subject_split
 from affinekit.data.prepare import prepare_records
-from affinekit.notebook_setup import plain, setup
+from affinekit.notebook.setup import plain, setup
 
 # sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
 nb = setup(globals(), tiny=dict(CROP_SIZE=64, STEPS=2, IMAGE_SIZE=32, BASE_WIDTH=8, FRAMES=4))

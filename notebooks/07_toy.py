@@ -28,7 +28,7 @@
 # The trap for a lazy model: with the `shuffled` schedule the frames between the
 # neutral first and the apex last come in random order of intensity, so a
 # frame's position says little about it. The toy trains in the paper's setting
-# (`affinekit.toy_training.TOY_OVERRIDES`: no intensity anchor `G_sup`, no
+# (`affinekit.notebook.toy_training.TOY_OVERRIDES`: no intensity anchor `G_sup`, no
 # warm-up), so nothing tells the model any frame's intensity but the frames
 # themselves. Then we score $l$ on toy people it never saw.
 
@@ -54,14 +54,14 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from affinekit import plots
+from affinekit.show import plots
 from affinekit.data.dataset import subject_split
 from affinekit.data.prepared import load_sequence
 from affinekit.data.toy import TOY_MOTIONS, true_intensities, write_toy
 from affinekit.expressions import EXPRESSIONS
-from affinekit.look_inside import intensity_on_sequence
-from affinekit.notebook_setup import setup
-from affinekit.toy_training import TOY_OVERRIDES, score_toy, train_toy
+from affinekit.show.look_inside import intensity_on_sequence
+from affinekit.notebook.setup import setup
+from affinekit.notebook.toy_training import TOY_OVERRIDES, score_toy, train_toy
 
 nb = setup(globals(), tiny=dict(PEOPLE=4, FRAMES=5, STEPS=3, CROP_SIZE=32, IMAGE_SIZE=32, BASE_WIDTH=8),
            read_data=False)

@@ -3,15 +3,15 @@
     python scripts/export_model.py runs/bundled128 [--out affinekit/weights/affinekit_default.pt]
     python scripts/export_model.py runs/cv128/fold0 --out runs/cv128/fold0.pt --json-only   # refresh the JSON
 
-See `affinekit.export.export_run` for what the two files hold.
+See `affinekit.weights.export.export_run` for what the two files hold.
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from affinekit.animate import DEFAULT_WEIGHTS
-from affinekit.export import export_run
+from affinekit.weights.bundled import DEFAULT_WEIGHTS
+from affinekit.weights.export import export_run
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ import numpy as np
 
 from affinekit.data.faces import FaceAligner
 from affinekit.data.paths import REPO_ROOT, shared_data_root
-from affinekit.video import read_frames
+from affinekit.io.video import read_frames
 
 SIZE = 128
 # name, clip, first (neutral) frame, last (apex) frame, step, label, how the label was decided

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from affinekit.classifier import WEIGHTS, ClassifierConfig, train_classifier
 from affinekit.data.paths import shared_data_root
+from affinekit.evaluation.classifier import WEIGHTS, ClassifierConfig, train_classifier
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ of fold K of `subject_kfold(folds, seed)` (data.hold_out), the split that
 `--parallel N` N folds train at once (one GPU holds several of these small
 models). `--seconds S` interrupts every run after S seconds as Ctrl-C would:
 each saves its checkpoint and the export records the steps it reached.
-Each run is exported to OUT/foldK.pt and OUT/foldK.json (`affinekit.export`).
+Each run is exported to OUT/foldK.pt and OUT/foldK.json (`affinekit.weights.export`).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from affinekit.export import export_run
+from affinekit.weights.export import export_run
 
 
 def fold_command(data: str, run: Path, fold: int, folds: int, seed: int, overrides: list[str],

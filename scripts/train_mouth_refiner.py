@@ -5,7 +5,7 @@ larger crop, then put it inside a copy of the generator's file.
         prepared/yale256,prepared/mead256,prepared/affinegan256 --out runs/mouth --set steps=1500
     python scripts/train_mouth_refiner.py ... --attach affinekit/weights/affinekit_default.pt
 
-A rerun with the same --out resumes from runs/mouth/checkpoints/last.pt. See `affinekit.mouth_training`.
+A rerun with the same --out resumes from runs/mouth/checkpoints/last.pt. See `affinekit.training.mouth`.
 """
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from affinekit.animate import DEFAULT_WEIGHTS
-from affinekit.atomic import atomic_write_text
 from affinekit.config import MouthConfig, apply_overrides
 from affinekit.errors import AffinekitError
-from affinekit.mouth_training import CHECKPOINT, attach_mouth, train_mouth
+from affinekit.io.atomic import atomic_write_text
+from affinekit.training.mouth import CHECKPOINT, attach_mouth, train_mouth
+from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
 
 def describe_mouth(described: Path, run: Path, chosen: Path) -> None:

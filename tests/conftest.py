@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import tiny_checkpoint
 
 from affinekit.data.paths import REPO_ROOT, default_ckplus_root, shared_data_root
-from helpers import tiny_checkpoint
 
 
 def _need(path: Path | None, what: str) -> Path:

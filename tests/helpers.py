@@ -93,8 +93,8 @@ TINY_MODEL = ModelConfig(image_size=64, channels=1, base_width=8, depth=3)
 
 def tiny_checkpoint(folder: Path) -> Path:
     """An untrained, seeded tiny grey generator saved as a checkpoint in `folder` (for the CLI tests)."""
-    from affinekit.checkpoint import save_generator_only
     from affinekit.models.generator import Generator
+    from affinekit.weights.checkpoint import save_generator_only
 
     torch.manual_seed(0)
     return save_generator_only(Generator(TINY_MODEL), TINY_MODEL, folder / "tiny.pt")

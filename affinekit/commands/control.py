@@ -12,15 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from affinekit.animate import MAX_INTENSITY, requested_expression
-from affinekit.curves import check_curve, intensity_curve
-from affinekit.destinations import writable_folder
 from affinekit.errors import AffinekitError
-from affinekit.images import to_model
-from affinekit.layers import write_layers
-from affinekit.mixtures import mixture_weights, parse_mix
-from affinekit.photos import read_photo
-from affinekit.reference import infer_mixture
+from affinekit.generate.animate import MAX_INTENSITY, requested_expression
+from affinekit.generate.curves import check_curve, intensity_curve
+from affinekit.generate.layers import write_layers
+from affinekit.generate.mixtures import mixture_weights, parse_mix
+from affinekit.generate.reference import infer_mixture
+from affinekit.io.destinations import writable_folder
+from affinekit.io.images import to_model
+from affinekit.io.photos import read_photo
 
 
 @dataclass

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from affinekit.atomic import atomic_write_text
 
-from affinekit.clashes import refuse_clashes
-from affinekit.destinations import writable_file
-from affinekit.evaluation.entry import check_evaluate_options
+from affinekit.devices import resolve_device
 from affinekit.errors import AffinekitError
+from affinekit.evaluation.entry import check_evaluate_options
 from affinekit.evaluation.paired import paired_protocol
 from affinekit.evaluation.protocols import paper_protocol, subject_protocol
-from affinekit.animate import DEFAULT_WEIGHTS
-from affinekit.devices import resolve_device
+from affinekit.io.atomic import atomic_write_text
+from affinekit.io.clashes import refuse_clashes
+from affinekit.io.destinations import writable_file
+from affinekit.training.run import FoldTrainer
+from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
 
 def _data(args: Any) -> list[str]:
@@ -79,9 +80,9 @@ def main(args: Any) -> int:
             raise AffinekitError(f"{data[0]}: not a prepared folder (no manifest.json); run "
                                  f"`affinekit prepare <CK+ root> --out {data[0]}` first, or use --protocol paper "
                                  "with a CK+ root")
-        table = subject_protocol(data[0], folds=args.folds, train_steps=args.train_steps,
-                                 train_size=args.train_size, work_dir=args.work_dir,
-                                 train_config=train_config, train_overrides=train_overrides,
+        train_fold = FoldTrainer(data[0], args.train_steps, args.train_size, device, args.seed, train_config,
+                                 train_overrides) if args.train_steps > 0 else None
+        table = subject_protocol(data[0], folds=args.folds, train_fold=train_fold, work_dir=args.work_dir,
                                  fold_checkpoint=fold_checkpoint, **common)
     else:
         table = paper_protocol(data[0], size=args.size, **common)

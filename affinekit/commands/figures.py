@@ -1,9 +1,9 @@
-"""`affinekit figures`: the notebooks run with papermill, their figures and tables written (see `affinekit.figures`)."""
+"""`affinekit figures`: the notebooks run with papermill, their figures and tables written (see `affinekit.notebook.figures`)."""
 from __future__ import annotations
 
 import argparse
 
-from affinekit.figures import make_figures, parse_params, select_notebooks
+from affinekit.notebook.figures import make_figures, parse_params, select_notebooks
 
 
 def main(args: argparse.Namespace) -> int:

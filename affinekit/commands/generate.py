@@ -1,4 +1,4 @@
-"""`affinekit generate`: a photo in, a clip out; or many photos, one clip each (see `affinekit.animate`)."""
+"""`affinekit generate`: a photo in, a clip out; or many photos, one clip each (see `affinekit.generate.animate`)."""
 from __future__ import annotations
 
 import sys
@@ -6,16 +6,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from affinekit.animate import STAGES, check_frames, load_pretrained
-from affinekit.batch import expand_photos, generate_batch
 from affinekit.commands.control import like_expression, read_control, write_clip_layers
-from affinekit.destinations import writable_file, writable_folder
 from affinekit.devices import resolve_device
 from affinekit.errors import AffinekitError
 from affinekit.expressions import requested_label
-from affinekit.generate_checks import check_clip_memory, refuse_output_clashes
-from affinekit.photos import MAX_SIDE, demo_photo, even_size, read_photo
-from affinekit.video import VIDEO_SUFFIXES
+from affinekit.generate.animate import STAGES, check_frames, load_pretrained
+from affinekit.generate.checks import check_clip_memory, refuse_output_clashes
+from affinekit.generate.many_photos import expand_photos, generate_batch
+from affinekit.io.destinations import writable_file, writable_folder
+from affinekit.io.photos import MAX_SIDE, demo_photo, even_size, read_photo
+from affinekit.io.video import VIDEO_SUFFIXES
 
 
 def main(args: Any) -> int:

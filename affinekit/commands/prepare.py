@@ -5,10 +5,10 @@ import argparse
 
 from affinekit.config import DataConfig
 from affinekit.data.prepare import prepare
-from affinekit.clashes import refuse_clashes
-from affinekit.destinations import writable_folder
-from affinekit.locks import folder_lock
 from affinekit.errors import AffinekitError
+from affinekit.io.clashes import refuse_clashes
+from affinekit.io.destinations import writable_folder
+from affinekit.io.locks import folder_lock
 
 
 def main(args: argparse.Namespace) -> int:

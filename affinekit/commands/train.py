@@ -6,16 +6,16 @@ from typing import Any
 
 import torch.distributed as dist
 
-from affinekit.callbacks import ProgressBar, SampleSaver
-from affinekit.checkpoint import safe_load
 from affinekit.config import ModelConfig, TrainConfig
 from affinekit.data.prepared import load_manifest
-from affinekit.destinations import writable_folder
 from affinekit.errors import AffinekitError
-from affinekit.launch import resolve_configs, train, training_keys
-from affinekit.locks import folder_lock
+from affinekit.io.destinations import writable_folder
+from affinekit.io.locks import folder_lock
 from affinekit.memory import require_memory
-from affinekit.resume import resumed_configs, training_bytes
+from affinekit.training.callbacks import ProgressBar, SampleSaver
+from affinekit.training.resume import resumed_configs, training_bytes
+from affinekit.training.run import resolve_configs, train, training_keys
+from affinekit.weights.checkpoint import safe_load
 
 
 def main(args: Any) -> int:

@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from affinekit.data.prepared import entry_kind, load_manifest, load_sequence
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
-from affinekit.images import tensor_channels, to_model
-from affinekit.runtime import step_seed
+from affinekit.io.images import tensor_channels, to_model
+from affinekit.seeds import step_seed
 
 # The people of the development CK+ sample: their real videos are what evaluation scores, so
 # neither the classifier nor the apex discriminator may learn from their CK+48 crops.

@@ -20,8 +20,9 @@ from affinekit.data.augment import Augmentation
 from affinekit.data.prepared import entry_kind, load_manifest, load_sequence
 from affinekit.data.records import looks_gray
 from affinekit.errors import AffinekitError
-from affinekit.images import tensor_channels, to_model
 from affinekit.expressions import EXPRESSIONS
+from affinekit.io.images import tensor_channels, to_model
+
 
 def _entries(entries: Any) -> list[dict[str, Any]]:
     if isinstance(entries, (str, Path)):

@@ -17,9 +17,17 @@ from pathlib import Path
 from affinekit.data.ckplus import is_ckplus_root, read_ckplus
 from affinekit.data.labels import check_label_rows, refuse_unmatched
 from affinekit.data.mead import is_mead_folder, read_mead
-from affinekit.data.records import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, SequenceRecord, list_images)
-from affinekit.data.stills import (is_ck48_root, is_frll_root, is_jaffe_folder, is_yale_folder, read_ck48,
-                                   read_frll, read_jaffe, read_yale)
+from affinekit.data.records import IMAGE_SUFFIXES, VIDEO_SUFFIXES, SequenceRecord, list_images
+from affinekit.data.stills import (
+    is_ck48_root,
+    is_frll_root,
+    is_jaffe_folder,
+    is_yale_folder,
+    read_ck48,
+    read_frll,
+    read_jaffe,
+    read_yale,
+)
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, expression_index
 

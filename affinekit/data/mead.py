@@ -32,8 +32,8 @@ import numpy as np
 from affinekit.data.faces import FaceAligner
 from affinekit.data.records import SequenceRecord, looks_gray
 from affinekit.errors import AffinekitError
-from affinekit.images import to_channels
-from affinekit.video import read_frames
+from affinekit.io.images import to_channels
+from affinekit.io.video import read_frames
 
 MEAD_NAME = re.compile(r"^([A-Za-z]+\d+)_front_([A-Za-z]+)_level(\d+)_(\d+)\.mp4$", re.IGNORECASE)
 MEAD_EMOTIONS = {"angry": "anger", "contempt": "contempt", "disgusted": "disgust", "fear": "fear",

@@ -17,16 +17,16 @@ import numpy as np
 
 from affinekit.config import DataConfig, to_dict
 from affinekit.data.checks import file_problem
-from affinekit.data.prepared import MANIFEST, PreparedSequence, load_manifest, write_manifest
 from affinekit.data.faces import FaceAligner
 from affinekit.data.folders import read_source
 from affinekit.data.lips import lip_masks
 from affinekit.data.mead import align_clip_pair
+from affinekit.data.prepared import MANIFEST, PreparedSequence, load_manifest, write_manifest
 from affinekit.data.records import SequenceRecord, looks_gray
 from affinekit.data.stills import align_each
 from affinekit.errors import AffinekitError
+from affinekit.io.images import to_channels
 from affinekit.memory import require_memory
-from affinekit.images import to_channels
 
 # Fields that change the prepared arrays: a folder prepared with other values cannot be resumed.
 _SHAPING = ("image_size", "channels", "lip_dilation", "align_per_frame", "detector")

@@ -5,7 +5,7 @@ last), "pair" (frame 0 neutral, every later frame an apex of intensity 1) or "ap
 (apex faces only). Files and manifests written before kinds existed hold only
 sequences: reading them gives "sequence".
 
-Writes are atomic (affinekit.atomic: temporary file, then rename), so an interrupted run never
+Writes are atomic (affinekit.io.atomic: temporary file, then rename), so an interrupted run never
 leaves a half-written file that a rerun would trust.
 """
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from affinekit.atomic import atomic_write, atomic_write_text
 from affinekit.data.records import KINDS
 from affinekit.errors import AffinekitError
+from affinekit.io.atomic import atomic_write, atomic_write_text
 
 MANIFEST = "manifest.json"
 

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from affinekit.errors import AffinekitError
-from affinekit.images import to_channels
-from affinekit.photos import decode_image, read_bytes
-from affinekit.video import read_frames
+from affinekit.io.images import to_channels
+from affinekit.io.photos import decode_image, read_bytes
+from affinekit.io.video import read_frames
 
 KINDS = ("sequence", "pair", "apex")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}

@@ -7,14 +7,11 @@ nothing is re-measured.
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-import numpy as np
-
-from affinekit.charts import confidence_half_width
+from affinekit.evaluation.metrics import confidence_half_width, mean_of_finite
 from affinekit.evaluation.table import DIGITS, ResultTable, fmt
 
 PER_EXPRESSION_METRICS = ("psnr", "ssim", "acd_m", "correct")
@@ -42,17 +39,12 @@ def per_expression(per_sequence: Iterable[Mapping[str, Any]], rows: Sequence[str
         if item["row"] in rows:
             for metric in metrics:
                 values[(item["row"], metric)][item["label"]].append(float(item[metric]))
-    means = {metric: {row: {label: _finite_mean(v) for label, v in values[(row, metric)].items()} for row in rows}
+    means = {metric: {row: {label: mean_of_finite(v) for label, v in values[(row, metric)].items()} for row in rows}
              for metric in metrics}
     errors = {metric: {row: {label: confidence_half_width(v) for label, v in values[(row, metric)].items()}
                        for row in rows} for metric in metrics if metric in WITH_INTERVALS}
     counts = {label: len(v) for label, v in values[(rows[0], metrics[0])].items()} if rows else {}
     return PerExpression(means, errors, counts)
-
-
-def _finite_mean(values: Sequence[float]) -> float:
-    finite = [v for v in values if math.isfinite(v)]
-    return float(np.mean(finite)) if finite else float("nan")
 
 
 def best_and_worst(per_sequence: Iterable[Mapping[str, Any]], row: str, n: int,

@@ -7,14 +7,15 @@ from typing import Any, Sequence
 
 import torch
 
-from affinekit.inference import refines_mouth, render_crops
-from affinekit.checkpoint import load_generator, training_data
+from affinekit.generate.inference import refines_mouth, render_crops
+from affinekit.weights.checkpoint import load_generator, training_data
+
 
 # -- the model as a clip maker ---------------------------------------------------------
 class GeneratorMaker:
     """A trained Generator as a clip maker: exactly what `affinekit generate` shows, on aligned crops.
 
-    It calls the one inference path (`affinekit.inference.render_crops`): the
+    It calls the one inference path (`affinekit.generate.inference.render_crops`): the
     motion head warps the test crop at its own size, the pixel head's frames
     are resized to it. Nothing is added or tuned after the network.
     """

@@ -15,14 +15,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from affinekit import metrics
-from affinekit.baselines import LandmarkWarp, copy_input
-from affinekit.classifier import load_classifier, predict_last_frames
 from affinekit.data.dataset import validation_split
 from affinekit.data.faces import FaceAligner
 from affinekit.data.prepared import load_manifest, load_sequence
-from affinekit.descriptors import FaceDescriber
 from affinekit.errors import AffinekitError
+from affinekit.evaluation import metrics
+from affinekit.evaluation.baselines import LandmarkWarp, copy_input
+from affinekit.evaluation.classifier import load_classifier, predict_last_frames
+from affinekit.evaluation.descriptors import FaceDescriber
 from affinekit.evaluation.makers import add_model_rows, load_model_maker, training_overlap
 from affinekit.evaluation.mouth import LandmarkFinder, cut, face_box, mouth_box, mouth_error
 from affinekit.evaluation.paired_table import REAL_PHOTO, PairedTable
@@ -30,7 +30,7 @@ from affinekit.evaluation.protocols import _model_name
 from affinekit.evaluation.table import ClipMaker
 from affinekit.evaluation.two_sample import FOLDS, PATCH_SHAPE, two_sample_test
 from affinekit.expressions import EXPRESSIONS, expression_index
-from affinekit.images import to_model, to_uint8
+from affinekit.io.images import to_model, to_uint8
 
 PAIR_HINT = "prepare a still-pair set, e.g. `affinekit prepare ../shared/data/frll --out prepared/frll`"
 
@@ -117,7 +117,7 @@ def _against_references(apex: np.ndarray, points: np.ndarray, item: PairItem,
         scores["mouth_ssim"].append(_ssim(cut(apex, mouth), cut(ref, mouth)))
         scores["sharpness"].append(metrics.sharpness_ratio(cut(apex, mouth), cut(ref, mouth)))
     ratios = scores.pop("sharpness")
-    means = {k: metrics.mean_finite(np.asarray(v, np.float64)) for k, v in scores.items()}
+    means = {k: metrics.mean_skipping_nan(np.asarray(v, np.float64)) for k, v in scores.items()}
     means["sharpness"] = metrics.geometric_mean_ratio(ratios)
     return means
 

@@ -9,10 +9,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from affinekit import metrics
-from affinekit.charts import confidence_half_width
+from affinekit.evaluation import metrics
 from affinekit.evaluation.table import _jsonable, fmt
-from affinekit.evaluation.two_sample import wilson_interval
 
 REAL_PHOTO = "real expression photo"
 COLUMNS = ("mouth_error", "closer", "face_ssim", "mouth_ssim", "sharpness", "two_sample", "expr_acc", "acd_i")
@@ -24,7 +22,7 @@ DIGITS = {"mouth_error": 3, "closer": 2, "face_ssim": 3, "mouth_ssim": 3, "sharp
 
 
 def _mean(values: Iterable[float]) -> float:
-    return metrics.mean_finite(np.asarray([float(x) for x in values], np.float64))
+    return metrics.mean_skipping_nan(np.asarray([float(x) for x in values], np.float64))
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -33,9 +31,9 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, float]:
     accuracy over the records' held-out mouth patches with its 95% Wilson interval, counts."""
     told = int(sum(r["two_sample_correct"] for r in records))
     patches = int(sum(r["two_sample_patches"] for r in records))
-    low, high = wilson_interval(told, patches)
+    low, high = metrics.wilson_interval(told, patches)
     return {"mouth_error": _mean(r["mouth_error"] for r in records),
-            "mouth_error_ci": confidence_half_width([r["mouth_error"] for r in records]),
+            "mouth_error_ci": metrics.confidence_half_width([r["mouth_error"] for r in records]),
             "closer": _mean(r["closer"] for r in records),
             "face_ssim": _mean(r["face_ssim"] for r in records),
             "mouth_ssim": _mean(r["mouth_ssim"] for r in records),

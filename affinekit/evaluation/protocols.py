@@ -7,17 +7,17 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from affinekit.baselines import LandmarkWarp
+from affinekit.data.dataset import paper_frame_split, subject_kfold, subject_split
+from affinekit.data.prepared import load_manifest
 from affinekit.errors import AffinekitError
+from affinekit.evaluation.baselines import LandmarkWarp
+from affinekit.evaluation.descriptors import FaceDescriber
 from affinekit.evaluation.makers import GeneratorMaker, add_model_rows, load_model_maker, training_overlap
 from affinekit.evaluation.scoring import evaluate, merge_folds
 from affinekit.evaluation.sources import RawCkplusSource
 from affinekit.evaluation.table import ClipMaker, ResultTable
 from affinekit.expressions import expression_index
-from affinekit.data.prepared import load_manifest
-from affinekit.launch import resolve_configs, train
-from affinekit.data.dataset import paper_frame_split, subject_kfold, subject_split
-from affinekit.descriptors import FaceDescriber
+
 
 # -- protocols --------------------------------------------------------------------------------
 def _model_name(path: str | Path, info: dict[str, Any]) -> str:
@@ -27,33 +27,17 @@ def _model_name(path: str | Path, info: dict[str, Any]) -> str:
     return f"model: {run.name}/{p.name} [{info.get('output', '?')} head]"
 
 
-def _train_fold_model(prepared_dir: str | Path, train_keys: Sequence[str], steps: int, out_dir: Path,
-                      image_size: int, device: str, seed: int, config_file: str | None = None,
-                      overrides: Sequence[str] = ()) -> GeneratorMaker:
-    """A fresh model trained on this fold's training keys only (configs as `affinekit train` takes them)."""
-    import dataclasses
-
-    configs, user_keys = resolve_configs(config_file, list(overrides))
-    channels = int(load_manifest(prepared_dir).get("config", {}).get("channels", 1))
-    model_cfg = dataclasses.replace(configs["model"], channels=channels,
-                                    image_size=configs["model"].image_size if "image_size" in user_keys["model"]
-                                    else image_size)
-    train_cfg = dataclasses.replace(configs["train"], steps=steps, device=device, seed=seed,
-                                    checkpoint_every=max(steps, 1), sample_every=max(steps, 1))
-    trainer = train(prepared_dir, out_dir, model_cfg, train_cfg, configs["data"], keys=list(train_keys))
-    return GeneratorMaker(trainer.generator, device)
-
-
 def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path] = (), folds: int = 0,
-                     frames: int = 16, train_steps: int = 0, train_size: int = 64, seed: int = 0,
+                     frames: int = 16, train_fold: Callable[[Sequence[str], Path], Any] | None = None, seed: int = 0,
                      test_fraction: float = 0.2, work_dir: str | Path | None = None, device: str = "cpu",
                      limit: int | None = None, keep_clips: bool = False, log: Callable[[str], None] = print,
-                     train_config: str | None = None, train_overrides: Sequence[str] = (),
                      fold_checkpoint: str | None = None) -> ResultTable:
     """Subject-disjoint evaluation: one split, or k folds over subjects (mean ± std over folds).
 
-    Landmark-warp is fitted on each fold's training keys; with `train_steps` a fresh
-    model is trained per fold on those keys (the honest cross-validated number).
+    Landmark-warp is fitted on each fold's training keys; with `train_fold` (a callable
+    `(train_keys, out_dir) -> generator`, e.g. `affinekit.training.run.FoldTrainer`, handed in
+    from above: evaluation never trains) a fresh model is trained per fold on those keys (the
+    honest cross-validated number).
     `fold_checkpoint`, a path with `{fold}` in it (0-based, as `data.fold`), names
     models trained per fold elsewhere (`scripts/train_folds.py`): fold f tests
     the file it names for f. Checkpoints are evaluated as given, with a note when
@@ -80,12 +64,10 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
             maker, info = load_model_maker(path, device)
             add_model_rows(makers, notes, f"fold models: {Path(fold_checkpoint).name}", maker,
                            training_overlap(info, test_keys))
-        if train_steps > 0:
-            name = f"AffineGAN (this kit, {train_steps} steps on the fold's training subjects)"
-            log(f"fold {f + 1}: training a fresh model for {train_steps} steps")
-            add_model_rows(makers, notes, name, _train_fold_model(prepared_dir, train_keys, train_steps,
-                                                                  work / f"fold{f}", train_size, device, seed,
-                                                                  train_config, train_overrides))
+        if train_fold is not None:
+            name = f"AffineGAN (this kit, {getattr(train_fold, 'description', 'trained')} on the fold's training subjects)"
+            log(f"fold {f + 1}: training a fresh model ({getattr(train_fold, 'description', '')})")
+            add_model_rows(makers, notes, name, GeneratorMaker(train_fold(list(train_keys), work / f"fold{f}"), device))
         tables.append(evaluate(makers, prepared_dir, test_keys, frames, keep_clips=keep_clips, model_notes=notes))
         n_test += len(test_keys)
     subjects = sorted({k.split("_")[0] for _, test in splits for k in test})

@@ -9,15 +9,16 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from affinekit import metrics
-from affinekit.baselines import copy_input
 from affinekit.errors import AffinekitError
+from affinekit.evaluation import metrics
+from affinekit.evaluation.baselines import copy_input
+from affinekit.evaluation.classifier import load_classifier, predict_last_frames
+from affinekit.evaluation.descriptors import FaceDescriber
 from affinekit.evaluation.sources import EvalSequence, prepared_source
 from affinekit.evaluation.table import METRIC_KEYS, REAL, ClipMaker, ResultTable, RowResult, fmt
 from affinekit.expressions import EXPRESSIONS
-from affinekit.images import to_model, to_uint8
-from affinekit.classifier import load_classifier, predict_last_frames
-from affinekit.descriptors import FaceDescriber
+from affinekit.io.images import to_model, to_uint8
+
 
 # -- evaluate ------------------------------------------------------------------------------
 def _score(gen: np.ndarray, real: np.ndarray, desc: tuple[np.ndarray, np.ndarray],
@@ -36,9 +37,9 @@ def _score(gen: np.ndarray, real: np.ndarray, desc: tuple[np.ndarray, np.ndarray
 def _wraparound(gen: np.ndarray, real: np.ndarray) -> dict[str, float]:
     """Mean video PSNR of uint8 clips in float and with 8-bit wrap-around (for the note)."""
     g8, r8 = np.moveaxis(gen, -1, 2), np.moveaxis(real, -1, 2)
-    return {"psnr_float": metrics.mean_finite(metrics.video_psnr(g8.astype(np.float64), r8.astype(np.float64), 255.0)),
-            "psnr_uint8_wraparound": metrics.mean_finite(metrics.video_psnr_wraparound(g8, r8)),
-            "psnr_uint8_wraparound_subtraction_only": metrics.mean_finite(
+    return {"psnr_float": metrics.mean_skipping_nan(metrics.video_psnr(g8.astype(np.float64), r8.astype(np.float64), 255.0)),
+            "psnr_uint8_wraparound": metrics.mean_skipping_nan(metrics.video_psnr_wraparound(g8, r8)),
+            "psnr_uint8_wraparound_subtraction_only": metrics.mean_skipping_nan(
                 metrics.video_psnr_wraparound(g8, r8, square_wraps=False))}
 
 
@@ -104,7 +105,7 @@ def evaluate(makers: dict[str, ClipMaker], data: str | Path | Callable[[str], Ev
     for name, kind, gen, fps in outputs:
         desc = real_desc if kind == "reference" else describer.describe_clips(gen)
         s = _score(gen, real, desc, real_desc, labels, landmarks, classifier)
-        means = {k: metrics.mean_finite(s[k]) for k in ("psnr", "ssim", "acd_c", "acd_i", "acd_m")}
+        means = {k: metrics.mean_skipping_nan(s[k]) for k in ("psnr", "ssim", "acd_c", "acd_i", "acd_m")}
         means["expr_acc"] = float(np.mean(s["correct"]))
         rows.append(RowResult(name, kind, means, fps=fps, faces_not_found=int(s["no_face"].sum()),
                               frames_described=int(gen.shape[0] * gen.shape[1]), videos=len(seqs),
@@ -185,7 +186,7 @@ def merge_folds(tables: Sequence[ResultTable], title: str) -> ResultTable:
     for first in tables[0].rows:
         per_fold = [t.row(first.name) for t in tables]
         values = {k: np.array([r.metrics[k] for r in per_fold], dtype=np.float64) for k in METRIC_KEYS}
-        means = {k: (float("inf") if np.isinf(v).all() else metrics.mean_finite(v)) for k, v in values.items()}
+        means = {k: (float("inf") if np.isinf(v).all() else metrics.mean_skipping_nan(v)) for k, v in values.items()}
         # std over folds needs two finite fold values; inf (real PSNR) has no spread
         spread = {k: (float(np.std(v[np.isfinite(v)], ddof=1)) if np.isfinite(v).sum() >= 2 else float("nan"))
                   for k, v in values.items()}

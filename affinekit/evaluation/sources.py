@@ -8,13 +8,14 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from affinekit.data.ckplus import read_ckplus
+from affinekit.data.faces import FaceAligner
+from affinekit.data.paths import require_ckplus
+from affinekit.data.prepared import load_sequence
+from affinekit.data.records import read_image
 from affinekit.errors import AffinekitError
 from affinekit.expressions import expression_index
-from affinekit.data.prepared import load_sequence
-from affinekit.data.ckplus import read_ckplus
-from affinekit.data.paths import require_ckplus
-from affinekit.data.faces import FaceAligner
-from affinekit.data.records import read_image
+
 
 # -- test data ------------------------------------------------------------------------
 @dataclass

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from affinekit.images import to_channels
-from affinekit.metrics import wilson_interval  # noqa: F401 - part of this module's public names
+from affinekit.evaluation.metrics import wilson_interval  # noqa: F401 - part of this module's public names
+from affinekit.io.images import to_channels
 
 # (height, width): a mouth box of a 128 px crop is about 50 x 20-35 px. A square would stretch it
 # 2.5 times upwards and smear the very detail under test: on the validation pairs a 48 px square let

@@ -17,7 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from affinekit.config import ModelConfig
-from affinekit.images import tensor_channels
+from affinekit.io.images import tensor_channels
 from affinekit.models.generator import SLOPE, label_planes, norm
 
 

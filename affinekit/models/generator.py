@@ -8,7 +8,7 @@ planes. At every skip level and at the bottleneck the decoder receives
 
 so l = 0 decodes the base path alone, l = 1 is the apex and l > 1 extrapolates.
 A mixture of labels with weights w_i takes sum_i w_i E_d(x0, y_i) as its direction
-(`mixed_direction`; `affinekit.mixtures`): every method that takes labels takes weights.
+(`mixed_direction`; `affinekit.generate.mixtures`): every method that takes labels takes weights.
 A clip needs one encoding and one batched decode of all its (sample, intensity) codes.
 
 Two output heads read the decoder (`ModelConfig.output`):

@@ -25,7 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from affinekit.config import MouthConfig
-from affinekit.images import tensor_channels
+from affinekit.io.images import tensor_channels
 from affinekit.models.generator import SLOPE, label_planes, norm
 from affinekit.models.motion import border_window
 

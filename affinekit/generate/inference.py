@@ -1,0 +1,262 @@
+"""The one inference path: a generator and a face in, frames out.
+
+`affinekit generate`, `Animator` (the Python API and the widget), evaluation's
+model rows and the notebooks all call these two functions, so every table
+scores exactly what a user sees, and nothing after the network touches its output.
+
+- `render_crops`: aligned crops (B, C, H, W) in [-1, 1] at any size -> clips
+  (B, T, C, H, W). The motion head warps the crops at their own resolution.
+- `render_photo`: a photo and its alignment M (photo -> crop) -> clips of the
+  whole photo, (B, T, H, W, 3) uint8. The motion head's field, mask and residual,
+  computed on the aligned crop, are carried through the inverse alignment and
+  applied to the full-resolution photo: it keeps its own colour and detail.
+  The paper's pixel head can only draw its crop, which is blended into the
+  face under a feathered mask (`affinekit.generate.paste`).
+
+Colour. A grayscale model on a colour photo predicts luma: where its mask
+opens, the frame's luma becomes the residual's and the warped photo's chroma
+stays (adding the same amount to R, G and B changes Y alone).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from affinekit.data.faces import FaceAligner
+from affinekit.generate.mixtures import label_tensor
+from affinekit.generate.paste import face_mask, paste_change, photo_roi
+from affinekit.io.images import LUMA, network_input, tensor_channels, to_model
+from affinekit.models.generator import Generator
+from affinekit.models.motion import Motion, compose, pixels_to_normalised
+from affinekit.models.mouth import mouth_square, refine_frames
+
+
+def _device(generator: torch.nn.Module) -> torch.device:
+    param = next(iter(generator.parameters()), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def refines_mouth(generator: Generator, mouth: bool = True) -> bool:
+    """Whether frames get the high-resolution mouth refiner: the generator has one and it is wanted."""
+    return mouth and generator.moves and getattr(generator, "mouth", None) is not None
+
+
+def _refine_clips(generator: Generator, clips: torch.Tensor, x0: torch.Tensor, theta: torch.Tensor,
+                  labels: torch.Tensor, intensities: torch.Tensor) -> torch.Tensor:
+    """Clips (B, T, C, H, W) in [-1, 1] with the mouth refined in each frame; theta (B, 2, 3) the
+    mouth square of each clip (patch -> frame, normalised), intensities (B, T)."""
+    B, T = clips.shape[:2]
+    flat = lambda t: t.unsqueeze(1).expand(B, T, *t.shape[1:]).flatten(0, 1)
+    refined, _, _ = refine_frames(generator.mouth, clips.flatten(0, 1), flat(x0), flat(theta),
+                                  flat(labels), intensities.flatten())
+    return refined.view(clips.shape)
+
+
+@torch.inference_mode()
+def render_crops(generator: Generator, x0: torch.Tensor, labels: torch.Tensor,
+                 intensities: torch.Tensor, landmarks: torch.Tensor | None = None,
+                 mouth: bool = True) -> torch.Tensor:
+    """Clips (B, T, C, H, W) in [-1, 1] from aligned crops x0 (B, C, H, W) in [-1, 1] of any size and
+    channel count, labels (B,) (or mixture weights (B, L)), intensities (T,) or (B, T); on the CPU.
+
+    With the faces' landmarks (B, 68, 2) in pixels of x0, a generator that has a mouth refiner
+    paints each frame's mouth at x0's resolution (`mouth=False` leaves it out, for comparison)."""
+    device = _device(generator)
+    x = torch.as_tensor(x0).float().to(device)
+    labels = label_tensor(labels).to(device)
+    intensities = torch.as_tensor(intensities).float().to(device)
+    B, C, H, W = x.shape
+    if generator.moves:
+        out = compose(x, generator.motion(tensor_channels(x, generator.cfg.channels), labels, intensities))
+        if landmarks is not None and refines_mouth(generator, mouth):
+            levels = intensities.expand(B, -1) if intensities.dim() == 1 else intensities
+            theta = mouth_square(torch.as_tensor(landmarks).float(), H, generator.mouth.cfg).to(device)
+            out = _refine_clips(generator, out, x, theta, labels, levels)
+    else:
+        size = generator.cfg.image_size
+        out = generator.generate(network_input(x, generator.cfg.channels, size), labels, intensities)
+        T = out.shape[1]
+        out = out.flatten(0, 1)
+        if (H, W) != (size, size):
+            out = F.interpolate(out, size=(H, W), mode="bilinear", align_corners=False)
+        out = tensor_channels(out, C).reshape(B, T, C, H, W)
+    return out.float().clamp(-1, 1).cpu()
+
+
+def _crop_grid(M: np.ndarray, roi: tuple[int, int, int, int], crop_size: int) -> torch.Tensor:
+    """(1, h, w, 2) normalised crop coordinates of every photo pixel in roi."""
+    x0, y0, x1, y1 = roi
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    M = np.asarray(M, np.float64)
+    cx = M[0, 0] * xs + M[0, 1] * ys + M[0, 2]
+    cy = M[1, 0] * xs + M[1, 1] * ys + M[1, 2]
+    q = torch.from_numpy(np.stack([cx, cy], -1)).float()
+    return pixels_to_normalised(q, crop_size)[None]
+
+
+@torch.inference_mode()
+def render_photo(generator: Generator, photo: np.ndarray, M: np.ndarray, labels: list[int] | torch.Tensor,
+                 intensities: torch.Tensor, landmarks: np.ndarray | None = None,
+                 region: tuple[int, int, int, int] | None = None, mouth: bool = True) -> np.ndarray:
+    """Clips of the whole photo, (B, T, H, W, 3) uint8, one per label (an integer, or a mixture's weights).
+
+    photo: (H, W) gray or (H, W, 3) RGB uint8; M: (2, 3) similarity photo -> crop
+    of the generator's size; landmarks: the face's 68 points in crop pixels
+    (the pixel head's paste mask and the mouth refiner's patch need them).
+    """
+    return render_photos(generator, [photo], [M], [list(labels)],
+                         intensities, [landmarks], region, mouth)[0]
+
+
+def _crop_tensor(photo: np.ndarray, M: np.ndarray, size: int) -> torch.Tensor:
+    """The aligned crop (C, size, size) in [-1, 1]."""
+    return to_model(FaceAligner(size).warp(photo, M).reshape(size, size, -1))
+
+
+@torch.inference_mode()
+def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.ndarray], labels: list[list[int]],
+                  intensities: torch.Tensor, landmarks: list[np.ndarray | None] | None = None,
+                  region: tuple[int, int, int, int] | None = None, mouth: bool = True) -> list[np.ndarray]:
+    """`render_photo` for several photos, their faces through the network in one batch (motion head):
+    a list of (B_i, T, H, W, 3) uint8, B_i = len(labels[i]); with `region` (x0, y0, x1, y1), only
+    that part of each photo."""
+    size = generator.cfg.image_size
+    intensities = torch.as_tensor(intensities).float()
+    landmarks = landmarks or [None] * len(photos)
+    photos = [np.asarray(p) for p in photos]
+    crops = [_crop_tensor(p, M, size) for p, M in zip(photos, Ms)]
+    if not generator.moves:
+        out = []
+        for photo, M, crop, labs, points in zip(photos, Ms, crops, labels, landmarks):
+            if points is None:
+                raise ValueError("the pixel head needs the face's landmarks (in crop pixels) for its paste mask")
+            x0 = crop[None].expand(len(labs), -1, -1, -1)
+            clips = render_crops(generator, x0, label_tensor(labs), intensities)       # (B, T, C, S, S)
+            change = (clips - x0[:, None]).numpy() * 127.5
+            change = change.mean(2) if photo.ndim == 2 or change.shape[2] == 1 else change.transpose(0, 1, 3, 4, 2)
+            mask = face_mask(points, size)
+            clip = np.stack([paste_change(photo, c, M, mask) for c in change])
+            if region is not None:
+                x0_, y0_, x1_, y1_ = region
+                clip = clip[:, :, y0_:y1_, x0_:x1_]
+            out.append(clip)
+        return out
+    device = _device(generator)
+    x0 = torch.cat([crop[None].expand(len(labs), -1, -1, -1) for crop, labs in zip(crops, labels)])
+    net = tensor_channels(x0, generator.cfg.channels).to(device)
+    y = label_tensor([lab for labs in labels for lab in labs]).to(device)
+    motion = generator.motion(net, y, intensities.to(device))
+    out, start = [], 0
+    for photo, M, labs, points in zip(photos, Ms, labels, landmarks):
+        part = Motion(motion.flow[start:start + len(labs)], motion.mask[start:start + len(labs)],
+                      motion.residual[start:start + len(labs)])
+        refine = None
+        if points is not None and refines_mouth(generator, mouth):
+            theta = mouth_square(torch.as_tensor(points).float()[None], size, generator.mouth.cfg)
+            levels = intensities.view(1, -1) if intensities.dim() == 1 else intensities[start:start + len(labs)]
+            refine = MouthJob(generator.mouth, label_tensor(labs), levels.expand(len(labs), -1), theta)
+        out.append(apply_motion_to_photo(part, photo, M, size, region, refine))
+        start += len(labs)
+    return out
+
+
+@dataclass
+class MouthJob:
+    """What the photo compositor needs to refine a clip's mouths: the refiner, each clip's label and
+    intensities (B,), (B, T), and the mouth square in the generator's crop (1, 2, 3)."""
+    refiner: torch.nn.Module
+    labels: torch.Tensor
+    intensities: torch.Tensor
+    theta: torch.Tensor
+
+    def in_region(self, M: np.ndarray, size: int, roi: tuple[int, int, int, int]) -> torch.Tensor:
+        """The mouth square as a map (1, 2, 3) from the patch to the photo's roi (normalised): through
+        the crop's pixels, the inverse alignment and the roi's pixels."""
+        x0, y0, x1, y1 = roi
+        w, h = x1 - x0, y1 - y0
+        crop_pixels = np.array([[size / 2, 0, (size - 1) / 2], [0, size / 2, (size - 1) / 2], [0, 0, 1]])
+        to_photo = np.vstack([cv2.invertAffineTransform(np.asarray(M, np.float64)), [0, 0, 1]])
+        roi_normalised = np.array([[2 / w, 0, (1 - 2 * x0) / w - 1], [0, 2 / h, (1 - 2 * y0) / h - 1], [0, 0, 1]])
+        patch = np.vstack([self.theta[0].double().numpy(), [0, 0, 1]])
+        return torch.from_numpy((roi_normalised @ to_photo @ crop_pixels @ patch)[:2]).float()[None]
+
+
+# Frames composited at once: bounds the float work buffers (a 600 x 600 face region costs
+# ~15 MB per frame in flight), so a 1000-frame clip needs no more memory than a short one.
+CHUNK = 32
+
+
+def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size: int,
+                          region: tuple[int, int, int, int] | None = None,
+                          mouth: MouthJob | None = None) -> np.ndarray:
+    """Clips (B, T, H, W, 3) uint8: a crop's field, mask and residual carried to the photo through
+    the inverse of M (photo -> crop of `size` px) and applied there at full resolution.
+
+    With `region` (x0, y0, x1, y1) only that part of the photo is returned, (B, T, y1-y0, x1-x0, 3):
+    a close-up costs the memory of the close-up, not of the whole frame.
+    """
+
+    gray = photo.ndim == 2
+    B, T = motion.flow.shape[:2]
+    h, w = photo.shape[:2]
+    ox0, oy0, ox1, oy1 = region or (0, 0, w, h)
+    base_photo = photo[..., None] if gray else photo
+    frames = np.repeat(np.repeat(base_photo[None, None, oy0:oy1, ox0:ox1], B, 0), T, 1)
+    # the part of the crop's footprint that is shown
+    fx0, fy0, fx1, fy1 = photo_roi(M, size, (h, w))
+    rx0, ry0, rx1, ry1 = max(fx0, ox0), max(fy0, oy0), min(fx1, ox1), min(fy1, oy1)
+    if rx1 <= rx0 or ry1 <= ry0:
+        return np.repeat(frames, 3, -1) if gray else frames
+    roi = (rx0, ry0, rx1, ry1)
+    maps = torch.cat([motion.flow, motion.mask, motion.residual], 2).flatten(0, 1).float().cpu()
+    grid = _crop_grid(M, roi, size)
+    A_inv = torch.from_numpy(np.linalg.inv(np.asarray(M, np.float64)[:, :2])).float()
+    # the source pixels may lie a little outside the shown part: sample from the whole footprint
+    sx0, sy0, sx1, sy1 = min(fx0, rx0), min(fy0, ry0), max(fx1, rx1), max(fy1, ry1)
+    source = torch.from_numpy(np.ascontiguousarray(base_photo[sy0:sy1, sx0:sx1])).float().permute(2, 0, 1)[None]
+    sh, sw = sy1 - sy0, sx1 - sx0
+    rh, rw = ry1 - ry0, rx1 - rx0
+    ys, xs = torch.meshgrid(torch.arange(ry0, ry1, dtype=torch.float32), torch.arange(rx0, rx1, dtype=torch.float32),
+                            indexing="ij")
+    # roi pixel centres in the source's normalised coordinates, and photo pixels -> normalised units
+    base = torch.stack([(2 * (xs - sx0) + 1) / sw - 1, (2 * (ys - sy0) + 1) / sh - 1])[None]
+    scale = torch.tensor([2.0 / sw, 2.0 / sh]).view(1, 2, 1, 1)
+    out = np.empty((B * T, rh, rw, base_photo.shape[-1]), np.uint8)
+    if mouth is not None:
+        theta = mouth.in_region(M, size, roi)
+        neutral = source[:, :, ry0 - sy0:ry1 - sy0, rx0 - sx0:rx1 - sx0] / 127.5 - 1
+        labels = mouth.labels.repeat_interleave(T, dim=0)
+        levels = mouth.intensities.flatten()
+    for start in range(0, B * T, CHUNK):
+        part = maps[start:start + CHUNK]
+        n = part.shape[0]
+        # field, mask and residual at every photo pixel of the roi (zero outside the crop)
+        at = F.grid_sample(part, grid.expand(n, -1, -1, -1), mode="bilinear", padding_mode="zeros",
+                           align_corners=False)
+        flow_crop = at[:, :2] * (size / 2.0)                         # crop pixels
+        mask, residual = at[:, 2:3], (at[:, 3:] + 1.0) * 127.5
+        # a crop displacement d is the photo displacement A^-1 d (A: M's linear part)
+        flow_photo = torch.einsum("ij,njhw->nihw", A_inv, flow_crop)
+        sample = (base + flow_photo * scale).permute(0, 2, 3, 1)
+        warped = F.grid_sample(source.expand(n, -1, -1, -1), sample, mode="bilinear", padding_mode="border",
+                               align_corners=False)
+        if warped.shape[1] == 3 and residual.shape[1] == 1:
+            luma = (warped * torch.tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
+            composed = warped + mask * (residual - luma)
+        else:
+            if residual.shape[1] != warped.shape[1]:
+                residual = tensor_channels(residual, warped.shape[1])
+            composed = (1 - mask) * warped + mask * residual
+        if mouth is not None:
+            # the mouth painted at the photo's own resolution, after the warp's composite
+            refined, _, _ = refine_frames(mouth.refiner, composed / 127.5 - 1, neutral.expand(n, -1, -1, -1),
+                                          theta.expand(n, -1, -1), labels[start:start + n],
+                                          levels[start:start + n])
+            composed = (refined + 1) * 127.5
+        out[start:start + n] = composed.clamp(0, 255).round().byte().permute(0, 2, 3, 1).numpy()
+    frames[:, :, ry0 - oy0:ry1 - oy0, rx0 - ox0:rx1 - ox0] = out.reshape(B, T, rh, rw, -1)
+    return np.repeat(frames, 3, -1) if gray else frames

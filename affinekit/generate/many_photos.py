@@ -1,0 +1,145 @@
+"""Many photos in, one clip per photo out: `affinekit generate a.jpg b.jpg photos/ 'more/*.png' --out-dir clips/`.
+
+The model loads once. Faces are read and aligned one photo at a time, then go
+through the network `BATCH` at a time (`inference.render_photos`). Measured by
+`benchmarks/bench_generate.py` on the 2-core CPU: 8 faces in one network batch
+took 1.42x as long as one at a time (the 64 px network is cheap next to the
+full-resolution compositing, and a 128-code batch runs slower per code), so
+BATCH is 1 here; raise it on a GPU, where batches pay. A photo
+that fails (no face, an unreadable file) gets its one-line error and the batch
+goes on; the summary counts both, and the exit code is 1 if any photo failed.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from affinekit.errors import AffinekitError
+from affinekit.expressions import requested_label
+from affinekit.generate.curves import intensity_curve
+from affinekit.generate.inference import render_photos
+from affinekit.io.video import save_video
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+BATCH = 1   # faces per network pass (see above: batching was slower on this CPU)
+
+
+def expand_photos(items: list[str]) -> list[Path]:
+    """Files as given, folders as their photo files (sorted), globs as their matches; in order, no repeats."""
+    paths: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if any(ch in item for ch in "*?[") and not p.exists():
+            matches = sorted(Path(m) for m in glob.glob(item))
+            if not matches:
+                raise AffinekitError(f"{item}: no file matches this pattern; check the glob (quote it for the shell)")
+            paths += [m for m in matches if m.is_file()]
+        elif p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in PHOTO_SUFFIXES)
+            if not found:
+                raise AffinekitError(f"{p}: no photos in this folder (looked for {', '.join(PHOTO_SUFFIXES)})")
+            paths += found
+        else:
+            paths.append(p)     # a missing file is reported with the others, not here
+    seen: set[Path] = set()
+    return [p for p in paths if not (p in seen or seen.add(p))]
+
+
+def clip_names(photos: list[Path], expression: str, fmt: str, reserved: set[str] = frozenset()) -> list[str]:
+    """`<stem>_<expression>.<fmt>` per photo; a repeated stem gets `-2`, `-3`, ...
+
+    Names are compared ignoring case (`a.jpg` and `A.png` would share one file on a
+    case-insensitive disk) and never take a name in `reserved` (the photos already in
+    the output folder); a stem too long for a file name is shortened.
+    """
+    names, used = [], {r.casefold() for r in reserved}
+    for photo in photos:
+        base, n = f"{short_stem(photo.stem, len(expression) + len(fmt) + 8)}_{expression}", 1
+        name = f"{base}.{fmt}"
+        while name.casefold() in used:
+            n += 1
+            name = f"{base}-{n}.{fmt}"
+        used.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def short_stem(stem: str, room: int, limit: int = 255) -> str:
+    """`stem` cut (on a character boundary) so that it and `room` more bytes fit in a file name."""
+    while len(stem.encode("utf-8")) + room > limit:
+        stem = stem[:-1]
+    return stem
+
+
+@dataclass
+class BatchReport:
+    """What a batch did: written clips and one-line errors, per photo."""
+    written: list[tuple[Path, Path]] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{len(self.written)} clip(s) written, {len(self.failed)} photo(s) failed"
+
+
+def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression: str, frames: int,
+                   intensity: float, fps: int, fmt: str = "mp4", crop_only: bool = False,
+                   progress: bool = True, log=print, curve: str = "linear") -> BatchReport:
+    """One clip per photo into out_dir; errors are reported per photo and do not stop the batch."""
+    from tqdm.auto import tqdm
+
+
+    report = BatchReport()
+    inputs = {os.path.realpath(p) for p in photos}
+    names = clip_names(photos, expression, fmt,
+                       reserved={p.name for p in out_dir.iterdir() if os.path.realpath(p) in inputs})
+    every = expression == "all"
+    label = None if every else requested_label(expression)
+    bar = tqdm(total=len(photos), unit="photo", disable=not progress, file=sys.stderr)
+    pending: list[tuple[Path, str, Any]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        lam = intensity_curve(curve, frames, intensity)
+        clips = render_photos(animator.generator, [a.photo for _, _, a in pending], [a.M for _, _, a in pending],
+                              [[label]] * len(pending), lam, [a.landmarks for _, _, a in pending],
+                              mouth=animator.mouth)
+        for (photo, name, _), clip in zip(pending, clips):
+            finish(photo, name, lambda clip=clip: clip[0])
+        pending.clear()
+
+    def finish(photo: Path, name: str, make) -> None:
+        try:
+            path = save_video(make(), out_dir / name, fps)
+            report.written.append((photo, path))
+            log(f"{photo}: wrote {path}")
+        except AffinekitError as err:
+            fail(photo, err)
+        bar.update(1)
+
+    def fail(photo: Path, err: AffinekitError) -> None:
+        report.failed.append((photo, str(err)))
+        # errors name their file already; say it once
+        log(f"error: {err}" if str(err).startswith(str(photo)) else f"{photo}: error: {err}")
+
+    for photo, name in zip(photos, names):
+        try:
+            if every or crop_only:
+                make = (lambda p=photo: animator.animate_all(p, frames, intensity, crop_only, curve=curve)) if every \
+                    else (lambda p=photo: animator.animate(p, label, frames, intensity, crop_only=True, curve=curve))
+                finish(photo, name, make)
+                continue
+            pending.append((photo, name, animator.align(photo)))
+        except AffinekitError as err:
+            fail(photo, err)
+            bar.update(1)
+            continue
+        if len(pending) == BATCH:
+            flush()
+    flush()
+    bar.close()
+    return report

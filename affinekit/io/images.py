@@ -1,0 +1,102 @@
+"""Image conversions, in one place: uint8 pictures <-> model tensors, gray <-> RGB.
+
+Pictures on disk, in prepared files and in videos are uint8, (H, W) gray or
+(H, W, 3) RGB. Models take float tensors in [-1, 1], (..., C, H, W).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from affinekit.errors import AffinekitError
+
+LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601, what OpenCV's RGB2GRAY uses
+
+
+def to_model(frames: np.ndarray) -> torch.Tensor:
+    """uint8 (..., H, W, C) -> float32 (..., C, H, W) in [-1, 1]."""
+    return torch.from_numpy(np.moveaxis(np.asarray(frames), -1, -3).astype(np.float32) / 127.5 - 1.0)
+
+
+def to_uint8(x: torch.Tensor | np.ndarray) -> np.ndarray:
+    """float (..., C, H, W) in [-1, 1] -> uint8 (..., H, W, C), rounded as a saved video would hold it."""
+    a = x.detach().cpu().float().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, np.float32)
+    a = np.clip(np.round((a + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(np.moveaxis(a, -3, -1))
+
+
+def tensor_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """Tensors (N, C, H, W) converted to `channels`: gray by luma, or gray repeated."""
+    c = x.shape[1]
+    if c == channels:
+        return x
+    if channels == 1:
+        return (x * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    return x.expand(-1, channels, -1, -1)
+
+
+def network_input(x: torch.Tensor, channels: int, size: int) -> torch.Tensor:
+    """Crops (N, C, H, W) in [-1, 1] as a network of `channels` at `size` px reads them (area-resized)."""
+    x = tensor_channels(x, channels)
+    return F.interpolate(x, size=(size, size), mode="area") if x.shape[-2:] != (size, size) else x
+
+
+def picture(image: Any) -> np.ndarray:
+    """One image in any of the kit's layouts, to look at: (H, W) or (H, W, 3) uint8.
+
+    Takes uint8 pictures as they are, float or tensor images in [-1, 1] (or [0, 1]),
+    channels first or last; used by the plots, which get all of these.
+    """
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3):
+        a = np.transpose(a, (1, 2, 0))               # (C,H,W) -> (H,W,C)
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if a.dtype == np.uint8:
+        return a
+    a = a.astype(np.float32)
+    if a.min(initial=0.0) < 0.0 or a.max(initial=0.0) <= 1.0:
+        a = (np.clip(a, -1.0, 1.0) + 1.0) * 127.5    # [-1, 1] -> [0, 255]
+    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+
+
+def picture_rgb(image: Any) -> np.ndarray:
+    """`picture`, always (H, W, 3)."""
+    return as_rgb(picture(image))
+
+
+def to_channels(image: np.ndarray, gray: bool) -> np.ndarray:
+    """An RGB(A) or gray image as (H, W) gray or (H, W, 3) RGB (alpha dropped)."""
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        return image if gray else np.repeat(image[:, :, None], 3, axis=2)
+    if image.shape[2] == 4:
+        image = image[:, :, :3]
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if gray else np.ascontiguousarray(image)
+
+
+def as_rgb(frame: np.ndarray) -> np.ndarray:
+    """A frame as (H, W, 3): gray repeated, alpha dropped."""
+    frame = np.asarray(frame)
+    if frame.ndim == 2:
+        return np.repeat(frame[:, :, None], 3, axis=2)
+    if frame.shape[2] == 1:
+        return np.repeat(frame, 3, axis=2)
+    return frame[:, :, :3]
+
+
+def write_png(path: str | Path, image: np.ndarray, fix: str = "check the folder you gave") -> None:
+    """Write a uint8 (H, W) gray or (H, W, 3) RGB picture as PNG; a failure is one line naming the file."""
+    image = np.ascontiguousarray(image)
+    if image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    if not cv2.imwrite(str(path), image):
+        raise AffinekitError(f"{path}: could not write this picture; {fix}")

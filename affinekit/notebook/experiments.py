@@ -1,0 +1,169 @@
+"""Small controlled experiments: change one thing, train the same way, score on the same held-out subjects.
+
+Each experiment is a question and its variants; a variant is `--set` overrides,
+and for the split question, which sequences it trains on. Every variant trains
+through `launch.train` (the entry of `affinekit train`) from the same seed, and
+is scored by `evaluate` on the same test subjects, beside copy-input and
+landmark-warp (fitted on the same training subjects) from the same run. Variants that come out the same configuration on the same sequences
+(e.g. "LSGAN" and "with lip D", both the defaults) are trained once and shared.
+Notebook 06 runs them and draws one figure per question.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from affinekit.config import DataConfig, ModelConfig, TrainConfig
+from affinekit.data.dataset import SequenceDataset
+from affinekit.evaluation.baselines import LandmarkWarp
+from affinekit.evaluation.makers import GeneratorMaker
+from affinekit.evaluation.metrics import wilson_interval
+from affinekit.evaluation.scoring import evaluate
+from affinekit.models.generator import Generator
+from affinekit.models.prior import dataset_fields
+from affinekit.show.plots import new_figure
+from affinekit.training.loop import Trainer
+from affinekit.training.run import resolve_configs, train
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One arm of an experiment: a name, its `section.key=value` overrides, and whether its
+    training also sees the test sequences (the paper's split: see `SPLIT_QUESTION`)."""
+
+    name: str
+    overrides: tuple[str, ...] = ()
+    trains_on_test_sequences: bool = False
+
+
+SPLIT_QUESTION = "How much does the paper's split flatter a model?"
+EXPERIMENTS: dict[str, list[Variant]] = {
+    "Does the least-squares GAN loss train better than BCE?": [
+        Variant("LSGAN", ("train.gan_loss=lsgan",)), Variant("BCE", ("train.gan_loss=bce",))],
+    "What does the lip discriminator add?": [
+        Variant("with lip D"), Variant("without lip D", ("train.w_patch=0",))],
+    "Motion head or the paper's pixel head?": [
+        Variant("motion head", ("model.output=motion",)), Variant("pixel head", ("model.output=pixels",))],
+    # The paper splits frames at random, so most frames of every test sequence are also training
+    # frames. `launch.train` takes whole sequences, so here the test sequences join training whole:
+    # the same leak in kind (neighbouring frames are near-duplicates), slightly larger in degree.
+    SPLIT_QUESTION: [
+        Variant("subject split"), Variant("paper split", trains_on_test_sequences=True)],
+}
+METRICS = ("psnr", "ssim", "expr_acc", "acd_i")
+ROWS = ("model", "copy-input", "landmark-warp")
+METRIC_LABELS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "expr_acc": "expression accuracy", "acd_i": "ACD-I"}
+
+
+def variant_configs(overrides: Sequence[str], steps: int, image_size: int = 64, base_width: int = 32,
+                    seed: int = 0) -> tuple[ModelConfig, TrainConfig, DataConfig]:
+    """The configs a variant trains with: the defaults, its overrides, then the experiment's sizes."""
+    configs, _ = resolve_configs(None, list(overrides))
+    model_cfg = dataclasses.replace(configs["model"], image_size=image_size, base_width=base_width)
+    train_cfg = dataclasses.replace(configs["train"], steps=steps, seed=seed, sample_every=0,
+                                    checkpoint_every=steps, log_every=1)
+    return model_cfg, train_cfg, dataclasses.replace(configs["data"], seed=seed)
+
+
+def train_variant(prepared: str | Path, out_dir: str | Path, train_keys: Sequence[str], overrides: Sequence[str],
+                  steps: int, image_size: int = 64, base_width: int = 32, seed: int = 0) -> Trainer:
+    """Train one variant on `train_keys` through `launch.train`; returns the trainer (its generator, log)."""
+    model_cfg, train_cfg, data_cfg = variant_configs(overrides, steps, image_size, base_width, seed)
+    return train(prepared, out_dir, model_cfg, train_cfg, data_cfg, keys=list(train_keys))
+
+
+def score_generator(generator: torch.nn.Module, prepared: str | Path, train_keys: Sequence[str],
+                    test_keys: Sequence[str], frames: int = 16) -> dict[str, dict[str, float]]:
+    """{row: metrics} for the generator ("model"), copy-input and landmark-warp (fitted on `train_keys`);
+    each row also holds `clips` and `correct`, the clips its expression accuracy counts."""
+    makers = {"landmark-warp": LandmarkWarp().fit(prepared, list(train_keys)), "model": GeneratorMaker(generator)}
+    table = evaluate(makers, prepared, list(test_keys), frames)
+    out = {}
+    for row in ROWS:
+        clips = [r for r in table.per_sequence if r["row"] == row]
+        out[row] = {m: table.row(row).metrics[m] for m in METRICS}
+        out[row].update(clips=len(clips), correct=sum(bool(r["correct"]) for r in clips))
+    return out
+
+
+def run_variant(prepared: str | Path, out_dir: str | Path, train_keys: Sequence[str], test_keys: Sequence[str],
+                overrides: Sequence[str], steps: int, image_size: int = 64, base_width: int = 32,
+                frames: int = 16, seed: int = 0) -> dict[str, dict[str, float]]:
+    """Train one variant on `train_keys` and score it on `test_keys` (`score_generator`'s rows)."""
+    trainer = train_variant(prepared, out_dir, train_keys, overrides, steps, image_size, base_width, seed)
+    return score_generator(trainer.generator, prepared, train_keys, test_keys, frames)
+
+
+def prior_only(prepared: str | Path, train_keys: Sequence[str], image_size: int = 64, base_width: int = 32,
+               seed: int = 0) -> Generator:
+    """The motion head before its first step: each label's mean landmark motion, nothing learned."""
+    model_cfg, _, _ = variant_configs((), 1, image_size, base_width, seed)
+    data = SequenceDataset(prepared, list(train_keys))
+    model_cfg = dataclasses.replace(model_cfg, channels=int(data[0]["x0"].shape[0]))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        generator = Generator(model_cfg)
+    prior = dataset_fields(data, model_cfg.num_labels, model_cfg.image_size)
+    if prior is not None:
+        generator.prior.copy_(prior)
+    return generator.eval()
+
+
+def run_experiments(prepared: str | Path, work_dir: str | Path, train_keys: Sequence[str],
+                    test_keys: Sequence[str], steps: int, image_size: int = 64, base_width: int = 32,
+                    frames: int = 16, seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Every experiment's variants: {question: {variant: run_variant(...)}}; runs are kept in work_dir."""
+    sizes = dict(image_size=image_size, base_width=base_width, seed=seed)
+    done: dict[str, dict[str, Any]] = {}       # identical trainings (configs and sequences) run once
+    results: dict[str, dict[str, Any]] = {}
+    for q, (question, variants) in enumerate(EXPERIMENTS.items()):
+        results[question] = {}
+        for variant in variants:
+            keys = list(train_keys) + (list(test_keys) if variant.trains_on_test_sequences else [])
+            configs = variant_configs(variant.overrides, steps, **sizes)
+            same = json.dumps([dataclasses.asdict(c) for c in configs] + [sorted(keys)], sort_keys=True)
+            if same not in done:
+                folder = Path(work_dir) / f"q{q}_{variant.name.replace(' ', '_')}"
+                done[same] = run_variant(prepared, folder, keys, test_keys, variant.overrides, steps,
+                                         frames=frames, **sizes)
+            results[question][variant.name] = done[same]
+    return results
+
+
+def plot_experiment(question: str, variants: dict[str, dict[str, dict[str, float]]]) -> Figure:
+    """One question, one figure: each metric as bars per variant with its value written on it,
+    copy-input dashed and landmark-warp dotted; expression accuracy with 95% Wilson intervals
+    over its clips. PSNR and SSIM axes start near the lowest value, not at 0."""
+    fig = new_figure(3.0 * len(METRICS), 2.9)      # made without pyplot, like every kit figure: shown once
+    axes = fig.subplots(1, len(METRICS))
+    names = list(variants)
+    first = variants[names[0]]
+    for ax, metric in zip(axes, METRICS):
+        values = [variants[n]["model"][metric] for n in names]
+        bars = ax.bar(names, values, color=["tab:blue", "tab:orange"][:len(names)])
+        if metric == "expr_acc" and "clips" in first["model"]:
+            low_high = [wilson_interval(variants[n]["model"]["correct"], variants[n]["model"]["clips"]) for n in names]
+            ax.errorbar(range(len(names)), values, yerr=np.abs(np.array(low_high).T - values), fmt="none",
+                        color="k", capsize=3, lw=1)
+            labels = [f"{variants[n]['model']['correct']}/{variants[n]['model']['clips']}" for n in names]
+        else:
+            labels = [f"{v:.2f}" if metric == "psnr" else f"{v:.3f}" for v in values]
+        ax.bar_label(bars, labels, fontsize=7, label_type="center", color="white")
+        for row, style in (("copy-input", "--"), ("landmark-warp", ":")):
+            if row in first:
+                ax.axhline(first[row][metric], color="0.3", ls=style, lw=1.2, label=row)
+        if metric in ("psnr", "ssim"):
+            shown = values + [first[r][metric] for r in ("copy-input", "landmark-warp") if r in first]
+            span = max(shown) - min(shown) or abs(max(shown)) * 0.05 or 1.0
+            ax.set_ylim(min(shown) - 0.6 * span, max(shown) + 0.4 * span)
+        ax.set_title(METRIC_LABELS[metric], fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(question, fontsize=10)
+    return fig

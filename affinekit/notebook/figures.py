@@ -1,0 +1,134 @@
+"""`affinekit figures`: re-run the notebooks with papermill and collect their figures.
+
+Each notebook takes a FIGURES_DIR parameter and saves its PNG figures (and
+notebook 04 the Table 2 markdown) there; this module runs them in order into a
+temporary folder (the executed notebooks are kept only on failure, to read the
+error) and lists what was written.
+
+Figures that show faces are named after the data they show: `*_demo.png` from
+the open demo data, `*_ckplus-faces.png` from CK+. The latter are for the
+user's own eyes: CK+'s licence forbids redistributing its images, so
+figures/.gitignore keeps them out of the repository. (Tables and plots of
+numbers measured on CK+, `*_ckplus.md` / `*_ckplus.png`, are fine to share.) Without CK+ (no AFFINEKIT_CKPLUS, no
+data/ckplus/) every notebook runs on the demo data.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import papermill as pm
+
+from affinekit.errors import AffinekitError
+from affinekit.notebook.inputs import ckplus_root
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+# the notebooks that make figures, in the tour's order (05 is the interactive app)
+NOTEBOOKS = ("01_dataset_exploration", "02_lip_patches", "03_training", "04_evaluation", "05_generate_videos",
+             "06_experiments", "07_toy")
+
+
+def run_notebook(name: str, out_dir: Path, work_dir: Path, parameters: dict[str, Any] | None = None,
+                 tiny: bool = False, kernel: str = "affinekit", log: bool = False) -> dict[str, Any]:
+    """Execute one notebook with papermill; returns the values it recorded (RESULTS_JSON)."""
+    src = NOTEBOOK_DIR / f"{name}.ipynb"
+    if not src.is_file():
+        raise AffinekitError(f"{src}: notebook missing; run from a checkout of affinekit")
+    results = work_dir / f"{name}.json"
+    params = {"FIGURES_DIR": str(out_dir.resolve()), "RESULTS_JSON": str(results)}
+    params.update(parameters or {})
+    old = os.environ.get("AFFINEKIT_TINY")
+    if tiny:
+        os.environ["AFFINEKIT_TINY"] = "1"
+    try:
+        pm.execute_notebook(str(src), str(work_dir / f"{name}.ipynb"), parameters=params, kernel_name=kernel,
+                            cwd=str(NOTEBOOK_DIR), log_output=log, progress_bar=False)
+    except pm.PapermillExecutionError as err:
+        raise AffinekitError(f"{src.name}: cell {err.exec_count} failed ({err.ename}: {err.evalue}); "
+                             f"the executed notebook is in {work_dir}") from None
+    finally:
+        if tiny:
+            if old is None:
+                os.environ.pop("AFFINEKIT_TINY", None)
+            else:
+                os.environ["AFFINEKIT_TINY"] = old
+    return json.loads(results.read_text()) if results.exists() else {}
+
+
+def parse_params(items: list[str], notebooks: tuple[str, ...] = NOTEBOOKS) -> dict[str, dict[str, Any]]:
+    """`[NOTEBOOK:]NAME=VALUE` strings -> {notebook: {NAME: value}}, each only where the notebook declares NAME.
+
+    Values are Python literals (600, 0.5, "x", True), else plain strings.
+    """
+    declared = {name: set(pm.inspect_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"))) for name in notebooks}
+    chosen: dict[str, dict[str, Any]] = {name: {} for name in notebooks}
+    for item in items:
+        target, _, assignment = item.rpartition(":") if ":" in item.split("=", 1)[0] else ("", "", item)
+        name, sep, raw = assignment.partition("=")
+        if not sep or not name.isidentifier():
+            raise AffinekitError(f"--param {item}: expected [NOTEBOOK:]NAME=VALUE, e.g. STEPS=600")
+        try:
+            value: Any = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw
+        names = [n for n in notebooks if not target or n.startswith(target)]
+        if target and not names:
+            raise AffinekitError(f"--param {item}: no notebook {target!r}; choose from {', '.join(notebooks)}")
+        hits = [n for n in names if name in declared[n]]
+        if not hits:
+            raise AffinekitError(f"--param {item}: no notebook declares {name}; see each notebook's parameters cell")
+        for n in hits:
+            chosen[n][name] = value
+    return chosen
+
+
+def select_notebooks(only: list[str] | None) -> tuple[str, ...]:
+    """The notebooks named (by prefix, e.g. '03') in the tour's order; all when `only` is empty."""
+    if not only:
+        return NOTEBOOKS
+    unknown = [o for o in only if not any(n.startswith(o) for n in NOTEBOOKS)]
+    if unknown:
+        raise AffinekitError(f"--only {' '.join(unknown)}: no such notebook; choose from {', '.join(NOTEBOOKS)}")
+    return tuple(n for n in NOTEBOOKS if any(n.startswith(o) for o in only))
+
+
+def make_figures(out: str | Path = "figures", tiny: bool = False, notebooks: tuple[str, ...] = NOTEBOOKS,
+                 verbose: bool = True, parameters: dict[str, dict[str, Any]] | None = None,
+                 ) -> dict[str, dict[str, Any]]:
+    """Run `notebooks` in order, writing figures into `out`; returns each one's recorded values.
+
+    `parameters` overrides notebook parameters, per notebook name (see `parse_params`)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if ckplus_root() is not None and verbose:
+        print("affinekit figures: CK+ found: figures showing CK+ faces are saved as *_ckplus-faces.png; "
+              "never commit or share them (CK+ forbids redistribution)", file=sys.stderr)
+    work = Path(tempfile.mkdtemp(prefix="affinekit-figures-"))
+    recorded = {}
+    before = {p: p.stat().st_mtime for p in out.iterdir()}
+    try:
+        for name in notebooks:
+            t0 = time.perf_counter()
+            if verbose:
+                print(f"running {name} ...", end=" ", flush=True)
+            recorded[name] = run_notebook(name, out, work, (parameters or {}).get(name), tiny=tiny)
+            if verbose:
+                print(f"{time.perf_counter() - t0:.0f} s")
+    except BaseException:
+        if verbose:
+            print(f"\nexecuted notebooks kept in {work}", file=sys.stderr)
+        raise
+    shutil.rmtree(work, ignore_errors=True)
+    if verbose:
+        written = sorted(p for p in out.iterdir() if p.is_file() and before.get(p) != p.stat().st_mtime)
+        print(f"wrote {len(written)} files into {out}:")
+        for p in written:
+            print(f"  {p.name}")
+    return recorded

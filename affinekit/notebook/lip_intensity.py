@@ -1,0 +1,71 @@
+"""An intensity nobody trained towards: how far the lips moved from the neutral frame.
+
+Frame position is what the anchor pulls the inferred l towards, so agreeing with
+it proves little. Each prepared frame's 68 landmarks give another measure: the
+mean distance of the 20 lip points (48-67) from where they were in frame 0, in
+inter-ocular distances. It is blind to brows and eyes, so it suits expressions
+that move the mouth (happy, surprise, disgust) better than anger or sadness.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from affinekit.data.prepared import load_sequence
+from affinekit.expressions import EXPRESSIONS
+from affinekit.models.generator import Generator
+from affinekit.show.look_inside import intensity_on_sequence
+from affinekit.show.plots import new_figure
+
+LIPS = slice(48, 68)
+EYES = (slice(36, 42), slice(42, 48))
+
+
+def lip_displacement(landmarks: np.ndarray) -> np.ndarray:
+    """(T,) mean distance of lip points 48-67 from frame 0's, in inter-ocular distances of frame 0."""
+    pts = np.asarray(landmarks, np.float64)
+    iod = np.linalg.norm(pts[0, EYES[0]].mean(0) - pts[0, EYES[1]].mean(0)) or 1.0
+    return np.linalg.norm(pts[:, LIPS] - pts[:1, LIPS], axis=-1).mean(1) / iod
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a, b)[0, 1]) if np.std(a) > 0 and np.std(b) > 0 else float("nan")
+
+
+def lambda_against_lips(generator: Generator, prepared: str | Path, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Per sequence: the inferred l of every frame, its lip displacement, their correlation along the
+    clip, and the correlation of l with frame position (what the anchor pulls towards)."""
+    out = {}
+    for key in keys:
+        seq = load_sequence(prepared, key)
+        lam = intensity_on_sequence(generator.eval().cpu(), seq.frames, EXPRESSIONS.index(seq.label))[0]
+        lips = lip_displacement(seq.landmarks)
+        position = np.linspace(0, 1, len(lam))
+        out[key] = {"label": seq.label, "lambda": lam.tolist(), "lips": lips.tolist(),
+                    "corr_lips": _corr(lam, lips), "corr_position": _corr(lam, position),
+                    "lips_position": _corr(lips, position)}
+    return out
+
+
+def plot_lambda_and_lips(scores: dict[str, dict[str, Any]], columns: int = 4) -> Any:
+    """One panel per sequence: inferred l (left axis) and lip displacement (right axis) along the clip."""
+    keys = list(scores)
+    rows = max(1, -(-len(keys) // columns))
+    fig = new_figure(3.0 * min(columns, len(keys)), 2.4 * rows)
+    for i, key in enumerate(keys):
+        s = scores[key]
+        ax = fig.add_subplot(rows, min(columns, len(keys)), i + 1)
+        t = np.arange(len(s["lambda"]))
+        ax.plot(t, s["lambda"], "o-", ms=3, color="tab:blue", label="inferred l")
+        ax.set_ylabel("inferred l", color="tab:blue", fontsize=8)
+        twin = ax.twinx()
+        twin.plot(t, s["lips"], "s--", ms=3, color="tab:red", label="lip displacement")
+        twin.set_ylabel("lips / IOD", color="tab:red", fontsize=8)
+        ax.set_title(f"{key} ({s['label']}): r = {s['corr_lips']:.2f}", fontsize=8)
+        ax.set_xlabel("frame", fontsize=8)
+        ax.tick_params(labelsize=7)
+        twin.tick_params(labelsize=7)
+    fig.tight_layout()
+    return fig

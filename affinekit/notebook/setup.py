@@ -1,0 +1,170 @@
+"""A notebook's plumbing behind one call: its sizes (shrunk for tests), its data, where its
+figures go, and how it records the values its tests check.
+
+    nb = setup(globals(), tiny=dict(STEPS=4, BATCH_SIZE=2), limit="MAX_SEQUENCES")
+    S = nb.sizes                     # the parameters, tiny under AFFINEKIT_TINY=1
+    nb.save(fig, "fig6_g_l1.png")    # into FIGURES_DIR, when the run was given one
+    nb.record(steps=trainer.step)    # into RESULTS_JSON, which the tests read back
+
+The tests run every notebook under papermill with `AFFINEKIT_TINY=1` and pass
+FIGURES_DIR and RESULTS_JSON as parameters; a reader who runs a notebook by hand
+leaves them empty, and nothing is saved.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from affinekit.data.paths import REPO_ROOT
+from affinekit.io.atomic import atomic_write_text
+from affinekit.notebook.inputs import data_source, read_records
+from affinekit.show.plots import save as save_png
+
+TINY_FOLDER = ".tiny"      # where notebooks run at tiny sizes keep their work (ignored by git)
+
+
+def is_tiny() -> bool:
+    """True when AFFINEKIT_TINY asks for tiny sizes (1, true, yes, on)."""
+    return os.environ.get("AFFINEKIT_TINY", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def sizes(tiny: Mapping[str, Any], **values: Any) -> dict[str, Any]:
+    """The notebook's sizes, shrunk to `tiny` when AFFINEKIT_TINY is set.
+
+    `values` are the parameters as the notebook has them (after papermill's
+    injection); with the tiny switch on, every number named in `tiny` becomes
+    the smaller of the two (0, meaning "all", counts as infinite), so an
+    explicitly smaller value still wins. Without the switch the values come back
+    unchanged.
+
+    >>> sizes(dict(STEPS=10), STEPS=2000)["STEPS"]   # AFFINEKIT_TINY unset
+    2000
+    """
+    out = dict(values)
+    if not is_tiny():
+        return out
+    for name, small in tiny.items():
+        current = out.get(name)
+        if isinstance(current, (int, float)) and not isinstance(current, bool) and isinstance(small, (int, float)):
+            # 0 conventionally means "all" (e.g. MAX_SEQUENCES = 0): tiny caps it too
+            out[name] = type(current)(small if current == 0 else min(current, small))
+        else:
+            out[name] = small
+    return out
+
+
+def plain(value: Any) -> Any:
+    """A value made JSON-friendly: numpy scalars and arrays, paths, tuples, 0-d tensors."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)          # JSON has no NaN/inf; tests see a string and fail loudly
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        return plain(value.item())   # a 0-d torch tensor
+    return value
+
+
+def record(path: str | os.PathLike | None, **values: Any) -> dict[str, Any]:
+    """Merge `values` into the JSON file at `path` (no-op when path is empty); returns them, made plain."""
+    values = plain(values)
+    if not path:
+        return values
+    p = Path(path)
+    current = json.loads(p.read_text()) if p.exists() else {}
+    current.update(values)
+    atomic_write_text(p, json.dumps(current, indent=1, sort_keys=True))     # a reader never sees half a file
+    return values
+
+
+def tagged(name: str, data: str) -> str:
+    """A figure file name that says which data its faces come from:
+    `fig3_montage_demo.png`, or `fig3_montage_ckplus-faces.png` for CK+.
+
+    .gitignore keeps `*_ckplus-faces.png` out of git: CK+ images may not be
+    redistributed, so figures showing CK+ faces stay on the user's machine.
+    (Figures of numbers measured on CK+, e.g. `per_expression_ckplus.png`, are
+    fine to share.)
+    """
+    stem, dot, ext = name.rpartition(".")
+    tag = "ckplus-faces" if data == "ckplus" else data
+    return f"{stem}_{tag}.{ext}" if dot else f"{name}_{tag}"
+
+
+@dataclass
+class NotebookSetup:
+    """What a notebook's first code cell sets up; see `setup`."""
+
+    sizes: dict[str, Any]
+    figures: Path | None = None          # FIGURES_DIR, created; None saves nothing
+    results_json: Path | None = None     # RESULTS_JSON; None records nothing
+    data: str = "demo"                   # "demo" or "ckplus"
+    data_root: Path | None = None        # the CK+ root or data/demo (None: the notebook reads no data)
+    records: list[Any] = field(default_factory=list)
+    tiny: bool = False
+
+    def save(self, fig: Any, name: str, faces: bool = False) -> Path | None:
+        """Save `fig` as FIGURES_DIR/name (nothing without a folder). A figure that shows
+        faces passes `faces=True`, which puts the data's name into the file name (`tagged`)."""
+        if self.figures is None:
+            return None
+        return save_png(fig, self.figures / (tagged(name, self.data) if faces else name))
+
+    def save_text(self, name: str, text: str) -> Path | None:
+        """Write a table (markdown, JSON) as FIGURES_DIR/name, beside the figures (nothing without a folder)."""
+        if self.figures is None:
+            return None
+        # a text file ends its last line
+        return atomic_write_text(self.figures / name, text if text.endswith("\n") else text + "\n")
+
+    def record(self, **values: Any) -> dict[str, Any]:
+        """Record values for the tests into RESULTS_JSON (see `record`)."""
+        return record(self.results_json, **values)
+
+    def folder(self, given: str | os.PathLike, *default: str) -> Path:
+        """The folder a parameter names, else REPO_ROOT/<default...> (e.g. "runs", "notebook04");
+        at tiny sizes REPO_ROOT/.tiny/<default...>, so that the test suite's tiny runs never
+        overwrite the runs and prepared data of a real session."""
+        if given:
+            return Path(given)
+        return (REPO_ROOT / TINY_FOLDER if self.tiny else REPO_ROOT).joinpath(*default)
+
+    def prepared_dir(self, given: str | os.PathLike, crop_size: int) -> Path:
+        """Where prepared sequences go: the PREPARED_DIR parameter, else prepared/<data>_<crop>px."""
+        return self.folder(given, "prepared", f"{self.data}_{crop_size}px")
+
+
+def setup(params: Mapping[str, Any], tiny: Mapping[str, Any], read_data: bool = True,
+          limit: str | None = None) -> NotebookSetup:
+    """A notebook's plumbing from its parameters (pass `globals()`): sizes, data, figures, records.
+
+    - `tiny`: the sizes the tests run at (`AFFINEKIT_TINY=1`); `sizes` holds every
+      parameter named there, shrunk to it under the switch, else as given;
+    - `read_data`: read the sequence records of CK+ (the CKPLUS parameter,
+      AFFINEKIT_CKPLUS, data/ckplus/) or else of the open demo data;
+      `limit` names the size that caps how many (0: all);
+    - FIGURES_DIR and RESULTS_JSON (empty: save and record nothing).
+    """
+    shrunk = sizes(tiny, **{name: params[name] for name in tiny})
+    figures = Path(params["FIGURES_DIR"]) if params.get("FIGURES_DIR") else None
+    if figures is not None:
+        figures.mkdir(parents=True, exist_ok=True)
+    results = Path(params["RESULTS_JSON"]) if params.get("RESULTS_JSON") else None
+    data, root, records = "demo", None, []
+    if read_data:
+        data, root = data_source(params.get("CKPLUS") or None)
+        _, records = read_records(root if data == "ckplus" else None, limit=shrunk[limit] if limit else 0)
+    return NotebookSetup(shrunk, figures, results, data, root, records, is_tiny())

@@ -1,0 +1,5 @@
+"""Training: the step, the loop, batches, callbacks, resume, the mouth refiner's training.
+`affinekit.training.train` (from `affinekit.training.run`) is the one entry that starts a run."""
+from affinekit.training.run import train
+
+__all__ = ["train"]

@@ -1,0 +1,115 @@
+"""Checkpoints: only tensors and plain values, written atomically, read safely.
+
+A checkpoint is a dict of tensors, numbers, strings, lists and dicts. It is read
+with `torch.load(..., weights_only=True)`, which refuses anything else, so
+opening a checkpoint from elsewhere can never run code hidden in a pickle.
+Writes go to a temporary file in the same folder and then `os.replace` it, so a
+crash or Ctrl-C mid-write never leaves a truncated checkpoint behind.
+"""
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from affinekit.config import ModelConfig, MouthConfig, from_dict, to_dict
+from affinekit.errors import AffinekitError
+from affinekit.io.atomic import atomic_write
+from affinekit.models.generator import Generator
+from affinekit.models.mouth import MouthRefiner
+
+FORMAT = "affinekit-checkpoint-1"
+GENERATOR_FORMAT = "affinekit-generator-1"
+MOUTH_FORMAT = "affinekit-mouth-1"          # a mouth refiner's training state (`affinekit.training.mouth`)
+
+
+def atomic_save(obj: dict[str, Any], path: str | Path) -> Path:
+    """`torch.save` to a temporary file next to `path`, then rename it over `path`.
+
+    The checkpoint is serialised in memory first and then written as plain bytes: torch's zip
+    writer turns a full disk into "file write failed" and loses the errno, a plain write keeps it.
+    """
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return atomic_write(path, lambda f: f.write(buffer.getbuffer()))
+
+
+def training_data(path: str | Path) -> dict[str, Any] | None:
+    """What a checkpoint says it was trained on (prepared folder, sequence keys), stored inside it;
+    None for a file written before checkpoints carried it."""
+    data = safe_load(path).get("data")
+    return dict(data) if isinstance(data, dict) else None
+
+
+def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint that may hold only tensors and plain values; AffinekitError otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise AffinekitError(f"{path}: no such checkpoint; train one with `affinekit train` or check the path")
+    _check_container(path)
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch's message is long advice about weights_only=False (exactly what must not
+        # be done with an untrusted file); keep only the line naming the offending object.
+        lines = [ln for ln in str(err).splitlines() if "GLOBAL" in ln or "Unsupported" in ln]
+        what = f" ({_first_sentence(lines[0])})" if lines else ""
+        raise AffinekitError(f"{path}: refused to load: it holds objects other than tensors and plain values"
+                             f"{what}; only use checkpoints written by affinekit") from None
+    except Exception as err:    # truncated, empty, text, a zip of something else: never a traceback
+        first = _first_sentence((str(err).splitlines() or [type(err).__name__])[0])
+        raise AffinekitError(f"{path}: not a readable checkpoint ({type(err).__name__}: {first}); "
+                             "it may be truncated or from another program") from None
+    if not isinstance(obj, dict) or obj.get("format") not in (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT):
+        raise AffinekitError(f"{path}: not an affinekit checkpoint; use a file from `affinekit train`")
+    return obj
+
+
+def _first_sentence(text: str) -> str:
+    """torch's first sentence; what follows is advice for the author (e.g. to allow-list a global), not the user."""
+    return text.strip().split(". ")[0][:160]
+
+
+def _check_container(path: Path) -> None:
+    """Refuse a file that is not a torch file at all (empty, text, an image) before torch reads it:
+    torch would try it as a legacy pickle and report it as holding forbidden objects."""
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\x80"):     # torch's zip format; legacy pickle
+        return
+    what = "empty" if not head else f"not a torch file (it starts with {head!r})"
+    raise AffinekitError(f"{path}: not a readable checkpoint: the file is {what}; "
+                         "pass a checkpoint written by `affinekit train` (it may be truncated or from another program)")
+
+
+def save_generator_only(generator: torch.nn.Module, model_cfg: ModelConfig, path: str | Path,
+                        half: bool = False, data: dict[str, Any] | None = None) -> Path:
+    """Export the generator's weights and config alone (a small file to bundle).
+
+    `half=True` stores float16 weights (half the size); `load_generator` turns
+    them back to float32. `data` (what it was trained on) travels inside the
+    file, so evaluation can tell whether test subjects were seen wherever the file is.
+    """
+    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().clone()
+             for k, v in generator.state_dict().items()}
+    extra = {"mouth_config": to_dict(generator.mouth.cfg)} if getattr(generator, "mouth", None) is not None else {}
+    return atomic_save({"format": GENERATOR_FORMAT, "model_config": to_dict(model_cfg), "generator": state,
+                        "data": dict(data or {}), **extra}, path)
+
+
+def load_generator(path: str | Path, device: str | torch.device = "cpu"):
+    """(Generator in eval mode, ModelConfig) from a training checkpoint or a generator export."""
+    ckpt = safe_load(path)
+    try:
+        cfg = from_dict(ModelConfig, ckpt["model_config"])
+        generator = Generator(cfg)
+        if "mouth_config" in ckpt:
+            generator.mouth = MouthRefiner(from_dict(MouthConfig, ckpt["mouth_config"]), cfg.num_labels)
+        generator.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["generator"].items()})
+    except (KeyError, ValueError, RuntimeError) as err:
+        raise AffinekitError(f"{path}: checkpoint does not match this version of affinekit's generator "
+                             f"({str(err).splitlines()[0][:160]})") from None
+    return generator.to(device).eval(), cfg

@@ -1,0 +1,88 @@
+"""Look inside the generator: each helper gives values that can be checked by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from affinekit.show import look_inside as li
+from affinekit.config import ModelConfig
+from affinekit.expressions import EXPRESSIONS
+from affinekit.models.generator import Generator
+
+CFG = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32)
+
+
+@pytest.fixture(scope="module")
+def gen():
+    torch.manual_seed(0)
+    return Generator(CFG).eval()
+
+
+@pytest.fixture(scope="module")
+def crop():
+    rng = np.random.default_rng(0)
+    return (rng.random((48, 48)) * 255).astype(np.uint8)
+
+
+def test_level_table_follows_the_config(gen):
+    rows = li.level_table(gen)
+    assert [r["base code"] for r in rows[:-1]] == [(8, 32, 32), (16, 16, 16), (32, 8, 8), (32, 4, 4)]
+    assert rows[-2]["name"] == "bottleneck" and "field 2 + mask 1 + residual 1" in rows[-1]["decoder gets"]
+
+
+def test_label_planes_are_one_hot():
+    planes = li.label_planes(4, size=5)
+    assert planes.shape == (7, 5, 5) and planes[4].min() == 1 and planes.sum() == 25
+
+
+def test_direction_norms_and_similarity(gen, crop):
+    norms = li.direction_norms(gen, crop)
+    assert list(norms) == list(EXPRESSIONS) and [m.shape for m in norms["happy"]] == [(32, 32), (16, 16), (8, 8), (4, 4)]
+    sim = li.direction_similarity(gen, crop)
+    assert sim.shape == (7, 7) and np.allclose(np.diag(sim), 1, atol=1e-5) and np.allclose(sim, sim.T, atol=1e-5)
+    assert sim.min() < 0.999                      # different labels push differently
+
+
+def test_raw_output_of_each_head(gen, crop):
+    raw = li.raw_output(gen, crop, 6, 0.0)
+    assert set(raw) == {"field", "mask", "residual"}
+    assert np.abs(raw["field"]).max() == 0 and raw["mask"].max() == 0          # l = 0: nothing moves
+    with torch.no_grad():
+        gen.prior[6, 0] = 0.25                                                   # a quarter of the crop to the right
+    moved = li.raw_output(gen, crop, 6, 1.0)["field"]
+    assert moved[0, 16, 16] == pytest.approx(0.25 * 32 / 2, rel=1e-5)          # 4 px at the centre
+    with torch.no_grad():
+        gen.prior.zero_()
+    pixels = Generator(ModelConfig(**{**CFG.__dict__, "output": "pixels"})).eval()
+    assert li.raw_output(pixels, crop, 1, 1.0)["frame"].shape == (32, 32)
+
+
+def test_linearity_of_a_pure_prior_motion_head(gen):
+    yy, xx = np.mgrid[0:48, 0:48]
+    blob = (255 * np.exp(-((xx - 24) ** 2 + (yy - 24) ** 2) / 60.0)).astype(np.uint8)   # a smooth face stand-in
+    still = li.linearity(gen, blob, 2)
+    assert still["change_0_to_1"] < 0.01            # untrained: no prior, no learned field, the mask almost shut
+    with torch.no_grad():
+        gen.prior[2, 0] = 0.2
+    moving = li.linearity(gen, blob, 2)
+    with torch.no_grad():
+        gen.prior.zero_()
+    # the field is linear in l, the warp of a smooth image nearly so: the midpoint frame is close to the mean
+    assert moving["change_0_to_1"] > 0.01 and moving["ratio"] < 0.3
+
+
+def test_intensity_on_a_sequence_is_zero_for_the_neutral_frame(gen):
+    rng = np.random.default_rng(1)
+    frames = (rng.random((5, 40, 40)) * 255).astype(np.uint8)
+    lam, decoded = li.intensity_on_sequence(gen, frames, 4)
+    assert lam.shape == (5,) and lam[0] == pytest.approx(0.0, abs=1e-6) and decoded.shape == (5, 32, 32)
+
+
+def test_chance_levels_of_the_gan_losses():
+    import math
+
+    from affinekit.training.losses import GAN_CHANCE, GANLoss
+    half = torch.zeros(4)                     # logits 0: the discriminator says 0.5 for everything
+    assert float(GANLoss("bce")(half, True)) == pytest.approx(GAN_CHANCE["bce"]) == pytest.approx(math.log(2))
+    assert float(GANLoss("lsgan")(half + 0.5, True)) == pytest.approx(GAN_CHANCE["lsgan"]) == 0.25

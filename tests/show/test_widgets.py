@@ -1,0 +1,161 @@
+"""The widget app's callbacks, driven without a browser through a stub animator."""
+from __future__ import annotations
+
+import base64
+import datetime
+import re
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from affinekit.show.widgets import UPLOADED, GeneratorApp, encode_png  # noqa: E402
+
+
+class StubAnimator:
+    """Brightens the photo with intensity: fast, deterministic, the Animator's signature."""
+
+    def __init__(self):
+        self.calls = []
+
+    def animate(self, photo, expression, frames=16, intensity=1.0, crop_only=False, closeup=False):
+        self.calls.append((expression, frames, intensity))
+        base = np.asarray(photo, np.float32)
+        if base.ndim == 2:
+            base = np.repeat(base[..., None], 3, axis=-1)
+        steps = np.linspace(0.0, intensity, frames, dtype=np.float32)
+        return np.stack([np.clip(base + 60.0 * s, 0, 255) for s in steps]).astype(np.uint8)
+
+
+def face(value=80, size=32):
+    img = np.full((size, size, 3), value, np.uint8)
+    img[8:24, 8:24] = 200
+    return img
+
+
+@pytest.fixture
+def app(tmp_path):
+    return GeneratorApp(StubAnimator(), {"one": face(), "two": face(40)}, out_dir=tmp_path / "clips")
+
+
+def video_payload(markup):
+    m = re.search(r'<video[^>]*src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', markup)
+    assert m, markup[:200]
+    assert all(flag in markup for flag in ("autoplay", "loop", "muted"))
+    return base64.b64decode(m.group(1))
+
+
+def test_generate_click_shows_an_inline_video(app):
+    app.expression.value = "surprise"
+    app.n_frames.value = 6
+    app.intensity.value = 1.5          # past the apex: the slider allows extrapolation
+    app.fps.value = 12
+    app.generate_button.click()        # the real click path: on_click -> on_generate
+    assert app.animator.calls == [("surprise", 6, 1.5)]
+    assert app.frames_out.shape == (6, 32, 32, 3)
+    data = video_payload(app.player.value)
+    assert data[4:8] == b"ftyp"        # an mp4 container
+    assert app.video_format == "mp4"
+    assert "surprise" in app.status.value and not app.generate_button.disabled
+
+
+def test_intensity_slider_goes_past_one(app):
+    assert app.intensity.max >= 2.0 and app.scrubber.max >= 2.0
+
+
+def test_save_writes_mp4_and_gif(app, tmp_path):
+    assert app.save("mp4") is None and "Generate" in app.status.value   # nothing made yet
+    app.n_frames.value = 4
+    app.on_generate()
+    app.save_name.value = "my clip"
+    app.save_mp4_button.click()
+    app.save_gif_button.click()
+    mp4, gif = app.saved
+    assert mp4 == tmp_path / "clips" / "my clip.mp4" and mp4.stat().st_size > 0
+    assert gif.read_bytes()[:6] in (b"GIF89a", b"GIF87a")
+    import imageio.v3 as iio
+    assert len(iio.imread(gif, index=None)) == 4
+    with pytest.raises(ValueError):
+        app.save("avi")
+
+
+def test_scrubber_shows_one_frame_at_the_chosen_intensity(app):
+    app.scrubber.value = 0.0                         # observer fires -> scrub
+    neutral = app.frame_out.copy()
+    assert np.array_equal(neutral, face())           # intensity 0 reproduces the photo
+    app.scrubber.value = 2.0
+    assert app.frame_out.mean() > neutral.mean()
+    assert app.frame_view.layout.display is None and "2.00" in app.frame_caption.value
+    assert app.frame_view.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_upload_becomes_the_face(app):
+    photo = face(10, size=20)
+    # ipywidgets 8 stores uploads as a tuple of dicts with the bytes under "content"
+    app.upload.value = ({"name": "me.png", "type": "image/png", "size": 1, "content": memoryview(encode_png(photo)),
+                         "last_modified": datetime.datetime(2024, 1, 1)},)
+    assert app.sample.value == UPLOADED
+    assert np.array_equal(app.photo(), photo[..., 0])   # a gray picture stored as RGB decodes as gray, as a file would
+    app.on_generate()
+    assert app.frames_out.shape[1:3] == (20, 20)
+
+
+def test_bad_upload_and_failing_model_are_reported_not_raised(app):
+    app.upload.value = ({"name": "x.png", "type": "image/png", "size": 3, "content": memoryview(b"not"),
+                         "last_modified": datetime.datetime(2024, 1, 1)},)
+    assert "not an image" in app.status.value
+
+    class Broken:
+        def animate(self, *a, **k):
+            raise RuntimeError("no face found in the photo")
+
+    app.animator = Broken()
+    app.on_generate()
+    assert "no face found" in app.status.value and not app.generate_button.disabled
+
+
+def test_samples_can_be_paths(tmp_path):
+    import imageio.v3 as iio
+    p = tmp_path / "face.png"
+    iio.imwrite(p, face())
+    app = GeneratorApp(StubAnimator(), [p], out_dir=tmp_path)
+    assert list(app.samples) == ["face"] and app.photo_view.value[:4] == b"\x89PNG"
+
+
+def test_error_messages_are_shown_as_text_not_html():
+    app = GeneratorApp(StubAnimator(), {"face": face()})
+    app._say("<img src=x onerror=alert(1)> failed", error=True)
+    assert "<img" not in app.status.value and "&lt;img" in app.status.value
+
+
+def test_uploads_decode_like_files_16_bit_cmyk_and_rotated(tmp_path):
+    import io as _io
+
+    from PIL import Image
+
+    from affinekit.io.photos import read_photo
+    from affinekit.show.widgets import decode_image
+    rgb = np.zeros((40, 60, 3), np.uint8)
+    rgb[:, :30] = (200, 120, 90)
+    cases = {}
+    buf = _io.BytesIO()
+    Image.fromarray(rgb).convert("CMYK").save(buf, format="JPEG", quality=95)
+    cases["cmyk"] = buf.getvalue()
+    buf = _io.BytesIO()
+    Image.fromarray((np.arange(40 * 60).reshape(40, 60) * 20).astype(np.uint16)).save(buf, format="PNG")
+    cases["16bit"] = buf.getvalue()
+    buf = _io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(rgb).save(buf, format="PNG", exif=exif)
+    cases["rotated"] = buf.getvalue()
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.img"
+        path.write_bytes(data)
+        assert np.array_equal(decode_image(data), read_photo(path)[0]), name
+    assert decode_image(cases["rotated"]).shape[:2] == (60, 40)          # EXIF applied
+    with pytest.raises(ValueError, match="not an image"):
+        decode_image(b"not a picture")
+    with pytest.raises(ValueError, match="cannot read"):
+        decode_image(cases["cmyk"][: len(cases["cmyk"]) // 2])          # truncated
