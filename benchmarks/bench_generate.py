@@ -5,10 +5,10 @@
 The clip's time runs from reading the photo to the encoded .mp4 (detection and
 alignment included); loading the model is a one-off and reported apart. Each
 stage's figure is the median of several runs after one warm-up run, with the
-bundled model (or --checkpoint). It ends with faces batched through the network
-against one photo at a time, as `affinekit generate a.jpg b.jpg --out-dir` does,
-and with what a two-expression mixture and a there-and-back curve add to the plain
-clip (runs interleaved in this one process, so both see the same machine load).
+bundled model (or --checkpoint). It ends with the grid of every expression, the
+mouth refiner's share, and what a two-expression mixture and a there-and-back curve
+add to the plain clip (runs interleaved in this one process, so both see the same
+machine load).
 """
 from __future__ import annotations
 
@@ -61,38 +61,6 @@ def bench(animator: Animator, photo, out: Path, frames: int, runs: int) -> dict[
             samples[stage].append(animator.timings.get(stage, 0.0))
         samples.setdefault("clip", []).append(sum(animator.timings.get(s, 0.0) for s in STAGES))
     return {k: statistics.median(v) for k, v in samples.items()}
-
-
-def batch_vs_single(animator: Animator, frames: int, n: int = 8, runs: int = 3) -> None:
-    """Network and compositing time of n aligned faces, one at a time against one batch (`affinekit.generate.many_photos`)."""
-    from affinekit.generate.inference import render_photo, render_photos
-
-    base = data.astronaut()
-    faces = [animator.align(cv2.resize(base, (512 - 16 * i, 512 - 16 * i))) for i in range(n)]
-    lam = torch.linspace(0, 1, frames)
-    label = 4
-
-    def one_by_one() -> None:
-        for a in faces:
-            render_photo(animator.generator, a.photo, a.M, [label], lam, a.landmarks)
-
-    def batched() -> None:
-        render_photos(animator.generator, [a.photo for a in faces], [a.M for a in faces], [[label]] * n, lam,
-                      [a.landmarks for a in faces])
-
-    times = {}
-    for name, fn in (("one at a time", one_by_one), ("batched", batched)):
-        fn()   # warm-up
-        samples = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            fn()
-            samples.append(time.perf_counter() - start)
-        times[name] = statistics.median(samples)
-    print(f"\n  {n} faces, {frames} frames each (network + compositing, no detection or encoding), median of {runs}:")
-    for name, t in times.items():
-        print(f"    {name:<14} {t * 1000:7.0f} ms  ({t / n * 1000:.0f} ms per photo)")
-    print(f"    batched / one at a time: {times['batched'] / times['one at a time']:.2f}")
 
 
 def refiner_cost(animator: Animator, photo, frames: int, runs: int = 5) -> None:
@@ -174,7 +142,6 @@ def main() -> int:
               f"{(time.perf_counter() - start) * 1000:.0f} ms "
               f"(generate {animator.timings['generate'] * 1000:.0f} ms, encode {animator.timings['encode'] * 1000:.0f} ms)")
         refiner_cost(animator, str(tmp / "astronaut_2048.jpg"), args.frames)
-        batch_vs_single(animator, args.frames)
     control_overhead(animator, args.frames, args.runs)
     print(f"\n  slowest clip {worst * 1000:.0f} ms vs target {TARGET_S * 1000:.0f} ms: "
           f"{'within target' if worst <= TARGET_S else 'OVER target'}")

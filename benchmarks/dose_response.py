@@ -67,7 +67,7 @@ def measure(animator, clf, name: str, photo: np.ndarray, labels: list[int]) -> d
         print(f"{name}: skipped ({err})", file=sys.stderr)
         return None
     frames, top = len(INTENSITIES), float(INTENSITIES[-1])
-    closeups = animator.render_closeups(aligned, labels, frames, top, size=128)      # (6, 9, 128, 128, 3)
+    closeups = animator.render(aligned, labels, frames, top, view="closeup", size=128)      # (6, 9, 128, 128, 3)
     clips = animator.render(aligned, labels, frames, top)                             # (6, 9, H, W, 3)
     lm_photo = aligned.photo_landmarks()
     view = FaceAligner(128)

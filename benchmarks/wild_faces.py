@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         labels = [EXPRESSIONS.index(e) for e in SIX]
         clips = animator.render(aligned, labels, args.frames, 1.0)                 # (6, T, H, W, 3)
-        closeups = animator.render_closeups(aligned, labels, args.frames, 1.0, size=128)
+        closeups = animator.render(aligned, labels, args.frames, 1.0, view="closeup", size=128)
         lm_photo = aligned.photo_landmarks()
         points = apply_transform(view.transform(lm_photo), lm_photo)     # in the 128 px close-up
         faces = np.stack([clf.face_crop(c[-1], points) for c in closeups])

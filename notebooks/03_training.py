@@ -320,14 +320,17 @@ print(json.dumps(curves, indent=1))
 # mechanics; the bundled model of notebooks 04 and 05 trained for longer.)
 
 # %%
+from affinekit.generate.aligned import faces_from_crops
+from affinekit.generate.render import render_clips
+
 held_out = SequenceDataset(prepared, test_keys or train_keys, num_targets=1, channels=1)
 batch = [held_out[i] for i in range(min(4, len(held_out)))]
 x0 = torch.nn.functional.interpolate(torch.stack([b["x0"] for b in batch]), size=S["IMAGE_SIZE"],
                                      mode="bilinear", align_corners=False).to(trainer.device)
 labels = torch.stack([b["label"] for b in batch]).to(trainer.device)
 intensities = torch.linspace(0, 1.5, 7)
-with torch.no_grad():
-    clips = trainer.generator.eval().generate(x0, labels, intensities).cpu()
+# the kit's one render function, its crop view: what evaluation scores and `generate` shows
+clips = render_clips(trainer.generator.eval(), faces_from_crops(x0), labels, intensities, view="crop")
 fig = plots.frame_grid(clips, row_labels=[f"{EXPRESSIONS[int(b['label'])]}\n{b['key']}" for b in batch],
                        col_labels=[f"l={v:.2f}" for v in intensities.tolist()],
                        title="held-out subjects" if test_keys else "training subjects (no held-out subject)")

@@ -77,13 +77,15 @@ print(f"model: {model_name} ({animator}); samples: {list(samples)}")
 # %% [markdown]
 # ## From code
 #
-# `animate` returns the frames, `(T, H, W, 3)` uint8; `save` writes mp4 or
-# gif. `clip_html` is what the app uses to play a clip inline: an HTML5
+# `align` reads the photo, finds the face and cuts the network's crop, once: every clip and
+# picture below starts from that `AlignedFace`. `animate` returns the frames, `(T, H, W, 3)`
+# uint8; `save` writes mp4 or gif. `clip_html` is what the app uses to play a clip inline: an HTML5
 # `<video>` holding the mp4 itself (base64), looping and muted so browsers
 # let it autoplay.
 
 # %%
-frames = animator.animate(photo, EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY)
+face = animator.align(photo)
+frames = animator.animate(face, EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY)
 video_path = animator.save(frames, out_dir / f"{EXPRESSION}.mp4", fps=FPS)
 print(f"{frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}, saved to {video_path}; "
       f"stage times (s): { {k: round(v, 3) for k, v in animator.timings.items()} }")
@@ -100,11 +102,11 @@ display(HTML(player))
 #
 # Aligned close-ups of the face (`crop_only=True`), in the photo's own
 # colour, one row per expression, intensity from 0 to 1.5: columns past 1
-# extrapolate.
+# extrapolate. One `render` call, one pass through the network for the seven.
 
 # %%
 steps = 4 if nb.tiny else 7
-rows = [animator.animate(photo, e, frames=steps, intensity=1.5, crop_only=True) for e in EXPRESSIONS]
+rows = list(animator.render(face, list(range(len(EXPRESSIONS))), steps, 1.5, view="closeup"))
 fig = plots.frame_grid(rows, row_labels=list(EXPRESSIONS),
                        col_labels=[f"l={v:.2f}" for v in np.linspace(0, 1.5, steps)],
                        title=f"{name}: {model_name}")
@@ -133,7 +135,7 @@ from IPython.display import Markdown
 
 from affinekit.show import look_inside
 
-aligned = animator.align(photo)
+aligned = face
 generator = animator.generator
 label = EXPRESSIONS.index(EXPRESSION)
 levels = look_inside.level_table(generator)
@@ -296,10 +298,12 @@ nb.record(model=model_name, samples=list(samples), video=str(video_path),
 # (left) to all of the second (right).
 
 # %%
+from affinekit.generate.mixtures import mixture_weights
+
 PAIRS = [("happy", "surprise"), ("anger", "disgust"), ("fear", "sadness")]
 blend_shares = np.linspace(1.0, 0.0, 3 if nb.tiny else 5)
-blend_rows = [[animator.animate(photo, {a: float(w), b: float(1 - w)}, frames=2, crop_only=True)[-1]
-               for w in blend_shares] for a, b in PAIRS]
+blend_rows = [list(animator.render(face, [mixture_weights({a: float(w), b: float(1 - w)}) for w in blend_shares],
+                                   1, 1.0, view="closeup")[:, 0]) for a, b in PAIRS]      # one frame: the apex
 fig = plots.frame_grid(blend_rows, row_labels=[f"{a} -> {b}" for a, b in PAIRS],
                        col_labels=[f"{w:.2f} / {1 - w:.2f}" for w in blend_shares],
                        title=f"two-expression blends at the apex: {name}")
@@ -353,7 +357,7 @@ ax.set_ylabel("intensity")
 ax.legend(fontsize=8)
 nb.save(fig, "timing_curves.png")
 display(fig)
-loop = animator.animate(photo, EXPRESSION, frames=S["FRAMES"], curve="there-and-back")
+loop = animator.animate(face, EXPRESSION, frames=S["FRAMES"], curve="there-and-back")
 loop_path = animator.save(loop, out_dir / f"{EXPRESSION}_loop.gif", fps=FPS)
 print(f"there-and-back: {len(loop)} frames, saved to {loop_path}; last frame to first differs by "
       f"{np.abs(loop[-1].astype(int) - loop[0]).mean():.2f} levels (first to second: "
@@ -387,19 +391,18 @@ print(f"there-and-back: {len(loop)} frames, saved to {loop_path}; last frame to 
 # reference for her neutral photo.
 
 # %%
-from affinekit.io.images import to_model
 from affinekit.notebook.inputs import DEMO_FRLL
 from affinekit.generate.reference import infer_mixture
 
 neutral_photo = sorted((DEMO_FRLL / "neutral_front").glob("*.jpg"))[0]
 smile_photo = DEMO_FRLL / "smiling_front" / neutral_photo.name.replace("_03", "_08")
 neutral_face, smile_face = animator.align(neutral_photo), animator.align(smile_photo)
-inferred = infer_mixture(generator, to_model(neutral_face.crop), to_model(smile_face.crop))
+inferred = infer_mixture(generator, neutral_face.network_crop, smile_face.network_crop)
 print(f"{smile_photo.name} seen from {neutral_photo.name}: {inferred}")
 if inferred.intensity > 0:
-    like = animator.animate(neutral_photo, inferred.mixture(), frames=2, intensity=min(inferred.intensity, 3.0),
+    like = animator.animate(neutral_face, inferred.mixture(), frames=2, intensity=min(inferred.intensity, 3.0),
                             crop_only=True)
-    fig = plots.frame_grid([[like[0], like[-1], animator.render_closeups(smile_face, [0], 1, 0.0)[0, 0]]],
+    fig = plots.frame_grid([[like[0], like[-1], animator.render(smile_face, [0], 1, 0.0, view="closeup")[0, 0]]],
                            col_labels=["neutral", "this face, inferred mixture", "the reference"],
                            title=f"--like: {inferred}")
     display(fig)
@@ -431,7 +434,7 @@ layers_dir = out_dir / "layers"
 layers_dir.mkdir(parents=True, exist_ok=True)
 layer_info = None
 if generator.moves:
-    layer_clip = animator.animate(photo, EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY)
+    layer_clip = animator.animate(face, EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY)
     layer_info = write_layers(layers_dir, generator, animator.last_aligned, label,
                               intensity_curve("linear", S["FRAMES"], INTENSITY), layer_clip)
     last = S["FRAMES"] - 1

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from affinekit.errors import AffinekitError
-from affinekit.generate.animate import MAX_INTENSITY, requested_expression
+from affinekit.generate.checks import MAX_INTENSITY, requested_expression
 from affinekit.generate.curves import check_curve, intensity_curve
 from affinekit.generate.layers import write_layers
 from affinekit.generate.mixtures import mixture_weights, parse_mix
+from affinekit.generate.aligned import AlignedFace, PhotoIn, read_face_photo
 from affinekit.generate.reference import infer_mixture
 from affinekit.io.destinations import writable_folder
-from affinekit.io.images import to_model
-from affinekit.io.photos import read_photo
+from affinekit.io.photos import MAX_SIDE
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Control:
     curve: str = "linear"
     mix: dict[str, float] | None = None
     like: str | None = None
-    like_photo: np.ndarray | None = None
+    like_photo: PhotoIn | None = None      # read once, here; aligned once, by `like_expression`
     layers: Path | None = None
 
 
@@ -49,7 +49,7 @@ def read_control(args: Any, expression: str, batch: bool, max_side: int | None =
         raise AffinekitError(f"{one_clip[0]} makes one clip; drop --expression all")
     if like is not None:
         try:
-            control.like_photo = read_photo(like, f"--like {like}", max_side=max_side)[0]
+            control.like_photo = read_face_photo(like, f"--like {like}", max_side or MAX_SIDE)
         except AffinekitError as err:
             raise AffinekitError(str(err) if str(err).startswith("--like") else f"--like: {err}") from None
         control.like = like
@@ -60,14 +60,13 @@ def read_control(args: Any, expression: str, batch: bool, max_side: int | None =
     return control
 
 
-def like_expression(animator: Any, photo: Any, name: str, control: Control, intensity: float
+def like_expression(animator: Any, face: AlignedFace, control: Control, intensity: float
                     ) -> tuple[dict[str, float], float]:
-    """The mixture and intensity the --like face shows, seen from `photo`'s face; printed.
+    """The mixture and intensity the --like face shows, seen from `face` (aligned already); printed.
 
     --intensity scales the inferred intensity (1, the default: as far as the reference)."""
-    aligned = animator.align(photo, name)
-    other = animator.align(control.like_photo, f"--like {control.like}")
-    inferred = infer_mixture(animator.generator, to_model(aligned.crop), to_model(other.crop))
+    other = animator.align(control.like_photo)
+    inferred = infer_mixture(animator.generator, face.network_crop, other.network_crop)
     if inferred.intensity <= 0:
         raise AffinekitError(f"--like {control.like}: its face projects onto no expression's direction "
                              "(it looks neutral to the model); give a photo showing an expression")

@@ -1,4 +1,8 @@
-"""`affinekit generate`: a photo in, a clip out; or many photos, one clip each (see `affinekit.generate.animate`)."""
+"""`affinekit generate`: a photo in, a clip out; or many photos, one clip each (see `affinekit.generate.animate`).
+
+The command parses; the library checks (`generate.checks`, `io.destinations`) and works. A photo
+is read once (before the model loads, so a bad file fails fast), aligned once, rendered once.
+"""
 from __future__ import annotations
 
 import sys
@@ -9,12 +13,12 @@ from typing import Any
 from affinekit.commands.control import like_expression, read_control, write_clip_layers
 from affinekit.devices import resolve_device
 from affinekit.errors import AffinekitError
-from affinekit.expressions import requested_label
-from affinekit.generate.animate import STAGES, check_frames, load_pretrained
-from affinekit.generate.checks import check_clip_memory, refuse_output_clashes
+from affinekit.generate.aligned import read_face_photo
+from affinekit.generate.animate import STAGES, load_pretrained
+from affinekit.generate.checks import check_clip_memory, check_clip_settings, refuse_output_clashes
 from affinekit.generate.many_photos import expand_photos, generate_batch
 from affinekit.io.destinations import writable_file, writable_folder
-from affinekit.io.photos import MAX_SIDE, demo_photo, even_size, read_photo
+from affinekit.io.photos import demo_photo
 from affinekit.io.video import VIDEO_SUFFIXES
 
 
@@ -22,49 +26,42 @@ def main(args: Any) -> int:
     """`affinekit generate`: photo -> clip.mp4 / .gif, or photos -> one clip each in --out-dir."""
     start = time.perf_counter()
     photos = list(args.photo or [])
-    out_dir = getattr(args, "out_dir", None)
-    batch = len(photos) > 1 or bool(out_dir) or any(Path(p).is_dir() or any(c in p for c in "*?[") for p in photos)
+    batch = len(photos) > 1 or bool(args.out_dir) or any(Path(p).is_dir() or any(c in p for c in "*?[")
+                                                          for p in photos)
     expression = str(args.expression).strip().lower()
-    if expression != "all":
-        requested_label(expression)
-    check_frames(args.frames, args.intensity)
-    if not 1 <= args.fps <= 60:
-        raise AffinekitError(f"--fps must be from 1 to 60, got {args.fps}")
+    check_clip_settings(expression, args.frames, args.intensity, args.fps, args.max_size)
     if args.demo and photos:
         raise AffinekitError(f"{photos[0]}: pass either photos or --demo, not both")
     if not args.demo and not photos:
         raise AffinekitError("no photo given; pass a face photo (affinekit generate photo.jpg) or use --demo")
-    max_side = getattr(args, "max_size", MAX_SIDE)
-    if max_side < 64:
-        raise AffinekitError(f"--max-size must be at least 64 pixels, got {max_side}")
-    control = read_control(args, expression, batch, max_side)
-    device = str(resolve_device(getattr(args, "device", "auto")))
+    control = read_control(args, expression, batch, args.max_size)
+    device = str(resolve_device(args.device))
     if batch:
-        return _main_batch(args, photos, out_dir, expression, max_side, device, control.curve)
+        return _main_batch(args, photos, expression, device, control.curve)
     out = writable_file(args.out, "--out", VIDEO_SUFFIXES)
     refuse_output_clashes(args.out, photos, args.checkpoint)
     # read the photo first: a missing or unreadable file fails before the model loads
-    name = "demo photo (astronaut)" if args.demo else photos[0]
-    photo, name = read_photo(demo_photo() if args.demo else photos[0], name, max_side=max_side)
-    check_clip_memory(args.frames, *even_size(*photo.shape[:2], max_side=max_side), expression)
+    photo = read_face_photo(demo_photo() if args.demo else photos[0],
+                            "demo photo (astronaut)" if args.demo else photos[0], args.max_size)
+    check_clip_memory(args.frames, *photo.image.shape[:2], expression)
     read_time = time.perf_counter() - start
 
     start = time.perf_counter()
-    animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
+    animator = load_pretrained(args.checkpoint, device=device, max_side=args.max_size)
     animator.mouth = not args.no_mouth
     load_time = time.perf_counter() - start
 
+    face = animator.align(photo)
     wanted: Any = control.mix or expression
     intensity = args.intensity
     if control.like is not None:
-        wanted, intensity = like_expression(animator, photo, name, control, intensity)
+        wanted, intensity = like_expression(animator, face, control, intensity)
     if expression == "all":
-        frames = animator.animate_all(photo, args.frames, intensity, args.crop_only, name=name, curve=control.curve)
+        frames = animator.animate_all(face, args.frames, intensity, args.crop_only, curve=control.curve)
     else:
-        frames = animator.animate(photo, wanted, args.frames, intensity, args.crop_only, name=name,
-                                  curve=control.curve)
-    if getattr(animator, "last_faces", 1) > 1:
-        print(f"note: {animator.last_faces} faces found in {name}; animated the most confident one", file=sys.stderr)
+        frames = animator.animate(face, wanted, args.frames, intensity, args.crop_only, curve=control.curve)
+    if face.faces > 1:
+        print(f"note: {face.faces} faces found in {photo.name}; animated the most confident one", file=sys.stderr)
     animator.save(frames, out, args.fps)
     t, h, w = frames.shape[:3]
     shown = "like " + str(control.like) if control.like else args.mix if control.mix else expression
@@ -78,20 +75,19 @@ def main(args: Any) -> int:
     return 0
 
 
-def _main_batch(args: Any, photos: list[str], out_dir: str | None, expression: str, max_side: int,
-                device: str, curve: str = "linear") -> int:
+def _main_batch(args: Any, photos: list[str], expression: str, device: str, curve: str = "linear") -> int:
     """`affinekit generate a.jpg b.jpg folder/ 'glob*' --out-dir clips/`: one clip per photo."""
     if args.demo:
         raise AffinekitError("--demo makes one clip; drop it to generate a batch of photos")
-    if not out_dir:
+    if not args.out_dir:
         raise AffinekitError("several photos make several clips: give them a folder with --out-dir DIR")
     paths = expand_photos(photos)
-    check_clip_memory(args.frames, max_side, max_side, expression)
-    out = writable_folder(out_dir, "--out-dir", create=True)
-    animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
+    check_clip_memory(args.frames, args.max_size, args.max_size, expression)
+    out = writable_folder(args.out_dir, "--out-dir", create=True)
+    animator = load_pretrained(args.checkpoint, device=device, max_side=args.max_size)
     animator.mouth = not args.no_mouth
     report = generate_batch(animator, paths, out, expression, args.frames, args.intensity, args.fps,
-                            getattr(args, "format", "mp4"), args.crop_only, curve=curve)
+                            args.format, args.crop_only, curve=curve)
     print(report.summary())
     return 1 if report.failed else 0
 

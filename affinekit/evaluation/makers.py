@@ -7,16 +7,18 @@ from typing import Any, Sequence
 
 import torch
 
-from affinekit.generate.inference import refines_mouth, render_crops
-from affinekit.weights.checkpoint import load_generator, training_data
+from affinekit.generate.aligned import faces_from_crops
+from affinekit.generate.inference import refines_mouth
+from affinekit.generate.render import render_clips
+from affinekit.weights.checkpoint import generator_from, safe_load
 
 
 # -- the model as a clip maker ---------------------------------------------------------
 class GeneratorMaker:
     """A trained Generator as a clip maker: exactly what `affinekit generate` shows, on aligned crops.
 
-    It calls the one inference path (`affinekit.generate.inference.render_crops`): the
-    motion head warps the test crop at its own size, the pixel head's frames
+    It calls the one render function (`affinekit.generate.render.render_clips`, the crop view):
+    the motion head warps the test crop at its own size, the pixel head's frames
     are resized to it. Nothing is added or tuned after the network.
     """
 
@@ -26,7 +28,8 @@ class GeneratorMaker:
 
     def __call__(self, x0: torch.Tensor, labels: torch.Tensor, intensities: torch.Tensor,
                  landmarks: torch.Tensor | None = None) -> torch.Tensor:
-        return render_crops(self.generator, x0, labels, intensities, landmarks, mouth=self.mouth)
+        return render_clips(self.generator, faces_from_crops(x0, landmarks), labels, intensities, view="crop",
+                            mouth=self.mouth)
 
 
 REFINER_OFF = " (refiner off)"     # the suffix of a model's row without its mouth refiner
@@ -46,11 +49,13 @@ def add_model_rows(makers: dict[str, Any], notes: dict[str, str], name: str, mak
 
 
 def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMaker, dict[str, Any]]:
-    """A checkpoint as a clip maker, plus what the checkpoint says of its training data."""
-    generator, cfg = load_generator(path, device=device)
+    """A checkpoint as a clip maker, plus what the checkpoint says of its training data (the file is
+    read once)."""
+    checkpoint = safe_load(path)
+    generator, cfg = generator_from(checkpoint, path, device)
     info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size, "output": cfg.output}
-    data = training_data(path)
-    if data:
+    data = checkpoint.get("data")
+    if isinstance(data, dict) and data:
         info.update(train_keys=data.get("keys"), prepared=data.get("prepared"))
     return GeneratorMaker(generator, device), info
 

@@ -1,17 +1,10 @@
-"""The one inference path: a generator and a face in, frames out.
-
-`affinekit generate`, `Animator` (the Python API and the widget), evaluation's
-model rows and the notebooks all call these two functions, so every table
-scores exactly what a user sees, and nothing after the network touches its output.
+"""The network's side of the one inference path (`affinekit.generate.render.render_clips` calls it).
 
 - `render_crops`: aligned crops (B, C, H, W) in [-1, 1] at any size -> clips
   (B, T, C, H, W). The motion head warps the crops at their own resolution.
-- `render_photo`: a photo and its alignment M (photo -> crop) -> clips of the
-  whole photo, (B, T, H, W, 3) uint8. The motion head's field, mask and residual,
-  computed on the aligned crop, are carried through the inverse alignment and
-  applied to the full-resolution photo: it keeps its own colour and detail.
-  The paper's pixel head can only draw its crop, which is blended into the
-  face under a feathered mask (`affinekit.generate.paste`).
+- `apply_motion_to_photo`: a crop's field, mask and residual carried through the
+  inverse alignment M (photo -> crop) and applied to the full-resolution photo:
+  it keeps its own colour and detail.
 
 Colour. A grayscale model on a colour photo predicts luma: where its mask
 opens, the frame's luma becomes the residual's and the warped photo's chroma
@@ -26,16 +19,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from affinekit.data.faces import FaceAligner
 from affinekit.generate.mixtures import label_tensor
-from affinekit.generate.paste import face_mask, paste_change, photo_roi
-from affinekit.io.images import LUMA, network_input, tensor_channels, to_model
+from affinekit.generate.paste import photo_roi
+from affinekit.io.images import LUMA, network_input, tensor_channels
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
 from affinekit.models.mouth import mouth_square, refine_frames
 
 
-def _device(generator: torch.nn.Module) -> torch.device:
+def device_of(generator: torch.nn.Module) -> torch.device:
     param = next(iter(generator.parameters()), None)
     return param.device if param is not None else torch.device("cpu")
 
@@ -65,7 +57,7 @@ def render_crops(generator: Generator, x0: torch.Tensor, labels: torch.Tensor,
 
     With the faces' landmarks (B, 68, 2) in pixels of x0, a generator that has a mouth refiner
     paints each frame's mouth at x0's resolution (`mouth=False` leaves it out, for comparison)."""
-    device = _device(generator)
+    device = device_of(generator)
     x = torch.as_tensor(x0).float().to(device)
     labels = label_tensor(labels).to(device)
     intensities = torch.as_tensor(intensities).float().to(device)
@@ -96,72 +88,6 @@ def _crop_grid(M: np.ndarray, roi: tuple[int, int, int, int], crop_size: int) ->
     cy = M[1, 0] * xs + M[1, 1] * ys + M[1, 2]
     q = torch.from_numpy(np.stack([cx, cy], -1)).float()
     return pixels_to_normalised(q, crop_size)[None]
-
-
-@torch.inference_mode()
-def render_photo(generator: Generator, photo: np.ndarray, M: np.ndarray, labels: list[int] | torch.Tensor,
-                 intensities: torch.Tensor, landmarks: np.ndarray | None = None,
-                 region: tuple[int, int, int, int] | None = None, mouth: bool = True) -> np.ndarray:
-    """Clips of the whole photo, (B, T, H, W, 3) uint8, one per label (an integer, or a mixture's weights).
-
-    photo: (H, W) gray or (H, W, 3) RGB uint8; M: (2, 3) similarity photo -> crop
-    of the generator's size; landmarks: the face's 68 points in crop pixels
-    (the pixel head's paste mask and the mouth refiner's patch need them).
-    """
-    return render_photos(generator, [photo], [M], [list(labels)],
-                         intensities, [landmarks], region, mouth)[0]
-
-
-def _crop_tensor(photo: np.ndarray, M: np.ndarray, size: int) -> torch.Tensor:
-    """The aligned crop (C, size, size) in [-1, 1]."""
-    return to_model(FaceAligner(size).warp(photo, M).reshape(size, size, -1))
-
-
-@torch.inference_mode()
-def render_photos(generator: Generator, photos: list[np.ndarray], Ms: list[np.ndarray], labels: list[list[int]],
-                  intensities: torch.Tensor, landmarks: list[np.ndarray | None] | None = None,
-                  region: tuple[int, int, int, int] | None = None, mouth: bool = True) -> list[np.ndarray]:
-    """`render_photo` for several photos, their faces through the network in one batch (motion head):
-    a list of (B_i, T, H, W, 3) uint8, B_i = len(labels[i]); with `region` (x0, y0, x1, y1), only
-    that part of each photo."""
-    size = generator.cfg.image_size
-    intensities = torch.as_tensor(intensities).float()
-    landmarks = landmarks or [None] * len(photos)
-    photos = [np.asarray(p) for p in photos]
-    crops = [_crop_tensor(p, M, size) for p, M in zip(photos, Ms)]
-    if not generator.moves:
-        out = []
-        for photo, M, crop, labs, points in zip(photos, Ms, crops, labels, landmarks):
-            if points is None:
-                raise ValueError("the pixel head needs the face's landmarks (in crop pixels) for its paste mask")
-            x0 = crop[None].expand(len(labs), -1, -1, -1)
-            clips = render_crops(generator, x0, label_tensor(labs), intensities)       # (B, T, C, S, S)
-            change = (clips - x0[:, None]).numpy() * 127.5
-            change = change.mean(2) if photo.ndim == 2 or change.shape[2] == 1 else change.transpose(0, 1, 3, 4, 2)
-            mask = face_mask(points, size)
-            clip = np.stack([paste_change(photo, c, M, mask) for c in change])
-            if region is not None:
-                x0_, y0_, x1_, y1_ = region
-                clip = clip[:, :, y0_:y1_, x0_:x1_]
-            out.append(clip)
-        return out
-    device = _device(generator)
-    x0 = torch.cat([crop[None].expand(len(labs), -1, -1, -1) for crop, labs in zip(crops, labels)])
-    net = tensor_channels(x0, generator.cfg.channels).to(device)
-    y = label_tensor([lab for labs in labels for lab in labs]).to(device)
-    motion = generator.motion(net, y, intensities.to(device))
-    out, start = [], 0
-    for photo, M, labs, points in zip(photos, Ms, labels, landmarks):
-        part = Motion(motion.flow[start:start + len(labs)], motion.mask[start:start + len(labs)],
-                      motion.residual[start:start + len(labs)])
-        refine = None
-        if points is not None and refines_mouth(generator, mouth):
-            theta = mouth_square(torch.as_tensor(points).float()[None], size, generator.mouth.cfg)
-            levels = intensities.view(1, -1) if intensities.dim() == 1 else intensities[start:start + len(labs)]
-            refine = MouthJob(generator.mouth, label_tensor(labs), levels.expand(len(labs), -1), theta)
-        out.append(apply_motion_to_photo(part, photo, M, size, region, refine))
-        start += len(labs)
-    return out
 
 
 @dataclass

@@ -33,7 +33,7 @@ from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
 from affinekit.generate.mixtures import describe, label_tensor
 from affinekit.io.atomic import atomic_write_text
-from affinekit.io.images import tensor_channels, to_model, to_uint8, write_png
+from affinekit.io.images import tensor_channels, to_uint8, write_png
 
 
 def field_wheel(field: np.ndarray, longest: float) -> np.ndarray:
@@ -54,7 +54,7 @@ def _png(path: Path, image: np.ndarray) -> None:
 @torch.inference_mode()
 def write_layers(folder: str | Path, generator: Any, aligned: Any, label: Any, intensities: torch.Tensor,
                  clip: np.ndarray) -> dict[str, Any]:
-    """Write the layers of a clip made from `aligned` (an `animate.Aligned`) with `label` (an integer or
+    """Write the layers of a clip made from `aligned` (an `aligned.AlignedFace`) with `label` (an integer or
     a mixture's weights) at `intensities` (T,); `clip` (T, H, W, 3) is the composited clip. Returns
     what layers.json holds."""
     if not generator.moves:
@@ -62,7 +62,7 @@ def write_layers(folder: str | Path, generator: Any, aligned: Any, label: Any, i
                              "or residual to write; use the bundled motion model")
     folder = Path(folder)
     size = generator.cfg.image_size
-    crop = to_model(aligned.crop)[None]
+    crop = aligned.network_crop[None]
     net = tensor_channels(crop, generator.cfg.channels).to(next(generator.parameters()).device)
     motion = generator.motion(net, label_tensor([label]), torch.as_tensor(intensities).float().to(net.device))
     fields = (motion.flow[0] * size / 2).float().cpu().numpy()               # (T, 2, S, S) crop pixels

@@ -1,13 +1,13 @@
 """Many photos in, one clip per photo out: `affinekit generate a.jpg b.jpg photos/ 'more/*.png' --out-dir clips/`.
 
-The model loads once. Faces are read and aligned one photo at a time, then go
-through the network `BATCH` at a time (`inference.render_photos`). Measured by
-`benchmarks/bench_generate.py` on the 2-core CPU: 8 faces in one network batch
-took 1.42x as long as one at a time (the 64 px network is cheap next to the
-full-resolution compositing, and a 128-code batch runs slower per code), so
-BATCH is 1 here; raise it on a GPU, where batches pay. A photo
-that fails (no face, an unreadable file) gets its one-line error and the batch
-goes on; the summary counts both, and the exit code is 1 if any photo failed.
+The model loads once. Each photo takes the one clip's route: read and aligned once
+(`Animator.align`), rendered once (`Animator.animate` / `animate_all`, through
+`render.render_clips`), written once (`save_video`). Faces go through the network one
+photo at a time: `benchmarks/bench_generate.py` measured 8 faces in one network batch at
+1.42x the time of one at a time on the 2-core CPU (the 64 px network is cheap next to the
+full-resolution compositing). A photo that fails (no face, an unreadable file) gets its
+one-line error and the batch goes on; the summary counts both, and the exit code is 1 if
+any photo failed.
 """
 from __future__ import annotations
 
@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from affinekit.errors import AffinekitError
 from affinekit.expressions import requested_label
-from affinekit.generate.curves import intensity_curve
-from affinekit.generate.inference import render_photos
 from affinekit.io.video import save_video
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-BATCH = 1   # faces per network pass (see above: batching was slower on this CPU)
 
 
 def expand_photos(items: list[str]) -> list[Path]:
@@ -89,57 +88,23 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
                    intensity: float, fps: int, fmt: str = "mp4", crop_only: bool = False,
                    progress: bool = True, log=print, curve: str = "linear") -> BatchReport:
     """One clip per photo into out_dir; errors are reported per photo and do not stop the batch."""
-    from tqdm.auto import tqdm
-
-
     report = BatchReport()
     inputs = {os.path.realpath(p) for p in photos}
     names = clip_names(photos, expression, fmt,
                        reserved={p.name for p in out_dir.iterdir() if os.path.realpath(p) in inputs})
-    every = expression == "all"
-    label = None if every else requested_label(expression)
-    bar = tqdm(total=len(photos), unit="photo", disable=not progress, file=sys.stderr)
-    pending: list[tuple[Path, str, Any]] = []
-
-    def flush() -> None:
-        if not pending:
-            return
-        lam = intensity_curve(curve, frames, intensity)
-        clips = render_photos(animator.generator, [a.photo for _, _, a in pending], [a.M for _, _, a in pending],
-                              [[label]] * len(pending), lam, [a.landmarks for _, _, a in pending],
-                              mouth=animator.mouth)
-        for (photo, name, _), clip in zip(pending, clips):
-            finish(photo, name, lambda clip=clip: clip[0])
-        pending.clear()
-
-    def finish(photo: Path, name: str, make) -> None:
-        try:
-            path = save_video(make(), out_dir / name, fps)
-            report.written.append((photo, path))
-            log(f"{photo}: wrote {path}")
-        except AffinekitError as err:
-            fail(photo, err)
-        bar.update(1)
-
-    def fail(photo: Path, err: AffinekitError) -> None:
-        report.failed.append((photo, str(err)))
-        # errors name their file already; say it once
-        log(f"error: {err}" if str(err).startswith(str(photo)) else f"{photo}: error: {err}")
-
-    for photo, name in zip(photos, names):
-        try:
-            if every or crop_only:
-                make = (lambda p=photo: animator.animate_all(p, frames, intensity, crop_only, curve=curve)) if every \
-                    else (lambda p=photo: animator.animate(p, label, frames, intensity, crop_only=True, curve=curve))
-                finish(photo, name, make)
-                continue
-            pending.append((photo, name, animator.align(photo)))
-        except AffinekitError as err:
-            fail(photo, err)
+    label = None if expression == "all" else requested_label(expression)
+    with tqdm(total=len(photos), unit="photo", disable=not progress, file=sys.stderr) as bar:
+        for photo, name in zip(photos, names):
+            try:
+                face = animator.align(photo)
+                clip = animator.animate_all(face, frames, intensity, crop_only, curve=curve) if label is None \
+                    else animator.animate(face, label, frames, intensity, crop_only=crop_only, curve=curve)
+                path = save_video(clip, out_dir / name, fps)
+                report.written.append((photo, path))
+                log(f"{photo}: wrote {path}")
+            except AffinekitError as err:
+                report.failed.append((photo, str(err)))
+                # errors name their file already; say it once
+                log(f"error: {err}" if str(err).startswith(str(photo)) else f"{photo}: error: {err}")
             bar.update(1)
-            continue
-        if len(pending) == BATCH:
-            flush()
-    flush()
-    bar.close()
     return report

@@ -101,11 +101,16 @@ def write_video(frames: np.ndarray, path: str | Path, fps: float = 8) -> Path:
     return path
 
 
+def check_fps(fps: float, option: str = "fps") -> None:
+    """A frame rate from 1 to 60, or one line naming `option`."""
+    if not 1 <= fps <= 60:
+        raise AffinekitError(f"{option} must be from 1 to 60, got {fps}")
+
+
 def save_video(frames: np.ndarray, path: str | os.PathLike, fps: int = 8) -> Path:
     """Write (T, H, W, 3) uint8 frames to .mp4/.gif via a temporary file renamed into place."""
     path = writable_file(path, "the video's path", VIDEO_SUFFIXES)
-    if not 0 < fps <= 60:
-        raise AffinekitError(f"fps must be from 1 to 60, got {fps}")
+    check_fps(fps)
     try:
         with atomic_path(path, suffix=path.suffix, verify=lambda tmp: verify_video(tmp, shown=path)) as tmp:
             write_video(np.asarray(frames), tmp, fps)

@@ -13,6 +13,8 @@ Every control's work is a plain method (`generate`, `save`, `scrub`,
 the handlers, without a browser. `animator` is anything with
 `animate(photo, expression, frames=, intensity=) -> (T, H, W, 3) uint8`, e.g.
 `affinekit.load_pretrained()` (a mixture is passed as `expression`, a {name: weight} dict).
+An animator that can `align(photo)` (the kit's does) has each chosen face read and aligned
+once: Generate and every move of the scrubber render from that face, and never find it again.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from affinekit.expressions import EXPRESSIONS
 from affinekit.generate.mixtures import describe, mixture_weights
 from affinekit.io.destinations import writable_folder
 from affinekit.io.photos import read_photo
-from affinekit.io.video import save_video, write_video
+from affinekit.io.video import save_video
 
 UPLOADED = "(uploaded photo)"
 
@@ -53,11 +55,10 @@ def encode_png(image: np.ndarray) -> bytes:
 
 
 def encode_clip(frames: np.ndarray, fps: int, fmt: str = "mp4") -> bytes:
-    """A clip (T, H, W, 3) uint8 encoded as mp4 or gif bytes, through `affinekit.io.video`."""
+    """A clip (T, H, W, 3) uint8 encoded as mp4 or gif bytes, through the kit's one checked writer
+    (`affinekit.io.video.save_video`)."""
     with tempfile.TemporaryDirectory(prefix="affinekit-clip-") as tmp:
-        path = Path(tmp) / f"clip.{fmt}"
-        write_video(frames, path, fps=fps)
-        return path.read_bytes()
+        return save_video(frames, Path(tmp) / f"clip.{fmt}", fps=fps).read_bytes()
 
 
 def clip_html(frames: np.ndarray, fps: int, width: int = 256) -> tuple[str, str]:
@@ -101,6 +102,8 @@ class GeneratorApp:
         self.video_format: str | None = None
         self.saved: list[Path] = []
         self.timings: dict[str, float] = {}
+        self._face: tuple[Any, Any] | None = None     # ((sample, upload count), its aligned face)
+        self._uploads = 0
 
         self.sample = w.Dropdown(options=list(self.samples), description="face")
         self.upload = w.FileUpload(accept="image/*", multiple=False, description="upload photo")
@@ -150,16 +153,31 @@ class GeneratorApp:
     # -- the photo -----------------------------------------------------------
     def photo(self) -> Any:
         """The face to animate: the upload if one is picked, else the chosen sample."""
+        value = self._source()
+        return decode_image(value) if isinstance(value, (bytes, bytearray, memoryview)) else value
+
+    def face(self) -> Any:
+        """The chosen photo's face, aligned once per photo when the animator can align (else the photo)."""
+        align = getattr(self.animator, "align", None)
+        if not callable(align):
+            return self.photo()
+        choice = (self.sample.value, self._uploads)
+        if self._face is None or self._face[0] != choice:
+            self._face = (choice, align(self._source()))
+        return self._face[1]
+
+    def _source(self) -> Any:
+        """The chosen photo as given (a path, image bytes, an array), so that aligning decodes it once."""
         if self.sample.value == UPLOADED and self.uploaded is not None:
             return self.uploaded
         if self.sample.value is None or self.sample.value not in self.samples:
             raise ValueError("no face chosen: pick a sample or upload a photo")
-        value = self.samples[self.sample.value]
-        return decode_image(value) if isinstance(value, (bytes, bytearray, memoryview)) else value
+        return self.samples[self.sample.value]
 
     def use_upload(self, data: bytes, name: str = "upload") -> None:
         """Take an uploaded photo (its bytes) as the face to animate."""
         self.uploaded = decode_image(data, name)
+        self._uploads += 1
         if UPLOADED not in self.sample.options:
             self.sample.options = list(self.sample.options) + [UPLOADED]
         self.sample.value = UPLOADED
@@ -210,7 +228,7 @@ class GeneratorApp:
         """Make the clip with the chosen settings and show it playing. Returns (T, H, W, 3)."""
         t0 = time.perf_counter()
         # the full frame with a close-up of the face beside it: a small face's change shows
-        frames = np.asarray(self.animator.animate(self.photo(), self.chosen(),
+        frames = np.asarray(self.animator.animate(self.face(), self.chosen(),
                                                   frames=int(self.n_frames.value),
                                                   intensity=float(self.intensity.value), closeup=True))
         t1 = time.perf_counter()
@@ -258,12 +276,8 @@ class GeneratorApp:
     def scrub(self, intensity: float | None = None) -> np.ndarray:
         """One frame at the given intensity (default: the scrubber's), shown beside the clip."""
         value = float(self.scrubber.value if intensity is None else intensity)
-        single = getattr(self.animator, "frame", None)
-        if callable(single):
-            frame = np.asarray(single(self.photo(), self.chosen(), intensity=value))
-        else:   # the last of two frames from 0 to `value` is the frame at `value`
-            frame = np.asarray(self.animator.animate(self.photo(), self.chosen(), frames=2,
-                                                     intensity=value))[-1]
+        # a one-frame clip is its apex: the frame at `value`, from the face aligned once
+        frame = np.asarray(self.animator.animate(self.face(), self.chosen(), frames=1, intensity=value))[-1]
         self.frame_out = frame
         self.frame_view.value = encode_png(frame)
         self.frame_view.layout.display = None

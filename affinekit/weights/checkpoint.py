@@ -102,7 +102,11 @@ def save_generator_only(generator: torch.nn.Module, model_cfg: ModelConfig, path
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu"):
     """(Generator in eval mode, ModelConfig) from a training checkpoint or a generator export."""
-    ckpt = safe_load(path)
+    return generator_from(safe_load(path), path, device)
+
+
+def generator_from(ckpt: dict[str, Any], path: str | Path, device: str | torch.device = "cpu"):
+    """(Generator in eval mode, ModelConfig) from a checkpoint already read with `safe_load` (from `path`)."""
     try:
         cfg = from_dict(ModelConfig, ckpt["model_config"])
         generator = Generator(cfg)

@@ -349,13 +349,14 @@ def test_a_face_cut_off_at_the_top_is_not_animated(animator, astronaut):
 
 def test_a_region_is_the_same_pixels_as_the_full_frame_and_long_clips_go_in_chunks(astronaut):
     import affinekit.generate.inference as inference
+    from affinekit.generate.render import render_clips
 
     anim = Animator(known_motion((0.08, 0.03), mask=None))
     aligned = anim.align(astronaut)
     box = face_region(aligned.M, 64, astronaut.shape[:2])
     lam = torch.linspace(0, 1, inference.CHUNK + 5)            # more frames than one chunk
-    full = inference.render_photo(anim.generator, aligned.photo, aligned.M, [4], lam)
-    part = inference.render_photo(anim.generator, aligned.photo, aligned.M, [4], lam, region=box)
+    full = render_clips(anim.generator, aligned, [4], lam)
+    part = render_clips(anim.generator, aligned, [4], lam, region=box)
     x0, y0, x1, y1 = box
     assert part.shape == (1, len(lam), y1 - y0, x1 - x0, 3)
     assert np.array_equal(part, full[:, :, y0:y1, x0:x1])

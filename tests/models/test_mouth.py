@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 import torch
 from helpers import face_points as outline_points
 
 from affinekit.config import ModelConfig, MouthConfig
-from affinekit.generate.inference import render_crops, render_photo
+from affinekit.data.faces import FaceAligner, apply_transform
+from affinekit.generate.aligned import face_under
+from affinekit.generate.inference import render_crops
+from affinekit.generate.render import render_clips
 from affinekit.io.images import tensor_channels
 from affinekit.models.generator import Generator
 from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square, paste_patches, refine_frames
@@ -100,14 +104,15 @@ def test_render_crops_paints_the_mouth_only_with_landmarks_and_mouth_on():
     assert ys.min() >= 24 and ys.max() <= 56 and xs.min() >= 16 and xs.max() <= 48
 
 
-def test_render_photo_refines_the_mouth_at_the_photos_resolution():
+def test_the_photo_view_refines_the_mouth_at_the_photos_resolution():
     g = _generator_with_mouth()
     photo = (np.random.default_rng(0).random((200, 180, 3)) * 255).astype(np.uint8)
     scale = 32 / 120                                                        # the face is 120 px wide in the photo
     M = np.array([[scale, 0, -30 * scale], [0, scale, -40 * scale]], np.float32)
     points = face_points((16.0, 14.0), 10.0)
-    on = render_photo(g, photo, M, [4], torch.linspace(0, 1, 3), points)
-    off = render_photo(g, photo, M, [4], torch.linspace(0, 1, 3), points, mouth=False)
+    face = face_under(photo, M, apply_transform(cv2.invertAffineTransform(M), points), FaceAligner(32))
+    on = render_clips(g, face, [4], torch.linspace(0, 1, 3))
+    off = render_clips(g, face, [4], torch.linspace(0, 1, 3), mouth=False)
     diff = np.abs(on.astype(int) - off.astype(int)).max(axis=(0, 1, 4))
     ys, xs = np.nonzero(diff)
     assert len(ys) > 100

@@ -14,17 +14,23 @@ from affinekit.show.widgets import UPLOADED, GeneratorApp, encode_png  # noqa: E
 
 
 class StubAnimator:
-    """Brightens the photo with intensity: fast, deterministic, the Animator's signature."""
+    """Brightens the photo with intensity: fast, deterministic, the Animator's signature (a one-frame
+    clip is the apex; `align` hands back the photo and counts)."""
 
     def __init__(self):
         self.calls = []
+        self.aligned = []
+
+    def align(self, photo):
+        self.aligned.append(photo)
+        return np.asarray(photo)
 
     def animate(self, photo, expression, frames=16, intensity=1.0, crop_only=False, closeup=False):
         self.calls.append((expression, frames, intensity))
         base = np.asarray(photo, np.float32)
         if base.ndim == 2:
             base = np.repeat(base[..., None], 3, axis=-1)
-        steps = np.linspace(0.0, intensity, frames, dtype=np.float32)
+        steps = [intensity] if frames == 1 else np.linspace(0.0, intensity, frames, dtype=np.float32)
         return np.stack([np.clip(base + 60.0 * s, 0, 255) for s in steps]).astype(np.uint8)
 
 
@@ -88,6 +94,24 @@ def test_scrubber_shows_one_frame_at_the_chosen_intensity(app):
     assert app.frame_out.mean() > neutral.mean()
     assert app.frame_view.layout.display is None and "2.00" in app.frame_caption.value
     assert app.frame_view.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_face_is_aligned_once_for_every_clip_and_scrub(app):
+    """Generate and every scrubber move render from the face aligned when it was chosen; picking
+    another face (or uploading one) aligns that one, once."""
+    app.n_frames.value = 3
+    app.on_generate()
+    for value in (0.5, 1.0, 1.5):
+        app.scrubber.value = value
+    assert len(app.animator.aligned) == 1 and len(app.animator.calls) == 4
+    assert [frames for _, frames, _ in app.animator.calls[1:]] == [1, 1, 1]     # one frame a scrub, not a clip
+    app.sample.value = "two"
+    app.on_generate()
+    app.on_generate()
+    assert len(app.animator.aligned) == 2 and np.array_equal(app.animator.aligned[-1], face(40))
+    app.use_upload(encode_png(face(10)), "me.png")
+    app.scrub(0.3)
+    assert len(app.animator.aligned) == 3
 
 
 def test_upload_becomes_the_face(app):
