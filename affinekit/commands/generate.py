@@ -15,11 +15,10 @@ from affinekit.devices import resolve_device
 from affinekit.errors import AffinekitError
 from affinekit.generate.aligned import read_face_photo
 from affinekit.generate.animate import STAGES, load_pretrained
-from affinekit.generate.checks import check_clip_memory, check_clip_settings, refuse_output_clashes
+from affinekit.generate.checks import check_clip_memory, check_clip_settings, clip_destination
 from affinekit.generate.many_photos import expand_photos, generate_batch
-from affinekit.io.destinations import writable_file, writable_folder
+from affinekit.io.destinations import writable_folder
 from affinekit.io.photos import demo_photo
-from affinekit.io.video import VIDEO_SUFFIXES
 
 
 def main(args: Any) -> int:
@@ -38,8 +37,7 @@ def main(args: Any) -> int:
     device = str(resolve_device(args.device))
     if batch:
         return _main_batch(args, photos, expression, device, control.curve)
-    out = writable_file(args.out, "--out", VIDEO_SUFFIXES)
-    refuse_output_clashes(args.out, photos, args.checkpoint)
+    out = clip_destination(args.out, photos, args.checkpoint)
     # read the photo first: a missing or unreadable file fails before the model loads
     photo = read_face_photo(demo_photo() if args.demo else photos[0],
                             "demo photo (astronaut)" if args.demo else photos[0], args.max_size)

@@ -14,7 +14,8 @@ from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, requested_label
 from affinekit.generate.mixtures import mixture_weights
 from affinekit.io.clashes import refuse_clashes
-from affinekit.io.video import check_fps
+from affinekit.io.destinations import writable_file
+from affinekit.io.video import VIDEO_SUFFIXES, check_fps
 from affinekit.memory import require_memory
 
 # Chosen by looking at the demo face's apex at 1, 1.5, 2, 2.5 and 3 (happy, surprise; bundled model):
@@ -27,10 +28,13 @@ MIN_SIDE = 64          # the smallest working photo (--max-size) that can hold a
 BYTES_PER_PIXEL = 3 * (3 * 4 + 1)
 
 
-def refuse_output_clashes(out: str | None, photos: Sequence[str], checkpoint: str | None) -> None:
-    """--out may not name a photo being read or the checkpoint (it would be replaced by the clip)."""
+def clip_destination(out: str, photos: Sequence[str], checkpoint: str | None) -> Path:
+    """--out checked before any work: a writable .mp4 or .gif that names no photo being read and not
+    the checkpoint (either would be replaced by the clip)."""
+    path = writable_file(out, "--out", VIDEO_SUFFIXES)
     inputs = [("the photo", p) for p in photos if Path(p).is_file()] + [("--checkpoint", checkpoint)]
     refuse_clashes({"--out": out}, inputs)
+    return path
 
 
 def clip_bytes(frames: int, height: int, width: int, expression: str) -> int:

@@ -3,9 +3,10 @@
 The model loads once. Each photo takes the one clip's route: read and aligned once
 (`Animator.align`), rendered once (`Animator.animate` / `animate_all`, through
 `render.render_clips`), written once (`save_video`). Faces go through the network one
-photo at a time: `benchmarks/bench_generate.py` measured 8 faces in one network batch at
-1.42x the time of one at a time on the 2-core CPU (the 64 px network is cheap next to the
-full-resolution compositing). A photo that fails (no face, an unreadable file) gets its
+photo at a time: batching faces of several photos lost on the 2-core CPU (8 faces in one
+network batch took 1.42x the time of one at a time, `benchmarks/bench_generate.py` before
+commit 2af5c62 removed that route: the 64 px network is cheap next to the full-resolution
+compositing). A photo that fails (no face, an unreadable file) gets its
 one-line error and the batch goes on; the summary counts both, and the exit code is 1 if
 any photo failed.
 """

@@ -53,13 +53,12 @@ def render_clips(generator: Generator, faces: AlignedFace | Sequence[AlignedFace
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; use one of {', '.join(VIEWS)}")
     intensities = torch.as_tensor(intensities).float()
-    if view == "photo":
-        if not isinstance(faces, AlignedFace):
-            raise ValueError("the photo view renders one face (one photo); give it a single AlignedFace")
-        return _photo(generator, faces, labels, intensities, region, mouth)
-    if view == "closeup":
-        if not isinstance(faces, AlignedFace):
-            raise ValueError("the close-up view renders one face; give it a single AlignedFace")
+    if view != "crop":
+        if not isinstance(faces, AlignedFace) or faces.photo is None:
+            raise ValueError(f"the {view} view renders one face of a photo: give it one AlignedFace from align "
+                             "(a face known only as its crop has the crop view alone)")
+        if view == "photo":
+            return _photo(generator, faces, labels, intensities, region, mouth)
         return _closeup(generator, faces, labels, intensities, size, mouth)
     faces = [faces] * len(labels) if isinstance(faces, AlignedFace) else list(faces)
     if len(faces) != len(labels):

@@ -102,7 +102,7 @@ class GeneratorApp:
         self.video_format: str | None = None
         self.saved: list[Path] = []
         self.timings: dict[str, float] = {}
-        self._face: tuple[Any, Any] | None = None     # ((sample, upload count), its aligned face)
+        self._face: tuple[Any, Any] | None = None     # ((animator, sample, upload count), its face)
         self._uploads = 0
 
         self.sample = w.Dropdown(options=list(self.samples), description="face")
@@ -161,7 +161,7 @@ class GeneratorApp:
         align = getattr(self.animator, "align", None)
         if not callable(align):
             return self.photo()
-        choice = (self.sample.value, self._uploads)
+        choice = (self.animator, self.sample.value, self._uploads)   # another animator may crop another size
         if self._face is None or self._face[0] != choice:
             self._face = (choice, align(self._source()))
         return self._face[1]
