@@ -100,7 +100,7 @@ def test_batch_clip_names_stay_distinct_across_folders_case_and_photos_in_the_ou
 
 def test_widget_save_on_a_full_disk_keeps_the_old_clip(tmp_path, monkeypatch):
     pytest.importorskip("ipywidgets")
-    from test_widgets import StubAnimator, face
+    from helpers import StubAnimator, face
 
     import affinekit.io.video as video
     from affinekit.show.widgets import GeneratorApp

@@ -11,33 +11,7 @@ import pytest
 pytest.importorskip("ipywidgets")
 
 from affinekit.show.widgets import UPLOADED, GeneratorApp, encode_png  # noqa: E402
-
-
-class StubAnimator:
-    """Brightens the photo with intensity: fast, deterministic, the Animator's signature (a one-frame
-    clip is the apex; `align` hands back the photo and counts)."""
-
-    def __init__(self):
-        self.calls = []
-        self.aligned = []
-
-    def align(self, photo):
-        self.aligned.append(photo)
-        return np.asarray(photo)
-
-    def animate(self, photo, expression, frames=16, intensity=1.0, crop_only=False, closeup=False):
-        self.calls.append((expression, frames, intensity))
-        base = np.asarray(photo, np.float32)
-        if base.ndim == 2:
-            base = np.repeat(base[..., None], 3, axis=-1)
-        steps = [intensity] if frames == 1 else np.linspace(0.0, intensity, frames, dtype=np.float32)
-        return np.stack([np.clip(base + 60.0 * s, 0, 255) for s in steps]).astype(np.uint8)
-
-
-def face(value=80, size=32):
-    img = np.full((size, size, 3), value, np.uint8)
-    img[8:24, 8:24] = 200
-    return img
+from helpers import StubAnimator, face  # noqa: E402
 
 
 @pytest.fixture
