@@ -14,7 +14,7 @@ from affinekit.generate.animate import STAGES, check_frames, load_pretrained
 from affinekit.generate.checks import check_clip_memory, refuse_output_clashes
 from affinekit.generate.many_photos import expand_photos, generate_batch
 from affinekit.io.destinations import writable_file, writable_folder
-from affinekit.io.photos import MAX_SIDE, demo_photo, even_size, read_photo
+from affinekit.io.photos import demo_photo, even_size, read_photo
 from affinekit.io.video import VIDEO_SUFFIXES
 
 
@@ -22,7 +22,7 @@ def main(args: Any) -> int:
     """`affinekit generate`: photo -> clip.mp4 / .gif, or photos -> one clip each in --out-dir."""
     start = time.perf_counter()
     photos = list(args.photo or [])
-    out_dir = getattr(args, "out_dir", None)
+    out_dir = args.out_dir
     batch = len(photos) > 1 or bool(out_dir) or any(Path(p).is_dir() or any(c in p for c in "*?[") for p in photos)
     expression = str(args.expression).strip().lower()
     if expression != "all":
@@ -34,11 +34,11 @@ def main(args: Any) -> int:
         raise AffinekitError(f"{photos[0]}: pass either photos or --demo, not both")
     if not args.demo and not photos:
         raise AffinekitError("no photo given; pass a face photo (affinekit generate photo.jpg) or use --demo")
-    max_side = getattr(args, "max_size", MAX_SIDE)
+    max_side = args.max_size
     if max_side < 64:
         raise AffinekitError(f"--max-size must be at least 64 pixels, got {max_side}")
     control = read_control(args, expression, batch, max_side)
-    device = str(resolve_device(getattr(args, "device", "auto")))
+    device = str(resolve_device(args.device))
     if batch:
         return _main_batch(args, photos, out_dir, expression, max_side, device, control.curve)
     out = writable_file(args.out, "--out", VIDEO_SUFFIXES)
@@ -91,7 +91,7 @@ def _main_batch(args: Any, photos: list[str], out_dir: str | None, expression: s
     animator = load_pretrained(args.checkpoint, device=device, max_side=max_side)
     animator.mouth = not args.no_mouth
     report = generate_batch(animator, paths, out, expression, args.frames, args.intensity, args.fps,
-                            getattr(args, "format", "mp4"), args.crop_only, curve=curve)
+                            args.format, args.crop_only, curve=curve)
     print(report.summary())
     return 1 if report.failed else 0
 
