@@ -69,7 +69,8 @@ class RunFolder:
         try:
             config = json.loads(self.config_path.read_text())
         except FileNotFoundError:
-            raise AffinekitError(f"{self.config_path}: missing; pass a run folder written by `affinekit train`") from None
+            raise AffinekitError(f"{self.config_path}: missing; pass a run folder written by "
+                                 "`affinekit train`") from None
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise AffinekitError(f"{self.config_path}: damaged (not JSON); pass a run folder written by "
                                  "`affinekit train`") from None

@@ -39,6 +39,8 @@ def train_run(spec: RunSpec, out_dir: str | Path, callbacks: Sequence[Any] = ())
     `data.hold_out` each source of `data.sources` keeps its validation people out of training.
     """
     prepared, model_cfg, train_cfg, data_cfg, keys = spec.prepared, spec.model, spec.train, spec.data, spec.keys
+    if prepared is None:
+        raise ValueError("train_run needs a spec with a prepared folder (run_spec(prepared, ...))")
     manifest = load_manifest(prepared)
     for folder in [prepared, *data_cfg.sources]:   # sizes, dtypes, finite landmarks: before any step
         check_prepared_folder(folder, manifest if folder == prepared else load_manifest(folder))

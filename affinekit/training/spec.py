@@ -35,7 +35,7 @@ SECTIONS = {"model": ModelConfig, "train": TrainConfig, "data": DataConfig}
 class RunSpec:
     """What `training.run.train_run` needs: the data, the three configs, the sequences and, for a resumed
     run, the training state it continues from (read once)."""
-    prepared: Path
+    prepared: Path | None                    # None: a spec of configs alone (no data read)
     model: ModelConfig
     train: TrainConfig
     data: DataConfig
@@ -77,13 +77,14 @@ def resolve_configs(config_file: str | None, overrides: Sequence[str],
 
 def run_spec(prepared: str | Path | None, config_file: str | None = None, overrides: Sequence[str] = (), *,
              model: ModelConfig | None = None, train: TrainConfig | None = None, data: DataConfig | None = None,
-             defaults: dict[str, dict[str, Any]] | None = None, forced: dict[str, dict[str, Any]] | None = None, keys: Sequence[str] | None = None,
-             device: str | None = None, resume_from: RunFolder | None = None,
+             defaults: dict[str, dict[str, Any]] | None = None, forced: dict[str, dict[str, Any]] | None = None,
+             keys: Sequence[str] | None = None, device: str | None = None, resume_from: RunFolder | None = None,
              log: Callable[[str], None] = print) -> RunSpec:
     """The run spec of a training run on `prepared` (None: configs only, no data read); the order in
     which each source of a value applies is the module's docstring."""
     given = {"model": model, "train": train, "data": data}
-    base = {name: given[name] or _replaced(cls(), name, (defaults or {}).get(name, {})) for name, cls in SECTIONS.items()}
+    base = {name: given[name] or _replaced(cls(), name, (defaults or {}).get(name, {}))
+            for name, cls in SECTIONS.items()}
     configs, user_keys = resolve_configs(config_file, overrides, base)
     for name, cfg in given.items():
         if cfg is not None:                   # a config object passed in is the caller's choice, every field
@@ -107,7 +108,7 @@ def run_spec(prepared: str | Path | None, config_file: str | None = None, overri
         keys = training_keys(prepared, configs["data"])
     if state is not None:       # a resumed run keeps the sequences it started on, as its checkpoint says
         keys = (state.get("data") or {}).get("keys", keys)
-    return RunSpec(Path(prepared) if prepared is not None else Path(), configs["model"], configs["train"],
+    return RunSpec(Path(prepared) if prepared is not None else None, configs["model"], configs["train"],
                    configs["data"], list(keys) if keys is not None else None, state)
 
 

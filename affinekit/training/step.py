@@ -46,8 +46,8 @@ def train_step(trainer: "Trainer", batch: dict[str, Any], step: int) -> dict[str
     x0_k = x0.unsqueeze(1).expand_as(targets).flatten(0, 1)
     label_k = label.repeat_interleave(K)
     real_f, fake_f, masks_f = targets.flatten(0, 1), fake.flatten(0, 1), masks.flatten(0, 1)
-    uniform = torch.rand(n, generator=torch.Generator().manual_seed(step_seed(cfg.seed, step, 1000 + trainer.dist.rank)))
-    uniform = uniform.to(dev)
+    draws = torch.Generator().manual_seed(step_seed(cfg.seed, step, 1000 + trainer.dist.rank))
+    uniform = torch.rand(n, generator=draws).to(dev)
     # the apex discriminator: each generated apex against a real apex face of another person, same label
     use_apex = trainer.apex_pool is not None and cfg.w_apex > 0
     if use_apex:

@@ -78,7 +78,8 @@ def test_train_resume_reads_its_checkpoint_once(prepared, tmp_path, monkeypatch)
     train(prepared, tmp_path / "run", model, first, data)
     reads = []
     real_load = torch.load
-    monkeypatch.setattr(checkpoint_module.torch, "load", lambda f, *a, **k: reads.append(str(f)) or real_load(f, *a, **k))
+    monkeypatch.setattr(checkpoint_module.torch, "load",
+                        lambda f, *a, **k: reads.append(str(f)) or real_load(f, *a, **k))
     trainer = train(prepared, tmp_path / "run", model, TrainConfig(steps=3, batch_size=2, device="cpu", sample_every=0),
                     data, resume=True)
     assert trainer.step == 3
