@@ -25,6 +25,11 @@ class RunFolder:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.config_path = self.path / "config.json"
+        self.log_path = self.path / "log.jsonl"
+        self.checkpoint_path = self.path / "checkpoints" / "last.pt"
+        self.generator_path = self.path / "generator.pt"
+        self.samples_dir = self.path / "samples"
 
     @classmethod
     def containing(cls, file: str | Path) -> "RunFolder":
@@ -35,26 +40,6 @@ class RunFolder:
 
     def __repr__(self) -> str:
         return f"RunFolder({str(self.path)!r})"
-
-    @property
-    def config_path(self) -> Path:
-        return self.path / "config.json"
-
-    @property
-    def log_path(self) -> Path:
-        return self.path / "log.jsonl"
-
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.path / "checkpoints" / "last.pt"
-
-    @property
-    def generator_path(self) -> Path:
-        return self.path / "generator.pt"
-
-    @property
-    def samples_dir(self) -> Path:
-        return self.path / "samples"
 
     def holds_run(self) -> bool:
         """Whether a run has saved its training state here (what --resume continues)."""
