@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from affinekit.config_check import SEED_LIMIT, check_seed, check_values, parse_field, section_name
+from affinekit.config_check import SEED_LIMIT, check_seed, check_values, current_names, parse_field, section_name
 from affinekit.expressions import EXPRESSIONS
 
 T = TypeVar("T")
@@ -21,28 +21,26 @@ T = TypeVar("T")
 @dataclass
 class DataConfig:
     """How raw faces become training sequences."""
-    image_size: int = 128          # square aligned crop, pixels
+    crop_size: int = 128           # square aligned crop, pixels (the network's side is model.image_size)
     channels: int = 3              # 3 RGB (grey sources stay grey in it), 1 grayscale
     num_targets: int = 5           # K target frames sampled from neutral to apex
     lip_dilation: int = 3          # pixels of dilation of the lip mask
     align_per_frame: bool = False  # CK+ faces sit still: one transform per sequence
     detector: str = "hog"          # "hog" (dlib frontal) or "cnn" (dlib mmod)
-    split: str = "subject"         # "subject" (disjoint subjects) or "paper" (random frames)
     test_fraction: float = 0.2
     folds: int = 0                 # 0: one split; k > 1: k-fold over subjects
     fold: int = 0
     seed: int = 0
     augment: bool = True
-    hold_out: bool = False         # train only on the split's training subjects (see `launch.training_keys`)
+    hold_out: bool = False         # train only on the subject split's training side (`dataset.subject_splits`)
     sources: tuple[str, ...] = ()  # more prepared folders (still pairs, clips, apex sets) that join training
     balance: bool = True           # sample expressions evenly, then sources evenly within an expression
     validation_fraction: float = 0.2  # with hold_out: share of each source's people kept for validation
 
     def __post_init__(self) -> None:
-        _require(self.image_size >= 16, "data.image_size", self.image_size, "at least 16 pixels")
+        _require(self.crop_size >= 16, "data.crop_size", self.crop_size, "at least 16 pixels")
         _require(self.channels in (1, 3), "data.channels", self.channels, "1 (gray) or 3 (RGB)")
         _require(self.num_targets >= 1, "data.num_targets", self.num_targets, "at least 1")
-        _require(self.split in ("subject", "paper"), "data.split", self.split, "subject or paper")
         _require(0 < self.test_fraction < 1, "data.test_fraction", self.test_fraction, "between 0 and 1")
         _require(self.folds >= 0 and self.folds != 1, "data.folds", self.folds, "0 (one split) or 2 and more")
         _require(self.fold >= 0 and (self.folds == 0 or self.fold < self.folds), "data.fold", self.fold,
@@ -99,7 +97,7 @@ class TrainConfig:
     beta1: float = 0.5
     gan_loss: str = "lsgan"        # "bce" or "lsgan" (mean squared error)
     w_gan: float = 1.0
-    w_patch: float = 0.5           # local lip-patch discriminator
+    w_lip: float = 0.5             # the lip-patch discriminator (the frame PatchGAN's is w_gan)
     w_lambda: float = 0.1          # intensity-distribution discriminator
     w_apex: float = 1.0            # unpaired apex discriminator (real apex faces of other people)
     w_l1: float = 100.0
@@ -190,16 +188,21 @@ def from_dict(cls: type[T], values: dict[str, Any]) -> T:
 def apply_overrides(cfg: T, overrides: list[str]) -> T:
     """Apply `key=value` strings (from `--set`) to a config, casting to the field's type."""
     types = {f.name: f.type for f in dataclasses.fields(cfg)}
+    section = section_name(type(cfg))
     changes: dict[str, Any] = {}
     for item in overrides:
         if "=" not in item:
             raise ValueError(f"--set expects key=value, got {item!r}")
-        key, raw = item.split("=", 1)
+        old, raw = item.split("=", 1)
+        renamed = current_names(section, {old: raw})     # an old name still works; a retired one says why
+        if not renamed:
+            continue
+        key = next(iter(renamed))
         if key not in types:
             raise ValueError(f"{type(cfg).__name__} has no field {key!r}: valid are {', '.join(sorted(types))}")
-        changes[key] = parse_field(section_name(type(cfg)), key, getattr(cfg, key), raw)
+        changes[key] = parse_field(section, key, getattr(cfg, key), raw)
     if "seed" in changes:
-        check_seed(changes["seed"], f"{section_name(type(cfg))}.seed")
+        check_seed(changes["seed"], f"{section}.seed")
     return dataclasses.replace(cfg, **changes)
 
 

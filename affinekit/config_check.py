@@ -13,6 +13,16 @@ import math
 from typing import Any
 
 SEED_LIMIT = 2 ** 32       # numpy's and torch's seeds: 0 .. 2**32 - 1 work everywhere
+# Fields that changed name: old config files, old checkpoints and old prepared manifests still read.
+RENAMED = {
+    ("train", "w_patch"): "w_lip",        # the lip discriminator's weight (`d["patch"]` is the frame PatchGAN)
+    ("data", "image_size"): "crop_size",  # the aligned crop's side, not the network's (model.image_size)
+}
+# Fields that are gone: {(section, name): (the value that meant what the kit now always does, why)}.
+RETIRED = {
+    ("data", "split"): ("subject", "training always splits by subject (data.hold_out, data.folds); the paper's "
+                                   "random frame split is an evaluation: `affinekit evaluate --protocol paper`"),
+}
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
 
@@ -90,11 +100,30 @@ def parse_field(section: str, name: str, default: Any, raw: str) -> Any:
     return raw
 
 
+def current_names(section: str, values: dict[str, Any], strict: bool = True) -> dict[str, Any]:
+    """`values` with old field names mapped to today's (`RENAMED`) and retired fields dropped when they
+    held what the kit now always does (`RETIRED`); ValueError, one line, for any other retired value
+    (`strict=False`, for files that record a config rather than ask for one, drops it too)."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if (section, name) in RETIRED:
+            harmless, why = RETIRED[section, name]
+            if strict and value != harmless:
+                raise ValueError(f"{section}.{name}={value!r} is no longer an option: {why}; "
+                                 f"drop {section}.{name} from the config")
+            continue
+        new = RENAMED.get((section, name), name)
+        if new != name and new in values:
+            raise ValueError(f"{section}.{name} and {section}.{new} both set: {name} is {new}'s old name; keep {new}")
+        out[new] = value
+    return out
+
+
 def check_values(cls: type, values: Any) -> dict[str, Any]:
     """`values` (a dict from JSON, a checkpoint or `--set`) checked field by field against `cls`'s fields;
     ValueError naming the field. Range and meaning follow in `cls.__post_init__`."""
     section = section_name(cls)
-    values = check_mapping(values, f"the {section} section")
+    values = current_names(section, check_mapping(values, f"the {section} section"))
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:

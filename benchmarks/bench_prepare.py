@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--detector", default="hog", choices=["hog", "cnn"])
     args = parser.parse_args()
     source = args.source or require_ckplus()
-    config = DataConfig(image_size=args.size, channels=3 if args.rgb else 1,
+    config = DataConfig(crop_size=args.size, channels=3 if args.rgb else 1,
                         align_per_frame=args.per_frame, detector=args.detector)
 
     records = [r for r in read_source(source) if not r.error]
@@ -42,7 +42,7 @@ def main() -> None:
         total = time.perf_counter() - start
     n = len(report.prepared)
     print(f"source: {source}")
-    print(f"config: size={config.image_size} channels={config.channels} per_frame={config.align_per_frame} "
+    print(f"config: size={config.crop_size} channels={config.channels} per_frame={config.align_per_frame} "
           f"detector={config.detector}; cores: {os.cpu_count()}")
     print(f"prepared {n} sequences ({frames} frames), skipped {len(report.skipped)}, in {total:.2f} s")
     print(f"{n / total:.2f} sequences/s, {frames / total:.1f} frames/s")

@@ -10,19 +10,19 @@ tenth of the log (`share_*` entries), and the LSGAN losses there (chance 0.25).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from affinekit.io.run_folder import RunFolder
 from affinekit.training.discriminator_check import ranking_accuracy
 from affinekit.training.run import trainer_from_run
 
 
 def log_summary(run: Path) -> tuple[dict[str, float], dict[str, float]]:
     """(mean gradient shares, mean discriminator losses) over the last tenth of a run's log."""
-    rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+    rows = RunFolder(run).read_log()
     tail = rows[-max(1, len(rows) // 10):]
     keys = sorted({k for r in tail for k in r})
     mean = lambda k: float(np.mean([r[k] for r in tail if k in r]))

@@ -21,7 +21,7 @@ import torch
 
 from affinekit.config import ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset
-from affinekit.io.runlog import read_log
+from affinekit.io.run_folder import RunFolder
 from affinekit.training.callbacks import SampleSaver, TimeBudget
 from affinekit.training.loop import Trainer
 
@@ -85,7 +85,7 @@ def main() -> None:
     trainer.fit()
     wall = time.perf_counter() - start
 
-    log = read_log(out / "log.jsonl")
+    log = RunFolder(out).read_log()
     n = len(log)
     w = min(WINDOW, max(1, n // 2))
     first, last = slice(0, w), slice(n - w, n)

@@ -253,7 +253,7 @@ print(f"eye centres off the template: {both['eye_offset_own']:.1f} px aligned on
 mead = sources.get("mead", [])
 mead_item = next((r for r in mead if r.label == "happy"), mead[0] if mead else None)
 if mead_item is not None:
-    prepared_item = prepare_sequence(mead_item, DataConfig(image_size=S["CROP_SIZE"], channels=3))
+    prepared_item = prepare_sequence(mead_item, DataConfig(crop_size=S["CROP_SIZE"], channels=3))
     fig = plots.frame_grid([list(prepared_item.frames)], row_labels=[f"{mead_item.label}\n{mead_item.key}"],
                            col_labels=[f"neutral (frame {prepared_item.info['neutral_frame']})"]
                            + [f"frame {i}" for i in prepared_item.info["target_frames"]],

@@ -54,7 +54,7 @@
 #   paper's Fig. 6 shows it falling; the motion head's need not, see below);
 # - `D_real`, `D_fake`: a conditional PatchGAN judges pairs (neutral, frame,
 #   expression) real or fake (Fig. 7); `G_GAN` is the generator's side of it;
-# - `D_patch`: the local discriminator on the lip patch of notebook 02;
+# - `D_lip`: the local discriminator on the lip patch of notebook 02;
 # - `D_lambda`: keeps the inferred intensities spread like uniform samples in
 #   [0, 1], so they do not collapse to one value;
 # - `G_rec`: $l = 0$ reconstructs $x_0$ (zero by construction for the motion head);
@@ -126,7 +126,7 @@ print(f"data: {DATA}, {len(records)} sequences; sizes: {S}")
 # second run reuses what is done.
 
 # %%
-data_cfg = DataConfig(image_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus")   # clips in the wild move
+data_cfg = DataConfig(crop_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus")   # clips in the wild move
 report = prepare_records(records, prepared, data_cfg, progress=False)
 print(report.summary())
 keys = report.ok
@@ -140,8 +140,6 @@ keys = report.ok
 # %%
 entries = [e for e in load_manifest(prepared)["sequences"] if e["key"] in set(keys)]
 train_keys, test_keys = subject_split(entries, test_fraction=0.2, seed=SEED)
-if not train_keys:                     # a tiny run may hold a single subject
-    train_keys, test_keys = test_keys, []
 print(f"train: {len(train_keys)} sequences; test: {len(test_keys)} sequences of other subjects")
 
 # %% [markdown]
@@ -181,7 +179,7 @@ print(f"generator parameters: {n_params / 1e6:.2f} M")
 #
 # What `train` repeats, shown once on a fresh model, for the generator's side
 # (the trainer first updates the discriminators, then adds their verdicts,
-# `G_GAN`, `G_patch` and `G_lambda`, to this loss; see `Trainer.train_step`).
+# `G_GAN`, `G_lip` and `G_lambda`, to this loss; see `Trainer.train_step`).
 # Both encoders read $x_0$; each real target frame's intensity is inferred by
 # the projection; during the warm-up the generator is driven by the frame's
 # position instead (`blend` = 1 at step 0, falling to 0 at `train.lambda_warmup`),
@@ -221,7 +219,7 @@ print(f"G_L1 {G_L1.item():.3f}, G_rec {G_rec.item():.3f}, G_sup {G_sup.item():.3
 # over the grid, so the generator is pushed to get every patch right.
 # Beware the names: the module called `d["patch"]` is that whole-frame
 # PatchGAN, whose losses are logged as `D_real` / `D_fake`; the log key
-# `D_patch` belongs to the *lip* discriminator (notebook 02's mouth patch).
+# `D_lip` belongs to the *lip* discriminator (notebook 02's mouth patch).
 #
 # `train.gan_loss` picks the adversarial loss: `bce` (binary cross-entropy,
 # the original GAN) or `lsgan` (least squares: the mean squared distance of the
@@ -231,7 +229,7 @@ print(f"G_L1 {G_L1.item():.3f}, G_rec {G_rec.item():.3f}, G_sup {G_sup.item():.3
 
 # %%
 terms = [("G_GAN", "w_gan", "generator fools the frame PatchGAN"),
-         ("G_patch", "w_patch", "generator fools the lip discriminator"),
+         ("G_lip", "w_lip", "generator fools the lip discriminator"),
          ("G_lambda", "w_lambda", "inferred intensities look uniform to the intensity discriminator"),
          ("G_L1", "w_l1", "mean |frame - real frame|"),
          ("G_rec", "w_rec", "l = 0 gives x0 back (zero by construction for the motion head)"),
@@ -241,7 +239,7 @@ terms = [("G_GAN", "w_gan", "generator fools the frame PatchGAN"),
          ("G_mask", "w_mask", "motion head: mean mask (paint little)")]
 display(Markdown("| log key | weight | value | what it measures |\n|---|---|---|---|\n" + "\n".join(
     f"| `{key}` | `train.{w}` | {getattr(train_cfg, w)} | {what} |" for key, w, what in terms)
-    + f"\n\nDiscriminators: `D_real` + `D_fake` (frame PatchGAN), `D_patch` (lips), `D_lambda` (intensities); "
+    + f"\n\nDiscriminators: `D_real` + `D_fake` (frame PatchGAN), `D_lip` (lips), `D_lambda` (intensities); "
       f"GAN loss `{train_cfg.gan_loss}`, chance level {GAN_CHANCE[train_cfg.gan_loss]:.3f}."))
 
 # %% [markdown]
@@ -263,7 +261,7 @@ display(Markdown("| log key | weight | value | what it measures |\n|---|---|---|
 # %%
 board = LiveBoard(every=BOARD_SECONDS, title=f"AffineGAN on {DATA}")
 # the same entry as `affinekit train`: the run folder records its configs and training keys
-trainer = train(prepared, run_dir, model_cfg, train_cfg, DataConfig(image_size=S["CROP_SIZE"], seed=SEED),
+trainer = train(prepared, run_dir, model_cfg, train_cfg, DataConfig(crop_size=S["CROP_SIZE"], seed=SEED),
                 keys=train_keys, callbacks=[board])
 print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 
@@ -283,7 +281,7 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # discriminators and the projection settle. **Fig. 7 shows discriminators at chance**:
 # after a start above it, `D_real` and `D_fake` both sit on the LSGAN chance line (0.25)
 # from about step 15 to the end. They cannot tell real from fake, so `G_GAN` and
-# `G_patch` give the generator little to follow: at this notebook's settings (`lr_d`
+# `G_lip` give the generator little to follow: at this notebook's settings (`lr_d`
 # 2e-4, GAN weights 1 / 0.5 / 1) the adversarial terms are 3.7% of G's gradient
 # (`affinekit/weights/MODEL_CARD.md`, a 40-step probe), against 39% for `G_L1` and 57%
 # for `G_landmark`. This is why notebook 06 finds no difference between BCE and LSGAN, or
@@ -533,7 +531,7 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 #
 # Each needs one parameter or `--set` switch; rerun the notebook (or `affinekit train`) with it.
 #
-# 1. **Without the GAN**: `TrainConfig(..., w_gan=0, w_patch=0)` in the model cell. Hint: with the
+# 1. **Without the GAN**: `TrainConfig(..., w_gan=0, w_lip=0)` in the model cell. Hint: with the
 #    discriminators at chance (Fig. 7) expect `G_L1` and the held-out frames to change little.
 # 2. **Bottleneck-only mixing, or the official projection**: `ModelConfig(..., mixing="bottleneck")` or
 #    `projection="official"`. Hint: bottleneck-only lets the skips carry x0 unchanged, so expect less
@@ -547,7 +545,7 @@ summary = dict(curves=curves, anchor_corr=anchor_corr, compare_steps=S["COMPARE_
 nb.save_text(f"training_{DATA}.json", json.dumps(plain(summary), indent=1, sort_keys=True))
 last = log[-1]
 nb.record(curves=curves, lips=lips_summary, field_px=field_px, data=DATA, steps=trainer.step, log_rows=len(log),
-          final={k: last[k] for k in ("G_L1", "D_real", "D_fake", "G_GAN", "D_patch") if k in last},
+          final={k: last[k] for k in ("G_L1", "D_real", "D_fake", "G_GAN", "D_lip") if k in last},
           finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_real", "D_fake")),
           checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),
           board_draws=board.draws, train_sequences=len(train_keys), test_sequences=len(test_keys),

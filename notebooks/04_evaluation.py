@@ -85,7 +85,7 @@ prepared = nb.prepared_dir(PREPARED_DIR, S["CROP_SIZE"])
 work = nb.folder(WORK_DIR, "runs", "notebook04")
 checkpoint, model_name = model_checkpoint(CHECKPOINT)
 checkpoints = [checkpoint] + paper_checkpoint(PAPER_CHECKPOINT)
-report = prepare_records(records, prepared, DataConfig(image_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus"),
+report = prepare_records(records, prepared, DataConfig(crop_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus"),
                          progress=False)
 print(report.summary())
 print(f"data: {DATA}; model: {model_name}")

@@ -61,7 +61,7 @@ nb = setup(globals(), tiny=dict(CROP_SIZE=64, STEPS=2, IMAGE_SIZE=32, BASE_WIDTH
 S, DATA, records = nb.sizes, nb.data, nb.records
 prepared = nb.prepared_dir(PREPARED_DIR, S["CROP_SIZE"])
 work = nb.folder(WORK_DIR, "runs", "notebook06")
-report = prepare_records(records, prepared, DataConfig(image_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus"),
+report = prepare_records(records, prepared, DataConfig(crop_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus"),
                          progress=False)
 train_keys, test_keys = subject_split(prepared, 0.2, SEED)
 if nb.tiny:
@@ -172,7 +172,7 @@ nb.save_text(f"experiments_{DATA}.json", json.dumps(plain(record), indent=1, sor
 # %% [markdown]
 # ## Exercises
 #
-# 1. **No GAN at all**: add a variant with `("train.w_gan=0", "train.w_patch=0", "train.w_apex=0")` to
+# 1. **No GAN at all**: add a variant with `("train.w_gan=0", "train.w_lip=0", "train.w_apex=0")` to
 #    `experiments.EXPERIMENTS`. Hint: with the discriminators at chance, expect it within the
 #    BCE/LSGAN gap of the default.
 # 2. **Longer**: `STEPS = 1000`. Hint: past the 500-step warm-up the motion trainings should pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from affinekit.io.run_folder import RunFolder
 from affinekit.weights.bundled import DEFAULT_WEIGHTS
 from affinekit.weights.export import export_run
 
@@ -21,8 +22,8 @@ def main() -> None:
     parser.add_argument("--json-only", action="store_true",
                         help="rewrite only <out>.json (the weights stay as they are; no checkpoint needed)")
     args = parser.parse_args()
-    out = Path(args.out)
-    config = export_run(args.run, out, weights=not args.json_only)
+    out, run = Path(args.out), RunFolder(args.run)
+    config = export_run(run.checkpoint_path, run.read_config(), out, run.progress(), weights=not args.json_only)
     print(f"{out} ({out.stat().st_size / 1e6:.1f} MB, step {config['exported']['steps']}) and {out.with_suffix('.json')}")
 
 

@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from affinekit.io.run_folder import RunFolder
 from affinekit.weights.export import export_run
 
 
@@ -33,7 +34,7 @@ def fold_command(data: str, run: Path, fold: int, folds: int, seed: int, overrid
         cmd += ["--set", item]
     if device:
         cmd += ["--device", device]
-    if (run / "checkpoints" / "last.pt").is_file():
+    if RunFolder(run).holds_run():
         cmd.append("--resume")
     return cmd
 
@@ -81,12 +82,12 @@ def main() -> int:
                 print(f"fold {fold}: {how.get(proc.returncode, f'failed, exit code {proc.returncode}')}", flush=True)
     failed = 0
     for fold in chosen:
-        run = out / f"fold{fold}"
-        if not (run / "checkpoints" / "last.pt").is_file():
+        run = RunFolder(out / f"fold{fold}")
+        if not run.holds_run():
             print(f"fold {fold}: no checkpoint; see {out / f'fold{fold}.log'}")
             failed += 1
             continue
-        config = export_run(run, out / f"fold{fold}.pt")
+        config = export_run(run.checkpoint_path, run.read_config(), out / f"fold{fold}.pt", run.progress())
         print(f"fold {fold}: {out / f'fold{fold}.pt'} at step {config['exported']['steps']}, "
               f"{config['exported']['train_seconds']} s of training")
     print(f"{time.monotonic() - start:.0f} s in all")

@@ -19,16 +19,17 @@ from tqdm.auto import tqdm
 from affinekit.config import MouthConfig, apply_overrides
 from affinekit.errors import AffinekitError
 from affinekit.io.atomic import atomic_write_text
-from affinekit.training.mouth import CHECKPOINT, attach_mouth, train_mouth
+from affinekit.io.run_folder import RunFolder
+from affinekit.training.mouth import attach_mouth, train_mouth
 from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
 
-def describe_mouth(described: Path, run: Path, chosen: Path) -> None:
+def describe_mouth(described: Path, run: RunFolder, chosen: Path) -> None:
     """Add the refiner's run (its config.json) and the chosen step to the export's readable JSON."""
     if not described.is_file():
         return
     info = json.loads(described.read_text())
-    info["mouth"] = {**json.loads((run / "config.json").read_text()), "checkpoint": str(chosen)}
+    info["mouth"] = {**run.read_config(), "checkpoint": str(chosen)}
     atomic_write_text(described, json.dumps(info, indent=1) + "\n")
 
 
@@ -61,11 +62,13 @@ def main() -> None:
         trainer = train_mouth(args.generator, folders, args.out, cfg, seed=args.seed, snapshot_every=args.snapshot_every,
                               progress=show)
         bar.close()
-        print(f"refiner at step {trainer.step}: {Path(args.out) / CHECKPOINT}")
+        run = RunFolder(args.out)
+        print(f"refiner at step {trainer.step}: {run.checkpoint_path}")
         if args.attach:
-            chosen = Path(args.out) / (f"checkpoints/step{args.attach_step}.pt" if args.attach_step else CHECKPOINT)
+            last = run.checkpoint_path
+            chosen = last.with_name(f"step{args.attach_step}.pt") if args.attach_step else last
             path = attach_mouth(args.generator, chosen, args.attach)
-            describe_mouth(path.with_suffix(".json"), Path(args.out), chosen)
+            describe_mouth(path.with_suffix(".json"), run, chosen)
             print(f"{path} ({path.stat().st_size / 1e6:.1f} MB): the generator with its mouth refiner ({chosen})")
     except (AffinekitError, ValueError) as err:
         sys.exit(f"error: {err}")

@@ -64,7 +64,7 @@ def prepared_ckplus64(ckplus_root: Path, tmp_path_factory) -> Path:
     from affinekit.data.prepare import prepare
 
     out = tmp_path_factory.mktemp("ckplus64")
-    prepare(ckplus_root, out, DataConfig(image_size=64), labelled_only=True, progress=False, verbose=False)
+    prepare(ckplus_root, out, DataConfig(crop_size=64), labelled_only=True, progress=False, verbose=False)
     return out
 
 

@@ -61,7 +61,7 @@ def write_prepared(root: Path, n: int = 6, frames: int = 6, size: int = 32) -> P
             subject=np.array(f"S{i % 3:03d}"), sequence=np.array(f"{i:03d}"), source=np.array("test"))
         entries.append({"key": key, "file": f"{key}.npz", "subject": f"S{i % 3:03d}", "sequence": f"{i:03d}",
                         "label": label, "frames": frames, "source": "test"})
-    config = to_dict(DataConfig(image_size=size, channels=1))
+    config = to_dict(DataConfig(crop_size=size, channels=1))
     (root / "manifest.json").write_text(json.dumps({"config": config, "sequences": entries, "skipped": []}))
     return root
 

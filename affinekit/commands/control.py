@@ -35,8 +35,8 @@ class Control:
 
 def read_control(args: Any, expression: str, batch: bool, max_side: int | None = None) -> Control:
     """The control options of `args`, checked (one line naming the option when one is wrong)."""
-    control = Control(curve=check_curve(getattr(args, "curve", None) or "linear", "--curve"))
-    mix, like, layers = getattr(args, "mix", None), getattr(args, "like", None), getattr(args, "layers", None)
+    control = Control(curve=check_curve(args.curve, "--curve"))
+    mix, like, layers = args.mix, args.like, args.layers
     if mix is not None:
         control.mix = parse_mix(mix, "--mix")
         mixture_weights(control.mix, "--mix")
@@ -54,7 +54,7 @@ def read_control(args: Any, expression: str, batch: bool, max_side: int | None =
             raise AffinekitError(str(err) if str(err).startswith("--like") else f"--like: {err}") from None
         control.like = like
     if layers is not None:
-        if getattr(args, "crop_only", False):
+        if args.crop_only:
             raise AffinekitError("--layers writes the full frame's layers; drop --crop-only")
         control.layers = writable_folder(layers, "--layers", create=True)
     return control

@@ -31,7 +31,7 @@ def main(args: Any) -> int:
     """`affinekit evaluate --data D --protocol subject|paper|paired [--checkpoint C ...] [--folds K] [--all-keys]
     [--json J] [--markdown M]`."""
     data = _data(args)
-    if getattr(args, "all_keys", False) and args.protocol != "paired":
+    if args.all_keys and args.protocol != "paired":
         raise AffinekitError("--all-keys belongs to --protocol paired (the subject protocol has its own split)")
     checkpoints = list(args.checkpoint)
     notes = []
@@ -51,16 +51,16 @@ def main(args: Any) -> int:
     check_evaluate_options(args, data, checkpoints)
     refuse_clashes({"--json": args.json, "--markdown": args.markdown},
                    [("--checkpoint", c) for c in checkpoints] + [("--data", d) for d in data]
-                   + [("--train-config", getattr(args, "train_config", None))])
+                   + [("--train-config", args.train_config)])
     for option, target in (("--json", args.json), ("--markdown", args.markdown)):
         if target:          # a read-only target fails now, not after minutes of work
             writable_file(target, option, make_folder=True)
-    device = str(resolve_device(getattr(args, "device", "auto")))
+    device = str(resolve_device(args.device))
     common = dict(checkpoints=checkpoints, frames=args.frames, seed=args.seed, device=device, limit=args.limit)
-    train_overrides, train_config = getattr(args, "set", []), getattr(args, "train_config", None)
+    train_overrides, train_config = args.set, args.train_config
     if (train_overrides or train_config) and not args.train_steps:
         raise AffinekitError("--set and --train-config shape the per-fold models: add --train-steps N (and --folds K)")
-    fold_checkpoint = getattr(args, "fold_checkpoint", None)
+    fold_checkpoint = args.fold_checkpoint
     if fold_checkpoint and ("{fold}" not in fold_checkpoint or args.folds < 2):
         raise AffinekitError(f"--fold-checkpoint {fold_checkpoint}: needs {{fold}} in the path and --folds K "
                              "(e.g. --folds 5 --fold-checkpoint 'runs/cv/fold{fold}.pt')")

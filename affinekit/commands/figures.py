@@ -8,7 +8,7 @@ from affinekit.notebook.figures import make_figures, parse_params, select_notebo
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of `affinekit figures [--out DIR] [--tiny] [--only NB ...] [--param [NB:]NAME=VALUE ...]`."""
-    notebooks = select_notebooks(getattr(args, "only", None))
+    notebooks = select_notebooks(args.only)
     make_figures(args.out, tiny=args.tiny, notebooks=notebooks,
-                 parameters=parse_params(getattr(args, "param", []), notebooks))
+                 parameters=parse_params(args.param, notebooks))
     return 0

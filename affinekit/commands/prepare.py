@@ -17,7 +17,7 @@ def main(args: argparse.Namespace) -> int:
         raise AffinekitError(f"--size {args.size}: the aligned crop must be at least 16 pixels (default 128)")
     if args.rgb and args.gray:
         raise AffinekitError("--rgb and --gray: pick one (colour is the default)")
-    config = DataConfig(image_size=args.size, channels=1 if args.gray else 3,
+    config = DataConfig(crop_size=args.size, channels=1 if args.gray else 3,
                         align_per_frame=args.per_frame, detector=args.detector)
     out = writable_folder(args.out, "--out")     # checked before any face is detected
     refuse_clashes({"--out": out}, [("the source", args.source), ("--labels", args.labels)])

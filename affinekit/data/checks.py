@@ -62,7 +62,7 @@ def check_prepared_folder(folder: str | Path, manifest: dict[str, Any]) -> None:
     """AffinekitError naming the first listed file that is not what `manifest` says (size, dtype, landmarks)."""
     folder = Path(folder)
     config = manifest.get("config", {})
-    size = config.get("image_size")
+    size = config.get("crop_size")
     size = int(size) if isinstance(size, int) and not isinstance(size, bool) else None
     for entry in manifest["sequences"]:
         path = folder / str(entry.get("file") or f"{entry['key']}.npz")

@@ -2,9 +2,10 @@
 
 Each item is a neutral first frame x0, K target frames sampled from neutral to
 apex with their positions in [0, 1], the label and the targets' lip masks.
-Splits are by subject by default (no face seen in training is tested); the
-paper's random frame split is offered separately under its own name because
-it lets test frames come from training sequences.
+Splits are by subject (no face seen in training is tested; `subject_splits` is
+the one choice of split); the paper's random frame split is offered separately
+under its own name, for evaluation, because it lets test frames come from
+training sequences.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from affinekit.config import DataConfig
 from affinekit.data.augment import Augmentation
 from affinekit.data.prepared import entry_kind, load_manifest, load_sequence
 from affinekit.data.records import looks_gray
@@ -271,6 +271,16 @@ def subject_kfold(entries: Any, k: int = 5, seed: int = 0) -> list[tuple[list[st
     return folds
 
 
+def subject_splits(entries: Any, test_fraction: float = 0.2, seed: int = 0,
+                   folds: int = 0) -> list[tuple[list[str], list[str]]]:
+    """Every (train_keys, test_keys) split of the subject protocol: the `folds` folds of `subject_kfold`
+    (folds > 1), else the one `subject_split`. Training (`data.hold_out`, `data.fold`) and evaluation
+    (`affinekit evaluate --protocol subject`) both choose their split here, so they agree."""
+    if folds > 1:
+        return subject_kfold(entries, folds, seed)
+    return [subject_split(entries, test_fraction, seed)]
+
+
 def paper_frame_split(entries: Any, test_fraction: float = 0.2,
                       seed: int = 0) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
     """The paper's random frame split: non-neutral frames of all sequences shuffled together.
@@ -288,21 +298,3 @@ def paper_frame_split(entries: Any, test_fraction: float = 0.2,
         key, i = pairs[j]
         (test if rank < n_test else train).setdefault(key, []).append(i)
     return ({k: sorted(v) for k, v in train.items()}, {k: sorted(v) for k, v in test.items()})
-
-
-def datasets_from_config(prepared_dir: str | Path, config: DataConfig,
-                         channels: int | None = None) -> tuple[SequenceDataset, SequenceDataset]:
-    """(train, test) datasets following config.split / folds / fold / test_fraction / seed."""
-    common = dict(num_targets=config.num_targets, seed=config.seed, channels=channels or config.channels)
-    if config.split == "paper":
-        train_f, test_f = paper_frame_split(prepared_dir, config.test_fraction, config.seed)
-        return (SequenceDataset(prepared_dir, augment=config.augment, frame_subset=train_f, **common),
-                SequenceDataset(prepared_dir, augment=False, frame_subset=test_f, **common))
-    if config.split != "subject":
-        raise AffinekitError(f"unknown split {config.split!r}; use 'subject' or 'paper'")
-    if config.folds > 1:
-        train_k, test_k = subject_kfold(prepared_dir, config.folds, config.seed)[config.fold]
-    else:
-        train_k, test_k = subject_split(prepared_dir, config.test_fraction, config.seed)
-    return (SequenceDataset(prepared_dir, train_k, augment=config.augment, **common),
-            SequenceDataset(prepared_dir, test_k, augment=False, **common))

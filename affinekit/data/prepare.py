@@ -29,7 +29,7 @@ from affinekit.io.images import to_channels
 from affinekit.memory import require_memory
 
 # Fields that change the prepared arrays: a folder prepared with other values cannot be resumed.
-_SHAPING = ("image_size", "channels", "lip_dilation", "align_per_frame", "detector")
+_SHAPING = ("crop_size", "channels", "lip_dilation", "align_per_frame", "detector")
 
 
 @dataclass
@@ -65,7 +65,7 @@ def prepare_sequence(record: SequenceRecord, config: DataConfig, aligner: FaceAl
     crops are aligned each frame on its own whatever it says, since their
     pictures were taken apart. `gray` records whether the source pixels are grey.
     """
-    aligner = aligner or FaceAligner(config.image_size, config.detector)
+    aligner = aligner or FaceAligner(config.crop_size, config.detector)
     want_gray = config.channels == 1
     info: dict = {}
     if record.error:
@@ -92,7 +92,7 @@ def prepare_sequence(record: SequenceRecord, config: DataConfig, aligner: FaceAl
     if crops.ndim == 3:
         crops = crops[..., None]
     return PreparedSequence(key=record.key, frames=crops, landmarks=points,
-                            lip_masks=lip_masks(points, config.image_size, config.lip_dilation),
+                            lip_masks=lip_masks(points, config.crop_size, config.lip_dilation),
                             transforms=transforms, label=record.label, subject=record.subject,
                             sequence=record.sequence, source=record.source, kind=record.kind,
                             gray=bool(gray), info=info)
@@ -128,7 +128,7 @@ CROP_BYTES_PER_PIXEL = 2 * 3 + 1 + 3 * 4
 def sequence_bytes(records: list[SequenceRecord], config: DataConfig) -> int:
     """Memory of the longest sequence's crops (a video's length is not known before it is read: 2 frames)."""
     frames = max([len(r.frames) for r in records if r.frames] + [2])
-    return frames * config.image_size ** 2 * CROP_BYTES_PER_PIXEL
+    return frames * config.crop_size ** 2 * CROP_BYTES_PER_PIXEL
 
 
 def prepare_records(records: list[SequenceRecord], out: str | Path, config: DataConfig,
@@ -145,14 +145,14 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
     report.damaged = [e["file"] for e in manifest["sequences"] if e["key"] not in done and (out / e["file"]).exists()]
     # and so is one of another size or type than this manifest's (a file copied in from elsewhere)
     for key, entry in list(done.items()):
-        problem = file_problem(out / entry["file"], config.image_size, landmarks=False)
+        problem = file_problem(out / entry["file"], config.crop_size, landmarks=False)
         if problem:
             report.mismatched.append(f"{entry['file']}: {problem}")
             del done[key]
     manifest["sequences"] = list(done.values())
-    require_memory(sequence_bytes(records, config), f"--size {config.image_size}",
-                   f"preparing {config.image_size} px crops", "use a smaller --size (the default is 128)")
-    aligner = FaceAligner(config.image_size, config.detector)
+    require_memory(sequence_bytes(records, config), f"--size {config.crop_size}",
+                   f"preparing {config.crop_size} px crops", "use a smaller --size (the default is 128)")
+    aligner = FaceAligner(config.crop_size, config.detector)
     keys = [r.key for r in records]
     if len(set(keys)) != len(keys):
         dupes = sorted({k for k in keys if keys.count(k) > 1})

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from affinekit.config_check import current_names
 from affinekit.data.records import KINDS
 from affinekit.errors import AffinekitError
 from affinekit.io.atomic import atomic_write, atomic_write_text
@@ -69,7 +70,8 @@ def write_manifest(out_dir: str | Path, manifest: dict[str, Any]) -> None:
 
 
 def load_manifest(prepared_dir: str | Path) -> dict[str, Any]:
-    """The manifest of a prepared folder: {"config", "sequences", "skipped"}."""
+    """The manifest of a prepared folder: {"config", "sequences", "skipped"}; "config" (the `DataConfig` it
+    was prepared with) in today's field names, whenever it was written (`data.crop_size`, once `image_size`)."""
     path = Path(prepared_dir) / MANIFEST
     if not path.is_file():
         raise AffinekitError(f"{prepared_dir}: no {MANIFEST}; run `affinekit prepare SOURCE --out {prepared_dir}` first")
@@ -78,6 +80,8 @@ def load_manifest(prepared_dir: str | Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise AffinekitError(f"{path}: damaged manifest; delete it and rerun `affinekit prepare`") from None
     check_manifest(manifest, path)
+    if "config" in manifest:
+        manifest["config"] = current_names("data", manifest["config"], strict=False)
     return manifest
 
 

@@ -161,7 +161,7 @@ def write_toy(out_dir: str | Path, people: int = 12, frames: int = 9, size: int 
             entries.append({"key": seq.key, "file": f"{seq.key}.npz", "subject": subject, "sequence": label,
                             "label": label, "frames": frames, "source": "toy", "kind": "sequence", "gray": False,
                             **seq.info})
-    config = dict(to_dict(DataConfig(image_size=size, channels=3, augment=False)), toy_schedule=schedule)
+    config = dict(to_dict(DataConfig(crop_size=size, channels=3, augment=False)), toy_schedule=schedule)
     write_manifest(out, {"config": config, "sequences": entries, "skipped": []})
     return out
 

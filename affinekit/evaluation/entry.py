@@ -48,7 +48,7 @@ def _clip_side_and_count(args: Any, data: Sequence[str]) -> tuple[int, int]:
         manifest = load_manifest(data[0])
     except AffinekitError:
         return 128, 1           # the command's own check says what is wrong with the folder
-    side = int(manifest.get("config", {}).get("image_size", 128))
+    side = int(manifest.get("config", {}).get("crop_size", 128))
     labelled = sum(1 for e in manifest["sequences"] if e.get("label"))
     count = max(1, round(labelled * 0.2))
     return side, min(count, args.limit) if args.limit else count

@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from affinekit.data.dataset import paper_frame_split, subject_kfold, subject_split
+from affinekit.data.dataset import paper_frame_split, subject_splits
 from affinekit.data.prepared import load_manifest
 from affinekit.errors import AffinekitError
 from affinekit.evaluation.baselines import LandmarkWarp
@@ -17,14 +17,14 @@ from affinekit.evaluation.scoring import evaluate, merge_folds
 from affinekit.evaluation.sources import RawCkplusSource
 from affinekit.evaluation.table import ClipMaker, ResultTable
 from affinekit.expressions import expression_index
+from affinekit.io.run_folder import RunFolder
 
 
 # -- protocols --------------------------------------------------------------------------------
 def _model_name(path: str | Path, info: dict[str, Any]) -> str:
     """A model row's name: its run folder and file, and its output head."""
-    p = Path(path)
-    run = p.parent.parent if p.parent.name == "checkpoints" else p.parent
-    return f"model: {run.name}/{p.name} [{info.get('output', '?')} head]"
+    run = RunFolder.containing(path)
+    return f"model: {run.path.name}/{Path(path).name} [{info.get('output', '?')} head]"
 
 
 def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path] = (), folds: int = 0,
@@ -35,8 +35,8 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
     """Subject-disjoint evaluation: one split, or k folds over subjects (mean ± std over folds).
 
     Landmark-warp is fitted on each fold's training keys; with `train_fold` (a callable
-    `(train_keys, out_dir) -> generator`, e.g. `affinekit.training.run.FoldTrainer`, handed in
-    from above: evaluation never trains) a fresh model is trained per fold on those keys (the
+    `(train_keys, out_dir) -> generator`, e.g. `affinekit.training.run.FoldTrainer`, handed
+    down by the caller: evaluation never trains) a fresh model is trained per fold on those keys (the
     honest cross-validated number).
     `fold_checkpoint`, a path with `{fold}` in it (0-based, as `data.fold`), names
     models trained per fold elsewhere (`scripts/train_folds.py`): fold f tests
@@ -45,7 +45,7 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
     """
     manifest = load_manifest(prepared_dir)
     entries = [e for e in manifest["sequences"] if e.get("label")]
-    splits = subject_kfold(entries, folds, seed) if folds > 1 else [subject_split(entries, test_fraction, seed)]
+    splits = subject_splits(entries, test_fraction, seed, folds)
     models = {str(c): load_model_maker(c, device) for c in checkpoints}
     work = Path(work_dir) if work_dir else Path("runs") / "eval-folds"
     tables, n_test = [], 0
@@ -71,7 +71,7 @@ def subject_protocol(prepared_dir: str | Path, checkpoints: Sequence[str | Path]
         tables.append(evaluate(makers, prepared_dir, test_keys, frames, keep_clips=keep_clips, model_notes=notes))
         n_test += len(test_keys)
     subjects = sorted({k.split("_")[0] for _, test in splits for k in test})
-    size = manifest.get("config", {}).get("image_size", "?")
+    size = manifest.get("config", {}).get("crop_size", "?")
     how = (f"{len(splits)}-fold cross-validation over subjects, mean ± std over folds" if len(splits) > 1
            else f"one subject-disjoint split, test subjects {', '.join(subjects)}")
     title = f"Subject protocol ({how}; {n_test} test sequences; {frames} frames; aligned crops at {size} px)"

@@ -2,12 +2,17 @@
 
 A run killed mid-write can leave a half-written last line; readers skip it,
 and a resumed run drops it (and any line past its checkpoint) before going on.
+Logs written before the lip discriminator's terms were named for it read with
+today's names.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
+
+# old column -> today's: "patch" named the lip discriminator's terms while d["patch"] is the frame PatchGAN
+OLD_COLUMNS = {"D_patch": "D_lip", "G_patch": "G_lip", "share_G_patch": "share_G_lip"}
 
 
 def read_log(path: str | Path) -> list[dict[str, Any]]:
@@ -18,9 +23,10 @@ def read_log(path: str | Path) -> list[dict[str, Any]]:
         if not line:
             continue
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
             continue
+        rows.append({OLD_COLUMNS.get(k, k): v for k, v in row.items()} if isinstance(row, dict) else row)
     return rows
 
 

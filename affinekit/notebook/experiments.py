@@ -2,7 +2,7 @@
 
 Each experiment is a question and its variants; a variant is `--set` overrides,
 and for the split question, which sequences it trains on. Every variant trains
-through `launch.train` (the entry of `affinekit train`) from the same seed, and
+through `training.run.train` (the entry of `affinekit train`) from the same seed, and
 is scored by `evaluate` on the same test subjects, beside copy-input and
 landmark-warp (fitted on the same training subjects) from the same run. Variants that come out the same configuration on the same sequences
 (e.g. "LSGAN" and "with lip D", both the defaults) are trained once and shared.
@@ -29,7 +29,8 @@ from affinekit.models.generator import Generator
 from affinekit.models.prior import dataset_fields
 from affinekit.show.plots import new_figure
 from affinekit.training.loop import Trainer
-from affinekit.training.run import resolve_configs, train
+from affinekit.training.run import train
+from affinekit.training.spec import run_spec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,11 +48,11 @@ EXPERIMENTS: dict[str, list[Variant]] = {
     "Does the least-squares GAN loss train better than BCE?": [
         Variant("LSGAN", ("train.gan_loss=lsgan",)), Variant("BCE", ("train.gan_loss=bce",))],
     "What does the lip discriminator add?": [
-        Variant("with lip D"), Variant("without lip D", ("train.w_patch=0",))],
+        Variant("with lip D"), Variant("without lip D", ("train.w_lip=0",))],
     "Motion head or the paper's pixel head?": [
         Variant("motion head", ("model.output=motion",)), Variant("pixel head", ("model.output=pixels",))],
     # The paper splits frames at random, so most frames of every test sequence are also training
-    # frames. `launch.train` takes whole sequences, so here the test sequences join training whole:
+    # frames. Training takes whole sequences, so here the test sequences join training whole:
     # the same leak in kind (neighbouring frames are near-duplicates), slightly larger in degree.
     SPLIT_QUESTION: [
         Variant("subject split"), Variant("paper split", trains_on_test_sequences=True)],
@@ -64,16 +65,16 @@ METRIC_LABELS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "expr_acc": "expression ac
 def variant_configs(overrides: Sequence[str], steps: int, image_size: int = 64, base_width: int = 32,
                     seed: int = 0) -> tuple[ModelConfig, TrainConfig, DataConfig]:
     """The configs a variant trains with: the defaults, its overrides, then the experiment's sizes."""
-    configs, _ = resolve_configs(None, list(overrides))
-    model_cfg = dataclasses.replace(configs["model"], image_size=image_size, base_width=base_width)
-    train_cfg = dataclasses.replace(configs["train"], steps=steps, seed=seed, sample_every=0,
-                                    checkpoint_every=steps, log_every=1)
-    return model_cfg, train_cfg, dataclasses.replace(configs["data"], seed=seed)
+    spec = run_spec(None, overrides=overrides, forced={
+        "model": dict(image_size=image_size, base_width=base_width),
+        "train": dict(steps=steps, seed=seed, sample_every=0, checkpoint_every=steps, log_every=1),
+        "data": dict(seed=seed)})
+    return spec.model, spec.train, spec.data
 
 
 def train_variant(prepared: str | Path, out_dir: str | Path, train_keys: Sequence[str], overrides: Sequence[str],
                   steps: int, image_size: int = 64, base_width: int = 32, seed: int = 0) -> Trainer:
-    """Train one variant on `train_keys` through `launch.train`; returns the trainer (its generator, log)."""
+    """Train one variant on `train_keys` through `training.run.train`; returns the trainer (its generator, log)."""
     model_cfg, train_cfg, data_cfg = variant_configs(overrides, steps, image_size, base_width, seed)
     return train(prepared, out_dir, model_cfg, train_cfg, data_cfg, keys=list(train_keys))
 

@@ -261,7 +261,7 @@ def paired_sets(root: Path | None, out: Path, size: int, tiny: bool = False) -> 
     evaluation: the shipped FRLL people (half of them scored: each is a validation person of the whole
     FRLL, and landmark-warp is fitted on the other half), else FRLL, JAFFE, Yale and MEAD from `root`
     (FRLL alone at tiny sizes), scored on their validation people (a fifth)."""
-    config = DataConfig(image_size=size, channels=3)
+    config = DataConfig(crop_size=size, channels=3)
     if root is None:
         sets, name, fraction = [("frll-demo", DEMO_FRLL)], "demo", 0.5
     else:

@@ -46,7 +46,7 @@ class ToyScore:
 
 def train_toy(prepared: str | Path, out_dir: str | Path, steps: int, image_size: int = 32, base_width: int = 8,
               overrides: Sequence[str] = (), seed: int = 0, keys: Sequence[str] | None = None) -> Trainer:
-    """Train on a toy folder through `launch.train`, in `TOY_OVERRIDES`' setting plus `overrides`."""
+    """Train on a toy folder through `training.run.train`, in `TOY_OVERRIDES`' setting plus `overrides`."""
     model_cfg, train_cfg, data_cfg = variant_configs([*TOY_OVERRIDES, *overrides], steps, image_size,
                                                      base_width, seed)
     data_cfg = dataclasses.replace(data_cfg, augment=False)    # the drawn faces vary enough

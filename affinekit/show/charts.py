@@ -13,7 +13,7 @@ from affinekit.io.runlog import read_log
 from affinekit.show.plots import new_figure
 
 LOSS_COLOURS = {"G_L1": "tab:blue", "D_real": "tab:green", "D_fake": "tab:red",
-                "G_GAN": "tab:purple", "G_rec": "tab:orange", "D_patch": "tab:brown",
+                "G_GAN": "tab:purple", "G_rec": "tab:orange", "D_lip": "tab:brown",
                 "D_lambda": "tab:gray"}
 
 

@@ -48,5 +48,5 @@ def curve_summary(log: Sequence[Mapping[str, Any]], chance: float) -> dict[str, 
               if k.startswith("share_") and len(_values(log, k))}
     if shares:
         out["gradient_shares"] = shares
-        out["gan_share"] = float(sum(v for k, v in shares.items() if k in ("G_GAN", "G_patch", "G_apex")))
+        out["gan_share"] = float(sum(v for k, v in shares.items() if k in ("G_GAN", "G_lip", "G_apex")))
     return out

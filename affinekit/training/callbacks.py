@@ -57,6 +57,6 @@ class SampleSaver:
         B, T, C, H, W = frames.shape
         grid = ((frames.clamp(-1, 1) + 1) * 127.5).round().byte()
         grid = grid.permute(0, 3, 1, 4, 2).reshape(B * H, T * W, C).numpy()
-        path = trainer.out_dir / "samples" / f"step_{step:06d}.png"
+        path = trainer.run.samples_dir / f"step_{step:06d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         write_png(path, grid[..., 0] if C == 1 else grid, fix="check that the run folder is writable")

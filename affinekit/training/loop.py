@@ -1,19 +1,14 @@
-"""Training the hidden-affine GAN: the step and the loop, checkpoints, resume, DDP.
+"""Training the hidden-affine GAN: the loop, checkpoints, resume, DDP.
 
-Around it: `runtime` (devices, ranks, seeds, RNG states), `batches` (the batch
-of a step), `callbacks` (progress, time budget, samples) and `launch` (configs,
-the sequences to train on, `affinekit train`).
+Around it: `step` (one discriminator and one generator update), `runtime`
+(devices, ranks), `batches` (the batch of a step), `callbacks` (progress, time
+budget, samples), `spec` (configs, the sequences to train on: the run spec) and
+`run` (`train()`, the one entry).
 
-Each step:
-  1. the batch of step s is a pure function of (seed, s, rank): indices and the
-     dataset's own randomness (frame choice, augmentation) are drawn under RNGs
-     seeded from those numbers, so a resumed run sees exactly the batches an
-     uninterrupted one would, whatever the workers or restarts;
-  2. the generator encodes x0, infers each real target's intensity by projection,
-     and decodes the reconstruction (l = 0) and the K targets in one batch;
-  3. the discriminators (frame PatchGAN, lip patch, intensity spread) step on
-     real vs detached fakes;
-  4. the generator steps on GAN + L1 + reconstruction (+ intensity) losses.
+The batch of step s is a pure function of (seed, s, rank): indices and the
+dataset's own randomness (frame choice, augmentation) are drawn under RNGs
+seeded from those numbers, so a resumed run sees exactly the batches an
+uninterrupted one would, whatever the workers or restarts.
 
 Under `torchrun --nproc_per_node=N` every process trains on its shard of each
 step's batch inside DistributedDataParallel; only rank 0 logs, samples, calls
@@ -21,7 +16,6 @@ callbacks and writes files.
 """
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import time
@@ -31,23 +25,20 @@ from typing import Any, Iterator, Sequence
 import torch
 import torch.distributed as dist
 import torch.nn as nn
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from affinekit.config import ModelConfig, TrainConfig, to_dict
 from affinekit.errors import AffinekitError
-from affinekit.io.atomic import atomic_write_text
-from affinekit.io.runlog import logged_step
-from affinekit.models.affine import intensity_stats
+from affinekit.io.run_folder import RunFolder
 from affinekit.models.discriminators import build_discriminators
 from affinekit.models.generator import Generator
-from affinekit.models.motion import field_smoothness, landmark_error
 from affinekit.models.prior import dataset_fields
 from affinekit.seeds import rng_state, seeded, set_rng_state, step_seed
 from affinekit.training.batches import StepBatches, collate, resize_batch
-from affinekit.training.generator_step import GeneratorStep, frozen
-from affinekit.training.losses import GANLoss, discriminator_loss, gradient_shares, l1_luma_where_gray
+from affinekit.training.generator_step import GeneratorStep
+from affinekit.training.losses import GANLoss
 from affinekit.training.runtime import setup_distributed
+from affinekit.training.step import train_step
 from affinekit.weights.checkpoint import FORMAT, atomic_save, safe_load, save_generator_only
 from affinekit.weights.warm_start import warm_start
 
@@ -59,8 +50,8 @@ class Trainer:
     """Trains a Generator and its discriminators on a SequenceDataset-like data set.
 
     `train_dataset[i]` gives {"x0", "targets", "positions", "label", "masks", ...}
-    as in docs/architecture.md. `out_dir` receives config.json, log.jsonl,
-    checkpoints/last.pt, samples/ (with SampleSaver) and generator.pt at the end.
+    as in docs/architecture.md. `out_dir` is a run folder (`io.run_folder.RunFolder`:
+    config.json, log.jsonl, checkpoints/last.pt, samples/ with SampleSaver, generator.pt at the end).
     Callbacks implement any of on_step(trainer, step, logs),
     on_sample(trainer, step, frames (B,T,C,H,W) in [-1,1]) and on_end(trainer).
     """
@@ -70,7 +61,8 @@ class Trainer:
                  balance: bool = False, apex_pool: Any = None):
         self.model_cfg, self.train_cfg = model_cfg, train_cfg
         self.dataset = train_dataset
-        self.out_dir = Path(out_dir)
+        self.run = RunFolder(out_dir)
+        self.out_dir = self.run.path
         self.callbacks = list(callbacks)
         self.data_info = dict(data_info or {})
         self.dist, self.device = setup_distributed(train_cfg.device)
@@ -108,14 +100,13 @@ class Trainer:
         self._stop = False                 # Ctrl-C: save and raise KeyboardInterrupt
         self._finish = False               # request_stop(): save and return normally
 
-    # -- paths ----------------------------------------------------------------
     @property
     def checkpoint_path(self) -> Path:
-        return self.out_dir / "checkpoints" / "last.pt"
+        return self.run.checkpoint_path
 
     @property
     def log_path(self) -> Path:
-        return self.out_dir / "log.jsonl"
+        return self.run.log_path
 
     def _check_data(self, item: dict[str, Any]) -> None:
         c = int(torch.as_tensor(item["x0"]).shape[0])
@@ -138,106 +129,22 @@ class Trainer:
         warm = self.train_cfg.lambda_warmup
         return max(0.0, 1.0 - step / warm) if warm > 0 else 0.0
 
-    # -- one step -------------------------------------------------------------
-    def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
-        """One discriminator and one generator update on `batch`; returns the step's scalars."""
-        cfg, gan, dev = self.train_cfg, self.gan, self.device
-        x0 = batch["x0"].to(dev).float()
-        targets = batch["targets"].to(dev).float()
-        positions = batch["positions"].to(dev).float()
-        label = batch["label"].to(dev).long()
-        masks = batch["masks"].to(dev).float()
-        gray = batch["gray"].to(dev) if "gray" in batch else torch.zeros(len(label), dtype=torch.bool, device=dev)
-        B, K = positions.shape
-        blend = self.blend(step)
-
-        rec, fake, lam, flow, mask, correction, outputs = self.g_step(x0, label, targets, positions, blend)
-
-        # Pairs (x0, frame, label) for the frame-level discriminators.
-        n = B * K
-        x0_k = x0.unsqueeze(1).expand_as(targets).flatten(0, 1)
-        label_k = label.repeat_interleave(K)
-        real_f, fake_f, masks_f = targets.flatten(0, 1), fake.flatten(0, 1), masks.flatten(0, 1)
-        uniform = torch.rand(n, generator=torch.Generator().manual_seed(step_seed(cfg.seed, step, 1000 + self.dist.rank)))
-        uniform = uniform.to(dev)
-        # the apex discriminator: each generated apex against a real apex face of another person, same label
-        use_apex = self.apex_pool is not None and cfg.w_apex > 0
-        if use_apex:
-            real_apex = self.apex_pool.for_step(label, fake.shape[-1], cfg.seed, step, self.dist.rank).to(dev)
-            fake_apex = fake[:, -1]
-
-        # -- discriminators: real vs detached fake, one forward each (DDP-friendly)
-        two = lambda a: torch.cat([a, a])
-        pred = self.d["patch"](two(x0_k), torch.cat([real_f, fake_f.detach()]), two(label_k))
-        D_real, D_fake = discriminator_loss(gan, pred[:n], pred[n:])
-        pred = self.d["lip"](two(x0_k), torch.cat([real_f, fake_f.detach()]), two(masks_f), two(label_k))
-        D_patch = 0.5 * sum(discriminator_loss(gan, pred[:n], pred[n:]))
-        pred = self.d["intensity"](torch.cat([uniform, lam.detach().flatten()]))
-        D_lambda = 0.5 * sum(discriminator_loss(gan, pred[:n], pred[n:]))
-        loss_d = 0.5 * (D_real + D_fake) + D_patch + D_lambda
-        values: dict[str, torch.Tensor] = {}
-        if use_apex:
-            pred = self.d["apex"](torch.cat([real_apex, fake_apex.detach()]), two(label))
-            D_apex_real, D_apex_fake = discriminator_loss(gan, pred[:B], pred[B:])
-            loss_d = loss_d + 0.5 * (D_apex_real + D_apex_fake)
-            values.update(D_apex_real=D_apex_real, D_apex_fake=D_apex_fake)
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_d.step()
-
-        # -- generator: each term weighted, kept apart so that its share of the gradient can be measured
-        with frozen(self.d.values()):
-            G_GAN = gan(self.d["patch"](x0_k, fake_f, label_k), True)
-            G_patch = gan(self.d["lip"](x0_k, fake_f, masks_f, label_k), True)
-            G_lambda = gan(self.d["intensity"](lam.flatten()), True)
-            G_apex = gan(self.d["apex"](fake_apex, label), True) if use_apex else None
-        G_L1 = l1_luma_where_gray(fake, targets, gray)     # a grey item teaches luma only
-        G_rec = l1_luma_where_gray(rec, x0, gray)
-        G_sup = F.mse_loss(lam, positions)
-        terms = {"G_GAN": cfg.w_gan * G_GAN, "G_patch": cfg.w_patch * G_patch, "G_lambda": cfg.w_lambda * G_lambda,
-                 "G_L1": cfg.w_l1 * G_L1, "G_rec": cfg.w_rec * G_rec, "G_sup": cfg.w_lambda_sup * G_sup}
-        values.update(G_GAN=G_GAN, G_patch=G_patch, G_lambda=G_lambda, G_L1=G_L1, G_rec=G_rec, G_sup=G_sup,
-                      D_real=D_real, D_fake=D_fake, D_patch=D_patch, D_lambda=D_lambda)
-        if G_apex is not None:
-            terms["G_apex"] = cfg.w_apex * G_apex
-            values["G_apex"] = G_apex
-        if flow is not None:
-            # the field at frame t's landmarks must point back to the same landmarks in x0
-            lm_t = batch["landmarks"].to(dev).float().flatten(0, 1)
-            lm_0 = batch["x0_landmarks"].to(dev).float().repeat_interleave(K, 0)
-            G_landmark = landmark_error(flow.flatten(0, 1), lm_t, lm_0, x0.shape[-1])
-            G_smooth = field_smoothness(correction)   # the prior is smooth already; smooth what is learned
-            G_mask = mask.mean()
-            terms.update(G_landmark=cfg.w_landmark * G_landmark, G_smooth=cfg.w_smooth * G_smooth,
-                         G_mask=cfg.w_mask * G_mask)
-            values.update(G_landmark=G_landmark, G_smooth=G_smooth, G_mask=G_mask)
-        shares = {}
-        if cfg.share_every and step % cfg.share_every == 0 and not self.dist.enabled:
-            shares = gradient_shares(terms, outputs)
-        loss_g = sum(terms.values())
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
-
-        logs = {k: float(v.detach()) for k, v in values.items()}
-        logs.update(shares)
-        logs.update(intensity_stats(lam, positions))
-        logs["lambda_blend"] = blend
-        return logs
+    train_step = train_step     # one D and one G update on a batch: `step.train_step(trainer, batch, step)`
 
     # -- the loop -------------------------------------------------------------
-    def fit(self, resume: bool = False) -> "Trainer":
-        """Train up to `train_cfg.steps` (continuing from checkpoints/last.pt with `resume`)."""
+    def fit(self, resume: bool = False, state: dict[str, Any] | None = None) -> "Trainer":
+        """Train up to `train_cfg.steps` (continuing from checkpoints/last.pt with `resume`; `state`:
+        that checkpoint already read, so that it is not read twice)."""
         cfg = self.train_cfg
         self._stop = self._finish = False
         if resume:
-            self.load_checkpoint(self.checkpoint_path)
+            self.load_checkpoint(self.checkpoint_path, state)
         elif self.step == 0 and self.generator.moves:
             self.fit_prior()
         if self.dist.main:
             self._start_files(resume)
         sample_batch = self._sample_batch() if self.dist.main else None
-        log_file = open(self.log_path, "a") if self.dist.main else None
+        log_file = self.run.open_log() if self.dist.main else None
         loader = self._loader(self.step, cfg.steps)
         previous = self._install_sigint()
         try:
@@ -249,8 +156,7 @@ class Trainer:
                 self.step, self.last_logs = step, logs
                 if self.dist.main:
                     if step % cfg.log_every == 0 or step == cfg.steps:
-                        log_file.write(json.dumps({"step": step, **logs}) + "\n")
-                        log_file.flush()
+                        self.run.write_row(log_file, {"step": step, **logs})
                     self._call("on_step", step, logs)
                     if cfg.sample_every and step % cfg.sample_every == 0:
                         self._call("on_sample", step, self.sample(sample_batch))
@@ -263,7 +169,7 @@ class Trainer:
                     break
             self.save_checkpoint()
             if self.dist.main:
-                self.save_generator_only(self.out_dir / "generator.pt")
+                self.save_generator_only(self.run.generator_path)
         except KeyboardInterrupt:
             # Interrupts land between steps (a flag): the weights match self.step, a resume continues exactly.
             self.save_checkpoint()
@@ -340,18 +246,11 @@ class Trainer:
         clip = self.generator.generate(x0, batch["label"].to(self.device), torch.linspace(0, 1, frames))
         return clip.cpu()
 
-    # -- files ----------------------------------------------------------------
+    # -- files: the run folder (config.json, log.jsonl) and the checkpoint -----------------
     def _start_files(self, resume: bool) -> None:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        config = {"model": to_dict(self.model_cfg), "train": to_dict(self.train_cfg), "data": self.data_info,
-                  "world_size": self.dist.world}
-        atomic_write_text(self.out_dir / "config.json", json.dumps(config, indent=1))
-        if not resume or not self.log_path.exists():
-            self.log_path.write_text("")
-            return
-        # Drop lines logged after the checkpoint (the run died later): they will be redone.
-        keep = [line for line in self.log_path.read_text().splitlines() if logged_step(line) <= self.step]
-        atomic_write_text(self.log_path, "".join(line + "\n" for line in keep))    # a kill now loses no line
+        self.run.write_config({"model": to_dict(self.model_cfg), "train": to_dict(self.train_cfg),
+                               "data": self.data_info, "world_size": self.dist.world})
+        self.run.start_log(self.step if resume else None)
 
     def state_dict(self) -> dict[str, Any]:
         """The whole training state: tensors and plain values only."""
@@ -360,8 +259,7 @@ class Trainer:
             "model_config": to_dict(self.model_cfg), "train_config": to_dict(self.train_cfg),
             "data": self.data_info,     # what it trains on, inside the file: exports and evaluation read it here
             "generator": self.generator.state_dict(), "discriminators": self.discriminators.state_dict(),
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-            "rng": rng_state(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "rng": rng_state(),
             # The sampler has no hidden state: step s's batch comes from (seed, s, rank).
             "sampler": {"seed": self.train_cfg.seed, "step": self.step, "batch_size": self.train_cfg.batch_size,
                         "world_size": self.dist.world},
@@ -373,12 +271,12 @@ class Trainer:
             return None
         return atomic_save(self.state_dict(), path or self.checkpoint_path)
 
-    def load_checkpoint(self, path: str | Path) -> None:
-        """Restore a state written by `save_checkpoint` (for --resume)."""
+    def load_checkpoint(self, path: str | Path, state: dict[str, Any] | None = None) -> None:
+        """Restore a state written by `save_checkpoint` (for --resume): `state`, or read from `path`."""
         path = Path(path)
-        if not path.is_file():
+        if state is None and not path.is_file():
             raise AffinekitError(f"{path}: no checkpoint to resume from; drop --resume to start a fresh run")
-        ckpt = safe_load(path, map_location=self.device)
+        ckpt = state if state is not None else safe_load(path, map_location=self.device)
         if ckpt.get("format") != FORMAT:
             raise AffinekitError(f"{path}: holds a generator export, not a training state; it cannot be resumed")
         if ckpt["model_config"] != to_dict(self.model_cfg):

@@ -20,7 +20,6 @@ same `out` resumes from the last one.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from affinekit.config import MouthConfig, from_dict, to_dict
 from affinekit.data.dataset import SequenceDataset
 from affinekit.errors import AffinekitError
 from affinekit.io.images import tensor_channels, to_model
+from affinekit.io.run_folder import RunFolder
 from affinekit.models.discriminators import PatchDiscriminator
 from affinekit.models.motion import compose
 from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square, paint
@@ -47,7 +47,6 @@ from affinekit.weights.checkpoint import (
 )
 
 TEMPORAL_STEP = 0.1      # the intensity gap of the temporal term: one frame of a 10-frame clip
-CHECKPOINT = "checkpoints/last.pt"
 
 
 def generator_items(generator_path: str | Path, folders: Sequence[str | Path]) -> SequenceDataset:
@@ -195,43 +194,40 @@ def train_mouth(generator_path: str | Path, folders: Sequence[str | Path], out: 
     """Train (or resume) a refiner for the generator at `generator_path` on its own training items
     read from `folders`; logs to out/log.jsonl, checkpoints to out/checkpoints/last.pt (and the
     refiner alone to out/checkpoints/step<N>.pt every `snapshot_every` steps, when not 0)."""
-    out = Path(out)
+    run = RunFolder(out)
     generator, _ = load_generator(generator_path)
     if not generator.moves:
         raise AffinekitError(f"{generator_path}: the mouth refiner needs a motion-head generator")
-    last = out / CHECKPOINT
+    last = run.checkpoint_path
     state = safe_load(last) if last.is_file() else None
     cfg = from_dict(MouthConfig, state["mouth_config"]) if state and cfg is None else (cfg or MouthConfig())
     dataset = generator_items(generator_path, folders)
     trainer = MouthTrainer(cfg, generator.cfg.num_labels, seed)
     if state:
         trainer.load(state)
-    out.mkdir(parents=True, exist_ok=True)
-    bank_path = out / "bank.pt"        # the cut mouths: a resumed run need not cut them again
+    run.path.mkdir(parents=True, exist_ok=True)
+    bank_path = run.path / "bank.pt"        # the cut mouths: a resumed run need not cut them again
     if bank_path.is_file():
         bank = MouthBank(**torch.load(bank_path, weights_only=True))
     else:
         bank = cut_bank(generator, dataset, cfg)
         atomic_save(dict(vars(bank)), bank_path)
-    (out / "config.json").write_text(json.dumps({"mouth": to_dict(cfg), "generator": str(generator_path),
-                                                 "folders": [str(f) for f in folders], "items": len(dataset),
-                                                 "mouths": int(bank.labels.shape[0]),
-                                                 "seed": seed}, indent=1))
+    run.write_config({"mouth": to_dict(cfg), "generator": str(generator_path), "folders": [str(f) for f in folders],
+                      "items": len(dataset), "mouths": int(bank.labels.shape[0]), "seed": seed})
     draws = torch.Generator().manual_seed(seed * 100003 + trainer.step)
-    with (out / "log.jsonl").open("a") as log:
+    with run.open_log() as log:
         while trainer.step < cfg.steps:
             start = time.perf_counter()
             record = trainer.train_step(bank.draw(cfg.batch_size, draws))
             record["seconds"] = round(time.perf_counter() - start, 3)
-            log.write(json.dumps(record) + "\n")
-            log.flush()
+            run.write_row(log, record)
             if progress:
                 progress(record)
             if trainer.step % checkpoint_every == 0 or trainer.step == cfg.steps:
                 atomic_save(trainer.state(), last)
             if snapshot_every and trainer.step % snapshot_every == 0:   # to choose a step on validation people
                 atomic_save({"format": MOUTH_FORMAT, "mouth_config": to_dict(cfg), "step": trainer.step,
-                             "refiner": trainer.refiner.state_dict()}, out / "checkpoints" / f"step{trainer.step}.pt")
+                             "refiner": trainer.refiner.state_dict()}, run.checkpoint_path.with_name(f"step{trainer.step}.pt"))
     return trainer
 
 

@@ -1,8 +1,9 @@
-"""Starting a training run: configs from a JSON file and `--set`, the sequences to train on, the run itself.
+"""Running a training run from its spec (`spec.run_spec`): the data sets it reads, the Trainer, the run.
 
-`train(prepared, out, ...)` is the one entry every run goes through: the
-command line, notebook 03 and, through a `FoldTrainer` handed to evaluation from
-above, the per-fold models of `affinekit evaluate --train-steps`.
+`train_run(spec, out)` is what every run goes through: the command line,
+notebook 03, the experiments of notebook 06 and, through a `FoldTrainer` handed
+to evaluation from above, the per-fold models of `affinekit evaluate --train-steps`.
+`train(prepared, out, ...)` is its short form for callers holding config objects.
 """
 from __future__ import annotations
 
@@ -10,72 +11,48 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Sequence
 
-from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, load_json_config
-from affinekit.config_check import check_mapping
+from affinekit.config import DataConfig, ModelConfig, TrainConfig, from_dict
 from affinekit.data.apex import ApexPool, discriminator_keys
 from affinekit.data.checks import check_prepared_folder
-from affinekit.data.dataset import SequenceDataset, subject_kfold, subject_split, validation_split
+from affinekit.data.dataset import SequenceDataset, validation_split
 from affinekit.data.prepared import entry_kind, load_manifest
-from affinekit.errors import AffinekitError
+from affinekit.io.run_folder import RunFolder
 from affinekit.training.loop import Trainer
-
-SECTIONS = {"model": ModelConfig, "train": TrainConfig, "data": DataConfig}
-
-
-def resolve_configs(config_file: str | None, overrides: Sequence[str]) -> tuple[dict[str, Any], dict[str, set[str]]]:
-    """Configs per section from a JSON file and `section.key=value` overrides, plus the keys the user set."""
-    try:
-        raw = load_json_config(config_file) if config_file else {}
-        raw = check_mapping(raw, f"{config_file}: the config")
-    except (FileNotFoundError, ValueError) as err:
-        raise AffinekitError(str(err)) from None
-    unknown = sorted(set(raw) - set(SECTIONS))
-    if unknown:
-        raise AffinekitError(f"{config_file}: unknown section(s) {', '.join(unknown)}; use model, train, data")
-    per_section: dict[str, list[str]] = {name: [] for name in SECTIONS}
-    for item in overrides:
-        section, _, rest = item.partition(".")
-        if section not in SECTIONS or not rest:
-            raise AffinekitError(f"--set {item}: expected section.key=value with section one of model, train, data")
-        per_section[section].append(rest)
-    configs: dict[str, Any] = {}
-    user_keys: dict[str, set[str]] = {}
-    for name, cls in SECTIONS.items():
-        try:
-            cfg = from_dict(cls, raw.get(name, {}))
-            configs[name] = apply_overrides(cfg, per_section[name])
-        except (TypeError, ValueError) as err:
-            raise AffinekitError(f"{name} config: {err}") from None
-        user_keys[name] = set(raw.get(name, {})) | {s.split("=", 1)[0] for s in per_section[name]}
-    return configs, user_keys
+from affinekit.training.spec import RunSpec, run_spec
 
 
 def train(prepared_dir: str | Path, out_dir: str | Path, model_cfg: ModelConfig | None = None,
           train_cfg: TrainConfig | None = None, data_cfg: DataConfig | None = None,
           keys: Sequence[str] | None = None, callbacks: Sequence[Any] = (), resume: bool = False) -> Trainer:
-    """Train on a prepared folder (all labelled sequences, or only `keys`) and `data.sources`; return the Trainer.
+    """Train on a prepared folder with these configs (None: the defaults, with the data's channels) on
+    all labelled sequences, or only `keys`; return the Trainer. The spec is `spec.run_spec`'s."""
+    spec = run_spec(prepared_dir, model=model_cfg, train=train_cfg, data=data_cfg, keys=keys,
+                    resume_from=RunFolder(out_dir) if resume else None)
+    return train_run(spec, out_dir, callbacks)
 
-    Model channels default to the prepared data's; frames are resized on the
-    fly when the prepared size differs from model.image_size. With
-    `data.hold_out` each source keeps its validation people out of training.
+
+def train_run(spec: RunSpec, out_dir: str | Path, callbacks: Sequence[Any] = ()) -> Trainer:
+    """Train `spec` into the run folder `out_dir` (continuing from `spec.resume_state` when it has one);
+    return the Trainer.
+
+    Frames are resized on the fly when the prepared size differs from model.image_size. With
+    `data.hold_out` each source of `data.sources` keeps its validation people out of training.
     """
-    manifest = load_manifest(prepared_dir)
-    data_cfg = data_cfg or DataConfig()
-    for folder in [prepared_dir, *data_cfg.sources]:   # sizes, dtypes, finite landmarks: before any step
-        check_prepared_folder(folder, manifest if folder == prepared_dir else load_manifest(folder))
-    model_cfg = model_cfg or ModelConfig(channels=int(manifest.get("config", {}).get("channels", 1)))
-    train_cfg = train_cfg or TrainConfig()
+    prepared, model_cfg, train_cfg, data_cfg, keys = spec.prepared, spec.model, spec.train, spec.data, spec.keys
+    if prepared is None:
+        raise ValueError("train_run needs a spec with a prepared folder (run_spec(prepared, ...))")
+    manifest = load_manifest(prepared)
+    for folder in [prepared, *data_cfg.sources]:   # sizes, dtypes, finite landmarks: before any step
+        check_prepared_folder(folder, manifest if folder == prepared else load_manifest(folder))
     sources = [str(s) for s in data_cfg.sources]
     source_keys = {s: validation_split(s, data_cfg.validation_fraction, data_cfg.seed)[0]
                    for s in sources} if data_cfg.hold_out else None
-    dataset = SequenceDataset(prepared_dir, keys=list(keys) if keys is not None else None,
-                              num_targets=data_cfg.num_targets, augment=data_cfg.augment, seed=data_cfg.seed,
-                              channels=model_cfg.channels, sources=sources, source_keys=source_keys)
-    apex = ApexPool.from_folders([prepared_dir] + sources, dataset.keys + apex_keys(sources, data_cfg),
+    dataset = SequenceDataset(prepared, keys=keys, num_targets=data_cfg.num_targets, augment=data_cfg.augment,
+                              seed=data_cfg.seed, channels=model_cfg.channels, sources=sources, source_keys=source_keys)
+    apex = ApexPool.from_folders([prepared] + sources, dataset.keys + apex_keys(sources),
                                  model_cfg.channels) if train_cfg.w_apex > 0 else None
-    info = {"prepared": str(prepared_dir), "num_targets": data_cfg.num_targets, "augment": data_cfg.augment,
-            "seed": data_cfg.seed, "sequences": len(dataset), "keys": list(keys) if keys is not None else None,
-            "balance": data_cfg.balance}
+    info = {"prepared": str(prepared), "num_targets": data_cfg.num_targets, "augment": data_cfg.augment,
+            "seed": data_cfg.seed, "sequences": len(dataset), "keys": keys, "balance": data_cfg.balance}
     if sources:
         info.update(sources=sources, sources_dropped=dataset.dropped,
                     source_keys=[e["key"] for e in dataset.entries if e["dir"] != str(dataset.dir)],
@@ -84,10 +61,10 @@ def train(prepared_dir: str | Path, out_dir: str | Path, model_cfg: ModelConfig 
         info.update(apex_faces=len(apex), apex_keys=apex.keys)
     trainer = Trainer(model_cfg, train_cfg, dataset, out_dir, callbacks=callbacks, data_info=info,
                       balance=data_cfg.balance, apex_pool=apex)
-    return trainer.fit(resume=resume)
+    return trainer.fit(resume=spec.resume_state is not None, state=spec.resume_state)
 
 
-def apex_keys(sources: Sequence[str], data_cfg: DataConfig) -> list[str]:
+def apex_keys(sources: Sequence[str]) -> list[str]:
     """Keys of the sources' unpaired apex items that the apex discriminator may see: CK+48's
     discriminator people (never the classifier's training or test people)."""
     keys: list[str] = []
@@ -97,26 +74,11 @@ def apex_keys(sources: Sequence[str], data_cfg: DataConfig) -> list[str]:
     return keys
 
 
-def training_keys(prepared_dir: str | Path, data_cfg: DataConfig) -> list[str] | None:
-    """The sequences of the main folder to train on: all (None), or with `data.hold_out` the training
-    subjects of the subject split (`data.test_fraction`, `data.seed`) or of fold `data.fold` of
-    `data.folds`, the same split `affinekit evaluate --protocol subject` tests on."""
-    if not data_cfg.hold_out:
-        return None
-    if data_cfg.folds > 1:
-        if not 0 <= data_cfg.fold < data_cfg.folds:
-            raise AffinekitError(f"data.fold must be in 0..{data_cfg.folds - 1}, got {data_cfg.fold}")
-        return list(subject_kfold(prepared_dir, data_cfg.folds, data_cfg.seed)[data_cfg.fold][0])
-    return list(subject_split(prepared_dir, data_cfg.test_fraction, data_cfg.seed)[0])
-
-
 def trainer_from_run(run_dir: str | Path) -> Trainer:
     """A Trainer rebuilt from a run folder (its config.json and checkpoints/last.pt), on the same
     training items and apex faces, for looking at its discriminators; nothing is trained."""
-    import json
-
-    run_dir = Path(run_dir)
-    config = json.loads((run_dir / "config.json").read_text())
+    run = RunFolder(run_dir)
+    config = run.read_config()
     model_cfg, train_cfg = from_dict(ModelConfig, config["model"]), from_dict(TrainConfig, config["train"])
     info = config["data"]
     chosen = set(info.get("source_keys") or [])
@@ -128,16 +90,17 @@ def trainer_from_run(run_dir: str | Path) -> Trainer:
     apex = ApexPool.from_folders([info["prepared"]] + sources, info["apex_keys"], model_cfg.channels) \
         if info.get("apex_keys") else None
     trainer = Trainer(model_cfg, dataclasses.replace(train_cfg, device="cpu", init_from=""), dataset,
-                      run_dir, data_info=info, balance=bool(info.get("balance")), apex_pool=apex)
-    trainer.load_checkpoint(trainer.checkpoint_path)
+                      run.path, data_info=info, balance=bool(info.get("balance")), apex_pool=apex)
+    trainer.load_checkpoint(run.checkpoint_path)
     return trainer
 
 
 @dataclasses.dataclass
 class FoldTrainer:
     """A fresh model per fold, trained on that fold's training keys only, configs as `affinekit train`
-    takes them. Evaluation calls it as `train_fold(train_keys, out_dir) -> generator` and never imports
-    training itself: the command (or a notebook) builds it and hands it down."""
+    takes them (`image_size` unless the configs set model.image_size). Evaluation calls it as
+    `train_fold(train_keys, out_dir) -> generator` and never imports training itself: the command
+    (or a notebook) builds it and hands it down."""
     prepared_dir: str | Path
     steps: int
     image_size: int = 64
@@ -151,10 +114,9 @@ class FoldTrainer:
         return f"{self.steps} steps"
 
     def __call__(self, train_keys: Sequence[str], out_dir: Path) -> Any:
-        configs, user_keys = resolve_configs(self.config_file, list(self.overrides))
-        channels = int(load_manifest(self.prepared_dir).get("config", {}).get("channels", 1))
-        size = configs["model"].image_size if "image_size" in user_keys["model"] else self.image_size
-        model_cfg = dataclasses.replace(configs["model"], channels=channels, image_size=size)
-        train_cfg = dataclasses.replace(configs["train"], steps=self.steps, device=self.device, seed=self.seed,
-                                        checkpoint_every=max(self.steps, 1), sample_every=max(self.steps, 1))
-        return train(self.prepared_dir, out_dir, model_cfg, train_cfg, configs["data"], keys=list(train_keys)).generator
+        every = max(self.steps, 1)
+        spec = run_spec(self.prepared_dir, self.config_file, self.overrides, keys=train_keys,
+                        defaults={"model": dict(image_size=self.image_size)},
+                        forced={"train": dict(steps=self.steps, device=self.device, seed=self.seed,
+                                              checkpoint_every=every, sample_every=every)})
+        return train_run(spec, out_dir).generator

@@ -1,11 +1,12 @@
 """A training run's generator as a small, safe file to ship or to evaluate elsewhere.
 
-`export_run(run, out)` writes `out` (float16 generator weights and model config:
-no optimiser state, nothing that unpickles) and `out.json` (the run's
-config.json: model, train and data sections with the training sequence keys,
-which `affinekit evaluate` reads to warn when a test sequence was seen in
-training; and `exported`, the steps and seconds the run reached). Nothing in
-the JSON changes what the weights do: the same file behaves the same anywhere.
+`export_run(checkpoint, config, out, exported)` writes `out` (float16 generator
+weights and model config: no optimiser state, nothing that unpickles) and
+`out.json` (the run's config: model, train and data sections with the training
+sequence keys, which `affinekit evaluate` reads to warn when a test sequence was
+seen in training; and `exported`, how far the run got, which the caller read
+in the run folder with `io.run_folder.RunFolder.progress`). Nothing in the JSON
+changes what the weights do: the same file behaves the same anywhere.
 """
 from __future__ import annotations
 
@@ -15,26 +16,22 @@ from typing import Any
 
 from affinekit.errors import AffinekitError
 from affinekit.io.atomic import atomic_write_text
-from affinekit.io.runlog import read_log
 from affinekit.weights.checkpoint import load_generator, save_generator_only, training_data
 
 
-def export_run(run: str | Path, out: str | Path, weights: bool = True) -> dict[str, Any]:
-    """Export `run`'s last checkpoint to `out` (+ `out.json`); returns the JSON written.
+def export_run(checkpoint: str | Path, config: dict[str, Any], out: str | Path, exported: dict[str, Any],
+               weights: bool = True) -> dict[str, Any]:
+    """Export a run's training `checkpoint` to `out` and its `config` (config.json's content), with
+    `exported` (e.g. steps and seconds reached) added, to `out.json`; returns the JSON written.
 
     `weights=False` rewrites only `out.json` and needs no checkpoint."""
-    run, out = Path(run), Path(out)
-    ckpt, config_file = run / "checkpoints" / "last.pt", run / "config.json"
-    for path in (ckpt, config_file) if weights else (config_file,):
-        if not path.is_file():
-            raise AffinekitError(f"{path}: missing; pass a run folder written by `affinekit train`")
+    checkpoint, out = Path(checkpoint), Path(out)
+    if weights and not checkpoint.is_file():
+        raise AffinekitError(f"{checkpoint}: missing; pass a run folder written by `affinekit train`")
     out.parent.mkdir(parents=True, exist_ok=True)
-    config = json.loads(config_file.read_text())
+    config = dict(config, exported=dict(exported))
     if weights:
-        generator, cfg = load_generator(ckpt)
-        save_generator_only(generator, cfg, out, half=True, data=training_data(ckpt) or config.get("data"))
-    log = read_log(run / "log.jsonl")
-    config["exported"] = {"from": str(run), "steps": log[-1]["step"] if log else 0,
-                          "train_seconds": round(sum(r.get("step_time", 0.0) for r in log))}
+        generator, cfg = load_generator(checkpoint)
+        save_generator_only(generator, cfg, out, half=True, data=training_data(checkpoint) or config.get("data"))
     atomic_write_text(out.with_suffix(".json"), json.dumps(config, indent=1))
     return config

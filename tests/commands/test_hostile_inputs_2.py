@@ -181,7 +181,7 @@ def test_config_json_is_checked_like_set(content, words, tmp_path, capsys):
 
 
 def test_config_whole_float_is_taken_as_a_whole_number(tmp_path):
-    from affinekit.training.run import resolve_configs
+    from affinekit.training.spec import resolve_configs
 
     (tmp_path / "c.json").write_text('{"model": {"image_size": 64.0}, "train": {"lr_g": 1}}')
     configs, _ = resolve_configs(str(tmp_path / "c.json"), ["model.base_width=16.0"])

@@ -11,11 +11,11 @@ from affinekit.config import DataConfig
 from affinekit.data.augment import MIRROR_68
 from affinekit.data.dataset import (
     SequenceDataset,
-    datasets_from_config,
     paper_frame_split,
     sample_positions,
     subject_kfold,
     subject_split,
+    subject_splits,
 )
 from affinekit.data.prepared import PreparedSequence, write_manifest
 from affinekit.errors import AffinekitError
@@ -147,16 +147,21 @@ def test_paper_frame_split(prepared):
     assert set(chosen) <= set(allowed) and chosen[-1] == allowed.max()
 
 
-def test_datasets_from_config(prepared):
-    train, test = datasets_from_config(prepared, DataConfig(test_fraction=0.34, channels=3))
-    assert set(train.keys).isdisjoint(test.keys) and train.augment and not test.augment
-    assert train[0]["x0"].shape[0] == 3
-    train, test = datasets_from_config(prepared, DataConfig(folds=3, fold=1))
-    assert len(test) == 4
-    train, test = datasets_from_config(prepared, DataConfig(split="paper"))
-    assert train.frame_subset is not None
-    with pytest.raises(ValueError, match="data.split"):
-        DataConfig(split="random")
+def test_one_choice_of_split_for_training_and_evaluation(prepared):
+    """`subject_splits` is the one place a split is chosen: k folds when folds > 1, else the one split."""
+    assert subject_splits(prepared, 0.34, seed=3) == [subject_split(prepared, 0.34, seed=3)]
+    assert subject_splits(prepared, 0.34, seed=3, folds=3) == subject_kfold(prepared, k=3, seed=3)
+    assert len(subject_splits(prepared, folds=3)) == 3 and subject_splits(prepared, folds=3)[1][1] != \
+        subject_splits(prepared, folds=3)[0][1]
+
+
+def test_data_split_is_gone_with_one_line_for_old_configs():
+    from affinekit.config import from_dict
+    assert from_dict(DataConfig, {"split": "subject", "image_size": 96}) == DataConfig(crop_size=96)   # old names
+    with pytest.raises(ValueError, match="data.split='paper' is no longer an option.*--protocol paper"):
+        from_dict(DataConfig, {"split": "paper"})
+    with pytest.raises(TypeError):
+        DataConfig(split="paper")
 
 
 def test_no_labelled_sequences(tmp_path):
@@ -170,7 +175,7 @@ def test_on_prepared_ckplus(ckplus_root, tmp_path):
     from affinekit.data.ckplus import read_ckplus
     from affinekit.data.prepare import prepare_records
     records = read_ckplus(ckplus_root, labelled_only=True)[:3]
-    prepare_records(records, tmp_path, DataConfig(image_size=64), progress=False)
+    prepare_records(records, tmp_path, DataConfig(crop_size=64), progress=False)
     ds = SequenceDataset(tmp_path, num_targets=4)
     loader = torch.utils.data.DataLoader(ds, batch_size=3)
     batch = next(iter(loader))

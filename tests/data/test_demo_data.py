@@ -53,7 +53,7 @@ def test_neutral_photo_has_one_face(demo):
 
 
 def test_demo_prepares(demo, tmp_path):
-    report = prepare(demo, tmp_path, DataConfig(image_size=64, channels=3),
+    report = prepare(demo, tmp_path, DataConfig(crop_size=64, channels=3),
                      labels_csv=demo / "labels.csv", progress=False, verbose=False)
     rows = list(csv.DictReader((demo / "labels.csv").open()))
     assert len(report.prepared) == len(rows) and not report.skipped
@@ -103,7 +103,7 @@ def test_frll_demo_reads_and_prepares_as_still_pairs(frll, tmp_path):
     records = read_source(frll)                  # recognised by its layout alone
     assert len(records) == 6 and {r.kind for r in records} == {"pair"} and {r.label for r in records} == {"happy"}
     assert all(not r.error and len(r.frames) == 2 for r in records)
-    report = prepare(frll, tmp_path, DataConfig(image_size=64, channels=3), progress=False, verbose=False)
+    report = prepare(frll, tmp_path, DataConfig(crop_size=64, channels=3), progress=False, verbose=False)
     assert len(report.prepared) == 6 and not report.skipped
 
 

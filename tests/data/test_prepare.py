@@ -37,11 +37,11 @@ def test_prepared_file_format(tmp_path, face_photo):
     face_frames(face_photo, src / "clipB", n=2, gray=False)
     csv = tmp_path / "labels.csv"
     csv.write_text("path,label\nsrc/clipA,happy\n")
-    report = prep.prepare(src, tmp_path / "out", DataConfig(image_size=64), labels_csv=csv, progress=False)
+    report = prep.prepare(src, tmp_path / "out", DataConfig(crop_size=64), labels_csv=csv, progress=False)
     assert sorted(report.prepared) == ["clipA_frames", "clipB_frames"] and not report.skipped
 
     manifest = load_manifest(tmp_path / "out")
-    assert manifest["config"]["image_size"] == 64 and manifest["skipped"] == []
+    assert manifest["config"]["crop_size"] == 64 and manifest["skipped"] == []
     entry = next(e for e in manifest["sequences"] if e["key"] == "clipA_frames")
     assert entry == {"key": "clipA_frames", "file": "clipA_frames.npz", "subject": "clipA",
                      "sequence": "frames", "label": "happy", "frames": 3, "source": "frames",
@@ -62,7 +62,7 @@ def test_prepared_file_format(tmp_path, face_photo):
 
 def test_rgb_and_per_frame(tmp_path, face_photo):
     face_frames(face_photo, tmp_path / "clip", n=2, gray=False)
-    cfg = DataConfig(image_size=48, channels=3, align_per_frame=True)
+    cfg = DataConfig(crop_size=48, channels=3, align_per_frame=True)
     prep.prepare(tmp_path / "clip", tmp_path / "out", cfg, progress=False, verbose=False)
     seq = load_sequence(tmp_path / "out", "clip_frames")
     assert seq.frames.shape == (2, 48, 48, 3)
@@ -86,17 +86,17 @@ def test_interrupted_run_keeps_finished_work_and_resumes(tmp_path, face_photo, m
 
     monkeypatch.setattr(prep, "prepare_sequence", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        prep.prepare(src, tmp_path / "out", DataConfig(image_size=32), progress=False)
+        prep.prepare(src, tmp_path / "out", DataConfig(crop_size=32), progress=False)
     assert [e["key"] for e in load_manifest(tmp_path / "out")["sequences"]] == ["a_frames"]
     assert not list((tmp_path / "out").glob("*.tmp"))  # nothing half-written left behind
 
     monkeypatch.setattr(prep, "prepare_sequence", real)
-    report = prep.prepare(src, tmp_path / "out", DataConfig(image_size=32), progress=False)
+    report = prep.prepare(src, tmp_path / "out", DataConfig(crop_size=32), progress=False)
     assert report.reused == ["a_frames"] and report.prepared == ["b_frames", "c_frames"]
-    again = prep.prepare(src, tmp_path / "out", DataConfig(image_size=32), progress=False)
+    again = prep.prepare(src, tmp_path / "out", DataConfig(crop_size=32), progress=False)
     assert again.prepared == [] and len(again.reused) == 3
     with pytest.raises(AffinekitError, match="other settings"):
-        prep.prepare(src, tmp_path / "out", DataConfig(image_size=64), progress=False)
+        prep.prepare(src, tmp_path / "out", DataConfig(crop_size=64), progress=False)
 
 
 def test_garbage_emotion_file_skips_only_that_sequence(tmp_path, face_photo, capsys):
@@ -197,7 +197,7 @@ def test_whole_ckplus_sample_prepares(ckplus_root, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_affinegan_sample_prepares(affinegan_root, tmp_path):
-    report = prep.prepare(affinegan_root, tmp_path, DataConfig(image_size=64), progress=False, verbose=False)
+    report = prep.prepare(affinegan_root, tmp_path, DataConfig(crop_size=64), progress=False, verbose=False)
     assert len(report.prepared) == 14 and not report.skipped
     labels = {e["key"]: e["label"] for e in load_manifest(tmp_path)["sequences"]}
     assert labels["happy-vid_0001_train"] == "happy" and labels["eyeup-vid_0019_train"] is None

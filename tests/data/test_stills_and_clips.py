@@ -62,7 +62,7 @@ def test_frll_layout(tmp_path):
     assert not looks_gray(one.load_images())
     assert "no neutral photo of person 003" in records["frll-003_happy"].error
     # the person without a neutral photo is skipped with the reason, not a crash
-    report = prepare_records([records["frll-003_happy"]], tmp_path / "out", DataConfig(image_size=32),
+    report = prepare_records([records["frll-003_happy"]], tmp_path / "out", DataConfig(crop_size=32),
                              progress=False)
     assert report.skipped[0][0] == "frll-003_happy" and "no neutral photo" in report.skipped[0][1]
 
@@ -207,7 +207,7 @@ def test_still_pair_prepares_each_photo_on_its_own(tmp_path, face_photo):
     root = tmp_path / "frll"
     _save(root / "neutral_front" / "001_03.jpg", _placed(face_photo, 0.6, (0, 0)), "JPEG")
     _save(root / "smiling_front" / "001_08.jpg", _placed(face_photo, 0.45, (60, 40)), "JPEG")
-    cfg = DataConfig(image_size=64, channels=3, align_per_frame=False)   # pairs ignore this
+    cfg = DataConfig(crop_size=64, channels=3, align_per_frame=False)   # pairs ignore this
     report = prepare(root, tmp_path / "out", cfg, progress=False, verbose=False)
     assert report.prepared == ["frll-001_happy"] and not report.skipped
     entry = load_manifest(tmp_path / "out")["sequences"][0]
@@ -224,7 +224,7 @@ def test_grey_pair_stays_grey_in_rgb(tmp_path, face_photo):
     grey = cv2.cvtColor(_small(face_photo), cv2.COLOR_RGB2GRAY)
     _save(tmp_path / "jaffe" / "KA.NE1.1.tiff", grey, "TIFF")
     _save(tmp_path / "jaffe" / "KA.HA1.2.tiff", np.ascontiguousarray(grey[:, ::-1]), "TIFF")
-    prepare(tmp_path / "jaffe", tmp_path / "out", DataConfig(image_size=48, channels=3), progress=False,
+    prepare(tmp_path / "jaffe", tmp_path / "out", DataConfig(crop_size=48, channels=3), progress=False,
             verbose=False)
     entry = load_manifest(tmp_path / "out")["sequences"][0]
     assert (entry["key"], entry["kind"], entry["gray"]) == ("jaffe-KA_HA1", "pair", True)
@@ -239,7 +239,7 @@ def test_mead_clip_pair_prepares(tmp_path, face_photo):
     _write_clip(tmp_path / "mead" / "M030_front_neutral_level1_001.mp4", neutral)
     _write_clip(tmp_path / "mead" / "M030_front_happy_level3_001.mp4", talking)
     mead_mod._neutral.cache_clear()
-    prepare(tmp_path / "mead", tmp_path / "out", DataConfig(image_size=48, channels=3), progress=False,
+    prepare(tmp_path / "mead", tmp_path / "out", DataConfig(crop_size=48, channels=3), progress=False,
             verbose=False)
     manifest = load_manifest(tmp_path / "out")
     assert manifest["skipped"] == []
@@ -268,7 +268,7 @@ def test_ck48_crop_aligns_and_falls_back_to_the_fixed_box(tmp_path, face_photo, 
     crop = _tight_crop(face_photo)
     for i in (7, 8, 9):
         _save(tmp_path / "ck48" / "happy" / f"S010_006_{i:08d}.png", crop)
-    prepare(tmp_path / "ck48", tmp_path / "out", DataConfig(image_size=64, channels=3), progress=False,
+    prepare(tmp_path / "ck48", tmp_path / "out", DataConfig(crop_size=64, channels=3), progress=False,
             verbose=False)
     entry = load_manifest(tmp_path / "out")["sequences"][0]
     assert (entry["key"], entry["subject"], entry["kind"], entry["gray"]) == \

@@ -104,7 +104,7 @@ def pairs_dir(tmp_path_factory):
                          np.stack(transforms), "happy", subject, "smile", source).save(out)
         entries.append({"key": key, "file": f"{key}.npz", "subject": subject, "sequence": "smile",
                         "label": "happy", "frames": 2, "source": source, "kind": "pair"})
-    write_manifest(out, {"config": to_dict(DataConfig(image_size=128, channels=3)), "sequences": entries,
+    write_manifest(out, {"config": to_dict(DataConfig(crop_size=128, channels=3)), "sequences": entries,
                          "skipped": []})
     return out
 

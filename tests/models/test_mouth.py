@@ -149,7 +149,7 @@ def _prepared_faces(root, n: int = 4, frames: int = 3, size: int = 64):
                             subject=np.array(f"S{i:03d}"), sequence=np.array("001"), source=np.array("test"))
         entries.append({"key": key, "file": f"{key}.npz", "subject": f"S{i:03d}", "sequence": "001",
                         "label": "happy", "frames": frames, "source": "test"})
-    (root / "manifest.json").write_text(json.dumps({"config": to_dict(DataConfig(image_size=size)),
+    (root / "manifest.json").write_text(json.dumps({"config": to_dict(DataConfig(crop_size=size)),
                                                     "sequences": entries, "skipped": []}))
     return [e["key"] for e in entries]
 

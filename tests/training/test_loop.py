@@ -36,7 +36,7 @@ def read_log(run: Path) -> list[dict]:
     return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
 
 
-LOSSES = ("G_GAN", "G_L1", "G_rec", "D_real", "D_fake", "D_patch", "D_lambda", "lambda_mean", "lambda_std")
+LOSSES = ("G_GAN", "G_L1", "G_rec", "D_real", "D_fake", "D_lip", "D_lambda", "lambda_mean", "lambda_std")
 
 
 # ---------------------------------------------------------------------------
@@ -269,7 +269,7 @@ def test_cli_bad_paths_are_one_line_errors(tmp_path):
 
 def test_hold_out_trains_on_the_subjects_evaluate_does_not_test_on(tmp_path):
     from affinekit.data.dataset import subject_kfold, subject_split
-    from affinekit.training.run import training_keys
+    from affinekit.training.spec import training_keys
 
     entries = [{"key": f"S{s:03d}_{q:03d}", "subject": f"S{s:03d}", "sequence": f"{q:03d}", "label": "happy", "frames": 8}
                for s in range(10) for q in range(2)] + [{"key": "S099_001", "subject": "S099", "label": ""}]
