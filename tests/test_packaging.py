@@ -1,6 +1,7 @@
 """environment.yml and pyproject.toml list the same dependencies, and the conda file can solve."""
 from __future__ import annotations
 
+import ast
 import re
 import sys
 import tomllib
@@ -54,7 +55,11 @@ def test_conda_file_uses_conda_forge_alone_and_pins_torch_like_pyproject():
 def test_pyproject_names_every_third_party_import_of_the_library():
     imported = set()
     for path in (REPO / "affinekit").rglob("*.py"):
-        imported |= set(re.findall(r"^\s*(?:from|import) (\w+)", path.read_text(), re.M))
+        for node in ast.walk(ast.parse(path.read_text())):   # real imports only, not prose in docstrings
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
     to_package = {"cv2": "opencv-python-headless", "skimage": "scikit-image", "PIL": "pillow",
                   "dlib": "dlib-bin", "yaml": "pyyaml", "imageio_ffmpeg": "imageio-ffmpeg",
                   "IPython": "ipykernel", "ipywidgets": "ipywidgets", "nbformat": "nbformat", "papermill": "papermill"}
