@@ -5,6 +5,7 @@ finished video:
 
 - `level_table`: the U-Net's levels, with the shape of the base code, the
   direction code and what the decoder receives (`base + l * direction`);
+  `shapes_markdown`: the same, measured by running the encoders, as a table;
 - `label_planes`: the one-hot planes that tell the direction encoder the label;
 - `direction_norms`, `direction_similarity`: how strongly, where, and how
   differently each expression's direction pushes the codes;
@@ -14,6 +15,8 @@ finished video:
   G(0.5) the midpoint of G(0) and G(1)?
 - `mixture_linearity`: the same question across expressions: is a blend's
   field (mask, frame) the blend of the two expressions' fields?
+- `patch_verdicts`, `plot_patch_verdicts`: the frame PatchGAN's verdict per
+  patch, drawn over the frames it judged.
 """
 from __future__ import annotations
 
@@ -43,6 +46,28 @@ def level_table(generator: Generator) -> list[dict[str, Any]]:
                  "decoder gets": (f"field 2 + mask 1 + residual {cfg.channels} = {out} maps"
                                   if generator.moves else f"pixels, {out} channel(s)") + f" at {cfg.image_size} px"})
     return rows
+
+
+@torch.no_grad()
+def shapes_markdown(generator: Generator) -> str:
+    """The generator as a markdown table, one row per level: the shapes (C, H, W) its two encoders
+    give for one input, measured by running them, and what the decoder receives there."""
+    cfg = generator.cfg
+    x0 = torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size)
+    base, direction = generator.encode(x0, torch.zeros(1, dtype=torch.long))
+    shape = lambda t: "(" + ", ".join(str(n) for n in t.shape[1:]) + ")"
+    head = (f"field 2 + mask 1 + residual {cfg.channels} maps, then "
+            "(1 - A) warp(x0, F) + A R" if generator.moves else f"the frame's {cfg.channels} channel(s)")
+    rows = [f"| input | x0 {shape(x0)} | x0 and {cfg.num_labels} label planes "
+            f"({cfg.channels + cfg.num_labels}, {cfg.image_size}, {cfg.image_size}) | |"]
+    for i, (b, d) in enumerate(zip(base, direction)):
+        name = "bottleneck" if i == len(base) - 1 else f"skip {i}"
+        mixed = i == len(base) - 1 or not generator.bottleneck_only
+        rows.append(f"| {name} | {shape(b)} | {shape(d)} | "
+                    + ("E_b + l * E_d" if mixed else "E_b alone (`model.mixing=bottleneck`)") + " |")
+    rows.append(f"| output | | | {head}, at {cfg.image_size} px |")
+    return ("| level | E_b(x0) | E_d(x0, y) | decoder receives |\n|---|---|---|---|\n"
+            + "\n".join(rows) + "\n")
 
 
 def label_planes(label: int, num_labels: int = len(EXPRESSIONS), size: int = 16) -> np.ndarray:
@@ -223,4 +248,54 @@ def plot_raw_output(raw: dict[str, np.ndarray], crop: np.ndarray, title: str = "
         ax.set_title(name, fontsize=8)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def patch_verdicts(discriminator: torch.nn.Module, x0: torch.Tensor, frames: torch.Tensor, label: int,
+                   gan_loss: str = "lsgan") -> np.ndarray:
+    """(N, h, w) the frame PatchGAN's verdict on each patch of each frame (N, C, H, W) beside the
+    neutral x0 (1, C, H, W), as training reads it: 1 real, 0 fake, 0.5 cannot tell (BCE logits
+    through a sigmoid; a least-squares discriminator's output is its verdict already)."""
+    n, device = len(frames), next(discriminator.parameters()).device
+    out = discriminator(x0.expand(n, -1, -1, -1).to(device), frames.to(device),
+                        torch.full((n,), label, dtype=torch.long, device=device))[:, 0]
+    return (torch.sigmoid(out) if gan_loss == "bce" else out).cpu().numpy()
+
+
+@torch.no_grad()
+def judge_pair(generator: Generator, discriminator: torch.nn.Module, neutral: np.ndarray, real: np.ndarray,
+               label: int, gan_loss: str = "lsgan") -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The frame PatchGAN on one face: ({name: frame in [0, 1]}, (3, h, w) verdicts) for the neutral
+    crop shown as if it were the expression, the real expression crop, and the generator's frame at
+    l = 1, each judged beside the neutral crop (uint8 crops, any size: resized to the model's)."""
+    x0, frame = (_crop_tensor(c, generator) for c in (neutral, real))
+    device = next(generator.parameters()).device
+    fake = generator.generate(x0.to(device), torch.tensor([label], device=device), torch.tensor([1.0]))[:, 0].cpu()
+    frames = torch.cat([x0, frame, fake])
+    verdicts = patch_verdicts(discriminator, x0, frames, label, gan_loss)
+    pictures = ((frames + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1).squeeze(-1).numpy()
+    names = ("neutral x0 as the frame", "real expression", "generated, l = 1")
+    return dict(zip(names, pictures)), verdicts
+
+
+def plot_patch_verdicts(frames: dict[str, np.ndarray], verdicts: np.ndarray, title: str = "") -> Any:
+    """Each frame (H, W[, C], values in [0, 1]) with its patch verdicts (h, w) drawn over it on one
+    colour scale centred on chance (0.5): red judged real, blue judged fake."""
+    import matplotlib.pyplot as plt
+
+    names = list(frames)
+    spread = max(0.1, float(np.abs(verdicts - 0.5).max()))
+    fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names) + 0.8, 2.9), squeeze=False)
+    for ax, name, verdict in zip(axes[0], names, verdicts):
+        img = frames[name]
+        height, width = img.shape[:2]
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1)
+        im = ax.imshow(verdict, cmap="coolwarm", vmin=0.5 - spread, vmax=0.5 + spread, alpha=0.55,
+                       extent=(0, width, height, 0), interpolation="nearest")
+        ax.set_title(f"{name}\nmean verdict {verdict.mean():.2f}", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title or "frame PatchGAN, one verdict per patch (1 real, 0 fake)", fontsize=9)
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="verdict (0.5: cannot tell)")
     return fig

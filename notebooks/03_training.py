@@ -29,6 +29,21 @@
 # network, hence the name. $l = 0$ must give back $x_0$, $l = 1$ the apex,
 # $l > 1$ exaggerates.
 #
+# The generator of the committed run, level by level (made by `look_inside.shapes_markdown` from
+# the model itself, `figures/generator_shapes.md`; shapes are (channels, height, width)):
+#
+# | level | E_b(x0) | E_d(x0, y) | decoder receives |
+# |---|---|---|---|
+# | input | x0 (1, 64, 64) | x0 and 7 label planes (8, 64, 64) | |
+# | skip 0 | (32, 64, 64) | (32, 64, 64) | E_b + l * E_d |
+# | skip 1 | (64, 32, 32) | (64, 32, 32) | E_b + l * E_d |
+# | skip 2 | (128, 16, 16) | (128, 16, 16) | E_b + l * E_d |
+# | skip 3 | (256, 8, 8) | (256, 8, 8) | E_b + l * E_d |
+# | bottleneck | (256, 4, 4) | (256, 4, 4) | E_b + l * E_d |
+# | output | | | field 2 + mask 1 + residual 1 maps, then (1 - A) warp(x0, F) + A R, at 64 px |
+#
+# The decoder climbs back from the bottleneck, joining each level's mixed code as a U-Net skip.
+#
 # **Intensities of real frames are not labelled**: CK+ frames come in order,
 # but nobody measured how strong the expression is in each. The model infers
 # them: project the change of base code onto the direction,
@@ -96,14 +111,14 @@ from affinekit import charts, experiments, lip_intensity, look_inside, plots
 from affinekit.callbacks import LiveBoard
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset, subject_split
-from affinekit.data.prepare import prepare_records
+from affinekit.data.prepare import prepare, prepare_records
 from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.expressions import EXPRESSIONS
 from affinekit.generator_step import LAMBDA_RANGE, GeneratorStep
 from affinekit.launch import train
 from affinekit.losses import GAN_CHANCE
 from affinekit.models.generator import Generator
-from affinekit.notebook_inputs import load_animator
+from affinekit.notebook_inputs import DEMO_FRLL, load_animator
 from affinekit.notebook_setup import plain, setup
 from affinekit.run_summary import curve_summary
 from affinekit.runlog import read_log
@@ -164,7 +179,7 @@ display(fig)
 # ## The model
 #
 # A `ModelConfig` fixes the shapes; the generator has two encoders and one
-# decoder. Untrained, its frames are noise around the input.
+# decoder, measured below level by level (the table at the top of the notebook).
 
 # %%
 model_cfg = ModelConfig(image_size=S["IMAGE_SIZE"], channels=1, base_width=S["BASE_WIDTH"])
@@ -173,6 +188,9 @@ train_cfg = TrainConfig(steps=S["STEPS"], batch_size=S["BATCH_SIZE"], sample_eve
 n_params = sum(p.numel() for p in Generator(model_cfg).parameters())
 print(model_cfg)
 print(f"generator parameters: {n_params / 1e6:.2f} M")
+shapes = look_inside.shapes_markdown(Generator(model_cfg))
+nb.save_text("generator_shapes.md", shapes)
+display(Markdown(shapes))
 
 # %% [markdown]
 # ## One training step, by hand
@@ -305,9 +323,9 @@ for name, fig in (("fig6_g_l1.png", fig6), ("fig7_d_real_fake.png", fig7), ("int
                   ("gradient_shares.png", fig_shares)):
     nb.save(fig, name)
 display(fig6, fig7, fig_lambda, fig_shares)
-curves = curve_summary(log, GAN_CHANCE[train_cfg.gan_loss])
-curves["blend_last"] = log[-1].get("lambda_blend")
-print(json.dumps(curves, indent=1))
+loss_summary = curve_summary(log, GAN_CHANCE[train_cfg.gan_loss])
+loss_summary["blend_last"] = log[-1].get("lambda_blend")
+print(json.dumps(loss_summary, indent=1))
 
 # %% [markdown]
 # ## Faces the model never saw
@@ -411,6 +429,36 @@ print(f"correlation of inferred l with frame position: {order:.2f}")
 # ![inferred intensity against frame position](../figures/intensity_on_sequence.png) ![intensity statistics during training](../figures/intensity_stats.png)
 
 # %% [markdown]
+# ## What the frame discriminator sees
+#
+# The frame PatchGAN does not answer "real" or "fake" once per frame: it answers once per patch
+# (an 8 x 8 grid at 64 px, each cell seeing about a quarter of the face), beside the neutral face
+# and the label. Below, the trained one judges three frames of a held-out face, each beside that
+# face's neutral frame: the neutral frame itself offered as the expression (not the expression:
+# it should read fake), the real apex and the generator's frame at `l` = 1. Red cells it calls
+# real, blue fake; 0.5 is chance. Then the same on a face from another dataset: one of the six
+# FRLL people shipped in `data/demo/frll/` (Face Research Lab London Set, DeBruine & Jones 2017,
+# CC BY 4.0), whose real smile exists.
+
+# %%
+d_frame = trainer.d["patch"].eval()
+gen = trainer.generator.eval()
+d_verdicts = {}
+pairs = [(probe.frames[0], probe.frames[-1], EXPRESSIONS.index(probe.label), f"held-out {probe_key} ({probe.label})")]
+frll_dir = run_dir.with_name(f"frll_demo_{S['CROP_SIZE']}px")
+prepare(DEMO_FRLL, frll_dir, DataConfig(image_size=S["CROP_SIZE"], channels=1), progress=False, verbose=False)
+frll_key = load_manifest(frll_dir)["sequences"][0]["key"]
+frll = load_sequence(frll_dir, frll_key)
+pairs.append((frll.frames[0], frll.frames[-1], EXPRESSIONS.index("happy"), f"FRLL {frll_key} (happy; CC BY 4.0)"))
+for (neutral, real, label, title), tag in zip(pairs, ("held_out", "frll")):
+    frames, verdicts = look_inside.judge_pair(gen, d_frame, neutral, real, label, train_cfg.gan_loss)
+    fig = look_inside.plot_patch_verdicts(frames, verdicts, title=f"frame PatchGAN after {trainer.step} steps: {title}")
+    nb.save(fig, f"d_verdicts_{tag}.png", faces=tag == "held_out")
+    display(fig)
+    d_verdicts[tag] = {name: float(v.mean()) for name, v in zip(frames, verdicts)}
+print(json.dumps(d_verdicts, indent=1))
+
+# %% [markdown]
 # ## With the anchor and without it (the paper's setting)
 #
 # How much of the ordering above is the anchor's doing? Two short runs, the
@@ -445,9 +493,9 @@ for i, (name, overrides) in enumerate(anchors.items()):
                                                             EXPRESSIONS.index(probe.label))[0]
 bundled = load_animator()[0].generator.eval().cpu()
 lam_bundled = look_inside.intensity_on_sequence(bundled, probe.frames, EXPRESSIONS.index(probe.label))[0]
-curves = {f"{name} ({S['COMPARE_STEPS']} steps)": lam for name, lam in lam_by_anchor.items()}
-curves["bundled model (anchored, long run)"] = lam_bundled
-fig = charts.intensity_against_position(curves, title=f"held-out {probe_key} ({probe.label})",
+anchor_curves = {f"{name} ({S['COMPARE_STEPS']} steps)": lam for name, lam in lam_by_anchor.items()}
+anchor_curves["bundled model (anchored, long run)"] = lam_bundled
+fig = charts.intensity_against_position(anchor_curves, title=f"held-out {probe_key} ({probe.label})",
                                         styles={"bundled model (anchored, long run)": "s:"})
 nb.save(fig, "intensity_anchor_comparison.png")
 display(fig)
@@ -537,11 +585,11 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 #    a difference smaller than that between two arms is not an answer.
 
 # %%
-summary = dict(curves=curves, anchor_corr=anchor_corr, compare_steps=S["COMPARE_STEPS"], lips=lips_summary,
+summary = dict(curves=loss_summary, anchor_curves=anchor_curves, anchor_corr=anchor_corr, compare_steps=S["COMPARE_STEPS"], lips=lips_summary,
                field_px=field_px, probe=probe_key, train_sequences=len(train_keys), test_sequences=len(test_keys))
 nb.save_text(f"training_{DATA}.json", json.dumps(plain(summary), indent=1, sort_keys=True))
 last = log[-1]
-nb.record(curves=curves, lips=lips_summary, field_px=field_px, data=DATA, steps=trainer.step, log_rows=len(log),
+nb.record(curves=loss_summary, d_verdicts=d_verdicts, lips=lips_summary, field_px=field_px, data=DATA, steps=trainer.step, log_rows=len(log),
           final={k: last[k] for k in ("G_L1", "D_real", "D_fake", "G_GAN", "D_patch") if k in last},
           finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_real", "D_fake")),
           checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),

@@ -178,6 +178,14 @@ display(Markdown(markdown))
 # the second decimal of SSIM is not a finding. The per-expression bars:
 #
 # ![per expression, CK+](../figures/per_expression_ckplus.png)
+#
+# Without CK+ (a fresh clone) the same cell scores the open demo clips, and writes
+# [`figures/table2_demo.md`](../figures/table2_demo.md). Its split leaves a single test clip
+# (a LivePortrait driving video, 16 frames), so it shows the table's mechanics, not a result:
+# on that clip copy-input scores 25.67 dB, above the motion head's 24.79 dB and the pixel
+# head's 24.88 dB, and every row that moves the face shows the expression (1/1 clips). What the
+# one clip does show is identity: the motion head's ACD-I (0.137) is the real clip's (0.135),
+# the pixel head's 0.315 more than twice it.
 
 # %% [markdown]
 # ## Per expression

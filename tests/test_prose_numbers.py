@@ -187,3 +187,54 @@ def test_07_toy_prose_is_the_recorded_run():
     assert number(text, r"pooled over them (\d+\.\d+)") == round(rec["pooled"], 3)
     assert number(text, r"frame position alone gets ([\d.]+)") == round(rec["position"], 2)
     assert rec["per_sequence"] >= 0.95 and rec["per_sequence"] > rec["position"]
+
+
+# ------------------------------------------------------------------------------------------
+# notebook 04: the demo table on a fresh clone
+
+
+def test_04_demo_table_paragraph_is_the_recorded_table():
+    text = markdown("04_evaluation")
+    rows = {r["name"]: r for r in json.loads((FIGURES / "table2_demo.json").read_text())["rows"]}
+    motion = next(r for n, r in rows.items() if n.endswith("[motion head]"))
+    pixels = next(r for n, r in rows.items() if n.endswith("[pixels head]"))
+    assert number(text, r"copy-input scores ([\d.]+) dB, above") == round(rows["copy-input"]["metrics"]["psnr"], 2)
+    assert number(text, r"motion head's ([\d.]+) dB and") == round(motion["metrics"]["psnr"], 2)
+    assert number(text, r"pixel head's ([\d.]+) dB, and") == round(pixels["metrics"]["psnr"], 2)
+    assert rows["copy-input"]["metrics"]["psnr"] > max(motion["metrics"]["psnr"], pixels["metrics"]["psnr"])
+    assert number(text, r"single test clip \(a LivePortrait driving video, (\d+) frames") == \
+        json.loads((FIGURES / "table2_demo.json").read_text())["config"]["frames"]
+    assert number(text, r"motion head's ACD-I \(([\d.]+)\)") == round(motion["metrics"]["acd_i"], 3)
+    assert number(text, r"real clip's \(([\d.]+)\)") == round(rows["real videos"]["metrics"]["acd_i"], 3)
+    assert number(text, r"pixel head's ([\d.]+) more") == round(pixels["metrics"]["acd_i"], 3)
+    assert all(r["videos"] == 1 for r in rows.values())                  # "a single test clip"
+
+
+# ------------------------------------------------------------------------------------------
+# what GitHub shows without running anything
+
+
+def shown_files(path: Path) -> list[Path]:
+    """The committed files a markdown page (README, a notebook's markdown) shows or links, by relative path."""
+    text = path.read_text()
+    found = re.findall(r"\]\(((?:\.\./)?figures/[^)\s]+)\)|src=\"((?:\.\./)?figures/[^\"]+)\"", text)
+    return [(path.parent / (a or b)).resolve() for a, b in found]
+
+
+def test_every_figure_a_page_shows_is_committed():
+    pages = [REPO / "README.md", *sorted((REPO / "notebooks").glob("0*.py"))]
+    missing = [f"{page.name}: {f.relative_to(REPO)}" for page in pages for f in shown_files(page) if not f.is_file()]
+    assert not missing, f"shown but not in figures/: {missing}"
+
+
+def test_frll_comparison_and_gifs_are_shown_with_credit():
+    from affinekit.expressions import EXPRESSIONS
+
+    for page in (REPO / "README.md", REPO / "notebooks" / "05_generate_videos.py"):
+        shown = {f.name for f in shown_files(page)}
+        assert "frll_happy_real_generated.png" in shown
+        gifs = {f"frll007_{e}.gif" for e in EXPRESSIONS}
+        assert gifs <= shown, f"{page.name} leaves out {sorted(gifs - shown)}"
+        assert "DeBruine & Jones 2017, CC BY 4.0" in re.sub(r"\s*\n#?\s*", " ", page.read_text())
+    sizes = {g.name: g.stat().st_size for g in (FIGURES / "gifs").glob("frll007_*.gif")}
+    assert len(sizes) == len(EXPRESSIONS) and max(sizes.values()) < 300_000, sizes
