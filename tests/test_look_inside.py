@@ -7,6 +7,7 @@ import torch
 
 from affinekit import look_inside as li
 from affinekit.config import ModelConfig
+from affinekit.models.discriminators import PatchDiscriminator
 from affinekit.expressions import EXPRESSIONS
 from affinekit.models.generator import Generator
 
@@ -100,8 +101,6 @@ def test_shapes_markdown_is_measured_from_the_encoders(gen):
 
 
 def test_patch_verdicts_follow_the_gan_loss():
-    from affinekit.models.discriminators import PatchDiscriminator
-
     torch.manual_seed(0)
     d = PatchDiscriminator(1, len(EXPRESSIONS), 8, 32).eval()
     x0, frames = torch.zeros(1, 1, 32, 32), torch.rand(2, 1, 32, 32) * 2 - 1
@@ -112,8 +111,6 @@ def test_patch_verdicts_follow_the_gan_loss():
 
 
 def test_judge_pair_gives_three_frames_and_their_verdicts(gen, crop):
-    from affinekit.models.discriminators import PatchDiscriminator
-
     d = PatchDiscriminator(1, len(EXPRESSIONS), 8, 32).eval()
     frames, verdicts = li.judge_pair(gen, d, crop, 255 - crop, EXPRESSIONS.index("happy"))
     assert list(frames) == ["neutral x0 as the frame", "real expression", "generated, l = 1"]

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from affinekit.config import TrainConfig
+from affinekit.config import ModelConfig, TrainConfig
 from affinekit.experiments import wilson_interval
+from affinekit.expressions import EXPRESSIONS
+from affinekit.look_inside import shapes_markdown
+from affinekit.models.generator import Generator
 
 REPO = Path(__file__).resolve().parent.parent
 FIGURES = REPO / "figures"
@@ -228,8 +231,6 @@ def test_every_figure_a_page_shows_is_committed():
 
 
 def test_frll_comparison_and_gifs_are_shown_with_credit():
-    from affinekit.expressions import EXPRESSIONS
-
     for page in (REPO / "README.md", REPO / "notebooks" / "05_generate_videos.py"):
         shown = {f.name for f in shown_files(page)}
         assert "frll_happy_real_generated.png" in shown
@@ -238,3 +239,14 @@ def test_frll_comparison_and_gifs_are_shown_with_credit():
         assert "DeBruine & Jones 2017, CC BY 4.0" in re.sub(r"\s*\n#?\s*", " ", page.read_text())
     sizes = {g.name: g.stat().st_size for g in (FIGURES / "gifs").glob("frll007_*.gif")}
     assert len(sizes) == len(EXPRESSIONS) and max(sizes.values()) < 300_000, sizes
+
+
+def test_03_shape_table_is_the_models():
+    lines = [line[2:] for line in (REPO / "notebooks" / "03_training.py").read_text().splitlines()
+             if line.startswith("# |")]
+    committed = (FIGURES / "generator_shapes.md").read_text().splitlines()
+    start = lines.index(committed[0]) if committed[0] in lines else -1
+    assert start >= 0, "notebook 03 no longer shows figures/generator_shapes.md"
+    assert lines[start:start + len(committed)] == committed
+    # the notebook's defaults: 64 px grey, base width 32
+    assert shapes_markdown(Generator(ModelConfig(image_size=64, channels=1, base_width=32))).splitlines() == committed
