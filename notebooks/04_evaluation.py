@@ -331,6 +331,15 @@ else:
 # With `SOURCES` (or `../shared/data`) it prepares FRLL, JAFFE, Yale and MEAD beside the
 # CK+ crops (FRLL alone at tiny sizes) and scores their validation people.
 #
+# What a paired score compares, seen on three of those FRLL people: the neutral photo, the real
+# smile, the bundled model's apex for happy and |generated - real| (`python
+# scripts/frll_showcase.py`). Most of the difference sits on edges (hair, jaw, eyes) where two
+# photos taken apart never quite meet; around the mouth, the generated smile stretches the
+# closed lips where the real one parts on teeth. Faces: Face Research Lab London Set
+# (DeBruine & Jones 2017, CC BY 4.0).
+#
+# ![real smile, generated smile and their difference](../figures/frll_happy_real_generated.png)
+#
 # **A warning about expression accuracy here.** The kit's classifier learnt from CK+48
 # alone: 48 px grey crops of posed CK+ faces. It reads the *real* FRLL smiles as happy only
 # about one time in seven (12 of FRLL's 82 smiles at 128 px; JAFFE's real expressions 21%,
