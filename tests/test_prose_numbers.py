@@ -250,3 +250,19 @@ def test_03_shape_table_is_the_models():
     assert lines[start:start + len(committed)] == committed
     # the notebook's defaults: 64 px grey, base width 32
     assert shapes_markdown(Generator(ModelConfig(image_size=64, channels=1, base_width=32))).splitlines() == committed
+
+
+def test_06_prior_only_sentence_is_the_recorded_run():
+    text = markdown("06_experiments")
+    rows = json.loads((FIGURES / "prior_only_ckplus.json").read_text())["rows"]
+    prior, warp = rows["prior only"], rows["landmark-warp"]
+    assert number(text, r"Prior only, .*? ([\d.]+) dB and SSIM") == round(prior["psnr"], 2)
+    assert number(text, r"Prior only, .*? dB and SSIM ([\d.]+)\.") == round(prior["ssim"], 3)
+    assert number(text, r"on the same (\d+) sequences \(`python benchmarks/prior_only.py") == prior["clips"]
+    table = notebook06_table()
+    subject = [v for (q, name), v in table.items() if "paper" not in name and "pixels" not in name]
+    assert max(v["psnr"] for v in subject) < round(prior["psnr"], 2)                 # "below their own step 0"
+    assert min(v["ssim"] for v in subject) > prior["ssim"]                            # "a little above it on SSIM"
+    assert number(text, rf"reads (\d+)/{prior['clips']} clips for prior only") == prior["correct"]
+    assert number(text, rf"and (\d+)/{warp['clips']} for landmark-warp too") == warp["correct"]
+    assert round(warp["psnr"], 2) == round(table2_rows()["landmark-warp"]["metrics"]["psnr"], 2)
