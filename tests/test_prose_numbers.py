@@ -160,6 +160,15 @@ def test_03_figs_6_and_7_prose_against_the_run_summary():
     assert number(text, r"by step (\d+) and ends") == pytest.approx(curves["G_L1"]["peak_step"], abs=10)
     assert number(text, r"ends near ([\d.]+) at step") == pytest.approx(curves["G_L1"]["last"], abs=0.005)
     assert number(text, r"from about step (\d+) to the end") == pytest.approx(curves["D"]["at_chance_from_step"], abs=10)
+    g = curves["G_L1"]
+    assert number(text, r"a net fall of (\d+)%") == round(-100 * g["net_change"] / g["first"])
+    assert number(text, r"at step (\d+), a net fall") == curves["steps"]
+    shares = curves["gradient_shares"]
+    assert number(text, r"over its (\d+) steps the adversarial") == curves["steps"]
+    assert number(text, r"the adversarial terms are ([\d.]+)% of G's gradient, [\d.]+ points") == \
+        round(100 * curves["gan_share"], 1)
+    assert number(text, r"([\d.]+) points of it from the apex") == round(100 * shares["G_apex"], 1)
+    assert number(text, r"only ([\d.]+) from the frame") == round(100 * (shares["G_GAN"] + shares["G_patch"]), 1)
 
 
 # ------------------------------------------------------------------------------------------
