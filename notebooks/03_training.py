@@ -111,7 +111,8 @@ from affinekit import charts, experiments, lip_intensity, look_inside, plots
 from affinekit.callbacks import LiveBoard
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset, subject_split
-from affinekit.data.prepare import prepare, prepare_records
+from affinekit.data.folders import read_source
+from affinekit.data.prepare import prepare_records
 from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.expressions import EXPRESSIONS
 from affinekit.generator_step import LAMBDA_RANGE, GeneratorStep
@@ -455,8 +456,9 @@ gen = trainer.generator.eval()
 d_verdicts = {}
 pairs = [(probe.frames[0], probe.frames[-1], EXPRESSIONS.index(probe.label), f"held-out {probe_key} ({probe.label})")]
 frll_dir = run_dir.with_name(f"frll_demo_{S['CROP_SIZE']}px")
-prepare(DEMO_FRLL, frll_dir, DataConfig(image_size=S["CROP_SIZE"], channels=1), progress=False, verbose=False)
-frll_key = load_manifest(frll_dir)["sequences"][0]["key"]
+frll_record = read_source(DEMO_FRLL)[0]                          # one pair is enough: prepare only it
+prepare_records([frll_record], frll_dir, DataConfig(image_size=S["CROP_SIZE"], channels=1), progress=False)
+frll_key = frll_record.key
 frll = load_sequence(frll_dir, frll_key)
 pairs.append((frll.frames[0], frll.frames[-1], EXPRESSIONS.index("happy"), f"FRLL {frll_key} (happy; CC BY 4.0)"))
 for (neutral, real, label, title), tag in zip(pairs, ("held_out", "frll")):
