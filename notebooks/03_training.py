@@ -434,7 +434,11 @@ order = float(np.corrcoef(positions, lam_real)[0, 1]) if np.std(lam_real) > 0 el
 print(f"correlation of inferred l with frame position: {order:.2f}")
 
 # %% [markdown]
-# The committed plot, from the CK+ run of `figures/README.md` (a held-out subject's sequence):
+# The committed plot, from the CK+ run of `figures/README.md` (a held-out subject's sequence,
+# S111's surprise): `l` stays near 0 over the first frames, rises as the surprise forms and
+# levels off near half at the apex, short of the 1 that `G_sup` pulls it towards after only
+# 300 steps. Beside it, the training frames' `l` during the run: its spread grows with its
+# mean, and its correlation with frame position climbs as the anchor pulls.
 #
 # ![inferred intensity against frame position](../figures/intensity_on_sequence.png) ![intensity statistics during training](../figures/intensity_stats.png)
 
