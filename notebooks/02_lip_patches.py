@@ -142,7 +142,9 @@ nb.save(fig, "lip_patch_gallery.png", faces=True)
 display(fig)
 
 # %% [markdown]
-# The committed gallery, on the demo clips:
+# The committed gallery, on the six demo clips: they hold only three expressions (happy three
+# times, surprise twice, anger once), so sadness is not there. The happy and surprise
+# masks are the large ones; anger's pressed lips give the smallest.
 #
 # ![lip patches on several faces](../figures/lip_patch_gallery_demo.png)
 

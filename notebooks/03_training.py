@@ -29,6 +29,21 @@
 # network, hence the name. $l = 0$ must give back $x_0$, $l = 1$ the apex,
 # $l > 1$ exaggerates.
 #
+# The generator of the committed run, level by level (made by `look_inside.shapes_markdown` from
+# the model itself, `figures/generator_shapes.md`; shapes are (channels, height, width)):
+#
+# | level | E_b(x0) | E_d(x0, y) | decoder receives |
+# |---|---|---|---|
+# | input | x0 (1, 64, 64) | x0 and 7 label planes (8, 64, 64) | |
+# | skip 0 | (32, 64, 64) | (32, 64, 64) | E_b + l * E_d |
+# | skip 1 | (64, 32, 32) | (64, 32, 32) | E_b + l * E_d |
+# | skip 2 | (128, 16, 16) | (128, 16, 16) | E_b + l * E_d |
+# | skip 3 | (256, 8, 8) | (256, 8, 8) | E_b + l * E_d |
+# | bottleneck | (256, 4, 4) | (256, 4, 4) | E_b + l * E_d |
+# | output | | | field 2 + mask 1 + residual 1 maps, then (1 - A) warp(x0, F) + A R, at 64 px |
+#
+# The decoder climbs back from the bottleneck, joining each level's mixed code as a U-Net skip.
+#
 # **Intensities of real frames are not labelled**: CK+ frames come in order,
 # but nobody measured how strong the expression is in each. The model infers
 # them: project the change of base code onto the direction,
@@ -92,12 +107,13 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from affinekit.show import charts, look_inside, plots
+from affinekit.show import charts, look_inside, patch_verdicts, plots
 
 from affinekit.notebook import experiments, lip_intensity
 from affinekit.show.live_board import LiveBoard
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset, subject_split
+from affinekit.data.folders import read_source
 from affinekit.data.prepare import prepare_records
 from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.expressions import EXPRESSIONS
@@ -105,10 +121,10 @@ from affinekit.training.generator_step import LAMBDA_RANGE, GeneratorStep
 from affinekit.training.run import train
 from affinekit.training.losses import GAN_CHANCE
 from affinekit.models.generator import Generator
-from affinekit.notebook.inputs import load_animator
+from affinekit.io.runlog import read_log
+from affinekit.notebook.inputs import DEMO_FRLL, load_animator
 from affinekit.notebook.setup import plain, setup
 from affinekit.show.run_summary import curve_summary
-from affinekit.io.runlog import read_log
 
 # sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
 nb = setup(globals(), tiny=dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
@@ -164,7 +180,7 @@ display(fig)
 # ## The model
 #
 # A `ModelConfig` fixes the shapes; the generator has two encoders and one
-# decoder. Untrained, its frames are noise around the input.
+# decoder, measured below level by level (the table at the top of the notebook).
 
 # %%
 model_cfg = ModelConfig(image_size=S["IMAGE_SIZE"], channels=1, base_width=S["BASE_WIDTH"])
@@ -173,6 +189,9 @@ train_cfg = TrainConfig(steps=S["STEPS"], batch_size=S["BATCH_SIZE"], sample_eve
 n_params = sum(p.numel() for p in Generator(model_cfg).parameters())
 print(model_cfg)
 print(f"generator parameters: {n_params / 1e6:.2f} M")
+shapes = look_inside.shapes_markdown(Generator(model_cfg))
+nb.save_text("generator_shapes.md", shapes)
+display(Markdown(shapes))
 
 # %% [markdown]
 # ## One training step, by hand
@@ -275,20 +294,29 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 #
 # ![G_L1](../figures/fig6_g_l1.png) ![D curves](../figures/fig7_d_real_fake.png)
 #
-# Read them as they are. **Fig. 6 shows no net fall**: the smoothed `G_L1` starts near
-# 0.04, climbs to about 0.06 by step 25 and ends near 0.04 at step 300. The prior already
-# gives warp-like frames at step 1; what the first steps add is noise while the
-# discriminators and the projection settle. **Fig. 7 shows discriminators at chance**:
-# after a start above it, `D_real` and `D_fake` both sit on the LSGAN chance line (0.25)
-# from about step 15 to the end. They cannot tell real from fake, so `G_GAN` and
-# `G_lip` give the generator little to follow: at this notebook's settings (`lr_d`
-# 2e-4, GAN weights 1 / 0.5 / 1) the adversarial terms are 3.7% of G's gradient
-# (`affinekit/weights/MODEL_CARD.md`, a 40-step probe), against 39% for `G_L1` and 57%
-# for `G_landmark`. This is why notebook 06 finds no difference between BCE and LSGAN, or
-# with and without the lip discriminator. The bundled model was trained with `lr_d` 1e-3
-# and GAN weights 4, which lifted the adversarial share to 60% by step 1500. (These values
-# are read off the committed figures; a rerun writes them to `figures/training_<data>.json`,
-# and `tests/notebook/test_prose_numbers.py` checks this paragraph against that file when it exists.)
+# Read them as they are (the numbers are the moving averages drawn, recorded in
+# `figures/training_ckplus.json`; `tests/notebook/test_prose_numbers.py` checks this paragraph
+# against that file). **Fig. 6 climbs before it falls**: the smoothed `G_L1` starts near
+# 0.043, climbs to about 0.059 by step 14 and ends near 0.034 at step 300, a net fall of
+# 21%. It is back at its start only around step 50, hovers near 0.040 from step 200, and
+# its last few steps dip lower. The prior already gives warp-like frames at step 1; the
+# first steps add error while the learned correction, the discriminators and the
+# projection start to move. The paper's curve, falling quickly and then slowly, is not
+# what a model that starts from a good warp draws.
+# **Fig. 7 shows discriminators at chance**: from their start (`D_real` high, `D_fake`
+# low) the two close on the LSGAN chance line (0.25) within about 50 steps, wobble
+# around step 190, and both stay within 0.02 of it from about step 197 to the end. They cannot tell real from
+# fake, so `G_GAN` and `G_lip` give the generator little to follow: at this notebook's
+# settings (`lr_d` 2e-4, GAN weights 1 / 0.5 / 1) the adversarial terms are 3.7% of G's
+# gradient (`affinekit/weights/MODEL_CARD.md`, a 40-step probe), against 39% for `G_L1`
+# and 57% for `G_landmark`. This run's own log (the shares panel, `gradient_shares.png`)
+# agrees: averaged over its 300 steps the adversarial terms are 7.2% of G's gradient,
+# 6.2 points of it from the apex discriminator (`G_apex`, whose share climbs to about a tenth
+# by step 300) and only 1.0 from the frame
+# and lip PatchGANs together. This is why notebook 06 finds no difference between BCE
+# and LSGAN, or with and without the lip discriminator. The bundled model was trained
+# with `lr_d` 1e-3 and GAN weights 4, which lifted the adversarial share to 60% by step
+# 1500.
 
 # %%
 log = read_log(trainer.log_path)
@@ -305,9 +333,9 @@ for name, fig in (("fig6_g_l1.png", fig6), ("fig7_d_real_fake.png", fig7), ("int
                   ("gradient_shares.png", fig_shares)):
     nb.save(fig, name)
 display(fig6, fig7, fig_lambda, fig_shares)
-curves = curve_summary(log, GAN_CHANCE[train_cfg.gan_loss])
-curves["blend_last"] = log[-1].get("lambda_blend")
-print(json.dumps(curves, indent=1))
+loss_summary = curve_summary(log, GAN_CHANCE[train_cfg.gan_loss])
+loss_summary["blend_last"] = log[-1].get("lambda_blend")
+print(json.dumps(loss_summary, indent=1))
 
 # %% [markdown]
 # ## Faces the model never saw
@@ -367,7 +395,7 @@ for i in range(len(batch)):
         ax.set_title(f"{EXPRESSIONS[int(batch[i]['label'])]}: {name}", fontsize=8)
         ax.axis("off")
 fig.colorbar(im, ax=fig.axes, shrink=0.8, label="pixels of the model's crop")
-nb.save(fig, "prior_and_learned_field.png")
+nb.save(fig, "prior_and_learned_field.png", faces=True)   # the learned part traces the face's edges
 display(fig)
 field_px = {"prior_mean": float(prior_len.mean()), "learned_mean": float(learned_len.mean())}
 print(f"mean |F_y| {field_px['prior_mean']:.2f} px, mean |learned correction| {field_px['learned_mean']:.2f} px")
@@ -409,9 +437,57 @@ order = float(np.corrcoef(positions, lam_real)[0, 1]) if np.std(lam_real) > 0 el
 print(f"correlation of inferred l with frame position: {order:.2f}")
 
 # %% [markdown]
-# The committed plot, from the CK+ run of `figures/README.md` (a held-out subject's sequence):
+# The committed plot, from the CK+ run of `figures/README.md` (a held-out subject's sequence,
+# S111's surprise): `l` stays near 0 over the first frames, rises as the surprise forms and
+# levels off near half at the apex, short of the 1 that `G_sup` pulls it towards after only
+# 300 steps. Beside it, the training frames' `l` during the run: its spread grows with its
+# mean, and its correlation with frame position climbs as the anchor pulls.
 #
 # ![inferred intensity against frame position](../figures/intensity_on_sequence.png) ![intensity statistics during training](../figures/intensity_stats.png)
+
+# %% [markdown]
+# ## What the frame discriminator sees
+#
+# The frame PatchGAN does not answer "real" or "fake" once per frame: it answers once per patch
+# (an 8 x 8 grid at 64 px, each cell seeing about a quarter of the face), beside the neutral face
+# and the label. Below, the trained one judges three frames of a held-out face, each beside that
+# face's neutral frame: the neutral frame itself offered as the expression (not the expression:
+# it should read fake), the real apex and the generator's frame at `l` = 1. Red cells it calls
+# real, blue fake; 0.5 is chance. Then the same on a face from another dataset: one of the six
+# FRLL people shipped in `data/demo/frll/` (Face Research Lab London Set, DeBruine & Jones 2017,
+# CC BY 4.0), whose real smile exists.
+
+# %%
+d_frame = trainer.d["patch"].eval()
+gen = trainer.generator.eval()
+d_verdicts = {}
+pairs = [(probe.frames[0], probe.frames[-1], EXPRESSIONS.index(probe.label), f"held-out {probe_key} ({probe.label})")]
+frll_dir = run_dir.with_name(f"frll_demo_{S['CROP_SIZE']}px")
+frll_record = read_source(DEMO_FRLL)[0]                          # one pair is enough: prepare only it
+prepare_records([frll_record], frll_dir, DataConfig(image_size=S["CROP_SIZE"], channels=1), progress=False)
+frll_key = frll_record.key
+frll = load_sequence(frll_dir, frll_key)
+pairs.append((frll.frames[0], frll.frames[-1], EXPRESSIONS.index("happy"), f"FRLL {frll_key} (happy; CC BY 4.0)"))
+for (neutral, real, label, title), tag in zip(pairs, ("held_out", "frll")):
+    frames, verdicts = patch_verdicts.judge_pair(gen, d_frame, neutral, real, label, train_cfg.gan_loss)
+    fig = patch_verdicts.plot_patch_verdicts(frames, verdicts, title=f"frame PatchGAN after {trainer.step} steps: {title}")
+    nb.save(fig, f"d_verdicts_{tag}.png", faces=tag == "held_out")
+    display(fig)
+    d_verdicts[tag] = {name: float(v.mean()) for name, v in zip(frames, verdicts)}
+print(json.dumps(d_verdicts, indent=1))
+
+# %% [markdown]
+# The committed figure, from the CK+ run of `figures/README.md` (300 steps at 64 px), on the
+# FRLL pair (the held-out CK+ face's figure stays on your machine: `*_ckplus-faces.png`):
+#
+# ![the frame PatchGAN's verdict per patch, FRLL pair](../figures/d_verdicts_frll.png)
+#
+# This is what "at chance" in Fig. 7 looks like from inside. The patches' verdicts spread a
+# little either side of 0.5, but the three frames get the same mean verdict to within 0.01
+# (0.52, 0.52 and 0.51 here; 0.51, 0.52 and 0.51 on the held-out CK+ surprise): the
+# discriminator does not even reject the neutral face offered as the expression. A
+# generator can learn nothing from such a judge about what a smile or an open mouth looks
+# like; that is the adversarial share of a few percent, seen per patch.
 
 # %% [markdown]
 # ## With the anchor and without it (the paper's setting)
@@ -448,9 +524,9 @@ for i, (name, overrides) in enumerate(anchors.items()):
                                                             EXPRESSIONS.index(probe.label))[0]
 bundled = load_animator()[0].generator.eval().cpu()
 lam_bundled = look_inside.intensity_on_sequence(bundled, probe.frames, EXPRESSIONS.index(probe.label))[0]
-curves = {f"{name} ({S['COMPARE_STEPS']} steps)": lam for name, lam in lam_by_anchor.items()}
-curves["bundled model (anchored, long run)"] = lam_bundled
-fig = charts.intensity_against_position(curves, title=f"held-out {probe_key} ({probe.label})",
+anchor_curves = {f"{name} ({S['COMPARE_STEPS']} steps)": lam for name, lam in lam_by_anchor.items()}
+anchor_curves["bundled model (anchored, long run)"] = lam_bundled
+fig = charts.intensity_against_position(anchor_curves, title=f"held-out {probe_key} ({probe.label})",
                                         styles={"bundled model (anchored, long run)": "s:"})
 nb.save(fig, "intensity_anchor_comparison.png")
 display(fig)
@@ -540,11 +616,13 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 #    a difference smaller than that between two arms is not an answer.
 
 # %%
-summary = dict(curves=curves, anchor_corr=anchor_corr, compare_steps=S["COMPARE_STEPS"], lips=lips_summary,
-               field_px=field_px, probe=probe_key, train_sequences=len(train_keys), test_sequences=len(test_keys))
+summary = dict(curves=loss_summary, d_verdicts=d_verdicts, anchor_curves=anchor_curves, anchor_corr=anchor_corr,
+               compare_steps=S["COMPARE_STEPS"], lips=lips_summary, field_px=field_px, probe=probe_key,
+               train_sequences=len(train_keys), test_sequences=len(test_keys))
 nb.save_text(f"training_{DATA}.json", json.dumps(plain(summary), indent=1, sort_keys=True))
 last = log[-1]
-nb.record(curves=curves, lips=lips_summary, field_px=field_px, data=DATA, steps=trainer.step, log_rows=len(log),
+nb.record(curves=loss_summary, d_verdicts=d_verdicts, lips=lips_summary, field_px=field_px, data=DATA,
+          steps=trainer.step, log_rows=len(log),
           final={k: last[k] for k in ("G_L1", "D_real", "D_fake", "G_GAN", "D_lip") if k in last},
           finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_real", "D_fake")),
           checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),

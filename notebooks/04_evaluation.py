@@ -182,6 +182,14 @@ display(Markdown(markdown))
 # the second decimal of SSIM is not a finding. The per-expression bars:
 #
 # ![per expression, CK+](../figures/per_expression_ckplus.png)
+#
+# Without CK+ (a fresh clone) the same cell scores the open demo clips, and writes
+# [`figures/table2_demo.md`](../figures/table2_demo.md). Its split leaves a single test clip
+# (a LivePortrait driving video, 16 frames), so it shows the table's mechanics, not a result:
+# on that clip copy-input scores 25.67 dB, above the motion head's 24.79 dB and the pixel
+# head's 24.88 dB, and every row that moves the face shows the expression (1/1 clips). What the
+# one clip does show is identity: the motion head's ACD-I (0.137) is the real clip's (0.135),
+# the pixel head's 0.315 more than twice it.
 
 # %% [markdown]
 # ## Per expression
@@ -326,6 +334,15 @@ else:
 # fitted on the other half, so a handful of pairs: read the ± before any difference.
 # With `SOURCES` (or `../shared/data`) it prepares FRLL, JAFFE, Yale and MEAD beside the
 # CK+ crops (FRLL alone at tiny sizes) and scores their validation people.
+#
+# What a paired score compares, seen on three of those FRLL people: the neutral photo, the real
+# smile, the bundled model's apex for happy and |generated - real| (`python
+# scripts/frll_showcase.py`). Most of the difference sits on edges (hair, jaw, eyes) where two
+# photos taken apart never quite meet; around the mouth, the generated smile stretches the
+# closed lips where the real one parts on teeth. Faces: Face Research Lab London Set
+# (DeBruine & Jones 2017, CC BY 4.0).
+#
+# ![real smile, generated smile and their difference](../figures/frll_happy_real_generated.png)
 #
 # **A warning about expression accuracy here.** The kit's classifier learnt from CK+48
 # alone: 48 px grey crops of posed CK+ faces. It reads the *real* FRLL smiles as happy only

@@ -119,6 +119,27 @@ display(fig)
 # ![every expression from one photo](../figures/generated_expressions_demo.png)
 
 # %% [markdown]
+# ## Generated against real, on open faces
+#
+# FRLL photographs each person neutral and smiling, so a smile can be set against the real one.
+# Three FRLL people the bundled model never saw (`figures/frll_happy_real_generated.png`): the
+# neutral photo, the real smile, the model's happy at `l` = 1 and |generated - real|, whose mean
+# is printed beside the neutral photo's own distance from the real smile. The generated smile
+# stretches the closed lips where the real one parts on teeth, so it comes only a little closer
+# to the real smile than the unchanged photo (notebook 04's paired evaluation measures this on
+# every validation person).
+#
+# ![real smile, generated smile and their difference](../figures/frll_happy_real_generated.png)
+#
+# One of them through every expression the model knows (anger, contempt, disgust, fear, happy,
+# sadness, surprise; `crop_only` close-ups, 12 frames there and back):
+#
+# <img src="../figures/gifs/frll007_anger.gif" width="96" alt="anger" title="anger"> <img src="../figures/gifs/frll007_contempt.gif" width="96" alt="contempt" title="contempt"> <img src="../figures/gifs/frll007_disgust.gif" width="96" alt="disgust" title="disgust"> <img src="../figures/gifs/frll007_fear.gif" width="96" alt="fear" title="fear"> <img src="../figures/gifs/frll007_happy.gif" width="96" alt="happy" title="happy"> <img src="../figures/gifs/frll007_sadness.gif" width="96" alt="sadness" title="sadness"> <img src="../figures/gifs/frll007_surprise.gif" width="96" alt="surprise" title="surprise">
+#
+# Faces: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0). `python
+# scripts/frll_showcase.py` remakes both.
+
+# %% [markdown]
 # ## Look inside the generator
 #
 # The clip above is the end of a chain. Here is the chain itself, for the face

@@ -149,6 +149,12 @@ nb.save_text(f"experiments_{DATA}.json", json.dumps(plain(record), indent=1, sor
 #   motion their prior starts from. They stop inside the 500-step warm-up (the position
 #   still drives G with weight 0.4 at step 300), and they read as the expression more
 #   often (6/7 clips against landmark-warp's 5/7), a difference of one clip.
+#   Prior only, the motion head at step 0, was scored later on the same 7 sequences
+#   (`python benchmarks/prior_only.py`, `figures/prior_only_ckplus.json`): 23.20 dB and
+#   SSIM 0.797. So the trainings sit below their own step 0 on PSNR and a little above it
+#   on SSIM (0.800 and 0.801). That later run's scorer reads 4/7 clips for prior only and
+#   4/7 for landmark-warp too, not the 5/7 of Table 2: the evaluation code has changed
+#   since these runs, so compare expression accuracy only within one run.
 # - **BCE or LSGAN, lip discriminator or not:** no difference at this size. The
 #   gaps (0.07 dB) are far below what another seed would move. There is a reason: the
 #   discriminators sit at chance and the adversarial terms are 3.7% of G's gradient at

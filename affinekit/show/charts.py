@@ -133,11 +133,13 @@ def _series(log: Sequence[Mapping[str, Any]], key: str) -> tuple[np.ndarray, np.
 def plot_losses(ax: Any, log: Sequence[Mapping[str, Any]], keys: Sequence[str], window: int = 1,
                 title: str | None = None, ylabel: str = "loss") -> None:
     """Draw loss curves of `keys` from log rows on one axis (raw faint, smoothed solid)."""
-    for key in keys:
+    for i, key in enumerate(keys):
         steps, values = _series(log, key)
         if len(values) == 0:
             continue
-        colour = LOSS_COLOURS.get(key)
+        # one colour per key for its faint and its smoothed line (the axis' own cycle would
+        # advance twice per key and repeat after five keys)
+        colour = LOSS_COLOURS.get(key, f"C{i % 10}")
         if window > 1 and len(values) > window:
             ax.plot(steps, values, color=colour, alpha=0.25, lw=0.8)
             ax.plot(steps, smooth(values, window), color=colour, lw=1.6, label=key)

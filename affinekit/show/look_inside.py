@@ -5,6 +5,7 @@ finished video:
 
 - `level_table`: the U-Net's levels, with the shape of the base code, the
   direction code and what the decoder receives (`base + l * direction`);
+  `shapes_markdown`: the same, measured by running the encoders, as a table;
 - `label_planes`: the one-hot planes that tell the direction encoder the label;
 - `direction_norms`, `direction_similarity`: how strongly, where, and how
   differently each expression's direction pushes the codes;
@@ -14,6 +15,8 @@ finished video:
   G(0.5) the midpoint of G(0) and G(1)?
 - `mixture_linearity`: the same question across expressions: is a blend's
   field (mask, frame) the blend of the two expressions' fields?
+- `patch_verdicts`, `plot_patch_verdicts`: the frame PatchGAN's verdict per
+  patch, drawn over the frames it judged.
 """
 from __future__ import annotations
 
@@ -43,6 +46,28 @@ def level_table(generator: Generator) -> list[dict[str, Any]]:
                  "decoder gets": (f"field 2 + mask 1 + residual {cfg.channels} = {out} maps"
                                   if generator.moves else f"pixels, {out} channel(s)") + f" at {cfg.image_size} px"})
     return rows
+
+
+@torch.no_grad()
+def shapes_markdown(generator: Generator) -> str:
+    """The generator as a markdown table, one row per level: the shapes (C, H, W) its two encoders
+    give for one input, measured by running them, and what the decoder receives there."""
+    cfg = generator.cfg
+    x0 = torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size)
+    base, direction = generator.encode(x0, torch.zeros(1, dtype=torch.long))
+    shape = lambda t: "(" + ", ".join(str(n) for n in t.shape[1:]) + ")"
+    head = (f"field 2 + mask 1 + residual {cfg.channels} maps, then "
+            "(1 - A) warp(x0, F) + A R" if generator.moves else f"the frame's {cfg.channels} channel(s)")
+    rows = [f"| input | x0 {shape(x0)} | x0 and {cfg.num_labels} label planes "
+            f"({cfg.channels + cfg.num_labels}, {cfg.image_size}, {cfg.image_size}) | |"]
+    for i, (b, d) in enumerate(zip(base, direction)):
+        name = "bottleneck" if i == len(base) - 1 else f"skip {i}"
+        mixed = i == len(base) - 1 or not generator.bottleneck_only
+        rows.append(f"| {name} | {shape(b)} | {shape(d)} | "
+                    + ("E_b + l * E_d" if mixed else "E_b alone (`model.mixing=bottleneck`)") + " |")
+    rows.append(f"| output | | | {head}, at {cfg.image_size} px |")
+    return ("| level | E_b(x0) | E_d(x0, y) | decoder receives |\n|---|---|---|---|\n"
+            + "\n".join(rows) + "\n")
 
 
 def label_planes(label: int, num_labels: int = len(EXPRESSIONS), size: int = 16) -> np.ndarray:

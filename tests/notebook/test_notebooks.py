@@ -189,6 +189,12 @@ def test_03_training_logs_finite_losses_and_a_checkpoint(nb03, work):
     assert "intensity_anchor_comparison.png" in figures(work)
     # the inline training step: finite losses, and the anchor measured against positions in [0, 1]
     assert all(math.isfinite(v) and v >= 0 for v in nb03["one_step_losses"].values())
+    # the frame PatchGAN's verdicts: a held-out face and an FRLL pair, three frames each; the FRLL one is shared
+    verdicts = nb03["d_verdicts"]
+    assert sorted(verdicts) == ["frll", "held_out"] and all(len(v) == 3 for v in verdicts.values())
+    assert all(math.isfinite(x) for v in verdicts.values() for x in v.values())
+    assert {"d_verdicts_frll.png", "d_verdicts_held_out_demo.png"} <= figures(work)
+    assert (work / "figures" / "generator_shapes.md").is_file()
 
 
 @pytest.fixture(scope="module")

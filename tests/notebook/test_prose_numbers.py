@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from affinekit.config import TrainConfig
+from affinekit.config import ModelConfig, TrainConfig
 from affinekit.notebook.experiments import wilson_interval
+from affinekit.expressions import EXPRESSIONS
+from affinekit.show.look_inside import shapes_markdown
+from affinekit.models.generator import Generator
 
 REPO = Path(__file__).resolve().parents[2]
 FIGURES = REPO / "figures"
@@ -157,6 +160,15 @@ def test_03_figs_6_and_7_prose_against_the_run_summary():
     assert number(text, r"by step (\d+) and ends") == pytest.approx(curves["G_L1"]["peak_step"], abs=10)
     assert number(text, r"ends near ([\d.]+) at step") == pytest.approx(curves["G_L1"]["last"], abs=0.005)
     assert number(text, r"from about step (\d+) to the end") == pytest.approx(curves["D"]["at_chance_from_step"], abs=10)
+    g = curves["G_L1"]
+    assert number(text, r"a net fall of (\d+)%") == round(-100 * g["net_change"] / g["first"])
+    assert number(text, r"at step (\d+), a net fall") == curves["steps"]
+    shares = curves["gradient_shares"]
+    assert number(text, r"over its (\d+) steps the adversarial") == curves["steps"]
+    assert number(text, r"the adversarial terms are ([\d.]+)% of G's gradient, [\d.]+ points") == \
+        round(100 * curves["gan_share"], 1)
+    assert number(text, r"([\d.]+) points of it from the apex") == round(100 * shares["G_apex"], 1)
+    assert number(text, r"only ([\d.]+) from the frame") == round(100 * (shares["G_GAN"] + shares["G_patch"]), 1)
 
 
 # ------------------------------------------------------------------------------------------
@@ -187,3 +199,79 @@ def test_07_toy_prose_is_the_recorded_run():
     assert number(text, r"pooled over them (\d+\.\d+)") == round(rec["pooled"], 3)
     assert number(text, r"frame position alone gets ([\d.]+)") == round(rec["position"], 2)
     assert rec["per_sequence"] >= 0.95 and rec["per_sequence"] > rec["position"]
+
+
+# ------------------------------------------------------------------------------------------
+# notebook 04: the demo table on a fresh clone
+
+
+def test_04_demo_table_paragraph_is_the_recorded_table():
+    text = markdown("04_evaluation")
+    rows = {r["name"]: r for r in json.loads((FIGURES / "table2_demo.json").read_text())["rows"]}
+    motion = next(r for n, r in rows.items() if n.endswith("[motion head]"))
+    pixels = next(r for n, r in rows.items() if n.endswith("[pixels head]"))
+    assert number(text, r"copy-input scores ([\d.]+) dB, above") == round(rows["copy-input"]["metrics"]["psnr"], 2)
+    assert number(text, r"motion head's ([\d.]+) dB and") == round(motion["metrics"]["psnr"], 2)
+    assert number(text, r"pixel head's ([\d.]+) dB, and") == round(pixels["metrics"]["psnr"], 2)
+    assert rows["copy-input"]["metrics"]["psnr"] > max(motion["metrics"]["psnr"], pixels["metrics"]["psnr"])
+    assert number(text, r"single test clip \(a LivePortrait driving video, (\d+) frames") == \
+        json.loads((FIGURES / "table2_demo.json").read_text())["config"]["frames"]
+    assert number(text, r"motion head's ACD-I \(([\d.]+)\)") == round(motion["metrics"]["acd_i"], 3)
+    assert number(text, r"real clip's \(([\d.]+)\)") == round(rows["real videos"]["metrics"]["acd_i"], 3)
+    assert number(text, r"pixel head's ([\d.]+) more") == round(pixels["metrics"]["acd_i"], 3)
+    assert all(r["videos"] == 1 for r in rows.values())                  # "a single test clip"
+
+
+# ------------------------------------------------------------------------------------------
+# what GitHub shows without running anything
+
+
+def shown_files(path: Path) -> list[Path]:
+    """The committed files a markdown page (README, a notebook's markdown) shows or links, by relative path."""
+    text = path.read_text()
+    found = re.findall(r"\]\(((?:\.\./)?figures/[^)\s]+)\)|src=\"((?:\.\./)?figures/[^\"]+)\"", text)
+    return [(path.parent / (a or b)).resolve() for a, b in found]
+
+
+def test_every_figure_a_page_shows_is_committed():
+    pages = [REPO / "README.md", *sorted((REPO / "notebooks").glob("0*.py"))]
+    missing = [f"{page.name}: {f.relative_to(REPO)}" for page in pages for f in shown_files(page) if not f.is_file()]
+    assert not missing, f"shown but not in figures/: {missing}"
+
+
+def test_frll_comparison_and_gifs_are_shown_with_credit():
+    for page in (REPO / "README.md", REPO / "notebooks" / "05_generate_videos.py"):
+        shown = {f.name for f in shown_files(page)}
+        assert "frll_happy_real_generated.png" in shown
+        gifs = {f"frll007_{e}.gif" for e in EXPRESSIONS}
+        assert gifs <= shown, f"{page.name} leaves out {sorted(gifs - shown)}"
+        assert "DeBruine & Jones 2017, CC BY 4.0" in re.sub(r"\s*\n#?\s*", " ", page.read_text())
+    sizes = {g.name: g.stat().st_size for g in (FIGURES / "gifs").glob("frll007_*.gif")}
+    assert len(sizes) == len(EXPRESSIONS) and max(sizes.values()) < 300_000, sizes
+
+
+def test_03_shape_table_is_the_models():
+    lines = [line[2:] for line in (REPO / "notebooks" / "03_training.py").read_text().splitlines()
+             if line.startswith("# |")]
+    committed = (FIGURES / "generator_shapes.md").read_text().splitlines()
+    start = lines.index(committed[0]) if committed[0] in lines else -1
+    assert start >= 0, "notebook 03 no longer shows figures/generator_shapes.md"
+    assert lines[start:start + len(committed)] == committed
+    # the notebook's defaults: 64 px grey, base width 32
+    assert shapes_markdown(Generator(ModelConfig(image_size=64, channels=1, base_width=32))).splitlines() == committed
+
+
+def test_06_prior_only_sentence_is_the_recorded_run():
+    text = markdown("06_experiments")
+    rows = json.loads((FIGURES / "prior_only_ckplus.json").read_text())["rows"]
+    prior, warp = rows["prior only"], rows["landmark-warp"]
+    assert number(text, r"Prior only, .*? ([\d.]+) dB and SSIM") == round(prior["psnr"], 2)
+    assert number(text, r"Prior only, .*? dB and SSIM ([\d.]+)\.") == round(prior["ssim"], 3)
+    assert number(text, r"on the same (\d+) sequences \(`python benchmarks/prior_only.py") == prior["clips"]
+    table = notebook06_table()
+    subject = [v for (q, name), v in table.items() if "paper" not in name and "pixels" not in name]
+    assert max(v["psnr"] for v in subject) < round(prior["psnr"], 2)                 # "below their own step 0"
+    assert min(v["ssim"] for v in subject) > prior["ssim"]                            # "a little above it on SSIM"
+    assert number(text, rf"reads (\d+)/{prior['clips']} clips for prior only") == prior["correct"]
+    assert number(text, rf"and (\d+)/{warp['clips']} for landmark-warp too") == warp["correct"]
+    assert round(warp["psnr"], 2) == round(table2_rows()["landmark-warp"]["metrics"]["psnr"], 2)

@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from affinekit.show import look_inside as li
+from affinekit.show import patch_verdicts as pv
 from affinekit.config import ModelConfig
+from affinekit.models.discriminators import PatchDiscriminator
 from affinekit.expressions import EXPRESSIONS
 from affinekit.models.generator import Generator
 
@@ -86,3 +88,34 @@ def test_chance_levels_of_the_gan_losses():
     half = torch.zeros(4)                     # logits 0: the discriminator says 0.5 for everything
     assert float(GANLoss("bce")(half, True)) == pytest.approx(GAN_CHANCE["bce"]) == pytest.approx(math.log(2))
     assert float(GANLoss("lsgan")(half + 0.5, True)) == pytest.approx(GAN_CHANCE["lsgan"]) == 0.25
+
+
+def test_shapes_markdown_is_measured_from_the_encoders(gen):
+    table = li.shapes_markdown(gen)
+    rows = [r for r in table.splitlines() if r.startswith("| skip") or r.startswith("| bottleneck")]
+    assert len(rows) == CFG.depth + 1
+    assert "| skip 0 | (8, 32, 32) | (8, 32, 32) | E_b + l * E_d |" in rows
+    assert "| bottleneck | (32, 4, 4) | (32, 4, 4) |" in table
+    assert "x0 and 7 label planes (8, 32, 32)" in table
+    only = li.shapes_markdown(Generator(ModelConfig(**{**CFG.__dict__, "mixing": "bottleneck"})))
+    assert only.count("E_b alone") == CFG.depth and only.count("E_b + l * E_d") == 1
+
+
+def test_patch_verdicts_follow_the_gan_loss():
+    torch.manual_seed(0)
+    d = PatchDiscriminator(1, len(EXPRESSIONS), 8, 32).eval()
+    x0, frames = torch.zeros(1, 1, 32, 32), torch.rand(2, 1, 32, 32) * 2 - 1
+    raw = pv.patch_verdicts(d, x0, frames, 3, gan_loss="lsgan")
+    assert raw.shape == (2, 4, 4)                                   # one verdict per patch
+    bce = pv.patch_verdicts(d, x0, frames, 3, gan_loss="bce")
+    assert np.allclose(bce, 1 / (1 + np.exp(-raw)), atol=1e-6)     # BCE logits read as probabilities
+
+
+def test_judge_pair_gives_three_frames_and_their_verdicts(gen, crop):
+    d = PatchDiscriminator(1, len(EXPRESSIONS), 8, 32).eval()
+    frames, verdicts = pv.judge_pair(gen, d, crop, 255 - crop, EXPRESSIONS.index("happy"))
+    assert list(frames) == ["neutral x0 as the frame", "real expression", "generated, l = 1"]
+    assert verdicts.shape == (3, 4, 4) and all(f.shape == (32, 32) for f in frames.values())
+    assert not np.allclose(frames["neutral x0 as the frame"], frames["real expression"])
+    fig = pv.plot_patch_verdicts(frames, verdicts, title="t")
+    assert len(fig.axes) == 4                                       # three frames and the colour bar
