@@ -35,7 +35,7 @@ from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, requested_label
 from affinekit.images import to_model, to_uint8
 from affinekit.layout import GRID_COLUMNS, beside_closeup, face_region, fit_into, grid
-from affinekit.face_size import too_small_face
+from affinekit.face_size import FaceNotFound, full_size_photo, too_small_face
 from affinekit.photos import MAX_SIDE, fit_photo, read_photo
 from affinekit.video import save_video
 from affinekit.data.faces import FaceAligner, apply_transform, find_faces
@@ -64,7 +64,7 @@ def detect_face(image: np.ndarray, name: str, detect_side: int = DETECT_SIDE) ->
     boxes = find_faces(image, max_side=detect_side)
     if not boxes:
         h, w = image.shape[:2]      # say the size searched: a small face in a large photo is shrunk with it
-        raise AffinekitError(f"{name}: no face found in the photo as worked on ({w}x{h} px); use a frontal, "
+        raise FaceNotFound(f"{name}: no face found in the photo as worked on ({w}x{h} px); use a frontal, "
                              "well-lit photo of one face at least ~80 px wide at that size (crop around a small "
                              "face, or raise --max-size)")
     return boxes[0], len(boxes)
@@ -145,8 +145,9 @@ class Animator:
         with self._stage("detect"):
             try:
                 box, faces = detect_face(image, name, self.detect_side)
-            except AffinekitError as err:       # a face shrunk past finding gets its own line
-                raise too_small_face(decoded, image, name, self.detect_side, self.max_side) or err from None
+            except FaceNotFound as err:         # a face shrunk past finding gets its own line
+                full = full_size_photo(photo, name, decoded)
+                raise too_small_face(full, image, name, self.detect_side, self.max_side) or err from None
             points = self.aligner.landmarks(image, name, box=box)
         with self._stage("align"):
             M = self.aligner.transform(points)

@@ -299,11 +299,13 @@ BAD_LABELS = {
     "path,label\n": ["labels.csv", "header but no rows"],
     "path,label\nclip,happy\nclip,sad\n": ["labels.csv:3", "labelled happy on line 2 and sad"],
     "path,label\nclip,happy\nnot-there,sad\n": ["labels.csv", "1 row(s) name no sequence", "not-there"],
-    "path,label\nclip\n": ["labels.csv:2", "no label column"],
+    "path,label\nclip\n": ["labels.csv:2", "no label column", "unlabelled"],
+    "path,label\nclip,\n": ["labels.csv:2", "label is empty", "unlabelled to keep"],
 }
 
 
-@pytest.mark.parametrize("content", BAD_LABELS, ids=["header only", "conflicting", "unmatched", "short row"])
+@pytest.mark.parametrize("content", BAD_LABELS, ids=["header only", "conflicting", "unmatched", "short row",
+                                                     "empty label"])
 def test_labels_csv_that_would_mislabel_silently_is_refused(content, tmp_path, capsys):
     clip = tmp_path / "clip"
     clip.mkdir()
@@ -365,7 +367,7 @@ def test_sigterm_mid_train_saves_says_so_and_resumes(tmp_path, capsys, monkeypat
     ["train", "--set", "train.batch_size=100000"],
     ["evaluate", "--frames", "5000"],
     ["generate", "--expression", "all", "--frames", "1000"],
-    ["prepare", "--size", "20000"],
+    ["prepare", "--size", "4096"],
 ], ids=lambda a: " ".join(a))
 def test_request_too_large_for_memory_says_how_much(argv, checkpoint, tmp_path, capsys, monkeypatch):
     import affinekit.memory as memory
@@ -384,6 +386,12 @@ def test_request_too_large_for_memory_says_how_much(argv, checkpoint, tmp_path, 
     code, _, err = cli(argv[:1] + extra + argv[1:], capsys)
     assert_one_line_error(code, err, argv[-1], "needs about", "of memory but 64 MB is available")
     assert not out.exists() and not (tmp_path / "c.mp4").exists()
+
+
+def test_prepare_size_beyond_any_model_is_refused_with_its_memory(tmp_path, capsys):
+    code, _, err = cli(["prepare", tmp_path, "--out", tmp_path / "out", "--size", 20000], capsys)
+    assert_one_line_error(code, err, "--size 20000", "14.2 GB of memory", "at most 4096")
+    assert not (tmp_path / "out").exists()
 
 
 # ------------------------------------------------------------------------------- big photos and names
@@ -451,3 +459,17 @@ def test_a_face_shrunk_past_finding_is_named_as_too_small(checkpoint, tmp_path, 
                         "--out", tmp_path / "c.mp4"], capsys)
     line = assert_one_line_error(code, err, "the face is only", "128x128", "raise --max-size")
     assert "no face found" not in line and not (tmp_path / "c.mp4").exists()
+
+
+def test_a_small_face_in_a_large_jpeg_is_named_as_too_small(checkpoint, tmp_path, capsys):
+    import cv2
+    from skimage import data as skdata
+
+    canvas = np.full((1600, 2400, 3), 120, np.uint8)     # an 87 px face; the JPEG is decoded at 1/2 for 512 px
+    canvas[544:1056, 944:1456] = skdata.astronaut()
+    cv2.imwrite(str(tmp_path / "wide.jpg"), canvas[:, :, ::-1])
+    before = files_in(tmp_path)
+    code, _, err = cli(["generate", tmp_path / "wide.jpg", "--max-size", 512, "--frames", 2, "--checkpoint",
+                        checkpoint, "--out", tmp_path / "c.mp4"], capsys)
+    line = assert_one_line_error(code, err, "wide.jpg", "the face is only", "512x340", "crop the photo")
+    assert "no face found" not in line and files_in(tmp_path) == before

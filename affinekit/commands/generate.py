@@ -12,9 +12,10 @@ from affinekit.commands.control import like_expression, read_control, write_clip
 from affinekit.destinations import writable_file, writable_folder
 from affinekit.devices import resolve_device
 from affinekit.errors import AffinekitError
+from affinekit.face_size import FaceNotFound, full_size_photo, too_small_face
 from affinekit.expressions import requested_label
 from affinekit.generate_checks import check_clip_memory, refuse_output_clashes
-from affinekit.photos import MAX_SIDE, demo_photo, even_size, read_photo
+from affinekit.photos import MAX_SIDE, demo_photo, even_size, fit_photo, read_photo
 from affinekit.video import VIDEO_SUFFIXES
 
 
@@ -56,13 +57,19 @@ def main(args: Any) -> int:
 
     wanted: Any = control.mix or expression
     intensity = args.intensity
-    if control.like is not None:
-        wanted, intensity = like_expression(animator, photo, name, control, intensity)
-    if expression == "all":
-        frames = animator.animate_all(photo, args.frames, intensity, args.crop_only, name=name, curve=control.curve)
-    else:
-        frames = animator.animate(photo, wanted, args.frames, intensity, args.crop_only, name=name,
-                                  curve=control.curve)
+    try:
+        if control.like is not None:
+            wanted, intensity = like_expression(animator, photo, name, control, intensity)
+        if expression == "all":
+            frames = animator.animate_all(photo, args.frames, intensity, args.crop_only, name=name,
+                                          curve=control.curve)
+        else:
+            frames = animator.animate(photo, wanted, args.frames, intensity, args.crop_only, name=name,
+                                      curve=control.curve)
+    except FaceNotFound as err:     # `photo` may be a reduced-scale decode: look for the face at full size
+        source = demo_photo() if args.demo else photos[0]
+        raise too_small_face(full_size_photo(source, name, photo), fit_photo(photo, max_side), name,
+                             animator.detect_side, max_side) or err from None
     if getattr(animator, "last_faces", 1) > 1:
         print(f"note: {animator.last_faces} faces found in {name}; animated the most confident one", file=sys.stderr)
     animator.save(frames, out, args.fps)
