@@ -118,6 +118,31 @@ def test_widget_save_on_a_full_disk_keeps_the_old_clip(tmp_path, monkeypatch):
     assert (tmp_path / "clips" / "clip.mp4").read_bytes() == old and not temporaries(tmp_path)
 
 
+@pytest.mark.parametrize("where", ["an existing folder", "a folder to create"])
+def test_widget_save_on_a_read_only_disk_is_one_line(where, tmp_path, monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import tempfile
+
+    from affinekit.widgets import GeneratorApp
+    from test_widgets import StubAnimator, face
+
+    def read_only(*args, **kwargs):      # root writes anywhere by permissions: the disk refuses instead
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    folder = tmp_path / "clips" if where == "an existing folder" else tmp_path / "new" / "clips"
+    (tmp_path / "clips").mkdir()
+    app = GeneratorApp(StubAnimator(), {"one": face()}, out_dir=folder)
+    app.n_frames.value = 3
+    app.on_generate()
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    assert app.save("mp4") is None
+    status = app.status.value
+    assert "could not save" in status and "Read-only file system" in status and str(folder) in status
+    assert "Broken pipe" not in status and "FFMPEG" not in status and "\n" not in status
+    assert files_in(tmp_path) == {}
+
+
 # ------------------------------------------------------------------------------- devices, pipes, seeds
 
 @pytest.mark.parametrize("kind", ["/dev/zero", "/dev/urandom", "fifo"])
@@ -132,6 +157,7 @@ def test_device_or_pipe_as_a_photo_is_refused_at_once(kind, checkpoint, tmp_path
     code, _, err = cli(["generate", path, "--checkpoint", checkpoint, "--out", tmp_path / "c.mp4"], capsys)
     done.set()
     assert_one_line_error(code, err, str(path), "not a regular file")
+    assert files_in(tmp_path) == {}
 
 
 def test_prepare_of_a_device_names_it(tmp_path, capsys):
@@ -174,9 +200,10 @@ def test_bad_value_is_one_line_before_any_work(argv, words, checkpoint, tmp_path
 def test_config_json_is_checked_like_set(content, words, tmp_path, capsys):
     data = write_prepared(tmp_path / "P", n=3, size=16)
     (tmp_path / "c.json").write_text(content)
+    before = files_in(tmp_path)
     code, _, err = cli(["train", "--data", data, "--out", tmp_path / "out", "--config", tmp_path / "c.json"], capsys)
     assert_one_line_error(code, err, *words)
-    assert not (tmp_path / "out").exists()
+    assert files_in(tmp_path) == before
 
 
 def test_config_whole_float_is_taken_as_a_whole_number(tmp_path):
@@ -211,11 +238,12 @@ def damage(data: Path, kind: str) -> None:
 def test_prepared_file_not_what_the_manifest_says_is_refused(command, kind, words, checkpoint, tmp_path, capsys):
     data = write_prepared(tmp_path / "P", n=3, size=16)
     damage(data, kind)
+    before = files_in(tmp_path)
     argv = {"train": ["train", "--data", data, "--out", tmp_path / "run", *TINY_TRAIN],
             "evaluate": ["evaluate", "--data", data, "--checkpoint", checkpoint]}[command]
     code, _, err = cli(argv, capsys)
     assert_one_line_error(code, err, "S001_001.npz", *words, "rerun `affinekit prepare`")
-    assert not (tmp_path / "run").exists()
+    assert files_in(tmp_path) == before
 
 
 @pytest.mark.parametrize("content", ["[]", '{"sequences": 3}', '{"sequences": [{"file": "a.npz"}]}'])
@@ -311,9 +339,10 @@ def test_labels_csv_that_would_mislabel_silently_is_refused(content, tmp_path, c
     clip.mkdir()
     (clip / "0001.png").write_bytes(encoded(np.zeros((32, 32), np.uint8), "PNG"))
     (tmp_path / "labels.csv").write_text(content)
+    before = files_in(tmp_path)
     code, _, err = cli(["prepare", tmp_path, "--labels", tmp_path / "labels.csv", "--out", tmp_path / "out"], capsys)
     assert_one_line_error(code, err, *BAD_LABELS[content])
-    assert not (tmp_path / "out").exists()
+    assert files_in(tmp_path) == before
 
 
 def test_labels_csv_with_a_bom_is_read(tmp_path):
@@ -378,14 +407,14 @@ def test_request_too_large_for_memory_says_how_much(argv, checkpoint, tmp_path, 
     clip.mkdir()
     for i in range(2):
         (clip / f"{i}.png").write_bytes(encoded(np.zeros((32, 32), np.uint8), "PNG"))
-    out = tmp_path / "out"
+    out, before = tmp_path / "out", files_in(tmp_path)
     extra = {"train": ["--data", data, "--out", out, "--device", "cpu"],
              "evaluate": ["--data", data, "--checkpoint", checkpoint, "--json", out / "t.json"],
              "generate": ["--demo", "--checkpoint", checkpoint, "--out", tmp_path / "c.mp4"],
              "prepare": [clip, "--out", out]}[argv[0]]
     code, _, err = cli(argv[:1] + extra + argv[1:], capsys)
     assert_one_line_error(code, err, argv[-1], "needs about", "of memory but 64 MB is available")
-    assert not out.exists() and not (tmp_path / "c.mp4").exists()
+    assert files_in(tmp_path) == before
 
 
 def test_prepare_size_beyond_any_model_is_refused_with_its_memory(tmp_path, capsys):
