@@ -9,8 +9,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Sequence
 
-from affinekit.config_check import check_mapping
-from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, from_dict, load_json_config
+from affinekit.config_check import check_mapping, check_values
+from affinekit.config import DataConfig, ModelConfig, TrainConfig, from_dict, load_json_config, override_values
 from affinekit.data.apex import ApexPool, discriminator_keys
 from affinekit.data.checks import check_prepared_folder
 from affinekit.data.dataset import SequenceDataset, subject_kfold, subject_split, validation_split
@@ -42,8 +42,9 @@ def resolve_configs(config_file: str | None, overrides: Sequence[str]) -> tuple[
     user_keys: dict[str, set[str]] = {}
     for name, cls in SECTIONS.items():
         try:
-            cfg = from_dict(cls, raw.get(name, {}))
-            configs[name] = apply_overrides(cfg, per_section[name])
+            # the file's values and --set's checked as one config: `{"model": {"image_size": 16}}` with
+            # `--set model.depth=2` is valid although 16 px is not at the default depth
+            configs[name] = cls(**{**check_values(cls, raw.get(name, {})), **override_values(cls, per_section[name])})
         except (TypeError, ValueError) as err:
             raise AffinekitError(f"{name} config: {err}") from None
         user_keys[name] = set(raw.get(name, {})) | {s.split("=", 1)[0] for s in per_section[name]}

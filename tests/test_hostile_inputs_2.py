@@ -213,6 +213,8 @@ def test_config_whole_float_is_taken_as_a_whole_number(tmp_path):
     configs, _ = resolve_configs(str(tmp_path / "c.json"), ["model.base_width=16.0"])
     assert configs["model"].image_size == 64 and type(configs["model"].image_size) is int
     assert configs["model"].base_width == 16 and configs["train"].lr_g == 1.0
+    (tmp_path / "c.json").write_text('{"model": {"image_size": 16}}')      # valid only with the --set below
+    assert resolve_configs(str(tmp_path / "c.json"), ["model.depth=2"])[0]["model"].image_size == 16
 
 
 # ---------------------------------------------------------------------------- prepared files and resume
