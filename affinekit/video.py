@@ -72,8 +72,9 @@ def verify_video(path: str | Path, shown: str | Path | None = None) -> None:
     else:
         whole = len(data) > 0
     if not whole:
+        disk = _disk_state(path.parent) or "is the disk full?"
         raise AffinekitError(f"{shown or path}: the video encoder did not finish the file ({len(data)} bytes; "
-                             "is the disk full?); nothing was replaced")
+                             f"{disk}); nothing was replaced")
 
 
 def write_video(frames: np.ndarray, path: str | Path, fps: float = 8) -> Path:
