@@ -323,6 +323,23 @@ def test_checkpoint_write_on_a_full_disk_keeps_the_errno(tmp_path, monkeypatch):
     assert caught.value.errno == errno.ENOSPC      # torch's zip writer said only "file write failed"
 
 
+def test_a_write_failing_on_a_full_disk_names_the_file_and_keeps_it(tmp_path):
+    from affinekit.atomic import atomic_write
+    from affinekit.cli import environment_error
+
+    target = tmp_path / "last.pt"
+    target.write_bytes(OLD)
+
+    def full(_f):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))       # what a plain write says: no file named
+
+    with pytest.raises(OSError) as caught:
+        atomic_write(target, full)
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
+    assert environment_error(caught.value).startswith(f"{target}: No space left on device; free some space")
+    assert target.read_bytes() == OLD and not temporaries(tmp_path)
+
+
 # -------------------------------------------------------------------------------------------- labels
 
 BAD_LABELS = {
