@@ -177,7 +177,8 @@ def markdown(rows: list[dict[str, str]], seconds: float) -> str:
             f"hostile_inputs_round2.json): {len(rows)} cases, "
             f"{good} with a clear one-line error or the right result, {len(rows) - good} otherwise. "
             "B is the shared inputs folder, W the case's own folder; \"files\" says whether every file that "
-            "existed before the command is byte-identical after it.", ""]
+            "existed before the command is byte-identical after it (on a tmpfs or a read-only mount, which vanish "
+            "with the case, the case compares the old clip or checkpoint itself and fails when it changed).", ""]
     for cls in dict.fromkeys(r["class"] for r in rows):
         text += [f"## {cls}", "", "| case | command | exit | the one line | files | verdict |",
                  "| --- | --- | --- | --- | --- | --- |"]
