@@ -187,8 +187,15 @@ def from_dict(cls: type[T], values: dict[str, Any]) -> T:
 
 def apply_overrides(cfg: T, overrides: list[str]) -> T:
     """Apply `key=value` strings (from `--set`) to a config, casting to the field's type."""
-    types = {f.name: f.type for f in dataclasses.fields(cfg)}
-    section = section_name(type(cfg))
+    return dataclasses.replace(cfg, **override_values(type(cfg), overrides))
+
+
+def override_values(cls: type, overrides: list[str]) -> dict[str, Any]:
+    """{field: value} from `key=value` strings (from `--set`), each cast to the field's type, the
+    combination not yet checked (a config file and `--set` are checked together, not one by one)."""
+    defaults = cls()
+    section = section_name(cls)
+    types = {f.name: f.type for f in dataclasses.fields(cls)}
     changes: dict[str, Any] = {}
     for item in overrides:
         if "=" not in item:
@@ -199,11 +206,11 @@ def apply_overrides(cfg: T, overrides: list[str]) -> T:
             continue
         key = next(iter(renamed))
         if key not in types:
-            raise ValueError(f"{type(cfg).__name__} has no field {key!r}: valid are {', '.join(sorted(types))}")
-        changes[key] = parse_field(section, key, getattr(cfg, key), raw)
+            raise ValueError(f"{cls.__name__} has no field {key!r}: valid are {', '.join(sorted(types))}")
+        changes[key] = parse_field(section, key, getattr(defaults, key), raw)
     if "seed" in changes:
         check_seed(changes["seed"], f"{section}.seed")
-    return dataclasses.replace(cfg, **changes)
+    return changes
 
 
 def load_json_config(path: str | Path) -> dict[str, Any]:

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from affinekit.notebook import experiments
     from affinekit.data.dataset import subject_split
+    from affinekit.notebook import experiments
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT / "prepared" / "ckplus_128px"), help="prepared sequences")

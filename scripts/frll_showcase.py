@@ -68,8 +68,8 @@ def strip(rows: list[tuple[str, dict[str, np.ndarray]]], path: Path) -> list[dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    from affinekit.generate.animate import load_pretrained
     from affinekit.expressions import EXPRESSIONS
+    from affinekit.generate.animate import load_pretrained
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")

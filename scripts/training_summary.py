@@ -17,9 +17,9 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    from affinekit.training.losses import GAN_CHANCE
-    from affinekit.show.run_summary import curve_summary
     from affinekit.io.runlog import read_log
+    from affinekit.show.run_summary import curve_summary
+    from affinekit.training.losses import GAN_CHANCE
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="a run folder written by `affinekit train` or notebook 03")

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from affinekit.errors import AffinekitError
+from affinekit.generate.aligned import AlignedFace, PhotoIn, read_face_photo
 from affinekit.generate.checks import MAX_INTENSITY, requested_expression
 from affinekit.generate.curves import check_curve, intensity_curve
 from affinekit.generate.layers import write_layers
 from affinekit.generate.mixtures import mixture_weights, parse_mix
-from affinekit.generate.aligned import AlignedFace, PhotoIn, read_face_photo
 from affinekit.generate.reference import infer_mixture
 from affinekit.io.destinations import writable_folder
 from affinekit.io.photos import MAX_SIDE

@@ -1,10 +1,11 @@
 """The rows of a labels CSV (path,label[,subject]) checked: every row labelled, no path given two labels,
 every path naming a sequence of the source.
 
-A header-only file, a row that stops before its label, two rows giving one clip different
-labels (the last used to win) and rows whose paths match nothing (a typo, a
-wrong folder) each passed silently; each is now one line naming the CSV, the
-row and the fix.
+A header-only file, a row that stops before its label, a row whose label cell is empty,
+two rows giving one clip different labels (the last used to win) and rows whose
+paths match nothing (a typo, a wrong folder) each passed silently; each is now
+one line naming the CSV, the row and the fix. A sequence meant to stay
+unlabelled says so: its label is `unlabelled` (or it has no row at all).
 """
 from __future__ import annotations
 
@@ -17,13 +18,18 @@ from affinekit.expressions import EXPRESSIONS, expression_index
 Labels = dict[Path, tuple[str | None, str | None]]
 
 
+UNLABELLED = ("unlabelled", "unlabeled")   # the label that keeps a listed sequence unlabelled on purpose
+
+
 def _label(raw: str | None, where: str) -> str | None:
-    """The row's expression; an empty cell is an unlabelled sequence on purpose (`path,`), a row that
-    stops before the label column (`path`) is a mistake."""
+    """The row's expression, or None for `unlabelled`; an empty cell (`path,`) or a row that stops
+    before the label column (`path`) is a mistake (a label lost in a spreadsheet), not a choice."""
+    choices = f"one of {', '.join(EXPRESSIONS)}, or {UNLABELLED[0]} to keep the sequence unlabelled"
     if raw is None:
-        raise AffinekitError(f"{where}: the row has no label column; write path,label (leave the label "
-                             f"empty for an unlabelled sequence, or give one of {', '.join(EXPRESSIONS)})")
+        raise AffinekitError(f"{where}: the row has no label column; write path,label with {choices}")
     if not raw.strip():
+        raise AffinekitError(f"{where}: the row's label is empty; give {choices}")
+    if raw.strip().lower() in UNLABELLED:
         return None
     try:
         return EXPRESSIONS[expression_index(raw.strip())]

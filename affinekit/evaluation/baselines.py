@@ -110,6 +110,12 @@ class LandmarkWarp:
             seq = load_sequence(prepared_dir, key)
             if not seq.label:
                 continue
+            for points in (seq.landmarks[0], seq.landmarks[-1]):
+                try:
+                    _face_frame(np.asarray(points, np.float64))
+                except ValueError:      # a valid file with wrong contents (e.g. all-zero landmarks)
+                    raise AffinekitError(f"{Path(prepared_dir) / f'{key}.npz'}: its landmarks put both eyes at "
+                                         "one point; delete it and rerun `affinekit prepare`") from None
             first.append(seq.landmarks[0])
             last.append(seq.landmarks[-1])
             labels.append(expression_index(seq.label))

@@ -15,8 +15,7 @@ import numpy as np
 import torch
 
 from affinekit.data.faces import FaceAligner, apply_transform, find_faces
-from affinekit.errors import AffinekitError
-from affinekit.generate.face_size import too_small_face
+from affinekit.generate.face_size import FaceNotFound, full_size_photo, too_small_face
 from affinekit.io.images import to_model
 from affinekit.io.photos import fit_photo, read_photo
 
@@ -30,6 +29,7 @@ class PhotoIn:
     image: np.ndarray
     decoded: np.ndarray
     name: str
+    source: Any = None      # what was read (a path or bytes): a face too small is looked for at full size there
 
 
 def read_face_photo(photo: Any, name: str | None, max_side: int) -> PhotoIn:
@@ -38,7 +38,7 @@ def read_face_photo(photo: Any, name: str | None, max_side: int) -> PhotoIn:
     if isinstance(photo, PhotoIn):
         return photo
     decoded, name = read_photo(photo, name, max_side=max_side)
-    return PhotoIn(fit_photo(decoded, max_side), decoded, name)
+    return PhotoIn(fit_photo(decoded, max_side), decoded, name, photo)
 
 
 @dataclass
@@ -71,7 +71,7 @@ def detect_face(image: np.ndarray, name: str, detect_side: int = DETECT_SIDE) ->
     boxes = find_faces(image, max_side=detect_side)
     if not boxes:
         h, w = image.shape[:2]      # say the size searched: a small face in a large photo is shrunk with it
-        raise AffinekitError(f"{name}: no face found in the photo as worked on ({w}x{h} px); use a frontal, "
+        raise FaceNotFound(f"{name}: no face found in the photo as worked on ({w}x{h} px); use a frontal, "
                              "well-lit photo of one face at least ~80 px wide at that size (crop around a small "
                              "face, or raise --max-size)")
     return boxes[0], len(boxes)
@@ -86,8 +86,9 @@ def align_face(photo: PhotoIn, aligner: FaceAligner, detect_side: int, max_side:
     with stage("detect"):
         try:
             box, faces = detect_face(image, name, detect_side)
-        except AffinekitError as err:       # a face shrunk past finding gets its own line
-            raise too_small_face(photo.decoded, image, name, detect_side, max_side) or err from None
+        except FaceNotFound as err:         # a face shrunk past finding gets its own line
+            full = full_size_photo(photo.source, name, photo.decoded)
+            raise too_small_face(full, image, name, detect_side, max_side) or err from None
         points = aligner.landmarks(image, name, box=box)
     with stage("align"):
         return face_under(image, aligner.transform(points), points, aligner, faces, name)

@@ -24,8 +24,7 @@ import torch
 
 from affinekit.data.faces import FaceAligner, apply_transform
 from affinekit.generate.aligned import AlignedFace
-from affinekit.generate.inference import (MouthJob, apply_motion_to_photo, device_of, refines_mouth,
-                                          render_crops)
+from affinekit.generate.inference import MouthJob, apply_motion_to_photo, device_of, refines_mouth, render_crops
 from affinekit.generate.mixtures import label_tensor
 from affinekit.generate.paste import face_mask, paste_change
 from affinekit.io.images import tensor_channels, to_model, to_uint8

@@ -102,11 +102,17 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp",
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
-    """Call `write(binary_file)` on a temporary file, flush it to disk, then rename it to `path`."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())     # a full disk shows here, before the rename
+    """Call `write(binary_file)` on a temporary file, flush it to disk, then rename it to `path`.
+    An OSError names `path` (a write or fsync error names no file, or the hidden temporary)."""
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())     # a full disk shows here, before the rename
+    except OSError as err:
+        if err.errno is None:
+            raise
+        raise type(err)(err.errno, err.strerror, str(path)) from None
     return Path(path)
 
 

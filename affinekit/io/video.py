@@ -7,6 +7,7 @@ temporary file, verifies the encoder finished it, then renames it into place.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
@@ -71,8 +72,9 @@ def verify_video(path: str | Path, shown: str | Path | None = None) -> None:
     else:
         whole = len(data) > 0
     if not whole:
+        disk = _disk_state(path.parent) or "is the disk full?"
         raise AffinekitError(f"{shown or path}: the video encoder did not finish the file ({len(data)} bytes; "
-                             "is the disk full?); nothing was replaced")
+                             f"{disk}); nothing was replaced")
 
 
 def write_video(frames: np.ndarray, path: str | Path, fps: float = 8) -> Path:
@@ -115,15 +117,35 @@ def save_video(frames: np.ndarray, path: str | os.PathLike, fps: int = 8) -> Pat
         with atomic_path(path, suffix=path.suffix, verify=lambda tmp: verify_video(tmp, shown=path)) as tmp:
             write_video(np.asarray(frames), tmp, fps)
     except OSError as err:      # e.g. no space left: the old file stays, the temporary one is gone
-        raise AffinekitError(f"{path}: could not write the video ({os_reason(err)}); "
+        raise AffinekitError(f"{path}: could not write the video ({os_reason(err, path.parent)}); "
                              "free some space or write elsewhere") from None
     return path
 
 
-def os_reason(err: OSError) -> str:
+def os_reason(err: OSError, folder: Path | None = None) -> str:
     """An OSError as a few words: its strerror, else the first line of its text without "[Errno N]"
-    (the encoder's errors carry ffmpeg's whole command line after it)."""
+    (the encoder's errors carry ffmpeg's whole command line after it). An encoder that died shows only
+    a broken pipe: then `folder`'s disk says why, when it is full or read-only."""
     if err.strerror:
-        return err.strerror
-    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-    return re.sub(r"^\[Errno \d+\]\s*", "", first)[:120] or type(err).__name__
+        reason = err.strerror
+    else:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        reason = re.sub(r"^\[Errno \d+\]\s*", "", first)[:120] or type(err).__name__
+    if folder is not None and (err.errno == errno.EPIPE or "Broken pipe" in reason):
+        return _disk_state(folder) or reason
+    return reason
+
+
+LOW_SPACE = 4 * 1024 ** 2     # below this, a broken encoder pipe is taken as the disk filling up
+
+
+def _disk_state(folder: Path) -> str | None:
+    """'No space left on device' or 'Read-only file system' when `folder`'s disk is so; None otherwise."""
+    try:
+        disk = os.statvfs(folder)
+    except OSError:
+        return None
+    if disk.f_flag & os.ST_RDONLY:
+        return os.strerror(errno.EROFS)
+    free = disk.f_bavail * disk.f_frsize
+    return f"{os.strerror(errno.ENOSPC)}: {free // 1024} KB free" if free < LOW_SPACE else None

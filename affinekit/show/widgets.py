@@ -263,7 +263,7 @@ class GeneratorApp:
         name = Path(self.save_name.value.strip() or "clip").stem
         path = self.out_dir / f"{name}.{fmt}"
         try:    # the checked writer: a full disk or a read-only folder leaves the old clip whole
-            writable_folder(self.out_dir, "the save folder", create=True)
+            writable_folder(self.out_dir, "save folder (out_dir)", create=True)
             save_video(self.frames_out, path, fps=int(self.fps.value))
         except AffinekitError as err:
             self._say(f"could not save: {err}", error=True)

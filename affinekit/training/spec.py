@@ -19,7 +19,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from affinekit.config import DataConfig, ModelConfig, TrainConfig, apply_overrides, load_json_config
+from affinekit.config import DataConfig, ModelConfig, TrainConfig, load_json_config, override_values
 from affinekit.config_check import check_mapping, check_values, current_names
 from affinekit.data.dataset import subject_splits
 from affinekit.data.prepared import load_manifest
@@ -67,7 +67,9 @@ def resolve_configs(config_file: str | None, overrides: Sequence[str],
         start = (base or {}).get(name) or cls()
         try:
             from_file = check_values(cls, raw.get(name, {}))
-            configs[name] = apply_overrides(dataclasses.replace(start, **from_file), per_section[name])
+            # the file's values and --set's checked as one config: `{"model": {"image_size": 16}}` with
+            # `--set model.depth=2` is valid although 16 px is not at the default depth
+            configs[name] = dataclasses.replace(start, **{**from_file, **override_values(cls, per_section[name])})
         except (TypeError, ValueError) as err:
             raise AffinekitError(f"{name} config: {err}") from None
         user_keys[name] = set(from_file) | {key for item in per_section[name]

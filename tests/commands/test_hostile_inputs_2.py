@@ -119,6 +119,32 @@ def test_widget_save_on_a_full_disk_keeps_the_old_clip(tmp_path, monkeypatch):
     assert (tmp_path / "clips" / "clip.mp4").read_bytes() == old and not temporaries(tmp_path)
 
 
+@pytest.mark.parametrize("where", ["an existing folder", "a folder to create"])
+def test_widget_save_on_a_read_only_disk_is_one_line(where, tmp_path, monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import tempfile
+
+    from helpers import StubAnimator, face
+
+    from affinekit.show.widgets import GeneratorApp
+
+    def read_only(*args, **kwargs):      # root writes anywhere by permissions: the disk refuses instead
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    folder = tmp_path / "clips" if where == "an existing folder" else tmp_path / "new" / "clips"
+    (tmp_path / "clips").mkdir()
+    app = GeneratorApp(StubAnimator(), {"one": face()}, out_dir=folder)
+    app.n_frames.value = 3
+    app.on_generate()
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    assert app.save("mp4") is None
+    status = app.status.value
+    assert "could not save" in status and "Read-only file system" in status and str(folder) in status
+    assert "Broken pipe" not in status and "FFMPEG" not in status and "\n" not in status
+    assert files_in(tmp_path) == {}
+
+
 # ------------------------------------------------------------------------------- devices, pipes, seeds
 
 @pytest.mark.parametrize("kind", ["/dev/zero", "/dev/urandom", "fifo"])
@@ -133,6 +159,7 @@ def test_device_or_pipe_as_a_photo_is_refused_at_once(kind, checkpoint, tmp_path
     code, _, err = cli(["generate", path, "--checkpoint", checkpoint, "--out", tmp_path / "c.mp4"], capsys)
     done.set()
     assert_one_line_error(code, err, str(path), "not a regular file")
+    assert files_in(tmp_path) == {}
 
 
 def test_prepare_of_a_device_names_it(tmp_path, capsys):
@@ -175,9 +202,10 @@ def test_bad_value_is_one_line_before_any_work(argv, words, checkpoint, tmp_path
 def test_config_json_is_checked_like_set(content, words, tmp_path, capsys):
     data = write_prepared(tmp_path / "P", n=3, size=16)
     (tmp_path / "c.json").write_text(content)
+    before = files_in(tmp_path)
     code, _, err = cli(["train", "--data", data, "--out", tmp_path / "out", "--config", tmp_path / "c.json"], capsys)
     assert_one_line_error(code, err, *words)
-    assert not (tmp_path / "out").exists()
+    assert files_in(tmp_path) == before
 
 
 def test_config_whole_float_is_taken_as_a_whole_number(tmp_path):
@@ -187,6 +215,8 @@ def test_config_whole_float_is_taken_as_a_whole_number(tmp_path):
     configs, _ = resolve_configs(str(tmp_path / "c.json"), ["model.base_width=16.0"])
     assert configs["model"].image_size == 64 and type(configs["model"].image_size) is int
     assert configs["model"].base_width == 16 and configs["train"].lr_g == 1.0
+    (tmp_path / "c.json").write_text('{"model": {"image_size": 16}}')      # valid only with the --set below
+    assert resolve_configs(str(tmp_path / "c.json"), ["model.depth=2"])[0]["model"].image_size == 16
 
 
 # ---------------------------------------------------------------------------- prepared files and resume
@@ -212,11 +242,12 @@ def damage(data: Path, kind: str) -> None:
 def test_prepared_file_not_what_the_manifest_says_is_refused(command, kind, words, checkpoint, tmp_path, capsys):
     data = write_prepared(tmp_path / "P", n=3, size=16)
     damage(data, kind)
+    before = files_in(tmp_path)
     argv = {"train": ["train", "--data", data, "--out", tmp_path / "run", *TINY_TRAIN],
             "evaluate": ["evaluate", "--data", data, "--checkpoint", checkpoint]}[command]
     code, _, err = cli(argv, capsys)
     assert_one_line_error(code, err, "S001_001.npz", *words, "rerun `affinekit prepare`")
-    assert not (tmp_path / "run").exists()
+    assert files_in(tmp_path) == before
 
 
 @pytest.mark.parametrize("content", ["[]", '{"sequences": 3}', '{"sequences": [{"file": "a.npz"}]}'])
@@ -293,25 +324,45 @@ def test_checkpoint_write_on_a_full_disk_keeps_the_errno(tmp_path, monkeypatch):
     assert caught.value.errno == errno.ENOSPC      # torch's zip writer said only "file write failed"
 
 
+def test_a_write_failing_on_a_full_disk_names_the_file_and_keeps_it(tmp_path):
+    from affinekit.cli import environment_error
+    from affinekit.io.atomic import atomic_write
+
+    target = tmp_path / "last.pt"
+    target.write_bytes(OLD)
+
+    def full(_f):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))       # what a plain write says: no file named
+
+    with pytest.raises(OSError) as caught:
+        atomic_write(target, full)
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
+    assert environment_error(caught.value).startswith(f"{target}: No space left on device; free some space")
+    assert target.read_bytes() == OLD and not temporaries(tmp_path)
+
+
 # -------------------------------------------------------------------------------------------- labels
 
 BAD_LABELS = {
     "path,label\n": ["labels.csv", "header but no rows"],
     "path,label\nclip,happy\nclip,sad\n": ["labels.csv:3", "labelled happy on line 2 and sad"],
     "path,label\nclip,happy\nnot-there,sad\n": ["labels.csv", "1 row(s) name no sequence", "not-there"],
-    "path,label\nclip\n": ["labels.csv:2", "no label column"],
+    "path,label\nclip\n": ["labels.csv:2", "no label column", "unlabelled"],
+    "path,label\nclip,\n": ["labels.csv:2", "label is empty", "unlabelled to keep"],
 }
 
 
-@pytest.mark.parametrize("content", BAD_LABELS, ids=["header only", "conflicting", "unmatched", "short row"])
+@pytest.mark.parametrize("content", BAD_LABELS, ids=["header only", "conflicting", "unmatched", "short row",
+                                                     "empty label"])
 def test_labels_csv_that_would_mislabel_silently_is_refused(content, tmp_path, capsys):
     clip = tmp_path / "clip"
     clip.mkdir()
     (clip / "0001.png").write_bytes(encoded(np.zeros((32, 32), np.uint8), "PNG"))
     (tmp_path / "labels.csv").write_text(content)
+    before = files_in(tmp_path)
     code, _, err = cli(["prepare", tmp_path, "--labels", tmp_path / "labels.csv", "--out", tmp_path / "out"], capsys)
     assert_one_line_error(code, err, *BAD_LABELS[content])
-    assert not (tmp_path / "out").exists()
+    assert files_in(tmp_path) == before
 
 
 def test_labels_csv_with_a_bom_is_read(tmp_path):
@@ -365,7 +416,7 @@ def test_sigterm_mid_train_saves_says_so_and_resumes(tmp_path, capsys, monkeypat
     ["train", "--set", "train.batch_size=100000"],
     ["evaluate", "--frames", "5000"],
     ["generate", "--expression", "all", "--frames", "1000"],
-    ["prepare", "--size", "20000"],
+    ["prepare", "--size", "4096"],
 ], ids=lambda a: " ".join(a))
 def test_request_too_large_for_memory_says_how_much(argv, checkpoint, tmp_path, capsys, monkeypatch):
     import affinekit.memory as memory
@@ -376,14 +427,20 @@ def test_request_too_large_for_memory_says_how_much(argv, checkpoint, tmp_path, 
     clip.mkdir()
     for i in range(2):
         (clip / f"{i}.png").write_bytes(encoded(np.zeros((32, 32), np.uint8), "PNG"))
-    out = tmp_path / "out"
+    out, before = tmp_path / "out", files_in(tmp_path)
     extra = {"train": ["--data", data, "--out", out, "--device", "cpu"],
              "evaluate": ["--data", data, "--checkpoint", checkpoint, "--json", out / "t.json"],
              "generate": ["--demo", "--checkpoint", checkpoint, "--out", tmp_path / "c.mp4"],
              "prepare": [clip, "--out", out]}[argv[0]]
     code, _, err = cli(argv[:1] + extra + argv[1:], capsys)
     assert_one_line_error(code, err, argv[-1], "needs about", "of memory but 64 MB is available")
-    assert not out.exists() and not (tmp_path / "c.mp4").exists()
+    assert files_in(tmp_path) == before
+
+
+def test_prepare_size_beyond_any_model_is_refused_with_its_memory(tmp_path, capsys):
+    code, _, err = cli(["prepare", tmp_path, "--out", tmp_path / "out", "--size", 20000], capsys)
+    assert_one_line_error(code, err, "--size 20000", "14.2 GB of memory", "at most 4096")
+    assert not (tmp_path / "out").exists()
 
 
 # ------------------------------------------------------------------------------- big photos and names
@@ -451,3 +508,17 @@ def test_a_face_shrunk_past_finding_is_named_as_too_small(checkpoint, tmp_path, 
                         "--out", tmp_path / "c.mp4"], capsys)
     line = assert_one_line_error(code, err, "the face is only", "128x128", "raise --max-size")
     assert "no face found" not in line and not (tmp_path / "c.mp4").exists()
+
+
+def test_a_small_face_in_a_large_jpeg_is_named_as_too_small(checkpoint, tmp_path, capsys):
+    import cv2
+    from skimage import data as skdata
+
+    canvas = np.full((1600, 2400, 3), 120, np.uint8)     # an 87 px face; the JPEG is decoded at 1/2 for 512 px
+    canvas[544:1056, 944:1456] = skdata.astronaut()
+    cv2.imwrite(str(tmp_path / "wide.jpg"), canvas[:, :, ::-1])
+    before = files_in(tmp_path)
+    code, _, err = cli(["generate", tmp_path / "wide.jpg", "--max-size", 512, "--frames", 2, "--checkpoint",
+                        checkpoint, "--out", tmp_path / "c.mp4"], capsys)
+    line = assert_one_line_error(code, err, "wide.jpg", "the face is only", "512x340", "crop the photo")
+    assert "no face found" not in line and files_in(tmp_path) == before

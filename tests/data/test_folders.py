@@ -89,7 +89,7 @@ def test_labels_csv_and_mixed_folder(tmp_path):
     _write_mp4(tmp_path / "clips" / "b.mp4")
     (tmp_path / "clips" / "notes.txt").write_text("ignored")
     csv = tmp_path / "labels.csv"
-    csv.write_text("path,label,how\nclips/a,happy,by eye\nclips/b.mp4,,unknown\n")
+    csv.write_text("path,label,how\nclips/a,happy,by eye\nclips/b.mp4,unlabelled,unknown\n")
     labels = read_labels_csv(csv)
     assert labels[(tmp_path / "clips" / "a").resolve()] == "happy"
     assert labels[(tmp_path / "clips" / "b.mp4").resolve()] is None
@@ -99,7 +99,7 @@ def test_labels_csv_and_mixed_folder(tmp_path):
     csv.write_text("path,label,subject\nclips/a,happy,p7\nclips/b.mp4,surprise,p7\n")
     records = read_source(tmp_path / "clips", labels_csv=csv)
     assert [r.subject for r in records] == ["p7", "p7"] and len({r.key for r in records}) == 2
-    csv.write_text("path,label,how\nclips/a,happy,by eye\nclips/b.mp4,,unknown\n")
+    csv.write_text("path,label,how\nclips/a,happy,by eye\nclips/b.mp4,unlabelled,unknown\n")
     # A CSV given as the source lists its sequences itself.
     assert [r.label for r in read_source(csv)] == ["happy", None]
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from affinekit.config import ModelConfig, TrainConfig
-from affinekit.notebook.experiments import wilson_interval
 from affinekit.expressions import EXPRESSIONS
-from affinekit.show.look_inside import shapes_markdown
 from affinekit.models.generator import Generator
+from affinekit.notebook.experiments import wilson_interval
+from affinekit.show.look_inside import shapes_markdown
 
 REPO = Path(__file__).resolve().parents[2]
 FIGURES = REPO / "figures"

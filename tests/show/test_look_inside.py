@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
+from affinekit.config import ModelConfig
+from affinekit.expressions import EXPRESSIONS
+from affinekit.models.discriminators import PatchDiscriminator
+from affinekit.models.generator import Generator
 from affinekit.show import look_inside as li
 from affinekit.show import patch_verdicts as pv
-from affinekit.config import ModelConfig
-from affinekit.models.discriminators import PatchDiscriminator
-from affinekit.expressions import EXPRESSIONS
-from affinekit.models.generator import Generator
 
 CFG = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32)
 

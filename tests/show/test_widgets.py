@@ -10,8 +10,9 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from affinekit.show.widgets import UPLOADED, GeneratorApp, encode_png  # noqa: E402
 from helpers import StubAnimator, face  # noqa: E402
+
+from affinekit.show.widgets import UPLOADED, GeneratorApp, encode_png  # noqa: E402
 
 
 @pytest.fixture
