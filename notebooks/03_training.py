@@ -401,7 +401,7 @@ display(fig)
 show = np.linspace(0, len(lam_real) - 1, min(6, len(lam_real))).round().astype(int)
 real_row = [probe.frames[i] for i in show]
 fig = plots.frame_grid([real_row, [decoded[i] for i in show]], row_labels=["real", "decoded at inferred l"],
-                       col_labels=[f"l={lam_real[i]:.2f}" for i in show])
+                       col_labels=[f"l={lam_real[i]:.2f}" for i in show], value_range=(0, 1))
 nb.save(fig, "decoded_at_inferred_l.png", faces=True)
 display(fig)
 order = float(np.corrcoef(positions, lam_real)[0, 1]) if np.std(lam_real) > 0 else float("nan")

@@ -46,11 +46,17 @@ def network_input(x: torch.Tensor, channels: int, size: int) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode="area") if x.shape[-2:] != (size, size) else x
 
 
-def picture(image: Any) -> np.ndarray:
+MODEL_RANGE = (-1.0, 1.0)   # what models read and write
+UNIT_RANGE = (0.0, 1.0)     # masks, and the look-inside outputs drawn on [0, 1]
+
+
+def picture(image: Any, value_range: tuple[float, float] | None = None) -> np.ndarray:
     """One image in any of the kit's layouts, to look at: (H, W) or (H, W, 3) uint8.
 
-    Takes uint8 pictures as they are, float or tensor images in [-1, 1] (or [0, 1]),
-    channels first or last; used by the plots, which get all of these.
+    uint8 pictures are taken as they are. A float image or tensor (channels first
+    or last) is mapped from `value_range` (low, high) onto [0, 255]: the caller
+    says what its numbers mean (`MODEL_RANGE`, `UNIT_RANGE`), nothing is guessed
+    from the values, and a float image without a range is a ValueError.
     """
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu().numpy()
@@ -61,15 +67,19 @@ def picture(image: Any) -> np.ndarray:
         a = a[..., 0]
     if a.dtype == np.uint8:
         return a
-    a = a.astype(np.float32)
-    if a.min(initial=0.0) < 0.0 or a.max(initial=0.0) <= 1.0:
-        a = (np.clip(a, -1.0, 1.0) + 1.0) * 127.5    # [-1, 1] -> [0, 255]
+    if value_range is None:
+        raise ValueError(f"a {a.dtype} image needs value_range, e.g. MODEL_RANGE {MODEL_RANGE} or UNIT_RANGE "
+                         f"{UNIT_RANGE}: its numbers alone do not say which")
+    low, high = (float(v) for v in value_range)
+    if not high > low:
+        raise ValueError(f"value_range must rise from low to high, got {value_range}")
+    a = (np.clip(a.astype(np.float32), low, high) - low) * (255.0 / (high - low))
     return np.clip(np.rint(a), 0, 255).astype(np.uint8)
 
 
-def picture_rgb(image: Any) -> np.ndarray:
+def picture_rgb(image: Any, value_range: tuple[float, float] | None = None) -> np.ndarray:
     """`picture`, always (H, W, 3)."""
-    return as_rgb(picture(image))
+    return as_rgb(picture(image, value_range))
 
 
 def to_channels(image: np.ndarray, gray: bool) -> np.ndarray:

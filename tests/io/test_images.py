@@ -2,19 +2,32 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
-from affinekit.io.images import network_input, picture, picture_rgb, tensor_channels, to_model, to_uint8
+from affinekit.io.images import (MODEL_RANGE, UNIT_RANGE, network_input, picture, picture_rgb, tensor_channels,
+                                to_model, to_uint8)
 
 
-def test_picture_handles_the_kits_layouts():
+def test_picture_maps_the_range_it_is_given():
     chw = torch.zeros(1, 8, 6) - 1.0                 # model range, channels first
-    assert picture(chw).shape == (8, 6) and picture(chw).max() == 0
-    out = picture(np.ones((3, 8, 6), np.float32))
-    assert out.shape == (8, 6, 3) and out.dtype == np.uint8 and out.min() == 255
+    assert picture(chw, MODEL_RANGE).shape == (8, 6) and picture(chw, MODEL_RANGE).max() == 0
+    ramp = np.array([[-1.0, -0.5, 0.0, 0.5, 1.0]], np.float32)
+    assert picture(ramp, MODEL_RANGE).tolist() == [[0, 64, 128, 191, 255]]
+    # the same numbers read as [0, 1]: negatives are black, 0.5 mid grey (what the look-inside outputs hold)
+    assert picture(ramp, UNIT_RANGE).tolist() == [[0, 0, 0, 128, 255]]
+    out = picture(np.full((3, 8, 6), 0.5, np.float32), UNIT_RANGE)
+    assert out.shape == (8, 6, 3) and out.dtype == np.uint8 and (out == 128).all()
     raw = np.full((8, 6), 7, np.uint8)
     assert picture(raw) is raw
     assert picture_rgb(raw).shape == (8, 6, 3) and (picture_rgb(raw) == 7).all()
+
+
+def test_a_float_picture_without_a_range_is_refused():
+    with pytest.raises(ValueError, match="value_range"):
+        picture(np.zeros((8, 6), np.float32))
+    with pytest.raises(ValueError, match="rise"):
+        picture(np.zeros((8, 6), np.float32), (1.0, 1.0))
 
 
 def test_model_round_trip_is_exact_on_uint8():
