@@ -21,7 +21,7 @@ from affinekit.data.prepared import entry_kind, load_manifest, load_sequence
 from affinekit.data.records import looks_gray
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
-from affinekit.io.images import tensor_channels, to_model
+from affinekit.io.images import to_model
 
 
 def _entries(entries: Any) -> list[dict[str, Any]]:
@@ -49,12 +49,6 @@ def sample_positions(num_frames: int, k: int, jitter: bool = False,
     idx = np.clip(np.round(steps * last / k), 1, last).astype(np.int64)
     idx[-1] = last  # the apex is always a target
     return np.sort(idx)
-
-
-def _to_tensor(images: np.ndarray, channels: int | None) -> torch.Tensor:
-    """(T, H, W, C) uint8 -> (T, C', H, W) float32 in [-1, 1], C' = `channels` (None keeps C)."""
-    x = to_model(images)
-    return tensor_channels(x, channels).contiguous() if channels else x
 
 
 class SequenceDataset(Dataset):
@@ -153,7 +147,7 @@ class SequenceDataset(Dataset):
         gray = bool(entry["gray"]) if "gray" in entry else looks_gray(frames)
         if rng is not None:
             frames, masks, landmarks = Augmentation.draw(rng, frames.shape[2], self.max_shift)(frames, masks, landmarks)
-        x = _to_tensor(frames, self.channels)
+        x = to_model(frames, self.channels)
         positions = np.ones(len(idx)) if entry_kind(entry) == "pair" else idx / (num_frames - 1)
         return {
             "x0": x[0], "targets": x[1:],

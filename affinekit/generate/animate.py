@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 import torch
 
-from affinekit.data.faces import FaceAligner, apply_transform, find_faces
+from affinekit.data.faces import DETECT_MAX_SIDE, FaceAligner, apply_transform, find_faces
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS, requested_label
 from affinekit.generate.curves import intensity_curve
@@ -45,7 +45,6 @@ from affinekit.io.video import save_video
 from affinekit.weights.bundled import DEFAULT_WEIGHTS
 from affinekit.weights.checkpoint import load_generator
 
-DETECT_SIDE = 512      # long side of the copy the detector sees (HOG finds faces >= ~80 px)
 # Chosen by looking at the demo face's apex at 1, 1.5, 2, 2.5 and 3 (happy, surprise; bundled model):
 # at 2.5 the eyes smear and surprise's mouth becomes a ring, at 3 the face tears; 2 is still a face
 MAX_INTENSITY = 2.0
@@ -55,7 +54,8 @@ CROP_VIEW = 256        # side of the aligned close-up `crop_only` returns (the m
 
 # ----------------------------------------------------------------------------- faces
 
-def detect_face(image: np.ndarray, name: str, detect_side: int = DETECT_SIDE) -> tuple[tuple[int, int, int, int], int]:
+def detect_face(image: np.ndarray, name: str,
+                detect_side: int = DETECT_MAX_SIDE) -> tuple[tuple[int, int, int, int], int]:
     """The most confident face's box (left, top, right, bottom) in image pixels, and how many faces
     were found (`faces.find_faces`: the kit's one detector); several faces: the best is animated."""
 
@@ -102,7 +102,7 @@ class Animator:
     """
 
     def __init__(self, generator: Any, config: Any | None = None, *, max_side: int = MAX_SIDE,
-                 detect_side: int = DETECT_SIDE, name: str = "<generator>") -> None:
+                 detect_side: int = DETECT_MAX_SIDE, name: str = "<generator>") -> None:
 
         self.generator = generator
         self.config = _model_config(generator, config)

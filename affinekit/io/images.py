@@ -18,9 +18,12 @@ from affinekit.errors import AffinekitError
 LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601, what OpenCV's RGB2GRAY uses
 
 
-def to_model(frames: np.ndarray) -> torch.Tensor:
-    """uint8 (..., H, W, C) -> float32 (..., C, H, W) in [-1, 1]."""
-    return torch.from_numpy(np.moveaxis(np.asarray(frames), -1, -3).astype(np.float32) / 127.5 - 1.0)
+def to_model(frames: np.ndarray, channels: int | None = None) -> torch.Tensor:
+    """uint8 (..., H, W, C) -> float32 (..., C', H, W) in [-1, 1]: C' = `channels` (gray by luma,
+    or gray repeated: `tensor_channels`), None keeps C. Gray (..., H, W) pictures need their channel
+    axis first (`frames[..., None]`)."""
+    x = torch.from_numpy(np.moveaxis(np.asarray(frames), -1, -3).astype(np.float32) / 127.5 - 1.0)
+    return x if channels is None else tensor_channels(x, channels).contiguous()
 
 
 def to_uint8(x: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -31,13 +34,13 @@ def to_uint8(x: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 def tensor_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
-    """Tensors (N, C, H, W) converted to `channels`: gray by luma, or gray repeated."""
-    c = x.shape[1]
+    """Tensors (..., C, H, W) converted to `channels`: gray by luma, or gray repeated."""
+    c = x.shape[-3]
     if c == channels:
         return x
     if channels == 1:
-        return (x * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
-    return x.expand(-1, channels, -1, -1)
+        return (x * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(3, 1, 1)).sum(-3, keepdim=True)
+    return x.expand(*x.shape[:-3], channels, *x.shape[-2:])
 
 
 def network_input(x: torch.Tensor, channels: int, size: int) -> torch.Tensor:
@@ -82,25 +85,34 @@ def picture_rgb(image: Any, value_range: tuple[float, float] | None = None) -> n
     return as_rgb(picture(image, value_range))
 
 
-def to_channels(image: np.ndarray, gray: bool) -> np.ndarray:
-    """An RGB(A) or gray image as (H, W) gray or (H, W, 3) RGB (alpha dropped)."""
+def as_rgb(frame: np.ndarray) -> np.ndarray:
+    """A picture as contiguous (H, W, 3): gray (H, W) or (H, W, 1) repeated, alpha dropped.
+
+    The kit's one RGB conversion (videos, plots, dlib's describer); any other shape is a ValueError.
+    """
+    frame = np.asarray(frame)
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
+    if frame.ndim == 2:
+        return np.repeat(frame[:, :, None], 3, axis=2)
+    if frame.ndim != 3 or frame.shape[2] not in (3, 4):
+        raise ValueError(f"expected a (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) picture, got {frame.shape}")
+    return np.ascontiguousarray(frame[:, :, :3])
+
+
+def as_gray(image: np.ndarray) -> np.ndarray:
+    """A picture as contiguous (H, W) gray: colour by luma (`LUMA`, as OpenCV weighs it), alpha dropped."""
+    image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 2:
-        return image if gray else np.repeat(image[:, :, None], 3, axis=2)
-    if image.shape[2] == 4:
-        image = image[:, :, :3]
-    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if gray else np.ascontiguousarray(image)
+        return np.ascontiguousarray(image)
+    return cv2.cvtColor(as_rgb(image), cv2.COLOR_RGB2GRAY)
 
 
-def as_rgb(frame: np.ndarray) -> np.ndarray:
-    """A frame as (H, W, 3): gray repeated, alpha dropped."""
-    frame = np.asarray(frame)
-    if frame.ndim == 2:
-        return np.repeat(frame[:, :, None], 3, axis=2)
-    if frame.shape[2] == 1:
-        return np.repeat(frame, 3, axis=2)
-    return frame[:, :, :3]
+def to_channels(image: np.ndarray, gray: bool) -> np.ndarray:
+    """An RGB(A) or gray picture as (H, W) gray or (H, W, 3) RGB (alpha dropped)."""
+    return as_gray(image) if gray else as_rgb(image)
 
 
 def write_png(path: str | Path, image: np.ndarray, fix: str = "check the folder you gave") -> None:
