@@ -35,7 +35,7 @@ from affinekit.io.video import save_video, write_video
 UPLOADED = "(uploaded photo)"
 
 
-def decode_image(data: bytes, name: str = "the upload") -> np.ndarray:
+def decode_upload(data: bytes, name: str = "the upload") -> np.ndarray:
     """Image bytes (PNG, JPEG, ...) as (H, W) gray or (H, W, 3) RGB uint8, decoded exactly as
     `affinekit generate` decodes a file (`photos.read_photo`: EXIF, 16-bit, CMYK, palette, alpha)."""
 
@@ -155,11 +155,11 @@ class GeneratorApp:
         if self.sample.value is None or self.sample.value not in self.samples:
             raise ValueError("no face chosen: pick a sample or upload a photo")
         value = self.samples[self.sample.value]
-        return decode_image(value) if isinstance(value, (bytes, bytearray, memoryview)) else value
+        return decode_upload(value) if isinstance(value, (bytes, bytearray, memoryview)) else value
 
     def use_upload(self, data: bytes, name: str = "upload") -> None:
         """Take an uploaded photo (its bytes) as the face to animate."""
-        self.uploaded = decode_image(data, name)
+        self.uploaded = decode_upload(data, name)
         if UPLOADED not in self.sample.options:
             self.sample.options = list(self.sample.options) + [UPLOADED]
         self.sample.value = UPLOADED
