@@ -1,11 +1,10 @@
 """Many photos in, one clip per photo out: `affinekit generate a.jpg b.jpg photos/ 'more/*.png' --out-dir clips/`.
 
-The model loads once. Faces are read and aligned one photo at a time, then go
-through the network `BATCH` at a time (`inference.render_photos`). Measured by
-`benchmarks/bench_generate.py` on the 2-core CPU: 8 faces in one network batch
-took 1.42x as long as one at a time (the 64 px network is cheap next to the
-full-resolution compositing, and a 128-code batch runs slower per code), so
-BATCH is 1 here; raise it on a GPU, where batches pay. A photo
+The model loads once. Each photo is read, aligned and rendered on its own
+(`inference.render_photo`): measured by `benchmarks/bench_generate.py` on the
+2-core CPU, 8 faces in one network batch took 1.42x as long as one at a time
+(the 64 px network is cheap next to the full-resolution compositing, and a
+128-code batch runs slower per code), so photos are not batched. A photo
 that fails (no face, an unreadable file) gets its one-line error and the batch
 goes on; the summary counts both, and the exit code is 1 if any photo failed.
 """
@@ -21,11 +20,10 @@ from typing import Any
 from affinekit.errors import AffinekitError
 from affinekit.expressions import requested_label
 from affinekit.generate.curves import intensity_curve
-from affinekit.generate.inference import render_photos
+from affinekit.generate.inference import render_photo
 from affinekit.io.video import save_video
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-BATCH = 1   # faces per network pass (see above: batching was slower on this CPU)
 
 
 def expand_photos(items: list[str]) -> list[Path]:
@@ -99,47 +97,28 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
     every = expression == "all"
     label = None if every else requested_label(expression)
     bar = tqdm(total=len(photos), unit="photo", disable=not progress, file=sys.stderr)
-    pending: list[tuple[Path, str, Any]] = []
+    lam = intensity_curve(curve, frames, intensity)
 
-    def flush() -> None:
-        if not pending:
-            return
-        lam = intensity_curve(curve, frames, intensity)
-        clips = render_photos(animator.generator, [a.photo for _, _, a in pending], [a.M for _, _, a in pending],
-                              [[label]] * len(pending), lam, [a.landmarks for _, _, a in pending],
-                              mouth=animator.mouth)
-        for (photo, name, _), clip in zip(pending, clips):
-            finish(photo, name, lambda clip=clip: clip[0])
-        pending.clear()
-
-    def finish(photo: Path, name: str, make) -> None:
-        try:
-            path = save_video(make(), out_dir / name, fps)
-            report.written.append((photo, path))
-            log(f"{photo}: wrote {path}")
-        except AffinekitError as err:
-            fail(photo, err)
-        bar.update(1)
-
-    def fail(photo: Path, err: AffinekitError) -> None:
-        report.failed.append((photo, str(err)))
-        # errors name their file already; say it once
-        log(f"error: {err}" if str(err).startswith(str(photo)) else f"{photo}: error: {err}")
+    def whole_photo(photo: Path) -> Any:
+        aligned = animator.align(photo)
+        return render_photo(animator.generator, aligned.photo, aligned.M, [label], lam, aligned.landmarks,
+                            mouth=animator.mouth)[0]
 
     for photo, name in zip(photos, names):
         try:
-            if every or crop_only:
-                make = (lambda p=photo: animator.animate_all(p, frames, intensity, crop_only, curve=curve)) if every \
-                    else (lambda p=photo: animator.animate(p, label, frames, intensity, crop_only=True, curve=curve))
-                finish(photo, name, make)
-                continue
-            pending.append((photo, name, animator.align(photo)))
+            if every:
+                clip = animator.animate_all(photo, frames, intensity, crop_only, curve=curve)
+            elif crop_only:
+                clip = animator.animate(photo, label, frames, intensity, crop_only=True, curve=curve)
+            else:
+                clip = whole_photo(photo)
+            path = save_video(clip, out_dir / name, fps)
+            report.written.append((photo, path))
+            log(f"{photo}: wrote {path}")
         except AffinekitError as err:
-            fail(photo, err)
-            bar.update(1)
-            continue
-        if len(pending) == BATCH:
-            flush()
-    flush()
+            report.failed.append((photo, str(err)))
+            # errors name their file already; say it once
+            log(f"error: {err}" if str(err).startswith(str(photo)) else f"{photo}: error: {err}")
+        bar.update(1)
     bar.close()
     return report
