@@ -488,9 +488,7 @@ lips = lip_intensity.lambda_against_lips(bundled, prepared, test_keys or train_k
 fig = lip_intensity.plot_lambda_and_lips(lips)
 nb.save(fig, "lambda_against_lips.png")
 display(fig)
-lips_summary = {"sequences": len(lips), "corr_lips_mean": float(np.nanmean([v["corr_lips"] for v in lips.values()])),
-                "corr_position_mean": float(np.nanmean([v["corr_position"] for v in lips.values()])),
-                "lips_position_mean": float(np.nanmean([v["lips_position"] for v in lips.values()]))}
+lips_summary = lip_intensity.summary(lips)
 print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement) "
       f"{lips_summary['corr_lips_mean']:.2f} on average, corr(l, position) {lips_summary['corr_position_mean']:.2f}")
 
