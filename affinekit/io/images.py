@@ -16,20 +16,31 @@ import torch.nn.functional as F
 from affinekit.errors import AffinekitError
 
 LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601, what OpenCV's RGB2GRAY uses
+LEVELS_PER_UNIT = 127.5        # pixel levels in one unit of the models' [-1, 1]: 255 / 2
+
+
+def to_model_scale(x: Any) -> Any:
+    """Pixel levels [0, 255] -> the models' [-1, 1], layout and type untouched (tensor or array)."""
+    return x / LEVELS_PER_UNIT - 1.0
+
+
+def to_pixel_scale(x: Any) -> Any:
+    """The models' [-1, 1] -> pixel levels [0, 255] (unrounded), layout and type untouched."""
+    return (x + 1.0) * LEVELS_PER_UNIT
 
 
 def to_model(frames: np.ndarray, channels: int | None = None) -> torch.Tensor:
     """uint8 (..., H, W, C) -> float32 (..., C', H, W) in [-1, 1]: C' = `channels` (gray by luma,
     or gray repeated: `tensor_channels`), None keeps C. Gray (..., H, W) pictures need their channel
     axis first (`frames[..., None]`)."""
-    x = torch.from_numpy(np.moveaxis(np.asarray(frames), -1, -3).astype(np.float32) / 127.5 - 1.0)
+    x = torch.from_numpy(to_model_scale(np.moveaxis(np.asarray(frames), -1, -3).astype(np.float32)))
     return x if channels is None else tensor_channels(x, channels).contiguous()
 
 
 def to_uint8(x: torch.Tensor | np.ndarray) -> np.ndarray:
     """float (..., C, H, W) in [-1, 1] -> uint8 (..., H, W, C), rounded as a saved video would hold it."""
     a = x.detach().cpu().float().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, np.float32)
-    a = np.clip(np.round((a + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    a = np.clip(np.round(to_pixel_scale(a)), 0, 255).astype(np.uint8)
     return np.ascontiguousarray(np.moveaxis(a, -3, -1))
 
 
