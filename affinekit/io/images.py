@@ -1,4 +1,4 @@
-"""Image conversions, in one place: uint8 pictures <-> model tensors, gray <-> RGB.
+"""Image conversions, in one place: uint8 pictures <-> model tensors, gray <-> RGB, pictures to look at.
 
 Pictures on disk, in prepared files and in videos are uint8, (H, W) gray or
 (H, W, 3) RGB. Models take float tensors in [-1, 1], (..., C, H, W).
@@ -17,6 +17,8 @@ from affinekit.errors import AffinekitError
 
 LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601, what OpenCV's RGB2GRAY uses
 LEVELS_PER_UNIT = 127.5        # pixel levels in one unit of the models' [-1, 1]: 255 / 2
+MODEL_RANGE = (-1.0, 1.0)      # what models read and write
+UNIT_RANGE = (0.0, 1.0)        # masks, and the look-inside outputs drawn on [0, 1]
 
 
 def to_model_scale(x: Any) -> Any:
@@ -58,10 +60,6 @@ def network_input(x: torch.Tensor, channels: int, size: int) -> torch.Tensor:
     """Crops (N, C, H, W) in [-1, 1] as a network of `channels` at `size` px reads them (area-resized)."""
     x = tensor_channels(x, channels)
     return F.interpolate(x, size=(size, size), mode="area") if x.shape[-2:] != (size, size) else x
-
-
-MODEL_RANGE = (-1.0, 1.0)   # what models read and write
-UNIT_RANGE = (0.0, 1.0)     # masks, and the look-inside outputs drawn on [0, 1]
 
 
 def picture(image: Any, value_range: tuple[float, float] | None = None) -> np.ndarray:
