@@ -9,7 +9,7 @@ of those landmarks in the training crops (the "template", stored with the weight
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import cv2
@@ -30,7 +30,6 @@ from affinekit.weights.checkpoint import atomic_save
 WEIGHTS = CLASSIFIER_WEIGHTS
 # eyebrows move with expressions, mouth and jaw too: fit the framing on eyes and nose only
 RIGID_POINTS = list(range(27, 48))
-MAX_SHIFT = 8.0       # augmentation's shift at 128 px: 3 px at the classifier's 48
 MAX_ROTATION = 10.0   # degrees: the template framing leaves a few degrees of roll
 _SUBJECT = re.compile(r"(S\d+)_\d+_\d+")
 
@@ -121,12 +120,14 @@ def split_by_subject(subjects: list[str], cfg: "ClassifierConfig") -> tuple[np.n
 
 
 def _augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(B, 48, 48) uint8 faces, each with its own draw of the kit's augmentation (`data.augment`:
-    flip, scale, shift, lighting, blur, noise) plus a small roll."""
+    """(B, 48, 48) uint8 faces, each moved and lit by the kit's augmentation (`data.augment`) with the
+    classifier's own draw: flip, roll up to MAX_ROTATION, scale 0.9-1.1, shift up to 3 px, contrast and
+    brightness. (The generator's draw, `Augmentation.draw`, adds gamma, blur and noise and moves less.)"""
     out = np.empty_like(batch)
     for i, img in enumerate(batch):
-        draw = Augmentation.draw(rng, img.shape[-1], MAX_SHIFT)
-        draw = replace(draw, rotation=float(rng.uniform(-MAX_ROTATION, MAX_ROTATION)))
+        draw = Augmentation(flip=bool(rng.random() < 0.5), rotation=float(rng.uniform(-MAX_ROTATION, MAX_ROTATION)),
+                            scale=float(rng.uniform(0.9, 1.1)), shift=tuple(float(v) for v in rng.uniform(-3, 3, 2)),
+                            contrast=float(rng.uniform(0.8, 1.2)), brightness=float(rng.uniform(-20, 20)))
         out[i] = draw.pictures(img[None, :, :, None])[0, :, :, 0]
     return out
 
