@@ -26,7 +26,6 @@ class Augmentation:
     flip: bool = False
     scale: float = 1.0          # about the crop's centre
     shift: tuple[float, float] = (0.0, 0.0)   # (dx, dy) pixels
-    rotation: float = 0.0       # degrees about the crop's centre (`draw` leaves it 0: CK+ crops are level)
     brightness: float = 0.0     # added, 0-255 levels
     contrast: float = 1.0       # about the image mean
     gamma: float = 1.0
@@ -47,28 +46,23 @@ class Augmentation:
                    seed=int(rng.integers(2 ** 31)))
 
     def matrix(self, size: int) -> np.ndarray:
-        """(2, 3) pixel transform of the geometry: flip, then scale and rotate about the centre, then shift."""
+        """(2, 3) pixel transform of the geometry: flip, then scale about the centre, then shift."""
         c = (size - 1) / 2.0
         sx = -self.scale if self.flip else self.scale
-        a = np.radians(self.rotation)
-        linear = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]]) @ np.diag([sx, self.scale])
-        return np.concatenate([linear, (c - linear @ [c, c] + self.shift)[:, None]], axis=1)
-
-    def _moved(self, frames: np.ndarray) -> np.ndarray:
-        size = frames.shape[2]
-        c = frames.shape[3]
-        return np.stack([cv2.warpAffine(f, self.matrix(size), (size, frames.shape[1]), flags=cv2.INTER_LINEAR,
-                                        borderMode=cv2.BORDER_REPLICATE).reshape(f.shape[0], size, c)
-                         for f in frames])
+        return np.array([[sx, 0.0, c - sx * c + self.shift[0]],
+                         [0.0, self.scale, c - self.scale * c + self.shift[1]]], np.float64)
 
     def geometry(self, frames: np.ndarray, masks: np.ndarray,
                  landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """frames (T, H, W, C) uint8, masks (T, H, W) uint8, landmarks (T, 68, 2) -> the same, moved."""
-        if not self.flip and self.scale == 1.0 and self.shift == (0.0, 0.0) and self.rotation == 0.0:
+        if not self.flip and self.scale == 1.0 and self.shift == (0.0, 0.0):
             return frames, masks, landmarks
         size = frames.shape[2]
         M = self.matrix(size)
-        moved = self._moved(frames)
+        c = frames.shape[3]
+        moved = np.stack([cv2.warpAffine(f, M, (size, frames.shape[1]), flags=cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_REPLICATE).reshape(f.shape[0], size, c)
+                          for f in frames])
         moved_masks = np.stack([cv2.warpAffine(m, M, (size, masks.shape[1]), flags=cv2.INTER_NEAREST,
                                                borderMode=cv2.BORDER_CONSTANT, borderValue=0) for m in masks])
         points = landmarks @ M[:, :2].T + M[:, 2]
@@ -86,10 +80,6 @@ class Augmentation:
         if self.noise > 0:
             x = x + np.random.default_rng(self.seed).normal(0, self.noise, x.shape[1:]).astype(np.float32)
         return np.clip(np.rint(x), 0, 255).astype(np.uint8)
-
-    def pictures(self, frames: np.ndarray) -> np.ndarray:
-        """frames (T, H, W, C) uint8 without masks or landmarks (a classifier's faces): moved, then lit."""
-        return self.photometric(self._moved(frames))
 
     def __call__(self, frames: np.ndarray, masks: np.ndarray,
                  landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

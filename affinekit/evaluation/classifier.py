@@ -18,7 +18,6 @@ import torch
 from torch import nn
 
 from affinekit.data.apex import CKPLUS_SAMPLE_SUBJECTS, ck48_roles
-from affinekit.data.augment import Augmentation
 from affinekit.data.faces import robust_similarity
 from affinekit.errors import AffinekitError
 from affinekit.evaluation.descriptors import FaceDescriber
@@ -30,7 +29,6 @@ from affinekit.weights.checkpoint import atomic_save
 WEIGHTS = CLASSIFIER_WEIGHTS
 # eyebrows move with expressions, mouth and jaw too: fit the framing on eyes and nose only
 RIGID_POINTS = list(range(27, 48))
-MAX_ROTATION = 10.0   # degrees: the template framing leaves a few degrees of roll
 _SUBJECT = re.compile(r"(S\d+)_\d+_\d+")
 
 
@@ -120,15 +118,22 @@ def split_by_subject(subjects: list[str], cfg: "ClassifierConfig") -> tuple[np.n
 
 
 def _augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(B, 48, 48) uint8 faces, each moved and lit by the kit's augmentation (`data.augment`) with the
-    classifier's own draw: flip, roll up to MAX_ROTATION, scale 0.9-1.1, shift up to 3 px, contrast and
-    brightness. (The generator's draw, `Augmentation.draw`, adds gamma, blur and noise and moves less.)"""
+    """Random flip, small rotation/scale/shift and contrast changes of (B, 48, 48) uint8 faces.
+
+    Its own, not `data.augment.Augmentation`: with the kit's augmentation (same draws, contrast about
+    the mean, replicated borders) a retrain scored 0.900 (balanced 0.830) on its test people against
+    this recipe's 0.931 (0.882), and ran 4x slower; the bundled weights were trained with this one.
+    """
     out = np.empty_like(batch)
     for i, img in enumerate(batch):
-        draw = Augmentation(flip=bool(rng.random() < 0.5), rotation=float(rng.uniform(-MAX_ROTATION, MAX_ROTATION)),
-                            scale=float(rng.uniform(0.9, 1.1)), shift=tuple(float(v) for v in rng.uniform(-3, 3, 2)),
-                            contrast=float(rng.uniform(0.8, 1.2)), brightness=float(rng.uniform(-20, 20)))
-        out[i] = draw.pictures(img[None, :, :, None])[0, :, :, 0]
+        if rng.random() < 0.5:
+            img = img[:, ::-1]
+        angle, scale = rng.uniform(-10, 10), rng.uniform(0.9, 1.1)
+        m = cv2.getRotationMatrix2D((23.5, 23.5), angle, scale)
+        m[:, 2] += rng.uniform(-3, 3, size=2)
+        img = cv2.warpAffine(np.ascontiguousarray(img), m, (48, 48), borderMode=cv2.BORDER_REFLECT)
+        img = np.clip(img.astype(np.float32) * rng.uniform(0.8, 1.2) + rng.uniform(-20, 20), 0, 255)
+        out[i] = img.astype(np.uint8)
     return out
 
 
