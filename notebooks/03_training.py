@@ -430,7 +430,7 @@ display(fig)
 show = np.linspace(0, len(lam_real) - 1, min(6, len(lam_real))).round().astype(int)
 real_row = [probe.frames[i] for i in show]
 fig = plots.frame_grid([real_row, [decoded[i] for i in show]], row_labels=["real", "decoded at inferred l"],
-                       col_labels=[f"l={lam_real[i]:.2f}" for i in show])
+                       col_labels=[f"l={lam_real[i]:.2f}" for i in show], value_range=(0, 1))
 nb.save(fig, "decoded_at_inferred_l.png", faces=True)
 display(fig)
 order = float(np.corrcoef(positions, lam_real)[0, 1]) if np.std(lam_real) > 0 else float("nan")
@@ -565,9 +565,7 @@ lips = lip_intensity.lambda_against_lips(bundled, prepared, test_keys or train_k
 fig = lip_intensity.plot_lambda_and_lips(lips)
 nb.save(fig, "lambda_against_lips.png")
 display(fig)
-lips_summary = {"sequences": len(lips), "corr_lips_mean": float(np.nanmean([v["corr_lips"] for v in lips.values()])),
-                "corr_position_mean": float(np.nanmean([v["corr_position"] for v in lips.values()])),
-                "lips_position_mean": float(np.nanmean([v["lips_position"] for v in lips.values()]))}
+lips_summary = lip_intensity.summary(lips)
 print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement) "
       f"{lips_summary['corr_lips_mean']:.2f} on average, corr(l, position) {lips_summary['corr_position_mean']:.2f}")
 

@@ -202,7 +202,7 @@ display(Markdown(markdown))
 # %%
 rows = [r.name for r in table.rows if r.name != REAL]
 by_label = breakdown.per_expression(table.per_sequence, rows)
-fig = charts.per_expression(by_label.means, errors=by_label.errors,
+fig = charts.per_expression_bars(by_label.means, errors=by_label.errors,
                             title=f"per expression ({DATA}; test sequences: {by_label.counts}; bars: 95% CI)")
 nb.save(fig, f"per_expression_{DATA}.png")
 display(fig)

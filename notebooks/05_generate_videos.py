@@ -170,7 +170,7 @@ display(Markdown("| level | name | base code | direction code | decoder gets |\n
 # the others all zeros.
 
 # %%
-planes = look_inside.label_planes(label, size=8)
+planes = look_inside.planes_for_label(label, size=8)
 fig = plots.frame_grid([[np.repeat((p * 255).astype(np.uint8)[..., None], 3, -1) for p in planes]],
                        row_labels=[EXPRESSION], col_labels=[e[:4] for e in EXPRESSIONS],
                        title="label planes fed to the direction encoder (white = 1)")

@@ -170,7 +170,7 @@ key = test_keys[0]
 seq = load_sequence(prepared, key)
 lam, decoded = intensity_on_sequence(trainer.generator.eval().cpu(), seq.frames, EXPRESSIONS.index(seq.label))
 fig = plots.frame_grid([list(seq.frames), list(decoded)], row_labels=["drawn", "decoded at l"],
-                       col_labels=[f"l*={t:.2f} l={v:.2f}" for t, v in zip(truth[key], lam)])
+                       col_labels=[f"l*={t:.2f} l={v:.2f}" for t, v in zip(truth[key], lam)], value_range=(0, 1))
 nb.save(fig, "toy_decoded.png")
 display(fig)
 

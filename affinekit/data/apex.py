@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from affinekit.data.prepared import entry_kind, load_manifest, load_sequence
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
-from affinekit.io.images import tensor_channels, to_model
+from affinekit.io.images import to_model
 from affinekit.seeds import step_seed
 
 # The people of the development CK+ sample: their real videos are what evaluation scores, so
@@ -116,8 +116,7 @@ class ApexPool:
         for y in labels.tolist():
             choices = self.by_label.get(y, np.arange(len(self.frames)))
             picks.append(int(choices[int(torch.randint(len(choices), (1,), generator=generator))]))
-        x = to_model(self.frames[picks])
-        x = tensor_channels(x, self.channels)
+        x = to_model(self.frames[picks], self.channels)
         if x.shape[-1] != size:
             x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=size < x.shape[-1])
         return x

@@ -1,4 +1,5 @@
-"""Torch dataset over prepared sequences, and the train/test splits.
+"""Torch dataset over prepared sequences, and the train/test splits (other folders joining
+training: `sources`).
 
 Each item is a neutral first frame x0, K target frames sampled from neutral to
 apex with their positions in [0, 1], the label and the targets' lip masks.
@@ -17,23 +18,12 @@ import torch
 from torch.utils.data import Dataset
 
 from affinekit.data.augment import Augmentation
-from affinekit.data.prepared import entry_kind, load_manifest, load_sequence
+from affinekit.data.prepared import entry_kind, load_sequence, manifest_entries, teaching_entries
 from affinekit.data.records import looks_gray
+from affinekit.data.sources import balanced_weights, extra_entries
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
-from affinekit.io.images import tensor_channels, to_model
-
-
-def _entries(entries: Any) -> list[dict[str, Any]]:
-    if isinstance(entries, (str, Path)):
-        return load_manifest(entries)["sequences"]
-    return list(entries)
-
-
-def _labelled(entries: Any) -> list[dict[str, Any]]:
-    """Items that can teach the generator: labelled, 2+ frames, a neutral first frame (no unpaired apex sets)."""
-    return [e for e in _entries(entries) if e.get("label") in EXPRESSIONS and e.get("frames", 0) >= 2
-            and entry_kind(e) != "apex"]
+from affinekit.io.images import to_model
 
 
 def sample_positions(num_frames: int, k: int, jitter: bool = False,
@@ -49,12 +39,6 @@ def sample_positions(num_frames: int, k: int, jitter: bool = False,
     idx = np.clip(np.round(steps * last / k), 1, last).astype(np.int64)
     idx[-1] = last  # the apex is always a target
     return np.sort(idx)
-
-
-def _to_tensor(images: np.ndarray, channels: int | None) -> torch.Tensor:
-    """(T, H, W, C) uint8 -> (T, C', H, W) float32 in [-1, 1], C' = `channels` (None keeps C)."""
-    x = to_model(images)
-    return tensor_channels(x, channels).contiguous() if channels else x
 
 
 class SequenceDataset(Dataset):
@@ -84,7 +68,7 @@ class SequenceDataset(Dataset):
                  frame_subset: dict[str, list[int]] | None = None, sources: Sequence[str | Path] = (),
                  source_keys: dict[str, Sequence[str]] | None = None) -> None:
         self.dir = Path(prepared_dir)
-        entries = [dict(e, dir=str(self.dir)) for e in _labelled(self.dir)]
+        entries = [dict(e, dir=str(self.dir)) for e in teaching_entries(self.dir)]
         if keys is not None:
             wanted = set(keys)
             entries = [e for e in entries if e["key"] in wanted]
@@ -153,7 +137,7 @@ class SequenceDataset(Dataset):
         gray = bool(entry["gray"]) if "gray" in entry else looks_gray(frames)
         if rng is not None:
             frames, masks, landmarks = Augmentation.draw(rng, frames.shape[2], self.max_shift)(frames, masks, landmarks)
-        x = _to_tensor(frames, self.channels)
+        x = to_model(frames, self.channels)
         positions = np.ones(len(idx)) if entry_kind(entry) == "pair" else idx / (num_frames - 1)
         return {
             "x0": x[0], "targets": x[1:],
@@ -167,51 +151,6 @@ class SequenceDataset(Dataset):
         }
 
 
-def balanced_weights(entries: Sequence[dict[str, Any]]) -> np.ndarray:
-    """Probability of each entry ({"label", "source"}) in a batch: expressions evenly, then sources
-    evenly within an expression, then entries evenly within (expression, source).
-
-    So 82 still smiles make up their source's share of "happy", not most of every batch.
-    """
-    cells: dict[tuple[str, str], int] = {}
-    for e in entries:
-        cell = (e["label"], str(e.get("source", "")))
-        cells[cell] = cells.get(cell, 0) + 1
-    labels = {label for label, _ in cells}
-    sources_of = {label: sum(1 for l, _ in cells if l == label) for label in labels}
-    w = np.array([1.0 / len(labels) / sources_of[e["label"]] / cells[(e["label"], str(e.get("source", "")))]
-                  for e in entries])
-    return w / w.sum()
-
-
-# Mean absolute difference (grey levels) of two aligned first frames below which
-# they are the same recording (measured: 0.0 for a copied sequence, >= 30 for two people).
-SAME_RECORDING = 2.0
-
-
-def extra_entries(taken_dirs: Sequence[Path] | Path, extra_dir: Path, taken: set[str],
-                  allowed: Sequence[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
-    """(entries of extra_dir's labelled items to add, keys dropped as repeats of the taken folders').
-
-    `allowed` keeps only those keys of extra_dir (None: all).
-    """
-    taken_dirs = [taken_dirs] if isinstance(taken_dirs, Path) else list(taken_dirs)
-    firsts = [load_sequence(d, e["key"]).frames[0].astype(np.float32) for d in taken_dirs for e in _labelled(d)]
-    wanted = None if allowed is None else set(allowed)
-    added, dropped = [], []
-    for e in _labelled(extra_dir):
-        if wanted is not None and e["key"] not in wanted:
-            continue
-        first = load_sequence(extra_dir, e["key"]).frames[0].astype(np.float32)
-        same_size = [f for f in firsts if f.shape == first.shape]
-        if e["key"] in taken or any(np.abs(f - first).mean() < SAME_RECORDING for f in same_size):
-            dropped.append(e["key"])
-        else:
-            added.append(dict(e, dir=str(extra_dir)))
-            taken.add(e["key"])
-    return added, dropped
-
-
 def _subjects(entries: list[dict[str, Any]], seed: int) -> list[str]:
     subjects = sorted({e["subject"] for e in entries})
     np.random.default_rng(seed).shuffle(subjects)
@@ -220,7 +159,7 @@ def _subjects(entries: list[dict[str, Any]], seed: int) -> list[str]:
 
 def subject_split(entries: Any, test_fraction: float = 0.2, seed: int = 0) -> tuple[list[str], list[str]]:
     """(train_keys, test_keys) of labelled sequences with no subject in both."""
-    entries = _labelled(entries)
+    entries = teaching_entries(entries)
     subjects = _subjects(entries, seed)
     if len(subjects) < 2:
         raise AffinekitError(f"a subject split needs 2+ subjects, found {len(subjects)}; prepare more data")
@@ -238,7 +177,7 @@ def validation_split(entries: Any, fraction: float = 0.2, seed: int = 0) -> tupl
     chosen on the validation people; no person is on both sides. Entries without a `source` count
     as one source.
     """
-    entries = _entries(entries)
+    entries = manifest_entries(entries)
     by_source: dict[str, list[dict[str, Any]]] = {}
     for e in entries:
         by_source.setdefault(str(e.get("source", "")), []).append(e)
@@ -259,7 +198,7 @@ def validation_split(entries: Any, fraction: float = 0.2, seed: int = 0) -> tupl
 
 def subject_kfold(entries: Any, k: int = 5, seed: int = 0) -> list[tuple[list[str], list[str]]]:
     """k (train_keys, test_keys) folds; each subject is tested in exactly one fold."""
-    entries = _labelled(entries)
+    entries = teaching_entries(entries)
     subjects = _subjects(entries, seed)
     if not 2 <= k <= len(subjects):
         raise AffinekitError(f"{k}-fold split needs 2 <= k <= number of subjects ({len(subjects)})")
@@ -289,7 +228,7 @@ def paper_frame_split(entries: Any, test_fraction: float = 0.2,
     share subjects and sequences with training frames, so scores are optimistic;
     use subject_split for an honest estimate.
     """
-    pairs = [(e["key"], i) for e in _labelled(entries) for i in range(1, e["frames"])]
+    pairs = [(e["key"], i) for e in teaching_entries(entries) for i in range(1, e["frames"])]
     order = np.random.default_rng(seed).permutation(len(pairs))
     n_test = int(round(test_fraction * len(pairs)))
     train: dict[str, list[int]] = {}

@@ -14,13 +14,20 @@ import numpy as np
 
 from affinekit.data.paths import dlib_models_dir
 from affinekit.errors import AffinekitError
+from affinekit.io.images import as_gray
 
 # Where points land in a crop of size 1 (x, y).
 TEMPLATE_EYES = np.array([[0.35, 0.40], [0.65, 0.40]], dtype=np.float32)
 TEMPLATE_NOSE = np.array([[0.50, 0.545], [0.50, 0.61]], dtype=np.float32)  # 30 (tip), 33 (base): CK+ means
 _WEIGHTS = np.array([4.0, 4.0, 1.0, 1.0])
 NO_FACE_HINT = "use a frontal, well-lit photo with one face"
-DETECT_MAX_SIDE = 400  # detect on a copy no larger than this (HOG finds faces >= ~80 px)
+# The detector looks first at a copy whose long side is at most this (then, if it found nothing, at full
+# size). dlib's HOG window finds faces of ~80 px and up, so 512 px finds every face at least a sixth of the
+# photo's long side on that first, cheap look: a portrait's face is a third or more. 512 is also half of
+# `generate`'s working photo (io/photos.MAX_SIDE, 1024 px), an exact 2x area shrink. One size for
+# everything that detects in photos and frames: prepare and generate (`find_faces`); evaluation's
+# describer only sees small crops, which it upsamples instead.
+DETECT_MAX_SIDE = 512
 # dlib HOG scores below this are not faces: every real face of the development data (8 clips in the
 # wild, the astronaut, 40 CK+ first frames) scored 1.5 or more; clothing and texture false alarms ~0.1.
 MIN_FACE_SCORE = 0.5
@@ -35,7 +42,9 @@ def confident_faces(found: list[tuple[float, object]]) -> list[tuple[float, obje
 
 
 @functools.lru_cache(maxsize=None)
-def _frontal_detector():
+def frontal_detector():
+    """dlib's HOG face detector, loaded once and shared by every user in the kit (prepare, generate,
+    evaluation's `FaceDescriber`)."""
     import dlib
     return dlib.get_frontal_face_detector()
 
@@ -47,7 +56,8 @@ def _cnn_detector():
 
 
 @functools.lru_cache(maxsize=None)
-def _shape_predictor():
+def shape_predictor():
+    """dlib's 68-landmark predictor, loaded once and shared like `frontal_detector`."""
     import dlib
     path = dlib_models_dir() / "shape_predictor_68_face_landmarks.dat"
     if not path.is_file():
@@ -79,16 +89,21 @@ def similarity_fit(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None 
     return M.astype(np.float32)
 
 
+def robust_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:
+    """(2, 3) similarity from src to dst points fitted by least median of squares, or None if none fits.
+
+    For many points of which some may be off (the expression classifier frames a face by its 21
+    eye and nose points): a few bad ones do not pull the fit, where `similarity_fit`'s weighted least
+    squares, meant for a few trusted points, would follow them.
+    """
+    M, _ = cv2.estimateAffinePartial2D(np.asarray(src, np.float32), np.asarray(dst, np.float32), method=cv2.LMEDS)
+    return M
+
+
 def apply_transform(M: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Map (N, 2) points by a (2, 3) affine matrix."""
     points = np.asarray(points, np.float32)
     return (points @ M[:, :2].T + M[:, 2]).astype(np.float32)
-
-
-def _gray(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 3:
-        return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_RGB2GRAY)
-    return np.ascontiguousarray(image)
 
 
 def _attempts(shape: tuple[int, ...], max_side: int) -> list[tuple[float, int]]:
@@ -109,7 +124,7 @@ def find_faces(image: np.ndarray, max_side: int = DETECT_MAX_SIDE,
     It looks on a copy at most `max_side` px long first. HOG detections below
     MIN_FACE_SCORE or half the best are dropped (`confident_faces`).
     """
-    gray = _gray(image)
+    gray = as_gray(image)
     for scale, upsample in _attempts(gray.shape, max_side):
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
         if detector == "cnn":
@@ -117,7 +132,7 @@ def find_faces(image: np.ndarray, max_side: int = DETECT_MAX_SIDE,
             best = max((score for score, _ in found), default=0.0)
             rects = [r for score, r in sorted(found, key=lambda f: -f[0]) if score >= 0.5 * best]
         else:
-            boxes, scores, _ = _frontal_detector().run(small, upsample, 0.0)
+            boxes, scores, _ = frontal_detector().run(small, upsample, 0.0)
             rects = [r for _, r in confident_faces(list(zip(scores, boxes)))]
         if rects:
             return [tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom())) for r in rects]
@@ -148,7 +163,7 @@ class FaceAligner:
         import dlib
         if box is None:
             box = self.detect(image, name)
-        shape = _shape_predictor()(_gray(image), dlib.rectangle(*box))
+        shape = shape_predictor()(as_gray(image), dlib.rectangle(*box))
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
 
     def transform(self, landmarks: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 from affinekit.config_check import current_names
 from affinekit.data.records import KINDS
 from affinekit.errors import AffinekitError
+from affinekit.expressions import EXPRESSIONS
 from affinekit.io.atomic import atomic_write, atomic_write_text
 
 MANIFEST = "manifest.json"
@@ -102,6 +103,19 @@ def check_manifest(manifest: Any, path: Path) -> None:
 def entry_kind(entry: dict[str, Any]) -> str:
     """A manifest entry's kind; "sequence" for entries written before kinds existed."""
     return str(entry.get("kind") or "sequence")
+
+
+def manifest_entries(entries: Any) -> list[dict[str, Any]]:
+    """The entries of a prepared folder's manifest (a path), or the entries given (a list)."""
+    if isinstance(entries, (str, Path)):
+        return load_manifest(entries)["sequences"]
+    return list(entries)
+
+
+def teaching_entries(entries: Any) -> list[dict[str, Any]]:
+    """Items that can teach the generator: labelled, 2+ frames, a neutral first frame (no unpaired apex sets)."""
+    return [e for e in manifest_entries(entries) if e.get("label") in EXPRESSIONS and e.get("frames", 0) >= 2
+            and entry_kind(e) != "apex"]
 
 
 def load_sequence(prepared_dir: str | Path, key: str) -> PreparedSequence:

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from affinekit.errors import AffinekitError
+from affinekit.io.image_decoder import decode_image
 from affinekit.io.images import to_channels
-from affinekit.io.photos import decode_image, read_bytes
+from affinekit.io.photos import read_bytes
 from affinekit.io.video import read_frames
 
 KINDS = ("sequence", "pair", "apex")
@@ -120,7 +121,7 @@ def safe_key(text: str) -> str:
 def read_image(path: str | Path, gray: bool = False) -> np.ndarray:
     """One frame by its content: (H,W) uint8 if gray else (H,W,3) uint8 RGB.
 
-    Decoded by `photos.decode_image`, the decoder of photos, so a frame and a
+    Decoded by `image_decoder.decode_image`, the decoder of photos, so a frame and a
     photo with the same bytes give the same pixels, and a truncated or corrupt
     frame is refused with one line naming it.
     """

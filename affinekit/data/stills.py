@@ -57,11 +57,32 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+def _named(folder: Path, pattern: re.Pattern) -> list[tuple[Path, re.Match]]:
+    """(file, match) for the folder's files whose names `pattern` matches, in name order."""
+    return [(p, m) for p in _files(folder) if (m := pattern.match(p.name))]
+
+
+def _found(records: list[SequenceRecord], expected: str) -> list[SequenceRecord]:
+    """The records a reader found; none is one line saying what it expected (`expected`)."""
+    if not records:
+        raise AffinekitError(expected)
+    return records
+
+
 def _mostly(folder: Path, pattern: re.Pattern) -> bool:
     """At least two files named by `pattern`, and they are most of the folder's files."""
-    files = _files(folder)
-    hits = sum(1 for p in files if pattern.match(p.name))
-    return hits >= 2 and 2 * hits >= len(files)
+    hits = len(_named(folder, pattern))
+    return hits >= 2 and 2 * hits >= len(_files(folder))
+
+
+def is_jaffe_folder(path: Path) -> bool:
+    """A folder of `XX.EEn.NNN.tiff` files."""
+    return _mostly(path, JAFFE_NAME)
+
+
+def is_yale_folder(path: Path) -> bool:
+    """A folder of `subjectNN.<condition>` files."""
+    return _mostly(path, YALE_NAME)
 
 
 # ---------------------------------------------------------------- FRLL
@@ -100,26 +121,16 @@ def read_frll(root: str | Path) -> list[SequenceRecord]:
         records.append(still_pair(f"frll-{person}", "happy", "happy", neutral.get(person), smile, "frll",
                                   f"{smile}: no neutral photo of person {person} in {root / FRLL_DIRS[0]}; "
                                   "add one or remove the smile"))
-    if not records:
-        raise AffinekitError(f"{root / FRLL_DIRS[1]}: no photos (expected NNN_08.jpg)")
-    return records
+    return _found(records, f"{root / FRLL_DIRS[1]}: no photos (expected NNN_08.jpg)")
 
 
 # ---------------------------------------------------------------- JAFFE
-
-def is_jaffe_folder(path: Path) -> bool:
-    """A folder of `XX.EEn.NNN.tiff` files."""
-    return _mostly(path, JAFFE_NAME)
-
 
 def read_jaffe(root: str | Path) -> list[SequenceRecord]:
     """One still pair per expression take: [the person's first neutral take, that take]."""
     root = Path(root)
     people: dict[str, dict[str, list]] = {}
-    for p in _files(root):
-        m = JAFFE_NAME.match(p.name)
-        if not m:
-            continue
+    for p, m in _named(root, JAFFE_NAME):
         person, code, take, serial = m.group(1).upper(), m.group(2).upper(), int(m.group(3)), int(m.group(4))
         shots = people.setdefault(person, {"neutral": [], "takes": []})
         if code == "NE":
@@ -137,26 +148,17 @@ def read_jaffe(root: str | Path) -> list[SequenceRecord]:
             seen.add(sequence)
             records.append(still_pair(f"jaffe-{person}", sequence, JAFFE_CODES[code], neutral, path, "jaffe",
                                       f"{path}: no neutral photo {person}.NE1.*.tiff of person {person}; add one"))
-    if not records:
-        raise AffinekitError(f"{root}: no JAFFE expression photos (expected XX.EEn.NNN.tiff)")
-    return records
+    return _found(records, f"{root}: no JAFFE expression photos (expected XX.EEn.NNN.tiff)")
 
 
 # ---------------------------------------------------------------- Yale
-
-def is_yale_folder(path: Path) -> bool:
-    """A folder of `subjectNN.<condition>` files."""
-    return _mostly(path, YALE_NAME)
-
 
 def read_yale(root: str | Path) -> list[SequenceRecord]:
     """One still pair per person and expression: [normal, happy | sad | surprised]."""
     root = Path(root)
     people: dict[str, dict[str, Path]] = {}
-    for p in _files(root):
-        m = YALE_NAME.match(p.name)
-        if m:
-            people.setdefault(m.group(1).lower(), {})[m.group(2).lower()] = p
+    for p, m in _named(root, YALE_NAME):
+        people.setdefault(m.group(1).lower(), {})[m.group(2).lower()] = p
     records = []
     for person, photos in sorted(people.items()):
         neutral = photos.get("normal")
@@ -166,9 +168,7 @@ def read_yale(root: str | Path) -> list[SequenceRecord]:
             path = photos[condition]
             records.append(still_pair(f"yale-{person}", condition, label, neutral, path, "yale",
                                       f"{path}: no neutral photo {person}.normal; add one"))
-    if not records:
-        raise AffinekitError(f"{root}: no Yale expression photos (expected subjectNN.happy, .sad, .surprised)")
-    return records
+    return _found(records, f"{root}: no Yale expression photos (expected subjectNN.happy, .sad, .surprised)")
 
 
 # ---------------------------------------------------------------- CK+48
@@ -214,9 +214,7 @@ def read_ck48(root: str | Path) -> list[SequenceRecord]:
         records.append(SequenceRecord(subject=f"ck48-{subject}", sequence=sequence, label=label,
                                       frames=sorted(frames), source="ck48", kind="apex",
                                       extra={"tight_crop": True, "ckplus_subject": subject}))
-    if not records:
-        raise AffinekitError(f"{root}: no CK+48 crops (expected <emotion>/S###_###_########.png)")
-    return records
+    return _found(records, f"{root}: no CK+48 crops (expected <emotion>/S###_###_########.png)")
 
 
 # ---------------------------------------------------------------- alignment

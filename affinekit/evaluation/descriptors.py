@@ -17,15 +17,17 @@ the frame's bytes and shape (copy-input clips repeat one frame sixteen times).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dlib
 import numpy as np
 
+from affinekit.data.faces import frontal_detector, shape_predictor
 from affinekit.data.paths import dlib_models_dir
+from affinekit.io.images import as_rgb
 
 DESCRIPTOR_SIZE = 128
 
@@ -39,39 +41,18 @@ class DescriberStats:
     seconds: float = 0.0
 
 
-@dataclass
-class _Models:
-    detector: object
-    predictor: object
-    recognizer: object
+@functools.lru_cache(maxsize=None)
+def recognizer():
+    """dlib's face recognition network, loaded once (it takes a second) and shared by every describer."""
+    return dlib.face_recognition_model_v1(str(dlib_models_dir() / "dlib_face_recognition_resnet_model_v1.dat"))
 
 
-_MODELS: dict[str, _Models] = {}
-
-
-def _models(models_dir: Path) -> _Models:
-    # dlib models take a second to load: share them between describers
-    key = str(models_dir)
-    if key not in _MODELS:
-        _MODELS[key] = _Models(
-            dlib.get_frontal_face_detector(),
-            dlib.shape_predictor(str(models_dir / "shape_predictor_68_face_landmarks.dat")),
-            dlib.face_recognition_model_v1(str(models_dir / "dlib_face_recognition_resnet_model_v1.dat")),
-        )
-    return _MODELS[key]
-
-
-def _as_rgb(frame: np.ndarray) -> np.ndarray:
+def _dlib_rgb(frame: np.ndarray) -> np.ndarray:
+    """A uint8 frame as dlib reads it (`as_rgb`); dlib takes no other type, so say so here."""
     frame = np.asarray(frame)
     if frame.dtype != np.uint8:
         raise TypeError(f"frames must be uint8, got {frame.dtype}")
-    if frame.ndim == 3 and frame.shape[-1] == 1:
-        frame = frame[..., 0]
-    if frame.ndim == 2:
-        frame = np.repeat(frame[..., None], 3, axis=-1)
-    if frame.ndim != 3 or frame.shape[-1] != 3:
-        raise ValueError(f"expected a (H, W), (H, W, 1) or (H, W, 3) frame, got {frame.shape}")
-    return np.ascontiguousarray(frame)
+    return as_rgb(frame)
 
 
 def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -93,14 +74,14 @@ class FaceDescriber:
     box: str = "crop"
     crop_box: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
     min_overlap: float = 0.2
-    models_dir: Path | None = None
     stats: DescriberStats = field(default_factory=DescriberStats)
     _cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.box not in ("crop", "detect"):
             raise ValueError(f"box must be 'crop' or 'detect', got {self.box!r}")
-        self._m = _models(Path(self.models_dir) if self.models_dir else dlib_models_dir())
+        # the kit's one detector and landmark predictor (data/faces.py), shared with prepare and generate
+        self.detector, self.predictor = frontal_detector(), shape_predictor()
 
     # -- detection -----------------------------------------------------------------
     def detect(self, rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
@@ -108,7 +89,7 @@ class FaceDescriber:
         h, w = rgb.shape[:2]
         # HOG finds faces of 80 px and up: upsample small frames once (48 px crops work then)
         upsample = 1 if min(h, w) < 160 else 0
-        rects = self._m.detector(rgb, upsample)
+        rects = self.detector(rgb, upsample)
         boxes = [(r.left(), r.top(), r.right(), r.bottom()) for r in rects]
         return sorted(boxes, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
 
@@ -125,7 +106,7 @@ class FaceDescriber:
 
     def landmarks(self, frame: np.ndarray) -> np.ndarray | None:
         """68 landmarks (68, 2) float32 in pixels, or None where no face is found."""
-        shape = self._shape(_as_rgb(frame))
+        shape = self._shape(_dlib_rgb(frame))
         if shape is None:
             return None
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
@@ -137,7 +118,7 @@ class FaceDescriber:
         """
         found = []
         for frame in frames:
-            rgb = _as_rgb(frame)
+            rgb = _dlib_rgb(frame)
             boxes = self.detect(rgb)
             if boxes:
                 h, w = rgb.shape[:2]
@@ -158,7 +139,7 @@ class FaceDescriber:
         box = self._box_for(rgb)
         if box is None:
             return None
-        return self._m.predictor(rgb, dlib.rectangle(*(int(round(v)) for v in box)))
+        return self.predictor(rgb, dlib.rectangle(*(int(round(v)) for v in box)))
 
     def _compute_many(self, rgbs: list[np.ndarray]) -> list[np.ndarray | None]:
         """Descriptors of frames, None where no face; dlib's batch call saves ~10% over one by one."""
@@ -172,7 +153,7 @@ class FaceDescriber:
                 d = dlib.full_object_detections()
                 d.append(shapes[i])
                 dets.append(d)
-            vecs = self._m.recognizer.compute_face_descriptor([rgbs[i] for i in chunk], dets)
+            vecs = recognizer().compute_face_descriptor([rgbs[i] for i in chunk], dets)
             for i, v in zip(chunk, vecs):
                 vec = np.array(v[0], dtype=np.float64)
                 out[i] = (vec / np.linalg.norm(vec)).astype(np.float32)
@@ -184,7 +165,7 @@ class FaceDescriber:
         Rows of frames without a face are NaN and `found` is False there.
         """
         start = time.perf_counter()
-        rgbs = [_as_rgb(frame) for frame in frames]
+        rgbs = [_dlib_rgb(frame) for frame in frames]
         keys = [self._key(rgb) for rgb in rgbs]
         missing: dict[str, int] = {}
         for i, key in enumerate(keys):

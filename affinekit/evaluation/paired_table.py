@@ -10,7 +10,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from affinekit.evaluation import metrics
-from affinekit.evaluation.table import _jsonable, fmt
+from affinekit.evaluation.table import fmt
+from affinekit.io.json_values import plain
 
 REAL_PHOTO = "real expression photo"
 COLUMNS = ("mouth_error", "closer", "face_ssim", "mouth_ssim", "sharpness", "two_sample", "expr_acc", "acd_i")
@@ -102,7 +103,7 @@ class PairedTable:
     def to_dict(self) -> dict[str, Any]:
         """The same numbers nested: overall[row], by_source[source][row], by_expression[label][row],
         plus the per-item records, JSON-ready (NaN as null)."""
-        return _jsonable({"title": self.title, "rows": self.rows, "overall": self.overall,
+        return plain({"title": self.title, "rows": self.rows, "overall": self.overall,
                           "by_source": self._groups("source"), "by_expression": self._groups("label"),
                           "notes": self.notes, "config": self.config, "items": self.items})
 

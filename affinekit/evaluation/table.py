@@ -10,6 +10,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from affinekit.io.json_values import plain
+
 ClipMaker = Callable[..., torch.Tensor]
 METRIC_KEYS = ("psnr", "ssim", "acd_c", "acd_i", "acd_m", "expr_acc")
 REAL = "real videos"
@@ -53,22 +55,6 @@ def fmt(value: float | None, digits: int) -> str:
 DIGITS = {"psnr": 2, "ssim": 3, "acd_c": 3, "acd_i": 3, "acd_m": 3, "expr_acc": 3}
 HEADERS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "acd_c": "ACD-C", "acd_i": "ACD-I", "acd_m": "ACD-M",
            "expr_acc": "expr. acc."}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return value
-    if isinstance(value, (np.floating, np.integer, np.bool_)):
-        return _jsonable(value.item())
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 @dataclass
@@ -128,7 +114,7 @@ class ResultTable:
                "wraparound": self.wraparound, "notes": self.notes, "per_sequence": self.per_sequence}
         if include_clips:
             out["clips"] = {k: {n: c.tolist() for n, c in v.items()} for k, v in self.clips.items()}
-        return _jsonable(out)
+        return plain(out)
 
     def to_json(self) -> str:
         """`to_dict()` as indented JSON."""

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from affinekit.data.faces import FaceAligner, apply_transform, find_faces
+from affinekit.data.faces import DETECT_MAX_SIDE, FaceAligner, apply_transform, find_faces
 from affinekit.generate.face_size import FaceNotFound, full_size_photo, too_small_face
 from affinekit.io.images import to_model
 from affinekit.io.photos import fit_photo, read_photo
 
-DETECT_SIDE = 512      # long side of the copy the detector sees (HOG finds faces >= ~80 px)
+DETECT_SIDE = DETECT_MAX_SIDE   # the one detection size (data/faces.py says why)
 
 
 @dataclass(frozen=True)

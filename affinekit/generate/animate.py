@@ -33,10 +33,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from affinekit.data.faces import FaceAligner, find_faces
+from affinekit.data.faces import DETECT_MAX_SIDE, FaceAligner, find_faces
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
-from affinekit.generate.aligned import DETECT_SIDE, AlignedFace, align_face, read_face_photo
+from affinekit.generate.aligned import AlignedFace, align_face, read_face_photo
 from affinekit.generate.checks import check_frames, requested_expression
 from affinekit.generate.curves import intensity_curve
 from affinekit.generate.layout import GRID_COLUMNS, beside_closeup, face_region, fit_into, grid
@@ -69,7 +69,7 @@ class Animator:
     """
 
     def __init__(self, generator: Any, config: Any | None = None, *, max_side: int = MAX_SIDE,
-                 detect_side: int = DETECT_SIDE, name: str = "<generator>") -> None:
+                 detect_side: int = DETECT_MAX_SIDE, name: str = "<generator>") -> None:
 
         self.generator = generator
         self.config = _model_config(generator, config)

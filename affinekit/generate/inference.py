@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from affinekit.generate.mixtures import label_tensor
 from affinekit.generate.paste import photo_roi
-from affinekit.io.images import LUMA, network_input, tensor_channels
+from affinekit.io.images import LUMA, network_input, tensor_channels, to_model_scale, to_pixel_scale
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
 from affinekit.models.mouth import mouth_square, refine_frames
@@ -154,7 +154,7 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
     out = np.empty((B * T, rh, rw, base_photo.shape[-1]), np.uint8)
     if mouth is not None:
         theta = mouth.in_region(M, size, roi)
-        neutral = source[:, :, ry0 - sy0:ry1 - sy0, rx0 - sx0:rx1 - sx0] / 127.5 - 1
+        neutral = to_model_scale(source[:, :, ry0 - sy0:ry1 - sy0, rx0 - sx0:rx1 - sx0])
         labels = mouth.labels.repeat_interleave(T, dim=0)
         levels = mouth.intensities.flatten()
     for start in range(0, B * T, CHUNK):
@@ -164,7 +164,7 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
         at = F.grid_sample(part, grid.expand(n, -1, -1, -1), mode="bilinear", padding_mode="zeros",
                            align_corners=False)
         flow_crop = at[:, :2] * (size / 2.0)                         # crop pixels
-        mask, residual = at[:, 2:3], (at[:, 3:] + 1.0) * 127.5
+        mask, residual = at[:, 2:3], to_pixel_scale(at[:, 3:])
         # a crop displacement d is the photo displacement A^-1 d (A: M's linear part)
         flow_photo = torch.einsum("ij,njhw->nihw", A_inv, flow_crop)
         sample = (base + flow_photo * scale).permute(0, 2, 3, 1)
@@ -179,10 +179,10 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
             composed = (1 - mask) * warped + mask * residual
         if mouth is not None:
             # the mouth painted at the photo's own resolution, after the warp's composite
-            refined, _, _ = refine_frames(mouth.refiner, composed / 127.5 - 1, neutral.expand(n, -1, -1, -1),
+            refined, _, _ = refine_frames(mouth.refiner, to_model_scale(composed), neutral.expand(n, -1, -1, -1),
                                           theta.expand(n, -1, -1), labels[start:start + n],
                                           levels[start:start + n])
-            composed = (refined + 1) * 127.5
+            composed = to_pixel_scale(refined)
         out[start:start + n] = composed.clamp(0, 255).round().byte().permute(0, 2, 3, 1).numpy()
     frames[:, :, ry0 - oy0:ry1 - oy0, rx0 - ox0:rx1 - ox0] = out.reshape(B, T, rh, rw, -1)
     return np.repeat(frames, 3, -1) if gray else frames

@@ -27,7 +27,7 @@ from affinekit.generate.aligned import AlignedFace
 from affinekit.generate.inference import MouthJob, apply_motion_to_photo, device_of, refines_mouth, render_crops
 from affinekit.generate.mixtures import label_tensor
 from affinekit.generate.paste import face_mask, paste_change
-from affinekit.io.images import tensor_channels, to_model, to_uint8
+from affinekit.io.images import LEVELS_PER_UNIT, tensor_channels, to_model, to_uint8
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion
 from affinekit.models.mouth import mouth_square
@@ -102,7 +102,7 @@ def _photo(generator: Generator, face: AlignedFace, labels: list[Any], intensiti
         if face.landmarks is None:
             raise ValueError("the pixel head needs the face's landmarks (in crop pixels) for its paste mask")
         clips = render_crops(generator, x0, label_tensor(labels), intensities)       # (B, T, C, S, S)
-        change = (clips - x0[:, None]).numpy() * 127.5
+        change = (clips - x0[:, None]).numpy() * LEVELS_PER_UNIT
         change = change.mean(2) if photo.ndim == 2 or change.shape[2] == 1 else change.transpose(0, 1, 3, 4, 2)
         mask = face_mask(face.landmarks, size)
         out = [_cut(paste_change(photo, c, M, mask), box) for c, box in zip(change, regions)]

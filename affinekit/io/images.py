@@ -1,4 +1,4 @@
-"""Image conversions, in one place: uint8 pictures <-> model tensors, gray <-> RGB.
+"""Image conversions, in one place: uint8 pictures <-> model tensors, gray <-> RGB, pictures to look at.
 
 Pictures on disk, in prepared files and in videos are uint8, (H, W) gray or
 (H, W, 3) RGB. Models take float tensors in [-1, 1], (..., C, H, W).
@@ -16,28 +16,44 @@ import torch.nn.functional as F
 from affinekit.errors import AffinekitError
 
 LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601, what OpenCV's RGB2GRAY uses
+LEVELS_PER_UNIT = 127.5        # pixel levels in one unit of the models' [-1, 1]: 255 / 2
+MODEL_RANGE = (-1.0, 1.0)      # what models read and write
+UNIT_RANGE = (0.0, 1.0)        # masks, and the look-inside outputs drawn on [0, 1]
 
 
-def to_model(frames: np.ndarray) -> torch.Tensor:
-    """uint8 (..., H, W, C) -> float32 (..., C, H, W) in [-1, 1]."""
-    return torch.from_numpy(np.moveaxis(np.asarray(frames), -1, -3).astype(np.float32) / 127.5 - 1.0)
+def to_model_scale(x: Any) -> Any:
+    """Pixel levels [0, 255] -> the models' [-1, 1], layout and type untouched (tensor or array)."""
+    return x / LEVELS_PER_UNIT - 1.0
+
+
+def to_pixel_scale(x: Any) -> Any:
+    """The models' [-1, 1] -> pixel levels [0, 255] (unrounded), layout and type untouched."""
+    return (x + 1.0) * LEVELS_PER_UNIT
+
+
+def to_model(frames: np.ndarray, channels: int | None = None) -> torch.Tensor:
+    """uint8 (..., H, W, C) -> float32 (..., C', H, W) in [-1, 1]: C' = `channels` (gray by luma,
+    or gray repeated: `tensor_channels`), None keeps C. Gray (..., H, W) pictures need their channel
+    axis first (`frames[..., None]`)."""
+    x = torch.from_numpy(to_model_scale(np.moveaxis(np.asarray(frames), -1, -3).astype(np.float32)))
+    return x if channels is None else tensor_channels(x, channels).contiguous()
 
 
 def to_uint8(x: torch.Tensor | np.ndarray) -> np.ndarray:
     """float (..., C, H, W) in [-1, 1] -> uint8 (..., H, W, C), rounded as a saved video would hold it."""
     a = x.detach().cpu().float().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, np.float32)
-    a = np.clip(np.round((a + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    a = np.clip(np.round(to_pixel_scale(a)), 0, 255).astype(np.uint8)
     return np.ascontiguousarray(np.moveaxis(a, -3, -1))
 
 
 def tensor_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
-    """Tensors (N, C, H, W) converted to `channels`: gray by luma, or gray repeated."""
-    c = x.shape[1]
+    """Tensors (..., C, H, W) converted to `channels`: gray by luma, or gray repeated."""
+    c = x.shape[-3]
     if c == channels:
         return x
     if channels == 1:
-        return (x * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
-    return x.expand(-1, channels, -1, -1)
+        return (x * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(3, 1, 1)).sum(-3, keepdim=True)
+    return x.expand(*x.shape[:-3], channels, *x.shape[-2:])
 
 
 def network_input(x: torch.Tensor, channels: int, size: int) -> torch.Tensor:
@@ -46,11 +62,13 @@ def network_input(x: torch.Tensor, channels: int, size: int) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode="area") if x.shape[-2:] != (size, size) else x
 
 
-def picture(image: Any) -> np.ndarray:
+def picture(image: Any, value_range: tuple[float, float] | None = None) -> np.ndarray:
     """One image in any of the kit's layouts, to look at: (H, W) or (H, W, 3) uint8.
 
-    Takes uint8 pictures as they are, float or tensor images in [-1, 1] (or [0, 1]),
-    channels first or last; used by the plots, which get all of these.
+    uint8 pictures are taken as they are. A float image or tensor (channels first
+    or last) is mapped from `value_range` (low, high) onto [0, 255]: the caller
+    says what its numbers mean (`MODEL_RANGE`, `UNIT_RANGE`), nothing is guessed
+    from the values, and a float image without a range is a ValueError.
     """
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu().numpy()
@@ -61,36 +79,49 @@ def picture(image: Any) -> np.ndarray:
         a = a[..., 0]
     if a.dtype == np.uint8:
         return a
-    a = a.astype(np.float32)
-    if a.min(initial=0.0) < 0.0 or a.max(initial=0.0) <= 1.0:
-        a = (np.clip(a, -1.0, 1.0) + 1.0) * 127.5    # [-1, 1] -> [0, 255]
+    if value_range is None:
+        raise ValueError(f"a {a.dtype} image needs value_range, e.g. MODEL_RANGE {MODEL_RANGE} or UNIT_RANGE "
+                         f"{UNIT_RANGE}: its numbers alone do not say which")
+    low, high = (float(v) for v in value_range)
+    if not high > low:
+        raise ValueError(f"value_range must rise from low to high, got {value_range}")
+    a = (np.clip(a.astype(np.float32), low, high) - low) * (255.0 / (high - low))
     return np.clip(np.rint(a), 0, 255).astype(np.uint8)
 
 
-def picture_rgb(image: Any) -> np.ndarray:
+def picture_rgb(image: Any, value_range: tuple[float, float] | None = None) -> np.ndarray:
     """`picture`, always (H, W, 3)."""
-    return as_rgb(picture(image))
-
-
-def to_channels(image: np.ndarray, gray: bool) -> np.ndarray:
-    """An RGB(A) or gray image as (H, W) gray or (H, W, 3) RGB (alpha dropped)."""
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim == 2:
-        return image if gray else np.repeat(image[:, :, None], 3, axis=2)
-    if image.shape[2] == 4:
-        image = image[:, :, :3]
-    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if gray else np.ascontiguousarray(image)
+    return as_rgb(picture(image, value_range))
 
 
 def as_rgb(frame: np.ndarray) -> np.ndarray:
-    """A frame as (H, W, 3): gray repeated, alpha dropped."""
+    """A picture as contiguous (H, W, 3): gray (H, W) or (H, W, 1) repeated, alpha dropped.
+
+    The kit's one RGB conversion (videos, plots, dlib's describer); any other shape is a ValueError.
+    """
     frame = np.asarray(frame)
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
     if frame.ndim == 2:
         return np.repeat(frame[:, :, None], 3, axis=2)
-    if frame.shape[2] == 1:
-        return np.repeat(frame, 3, axis=2)
-    return frame[:, :, :3]
+    if frame.ndim != 3 or frame.shape[2] not in (3, 4):
+        raise ValueError(f"expected a (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) picture, got {frame.shape}")
+    return np.ascontiguousarray(frame[:, :, :3])
+
+
+def as_gray(image: np.ndarray) -> np.ndarray:
+    """A picture as contiguous (H, W) gray: colour by luma (`LUMA`, as OpenCV weighs it), alpha dropped."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        return np.ascontiguousarray(image)
+    return cv2.cvtColor(as_rgb(image), cv2.COLOR_RGB2GRAY)
+
+
+def to_channels(image: np.ndarray, gray: bool) -> np.ndarray:
+    """An RGB(A) or gray picture as (H, W) gray or (H, W, 3) RGB (alpha dropped)."""
+    return as_gray(image) if gray else as_rgb(image)
 
 
 def write_png(path: str | Path, image: np.ndarray, fix: str = "check the folder you gave") -> None:

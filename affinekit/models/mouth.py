@@ -159,8 +159,7 @@ def refine_frames(refiner: MouthRefiner, frames: torch.Tensor, neutral: torch.Te
     frame (patch -> frame, normalised); labels, intensities (N,).
     """
     s = refiner.cfg.size
-    rgb = (lambda x: x.expand(-1, 3, -1, -1)) if frames.shape[1] == 1 else (lambda x: x)
-    patch = cut_patches(rgb(frames), theta, s)
-    base = cut_patches(rgb(neutral), theta, s)
+    patch = cut_patches(tensor_channels(frames, 3), theta, s)
+    base = cut_patches(tensor_channels(neutral, 3), theta, s)
     mask, residual = refiner(patch, base, labels, intensities)
     return paste_patches(frames, theta, mask, residual), mask, residual

@@ -15,12 +15,12 @@ import numpy as np
 
 from affinekit.config import DataConfig
 from affinekit.data.ckplus import read_ckplus
-from affinekit.data.dataset import balanced_weights
 from affinekit.data.faces import TEMPLATE_EYES, apply_transform, eye_centres
 from affinekit.data.folders import read_source
 from affinekit.data.paths import REPO_ROOT, shared_data_root
 from affinekit.data.prepare import prepare
 from affinekit.data.records import IMAGE_SUFFIXES, looks_gray
+from affinekit.data.sources import balanced_weights
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
 from affinekit.generate.animate import Animator, load_pretrained
@@ -221,7 +221,7 @@ def markdown_rows(rows: list[dict[str, Any]]) -> str:
 def batch_shares(sources: dict[str, list[Any]]) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, float]]]:
     """({source: {expression: items}}, {source: {expression: share of a training batch}}) for the
     items that teach the generator (labelled sequences and pairs; apex faces teach only the apex
-    discriminator), the shares from `dataset.balanced_weights`, what training draws by."""
+    discriminator), the shares from `sources.balanced_weights`, what training draws by."""
     entries = [{"label": r.label, "source": SOURCE_NAMES.get(name, name)} for name, records in sources.items()
                for r in records if r.label and r.kind != "apex"]
     weights = balanced_weights(entries)

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from affinekit.data.prepared import load_sequence
+from affinekit.evaluation.metrics import mean_skipping_nan
 from affinekit.expressions import EXPRESSIONS
 from affinekit.models.generator import Generator
 from affinekit.show.look_inside import intensity_on_sequence
@@ -46,6 +47,14 @@ def lambda_against_lips(generator: Generator, prepared: str | Path, keys: Sequen
         out[key] = {"label": seq.label, "lambda": lam.tolist(), "lips": lips.tolist(),
                     "corr_lips": _corr(lam, lips), "corr_position": _corr(lam, position),
                     "lips_position": _corr(lips, position)}
+    return out
+
+
+def summary(scores: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The three correlations averaged over sequences (`metrics.mean_skipping_nan`: a still clip has none)."""
+    out: dict[str, float] = {"sequences": len(scores)}
+    for name in ("corr_lips", "corr_position", "lips_position"):
+        out[f"{name}_mean"] = mean_skipping_nan(np.array([v[name] for v in scores.values()], np.float64))
     return out
 
 

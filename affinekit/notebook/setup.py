@@ -13,16 +13,14 @@ leaves them empty, and nothing is saved.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
-
 from affinekit.data.paths import REPO_ROOT
 from affinekit.io.atomic import atomic_write_text
+from affinekit.io.json_values import plain
 from affinekit.notebook.inputs import data_source, read_records
 from affinekit.show.plots import save as save_png
 
@@ -57,25 +55,6 @@ def sizes(tiny: Mapping[str, Any], **values: Any) -> dict[str, Any]:
         else:
             out[name] = small
     return out
-
-
-def plain(value: Any) -> Any:
-    """A value made JSON-friendly: numpy scalars and arrays, paths, tuples, 0-d tensors."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist())
-    if isinstance(value, np.generic):
-        return plain(value.item())
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)          # JSON has no NaN/inf; tests see a string and fail loudly
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        return plain(value.item())   # a 0-d torch tensor
-    return value
 
 
 def record(path: str | os.PathLike | None, **values: Any) -> dict[str, Any]:

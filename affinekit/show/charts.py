@@ -89,7 +89,7 @@ METRIC_TITLES = {"psnr": "PSNR (dB), higher is closer", "ssim": "SSIM, higher is
                  "correct": "expression accuracy"}
 
 
-def per_expression(means: Mapping[str, Mapping[str, Mapping[str, float]]], title: str = "",
+def per_expression_bars(means: Mapping[str, Mapping[str, Mapping[str, float]]], title: str = "",
                    errors: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None) -> Figure:
     """One panel per metric of `means[metric][row][expression]`, one legend for all panels;
     `errors` in the same layout draws error bars (e.g. `confidence_half_width`)."""

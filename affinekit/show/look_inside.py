@@ -6,7 +6,7 @@ finished video:
 - `level_table`: the U-Net's levels, with the shape of the base code, the
   direction code and what the decoder receives (`base + l * direction`);
   `shapes_markdown`: the same, measured by running the encoders, as a table;
-- `label_planes`: the one-hot planes that tell the direction encoder the label;
+- `planes_for_label`: the one-hot planes that tell the direction encoder the label;
 - `direction_norms`, `direction_similarity`: how strongly, where, and how
   differently each expression's direction pushes the codes;
 - `raw_output`: the head's own output at an intensity, before anything is
@@ -28,8 +28,7 @@ import torch.nn.functional as F
 
 from affinekit.expressions import EXPRESSIONS
 from affinekit.io.images import network_input, to_model
-from affinekit.models.generator import Generator, level_widths
-from affinekit.models.generator import label_planes as one_hot_planes
+from affinekit.models.generator import Generator, label_planes, level_widths
 
 
 def level_table(generator: Generator) -> list[dict[str, Any]]:
@@ -70,19 +69,20 @@ def shapes_markdown(generator: Generator) -> str:
             + "\n".join(rows) + "\n")
 
 
-def label_planes(label: int, num_labels: int = len(EXPRESSIONS), size: int = 16) -> np.ndarray:
+def planes_for_label(label: int, num_labels: int = len(EXPRESSIONS), size: int = 16) -> np.ndarray:
     """(num_labels, size, size) the one-hot planes the direction encoder reads beside the face."""
-    return one_hot_planes(torch.tensor([label]), num_labels, (size, size))[0].numpy()
+    return label_planes(torch.tensor([label]), num_labels, (size, size))[0].numpy()
 
 
-def _crop_tensor(crop: np.ndarray, generator: Generator) -> torch.Tensor:
+def network_crop(crop: np.ndarray, generator: Generator) -> torch.Tensor:
+    """A uint8 face crop as the generator reads it: (1, C, S, S) in [-1, 1]."""
     return network_input(to_model(np.atleast_3d(crop))[None], generator.cfg.channels, generator.cfg.image_size)
 
 
 @torch.no_grad()
 def direction_norms(generator: Generator, crop: np.ndarray) -> dict[str, list[np.ndarray]]:
     """{expression: [per level (H, W) channel norm of the direction code]} for one face crop (uint8)."""
-    x = _crop_tensor(crop, generator)
+    x = network_crop(crop, generator)
     out = {}
     for y, name in enumerate(EXPRESSIONS):
         _, direction = generator.encode(x, torch.tensor([y]))
@@ -93,7 +93,7 @@ def direction_norms(generator: Generator, crop: np.ndarray) -> dict[str, list[np
 @torch.no_grad()
 def direction_similarity(generator: Generator, crop: np.ndarray) -> np.ndarray:
     """(7, 7) cosine similarity of the bottleneck direction codes of the expressions, for one face."""
-    x = _crop_tensor(crop, generator)
+    x = network_crop(crop, generator)
     codes = torch.stack([generator.encode(x, torch.tensor([y]))[1][-1].flatten() for y in range(len(EXPRESSIONS))])
     codes = F.normalize(codes, dim=1)
     return (codes @ codes.T).numpy()
@@ -107,7 +107,7 @@ def raw_output(generator: Generator, crop: np.ndarray, label: int, intensity: fl
     relative to itself), "mask" (S, S) in [0, 1], "residual" (S, S[, 3]) in [0, 1].
     Pixel head: "frame" (S, S[, 3]) in [0, 1].
     """
-    x = _crop_tensor(crop, generator)
+    x = network_crop(crop, generator)
     y, lam = torch.tensor([label]), torch.tensor([float(intensity)])
     if not generator.moves:
         frame = generator.generate(x, y, lam)[0, 0]
@@ -122,7 +122,7 @@ def raw_output(generator: Generator, crop: np.ndarray, label: int, intensity: fl
 def linearity(generator: Generator, crop: np.ndarray, label: int) -> dict[str, float]:
     """How far G(0.5) is from the midpoint of G(0) and G(1), against how far G(1) is from G(0)
     (mean absolute difference on the [0, 1] scale). A small ratio: the clip moves evenly in l."""
-    x = _crop_tensor(crop, generator)
+    x = network_crop(crop, generator)
     frames = generator.generate(x, torch.tensor([label]), torch.tensor([0.0, 0.5, 1.0]))[0] / 2
     mid_gap = float((frames[1] - (frames[0] + frames[2]) / 2).abs().mean())
     change = float((frames[2] - frames[0]).abs().mean())
@@ -139,7 +139,7 @@ def mixture_linearity(generator: Generator, crop: np.ndarray, first: int, second
     The codes and the motion prior are blended linearly by construction; the decoder is not linear, so
     the learned correction, the mask, the residual and the frame need not be.
     """
-    x = _crop_tensor(crop, generator)
+    x = network_crop(crop, generator)
     shares = [float(w) for w in shares]
     weights = torch.zeros(len(shares) + 2, generator.cfg.num_labels)
     weights[0, first], weights[1, second] = 1.0, 1.0
@@ -170,7 +170,7 @@ def intensity_on_sequence(generator: Generator, frames: np.ndarray, label: int) 
     """(inferred intensity of every frame (T,), the frame decoded at it (T, S, S[, C]) in [0, 1]) for a
     real sequence of aligned uint8 crops (T, H, W[, C]), neutral first: the projection training uses,
     `l_t = <E_b(x_t) - E_b(x_0), a> / |a|^2` at the bottleneck."""
-    x = torch.cat([_crop_tensor(f, generator) for f in frames])
+    x = torch.cat([network_crop(f, generator) for f in frames])
     y = torch.tensor([label])
     lam = generator.infer_intensity(x[None], x[:1], y)[0]
     decoded = generator.generate(x[:1], y, lam)[0]

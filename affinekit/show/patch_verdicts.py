@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from affinekit.models.generator import Generator
-from affinekit.show.look_inside import _crop_tensor
+from affinekit.show.look_inside import network_crop
 
 
 @torch.no_grad()
@@ -29,7 +29,7 @@ def judge_pair(generator: Generator, discriminator: torch.nn.Module, neutral: np
     """The frame PatchGAN on one face: ({name: frame in [0, 1]}, (3, h, w) verdicts) for the neutral
     crop shown as if it were the expression, the real expression crop, and the generator's frame at
     l = 1, each judged beside the neutral crop (uint8 crops, any size: resized to the model's)."""
-    x0, frame = (_crop_tensor(c, generator) for c in (neutral, real))
+    x0, frame = (network_crop(c, generator) for c in (neutral, real))
     device = next(generator.parameters()).device
     fake = generator.generate(x0.to(device), torch.tensor([label], device=device), torch.tensor([1.0]))[:, 0].cpu()
     frames = torch.cat([x0, frame, fake])

@@ -6,8 +6,10 @@ Every function returns a matplotlib `Figure` made without pyplot (so nothing is
 shown twice in a notebook and nothing needs a display); show it with
 `IPython.display.display(fig)` or save it with `save(fig, path)`.
 
-Images may be numpy arrays or torch tensors, uint8 in [0, 255] or float in
-[-1, 1] (the models' range), shaped (H, W), (H, W, C) or (C, H, W).
+Images may be numpy arrays or torch tensors, shaped (H, W), (H, W, C) or
+(C, H, W): uint8 as they are, floats read in the `value_range` each function
+takes, the models' [-1, 1] (`MODEL_RANGE`) unless the caller says otherwise
+(`UNIT_RANGE` for [0, 1]).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from affinekit.io.images import picture, picture_rgb
+from affinekit.io.images import MODEL_RANGE, picture, picture_rgb
 
 # The 68-point scheme (iBUG 300-W) that dlib's predictor follows.
 LANDMARK_GROUPS: dict[str, range] = {
@@ -59,7 +61,8 @@ def _as_rows(x: Any) -> list[list[Any]]:
     raise ValueError(f"cannot tile an array of shape {x.shape}")
 
 
-def montage(rows: Sequence[Sequence[Any]] | Any, pad: int = 2, fill: int = 255) -> np.ndarray:
+def montage(rows: Sequence[Sequence[Any]] | Any, pad: int = 2, fill: int = 255,
+            value_range: tuple[float, float] = MODEL_RANGE) -> np.ndarray:
     """Tile images into one (H, W, 3) uint8 array: `rows[i][j]` lands at row i, column j.
 
     Accepts a nested list, or an array shaped (R, T, ...) (e.g. a batch of clips
@@ -67,7 +70,7 @@ def montage(rows: Sequence[Sequence[Any]] | Any, pad: int = 2, fill: int = 255) 
     size from other rows'; each cell is padded to the largest cell.
     """
     rows = _as_rows(rows)
-    cells = [[picture_rgb(im) for im in row] for row in rows]
+    cells = [[picture_rgb(im, value_range) for im in row] for row in rows]
     cells = [row for row in cells if row]
     if not cells:
         raise ValueError("montage needs at least one image")
@@ -110,7 +113,7 @@ def new_figure(width: float, height: float) -> Figure:
 
 def frame_grid(rows: Sequence[Sequence[Any]] | Any, row_labels: Sequence[str] | None = None,
                col_labels: Sequence[str] | None = None, title: str | None = None,
-               cell: float = 1.3) -> Figure:
+               cell: float = 1.3, value_range: tuple[float, float] = MODEL_RANGE) -> Figure:
     """A grid of frames, one clip per row, with optional row and column labels.
 
     Used for the neutral-to-apex montage of each expression (the paper's Fig. 3)
@@ -132,7 +135,7 @@ def frame_grid(rows: Sequence[Sequence[Any]] | Any, row_labels: Sequence[str] | 
             for side in ax.spines.values():
                 side.set_visible(False)
             if j < len(rows[i]) and rows[i][j] is not None:   # None leaves a cell empty
-                im = picture(rows[i][j])
+                im = picture(rows[i][j], value_range)
                 ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
             if j == 0 and row_labels is not None and i < len(row_labels):
                 ax.set_ylabel(row_labels[i], rotation=0, ha="right", va="center", fontsize=10)
@@ -143,9 +146,10 @@ def frame_grid(rows: Sequence[Sequence[Any]] | Any, row_labels: Sequence[str] | 
     return fig
 
 
-def show_image(image: Any, title: str | None = None, size: float = 4.0) -> Figure:
+def show_image(image: Any, title: str | None = None, size: float = 4.0,
+               value_range: tuple[float, float] = MODEL_RANGE) -> Figure:
     """One image in a figure of its own."""
-    im = picture(image)
+    im = picture(image, value_range)
     fig = new_figure(size, size * im.shape[0] / im.shape[1] + (0.3 if title else 0))
     ax = fig.subplots()
     ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
@@ -182,9 +186,10 @@ def draw_landmarks(ax: Any, landmarks: Any, numbers: bool = False, lines: bool =
 
 
 def landmark_overlay(image: Any, landmarks: Any, title: str | None = None, numbers: bool = False,
-                     highlight: Iterable[int] = (), size: float = 4.5) -> Figure:
+                     highlight: Iterable[int] = (), size: float = 4.5,
+                     value_range: tuple[float, float] = MODEL_RANGE) -> Figure:
     """An image with its 68 landmarks drawn on it."""
-    im = picture(image)
+    im = picture(image, value_range)
     fig = new_figure(size, size * im.shape[0] / im.shape[1] + (0.3 if title else 0))
     ax = fig.subplots()
     ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=255)
@@ -198,7 +203,8 @@ def landmark_overlay(image: Any, landmarks: Any, title: str | None = None, numbe
 
 
 def lip_steps(image: Any, landmarks: Any, crop: Any, crop_landmarks: Any, mask: Any, patch: Any,
-              box: Sequence[float] | None = None, title: str | None = None) -> Figure:
+              box: Sequence[float] | None = None, title: str | None = None,
+              value_range: tuple[float, float] = MODEL_RANGE) -> Figure:
     """The lip-patch pipeline in five panels (the paper's Fig. 4).
 
     1 the photo and the detected face box, 2 the aligned crop with the 68
@@ -207,7 +213,7 @@ def lip_steps(image: Any, landmarks: Any, crop: Any, crop_landmarks: Any, mask: 
     """
     fig = new_figure(14.0, 3.4 if title else 3.1)
     axes = fig.subplots(1, 5)
-    img = picture(image)
+    img = picture(image, value_range)
     axes[0].imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
     lm = np.asarray(landmarks, np.float32)
     if box is None:
@@ -217,7 +223,7 @@ def lip_steps(image: Any, landmarks: Any, crop: Any, crop_landmarks: Any, mask: 
         x0, y0, x1, y1 = box
     axes[0].add_patch(_rect(x0, y0, x1 - x0, y1 - y0))
     axes[0].set_title("1. face detected")
-    c = picture(crop)
+    c = picture(crop, value_range)
     clm = np.asarray(crop_landmarks, np.float32)
     axes[1].imshow(c, cmap="gray" if c.ndim == 2 else None, vmin=0, vmax=255)
     draw_landmarks(axes[1], clm, size=5)
@@ -231,7 +237,7 @@ def lip_steps(image: Any, landmarks: Any, crop: Any, crop_landmarks: Any, mask: 
     m = np.asarray(mask)
     axes[3].imshow((m > 0).astype(np.uint8) * 255, cmap="gray", vmin=0, vmax=255)
     axes[3].set_title("4. binary mask")
-    p = picture(patch)
+    p = picture(patch, value_range)
     axes[4].imshow(p, cmap="gray" if p.ndim == 2 else None, vmin=0, vmax=255)
     axes[4].set_title("5. lip patch")
     for ax in axes:

@@ -37,7 +37,7 @@ from affinekit.io.video import save_video
 UPLOADED = "(uploaded photo)"
 
 
-def decode_image(data: bytes, name: str = "the upload") -> np.ndarray:
+def decode_upload(data: bytes, name: str = "the upload") -> np.ndarray:
     """Image bytes (PNG, JPEG, ...) as (H, W) gray or (H, W, 3) RGB uint8, decoded exactly as
     `affinekit generate` decodes a file (`photos.read_photo`: EXIF, 16-bit, CMYK, palette, alpha)."""
 
@@ -154,7 +154,7 @@ class GeneratorApp:
     def photo(self) -> Any:
         """The face to animate: the upload if one is picked, else the chosen sample."""
         value = self._source()
-        return decode_image(value) if isinstance(value, (bytes, bytearray, memoryview)) else value
+        return decode_upload(value) if isinstance(value, (bytes, bytearray, memoryview)) else value
 
     def face(self) -> Any:
         """The chosen photo's face, aligned once per photo when the animator can align (else the photo)."""
@@ -176,7 +176,7 @@ class GeneratorApp:
 
     def use_upload(self, data: bytes, name: str = "upload") -> None:
         """Take an uploaded photo (its bytes) as the face to animate."""
-        self.uploaded = decode_image(data, name)
+        self.uploaded = decode_upload(data, name)
         self._uploads += 1
         if UPLOADED not in self.sample.options:
             self.sample.options = list(self.sample.options) + [UPLOADED]

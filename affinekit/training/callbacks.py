@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import torch
 
-from affinekit.io.images import write_png
+from affinekit.io.images import to_pixel_scale, write_png
 
 if TYPE_CHECKING:                      # annotations only: the trainer imports nothing from here
     from affinekit.training.loop import Trainer
@@ -55,7 +55,7 @@ class SampleSaver:
 
     def on_sample(self, trainer: Trainer, step: int, frames: torch.Tensor) -> None:
         B, T, C, H, W = frames.shape
-        grid = ((frames.clamp(-1, 1) + 1) * 127.5).round().byte()
+        grid = to_pixel_scale(frames.clamp(-1, 1)).round().byte()
         grid = grid.permute(0, 3, 1, 4, 2).reshape(B * H, T * W, C).numpy()
         path = trainer.run.samples_dir / f"step_{step:06d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from affinekit.config import MouthConfig, from_dict, to_dict
 from affinekit.data.dataset import SequenceDataset
 from affinekit.errors import AffinekitError
-from affinekit.io.images import tensor_channels, to_model
+from affinekit.io.images import tensor_channels, to_model, to_model_scale, to_pixel_scale
 from affinekit.io.run_folder import RunFolder
 from affinekit.models.discriminators import PatchDiscriminator
 from affinekit.models.motion import compose
@@ -79,7 +79,7 @@ class MouthBank:
     def draw(self, size: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
         """`size` mouths in [-1, 1] drawn by weight, half of them mirrored."""
         picks = torch.multinomial(self.weights, size, replacement=True, generator=generator)
-        patches = self.patches[picks].float() / 127.5 - 1
+        patches = to_model_scale(self.patches[picks].float())
         flip = torch.rand(size, generator=generator) < 0.5
         patches[flip] = patches[flip].flip(-1)
         return {"now": patches[:, 0], "before": patches[:, 1], "neutral": patches[:, 2], "real": patches[:, 3],
@@ -109,7 +109,7 @@ def cut_bank(generator: torch.nn.Module, dataset: SequenceDataset, cfg: MouthCon
         now, before = cut(made[:T - 1]), cut(made[T - 1:])
         neutral, real = cut(x0).expand(T - 1, -1, -1, -1), cut(frames[1:])
         stacked = torch.stack([now, before, neutral, real], 1)
-        out["patches"].append(((stacked + 1) * 127.5).round().clamp(0, 255).byte())
+        out["patches"].append(to_pixel_scale(stacked).round().clamp(0, 255).byte())
         out["labels"].append(label.expand(T - 1))
         out["levels"].append(levels)
         out["gray"].append(torch.full((T - 1,), bool(item["gray"])))

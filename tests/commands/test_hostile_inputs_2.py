@@ -448,7 +448,7 @@ def test_prepare_size_beyond_any_model_is_refused_with_its_memory(tmp_path, caps
 def test_a_110_megapixel_jpeg_decodes_at_a_reduced_scale():
     import cv2
 
-    from affinekit.io.photos import decode_image
+    from affinekit.io.image_decoder import decode_image
 
     side = 10_500                                  # 110 MP: above Pillow's 89 MP guard
     ok, jpeg = cv2.imencode(".jpg", np.full((side, side), 90, np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 50])
@@ -458,7 +458,7 @@ def test_a_110_megapixel_jpeg_decodes_at_a_reduced_scale():
 
 
 def test_a_float_tiff_of_0_to_1_is_not_black():
-    from affinekit.io.photos import decode_image
+    from affinekit.io.image_decoder import decode_image
 
     image = Image.fromarray(np.full((32, 32), 0.5, np.float32), mode="F")
     assert abs(int(decode_image(encoded(image, "TIFF"), "f.tif").mean()) - 128) <= 1

@@ -9,9 +9,9 @@ from affinekit.data.ckplus import read_ckplus
 from affinekit.data.faces import (
     TEMPLATE_EYES,
     FaceAligner,
-    _shape_predictor,
     apply_transform,
     eye_centres,
+    shape_predictor,
     similarity_fit,
 )
 from affinekit.errors import AffinekitError
@@ -33,7 +33,7 @@ def test_similarity_fit_recovers_a_known_transform():
 
 
 def test_models_are_loaded_once():
-    assert _shape_predictor() is _shape_predictor()
+    assert shape_predictor() is shape_predictor()
 
 
 def test_astronaut_eyes_land_on_the_template(face_photo):

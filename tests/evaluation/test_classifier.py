@@ -1,6 +1,7 @@
 """The expression classifier: bundled weights, subject split, framing, accuracy on unseen subjects."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -81,3 +82,37 @@ def test_load_ck48_errors_clearly(tmp_path):
     (tmp_path / "happy" / "face.png").write_bytes(b"")
     with pytest.raises(AffinekitError, match="S010_006"):
         load_ck48(tmp_path)
+
+
+def test_bundled_classifier_on_prepared_frames_follows_its_training_recipe(prepared_ckplus64):
+    """The kit's conversions (`as_gray`, `to_model`) and `faces.robust_similarity` give the crops and the
+    probabilities of the recipe the bundled weights were trained and scored with, written out here."""
+    from affinekit.data.prepared import load_manifest, load_sequence
+
+    clf = load_classifier()
+    frames, points = [], []
+    for entry in load_manifest(prepared_ckplus64)["sequences"][:3]:
+        seq = load_sequence(prepared_ckplus64, entry["key"])
+        frames += [seq.frames[0], seq.frames[-1]]
+        points += [seq.landmarks[0], seq.landmarks[0]]
+    for frame, lm in zip(frames, points):
+        gray = frame[..., 0] if frame.shape[-1] == 1 else cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        m, _ = cv2.estimateAffinePartial2D(lm[RIGID_POINTS].astype(np.float32),
+                                           clf.template[RIGID_POINTS].astype(np.float32), method=cv2.LMEDS)
+        expected = cv2.warpAffine(gray, m, (48, 48), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        assert np.array_equal(clf.face_crop(frame, lm), expected)
+    faces = np.stack([clf.face_crop(f, lm) for f, lm in zip(frames, points)])
+    with torch.no_grad():
+        expected = torch.softmax(clf.net(torch.from_numpy(faces.astype(np.float32) / 127.5 - 1.0)[:, None]), 1)
+    assert np.allclose(clf.predict(faces), expected.numpy(), atol=1e-6)
+
+
+def test_save_is_atomic_and_loads_back(tmp_path):
+    clf = load_classifier()
+    path = tmp_path / "clf.pt"
+    clf.save(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["clf.pt"]          # no temporary left beside it
+    again = load_classifier(path)
+    faces = np.random.default_rng(0).integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    assert np.array_equal(again.predict(faces), clf.predict(faces))
+    assert again.report == clf.report

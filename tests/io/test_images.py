@@ -2,19 +2,45 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
-from affinekit.io.images import network_input, picture, picture_rgb, tensor_channels, to_model, to_uint8
+from affinekit.io.images import (
+    MODEL_RANGE,
+    UNIT_RANGE,
+    as_gray,
+    as_rgb,
+    network_input,
+    picture,
+    picture_rgb,
+    tensor_channels,
+    to_channels,
+    to_model,
+    to_model_scale,
+    to_pixel_scale,
+    to_uint8,
+)
 
 
-def test_picture_handles_the_kits_layouts():
+def test_picture_maps_the_range_it_is_given():
     chw = torch.zeros(1, 8, 6) - 1.0                 # model range, channels first
-    assert picture(chw).shape == (8, 6) and picture(chw).max() == 0
-    out = picture(np.ones((3, 8, 6), np.float32))
-    assert out.shape == (8, 6, 3) and out.dtype == np.uint8 and out.min() == 255
+    assert picture(chw, MODEL_RANGE).shape == (8, 6) and picture(chw, MODEL_RANGE).max() == 0
+    ramp = np.array([[-1.0, -0.5, 0.0, 0.5, 1.0]], np.float32)
+    assert picture(ramp, MODEL_RANGE).tolist() == [[0, 64, 128, 191, 255]]
+    # the same numbers read as [0, 1]: negatives are black, 0.5 mid grey (what the look-inside outputs hold)
+    assert picture(ramp, UNIT_RANGE).tolist() == [[0, 0, 0, 128, 255]]
+    out = picture(np.full((3, 8, 6), 0.5, np.float32), UNIT_RANGE)
+    assert out.shape == (8, 6, 3) and out.dtype == np.uint8 and (out == 128).all()
     raw = np.full((8, 6), 7, np.uint8)
     assert picture(raw) is raw
     assert picture_rgb(raw).shape == (8, 6, 3) and (picture_rgb(raw) == 7).all()
+
+
+def test_a_float_picture_without_a_range_is_refused():
+    with pytest.raises(ValueError, match="value_range"):
+        picture(np.zeros((8, 6), np.float32))
+    with pytest.raises(ValueError, match="rise"):
+        picture(np.zeros((8, 6), np.float32), (1.0, 1.0))
 
 
 def test_model_round_trip_is_exact_on_uint8():
@@ -34,3 +60,27 @@ def test_gray_by_luma_and_network_input_resizes_by_area():
     assert small.shape == (1, 3, 2, 2)
     assert torch.allclose(small[0, 0], torch.tensor([[1.0, 0.0], [0.0, 0.0]]))
     assert network_input(x, 3, 8) is x              # already the network's size: untouched
+
+
+def test_one_rgb_and_one_gray_conversion_for_every_layout():
+    gray = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    for layout in (gray, gray[..., None]):
+        rgb = as_rgb(layout)
+        assert rgb.shape == (3, 4, 3) and rgb.flags.c_contiguous and (rgb == gray[..., None]).all()
+        assert np.array_equal(as_gray(layout), gray)
+    rgba = np.dstack([np.full((3, 4, 3), 200, np.uint8), np.zeros((3, 4), np.uint8)])
+    assert (as_rgb(rgba) == 200).all() and (as_gray(rgba) == 200).all()         # alpha dropped
+    with pytest.raises(ValueError, match="picture"):
+        as_rgb(np.zeros((3, 4, 2), np.uint8))
+    assert np.array_equal(to_channels(rgba, gray=True), as_gray(rgba))
+
+
+def test_to_model_converts_channels_and_the_scales_invert():
+    frames = np.zeros((2, 4, 4, 3), np.uint8)
+    frames[..., 1] = 255                                 # pure green
+    x = to_model(frames, channels=1)
+    assert x.shape == (2, 1, 4, 4) and torch.allclose(x, torch.full_like(x, 0.587 * 2 - 1))
+    assert to_model(frames[..., :1], channels=3).shape == (2, 3, 4, 4)
+    levels = np.array([0.0, 63.75, 255.0])
+    assert np.allclose(to_model_scale(levels), [-1.0, -0.5, 1.0])
+    assert np.allclose(to_pixel_scale(to_model_scale(levels)), levels)

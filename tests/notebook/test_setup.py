@@ -28,9 +28,9 @@ def test_sizes_shrink_only_with_the_tiny_switch(monkeypatch):
 def test_record_merges_json_and_makes_values_plain(tmp_path):
     p = tmp_path / "r.json"
     notebook_setup.record(p, a=np.int64(3), b=np.arange(2), c=torch.tensor(0.5))
-    notebook_setup.record(p, d=math.nan, e=tmp_path)
+    notebook_setup.record(p, d=math.nan, e=tmp_path, f=-math.inf)
     got = json.loads(p.read_text())
-    assert got == {"a": 3, "b": [0, 1], "c": 0.5, "d": "nan", "e": str(tmp_path)}
+    assert got == {"a": 3, "b": [0, 1], "c": 0.5, "d": None, "e": str(tmp_path), "f": "-inf"}
     assert notebook_setup.record(None, x=1) == {"x": 1}
 
 

@@ -34,7 +34,7 @@ def test_level_table_follows_the_config(gen):
 
 
 def test_label_planes_are_one_hot():
-    planes = li.label_planes(4, size=5)
+    planes = li.planes_for_label(4, size=5)
     assert planes.shape == (7, 5, 5) and planes[4].min() == 1 and planes.sum() == 25
 
 

@@ -101,7 +101,7 @@ def test_liveboard_outside_a_notebook_draws_nothing_but_keeps_history(tmp_path):
 def test_confidence_half_width_by_hand():
     assert metrics.confidence_half_width([1.0, 3.0]) == pytest.approx(1.96 * np.sqrt(2.0) / np.sqrt(2))
     assert math.isnan(metrics.confidence_half_width([5.0])) and math.isnan(metrics.confidence_half_width([]))
-    fig = charts.per_expression({"psnr": {"m": {"happy": 20.0, "fear": 21.0}}},
+    fig = charts.per_expression_bars({"psnr": {"m": {"happy": 20.0, "fear": 21.0}}},
                                errors={"psnr": {"m": {"happy": 1.5, "fear": float("nan")}}})
     assert len(fig.axes[0].containers) >= 1            # bars drawn, with their error bars
 

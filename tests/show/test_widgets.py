@@ -134,7 +134,7 @@ def test_uploads_decode_like_files_16_bit_cmyk_and_rotated(tmp_path):
     from PIL import Image
 
     from affinekit.io.photos import read_photo
-    from affinekit.show.widgets import decode_image
+    from affinekit.show.widgets import decode_upload
     rgb = np.zeros((40, 60, 3), np.uint8)
     rgb[:, :30] = (200, 120, 90)
     cases = {}
@@ -152,9 +152,9 @@ def test_uploads_decode_like_files_16_bit_cmyk_and_rotated(tmp_path):
     for name, data in cases.items():
         path = tmp_path / f"{name}.img"
         path.write_bytes(data)
-        assert np.array_equal(decode_image(data), read_photo(path)[0]), name
-    assert decode_image(cases["rotated"]).shape[:2] == (60, 40)          # EXIF applied
+        assert np.array_equal(decode_upload(data), read_photo(path)[0]), name
+    assert decode_upload(cases["rotated"]).shape[:2] == (60, 40)          # EXIF applied
     with pytest.raises(ValueError, match="not an image"):
-        decode_image(b"not a picture")
+        decode_upload(b"not a picture")
     with pytest.raises(ValueError, match="cannot read"):
-        decode_image(cases["cmyk"][: len(cases["cmyk"]) // 2])          # truncated
+        decode_upload(cases["cmyk"][: len(cases["cmyk"]) // 2])          # truncated
