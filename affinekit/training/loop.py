@@ -31,7 +31,6 @@ from typing import Any, Iterator, Sequence
 import torch
 import torch.distributed as dist
 import torch.nn as nn
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from affinekit.config import ModelConfig, TrainConfig, to_dict
@@ -46,7 +45,7 @@ from affinekit.models.prior import dataset_fields
 from affinekit.seeds import rng_state, seeded, set_rng_state, step_seed
 from affinekit.training.batches import StepBatches, collate, resize_batch
 from affinekit.training.generator_step import GeneratorStep, frozen
-from affinekit.training.losses import GANLoss, discriminator_loss, gradient_shares, l1_luma_where_gray
+from affinekit.training.losses import GANLoss, discriminator_loss, frame_losses, gradient_shares, weighted
 from affinekit.training.runtime import setup_distributed
 from affinekit.weights.checkpoint import FORMAT, atomic_save, safe_load, save_generator_only
 from affinekit.weights.warm_start import warm_start
@@ -191,26 +190,19 @@ class Trainer:
             G_patch = gan(self.d["lip"](x0_k, fake_f, masks_f, label_k), True)
             G_lambda = gan(self.d["intensity"](lam.flatten()), True)
             G_apex = gan(self.d["apex"](fake_apex, label), True) if use_apex else None
-        G_L1 = l1_luma_where_gray(fake, targets, gray)     # a grey item teaches luma only
-        G_rec = l1_luma_where_gray(rec, x0, gray)
-        G_sup = F.mse_loss(lam, positions)
-        terms = {"G_GAN": cfg.w_gan * G_GAN, "G_patch": cfg.w_patch * G_patch, "G_lambda": cfg.w_lambda * G_lambda,
-                 "G_L1": cfg.w_l1 * G_L1, "G_rec": cfg.w_rec * G_rec, "G_sup": cfg.w_lambda_sup * G_sup}
-        values.update(G_GAN=G_GAN, G_patch=G_patch, G_lambda=G_lambda, G_L1=G_L1, G_rec=G_rec, G_sup=G_sup,
-                      D_real=D_real, D_fake=D_fake, D_patch=D_patch, D_lambda=D_lambda)
+        g_terms = {"G_GAN": G_GAN, "G_patch": G_patch, "G_lambda": G_lambda,
+                   **frame_losses(rec, fake, lam, x0, targets, positions, gray)}   # a grey item teaches luma only
         if G_apex is not None:
-            terms["G_apex"] = cfg.w_apex * G_apex
-            values["G_apex"] = G_apex
+            g_terms["G_apex"] = G_apex
         if flow is not None:
             # the field at frame t's landmarks must point back to the same landmarks in x0
             lm_t = batch["landmarks"].to(dev).float().flatten(0, 1)
             lm_0 = batch["x0_landmarks"].to(dev).float().repeat_interleave(K, 0)
-            G_landmark = landmark_error(flow.flatten(0, 1), lm_t, lm_0, x0.shape[-1])
-            G_smooth = field_smoothness(correction)   # the prior is smooth already; smooth what is learned
-            G_mask = mask.mean()
-            terms.update(G_landmark=cfg.w_landmark * G_landmark, G_smooth=cfg.w_smooth * G_smooth,
-                         G_mask=cfg.w_mask * G_mask)
-            values.update(G_landmark=G_landmark, G_smooth=G_smooth, G_mask=G_mask)
+            g_terms["G_landmark"] = landmark_error(flow.flatten(0, 1), lm_t, lm_0, x0.shape[-1])
+            g_terms["G_smooth"] = field_smoothness(correction)   # the prior is smooth already; smooth what is learned
+            g_terms["G_mask"] = mask.mean()
+        terms = weighted(g_terms, cfg)
+        values.update(g_terms, D_real=D_real, D_fake=D_fake, D_patch=D_patch, D_lambda=D_lambda)
         shares = {}
         if cfg.share_every and step % cfg.share_every == 0 and not self.dist.enabled:
             shares = gradient_shares(terms, outputs)
