@@ -45,6 +45,8 @@ EXPRESSION = "happy"
 FRAMES = 16
 INTENSITY = 1.0        # 1 is the apex, above 1 extrapolates (the app slider goes to 2)
 FPS = 8
+LEVELS = 7             # intensities per row of the close-up grid, 0 to 1.5
+BLENDS = 5             # shares per row of the two-expression blends
 OUT_DIR = ""           # where clips are saved (empty: out/clips in the repository)
 FIGURES_DIR = ""
 RESULTS_JSON = ""
@@ -62,9 +64,8 @@ from affinekit.notebook.setup import setup
 from affinekit.io.video import read_frames
 from affinekit.show.widgets import GeneratorApp, clip_html
 
-# sizes (tiny under AFFINEKIT_TINY=1, as the tests run), where figures and recorded values go
-nb = setup(globals(), tiny=dict(FRAMES=4), read_data=False)     # the photos below, no data set
-S = nb.sizes
+# where figures and recorded values go
+nb = setup(globals(), read_data=False)     # the photos below, no data set
 out_dir = nb.folder(OUT_DIR, "out", "clips")
 out_dir.mkdir(parents=True, exist_ok=True)
 animator, model_name = load_animator(CHECKPOINT)
@@ -83,7 +84,7 @@ print(f"model: {model_name} ({animator}); samples: {list(samples)}")
 # let it autoplay.
 
 # %%
-frames = animator.animate(photo, EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY)
+frames = animator.animate(photo, EXPRESSION, frames=FRAMES, intensity=INTENSITY)
 video_path = animator.save(frames, out_dir / f"{EXPRESSION}.mp4", fps=FPS)
 print(f"{frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}, saved to {video_path}; "
       f"stage times (s): { {k: round(v, 3) for k, v in animator.timings.items()} }")
@@ -103,10 +104,9 @@ display(HTML(player))
 # extrapolate.
 
 # %%
-steps = 4 if nb.tiny else 7
-rows = [animator.animate(photo, e, frames=steps, intensity=1.5, crop_only=True) for e in EXPRESSIONS]
+rows = [animator.animate(photo, e, frames=LEVELS, intensity=1.5, crop_only=True) for e in EXPRESSIONS]
 fig = plots.frame_grid(rows, row_labels=list(EXPRESSIONS),
-                       col_labels=[f"l={v:.2f}" for v in np.linspace(0, 1.5, steps)],
+                       col_labels=[f"l={v:.2f}" for v in np.linspace(0, 1.5, LEVELS)],
                        title=f"{name}: {model_name}")
 nb.save(fig, "generated_expressions.png", faces=True)
 display(fig)
@@ -264,7 +264,7 @@ else:
 # it can also be driven from code, and it is tested that way.
 
 # %%
-app = GeneratorApp(animator, samples, expression=EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY,
+app = GeneratorApp(animator, samples, expression=EXPRESSION, frames=FRAMES, intensity=INTENSITY,
                    fps=FPS, out_dir=out_dir)
 app
 
@@ -297,7 +297,7 @@ nb.record(model=model_name, samples=list(samples), video=str(video_path),
 
 # %%
 PAIRS = [("happy", "surprise"), ("anger", "disgust"), ("fear", "sadness")]
-blend_shares = np.linspace(1.0, 0.0, 3 if nb.tiny else 5)
+blend_shares = np.linspace(1.0, 0.0, BLENDS)
 blend_rows = [[animator.animate(photo, {a: float(w), b: float(1 - w)}, frames=2, crop_only=True)[-1]
                for w in blend_shares] for a, b in PAIRS]
 fig = plots.frame_grid(blend_rows, row_labels=[f"{a} -> {b}" for a, b in PAIRS],
@@ -353,7 +353,7 @@ ax.set_ylabel("intensity")
 ax.legend(fontsize=8)
 nb.save(fig, "timing_curves.png")
 display(fig)
-loop = animator.animate(photo, EXPRESSION, frames=S["FRAMES"], curve="there-and-back")
+loop = animator.animate(photo, EXPRESSION, frames=FRAMES, curve="there-and-back")
 loop_path = animator.save(loop, out_dir / f"{EXPRESSION}_loop.gif", fps=FPS)
 print(f"there-and-back: {len(loop)} frames, saved to {loop_path}; last frame to first differs by "
       f"{np.abs(loop[-1].astype(int) - loop[0]).mean():.2f} levels (first to second: "
@@ -431,10 +431,10 @@ layers_dir = out_dir / "layers"
 layers_dir.mkdir(parents=True, exist_ok=True)
 layer_info = None
 if generator.moves:
-    layer_clip = animator.animate(photo, EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY)
+    layer_clip = animator.animate(photo, EXPRESSION, frames=FRAMES, intensity=INTENSITY)
     layer_info = write_layers(layers_dir, generator, animator.last_aligned, label,
-                              intensity_curve("linear", S["FRAMES"], INTENSITY), layer_clip)
-    last = S["FRAMES"] - 1
+                              intensity_curve("linear", FRAMES, INTENSITY), layer_clip)
+    last = FRAMES - 1
     fig = plots.frame_grid([[np.asarray(Image.open(layers_dir / f"{kind}_{last:03d}.png").convert("RGB"))
                              for kind in ("field", "mask", "residual")]],
                            col_labels=["field (colour wheel)", "mask", "residual"], title="layers of the last frame")
