@@ -5,12 +5,20 @@ tests read it from ../shared/data (or AFFINEKIT_SHARED_DATA / AFFINEKIT_CKPLUS).
 """
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
-import pytest
-from helpers import tiny_checkpoint
+# The tests' models are tiny: one thread per process. With two, OpenMP's idle threads spin waiting for
+# a core that another process holds, and on this shared 2-core machine tests/models plus
+# tests/generate/test_animate.py took 719 s against 54 s with one. Set before torch loads, so
+# notebook kernels and CLI subprocesses inherit it; a value the caller set is kept.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from affinekit.data.paths import REPO_ROOT, default_ckplus_root, shared_data_root
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from helpers import tiny_checkpoint  # noqa: E402
+
+from affinekit.data.paths import REPO_ROOT, default_ckplus_root, shared_data_root  # noqa: E402
 
 
 def _need(path: Path | None, what: str) -> Path:
