@@ -55,10 +55,13 @@ def declared_parameters(name: str) -> list[str]:
 
 
 def tiny_parameters(name: str, work_dir: Path) -> dict[str, Any]:
-    """`TINY[name]`, plus each folder the notebook declares (WORK_FOLDERS) under work_dir/name/."""
-    folders = {p: str(work_dir / name / p.lower().removesuffix("_dir"))
-               for p in WORK_FOLDERS if p in declared_parameters(name)}
-    return {**folders, **TINY[name]}
+    """`TINY[name]`, plus each folder the notebook declares (WORK_FOLDERS) under work_dir/name/; prepared
+    data goes to work_dir/prepared/<crop>px, shared by the notebooks that prepare the same crops (as
+    prepared/ is in a real session: `prepare` reuses what is done and refuses other settings)."""
+    folders = {p: work_dir / name / p.lower().removesuffix("_dir") for p in WORK_FOLDERS}
+    folders["PREPARED_DIR"] = work_dir / "prepared" / f"{TINY[name].get('CROP_SIZE', 0)}px"
+    declared = declared_parameters(name)
+    return {**{p: str(folder) for p, folder in folders.items() if p in declared}, **TINY[name]}
 
 
 def run_notebook(name: str, out_dir: Path, work_dir: Path, parameters: dict[str, Any] | None = None,
