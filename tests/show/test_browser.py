@@ -22,6 +22,7 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("papermill")
 
+from papermill.iorw import load_notebook_node  # noqa: E402
 from papermill.parameterize import parameterize_notebook  # noqa: E402
 
 from affinekit.notebook.figures import TINY  # noqa: E402
@@ -49,7 +50,8 @@ def lab(tmp_path):
     shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     # tiny sizes, as papermill passes them (the notebook runs in seconds), clips kept in the test's folder
     tiny = {**TINY[NOTEBOOK.removesuffix(".ipynb")], "OUT_DIR": str(tmp_path / "clips")}
-    nbformat.write(parameterize_notebook(nbformat.read(root / NOTEBOOK, as_version=4), tiny), root / NOTEBOOK)
+    nbformat.write(parameterize_notebook(load_notebook_node(str(root / NOTEBOOK)), tiny), root / NOTEBOOK)
+    (root / NOTEBOOK).with_suffix(".py").unlink()     # else jupytext refuses the notebook, now newer than its pair
     port, token = free_port(), "affinekit-test-token"
     env = dict(os.environ,
                JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
