@@ -24,9 +24,9 @@ demo: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || echo "chromium not installed: the browser test will be skipped"
 
+# one pytest run: unit and CLI tests, and each committed notebook executed once (papermill, tiny parameters)
 test: install browser
 	$(PY) -m pytest -q
-	AFFINEKIT_TINY=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env notebooks/ -p no:cacheprovider
 
 # notebooks/NAME.py (jupytext percent format) and NAME.ipynb are a pair: edit either, then sync
 notebooks: install

@@ -60,9 +60,9 @@ from affinekit.notebook.inputs import (SOURCE_NAMES, align_pair_both_ways, batch
                                        markdown_rows, source_records, sources_root, sources_table)
 from affinekit.notebook.setup import setup, tagged
 
-# sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
-nb = setup(globals(), tiny=dict(MAX_SEQUENCES=7, MONTAGE_FRAMES=4, CROP_SIZE=96), limit="MAX_SEQUENCES")
-S, DATA, records = nb.sizes, nb.data, nb.records
+# the data, where figures and recorded values go
+nb = setup(globals(), limit="MAX_SEQUENCES")
+DATA, records = nb.data, nb.records
 print(f"data: {DATA}, {len(records)} labelled sequences")
 
 # %% [markdown]
@@ -107,18 +107,18 @@ print(f"{len(by_subject)} subjects; frames per sequence: min {min(lengths)}, "
 # the rest of the row.
 
 # %%
-aligner = FaceAligner(size=S["CROP_SIZE"])
+aligner = FaceAligner(size=CROP_SIZE)
 per_frame = DATA != "ckplus"           # CK+ heads sit still; clips in the wild move
 rows, row_labels = [], []
 for expression in EXPRESSIONS:
     record = next((r for r in records if r.label == expression), None)
     if record is None:
         continue
-    frames = plots.pick_frames(record.load_frames(), S["MONTAGE_FRAMES"])
+    frames = plots.pick_frames(record.load_frames(), MONTAGE_FRAMES)
     crops, _, _ = aligner.align_sequence(frames, record.key, per_frame=per_frame)
     rows.append(list(crops))
     row_labels.append(f"{expression}\n{record.key}")
-columns = ["neutral"] + [""] * (S["MONTAGE_FRAMES"] - 2) + ["apex"]
+columns = ["neutral"] + [""] * (MONTAGE_FRAMES - 2) + ["apex"]
 fig = plots.frame_grid(rows, row_labels=row_labels, col_labels=columns,
                        title=f"neutral to apex ({DATA})")
 nb.save(fig, "fig3_montage.png", faces=True)
@@ -204,10 +204,10 @@ display(Markdown(markdown_rows(table)))
 sequence = next((r for r in records if r.label == "happy"), records[0])
 pairs = [r for rs in sources.values() for r in rs if r.kind == "pair" and r.video is None]  # MEAD's are clips
 pair = next((r for r in pairs if r.label == sequence.label), pairs[0])
-frames = plots.pick_frames(sequence.load_frames(), S["MONTAGE_FRAMES"])
+frames = plots.pick_frames(sequence.load_frames(), MONTAGE_FRAMES)
 seq_crops, _, _ = aligner.align_sequence(frames, sequence.key, per_frame=per_frame)
 both = align_pair_both_ways(pair, aligner)
-gap = [None] * (S["MONTAGE_FRAMES"] - 2)
+gap = [None] * (MONTAGE_FRAMES - 2)
 fig = plots.frame_grid([list(seq_crops), [both["neutral"], *gap, both["own"]]],
                        row_labels=[f"sequence\n{sequence.key}", f"still pair\n{pair.key}"],
                        col_labels=["neutral"] + [""] * len(gap) + ["apex"],
@@ -237,7 +237,7 @@ fig = plots.frame_grid([[both["neutral"], both["own"], both["shared"]]],
 nb.save(fig, tagged("pair_alignment.png", faces_data([pair.source])))
 display(fig)
 print(f"eye centres off the template: {both['eye_offset_own']:.1f} px aligned on its own, "
-      f"{both['eye_offset_shared']:.1f} px with the neutral photo's transform ({S['CROP_SIZE']} px crops)")
+      f"{both['eye_offset_shared']:.1f} px with the neutral photo's transform ({CROP_SIZE} px crops)")
 
 # %% [markdown]
 # ## A MEAD item
@@ -253,7 +253,7 @@ print(f"eye centres off the template: {both['eye_offset_own']:.1f} px aligned on
 mead = sources.get("mead", [])
 mead_item = next((r for r in mead if r.label == "happy"), mead[0] if mead else None)
 if mead_item is not None:
-    prepared_item = prepare_sequence(mead_item, DataConfig(crop_size=S["CROP_SIZE"], channels=3))
+    prepared_item = prepare_sequence(mead_item, DataConfig(crop_size=CROP_SIZE, channels=3))
     fig = plots.frame_grid([list(prepared_item.frames)], row_labels=[f"{mead_item.label}\n{mead_item.key}"],
                            col_labels=[f"neutral (frame {prepared_item.info['neutral_frame']})"]
                            + [f"frame {i}" for i in prepared_item.info["target_frames"]],

@@ -50,10 +50,10 @@ from affinekit.data.faces import FaceAligner, apply_transform
 from affinekit.data.lips import lip_mask, lip_patch
 from affinekit.notebook.setup import setup
 
-# sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
-nb = setup(globals(), tiny=dict(N_FACES=2, CROP_SIZE=96), limit="N_FACES")
-S, DATA, records = nb.sizes, nb.data, nb.records
-aligner = FaceAligner(size=S["CROP_SIZE"])
+# the data, where figures and recorded values go
+nb = setup(globals(), limit="N_FACES")
+DATA, records = nb.data, nb.records
+aligner = FaceAligner(size=CROP_SIZE)
 print(f"data: {DATA}; faces: {[r.key for r in records]}")
 
 # %% [markdown]
@@ -90,7 +90,7 @@ display(plots.landmark_overlay(crop, crop_points, title="3. aligned crop", highl
 # frames.
 
 # %%
-mask = lip_mask(crop_points, S["CROP_SIZE"], dilation=DILATION)
+mask = lip_mask(crop_points, CROP_SIZE, dilation=DILATION)
 patch = lip_patch(crop, mask)
 print(f"mask: {mask.dtype}, values {np.unique(mask).tolist()}, {int(mask.sum())} pixels "
       f"({100 * mask.mean():.1f}% of the crop)")
@@ -115,7 +115,7 @@ display(fig)
 # %%
 frames = record.load_frames()
 crops, seq_points, _ = aligner.align_sequence(frames[[0, -1]], record.key, per_frame=DATA != "ckplus")
-masks = [lip_mask(p, S["CROP_SIZE"], dilation=DILATION) for p in seq_points]
+masks = [lip_mask(p, CROP_SIZE, dilation=DILATION) for p in seq_points]
 fig = plots.frame_grid([[crops[0], masks[0] * 255, lip_patch(crops[0], masks[0])],
                         [crops[1], masks[1] * 255, lip_patch(crops[1], masks[1])]],
                        row_labels=["neutral", "apex"], col_labels=["crop", "mask", "patch"], cell=1.8)
@@ -133,7 +133,7 @@ print(f"mask area neutral {int(masks[0].sum())} px, apex {int(masks[1].sum())} p
 rows, labels, areas = [], [], {}
 for r in records:
     crop_r, pts_r, _ = aligner.align(r.load_frames()[-1], r.key)
-    m = lip_mask(pts_r, S["CROP_SIZE"], dilation=DILATION)
+    m = lip_mask(pts_r, CROP_SIZE, dilation=DILATION)
     rows.append([crop_r, m * 255, lip_patch(crop_r, m)])
     labels.append(f"{r.label}\n{r.key}")
     areas[r.key] = int(m.sum())

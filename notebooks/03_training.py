@@ -119,20 +119,20 @@ from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.expressions import EXPRESSIONS
 from affinekit.training.generator_step import LAMBDA_RANGE, GeneratorStep
 from affinekit.training.run import train
-from affinekit.training.losses import GAN_CHANCE
+from affinekit.training.losses import GAN_CHANCE, frame_losses, weighted
 from affinekit.models.generator import Generator
 from affinekit.io.runlog import read_log
 from affinekit.notebook.inputs import DEMO_FRLL, load_animator
+from affinekit.notebook.loss_table import loss_table
 from affinekit.notebook.setup import plain, setup
 from affinekit.show.run_summary import curve_summary
 
-# sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
-nb = setup(globals(), tiny=dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
-                                SAMPLE_EVERY=2, COMPARE_STEPS=4, COMPARE_SIZE=32), limit="MAX_SEQUENCES")
-S, DATA, records = nb.sizes, nb.data, nb.records
-prepared = nb.prepared_dir(PREPARED_DIR, S["CROP_SIZE"])
+# the data, where figures and recorded values go
+nb = setup(globals(), limit="MAX_SEQUENCES")
+DATA, records = nb.data, nb.records
+prepared = nb.prepared_dir(PREPARED_DIR, CROP_SIZE)
 run_dir = nb.folder(RUN_DIR, "runs", f"notebook03_{DATA}")
-print(f"data: {DATA}, {len(records)} sequences; sizes: {S}")
+print(f"data: {DATA}, {len(records)} sequences; {STEPS} steps at {IMAGE_SIZE} px")
 
 # %% [markdown]
 # ## Prepare: align every frame, find landmarks, cut lip masks
@@ -142,7 +142,7 @@ print(f"data: {DATA}, {len(records)} sequences; sizes: {S}")
 # second run reuses what is done.
 
 # %%
-data_cfg = DataConfig(crop_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus")   # clips in the wild move
+data_cfg = DataConfig(crop_size=CROP_SIZE, align_per_frame=DATA != "ckplus")   # clips in the wild move
 report = prepare_records(records, prepared, data_cfg, progress=False)
 print(report.summary())
 keys = report.ok
@@ -183,9 +183,9 @@ display(fig)
 # decoder, measured below level by level (the table at the top of the notebook).
 
 # %%
-model_cfg = ModelConfig(image_size=S["IMAGE_SIZE"], channels=1, base_width=S["BASE_WIDTH"])
-train_cfg = TrainConfig(steps=S["STEPS"], batch_size=S["BATCH_SIZE"], sample_every=S["SAMPLE_EVERY"],
-                        checkpoint_every=max(S["STEPS"] // 4, 1), seed=SEED, device="auto")
+model_cfg = ModelConfig(image_size=IMAGE_SIZE, channels=1, base_width=BASE_WIDTH)
+train_cfg = TrainConfig(steps=STEPS, batch_size=BATCH_SIZE, sample_every=SAMPLE_EVERY,
+                        checkpoint_every=max(STEPS // 4, 1), seed=SEED, device="auto")
 n_params = sum(p.numel() for p in Generator(model_cfg).parameters())
 print(model_cfg)
 print(f"generator parameters: {n_params / 1e6:.2f} M")
@@ -209,7 +209,7 @@ display(Markdown(shapes))
 g = Generator(model_cfg)
 optimizer = torch.optim.Adam(g.parameters(), lr=train_cfg.lr_g, betas=(0.5, 0.999))
 items = [data[i % len(data)] for i in range(2)]
-to_model_size = lambda t: torch.nn.functional.interpolate(t, size=S["IMAGE_SIZE"], mode="bilinear",
+to_model_size = lambda t: torch.nn.functional.interpolate(t, size=IMAGE_SIZE, mode="bilinear",
                                                           align_corners=False)
 x0 = to_model_size(torch.stack([it["x0"] for it in items]))                    # (B, C, H, W)
 targets = torch.stack([to_model_size(it["targets"]) for it in items])          # (B, K, C, H, W)
@@ -217,16 +217,16 @@ positions = torch.stack([it["positions"] for it in items]).float()             #
 label = torch.stack([it["label"] for it in items]).long()
 blend = 1.0                                           # step 0 of the warm-up: driven by the positions
 rec, fake, lam, *motion = GeneratorStep(g)(x0, label, targets, positions, blend)
-G_L1 = (fake - targets).abs().mean()                  # the frames decoded at the driving intensities
-G_rec = (rec - x0).abs().mean()                       # l = 0 gives x0 back
-G_sup = torch.nn.functional.mse_loss(lam, positions)  # the anchor: inferred intensity vs position
-loss = train_cfg.w_l1 * G_L1 + train_cfg.w_rec * G_rec + train_cfg.w_lambda_sup * G_sup
+# G_L1: frames decoded at the driving intensities; G_rec: l = 0 gives x0 back; G_sup: the anchor,
+# inferred intensity vs position. The very function and weights Trainer.train_step uses.
+one_step = frame_losses(rec, fake, lam, x0, targets, positions)
+loss = sum(weighted(one_step, train_cfg).values())
 optimizer.zero_grad()
 loss.backward()
 optimizer.step()
 print(f"inferred l (before the step): {lam.detach().numpy().round(2).tolist()}; positions: "
       f"{positions.numpy().round(2).tolist()}; clamp {LAMBDA_RANGE}")
-print(f"G_L1 {G_L1.item():.3f}, G_rec {G_rec.item():.3f}, G_sup {G_sup.item():.3f}, weighted sum {loss.item():.3f}")
+print(", ".join(f"{k} {v.item():.3f}" for k, v in one_step.items()) + f", weighted sum {loss.item():.3f}")
 
 # %% [markdown]
 # ## Every loss, its weight, its name in the log
@@ -247,19 +247,7 @@ print(f"G_L1 {G_L1.item():.3f}, G_rec {G_rec.item():.3f}, G_sup {G_sup.item():.3
 # 0.25 (LSGAN): the dashed line on the D curves below.
 
 # %%
-terms = [("G_GAN", "w_gan", "generator fools the frame PatchGAN"),
-         ("G_lip", "w_lip", "generator fools the lip discriminator"),
-         ("G_lambda", "w_lambda", "inferred intensities look uniform to the intensity discriminator"),
-         ("G_L1", "w_l1", "mean |frame - real frame|"),
-         ("G_rec", "w_rec", "l = 0 gives x0 back (zero by construction for the motion head)"),
-         ("G_sup", "w_lambda_sup", "inferred intensity vs frame position (an anchor; the paper has none)"),
-         ("G_landmark", "w_landmark", "motion head: field at frame t's landmarks points back to x0's (px)"),
-         ("G_smooth", "w_smooth", "motion head: roughness of the learned field"),
-         ("G_mask", "w_mask", "motion head: mean mask (paint little)")]
-display(Markdown("| log key | weight | value | what it measures |\n|---|---|---|---|\n" + "\n".join(
-    f"| `{key}` | `train.{w}` | {getattr(train_cfg, w)} | {what} |" for key, w, what in terms)
-    + f"\n\nDiscriminators: `D_real` + `D_fake` (frame PatchGAN), `D_lip` (lips), `D_lambda` (intensities); "
-      f"GAN loss `{train_cfg.gan_loss}`, chance level {GAN_CHANCE[train_cfg.gan_loss]:.3f}."))
+display(Markdown(loss_table(train_cfg)))       # every weight of TrainConfig: its default, this run's value
 
 # %% [markdown]
 # ## Train, watching the board
@@ -280,7 +268,7 @@ display(Markdown("| log key | weight | value | what it measures |\n|---|---|---|
 # %%
 board = LiveBoard(every=BOARD_SECONDS, title=f"AffineGAN on {DATA}")
 # the same entry as `affinekit train`: the run folder records its configs and training keys
-trainer = train(prepared, run_dir, model_cfg, train_cfg, DataConfig(crop_size=S["CROP_SIZE"], seed=SEED),
+trainer = train(prepared, run_dir, model_cfg, train_cfg, DataConfig(crop_size=CROP_SIZE, seed=SEED),
                 keys=train_keys, callbacks=[board])
 print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 
@@ -351,7 +339,7 @@ from affinekit.generate.render import render_clips
 
 held_out = SequenceDataset(prepared, test_keys or train_keys, num_targets=1, channels=1)
 batch = [held_out[i] for i in range(min(4, len(held_out)))]
-x0 = torch.nn.functional.interpolate(torch.stack([b["x0"] for b in batch]), size=S["IMAGE_SIZE"],
+x0 = torch.nn.functional.interpolate(torch.stack([b["x0"] for b in batch]), size=IMAGE_SIZE,
                                      mode="bilinear", align_corners=False).to(trainer.device)
 labels = torch.stack([b["label"] for b in batch]).to(trainer.device)
 intensities = torch.linspace(0, 1.5, 7)
@@ -379,7 +367,7 @@ with torch.no_grad():
     apex_prior = prior_only.generate(x0, labels, torch.tensor([1.0]))[:, 0].cpu()
     apex_trained = trainer.generator.generate(x0, labels, torch.tensor([1.0]))[:, 0].cpu()
     moved = trainer.generator.motion(x0, labels, torch.tensor([1.0]))
-px = S["IMAGE_SIZE"] / 2                                         # normalised units -> pixels
+px = IMAGE_SIZE / 2                                          # normalised units -> pixels
 prior_len = (trainer.generator.prior[labels].norm(dim=1) * px).cpu()
 learned_len = (moved.correction[:, 0].norm(dim=1) * px).cpu()
 fig = plots.frame_grid([[x0[i].cpu(), apex_prior[i], apex_trained[i]] for i in range(len(batch))],
@@ -462,9 +450,9 @@ d_frame = trainer.d["patch"].eval()
 gen = trainer.generator.eval()
 d_verdicts = {}
 pairs = [(probe.frames[0], probe.frames[-1], EXPRESSIONS.index(probe.label), f"held-out {probe_key} ({probe.label})")]
-frll_dir = run_dir.with_name(f"frll_demo_{S['CROP_SIZE']}px")
+frll_dir = run_dir.with_name(f"frll_demo_{CROP_SIZE}px")
 frll_record = read_source(DEMO_FRLL)[0]                          # one pair is enough: prepare only it
-prepare_records([frll_record], frll_dir, DataConfig(image_size=S["CROP_SIZE"], channels=1), progress=False)
+prepare_records([frll_record], frll_dir, DataConfig(image_size=CROP_SIZE, channels=1), progress=False)
 frll_key = frll_record.key
 frll = load_sequence(frll_dir, frll_key)
 pairs.append((frll.frames[0], frll.frames[-1], EXPRESSIONS.index("happy"), f"FRLL {frll_key} (happy; CC BY 4.0)"))
@@ -518,13 +506,13 @@ anchors = {"kit: G_sup + warm-up": [], "paper: no anchor": ["train.w_lambda_sup=
 lam_by_anchor = {}
 for i, (name, overrides) in enumerate(anchors.items()):
     run = experiments.train_variant(prepared, run_dir.with_name(f"{run_dir.name}_anchor{i}"), train_keys,
-                                    overrides + [f"train.batch_size={S['BATCH_SIZE']}"], S["COMPARE_STEPS"],
-                                    image_size=S["COMPARE_SIZE"], base_width=S["BASE_WIDTH"], seed=SEED)
+                                    overrides + [f"train.batch_size={BATCH_SIZE}"], COMPARE_STEPS,
+                                    image_size=COMPARE_SIZE, base_width=BASE_WIDTH, seed=SEED)
     lam_by_anchor[name] = look_inside.intensity_on_sequence(run.generator.eval().cpu(), probe.frames,
                                                             EXPRESSIONS.index(probe.label))[0]
 bundled = load_animator()[0].generator.eval().cpu()
 lam_bundled = look_inside.intensity_on_sequence(bundled, probe.frames, EXPRESSIONS.index(probe.label))[0]
-anchor_curves = {f"{name} ({S['COMPARE_STEPS']} steps)": lam for name, lam in lam_by_anchor.items()}
+anchor_curves = {f"{name} ({COMPARE_STEPS} steps)": lam for name, lam in lam_by_anchor.items()}
 anchor_curves["bundled model (anchored, long run)"] = lam_bundled
 fig = charts.intensity_against_position(anchor_curves, title=f"held-out {probe_key} ({probe.label})",
                                         styles={"bundled model (anchored, long run)": "s:"})
@@ -615,7 +603,7 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 
 # %%
 summary = dict(curves=loss_summary, d_verdicts=d_verdicts, anchor_curves=anchor_curves, anchor_corr=anchor_corr,
-               compare_steps=S["COMPARE_STEPS"], lips=lips_summary, field_px=field_px, probe=probe_key,
+               compare_steps=COMPARE_STEPS, lips=lips_summary, field_px=field_px, probe=probe_key,
                train_sequences=len(train_keys), test_sequences=len(test_keys))
 nb.save_text(f"training_{DATA}.json", json.dumps(plain(summary), indent=1, sort_keys=True))
 last = log[-1]
@@ -627,8 +615,8 @@ nb.record(curves=loss_summary, d_verdicts=d_verdicts, lips=lips_summary, field_p
           board_draws=board.draws, train_sequences=len(train_keys), test_sequences=len(test_keys),
           sample_shape=list(clips.shape), lambda_on_sequence=[float(v) for v in lam_real],
           lambda_position_corr=order, chance_line=GAN_CHANCE[train_cfg.gan_loss], gan_loss=train_cfg.gan_loss,
-          lambda_by_anchor=lam_by_anchor, lambda_bundled=lam_bundled, anchor_corr=anchor_corr, compare_steps=S["COMPARE_STEPS"],
-          one_step_losses=dict(G_L1=G_L1.item(), G_rec=G_rec.item(), G_sup=G_sup.item()))
+          lambda_by_anchor=lam_by_anchor, lambda_bundled=lam_bundled, anchor_corr=anchor_corr, compare_steps=COMPARE_STEPS,
+          one_step_losses={k: v.item() for k, v in one_step.items()})
 
 # %% [markdown]
 # **Next:** `04_evaluation.ipynb` scores a trained model against real videos

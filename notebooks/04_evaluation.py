@@ -59,6 +59,7 @@ GALLERY = 3            # best and worst cases shown
 SEED = 0
 SOURCES = ""           # still pairs: a folder of frll/ jaffe/ yale/ mead/; empty: ../shared/data if there, else demo
 PAIR_LIMIT = 0         # still pairs scored per set (0: all its validation people's)
+PAIR_SETS = "frll,jaffe,yale,mead"   # the still-pair sets scored from SOURCES (the demo has FRLL alone)
 FIGURES_DIR = ""
 RESULTS_JSON = ""
 
@@ -74,18 +75,18 @@ from affinekit.evaluation.protocols import paper_protocol, subject_protocol
 from affinekit.evaluation.table import REAL
 from affinekit.evaluation import breakdown
 from affinekit.evaluation.paired_table import REAL_PHOTO
-from affinekit.notebook.inputs import model_checkpoint, paired_sets, paper_checkpoint, sources_root
+from affinekit.notebook.inputs import committed_text, model_checkpoint, paired_sets, paper_checkpoint, sources_root
 from affinekit.notebook.setup import setup
 from affinekit.training.run import FoldTrainer
 
-# sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
-nb = setup(globals(), tiny=dict(CROP_SIZE=64, FRAMES=4, LIMIT=2, GALLERY=1, PAIR_LIMIT=3))
-S, DATA, records = nb.sizes, nb.data, nb.records
-prepared = nb.prepared_dir(PREPARED_DIR, S["CROP_SIZE"])
+# the data, where figures and recorded values go
+nb = setup(globals())
+DATA, records = nb.data, nb.records
+prepared = nb.prepared_dir(PREPARED_DIR, CROP_SIZE)
 work = nb.folder(WORK_DIR, "runs", "notebook04")
 checkpoint, model_name = model_checkpoint(CHECKPOINT)
 checkpoints = [checkpoint] + paper_checkpoint(PAPER_CHECKPOINT)
-report = prepare_records(records, prepared, DataConfig(crop_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus"),
+report = prepare_records(records, prepared, DataConfig(crop_size=CROP_SIZE, align_per_frame=DATA != "ckplus"),
                          progress=False)
 print(report.summary())
 print(f"data: {DATA}; model: {model_name}")
@@ -142,10 +143,10 @@ print(f"ACD-C of a clip drifting away: {metrics.acd_c(clip[None])[0]:.3f}; "
 # (trained by the same recipe) has its own row beside the kit's motion head.
 
 # %%
-table = subject_protocol(prepared, checkpoints=checkpoints, folds=FOLDS, frames=S["FRAMES"],
+table = subject_protocol(prepared, checkpoints=checkpoints, folds=FOLDS, frames=FRAMES,
                          train_fold=FoldTrainer(prepared, TRAIN_STEPS, seed=SEED) if TRAIN_STEPS else None,
                          seed=SEED, work_dir=work / "folds",
-                         limit=S["LIMIT"] or None, keep_clips=True)
+                         limit=LIMIT or None, keep_clips=True)
 markdown = f"*Data: {DATA}; model: {model_name}.*\n\n" + table.to_markdown()
 table_file = nb.save_text(f"table2_{DATA}.md", markdown)
 nb.save_text(f"table2_{DATA}.json", table.to_json())
@@ -164,15 +165,11 @@ display(Markdown(markdown))
 # by others on other splits with other code: read them apart.
 #
 # On CK+ (the committed run), the table reads (`figures/table2_ckplus.md`):
-#
-# | row | PSNR (dB) | SSIM | ACD-C | ACD-I | ACD-M | expr. acc. |
-# |---|---|---|---|---|---|---|
-# | real videos | inf | — | 0.148 | 0.180 | 0.000 | 1.000 |
-# | copy-input | 21.68 | 0.779 | 0.000 | 0.000 | 0.180 | 0.000 |
-# | landmark-warp | 23.20 | 0.806 | 0.097 | 0.138 | 0.197 | 0.714 |
-# | bundled model [motion head] | 23.69 | 0.811 | 0.130 | 0.174 | 0.204 | 1.000 |
-# | bundled model [pixels head] | 23.14 | 0.766 | 0.179 | 0.258 | 0.266 | 1.000 |
-#
+
+# %%
+display(Markdown(committed_text("table2_ckplus.md")))
+
+# %% [markdown]
 # Read it this way: the motion head is 2.0 dB above doing nothing and 0.5 dB
 # above the landmark warp, within the fold spread of about 1 dB (the model
 # card's cross-validation), and it is the only row with every clip read as the
@@ -216,7 +213,7 @@ display(fig)
 
 # %%
 model_row = next(r.name for r in table.rows if r.kind == "model")
-best, worst = breakdown.best_and_worst(table.per_sequence, model_row, S["GALLERY"])
+best, worst = breakdown.best_and_worst(table.per_sequence, model_row, GALLERY)
 if not best:
     print(f"{table.rows[0].videos} test clip(s): too few for a best and a worst gallery")
 for name, cases in (("best", best), ("worst", worst)) if best else ():
@@ -255,14 +252,11 @@ for name, cases in (("best", best), ("worst", worst)) if best else ():
 # It needs CK+'s own layout (raw frames and emotion files): with the demo data
 # it is skipped. The committed run on the CK+ sample (`make figures` with
 # `AFFINEKIT_CKPLUS`) wrote `figures/protocols_ckplus.md`:
-#
-# | row | PSNR subject | PSNR paper | SSIM subject | SSIM paper | expr. acc. subject | expr. acc. paper |
-# |---|---|---|---|---|---|---|
-# | copy-input | 21.68 | 27.25 | 0.779 | 0.939 | 0.000 | 0.143 |
-# | landmark-warp | 23.20 | 27.46 | 0.806 | 0.932 | 0.714 | 0.400 |
-# | bundled model [motion head] | 23.69 | 24.20 | 0.811 | 0.870 | 1.000 | 0.314 |
-# | bundled model [pixels head] | 23.14 | 23.95 | 0.766 | 0.841 | 1.000 | 0.114 |
-#
+
+# %%
+display(Markdown(committed_text("protocols_ckplus.md")))
+
+# %% [markdown]
 # (7 test videos under the subject protocol, 35 under the paper's.) Read it
 # row by row. Doing nothing gains 5.6 dB just from the change of protocol: a
 # raw 640x490 frame is mostly still background, and a small face moves few
@@ -276,8 +270,8 @@ for name, cases in (("best", best), ("worst", worst)) if best else ():
 
 # %%
 if DATA == "ckplus":
-    paper = paper_protocol(nb.data_root, checkpoints=checkpoints, frames=S["FRAMES"], size=S["CROP_SIZE"],
-                           seed=SEED, limit=S["LIMIT"] or None)
+    paper = paper_protocol(nb.data_root, checkpoints=checkpoints, frames=FRAMES, size=CROP_SIZE,
+                           seed=SEED, limit=LIMIT or None)
     comparison = breakdown.compare_protocols({"subject": table, "paper": paper})
     nb.save_text(f"protocols_{DATA}.md", comparison)
     display(Markdown(paper.title + "\n\n" + comparison))
@@ -353,8 +347,8 @@ else:
 
 # %%
 pairs_root = sources_root(SOURCES or None)
-PAIRS, pair_folders, fraction = paired_sets(pairs_root, prepared.parent, S["CROP_SIZE"], tiny=nb.tiny)
-paired = paired_protocol(pair_folders, checkpoints=checkpoints, fraction=fraction, limit=S["PAIR_LIMIT"] or None)
+PAIRS, pair_folders, fraction = paired_sets(pairs_root, prepared.parent, CROP_SIZE, PAIR_SETS.split(","))
+paired = paired_protocol(pair_folders, checkpoints=checkpoints, fraction=fraction, limit=PAIR_LIMIT or None)
 paired_markdown = (f"*Still pairs: {PAIRS} ({', '.join(f.name for f in pair_folders)}); model: {model_name}.*\n\n"
                    + paired.to_markdown())
 nb.save_text(f"paired_{PAIRS}.md", paired_markdown)

@@ -45,6 +45,8 @@ EXPRESSION = "happy"
 FRAMES = 16
 INTENSITY = 1.0        # 1 is the apex, above 1 extrapolates (the app slider goes to 2)
 FPS = 8
+LEVELS = 7             # intensities per row of the close-up grid, 0 to 1.5
+BLENDS = 5             # shares per row of the two-expression blends
 OUT_DIR = ""           # where clips are saved (empty: out/clips in the repository)
 FIGURES_DIR = ""
 RESULTS_JSON = ""
@@ -62,9 +64,8 @@ from affinekit.notebook.setup import setup
 from affinekit.io.video import read_frames
 from affinekit.show.widgets import GeneratorApp, clip_html
 
-# sizes (tiny under AFFINEKIT_TINY=1, as the tests run), where figures and recorded values go
-nb = setup(globals(), tiny=dict(FRAMES=4), read_data=False)     # the photos below, no data set
-S = nb.sizes
+# where figures and recorded values go
+nb = setup(globals(), read_data=False)     # the photos below, no data set
 out_dir = nb.folder(OUT_DIR, "out", "clips")
 out_dir.mkdir(parents=True, exist_ok=True)
 animator, model_name = load_animator(CHECKPOINT)
@@ -85,7 +86,7 @@ print(f"model: {model_name} ({animator}); samples: {list(samples)}")
 
 # %%
 face = animator.align(photo)
-frames = animator.animate(face, EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY)
+frames = animator.animate(face, EXPRESSION, frames=FRAMES, intensity=INTENSITY)
 video_path = animator.save(frames, out_dir / f"{EXPRESSION}.mp4", fps=FPS)
 print(f"{frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}, saved to {video_path}; "
       f"stage times (s): { {k: round(v, 3) for k, v in animator.timings.items()} }")
@@ -105,10 +106,9 @@ display(HTML(player))
 # extrapolate. One `render` call, one pass through the network for the seven.
 
 # %%
-steps = 4 if nb.tiny else 7
-rows = list(animator.render(face, list(range(len(EXPRESSIONS))), steps, 1.5, view="closeup"))
+rows = list(animator.render(face, list(range(len(EXPRESSIONS))), LEVELS, 1.5, view="closeup"))
 fig = plots.frame_grid(rows, row_labels=list(EXPRESSIONS),
-                       col_labels=[f"l={v:.2f}" for v in np.linspace(0, 1.5, steps)],
+                       col_labels=[f"l={v:.2f}" for v in np.linspace(0, 1.5, LEVELS)],
                        title=f"{name}: {model_name}")
 nb.save(fig, "generated_expressions.png", faces=True)
 display(fig)
@@ -287,7 +287,7 @@ else:
 # it can also be driven from code, and it is tested that way.
 
 # %%
-app = GeneratorApp(animator, samples, expression=EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY,
+app = GeneratorApp(animator, samples, expression=EXPRESSION, frames=FRAMES, intensity=INTENSITY,
                    fps=FPS, out_dir=out_dir)
 app
 
@@ -322,7 +322,7 @@ nb.record(model=model_name, samples=list(samples), video=str(video_path),
 from affinekit.generate.mixtures import mixture_weights
 
 PAIRS = [("happy", "surprise"), ("anger", "disgust"), ("fear", "sadness")]
-blend_shares = np.linspace(1.0, 0.0, 3 if nb.tiny else 5)
+blend_shares = np.linspace(1.0, 0.0, BLENDS)
 blend_rows = [list(animator.render(face, [mixture_weights({a: float(w), b: float(1 - w)}) for w in blend_shares],
                                    1, 1.0, view="closeup")[:, 0]) for a, b in PAIRS]      # one frame: the apex
 fig = plots.frame_grid(blend_rows, row_labels=[f"{a} -> {b}" for a, b in PAIRS],
@@ -378,7 +378,7 @@ ax.set_ylabel("intensity")
 ax.legend(fontsize=8)
 nb.save(fig, "timing_curves.png")
 display(fig)
-loop = animator.animate(face, EXPRESSION, frames=S["FRAMES"], curve="there-and-back")
+loop = animator.animate(face, EXPRESSION, frames=FRAMES, curve="there-and-back")
 loop_path = animator.save(loop, out_dir / f"{EXPRESSION}_loop.gif", fps=FPS)
 print(f"there-and-back: {len(loop)} frames, saved to {loop_path}; last frame to first differs by "
       f"{np.abs(loop[-1].astype(int) - loop[0]).mean():.2f} levels (first to second: "
@@ -455,10 +455,10 @@ layers_dir = out_dir / "layers"
 layers_dir.mkdir(parents=True, exist_ok=True)
 layer_info = None
 if generator.moves:
-    layer_clip = animator.animate(face, EXPRESSION, frames=S["FRAMES"], intensity=INTENSITY)
+    layer_clip = animator.animate(face, EXPRESSION, frames=FRAMES, intensity=INTENSITY)
     layer_info = write_layers(layers_dir, generator, animator.last_aligned, label,
-                              intensity_curve("linear", S["FRAMES"], INTENSITY), layer_clip)
-    last = S["FRAMES"] - 1
+                              intensity_curve("linear", FRAMES, INTENSITY), layer_clip)
+    last = FRAMES - 1
     fig = plots.frame_grid([[np.asarray(Image.open(layers_dir / f"{kind}_{last:03d}.png").convert("RGB"))
                              for kind in ("field", "mask", "residual")]],
                            col_labels=["field (colour wheel)", "mask", "residual"], title="layers of the last frame")

@@ -41,6 +41,7 @@ STEPS = 300            # training steps per variant (about 5 minutes each on a 2
 IMAGE_SIZE = 64
 BASE_WIDTH = 32
 FRAMES = 16
+MAX_TEST = 0           # test sequences scored (0: all)
 SEED = 0
 FIGURES_DIR = ""
 RESULTS_JSON = ""
@@ -56,17 +57,17 @@ from affinekit.data.dataset import subject_split
 from affinekit.data.prepare import prepare_records
 from affinekit.notebook.setup import plain, setup
 
-# sizes (tiny under AFFINEKIT_TINY=1, as the tests run), the data, where figures and recorded values go
-nb = setup(globals(), tiny=dict(CROP_SIZE=64, STEPS=2, IMAGE_SIZE=32, BASE_WIDTH=8, FRAMES=4))
-S, DATA, records = nb.sizes, nb.data, nb.records
-prepared = nb.prepared_dir(PREPARED_DIR, S["CROP_SIZE"])
+# the data, where figures and recorded values go
+nb = setup(globals())
+DATA, records = nb.data, nb.records
+prepared = nb.prepared_dir(PREPARED_DIR, CROP_SIZE)
 work = nb.folder(WORK_DIR, "runs", "notebook06")
-report = prepare_records(records, prepared, DataConfig(crop_size=S["CROP_SIZE"], align_per_frame=DATA != "ckplus"),
+report = prepare_records(records, prepared, DataConfig(crop_size=CROP_SIZE, align_per_frame=DATA != "ckplus"),
                          progress=False)
 train_keys, test_keys = subject_split(prepared, 0.2, SEED)
-if nb.tiny:
-    test_keys = test_keys[:2]
-print(f"data: {DATA}; {len(train_keys)} training and {len(test_keys)} test sequences; {S['STEPS']} steps per variant")
+if MAX_TEST:
+    test_keys = test_keys[:MAX_TEST]
+print(f"data: {DATA}; {len(train_keys)} training and {len(test_keys)} test sequences; {STEPS} steps per variant")
 
 # %% [markdown]
 # ## The runs
@@ -77,8 +78,8 @@ print(f"data: {DATA}; {len(train_keys)} training and {len(test_keys)} test seque
 # (`charts.loss_curves(run / "log.jsonl")`).
 
 # %%
-results = experiments.run_experiments(prepared, work, train_keys, test_keys, S["STEPS"],
-                                      image_size=S["IMAGE_SIZE"], base_width=S["BASE_WIDTH"], frames=S["FRAMES"],
+results = experiments.run_experiments(prepared, work, train_keys, test_keys, STEPS,
+                                      image_size=IMAGE_SIZE, base_width=BASE_WIDTH, frames=FRAMES,
                                       seed=SEED)
 
 # %% [markdown]
@@ -117,12 +118,12 @@ for q, (question, variants) in enumerate(results.items()):
 first = next(iter(next(iter(results.values())).values()))
 reference = {row: first[row] for row in ("copy-input", "landmark-warp")}
 reference["prior only"] = experiments.score_generator(
-    experiments.prior_only(prepared, train_keys, S["IMAGE_SIZE"], S["BASE_WIDTH"], SEED),
-    prepared, train_keys, test_keys, S["FRAMES"])["model"]
+    experiments.prior_only(prepared, train_keys, IMAGE_SIZE, BASE_WIDTH, SEED),
+    prepared, train_keys, test_keys, FRAMES)["model"]
 for name, m in reference.items():
     print(f"  {name:14s} PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}, expression accuracy "
           f"{m['correct']}/{m['clips']} clips")
-record = {"steps": S["STEPS"], "results": results, "reference": reference}
+record = {"steps": STEPS, "results": results, "reference": reference}
 nb.save_text(f"experiments_{DATA}.json", json.dumps(plain(record), indent=1, sort_keys=True))
 
 # %% [markdown]
@@ -187,7 +188,7 @@ nb.save_text(f"experiments_{DATA}.json", json.dumps(plain(record), indent=1, sor
 #    pixel-head gap should not.
 
 # %%
-nb.record(data=DATA, questions=list(results), steps=S["STEPS"],
+nb.record(data=DATA, questions=list(results), steps=STEPS,
           variants={q: list(v) for q, v in results.items()},
           copy_input_psnr=[v[list(v)[0]]["copy-input"]["psnr"] for v in results.values()],
           model_psnr={q: {n: s["model"]["psnr"] for n, s in v.items()} for q, v in results.items()},

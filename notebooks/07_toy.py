@@ -63,12 +63,10 @@ from affinekit.show.look_inside import intensity_on_sequence
 from affinekit.notebook.setup import setup
 from affinekit.notebook.toy_training import TOY_OVERRIDES, score_toy, train_toy
 
-nb = setup(globals(), tiny=dict(PEOPLE=4, FRAMES=5, STEPS=3, CROP_SIZE=32, IMAGE_SIZE=32, BASE_WIDTH=8),
-           read_data=False)
-S = nb.sizes
+nb = setup(globals(), read_data=False)
 work = nb.folder(WORK_DIR, "runs", "notebook07")
 overrides = [o.strip() for o in OVERRIDES.split(",") if o.strip()]
-print(f"sizes: {S}; schedule {SCHEDULE}; settings {list(TOY_OVERRIDES) + overrides}")
+print(f"{PEOPLE} people, {FRAMES} frames, {STEPS} steps; schedule {SCHEDULE}; settings {list(TOY_OVERRIDES) + overrides}")
 
 # %% [markdown]
 # ## The drawn data
@@ -79,14 +77,14 @@ print(f"sizes: {S}; schedule {SCHEDULE}; settings {list(TOY_OVERRIDES) + overrid
 # is the frame's true intensity.
 
 # %%
-prepared = write_toy(work / "data", people=S["PEOPLE"], frames=S["FRAMES"], size=S["CROP_SIZE"],
+prepared = write_toy(work / "data", people=PEOPLE, frames=FRAMES, size=CROP_SIZE,
                      schedule=SCHEDULE, seed=SEED)
 truth = true_intensities(prepared)                 # each frame's intensity, as drawn
 train_keys, test_keys = subject_split(prepared, 0.25, SEED)
 example = load_sequence(prepared, test_keys[0])
-fig = plots.new_figure(1.4 * S["FRAMES"], 1.7)
+fig = plots.new_figure(1.4 * FRAMES, 1.7)
 for i, frame in enumerate(example.frames):
-    ax = fig.add_subplot(1, S["FRAMES"], i + 1)
+    ax = fig.add_subplot(1, FRAMES, i + 1)
     ax.imshow(frame)
     ax.plot(*example.landmarks[i].T, ".", ms=1.5, color="lime")
     ax.set_title(f"l* = {truth[example.key][i]:.2f}", fontsize=7)
@@ -105,7 +103,7 @@ print(f"{len(train_keys)} training and {len(test_keys)} held-out sequences; labe
 
 # %%
 start = time.perf_counter()
-trainer = train_toy(prepared, work / "run", S["STEPS"], S["IMAGE_SIZE"], S["BASE_WIDTH"], overrides, SEED,
+trainer = train_toy(prepared, work / "run", STEPS, IMAGE_SIZE, BASE_WIDTH, overrides, SEED,
                     keys=train_keys)
 seconds = time.perf_counter() - start
 print(f"{trainer.step} steps in {seconds:.0f} s")
@@ -188,7 +186,7 @@ display(fig)
 
 # %%
 nb.save_text("toy.json", json.dumps({
-    "steps": trainer.step, "seconds": round(seconds, 1), "people": S["PEOPLE"], "schedule": SCHEDULE,
+    "steps": trainer.step, "seconds": round(seconds, 1), "people": PEOPLE, "schedule": SCHEDULE,
     "overrides": list(TOY_OVERRIDES) + overrides, "held_out_sequences": len(test_keys),
     "per_sequence": score.per_sequence, "pooled": score.pooled, "position": score.position, "apex": score.apex,
     "field_error_px": score.field_error_px, "no_motion_px": score.no_motion_px}, indent=1))

@@ -5,12 +5,23 @@ tests read it from ../shared/data (or AFFINEKIT_SHARED_DATA / AFFINEKIT_CKPLUS).
 """
 from __future__ import annotations
 
-from pathlib import Path
+import contextlib
+import io
+import os
 
-import pytest
-from helpers import tiny_checkpoint
+# The tests' models are tiny: one thread per process. With two, OpenMP's idle threads spin waiting for
+# a core that another process holds, and on this shared 2-core machine tests/models plus
+# tests/generate/test_animate.py took 719 s against 54 s with one. Set before torch loads, so
+# notebook kernels and CLI subprocesses inherit it; a value the caller set is kept.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from affinekit.data.paths import REPO_ROOT, default_ckplus_root, shared_data_root
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from helpers import tiny_checkpoint  # noqa: E402
+
+from affinekit.cli import main as cli_main  # noqa: E402
+from affinekit.data.paths import REPO_ROOT, default_ckplus_root, shared_data_root  # noqa: E402
 
 
 def _need(path: Path | None, what: str) -> Path:
@@ -58,14 +69,21 @@ def face_photo():
 
 
 @pytest.fixture(scope="session")
-def prepared_ckplus64(ckplus_root: Path, tmp_path_factory) -> Path:
-    """The CK+ sequences prepared at 64 px (labelled only) in a temporary folder, once per session."""
-    from affinekit.config import DataConfig
-    from affinekit.data.prepare import prepare
-
+def ckplus64_prepare_run(ckplus_root: Path, tmp_path_factory) -> tuple[Path, str]:
+    """`affinekit prepare CK+ --size 64 --labelled-only` into a temporary folder, once per session:
+    (the folder, what the command printed). Its tests check the command; the others read the folder."""
     out = tmp_path_factory.mktemp("ckplus64")
-    prepare(ckplus_root, out, DataConfig(crop_size=64), labelled_only=True, progress=False, verbose=False)
-    return out
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = cli_main(["prepare", str(ckplus_root), "--out", str(out), "--size", "64", "--labelled-only"])
+    assert code == 0, printed.getvalue()[-2000:]
+    return out, printed.getvalue()
+
+
+@pytest.fixture(scope="session")
+def prepared_ckplus64(ckplus64_prepare_run: tuple[Path, str]) -> Path:
+    """The CK+ sequences prepared at 64 px (labelled only) in a temporary folder, once per session."""
+    return ckplus64_prepare_run[0]
 
 
 @pytest.fixture(scope="session")

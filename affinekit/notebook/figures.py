@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -33,32 +32,57 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 # the notebooks that make figures, in the tour's order (05 is the interactive app)
 NOTEBOOKS = ("01_dataset_exploration", "02_lip_patches", "03_training", "04_evaluation", "05_generate_videos",
              "06_experiments", "07_toy")
+# The one way a notebook is made small: values for its own parameters, passed through papermill.
+# The tests run every notebook at these sizes (seconds each on a CPU), as does `affinekit figures --tiny`.
+TINY: dict[str, dict[str, Any]] = {
+    "01_dataset_exploration": dict(MAX_SEQUENCES=7, MONTAGE_FRAMES=4, CROP_SIZE=96),
+    "02_lip_patches": dict(N_FACES=2, CROP_SIZE=96),
+    "03_training": dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
+                        SAMPLE_EVERY=2, COMPARE_STEPS=4, COMPARE_SIZE=32),
+    "04_evaluation": dict(CROP_SIZE=64, FRAMES=4, LIMIT=2, GALLERY=1, PAIR_LIMIT=3, PAIR_SETS="frll"),
+    "05_generate_videos": dict(FRAMES=4, LEVELS=4, BLENDS=3),
+    "06_experiments": dict(CROP_SIZE=64, STEPS=2, IMAGE_SIZE=32, BASE_WIDTH=8, FRAMES=4, MAX_TEST=2),
+    "07_toy": dict(PEOPLE=4, FRAMES=5, STEPS=3, CROP_SIZE=32, IMAGE_SIZE=32, BASE_WIDTH=8),
+}
+# Parameters naming the folders a notebook writes its runs, prepared data and clips into: a tiny
+# run keeps them inside its own work folder, away from the runs/ and prepared/ of a real session.
+WORK_FOLDERS = ("PREPARED_DIR", "RUN_DIR", "WORK_DIR", "OUT_DIR")
+
+
+def declared_parameters(name: str) -> list[str]:
+    """The parameter names of a notebook's `parameters` cell, in order."""
+    return list(pm.inspect_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb")))
+
+
+def tiny_parameters(name: str, work_dir: Path) -> dict[str, Any]:
+    """`TINY[name]`, plus each folder the notebook declares (WORK_FOLDERS) under work_dir/name/; prepared
+    data goes to work_dir/prepared/<crop>px, shared by the notebooks that prepare the same crops (as
+    prepared/ is in a real session: `prepare` reuses what is done and refuses other settings)."""
+    folders = {p: work_dir / name / p.lower().removesuffix("_dir") for p in WORK_FOLDERS}
+    folders["PREPARED_DIR"] = work_dir / "prepared" / f"{TINY[name].get('CROP_SIZE', 0)}px"
+    declared = declared_parameters(name)
+    return {**{p: str(folder) for p, folder in folders.items() if p in declared}, **TINY[name]}
 
 
 def run_notebook(name: str, out_dir: Path, work_dir: Path, parameters: dict[str, Any] | None = None,
                  tiny: bool = False, kernel: str = "affinekit", log: bool = False) -> dict[str, Any]:
-    """Execute one notebook with papermill; returns the values it recorded (RESULTS_JSON)."""
+    """Execute one notebook with papermill; returns the values it recorded (RESULTS_JSON).
+
+    `tiny` passes `tiny_parameters`; `parameters` override any of them."""
     src = NOTEBOOK_DIR / f"{name}.ipynb"
     if not src.is_file():
         raise AffinekitError(f"{src}: notebook missing; run from a checkout of affinekit")
     results = work_dir / f"{name}.json"
-    params = {"FIGURES_DIR": str(out_dir.resolve()), "RESULTS_JSON": str(results)}
-    params.update(parameters or {})
-    old = os.environ.get("AFFINEKIT_TINY")
+    params: dict[str, Any] = {"FIGURES_DIR": str(out_dir.resolve()), "RESULTS_JSON": str(results)}
     if tiny:
-        os.environ["AFFINEKIT_TINY"] = "1"
+        params.update(tiny_parameters(name, work_dir))
+    params.update(parameters or {})
     try:
         pm.execute_notebook(str(src), str(work_dir / f"{name}.ipynb"), parameters=params, kernel_name=kernel,
                             cwd=str(NOTEBOOK_DIR), log_output=log, progress_bar=False)
     except pm.PapermillExecutionError as err:
         raise AffinekitError(f"{src.name}: cell {err.exec_count} failed ({err.ename}: {err.evalue}); "
                              f"the executed notebook is in {work_dir}") from None
-    finally:
-        if tiny:
-            if old is None:
-                os.environ.pop("AFFINEKIT_TINY", None)
-            else:
-                os.environ["AFFINEKIT_TINY"] = old
     return json.loads(results.read_text()) if results.exists() else {}
 
 
@@ -67,7 +91,7 @@ def parse_params(items: list[str], notebooks: tuple[str, ...] = NOTEBOOKS) -> di
 
     Values are Python literals (600, 0.5, "x", True), else plain strings.
     """
-    declared = {name: set(pm.inspect_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"))) for name in notebooks}
+    declared = {name: set(declared_parameters(name)) for name in notebooks}
     chosen: dict[str, dict[str, Any]] = {name: {} for name in notebooks}
     for item in items:
         target, _, assignment = item.rpartition(":") if ":" in item.split("=", 1)[0] else ("", "", item)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -29,6 +29,16 @@ from affinekit.io.video import read_frames
 from affinekit.weights.bundled import DEFAULT_WEIGHTS, PIXELS_WEIGHTS
 
 DEMO_DIR = REPO_ROOT / "data" / "demo"
+COMMITTED_FIGURES = REPO_ROOT / "figures"   # what `make figures` wrote and the repository keeps
+
+
+def committed_text(name: str) -> str:
+    """A committed table (figures/NAME, e.g. "table2_ckplus.md"), for a notebook to show the results it
+    discusses from the file itself rather than from numbers copied into its prose."""
+    path = COMMITTED_FIGURES / name
+    if not path.is_file():
+        raise AffinekitError(f"{path}: no such committed figure; regenerate it with `affinekit figures`")
+    return path.read_text()
 
 
 def ckplus_root(path: str | os.PathLike | None = None) -> Path | None:
@@ -256,16 +266,16 @@ def align_pair_both_ways(record: Any, aligner: Any) -> dict[str, Any]:
             "eye_offset_own": off(own_M), "eye_offset_shared": off(n_M)}
 
 
-def paired_sets(root: Path | None, out: Path, size: int, tiny: bool = False) -> tuple[str, list[Path], float]:
+def paired_sets(root: Path | None, out: Path, size: int,
+                wanted: Sequence[str] = ("frll", "jaffe", "yale", "mead")) -> tuple[str, list[Path], float]:
     """("demo" | "real", prepared still-pair folders, the validation fraction to score) for the paired
     evaluation: the shipped FRLL people (half of them scored: each is a validation person of the whole
-    FRLL, and landmark-warp is fitted on the other half), else FRLL, JAFFE, Yale and MEAD from `root`
-    (FRLL alone at tiny sizes), scored on their validation people (a fifth)."""
+    FRLL, and landmark-warp is fitted on the other half), else the `wanted` sets found in `root`,
+    scored on their validation people (a fifth)."""
     config = DataConfig(crop_size=size, channels=3)
     if root is None:
         sets, name, fraction = [("frll-demo", DEMO_FRLL)], "demo", 0.5
     else:
-        wanted = ("frll",) if tiny else ("frll", "jaffe", "yale", "mead")
         sets, name, fraction = [(n, root / n) for n in wanted if (root / n).is_dir()], "real", 0.2
         if not sets:
             raise AffinekitError(f"{root}: no frll/, jaffe/, yale/ or mead/ folder; fix SOURCES or write demo")

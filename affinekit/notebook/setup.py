@@ -1,14 +1,14 @@
-"""A notebook's plumbing behind one call: its sizes (shrunk for tests), its data, where its
-figures go, and how it records the values its tests check.
+"""A notebook's plumbing behind one call: its data, where its figures go, and how it records
+the values its tests check.
 
-    nb = setup(globals(), tiny=dict(STEPS=4, BATCH_SIZE=2), limit="MAX_SEQUENCES")
-    S = nb.sizes                     # the parameters, tiny under AFFINEKIT_TINY=1
+    nb = setup(globals(), limit="MAX_SEQUENCES")
     nb.save(fig, "fig6_g_l1.png")    # into FIGURES_DIR, when the run was given one
     nb.record(steps=trainer.step)    # into RESULTS_JSON, which the tests read back
 
-The tests run every notebook under papermill with `AFFINEKIT_TINY=1` and pass
-FIGURES_DIR and RESULTS_JSON as parameters; a reader who runs a notebook by hand
-leaves them empty, and nothing is saved.
+A notebook has one way to be small: its UPPER_CASE parameters. The tests run every
+notebook under papermill with tiny values for them (`affinekit.notebook.figures.TINY`)
+and pass FIGURES_DIR, RESULTS_JSON and the folders it writes into; a reader who runs a
+notebook by hand leaves them as they are, and nothing is saved.
 """
 from __future__ import annotations
 
@@ -23,38 +23,6 @@ from affinekit.io.atomic import atomic_write_text
 from affinekit.io.json_values import plain
 from affinekit.notebook.inputs import data_source, read_records
 from affinekit.show.plots import save as save_png
-
-TINY_FOLDER = ".tiny"      # where notebooks run at tiny sizes keep their work (ignored by git)
-
-
-def is_tiny() -> bool:
-    """True when AFFINEKIT_TINY asks for tiny sizes (1, true, yes, on)."""
-    return os.environ.get("AFFINEKIT_TINY", "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def sizes(tiny: Mapping[str, Any], **values: Any) -> dict[str, Any]:
-    """The notebook's sizes, shrunk to `tiny` when AFFINEKIT_TINY is set.
-
-    `values` are the parameters as the notebook has them (after papermill's
-    injection); with the tiny switch on, every number named in `tiny` becomes
-    the smaller of the two (0, meaning "all", counts as infinite), so an
-    explicitly smaller value still wins. Without the switch the values come back
-    unchanged.
-
-    >>> sizes(dict(STEPS=10), STEPS=2000)["STEPS"]   # AFFINEKIT_TINY unset
-    2000
-    """
-    out = dict(values)
-    if not is_tiny():
-        return out
-    for name, small in tiny.items():
-        current = out.get(name)
-        if isinstance(current, (int, float)) and not isinstance(current, bool) and isinstance(small, (int, float)):
-            # 0 conventionally means "all" (e.g. MAX_SEQUENCES = 0): tiny caps it too
-            out[name] = type(current)(small if current == 0 else min(current, small))
-        else:
-            out[name] = small
-    return out
 
 
 def record(path: str | os.PathLike | None, **values: Any) -> dict[str, Any]:
@@ -87,13 +55,11 @@ def tagged(name: str, data: str) -> str:
 class NotebookSetup:
     """What a notebook's first code cell sets up; see `setup`."""
 
-    sizes: dict[str, Any]
     figures: Path | None = None          # FIGURES_DIR, created; None saves nothing
     results_json: Path | None = None     # RESULTS_JSON; None records nothing
     data: str = "demo"                   # "demo" or "ckplus"
     data_root: Path | None = None        # the CK+ root or data/demo (None: the notebook reads no data)
     records: list[Any] = field(default_factory=list)
-    tiny: bool = False
 
     def save(self, fig: Any, name: str, faces: bool = False) -> Path | None:
         """Save `fig` as FIGURES_DIR/name (nothing without a folder). A figure that shows
@@ -114,30 +80,22 @@ class NotebookSetup:
         return record(self.results_json, **values)
 
     def folder(self, given: str | os.PathLike, *default: str) -> Path:
-        """The folder a parameter names, else REPO_ROOT/<default...> (e.g. "runs", "notebook04");
-        at tiny sizes REPO_ROOT/.tiny/<default...>, so that the test suite's tiny runs never
-        overwrite the runs and prepared data of a real session."""
-        if given:
-            return Path(given)
-        return (REPO_ROOT / TINY_FOLDER if self.tiny else REPO_ROOT).joinpath(*default)
+        """The folder a parameter names, else REPO_ROOT/<default...> (e.g. "runs", "notebook04")."""
+        return Path(given) if given else REPO_ROOT.joinpath(*default)
 
     def prepared_dir(self, given: str | os.PathLike, crop_size: int) -> Path:
         """Where prepared sequences go: the PREPARED_DIR parameter, else prepared/<data>_<crop>px."""
         return self.folder(given, "prepared", f"{self.data}_{crop_size}px")
 
 
-def setup(params: Mapping[str, Any], tiny: Mapping[str, Any], read_data: bool = True,
-          limit: str | None = None) -> NotebookSetup:
-    """A notebook's plumbing from its parameters (pass `globals()`): sizes, data, figures, records.
+def setup(params: Mapping[str, Any], read_data: bool = True, limit: str | None = None) -> NotebookSetup:
+    """A notebook's plumbing from its parameters (pass `globals()`): data, figures, records.
 
-    - `tiny`: the sizes the tests run at (`AFFINEKIT_TINY=1`); `sizes` holds every
-      parameter named there, shrunk to it under the switch, else as given;
     - `read_data`: read the sequence records of CK+ (the CKPLUS parameter,
       AFFINEKIT_CKPLUS, data/ckplus/) or else of the open demo data;
-      `limit` names the size that caps how many (0: all);
+      `limit` names the parameter that caps how many (0: all);
     - FIGURES_DIR and RESULTS_JSON (empty: save and record nothing).
     """
-    shrunk = sizes(tiny, **{name: params[name] for name in tiny})
     figures = Path(params["FIGURES_DIR"]) if params.get("FIGURES_DIR") else None
     if figures is not None:
         figures.mkdir(parents=True, exist_ok=True)
@@ -145,5 +103,5 @@ def setup(params: Mapping[str, Any], tiny: Mapping[str, Any], read_data: bool = 
     data, root, records = "demo", None, []
     if read_data:
         data, root = data_source(params.get("CKPLUS") or None)
-        _, records = read_records(root if data == "ckplus" else None, limit=shrunk[limit] if limit else 0)
-    return NotebookSetup(shrunk, figures, results, data, root, records, is_tiny())
+        _, records = read_records(root if data == "ckplus" else None, limit=params[limit] if limit else 0)
+    return NotebookSetup(figures, results, data, root, records)

@@ -1,4 +1,4 @@
-"""Losses: the adversarial loss (BCE or least squares) and L1.
+"""Losses: the adversarial loss (BCE or least squares), L1, and the generator's terms with their weights.
 
 The paper compares a BCE GAN loss with a least-squares (MSE) one; both are
 written on raw discriminator logits so a discriminator never ends in a sigmoid
@@ -11,12 +11,27 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
+from affinekit.config import TrainConfig
 from affinekit.io.images import tensor_channels
 
 GAN_LOSSES = ("bce", "lsgan")
 # A discriminator's loss on real (or on fake) samples when it cannot tell them apart and
 # answers 0.5 for everything: BCE -ln(0.5) = ln 2; least squares (0.5 - 1)^2 = (0.5 - 0)^2.
 GAN_CHANCE = {"bce": 0.6931471805599453, "lsgan": 0.25}
+# Each term of the generator's loss, by its name in the log: the TrainConfig weight that scales it
+# and what it asks of the generator. The trainer weighs the terms through this table (`weighted`).
+GENERATOR_TERMS: dict[str, tuple[str, str]] = {
+    "G_GAN": ("w_gan", "fool the frame PatchGAN"),
+    "G_lip": ("w_lip", "fool the lip discriminator"),
+    "G_lambda": ("w_lambda", "inferred intensities look uniform to the intensity discriminator"),
+    "G_apex": ("w_apex", "the generated apex fools the apex discriminator (real apex faces of other people)"),
+    "G_L1": ("w_l1", "mean absolute difference from the real frames, decoded at the driving intensities"),
+    "G_rec": ("w_rec", "l = 0 gives x0 back (zero by construction for the motion head)"),
+    "G_sup": ("w_lambda_sup", "inferred intensity vs frame position (an anchor; the paper has none)"),
+    "G_landmark": ("w_landmark", "motion head: the field at frame t's landmarks points back to x0's (pixels)"),
+    "G_smooth": ("w_smooth", "motion head: roughness of the learned field"),
+    "G_mask": ("w_mask", "motion head: mean mask (paint little)"),
+}
 
 
 class GANLoss:
@@ -57,6 +72,24 @@ def l1_luma_where_gray(fake: torch.Tensor, real: torch.Tensor, gray: torch.Tenso
     luma = (tensor_channels(fake.flatten(0, -4), 1) - tensor_channels(real.flatten(0, -4), 1)).abs()
     luma = luma.view(fake.shape[0], -1).mean(1)
     return torch.where(gray.to(fake.device).bool(), luma, full).mean()
+
+
+def frame_losses(rec: torch.Tensor, fake: torch.Tensor, lam: torch.Tensor, x0: torch.Tensor,
+                 targets: torch.Tensor, positions: torch.Tensor, gray: torch.Tensor | None = None,
+                 ) -> dict[str, torch.Tensor]:
+    """The generator's terms measured against the real frames (no discriminator), from `GeneratorStep`'s
+    outputs: G_L1 (the K frames (B, K, C, H, W) against the targets), G_rec (the frame at l = 0 against
+    x0) and G_sup (the inferred intensities (B, K) against the frames' positions). `gray` (B,) marks
+    grey items, compared on luma alone (None: none)."""
+    if gray is None:
+        gray = torch.zeros(len(x0), dtype=torch.bool, device=x0.device)
+    return {"G_L1": l1_luma_where_gray(fake, targets, gray), "G_rec": l1_luma_where_gray(rec, x0, gray),
+            "G_sup": F.mse_loss(lam, positions)}
+
+
+def weighted(terms: dict[str, torch.Tensor], cfg: TrainConfig) -> dict[str, torch.Tensor]:
+    """Each generator term times its weight in `cfg` (GENERATOR_TERMS); their sum is G's loss."""
+    return {name: getattr(cfg, GENERATOR_TERMS[name][0]) * value for name, value in terms.items()}
 
 
 def gradient_shares(terms: dict[str, torch.Tensor], outputs: Sequence[torch.Tensor]) -> dict[str, float]:

@@ -15,13 +15,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import torch
-import torch.nn.functional as F
 
 from affinekit.models.affine import intensity_stats
 from affinekit.models.motion import field_smoothness, landmark_error
 from affinekit.seeds import step_seed
 from affinekit.training.generator_step import frozen
-from affinekit.training.losses import discriminator_loss, gradient_shares, l1_luma_where_gray
+from affinekit.training.losses import discriminator_loss, frame_losses, gradient_shares, weighted
 
 if TYPE_CHECKING:
     from affinekit.training.loop import Trainer
@@ -79,26 +78,19 @@ def train_step(trainer: "Trainer", batch: dict[str, Any], step: int) -> dict[str
         G_lip = gan(d["lip"](x0_k, fake_f, masks_f, label_k), True)
         G_lambda = gan(d["intensity"](lam.flatten()), True)
         G_apex = gan(d["apex"](fake_apex, label), True) if use_apex else None
-    G_L1 = l1_luma_where_gray(fake, targets, gray)     # a grey item teaches luma only
-    G_rec = l1_luma_where_gray(rec, x0, gray)
-    G_sup = F.mse_loss(lam, positions)
-    terms = {"G_GAN": cfg.w_gan * G_GAN, "G_lip": cfg.w_lip * G_lip, "G_lambda": cfg.w_lambda * G_lambda,
-             "G_L1": cfg.w_l1 * G_L1, "G_rec": cfg.w_rec * G_rec, "G_sup": cfg.w_lambda_sup * G_sup}
-    values.update(G_GAN=G_GAN, G_lip=G_lip, G_lambda=G_lambda, G_L1=G_L1, G_rec=G_rec, G_sup=G_sup,
-                  D_real=D_real, D_fake=D_fake, D_lip=D_lip, D_lambda=D_lambda)
+    g_terms = {"G_GAN": G_GAN, "G_lip": G_lip, "G_lambda": G_lambda,
+               **frame_losses(rec, fake, lam, x0, targets, positions, gray)}   # a grey item teaches luma only
     if G_apex is not None:
-        terms["G_apex"] = cfg.w_apex * G_apex
-        values["G_apex"] = G_apex
+        g_terms["G_apex"] = G_apex
     if flow is not None:
         # the field at frame t's landmarks must point back to the same landmarks in x0
         lm_t = batch["landmarks"].to(dev).float().flatten(0, 1)
         lm_0 = batch["x0_landmarks"].to(dev).float().repeat_interleave(K, 0)
-        G_landmark = landmark_error(flow.flatten(0, 1), lm_t, lm_0, x0.shape[-1])
-        G_smooth = field_smoothness(correction)   # the prior is smooth already; smooth what is learned
-        G_mask = mask.mean()
-        terms.update(G_landmark=cfg.w_landmark * G_landmark, G_smooth=cfg.w_smooth * G_smooth,
-                     G_mask=cfg.w_mask * G_mask)
-        values.update(G_landmark=G_landmark, G_smooth=G_smooth, G_mask=G_mask)
+        g_terms["G_landmark"] = landmark_error(flow.flatten(0, 1), lm_t, lm_0, x0.shape[-1])
+        g_terms["G_smooth"] = field_smoothness(correction)   # the prior is smooth already; smooth what is learned
+        g_terms["G_mask"] = mask.mean()
+    terms = weighted(g_terms, cfg)
+    values.update(g_terms, D_real=D_real, D_fake=D_fake, D_lip=D_lip, D_lambda=D_lambda)
     shares = {}
     if cfg.share_every and step % cfg.share_every == 0 and not trainer.dist.enabled:
         shares = gradient_shares(terms, outputs)

@@ -182,16 +182,15 @@ def test_cli_bad_input_in_a_subprocess(tmp_path):
 
 @pytest.mark.ckplus
 @pytest.mark.slow
-def test_whole_ckplus_sample_prepares(ckplus_root, tmp_path, capsys):
+def test_whole_ckplus_sample_prepares(ckplus_root, ckplus64_prepare_run):
     if ckplus_root.name != "ckplus-sample":
         pytest.skip("runs on the 40-sequence development sample only")
-    code, out, _ = run_cli([str(ckplus_root), "--out", str(tmp_path / "ck"), "--size", "64"], capsys)
-    assert code == 0
-    manifest = json.loads((tmp_path / "ck" / "manifest.json").read_text())
+    folder, out = ckplus64_prepare_run          # the session's one `affinekit prepare` of the sample
+    manifest = json.loads((folder / "manifest.json").read_text())
     assert len(manifest["sequences"]) == 40 and manifest["skipped"] == []
     assert sum(e["frames"] for e in manifest["sequences"]) == 684
     assert "prepared 40 sequence(s)" in out
-    seq = load_sequence(tmp_path / "ck", "S055_004")
+    seq = load_sequence(folder, "S055_004")
     assert seq.frames.shape[1:] == (64, 64, 3) and seq.label is not None
 
 

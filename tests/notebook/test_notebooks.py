@@ -1,6 +1,8 @@
 """The notebooks: their shape (one `parameters` cell, no outputs, in sync with their
-jupytext sources) and a papermill run of each at tiny sizes, checked through the
-values it recorded in RESULTS_JSON.
+jupytext sources) and one papermill run of each committed notebook at tiny sizes
+(tiny values for its own parameters, `affinekit.notebook.figures.TINY`), checked
+through the values it recorded in RESULTS_JSON. That run is also the check that the
+committed notebooks run at all: `make test` executes each one once.
 
 The runs use the kernel named affinekit, which `make install` registers inside
 the venv (`ipykernel install --sys-prefix`), so the venv's ipykernel and the
@@ -9,13 +11,17 @@ installed affinekit are what run, and the user's own kernels are left alone.
 from __future__ import annotations
 
 import ast
-import json
 import math
 from pathlib import Path
 
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
+pm = pytest.importorskip("papermill")
+
+from affinekit.errors import AffinekitError  # noqa: E402
+from affinekit.notebook.figures import TINY, WORK_FOLDERS, parse_params, select_notebooks  # noqa: E402
+from affinekit.notebook.figures import run_notebook as execute  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 NB_DIR = REPO / "notebooks"
@@ -49,11 +55,24 @@ def test_one_uppercase_parameters_cell_and_no_outputs(name):
     assert names and all(n.isupper() for n in names), f"parameters must be UPPER_CASE: {names}"
     assert all(isinstance(node, (ast.Assign, ast.AnnAssign)) for node in tree.body), "parameters cell: assignments only"
     assert {"FIGURES_DIR", "RESULTS_JSON"} <= set(names)
-    pm = pytest.importorskip("papermill")          # papermill must parse every line (no "=" in comments)
+    # papermill must parse every line (no "=" in comments)
     assert list(pm.inspect_notebook(str(NB_DIR / f"{name}.ipynb"))) == names
     stale = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
     assert not stale, f"cells {stale} carry outputs: clear them (jupytext --sync notebooks/{name}.py rewrites it clean)"
     assert nb.metadata["kernelspec"]["name"] == "affinekit"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_tiny_sizes_are_the_notebooks_own_parameters(name):
+    """The one way to be small: every tiny value overrides a parameter the notebook declares (papermill
+    would inject a misspelt one as a new variable, silently), and every folder it writes into is moved
+    into the test's own folder."""
+    declared = set(pm.inspect_notebook(str(NB_DIR / f"{name}.ipynb")))
+    assert set(TINY[name]) <= declared, f"not parameters of {name}: {set(TINY[name]) - declared}"
+    folders = {p for p in declared if p.endswith("_DIR") and p != "FIGURES_DIR"}
+    assert folders <= set(WORK_FOLDERS), f"{name}: a tiny run would write into the repository's {folders - set(WORK_FOLDERS)}"
+    source = (NB_DIR / f"{name}.py").read_text()
+    assert "AFFINEKIT_TINY" not in source and "tiny=" not in source
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -72,23 +91,18 @@ def test_each_notebook_and_its_python_source_are_in_sync(name):
 
 
 def run_notebook(name: str, folder: Path, **params) -> dict:
-    """Execute a notebook at tiny sizes with papermill; returns what it recorded."""
-    pm = pytest.importorskip("papermill")
-    results = folder / f"{name}.json"
-    parameters = {"FIGURES_DIR": str(folder / "figures"), "RESULTS_JSON": str(results), **params}
+    """Execute a committed notebook once with papermill at its tiny sizes (`TINY`, its work folders
+    under `folder`), figures into folder/figures; returns what it recorded."""
     try:
-        pm.execute_notebook(str(NB_DIR / f"{name}.ipynb"), str(folder / f"{name}.ipynb"), parameters=parameters,
-                            kernel_name="affinekit", cwd=str(NB_DIR), progress_bar=False)
-    except pm.PapermillExecutionError as err:
-        pytest.fail(f"{name}: cell {err.exec_count} raised {err.ename}: {err.evalue}")
-    return json.loads(results.read_text())
+        return execute(name, folder / "figures", folder, params, tiny=True)
+    except AffinekitError as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture(scope="module")
-def tiny_env():
+def demo_env():
     mp = pytest.MonkeyPatch()
-    mp.setenv("AFFINEKIT_TINY", "1")       # the kernel inherits the environment
-    mp.delenv("AFFINEKIT_CKPLUS", raising=False)   # default runs use the open demo data
+    mp.delenv("AFFINEKIT_CKPLUS", raising=False)   # default runs use the open demo data (the kernel inherits it)
     yield
     mp.undo()
 
@@ -99,19 +113,19 @@ def work(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def nb01(tiny_env, work):
+def nb01(demo_env, work):
     # SOURCES=demo: the shipped sources, as on a fresh clone, even where ../shared/data is here
     return run_notebook("01_dataset_exploration", work, SOURCES="demo")
 
 
 @pytest.fixture(scope="module")
-def nb02(tiny_env, work):
+def nb02(demo_env, work):
     return run_notebook("02_lip_patches", work)
 
 
 @pytest.fixture(scope="module")
-def nb03(tiny_env, work):
-    return run_notebook("03_training", work, PREPARED_DIR=str(work / "prepared"), RUN_DIR=str(work / "run03"))
+def nb03(demo_env, work):
+    return run_notebook("03_training", work)
 
 
 def figures(work: Path) -> set[str]:
@@ -164,11 +178,12 @@ def test_02_lip_patch_steps(nb02, work):
 
 @pytest.mark.slow
 def test_03_training_logs_finite_losses_and_a_checkpoint(nb03, work):
-    assert nb03["steps"] > 0 and nb03["log_rows"] == nb03["steps"]
+    assert nb03["steps"] == nb03["log_rows"] == TINY["03_training"]["STEPS"]      # the parameter papermill passed
     assert nb03["finite"] is True
     assert all(isinstance(v, float) and math.isfinite(v) for v in nb03["final"].values())
     assert {"G_L1", "D_real", "D_fake"} <= set(nb03["final"])
     assert nb03["checkpoint_exists"] is True and Path(nb03["checkpoint"]).is_file()
+    assert Path(nb03["checkpoint"]).is_relative_to(work)       # a tiny run writes only into its own folder
     assert nb03["board_draws"] >= 2                # drawn during training and at the end
     assert nb03["sample_shape"][1] == 7
     assert {"fig6_g_l1.png", "fig7_d_real_fake.png", "training_samples_demo.png"} <= figures(work)
@@ -187,8 +202,11 @@ def test_03_training_logs_finite_losses_and_a_checkpoint(nb03, work):
     bundled = nb03["lambda_bundled"]
     assert bundled[-1] > bundled[0] + 0.2 and nb03["anchor_corr"]["bundled"] > 0.8
     assert "intensity_anchor_comparison.png" in figures(work)
-    # the inline training step: finite losses, and the anchor measured against positions in [0, 1]
-    assert all(math.isfinite(v) and v >= 0 for v in nb03["one_step_losses"].values())
+    # the step by hand: the trainer's own frame losses; the motion head gives x0 back exactly at l = 0,
+    # and an untrained model's frames are not yet the real ones
+    one = nb03["one_step_losses"]
+    assert sorted(one) == ["G_L1", "G_rec", "G_sup"] and one["G_rec"] == pytest.approx(0.0, abs=1e-6)
+    assert one["G_L1"] > 1e-3 and math.isfinite(one["G_sup"])
     # the frame PatchGAN's verdicts: a held-out face and an FRLL pair, three frames each; the FRLL one is shared
     verdicts = nb03["d_verdicts"]
     assert sorted(verdicts) == ["frll", "held_out"] and all(len(v) == 3 for v in verdicts.values())
@@ -198,15 +216,16 @@ def test_03_training_logs_finite_losses_and_a_checkpoint(nb03, work):
 
 
 @pytest.fixture(scope="module")
-def nb05(tiny_env, work, nb03):
+def nb05(demo_env, work, nb03):
     # the tiny model notebook 03 just trained: fast, and it exercises the CHECKPOINT parameter
-    return run_notebook("05_generate_videos", work, CHECKPOINT=nb03["checkpoint"], OUT_DIR=str(work / "clips"))
+    return run_notebook("05_generate_videos", work, CHECKPOINT=nb03["checkpoint"])
 
 
 @pytest.mark.slow
 def test_05_writes_a_video_and_builds_the_app(nb05, work):
     assert nb05["model"].startswith("checkpoint")
-    assert Path(nb05["video"]).is_file() and nb05["video_frames"] == nb05["frames_shape"][0] >= 2
+    assert Path(nb05["video"]).is_file() and nb05["video_frames"] == nb05["frames_shape"][0] == TINY["05_generate_videos"]["FRAMES"]
+    assert Path(nb05["video"]).is_relative_to(work)
     assert nb05["frames_shape"][-1] == 3 and nb05["video_format"] == "mp4" and nb05["player_has_video"]
     assert nb05["grid_shape"][0] == 7 and nb05["intensity_max"] >= 2.0
     assert "generated_expressions_demo.png" in figures(work)
@@ -219,8 +238,8 @@ def test_05_writes_a_video_and_builds_the_app(nb05, work):
 
 
 @pytest.fixture(scope="module")
-def nb06(tiny_env, work):
-    return run_notebook("06_experiments", work, PREPARED_DIR=str(work / "prepared06"), WORK_DIR=str(work / "exp"))
+def nb06(demo_env, work):
+    return run_notebook("06_experiments", work)
 
 
 @pytest.mark.slow
@@ -251,13 +270,13 @@ def test_06_answers_each_question_with_two_trained_variants(nb06, work):
 
 
 @pytest.fixture(scope="module")
-def nb07(tiny_env, work):
-    return run_notebook("07_toy", work, WORK_DIR=str(work / "toy"))
+def nb07(demo_env, work):
+    return run_notebook("07_toy", work)
 
 
 @pytest.mark.slow
 def test_07_toy_scores_inferred_intensity_against_the_drawn_truth(nb07, work):
-    assert nb07["steps"] > 0 and nb07["held_out"] >= 1 and nb07["train_sequences"] >= 1
+    assert nb07["steps"] == TINY["07_toy"]["STEPS"] and nb07["held_out"] >= 1 and nb07["train_sequences"] >= 1
     for name in ("per_sequence", "pooled", "position", "apex", "field_error_px", "no_motion_px"):
         assert isinstance(nb07[name], float) and math.isfinite(nb07[name]), name
     assert all(v == pytest.approx(0.0, abs=1e-5) for v in nb07["lambda_first"])    # the neutral frame projects to 0
@@ -267,9 +286,8 @@ def test_07_toy_scores_inferred_intensity_against_the_drawn_truth(nb07, work):
 
 
 @pytest.fixture(scope="module")
-def nb04(tiny_env, work, nb03):
-    return run_notebook("04_evaluation", work, CHECKPOINT=nb03["checkpoint"], PREPARED_DIR=str(work / "prepared04"),
-                        WORK_DIR=str(work / "eval"), SOURCES="demo")
+def nb04(demo_env, work, nb03):
+    return run_notebook("04_evaluation", work, CHECKPOINT=nb03["checkpoint"], SOURCES="demo")
 
 
 @pytest.mark.slow
@@ -315,9 +333,6 @@ def test_04_paired_table_scores_the_shipped_frll_pairs_beside_baselines(nb04, wo
 
 
 def test_figures_params_go_only_to_notebooks_that_declare_them():
-    from affinekit.errors import AffinekitError
-    from affinekit.notebook.figures import parse_params, select_notebooks
-
     chosen = parse_params(["STEPS=600", "03_training:IMAGE_SIZE=128", "FRAMES=8", "CKPLUS=/data/ck"])
     assert chosen["03_training"] == {"STEPS": 600, "IMAGE_SIZE": 128, "CKPLUS": "/data/ck"}
     assert chosen["04_evaluation"] == {"FRAMES": 8, "CKPLUS": "/data/ck"}

@@ -19,6 +19,14 @@ from pathlib import Path
 
 import pytest
 
+nbformat = pytest.importorskip("nbformat")
+pytest.importorskip("papermill")
+
+from papermill.iorw import load_notebook_node  # noqa: E402
+from papermill.parameterize import parameterize_notebook  # noqa: E402
+
+from affinekit.notebook.figures import TINY  # noqa: E402
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(420)]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,8 +48,12 @@ def lab(tmp_path):
     pytest.importorskip("jupyterlab")
     root = tmp_path / "notebooks"
     shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    # tiny sizes, as papermill passes them (the notebook runs in seconds), clips kept in the test's folder
+    tiny = {**TINY[NOTEBOOK.removesuffix(".ipynb")], "OUT_DIR": str(tmp_path / "clips")}
+    nbformat.write(parameterize_notebook(load_notebook_node(str(root / NOTEBOOK)), tiny), root / NOTEBOOK)
+    (root / NOTEBOOK).with_suffix(".py").unlink()     # else jupytext refuses the notebook, now newer than its pair
     port, token = free_port(), "affinekit-test-token"
-    env = dict(os.environ, AFFINEKIT_TINY="1",            # tiny sizes: the notebook runs in seconds
+    env = dict(os.environ,
                JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))

@@ -13,14 +13,14 @@ import pytest
 import torch
 from helpers import BlobSequences, write_prepared
 
+from affinekit.cli import main as cli_main
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.apex import ApexPool
 from affinekit.errors import AffinekitError
 from affinekit.training.batches import collate
 from affinekit.training.loop import Trainer
-from affinekit.weights.checkpoint import atomic_save, load_generator, safe_load
+from affinekit.weights.checkpoint import atomic_save, load_generator, safe_load, training_data
 
-REPO = Path(__file__).resolve().parents[2]
 TINY_MODEL = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)
 
 
@@ -226,45 +226,45 @@ def test_torchrun_two_processes_end_with_identical_weights(tmp_path):
     assert json.loads((out / "config.json").read_text())["world_size"] == 2
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "affinekit.cli", "train", *args], capture_output=True, text=True,
-                          timeout=120, cwd=REPO, env=dict(os.environ, OMP_NUM_THREADS="1"))
+def run_cli(capsys, *args: str) -> tuple[int, str]:
+    """`affinekit train ARGS` in this process (the process itself is tested in tests/commands): exit code, stderr."""
+    code = cli_main(["train", *args])
+    return code, capsys.readouterr().err
 
 
-def test_cli_smoke_trains_resizes_and_resumes(tmp_path):
+def test_cli_smoke_trains_resizes_and_resumes(tmp_path, capsys):
     data = write_prepared(tmp_path / "prepared", size=32)
     run = tmp_path / "run"
     common = ["--data", str(data), "--out", str(run), "--set", "model.image_size=16", "--set", "model.depth=2",
               "--set", "model.base_width=8", "--set", "model.max_width=16", "--set", "model.disc_width=8",
               "--set", "train.batch_size=3", "--set", "data.num_targets=2", "--set", "train.sample_every=2"]
-    proc = run_cli(*common, "--set", "train.steps=3")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    code, err = run_cli(capsys, *common, "--set", "train.steps=3")
+    assert code == 0, err[-3000:]
     assert [r["step"] for r in read_log(run)] == [1, 2, 3]
     g, cfg = load_generator(run / "generator.pt")
     assert (cfg.image_size, cfg.channels) == (16, 1)                     # resized from the 32 px data
     assert (run / "samples" / "step_000002.png").is_file()
     # a second plain run refuses to clobber; --resume with more steps continues
-    proc = run_cli(*common, "--set", "train.steps=5")
-    assert proc.returncode == 2 and "--resume" in proc.stderr
-    proc = run_cli(*common, "--set", "train.steps=5", "--resume")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    code, err = run_cli(capsys, *common, "--set", "train.steps=5")
+    assert code == 2 and "--resume" in err
+    code, err = run_cli(capsys, *common, "--set", "train.steps=5", "--resume")
+    assert code == 0, err[-3000:]
     assert [r["step"] for r in read_log(run)] == [1, 2, 3, 4, 5]
     # what it trained on travels inside both files, not in a JSON found by guessing paths
-    from affinekit.weights.checkpoint import training_data
     for path in (run / "checkpoints" / "last.pt", run / "generator.pt"):
         assert training_data(path)["prepared"] == str(data) and training_data(path)["sequences"] > 0
 
 
-def test_cli_bad_paths_are_one_line_errors(tmp_path):
-    proc = run_cli("--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run"))
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
+def test_cli_bad_paths_are_one_line_errors(tmp_path, capsys):
+    code, err = run_cli(capsys, "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run"))
+    assert code == 2
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and "no manifest.json" in lines[0] and "affinekit prepare" in lines[0]
     data = write_prepared(tmp_path / "prepared")
-    proc = run_cli("--data", str(data), "--out", str(tmp_path / "run"), "--set", "train.nonsense=1")
-    assert proc.returncode == 2 and "nonsense" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
-    proc = run_cli("--data", str(data), "--out", str(tmp_path / "run"), "--resume")
-    assert proc.returncode == 2 and "no checkpoint to resume" in proc.stderr
+    code, err = run_cli(capsys, "--data", str(data), "--out", str(tmp_path / "run"), "--set", "train.nonsense=1")
+    assert code == 2 and "nonsense" in err and len(err.strip().splitlines()) == 1
+    code, err = run_cli(capsys, "--data", str(data), "--out", str(tmp_path / "run"), "--resume")
+    assert code == 2 and "no checkpoint to resume" in err
 
 
 def test_hold_out_trains_on_the_subjects_evaluate_does_not_test_on(tmp_path):
@@ -292,7 +292,6 @@ def test_hold_out_trains_on_the_subjects_evaluate_does_not_test_on(tmp_path):
     ("train.log_every=0", "train.log_every"), ("train.steps=0", "untrained"), ("data.augment=maybe", "true or false"),
 ])
 def test_bad_options_fail_before_any_work_with_one_line(override, words, tmp_path, capsys):
-    from affinekit.cli import main as cli_main
     prepared = write_prepared(tmp_path / "prep")
     assert cli_main(["train", "--data", str(prepared), "--out", str(tmp_path / "run"), "--set", override]) == 2
     err = capsys.readouterr().err
