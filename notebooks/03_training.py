@@ -142,7 +142,7 @@ print(f"data: {DATA}, {len(records)} sequences; {STEPS} steps at {IMAGE_SIZE} px
 # second run reuses what is done.
 
 # %%
-data_cfg = DataConfig(crop_size=CROP_SIZE, align_per_frame=DATA != "ckplus")   # clips in the wild move
+data_cfg = nb.data_config(CROP_SIZE)     # aligned per frame for clips in the wild (the head moves)
 report = prepare_records(records, prepared, data_cfg, progress=False)
 print(report.summary())
 keys = report.ok
@@ -452,7 +452,7 @@ d_verdicts = {}
 pairs = [(probe.frames[0], probe.frames[-1], EXPRESSIONS.index(probe.label), f"held-out {probe_key} ({probe.label})")]
 frll_dir = run_dir.with_name(f"frll_demo_{CROP_SIZE}px")
 frll_record = read_source(DEMO_FRLL)[0]                          # one pair is enough: prepare only it
-prepare_records([frll_record], frll_dir, DataConfig(image_size=CROP_SIZE, channels=1), progress=False)
+prepare_records([frll_record], frll_dir, DataConfig(crop_size=CROP_SIZE, channels=1), progress=False)
 frll_key = frll_record.key
 frll = load_sequence(frll_dir, frll_key)
 pairs.append((frll.frames[0], frll.frames[-1], EXPRESSIONS.index("happy"), f"FRLL {frll_key} (happy; CC BY 4.0)"))

@@ -68,7 +68,6 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from affinekit.show import charts, plots
-from affinekit.config import DataConfig
 from affinekit.data.prepare import prepare_records
 from affinekit.evaluation.paired import paired_protocol
 from affinekit.evaluation.protocols import paper_protocol, subject_protocol
@@ -86,8 +85,7 @@ prepared = nb.prepared_dir(PREPARED_DIR, CROP_SIZE)
 work = nb.folder(WORK_DIR, "runs", "notebook04")
 checkpoint, model_name = model_checkpoint(CHECKPOINT)
 checkpoints = [checkpoint] + paper_checkpoint(PAPER_CHECKPOINT)
-report = prepare_records(records, prepared, DataConfig(crop_size=CROP_SIZE, align_per_frame=DATA != "ckplus"),
-                         progress=False)
+report = prepare_records(records, prepared, nb.data_config(CROP_SIZE), progress=False)
 print(report.summary())
 print(f"data: {DATA}; model: {model_name}")
 

@@ -52,7 +52,6 @@ import json
 from IPython.display import display
 
 from affinekit.notebook import experiments
-from affinekit.config import DataConfig
 from affinekit.data.dataset import subject_split
 from affinekit.data.prepare import prepare_records
 from affinekit.notebook.setup import plain, setup
@@ -62,8 +61,7 @@ nb = setup(globals())
 DATA, records = nb.data, nb.records
 prepared = nb.prepared_dir(PREPARED_DIR, CROP_SIZE)
 work = nb.folder(WORK_DIR, "runs", "notebook06")
-report = prepare_records(records, prepared, DataConfig(crop_size=CROP_SIZE, align_per_frame=DATA != "ckplus"),
-                         progress=False)
+report = prepare_records(records, prepared, nb.data_config(CROP_SIZE), progress=False)
 train_keys, test_keys = subject_split(prepared, 0.2, SEED)
 if MAX_TEST:
     test_keys = test_keys[:MAX_TEST]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from affinekit.config import DataConfig
 from affinekit.data.paths import REPO_ROOT
 from affinekit.io.atomic import atomic_write_text
 from affinekit.io.json_values import plain
@@ -86,6 +87,11 @@ class NotebookSetup:
     def prepared_dir(self, given: str | os.PathLike, crop_size: int) -> Path:
         """Where prepared sequences go: the PREPARED_DIR parameter, else prepared/<data>_<crop>px."""
         return self.folder(given, "prepared", f"{self.data}_{crop_size}px")
+
+    def data_config(self, crop_size: int) -> DataConfig:
+        """How this notebook's data is prepared: crops of `crop_size` px, aligned once per sequence for
+        CK+ (a still head) and per frame for clips in the wild (the head moves)."""
+        return DataConfig(crop_size=crop_size, align_per_frame=self.data != "ckplus")
 
 
 def setup(params: Mapping[str, Any], read_data: bool = True, limit: str | None = None) -> NotebookSetup:
