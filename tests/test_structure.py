@@ -194,3 +194,15 @@ def test_the_wing_rules_catch_a_break():
     assert drawing_breaks(modules) == ["affinekit.training.loop imports matplotlib.pyplot"]
     assert wing_of("affinekit.seeds") == "base" and wing_of("affinekit.cli") == "commands"
     assert wing_of("affinekit.io") == "io" and wing_of("affinekit") == "base"
+
+
+def test_the_wing_map_has_no_cycle():
+    """The rules themselves go one way: following MAY_IMPORT from any wing never comes back to it, so
+    imports that keep the rules cannot make a cycle between wings."""
+    def above(wing: str, seen: frozenset[str]) -> None:
+        for lower in MAY_IMPORT[wing] - {wing}:
+            assert lower not in seen, f"the wing map goes round: {' -> '.join(seen)} -> {lower}"
+            above(lower, seen | {lower})
+
+    for wing in MAY_IMPORT:
+        above(wing, frozenset({wing}))
