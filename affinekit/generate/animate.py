@@ -80,7 +80,6 @@ class Animator:
         self.name = name
         self.aligner = FaceAligner(size=self.image_size, detector="hog")
         self.timings: dict[str, float] = {}
-        self.last_faces = 0  # faces the detector saw in the last photo (the most confident is animated)
         self.mouth = True    # paint the mouth with the generator's refiner, when it has one (False: compare without)
         self.last_aligned: AlignedFace | None = None   # the last animated face (for --layers)
         if hasattr(generator, "eval"):
@@ -120,6 +119,14 @@ class Animator:
             return render_clips(self.generator, aligned, labels, intensity_curve(curve, frames, intensity),
                                 view=view, region=region, mouth=self.mouth, size=size)
 
+    def _clip_face(self, photo: Any, name: str | None) -> AlignedFace:
+        """The face a new clip animates, kept as `last_aligned` (for --layers); the clip's timings start
+        afresh unless the face was aligned before (it keeps its read/detect/align times)."""
+        if not isinstance(photo, AlignedFace):
+            self.timings = {}
+        self.last_aligned = self.align(photo, name)
+        return self.last_aligned
+
     # --------------------------------------------------------------- public
     def animate(self, photo: Any, expression: str | int | Mapping[str, float] = "happy", frames: int = 16,
                 intensity: float = 1.0, crop_only: bool = False, name: str | None = None, closeup: bool = False,
@@ -138,10 +145,7 @@ class Animator:
         label = requested_expression(expression)
         check_frames(frames, intensity)
         intensity_curve(curve, 1, intensity)      # an unknown curve fails before any work
-        if not isinstance(photo, AlignedFace):    # a face aligned before keeps its read/detect/align times
-            self.timings = {}
-        aligned = self.align(photo, name)
-        self.last_faces, self.last_aligned = aligned.faces, aligned
+        aligned = self._clip_face(photo, name)
         if crop_only:
             return self.render(aligned, [label], frames, intensity, curve=curve, view="closeup")[0]
         clip = self.render(aligned, [label], frames, intensity, curve=curve)[0]
@@ -163,11 +167,8 @@ class Animator:
             raise AffinekitError(f"unknown framing {framing!r}; use 'face' or 'full'")
         check_frames(frames, intensity)
         intensity_curve(curve, 1, intensity)      # an unknown curve fails before any work
-        if not isinstance(photo, AlignedFace):    # a face aligned before keeps its read/detect/align times
-            self.timings = {}
-        aligned = self.align(photo, name)
+        aligned = self._clip_face(photo, name)
         labels = list(range(len(EXPRESSIONS)))
-        self.last_faces, self.last_aligned = aligned.faces, aligned
         names = list(EXPRESSIONS)
         if crop_only:
             panels = list(self.render(aligned, labels, frames, intensity, curve=curve, view="closeup"))

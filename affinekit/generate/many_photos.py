@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from affinekit.errors import AffinekitError
 from affinekit.expressions import requested_label
+from affinekit.io.atomic import cut_to_bytes
 from affinekit.io.video import save_video
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -70,9 +71,7 @@ def clip_names(photos: list[Path], expression: str, fmt: str, reserved: set[str]
 
 def short_stem(stem: str, room: int, limit: int = 255) -> str:
     """`stem` cut (on a character boundary) so that it and `room` more bytes fit in a file name."""
-    while len(stem.encode("utf-8")) + room > limit:
-        stem = stem[:-1]
-    return stem
+    return cut_to_bytes(stem, limit - room)
 
 
 @dataclass
@@ -97,9 +96,8 @@ def generate_batch(animator: Any, photos: list[Path], out_dir: Path, expression:
     with tqdm(total=len(photos), unit="photo", disable=not progress, file=sys.stderr) as bar:
         for photo, name in zip(photos, names):
             try:
-                face = animator.align(photo)
-                clip = animator.animate_all(face, frames, intensity, crop_only, curve=curve) if label is None \
-                    else animator.animate(face, label, frames, intensity, crop_only=crop_only, curve=curve)
+                clip = animator.animate_all(photo, frames, intensity, crop_only, curve=curve) if label is None \
+                    else animator.animate(photo, label, frames, intensity, crop_only=crop_only, curve=curve)
                 path = save_video(clip, out_dir / name, fps)
                 report.written.append((photo, path))
                 log(f"{photo}: wrote {path}")

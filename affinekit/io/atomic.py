@@ -50,10 +50,14 @@ def temp_stem(name: str, suffix: str = "", limit: int = NAME_MAX) -> str:
     if len(name.encode()) <= room:
         return name
     digest = hashlib.sha1(name.encode()).hexdigest()[:10]
-    head = name
-    while len(head.encode()) + len(digest) + 1 > room:
-        head = head[:-1]
-    return f"{head}~{digest}"
+    return f"{cut_to_bytes(name, room - len(digest) - 1)}~{digest}"
+
+
+def cut_to_bytes(text: str, size: int) -> str:
+    """`text` cut on a character boundary so that its UTF-8 encoding takes at most `size` bytes."""
+    while len(text.encode("utf-8")) > size:
+        text = text[:-1]
+    return text
 
 
 def _is_leftover(temp: Path, target_name: str, now: float) -> bool:
