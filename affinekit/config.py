@@ -36,6 +36,8 @@ class DataConfig:
     sources: tuple[str, ...] = ()  # more prepared folders (still pairs, clips, apex sets) that join training
     balance: bool = True           # sample expressions evenly, then sources evenly within an expression
     validation_fraction: float = 0.2  # with hold_out: share of each source's people kept for validation
+    intensity: str = "measured"    # targets' intensities: "measured" from their landmarks (1 = a CK+ apex), or
+                                   # "position" (frame index / (T - 1); every still's apex at 1: the kit before 12-06)
 
     def __post_init__(self) -> None:
         _require(self.crop_size >= 16, "data.crop_size", self.crop_size, "at least 16 pixels")
@@ -46,6 +48,7 @@ class DataConfig:
         _require(self.fold >= 0 and (self.folds == 0 or self.fold < self.folds), "data.fold", self.fold,
                  "from 0 to data.folds - 1")
         _require(self.detector in ("hog", "cnn"), "data.detector", self.detector, "hog or cnn")
+        _require(self.intensity in ("measured", "position"), "data.intensity", self.intensity, "measured or position")
         _require(0 <= self.seed < SEED_LIMIT, "data.seed", self.seed, f"a whole number from 0 to {SEED_LIMIT - 1}")
         _require(0 < self.validation_fraction < 1, "data.validation_fraction", self.validation_fraction,
                  "between 0 and 1")

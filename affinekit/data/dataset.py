@@ -18,6 +18,7 @@ import torch
 from torch.utils.data import Dataset
 
 from affinekit.data.augment import Augmentation
+from affinekit.data.intensity import MIN_TEACHING_INTENSITY, apex_intensity, item_intensities, teaching_intensities
 from affinekit.data.prepared import entry_kind, load_sequence, manifest_entries, teaching_entries
 from affinekit.data.records import looks_gray
 from affinekit.data.sources import balanced_weights, extra_entries
@@ -57,16 +58,21 @@ class SequenceDataset(Dataset):
     same first frame) is dropped, so a test sequence cannot enter training
     through the back door.
 
-    A sequence's targets are frames along it, at positions index / (T - 1); a
-    pair's (`kind == "pair"`: a neutral photo, then apex photos taken apart) are
-    its apex frames, all at intensity 1. Each item says whether its pictures are
-    grey (`gray`), so that a colour model learns only their luma from them.
+    A sequence's targets are frames along it; a pair's (`kind == "pair"`: a neutral
+    photo, then apex photos taken apart) are its apex frames. With `intensity="measured"`
+    (the default) each target is taught at the intensity its landmarks measure
+    (`affinekit.data.intensity`: 1 = a CK+ apex; a sequence's frames at position x its
+    apex's), and items that move their landmarks at most `MIN_TEACHING_INTENSITY` along
+    their expression are left out (`weak`, counted per source). With "position" a
+    sequence's frames sit at index / (T - 1) and every still's apex at 1. Each item
+    says whether its pictures are grey (`gray`), so that a colour model learns only
+    their luma from them.
     """
 
     def __init__(self, prepared_dir: str | Path, keys: Iterable[str] | None = None, num_targets: int = 5,
                  augment: bool = False, seed: int = 0, channels: int | None = None, max_shift: int = 4,
                  frame_subset: dict[str, list[int]] | None = None, sources: Sequence[str | Path] = (),
-                 source_keys: dict[str, Sequence[str]] | None = None) -> None:
+                 source_keys: dict[str, Sequence[str]] | None = None, intensity: str = "measured") -> None:
         self.dir = Path(prepared_dir)
         entries = [dict(e, dir=str(self.dir)) for e in teaching_entries(self.dir)]
         if keys is not None:
@@ -85,6 +91,14 @@ class SequenceDataset(Dataset):
             entries += added
             self.dropped += dropped
             seen.append(source)
+        self.intensity = intensity
+        self.weak: dict[str, int] = {}      # per source: items left out as too weak to teach geometry
+        if intensity == "measured":
+            entries = self._measured(entries)
+            if not entries and self.weak:
+                raise AffinekitError(f"{self.dir}: every item moves its landmarks at most {MIN_TEACHING_INTENSITY} "
+                                     "along its expression, too little to teach; check the landmarks, or train "
+                                     "with --set data.intensity=position")
         if not entries:
             raise AffinekitError(f"{self.dir}: no labelled sequences of 2+ frames to train on; "
                                  "prepare a labelled source (CK+ with Emotion/, or --labels)")
@@ -94,6 +108,24 @@ class SequenceDataset(Dataset):
         self.channels, self.max_shift, self.frame_subset = channels, max_shift, frame_subset
         self._cache: dict[str, Any] = {}
         self._where = {e["key"]: e["dir"] for e in entries}
+
+    def _measured(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Entries with their frames' measured intensities (the manifest's, or measured now from the file's
+        landmarks for folders prepared before intensities were stored), without the weak ones."""
+        kept = []
+        for entry in entries:
+            values = entry.get("intensities")
+            if values is None or len(values) != entry.get("frames"):
+                with np.load(Path(entry["dir"]) / entry["file"], allow_pickle=False) as arrays:
+                    values = item_intensities(arrays["landmarks"], entry.get("label"), entry_kind(entry))
+            if values is None:          # a label with no fitted direction: taught at its positions
+                kept.append(entry)
+            elif apex_intensity(values, entry_kind(entry)) <= MIN_TEACHING_INTENSITY:
+                source = str(entry.get("source", ""))
+                self.weak[source] = self.weak.get(source, 0) + 1
+            else:
+                kept.append(dict(entry, intensities=values))
+        return kept
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -138,7 +170,10 @@ class SequenceDataset(Dataset):
         if rng is not None:
             frames, masks, landmarks = Augmentation.draw(rng, frames.shape[2], self.max_shift)(frames, masks, landmarks)
         x = to_model(frames, self.channels)
-        positions = np.ones(len(idx)) if entry_kind(entry) == "pair" else idx / (num_frames - 1)
+        if self.intensity == "measured" and entry.get("intensities"):
+            positions = teaching_intensities(entry["intensities"], entry_kind(entry))[idx]
+        else:
+            positions = np.ones(len(idx)) if entry_kind(entry) == "pair" else idx / (num_frames - 1)
         return {
             "x0": x[0], "targets": x[1:],
             "positions": torch.from_numpy(positions).float(),

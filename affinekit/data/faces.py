@@ -65,6 +65,17 @@ def shape_predictor():
     return dlib.shape_predictor(str(path))
 
 
+# Nose bridge, nose and eyes: the points an expression moves least. Two faces (or two photos of one face)
+# are put on top of each other by a similarity fitted on these before their mouths or brows are compared.
+RIGID_POINTS = np.arange(27, 48)
+
+
+def inter_ocular(landmarks: np.ndarray) -> float:
+    """Distance between the eye centres (mean of 36-41 and of 42-47), in the landmarks' pixels."""
+    left, right = eye_centres(np.asarray(landmarks, np.float64))
+    return float(np.hypot(*(right - left)))
+
+
 def eye_centres(landmarks: np.ndarray) -> np.ndarray:
     """(2, 2): centres of the subject's right eye (36-41, image left) and left eye (42-47)."""
     return np.stack([landmarks[36:42].mean(0), landmarks[42:48].mean(0)])

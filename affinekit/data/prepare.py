@@ -19,9 +19,10 @@ from affinekit.config import DataConfig, to_dict
 from affinekit.data.checks import file_problem
 from affinekit.data.faces import FaceAligner
 from affinekit.data.folders import read_source
+from affinekit.data.intensity import item_intensities, summary_lines
 from affinekit.data.lips import lip_masks
 from affinekit.data.mead import align_clip_pair
-from affinekit.data.prepared import MANIFEST, PreparedSequence, load_manifest, write_manifest
+from affinekit.data.prepared import MANIFEST, PreparedSequence, entry_kind, load_manifest, write_manifest
 from affinekit.data.records import SequenceRecord, looks_gray
 from affinekit.data.stills import align_each
 from affinekit.errors import AffinekitError
@@ -42,6 +43,7 @@ class PrepareReport:
     damaged: list[str] = field(default_factory=list)    # files of an earlier run found cut short, prepared again
     mismatched: list[str] = field(default_factory=list)  # "<file>: why": not what the manifest says, prepared again
     seconds: float = 0.0
+    intensities: list[str] = field(default_factory=list)  # per source: measured intensities (`intensity.summary_lines`)
 
     @property
     def ok(self) -> list[str]:
@@ -55,6 +57,7 @@ class PrepareReport:
         lines += [f"  {name}: damaged (truncated or corrupt); prepared it again" for name in self.damaged]
         lines += [f"  {what}; prepared it again" for what in self.mismatched]
         lines += [f"  skipped {key}: {reason}" for key, reason in self.skipped]
+        lines += self.intensities
         return "\n".join(lines)
 
 
@@ -150,6 +153,10 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
             report.mismatched.append(f"{entry['file']}: {problem}")
             del done[key]
     manifest["sequences"] = list(done.values())
+    for entry in manifest["sequences"]:     # folders prepared before intensities were measured
+        if "intensities" not in entry:
+            with np.load(out / entry["file"], allow_pickle=False) as arrays:
+                entry["intensities"] = item_intensities(arrays["landmarks"], entry.get("label"), entry_kind(entry))
     require_memory(sequence_bytes(records, config), f"--size {config.crop_size}",
                    f"preparing {config.crop_size} px crops", "use a smaller --size (the default is 128)")
     aligner = FaceAligner(config.crop_size, config.detector)
@@ -177,10 +184,12 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
             manifest["sequences"].append({
                 "key": seq.key, "file": f"{seq.key}.npz", "subject": seq.subject, "sequence": seq.sequence,
                 "label": seq.label, "frames": int(len(seq.frames)), "source": seq.source,
-                "kind": seq.kind, "gray": bool(seq.gray), **seq.info})
+                "kind": seq.kind, "gray": bool(seq.gray), **seq.info,
+                "intensities": item_intensities(seq.landmarks, seq.label, seq.kind)})
         write_manifest(out, manifest)
     write_manifest(out, manifest)
     report.seconds = time.perf_counter() - start
+    report.intensities = summary_lines(manifest["sequences"])
     return report
 
 

@@ -12,19 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from affinekit.data.faces import FaceAligner, eye_centres, similarity_fit
+from affinekit.data.faces import RIGID_POINTS, FaceAligner, inter_ocular, similarity_fit
 from affinekit.errors import AffinekitError
 
-RIGID_POINTS = np.arange(27, 48)     # nose bridge, nose, eyes: what an expression moves least
 MOUTH_POINTS = np.arange(48, 68)     # outer and inner lips
 
 Box = tuple[int, int, int, int]      # (left, top, right, bottom) in pixels, right and bottom exclusive
-
-
-def inter_ocular(landmarks: np.ndarray) -> float:
-    """Distance between the eye centres (mean of 36-41 and of 42-47), in the landmarks' pixels."""
-    left, right = eye_centres(np.asarray(landmarks, np.float64))
-    return float(np.hypot(*(right - left)))
 
 
 def mouth_error(generated: np.ndarray, reference: np.ndarray) -> float:

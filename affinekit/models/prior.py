@@ -46,35 +46,49 @@ def dense_field(points: np.ndarray, displacements: np.ndarray, size: int) -> np.
 
 
 def label_fields(first: Iterable[np.ndarray], last: Iterable[np.ndarray], labels: Iterable[int],
-                 crop_size: int, num_labels: int, size: int) -> torch.Tensor:
-    """(num_labels, 2, size, size) mean backward fields, normalised units; zero for unseen labels.
+                 crop_size: int, num_labels: int, size: int,
+                 intensities: Iterable[float] | None = None) -> torch.Tensor:
+    """(num_labels, 2, size, size) backward fields at intensity 1, normalised units; zero for unseen labels.
 
-    first, last: each sequence's neutral and apex landmarks (68, 2) in pixels of its
-    crop_size crop; labels: their label indices. The backward field at the apex
-    points from each apex landmark to the same landmark at neutral.
+    first, last: each item's neutral and apex landmarks (68, 2) in pixels of its crop_size crop;
+    labels: their label indices; intensities: each apex's measured intensity (None: all 1). The
+    backward displacement of item i, from its apex landmarks to its neutral ones, is modelled as
+    l_i * F: F = sum_i l_i d_i / sum_i l_i^2 at every landmark, the least-squares fit. A mild item
+    (l = 0.4) then teaches F its own motion scaled to a full apex, instead of pulling a plain mean
+    towards zero; with every l = 1 it is the plain mean. The field is drawn through the landmarks
+    where F puts the mean neutral face's at intensity 1.
     """
-    apex: dict[int, list[np.ndarray]] = {}
-    back: dict[int, list[np.ndarray]] = {}
-    for a, b, y in zip(first, last, labels):
+    intensities = [1.0] * len(labels := list(labels)) if intensities is None else list(intensities)
+    neutral: dict[int, list[np.ndarray]] = {}
+    weighted: dict[int, list[np.ndarray]] = {}
+    squares: dict[int, float] = {}
+    for a, b, y, l in zip(first, last, labels, intensities):
         a = pixels_to_normalised(torch.as_tensor(np.asarray(a, np.float64)), crop_size).numpy()
         b = pixels_to_normalised(torch.as_tensor(np.asarray(b, np.float64)), crop_size).numpy()
-        apex.setdefault(int(y), []).append(b)
-        back.setdefault(int(y), []).append(a - b)
+        y = int(y)
+        neutral.setdefault(y, []).append(a)
+        weighted.setdefault(y, []).append(float(l) * (a - b))
+        squares[y] = squares.get(y, 0.0) + float(l) ** 2
     fields = np.zeros((num_labels, 2, size, size), np.float32)
-    for y in apex:
-        fields[y] = dense_field(np.mean(apex[y], 0), np.mean(back[y], 0), size)
+    for y in neutral:
+        back = np.sum(weighted[y], 0) / squares[y]
+        fields[y] = dense_field(np.mean(neutral[y], 0) - back, back, size)
     return torch.from_numpy(fields)
 
 
 def dataset_fields(dataset: Any, num_labels: int, size: int) -> torch.Tensor | None:
     """`label_fields` over a training data set's items (sequences and still pairs alike: the
-    first frame is neutral, the last an apex), or None when it holds no labelled item."""
-    first, last, labels, crop = [], [], [], None
+    first frame is neutral, the last an apex), each at its measured apex intensity when the data set
+    measured them (`SequenceDataset(intensity="measured")`), else at 1; None when it holds no labelled item."""
+    first, last, labels, levels, crop = [], [], [], [], None
+    measured = {e["key"]: e["intensities"][-1] for e in getattr(dataset, "entries", [])
+                if e.get("intensities")} if getattr(dataset, "intensity", "position") == "measured" else {}
     for key in getattr(dataset, "keys", []):
         seq = dataset.sequence(key)
         if seq.label:
             first.append(seq.landmarks[0])
             last.append(seq.landmarks[-1])
             labels.append(EXPRESSIONS.index(seq.label))
+            levels.append(measured.get(key, 1.0))
             crop = seq.frames.shape[1]
-    return label_fields(first, last, labels, crop, num_labels, size) if labels else None
+    return label_fields(first, last, labels, crop, num_labels, size, levels) if labels else None

@@ -15,6 +15,7 @@ from affinekit.config import DataConfig, ModelConfig, TrainConfig, from_dict
 from affinekit.data.apex import ApexPool, discriminator_keys
 from affinekit.data.checks import check_prepared_folder
 from affinekit.data.dataset import SequenceDataset, validation_split
+from affinekit.data.intensity import MIN_TEACHING_INTENSITY
 from affinekit.data.prepared import entry_kind, load_manifest
 from affinekit.io.run_folder import RunFolder
 from affinekit.training.loop import Trainer
@@ -48,11 +49,16 @@ def train_run(spec: RunSpec, out_dir: str | Path, callbacks: Sequence[Any] = ())
     source_keys = {s: validation_split(s, data_cfg.validation_fraction, data_cfg.seed)[0]
                    for s in sources} if data_cfg.hold_out else None
     dataset = SequenceDataset(prepared, keys=keys, num_targets=data_cfg.num_targets, augment=data_cfg.augment,
-                              seed=data_cfg.seed, channels=model_cfg.channels, sources=sources, source_keys=source_keys)
+                              seed=data_cfg.seed, channels=model_cfg.channels, sources=sources, source_keys=source_keys,
+                              intensity=data_cfg.intensity)
+    for source, n in sorted(dataset.weak.items()):
+        print(f"{source or prepared}: {n} item(s) move their landmarks at most {MIN_TEACHING_INTENSITY} along "
+              "their expression; left out (data.intensity=position keeps them)")
     apex = ApexPool.from_folders([prepared] + sources, dataset.keys + apex_keys(sources),
                                  model_cfg.channels) if train_cfg.w_apex > 0 else None
     info = {"prepared": str(prepared), "num_targets": data_cfg.num_targets, "augment": data_cfg.augment,
-            "seed": data_cfg.seed, "sequences": len(dataset), "keys": keys, "balance": data_cfg.balance}
+            "seed": data_cfg.seed, "sequences": len(dataset), "keys": keys, "balance": data_cfg.balance,
+            "intensity": data_cfg.intensity, "weak_items": dataset.weak}
     if sources:
         info.update(sources=sources, sources_dropped=dataset.dropped,
                     source_keys=[e["key"] for e in dataset.entries if e["dir"] != str(dataset.dir)],
@@ -86,7 +92,7 @@ def trainer_from_run(run_dir: str | Path) -> Trainer:
     source_keys = {s: [e["key"] for e in load_manifest(s)["sequences"] if e["key"] in chosen] for s in sources}
     dataset = SequenceDataset(info["prepared"], keys=info.get("keys"), num_targets=info["num_targets"],
                               augment=False, seed=info["seed"], channels=model_cfg.channels,
-                              sources=sources, source_keys=source_keys)
+                              sources=sources, source_keys=source_keys, intensity=info.get("intensity", "position"))
     apex = ApexPool.from_folders([info["prepared"]] + sources, info["apex_keys"], model_cfg.channels) \
         if info.get("apex_keys") else None
     trainer = Trainer(model_cfg, dataclasses.replace(train_cfg, device="cpu", init_from=""), dataset,

@@ -63,7 +63,8 @@ def test_sample_positions():
 
 
 def test_item_contract(prepared):
-    ds = SequenceDataset(prepared, num_targets=4)
+    # positions as frame index / (T - 1) (data.intensity=position; these made-up faces do not move their landmarks)
+    ds = SequenceDataset(prepared, num_targets=4, intensity="position")
     assert len(ds) == 12 and "S099_001" not in ds.keys and "S098_001" not in ds.keys
     item = ds[ds.keys.index("S001_002")]  # T = 8
     assert item["x0"].shape == (1, SIZE, SIZE) and item["x0"].dtype == torch.float32
@@ -83,7 +84,7 @@ def test_item_contract(prepared):
 
 
 def test_augmentation_moves_frames_masks_and_landmarks_together(prepared):
-    ds = SequenceDataset(prepared, num_targets=3, augment=True, max_shift=3)
+    ds = SequenceDataset(prepared, num_targets=3, augment=True, max_shift=3, intensity="position")
     torch.manual_seed(0)
     flips, lights = set(), set()
     for _ in range(30):
@@ -106,9 +107,9 @@ def test_augmentation_moves_frames_masks_and_landmarks_together(prepared):
 
 def test_channel_conversion(tmp_path):
     gray = make_prepared(tmp_path / "g", [("S1", "1", "fear", 3)])
-    assert SequenceDataset(gray, channels=3)[0]["targets"].shape == (5, 3, SIZE, SIZE)
+    assert SequenceDataset(gray, channels=3, intensity="position")[0]["targets"].shape == (5, 3, SIZE, SIZE)
     rgb = make_prepared(tmp_path / "c", [("S1", "1", "fear", 3)], channels=3)
-    item = SequenceDataset(rgb, channels=1)[0]
+    item = SequenceDataset(rgb, channels=1, intensity="position")[0]
     assert item["x0"].shape == (1, SIZE, SIZE)
     assert item["x0"][0, MARK[0], MARK[1]].item() == pytest.approx(1.0, abs=1e-4)
 
@@ -126,7 +127,7 @@ def test_kfold_tests_every_subject_once(prepared):
     folds = subject_kfold(prepared, k=3, seed=0)
     assert len(folds) == 3
     tested = [k for _, test in folds for k in test]
-    assert sorted(tested) == sorted(SequenceDataset(prepared).keys)
+    assert sorted(tested) == sorted(SequenceDataset(prepared, intensity="position").keys)
     for train, test in folds:
         assert {k[:4] for k in train}.isdisjoint({k[:4] for k in test})
     with pytest.raises(AffinekitError):
@@ -139,7 +140,7 @@ def test_paper_frame_split(prepared):
     assert pairs(train).isdisjoint(pairs(test))
     assert len(pairs(train) | pairs(test)) == sum(6 + q - 1 for _ in range(6) for q in (1, 2))
     assert 0 not in {i for v in train.values() for i in v}  # the neutral frame is the input, never a target
-    ds = SequenceDataset(prepared, frame_subset=test, num_targets=3)
+    ds = SequenceDataset(prepared, frame_subset=test, num_targets=3, intensity="position")
     item = ds[0]
     allowed = np.array(test[item["key"]])
     T = next(e["frames"] for e in ds.entries if e["key"] == item["key"])
@@ -182,7 +183,10 @@ def test_on_prepared_ckplus(ckplus_root, tmp_path):
     # colour by default; CK+ is grey, so every item says so (its luma alone is supervised)
     assert batch["x0"].shape == (3, 3, 64, 64) and batch["targets"].shape == (3, 4, 3, 64, 64)
     assert batch["gray"].all()
-    assert torch.all(batch["positions"][:, -1] == 1)
+    # each target at position x its apex's measured intensity (1 = a CK+ apex), rising along the sequence
+    apex = torch.tensor([e["intensities"][-1] for e in ds.entries], dtype=torch.float32)
+    assert torch.allclose(batch["positions"][:, -1], apex.clamp(0, 2)) and torch.all(apex > 0.3)
+    assert torch.all(batch["positions"].diff(dim=1) >= 0)
     # The apex differs from the neutral frame more than the first target does.
     d_first = (batch["targets"][:, 0] - batch["x0"]).abs().mean()
     d_apex = (batch["targets"][:, -1] - batch["x0"]).abs().mean()

@@ -43,6 +43,9 @@ def test_prepared_file_format(tmp_path, face_photo):
     manifest = load_manifest(tmp_path / "out")
     assert manifest["config"]["crop_size"] == 64 and manifest["skipped"] == []
     entry = next(e for e in manifest["sequences"] if e["key"] == "clipA_frames")
+    intensities = entry.pop("intensities")      # every frame's, measured from its landmarks; frame 0 the neutral
+    assert len(intensities) == 3 and intensities[0] == 0.0 and all(np.isfinite(intensities))
+    assert next(e for e in manifest["sequences"] if e["key"] == "clipB_frames")["intensities"] is None   # no label
     assert entry == {"key": "clipA_frames", "file": "clipA_frames.npz", "subject": "clipA",
                      "sequence": "frames", "label": "happy", "frames": 3, "source": "frames",
                      "kind": "sequence", "gray": True}

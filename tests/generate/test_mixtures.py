@@ -52,11 +52,11 @@ def mixture(tmp_path):
 
 def test_a_still_pair_and_a_sequence_in_one_batch(tmp_path):
     seqs, pairs = mixture(tmp_path)
-    ds = SequenceDataset(seqs, num_targets=3, channels=3, sources=[pairs])
+    ds = SequenceDataset(seqs, num_targets=3, channels=3, sources=[pairs], intensity="position")
     by_key = {k: i for i, k in enumerate(ds.keys)}
     batch = collate([ds[by_key["S1_001"]], ds[by_key["frll-003_happy"]]])
     assert batch["targets"].shape == (2, 3, 3, 32, 32)
-    # a sequence's targets sit along it; a pair's are its apex photo, all at intensity 1
+    # data.intensity=position: a sequence's targets sit along it; a pair's are its apex photo, all at 1
     assert torch.allclose(batch["positions"][0], torch.tensor([1 / 3, 2 / 3, 1.0]))
     assert torch.equal(batch["positions"][1], torch.ones(3))
     assert torch.equal(batch["targets"][1, 0], batch["targets"][1, 2])
@@ -65,7 +65,7 @@ def test_a_still_pair_and_a_sequence_in_one_batch(tmp_path):
 
 def test_balanced_sampling_gives_every_expression_its_share(tmp_path):
     seqs, pairs = mixture(tmp_path)
-    ds = SequenceDataset(seqs, num_targets=2, channels=3, sources=[pairs])
+    ds = SequenceDataset(seqs, num_targets=2, channels=3, sources=[pairs], intensity="position")
     w = ds.sampling_weights()
     labels = np.array([e["label"] for e in ds.entries])
     # 10 happy pairs against 2 anger and 2 surprise sequences: each expression a third of the draws
