@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python (affinekit)
 #     language: python
@@ -42,11 +42,13 @@ MAX_SEQUENCES = 0      # 0: every labelled sequence
 MONTAGE_FRAMES = 7     # frames per row of the montage, neutral to apex
 CROP_SIZE = 128        # aligned face crop, pixels
 SOURCES = ""           # a folder of frll/ jaffe/ yale/ mead/ ck48/; empty: ../shared/data if there, else demo
+MAX_MEASURED = 40      # items per source whose intensity is measured for the histogram (0: every one)
 FIGURES_DIR = ""       # where to save the figures (empty: do not save)
 RESULTS_JSON = ""      # where to record values for the tests (empty: do not record)
 
 # %%
 from collections import Counter
+from statistics import median
 
 from IPython.display import Markdown, display
 
@@ -54,6 +56,7 @@ from affinekit.show import charts, plots
 from affinekit.config import DataConfig
 from affinekit.data.apex import ck48_roles, ck_subject
 from affinekit.data.faces import FaceAligner
+from affinekit.data.intensity import MIN_TEACHING_INTENSITY, source_intensities
 from affinekit.data.prepare import prepare_sequence
 from affinekit.expressions import EXPRESSIONS
 from affinekit.notebook.inputs import (SOURCE_NAMES, align_pair_both_ways, batch_shares, faces_data,
@@ -289,6 +292,29 @@ else:
     print("no CK+48 here (crops of CK+: never shipped); point SOURCES at a folder holding ck48/")
 
 # %% [markdown]
+# ## How strong is each item's expression?
+#
+# A CK+ sequence ends at a full apex; an FRLL smile is a mild one; a MEAD actor speaking
+# angrily may move the landmarks *against* CK+'s anger. If every expression photo were taught
+# as intensity 1, "l = 1" would mean the sources' average, and a model taught by many mild
+# stills animates mildly. So the kit measures each item: its neutral-to-apex landmark motion
+# (after a similarity fit on the eyes and nose, in inter-ocular distances) projected onto the
+# expression's direction, the mean motion of CK+ training sequences
+# (`affinekit.data.intensity`; 1 = a CK+ apex). Items at or below 0.1 move too little, or the
+# wrong way, to teach the geometry of their expression: training leaves them out
+# (`data.intensity=position` brings back the old behaviour). `affinekit prepare` prints the
+# same numbers per source. MEAD clips are measured by `prepare` (their frames are chosen
+# there), not here.
+
+# %%
+measured = source_intensities(sources, aligner, MAX_MEASURED)
+fig = charts.intensity_histograms(measured, MIN_TEACHING_INTENSITY)
+nb.save(fig, f"intensity_per_source_{'demo' if root is None else 'all'}.png")
+display(fig)
+intensity_medians = {s: round(median(v), 2) for s, v in measured.items() if v}
+print("median apex intensity per source (1 = a CK+ apex):", intensity_medians)
+
+# %% [markdown]
 # ## Why training samples in balance
 #
 # Left: how many items each source has of each expression. Drawn in proportion, a batch
@@ -338,7 +364,7 @@ nb.record(sources_root=str(root) if root else "demo", sources_table=table,
           pair_eye_offset={"own": both["eye_offset_own"], "shared": both["eye_offset_shared"]},
           pair_key=pair.key, mead_item=mead_item.key if mead_item is not None else None,
           ck48_roles=dict(roles), batch_counts=counts, batch_shares=shares,
-          per_expression_share=per_expression_share)
+          per_expression_share=per_expression_share, intensity_medians=intensity_medians)
 
 # %% [markdown]
 # **Next:** `02_lip_patches.ipynb` turns the lip landmarks into the binary

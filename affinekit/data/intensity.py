@@ -151,3 +151,31 @@ def summary_lines(entries: Iterable[dict]) -> list[str]:
         lines.append(f"  {source or 'items'}: {len(values)} measured, median apex intensity {np.median(values):.2f} "
                      f"(1 = a CK+ apex); {weak} at or below {MIN_TEACHING_INTENSITY} teach no geometry")
     return lines
+
+
+def record_intensity(record, aligner, directions: ExpressionDirections | None = None) -> float | None:
+    """A raw record's apex intensity, its landmarks found now (`aligner`: a `faces.FaceAligner`): a still
+    pair's mean over its expression photos, a sequence's last frame against its first. None for what has no
+    neutral face or label (apex crops, MEAD clips, unlabelled folders) or no face found."""
+    if not record.label or record.kind == "apex" or record.video is not None or record.error:
+        return None
+    try:
+        images = record.load_images() if record.kind == "pair" else list(record.load_frames()[[0, -1]])
+        points = np.stack([aligner.landmarks(im, str(record.key)) for im in images])
+    except AffinekitError:                   # no face, a damaged file: nothing to measure
+        return None
+    values = item_intensities(points, record.label, record.kind, directions)
+    return None if values is None else apex_intensity(values, record.kind)
+
+
+def source_intensities(sources: dict, aligner, limit: int = 0) -> dict[str, list[float]]:
+    """{source: apex intensities of its measurable records} (`record_intensity`), at most `limit` records
+    a source (0: all), taken evenly through each source's list so that every expression shows."""
+    out: dict[str, list[float]] = {}
+    for name, records in sources.items():
+        records = [r for r in records if r.label and r.kind != "apex" and r.video is None]
+        if limit and len(records) > limit:
+            records = [records[i] for i in np.linspace(0, len(records) - 1, limit).round().astype(int)]
+        values = [record_intensity(r, aligner) for r in records]
+        out[name] = [v for v in values if v is not None]
+    return out

@@ -35,7 +35,7 @@ NOTEBOOKS = ("01_dataset_exploration", "02_lip_patches", "03_training", "04_eval
 # The one way a notebook is made small: values for its own parameters, passed through papermill.
 # The tests run every notebook at these sizes (seconds each on a CPU), as does `affinekit figures --tiny`.
 TINY: dict[str, dict[str, Any]] = {
-    "01_dataset_exploration": dict(MAX_SEQUENCES=7, MONTAGE_FRAMES=4, CROP_SIZE=96),
+    "01_dataset_exploration": dict(MAX_SEQUENCES=7, MONTAGE_FRAMES=4, CROP_SIZE=96, MAX_MEASURED=4),
     "02_lip_patches": dict(N_FACES=2, CROP_SIZE=96),
     "03_training": dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
                         SAMPLE_EVERY=2, COMPARE_STEPS=4, COMPARE_SIZE=32),

@@ -192,3 +192,23 @@ def intensity_against_position(curves: Mapping[str, Sequence[float]], title: str
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=6 if len(curves) > 1 else 8)
     return fig
+
+
+def intensity_histograms(values: Mapping[str, Sequence[float]], threshold: float, title: str = "") -> Figure:
+    """One histogram per source of its items' measured apex intensities (1 = a CK+ apex), with the line
+    below which an item teaches no geometry (`threshold`) and the CK+ apex at 1."""
+    names = [n for n in values if len(values[n])]
+    fig = new_figure(3.0 * max(1, len(names)) + 0.5, 2.8)
+    axes = np.atleast_1d(fig.subplots(1, max(1, len(names)), sharex=True))
+    bins = np.linspace(-0.6, 2.0, 27)
+    for ax, name in zip(axes, names):
+        data = np.clip(np.asarray(values[name], float), bins[0], bins[-1])
+        ax.hist(data, bins=bins, color="C0", alpha=0.8)
+        ax.axvspan(bins[0], threshold, color="0.85", zorder=0)
+        ax.axvline(1.0, color="C3", lw=1, ls="--")
+        ax.set_title(f"{name} ({len(data)}, median {np.median(data):.2f})", fontsize=9)
+        ax.set_xlabel("apex intensity (1 = a CK+ apex)")
+    axes[0].set_ylabel("items")
+    fig.suptitle(title or f"measured intensity per item; grey: at or below {threshold}, left out of training",
+                 fontsize=10)
+    return fig

@@ -53,5 +53,8 @@ def warm_start(generator: Generator, path: str | Path) -> None:
     if not same:
         raise AffinekitError(f"{path}: a generator of another shape; train.init_from needs the same model config "
                              "(channels may differ: grey -> colour)")
-    state = inflated_state(source.state_dict(), cfg.channels, mine.channels, generator.moves)
+    # the generator's own weights only: a mouth stage is trained behind the finished generator
+    # (scripts/train_mouth_refiner.py), so an export that carries one starts a run without it
+    state = {k: v for k, v in source.state_dict().items() if not k.startswith("mouth.")}
+    state = inflated_state(state, cfg.channels, mine.channels, generator.moves)
     generator.load_state_dict(state)      # copies into the generator's own tensors, on its device
