@@ -91,6 +91,22 @@ def _type_checking_only(tree: ast.Module) -> set[int]:
     return ids
 
 
+def _loops(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """The pairs (a, b) of `graph` (name -> names it imports) that reach each other, directly or round about."""
+    def reaches(start: str, goal: str) -> bool:
+        seen, stack = set(), [start]
+        while stack:
+            here = stack.pop()
+            if here == goal:
+                return True
+            if here not in seen:
+                seen.add(here)
+                stack.extend(graph[here])
+        return False
+
+    return sorted({tuple(sorted((a, b))) for a in graph for b in graph[a] if reaches(b, a)})
+
+
 def test_no_module_is_long():
     long = {name: n for name, path in _modules().items() if (n := len(path.read_text().splitlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines: {long}"
@@ -116,18 +132,7 @@ def test_imports_go_one_way():
         graph[name] = {t for t, _ in _kit_imports(ast.parse(path.read_text()), set(modules), name)
                        if t in modules and t != name}
 
-    def reaches(start: str, goal: str) -> bool:
-        seen, stack = set(), [start]
-        while stack:
-            here = stack.pop()
-            if here == goal:
-                return True
-            if here not in seen:
-                seen.add(here)
-                stack.extend(graph[here])
-        return False
-
-    loops = sorted({tuple(sorted((a, b))) for a in graph for b in graph[a] if reaches(b, a)})
+    loops = _loops(graph)
     assert not loops, f"modules that need each other (directly or round about): {loops}"
 
 
@@ -162,18 +167,7 @@ def test_benchmarks_and_scripts_import_each_other_one_way():
             names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and not n.level]
             graph[stem] = {m.split(".")[0] for m in names} & set(files) - {stem}
 
-        def reaches(start: str, goal: str) -> bool:
-            seen, stack = set(), [start]
-            while stack:
-                here = stack.pop()
-                if here == goal:
-                    return True
-                if here not in seen:
-                    seen.add(here)
-                    stack.extend(graph[here])
-            return False
-
-        loops = sorted({tuple(sorted((a, b))) for a in graph for b in graph[a] if reaches(b, a)})
+        loops = _loops(graph)
         assert not loops, f"{folder}/ files that need each other: {loops}"
 
 
