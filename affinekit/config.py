@@ -99,8 +99,8 @@ class TrainConfig:
     lr_d: float = 2e-4
     beta1: float = 0.5
     gan_loss: str = "lsgan"        # "bce" or "lsgan" (mean squared error)
-    w_gan: float = 1.0
-    w_lip: float = 0.5             # the lip-patch discriminator (the frame PatchGAN's is w_gan)
+    w_frame: float = 1.0           # the frame PatchGAN `d["frame"]` (w_gan before)
+    w_lip: float = 0.5             # the lip-patch discriminator
     w_lambda: float = 0.1          # intensity-distribution discriminator
     w_apex: float = 1.0            # unpaired apex discriminator (real apex faces of other people)
     w_l1: float = 100.0
@@ -110,6 +110,9 @@ class TrainConfig:
     w_mask: float = 1.0            # motion head: mask sparsity (mean mask)
     w_lambda_sup: float = 10.0     # MSE between inferred intensity and frame position (an anchor; 0 = paper)
     lambda_warmup: int = 500       # steps over which G is driven from frame position to inferred intensity
+    # Intensities that drive G in training are clamped here: an early, untrained projection can return
+    # any number (|a| is tiny at initialisation), and decoding at l = 40 would swamp the L1 loss with garbage.
+    lambda_range: tuple[float, float] = (-0.25, 1.5)
     log_every: int = 1
     share_every: int = 10          # steps between measurements of each loss term's share of G's gradient (0: never)
     checkpoint_every: int = 200
@@ -137,6 +140,14 @@ class TrainConfig:
         _require(0 <= self.seed < SEED_LIMIT, "train.seed", self.seed, f"a whole number from 0 to {SEED_LIMIT - 1}")
         _require(self.device.split(":")[0] in ("auto", "cpu", "cuda", "mps"), "train.device", self.device,
                  "auto, cpu, cuda or mps")
+        given = self.lambda_range
+        try:        # from --set or JSON as "-0.25,1.5"
+            self.lambda_range = tuple(float(v) for v in (given.split(",") if isinstance(given, str) else given))
+        except (TypeError, ValueError):
+            self.lambda_range = ()
+        low, high = (self.lambda_range + (math.nan, math.nan))[:2]
+        _require(len(self.lambda_range) == 2 and low <= 0 and 1 <= high < math.inf, "train.lambda_range", given,
+                 "two numbers low <= 0 and high >= 1 (every frame position in [0, 1] must be reachable)")
 
 
 @dataclass

@@ -15,7 +15,8 @@ from typing import Any
 SEED_LIMIT = 2 ** 32       # numpy's and torch's seeds: 0 .. 2**32 - 1 work everywhere
 # Fields that changed name: old config files, old checkpoints and old prepared manifests still read.
 RENAMED = {
-    ("train", "w_patch"): "w_lip",        # the lip discriminator's weight (`d["patch"]` is the frame PatchGAN)
+    ("train", "w_patch"): "w_lip",        # the lip discriminator's weight (the frame PatchGAN was d["patch"])
+    ("train", "w_gan"): "w_frame",        # the frame PatchGAN's weight, named like its module d["frame"]
     ("data", "image_size"): "crop_size",  # the aligned crop's side, not the network's (model.image_size)
 }
 # Fields that are gone: {(section, name): (the value that meant what the kit now always does, why)}.
@@ -71,6 +72,14 @@ def coerce_field(section: str, name: str, default: Any, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError(f"{field}={value!r} is not valid: it must be a string")
         return value
+    if isinstance(default, tuple) and default and isinstance(default[0], float):
+        if isinstance(value, str):
+            return value
+        if (not isinstance(value, (list, tuple))
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+            raise ValueError(f"{field}={value!r} is not valid: it must be a list of numbers "
+                             "or a comma-separated string")
+        return tuple(float(v) for v in value)
     if isinstance(default, tuple):
         if isinstance(value, str):
             return value

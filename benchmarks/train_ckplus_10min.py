@@ -37,8 +37,8 @@ class PrintEvery:
 
     def on_step(self, trainer, step, logs):
         if step == 1 or step % self.every == 0:
-            print(f"step {step:5d}  G_L1 {logs['G_L1']:.4f}  G_rec {logs['G_rec']:.4f}  G_GAN {logs['G_GAN']:.3f}  "
-                  f"D_real {logs['D_real']:.3f}  D_fake {logs['D_fake']:.3f}  lambda {logs['lambda_mean']:.2f}"
+            print(f"step {step:5d}  G_L1 {logs['G_L1']:.4f}  G_rec {logs['G_rec']:.4f}  G_frame {logs['G_frame']:.3f}  "
+                  f"D_frame_real {logs['D_frame_real']:.3f}  D_frame_fake {logs['D_frame_fake']:.3f}  lambda {logs['lambda_mean']:.2f}"
                   f"+-{logs['lambda_std']:.2f} (r={logs['lambda_corr']:.2f})  {logs['step_time']:.2f} s/step",
                   flush=True)
 
@@ -90,7 +90,7 @@ def main() -> None:
     w = min(WINDOW, max(1, n // 2))
     first, last = slice(0, w), slice(n - w, n)
     print(f"\n{n} steps in {wall:.0f} s ({wall / max(n, 1):.2f} s/step incl. sampling and checkpoints)")
-    for key in ("G_L1", "G_rec", "G_GAN", "lambda_corr", "lambda_mean", "lambda_std"):
+    for key in ("G_L1", "G_rec", "G_frame", "lambda_corr", "lambda_mean", "lambda_std"):
         print(f"{key:12s} first {w} steps {mean(log, key, first):8.4f}   last {w} steps {mean(log, key, last):8.4f}")
     print(f"G_L1 lowered by {100 * (1 - mean(log, 'G_L1', last) / mean(log, 'G_L1', first)):.0f}%; "
           f"run folder {out}")

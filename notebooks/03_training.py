@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python (affinekit)
 #     language: python
@@ -67,8 +67,8 @@
 # **Losses** (logged every step, plotted live below):
 # - `G_L1`: mean absolute difference between generated and real frames (the
 #   paper's Fig. 6 shows it falling; the motion head's need not, see below);
-# - `D_real`, `D_fake`: a conditional PatchGAN judges pairs (neutral, frame,
-#   expression) real or fake (Fig. 7); `G_GAN` is the generator's side of it;
+# - `D_frame_real`, `D_frame_fake`: a conditional PatchGAN, `d["frame"]`, judges pairs
+#   (neutral, frame, expression) real or fake (Fig. 7); `G_frame` is the generator's side of it;
 # - `D_lip`: the local discriminator on the lip patch of notebook 02;
 # - `D_lambda`: keeps the inferred intensities spread like uniform samples in
 #   [0, 1], so they do not collapse to one value;
@@ -117,10 +117,11 @@ from affinekit.data.folders import read_source
 from affinekit.data.prepare import prepare_records
 from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.expressions import EXPRESSIONS
-from affinekit.training.generator_step import LAMBDA_RANGE, GeneratorStep
+from affinekit.training.gan_step import GeneratorStep
 from affinekit.training.run import train
 from affinekit.training.losses import GAN_CHANCE, frame_losses, weighted
 from affinekit.models.generator import Generator
+from affinekit.io.images import to_network_size
 from affinekit.io.runlog import read_log
 from affinekit.notebook.inputs import DEMO_FRLL, load_animator
 from affinekit.notebook.loss_table import loss_table
@@ -198,34 +199,33 @@ display(Markdown(shapes))
 #
 # What `train` repeats, shown once on a fresh model, for the generator's side
 # (the trainer first updates the discriminators, then adds their verdicts,
-# `G_GAN`, `G_lip` and `G_lambda`, to this loss; see `Trainer.train_step`).
+# `G_frame`, `G_lip` and `G_lambda`, to this loss; see `GANStep.step` in `affinekit/training/gan_step.py`).
 # Both encoders read $x_0$; each real target frame's intensity is inferred by
 # the projection; during the warm-up the generator is driven by the frame's
 # position instead (`blend` = 1 at step 0, falling to 0 at `train.lambda_warmup`),
-# clamped to `LAMBDA_RANGE`; the frames are decoded at those intensities and
+# clamped to `train.lambda_range`; the frames are decoded at those intensities and
 # compared with the real ones.
 
 # %%
 g = Generator(model_cfg)
 optimizer = torch.optim.Adam(g.parameters(), lr=train_cfg.lr_g, betas=(0.5, 0.999))
 items = [data[i % len(data)] for i in range(2)]
-to_model_size = lambda t: torch.nn.functional.interpolate(t, size=IMAGE_SIZE, mode="bilinear",
-                                                          align_corners=False)
-x0 = to_model_size(torch.stack([it["x0"] for it in items]))                    # (B, C, H, W)
-targets = torch.stack([to_model_size(it["targets"]) for it in items])          # (B, K, C, H, W)
+# the kit's one resize to the network's size: the trainer's batches and generation use it too
+x0 = to_network_size(torch.stack([it["x0"] for it in items]), IMAGE_SIZE)                # (B, C, H, W)
+targets = to_network_size(torch.stack([it["targets"] for it in items]), IMAGE_SIZE)      # (B, K, C, H, W)
 positions = torch.stack([it["positions"] for it in items]).float()             # (B, K), in [0, 1]
 label = torch.stack([it["label"] for it in items]).long()
 blend = 1.0                                           # step 0 of the warm-up: driven by the positions
-rec, fake, lam, *motion = GeneratorStep(g)(x0, label, targets, positions, blend)
+rec, fake, lam, *motion = GeneratorStep(g, train_cfg.lambda_range)(x0, label, targets, positions, blend)
 # G_L1: frames decoded at the driving intensities; G_rec: l = 0 gives x0 back; G_sup: the anchor,
-# inferred intensity vs position. The very function and weights Trainer.train_step uses.
+# inferred intensity vs position. The very function and weights GANStep.step uses.
 one_step = frame_losses(rec, fake, lam, x0, targets, positions)
 loss = sum(weighted(one_step, train_cfg).values())
 optimizer.zero_grad()
 loss.backward()
 optimizer.step()
 print(f"inferred l (before the step): {lam.detach().numpy().round(2).tolist()}; positions: "
-      f"{positions.numpy().round(2).tolist()}; clamp {LAMBDA_RANGE}")
+      f"{positions.numpy().round(2).tolist()}; clamp {train_cfg.lambda_range}")
 print(", ".join(f"{k} {v.item():.3f}" for k, v in one_step.items()) + f", weighted sum {loss.item():.3f}")
 
 # %% [markdown]
@@ -236,9 +236,6 @@ print(", ".join(f"{k} {v.item():.3f}" for k, v in one_step.items()) + f", weight
 # whose output is a grid of logits, each judging one patch of the input (here
 # the neutral face, the frame and the label planes, stacked). The loss averages
 # over the grid, so the generator is pushed to get every patch right.
-# Beware the names: the module called `d["patch"]` is that whole-frame
-# PatchGAN, whose losses are logged as `D_real` / `D_fake`; the log key
-# `D_lip` belongs to the *lip* discriminator (notebook 02's mouth patch).
 #
 # `train.gan_loss` picks the adversarial loss: `bce` (binary cross-entropy,
 # the original GAN) or `lsgan` (least squares: the mean squared distance of the
@@ -259,10 +256,10 @@ display(Markdown(loss_table(train_cfg)))       # every weight of TrainConfig: it
 # checkpoint first.
 #
 # What to look for. The motion head starts from the prior $F_y$, so its frames are
-# warp-like from step 1 and `G_L1` starts low; it need not fall (Fig. 6). `D_real`
-# and `D_fake` are worth reading against the dashed chance line (Fig. 7): on it, the
+# warp-like from step 1 and `G_L1` starts low; it need not fall (Fig. 6). `D_frame_real`
+# and `D_frame_fake` are worth reading against the dashed chance line (Fig. 7): on it, the
 # discriminator cannot tell real from fake and its verdict teaches the generator
-# nothing; `D_fake` running to 0 would mean it had won instead. The shares panel says
+# nothing; `D_frame_fake` running to 0 would mean it had won instead. The shares panel says
 # how much of G's gradient each loss term supplies (`train.share_every`).
 
 # %%
@@ -291,10 +288,10 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # first steps add error while the learned correction, the discriminators and the
 # projection start to move. The paper's curve, falling quickly and then slowly, is not
 # what a model that starts from a good warp draws.
-# **Fig. 7 shows discriminators at chance**: from their start (`D_real` high, `D_fake`
+# **Fig. 7 shows discriminators at chance**: from their start (`D_frame_real` high, `D_frame_fake`
 # low) the two close on the LSGAN chance line (0.25) within about 50 steps, wobble
 # around step 190, and both stay within 0.02 of it from about step 197 to the end. They cannot tell real from
-# fake, so `G_GAN` and `G_lip` give the generator little to follow: at this notebook's
+# fake, so `G_frame` and `G_lip` give the generator little to follow: at this notebook's
 # settings (`lr_d` 2e-4, GAN weights 1 / 0.5 / 1) the adversarial terms are 3.7% of G's
 # gradient (`affinekit/weights/MODEL_CARD.md`, a 40-step probe), against 39% for `G_L1`
 # and 57% for `G_landmark`. This run's own log (the shares panel, `gradient_shares.png`)
@@ -309,7 +306,7 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # %%
 log = read_log(trainer.log_path)
 fig6 = charts.loss_curves(log, panels=[("G_L1",)], titles=["generator L1 loss (Fig. 6)"])
-fig7 = charts.loss_curves(log, panels=[("D_real", "D_fake")], titles=["discriminator losses (Fig. 7)"],
+fig7 = charts.loss_curves(log, panels=[("D_frame_real", "D_frame_fake")], titles=["discriminator losses (Fig. 7)"],
                          lines=[(GAN_CHANCE[train_cfg.gan_loss], f"chance ({train_cfg.gan_loss})")])
 fig_lambda = charts.loss_curves(log, panels=[("lambda_mean", "lambda_std"), ("lambda_corr",)],
                                titles=["inferred intensities", "correlation with frame position"],
@@ -339,8 +336,7 @@ from affinekit.generate.render import render_clips
 
 held_out = SequenceDataset(prepared, test_keys or train_keys, num_targets=1, channels=1)
 batch = [held_out[i] for i in range(min(4, len(held_out)))]
-x0 = torch.nn.functional.interpolate(torch.stack([b["x0"] for b in batch]), size=IMAGE_SIZE,
-                                     mode="bilinear", align_corners=False).to(trainer.device)
+x0 = to_network_size(torch.stack([b["x0"] for b in batch]), IMAGE_SIZE).to(trainer.device)
 labels = torch.stack([b["label"] for b in batch]).to(trainer.device)
 intensities = torch.linspace(0, 1.5, 7)
 # the kit's one render function, its crop view: what evaluation scores and `generate` shows
@@ -401,7 +397,7 @@ print(f"mean |F_y| {field_px['prior_mean']:.2f} px, mean |learned correction| {f
 # the first `train.lambda_warmup` steps the generator is driven by the frame's
 # position, handing over to the inferred `l` as the warm-up ends; throughout,
 # `G_sup` pulls the inferred `l` towards the position with weight
-# `train.w_lambda_sup`; and `l` is clamped to [-0.25, 1.5] when it drives the
+# `train.w_lambda_sup`; and `l` is clamped to `train.lambda_range` ([-0.25, 1.5]) when it drives the
 # generator. The paper's setting is `w_lambda_sup=0` and no warm-up
 # (`--set train.w_lambda_sup=0 --set train.lambda_warmup=0` for `affinekit
 # train`); the next section trains both ways and compares.
@@ -446,7 +442,7 @@ print(f"correlation of inferred l with frame position: {order:.2f}")
 # CC BY 4.0), whose real smile exists.
 
 # %%
-d_frame = trainer.d["patch"].eval()
+d_frame = trainer.model.d["frame"].eval()
 gen = trainer.generator.eval()
 d_verdicts = {}
 pairs = [(probe.frames[0], probe.frames[-1], EXPRESSIONS.index(probe.label), f"held-out {probe_key} ({probe.label})")]
@@ -593,7 +589,7 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 #
 # Each needs one parameter or `--set` switch; rerun the notebook (or `affinekit train`) with it.
 #
-# 1. **Without the GAN**: `TrainConfig(..., w_gan=0, w_lip=0)` in the model cell. Hint: with the
+# 1. **Without the GAN**: `TrainConfig(..., w_frame=0, w_lip=0)` in the model cell. Hint: with the
 #    discriminators at chance (Fig. 7) expect `G_L1` and the held-out frames to change little.
 # 2. **Bottleneck-only mixing, or the official projection**: `ModelConfig(..., mixing="bottleneck")` or
 #    `projection="official"`. Hint: bottleneck-only lets the skips carry x0 unchanged, so expect less
@@ -609,8 +605,8 @@ nb.save_text(f"training_{DATA}.json", json.dumps(plain(summary), indent=1, sort_
 last = log[-1]
 nb.record(curves=loss_summary, d_verdicts=d_verdicts, lips=lips_summary, field_px=field_px, data=DATA,
           steps=trainer.step, log_rows=len(log),
-          final={k: last[k] for k in ("G_L1", "D_real", "D_fake", "G_GAN", "D_lip") if k in last},
-          finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_real", "D_fake")),
+          final={k: last[k] for k in ("G_L1", "D_frame_real", "D_frame_fake", "G_frame", "D_lip") if k in last},
+          finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_frame_real", "D_frame_fake")),
           checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),
           board_draws=board.draws, train_sequences=len(train_keys), test_sequences=len(test_keys),
           sample_shape=list(clips.shape), lambda_on_sequence=[float(v) for v in lam_real],

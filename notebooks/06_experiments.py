@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python (affinekit)
 #     language: python
@@ -177,7 +177,7 @@ nb.save_text(f"experiments_{DATA}.json", json.dumps(plain(record), indent=1, sor
 # %% [markdown]
 # ## Exercises
 #
-# 1. **No GAN at all**: add a variant with `("train.w_gan=0", "train.w_lip=0", "train.w_apex=0")` to
+# 1. **No GAN at all**: add a variant with `("train.w_frame=0", "train.w_lip=0", "train.w_apex=0")` to
 #    `experiments.EXPERIMENTS`. Hint: with the discriminators at chance, expect it within the
 #    BCE/LSGAN gap of the default.
 # 2. **Longer**: `STEPS = 1000`. Hint: past the 500-step warm-up the motion trainings should pass
@@ -191,5 +191,6 @@ nb.record(data=DATA, questions=list(results), steps=STEPS,
           copy_input_psnr=[v[list(v)[0]]["copy-input"]["psnr"] for v in results.values()],
           model_psnr={q: {n: s["model"]["psnr"] for n, s in v.items()} for q, v in results.items()},
           reference_psnr={name: m["psnr"] for name, m in reference.items()},
+          frame0_error={q: {n: s["model"]["frame0_error"] for n, s in v.items()} for q, v in results.items()},
           clips={q: {n: [s["model"]["correct"], s["model"]["clips"]] for n, s in v.items()} for q, v in results.items()},
           train_sequences=len(train_keys), test_sequences=len(test_keys))

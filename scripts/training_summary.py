@@ -3,7 +3,7 @@
     python scripts/training_summary.py runs/notebook03_ckplus --out figures/training_ckplus.json
 
 Notebook 03 writes this summary (`run_summary.curve_summary`: G_L1's start, peak and end, the
-step from which D_real and D_fake stay at chance, G's gradient shares) with everything else it
+step from which D_frame_real and D_frame_fake stay at chance, G's gradient shares) with everything else it
 measures once its last cell has run. When a run's training finished but the notebook did not
 (the anchor comparison's three extra trainings take the longest), this writes the same `curves`
 from the run folder's log.jsonl and config.json, keeping the file's other keys.

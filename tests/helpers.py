@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from affinekit.config import DataConfig, ModelConfig, to_dict
+from affinekit.models.generator import Generator
 
 MOUTH = 66   # the landmark face_points puts on the mouth
 
@@ -125,3 +126,19 @@ def face(value=80, size=32):
     img = np.full((size, size, 3), value, np.uint8)
     img[8:24, 8:24] = 200
     return img
+
+
+def known_motion(shift: tuple[float, float] = (0.0, 0.0), mask: float | None = None, grey: float = 0.0,
+                 size: int = 64) -> Generator:
+    """A motion generator whose output is set by hand: a uniform field `shift` (normalised units)
+    from the prior, no learned correction, and the mask shut (None) or open with residual `grey`."""
+    torch.manual_seed(0)
+    gen = Generator(ModelConfig(image_size=size, channels=1, base_width=8, depth=3))
+    with torch.no_grad():
+        gen.prior[:, 0], gen.prior[:, 1] = shift
+        out = gen.decoder.out
+        out.weight.zero_()
+        out.bias.zero_()
+        out.bias[2] = -30.0 if mask is None else 30.0
+        out.bias[3] = float(np.arctanh(grey))
+    return gen

@@ -17,12 +17,11 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from affinekit.data.prepared import entry_kind, load_manifest, load_sequence
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
-from affinekit.io.images import to_model
+from affinekit.io.images import to_model, to_network_size
 from affinekit.seeds import step_seed
 
 # The people of the development CK+ sample: their real videos are what evaluation scores, so
@@ -116,10 +115,7 @@ class ApexPool:
         for y in labels.tolist():
             choices = self.by_label.get(y, np.arange(len(self.frames)))
             picks.append(int(choices[int(torch.randint(len(choices), (1,), generator=generator))]))
-        x = to_model(self.frames[picks], self.channels)
-        if x.shape[-1] != size:
-            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=size < x.shape[-1])
-        return x
+        return to_network_size(to_model(self.frames[picks], self.channels), size)
 
 
     def for_step(self, labels: torch.Tensor, size: int, seed: int, step: int, rank: int = 0) -> torch.Tensor:
@@ -128,6 +124,5 @@ class ApexPool:
 
 
 def _resize_uint8(frames: np.ndarray, size: int) -> np.ndarray:
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
-    x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=size < x.shape[-1])
+    x = to_network_size(torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2), size)
     return x.round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()

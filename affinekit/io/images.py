@@ -56,10 +56,26 @@ def tensor_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
     return x.expand(*x.shape[:-3], channels, *x.shape[-2:])
 
 
+def to_network_size(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Square images (..., C, H, W) at `size` x `size`: the kit's one resize to the network's size.
+
+    Training batches, apex faces, the generator's own input, generation and the notebooks all
+    resize here, so a face reaches the network as the same pixels in training and at inference.
+    Bilinear, antialiased when shrinking (a plain bilinear shrink aliases). Non-float input
+    (uint8 frames, masks) comes back as float32; a float tensor keeps its dtype.
+    """
+    if x.shape[-2:] == (size, size):
+        return x
+    x = x if x.is_floating_point() else x.float()
+    lead = x.shape[:-3]
+    out = F.interpolate(x.reshape(-1, *x.shape[-3:]), size=(size, size), mode="bilinear", align_corners=False,
+                        antialias=size < x.shape[-1])
+    return out.reshape(*lead, x.shape[-3], size, size)
+
+
 def network_input(x: torch.Tensor, channels: int, size: int) -> torch.Tensor:
-    """Crops (N, C, H, W) in [-1, 1] as a network of `channels` at `size` px reads them (area-resized)."""
-    x = tensor_channels(x, channels)
-    return F.interpolate(x, size=(size, size), mode="area") if x.shape[-2:] != (size, size) else x
+    """Crops (N, C, H, W) in [-1, 1] as a network of `channels` at `size` px reads them (`to_network_size`)."""
+    return to_network_size(tensor_channels(x, channels), size)
 
 
 def picture(image: Any, value_range: tuple[float, float] | None = None) -> np.ndarray:

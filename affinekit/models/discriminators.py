@@ -1,6 +1,9 @@
-"""The four discriminators: whole frame (PatchGAN), lip patch, intensity spread, unpaired apex.
+"""The four discriminators, by their one name everywhere (the ModuleDict key `d[name]`, the weight
+`train.w_<name>`, the logs `D_<name>...`/`G_<name>`; the intensity one's weight and logs say
+`lambda`): the whole frame ("frame", a PatchGAN), the lip patch ("lip"), the intensity spread
+("intensity"), the unpaired apex ("apex").
 
-- `PatchDiscriminator`: a conditional PatchGAN on (neutral frame, frame, label
+- `PatchDiscriminator`: the "frame" one, a conditional PatchGAN on (neutral frame, frame, label
   planes); it answers per overlapping patch whether the frame is a real
   expression of that face with that label.
 - `LipDiscriminator`: the same kind of network on a crop around the lips, the
@@ -121,8 +124,20 @@ class IntensityDiscriminator(nn.Module):
 def build_discriminators(cfg: ModelConfig) -> nn.ModuleDict:
     """The four discriminators of a model config, as one ModuleDict (one optimiser)."""
     return nn.ModuleDict({
-        "patch": PatchDiscriminator(cfg.channels, cfg.num_labels, cfg.disc_width, cfg.image_size),
+        "frame": PatchDiscriminator(cfg.channels, cfg.num_labels, cfg.disc_width, cfg.image_size),
         "lip": LipDiscriminator(cfg.channels, cfg.num_labels, cfg.disc_width, cfg.image_size),
         "intensity": IntensityDiscriminator(),
         "apex": ApexDiscriminator(cfg.num_labels, cfg.disc_width, cfg.image_size),
     })
+
+
+# A discriminator's old name in checkpoints -> today's: the frame PatchGAN was "patch" (next to the lip patch).
+OLD_NAMES = {"patch": "frame"}
+
+
+def current_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """`build_discriminators`' state dict with old discriminator names (`OLD_NAMES`) read as today's."""
+    def renamed(key: str) -> str:
+        head, _, rest = key.partition(".")
+        return f"{OLD_NAMES.get(head, head)}.{rest}" if rest else key
+    return {renamed(k): v for k, v in state.items()}

@@ -34,6 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from affinekit.config import ModelConfig
+from affinekit.io.images import to_network_size
 from affinekit.models.affine import mix_codes, project_intensity
 from affinekit.models.motion import Motion, border_window, compose
 
@@ -232,11 +233,7 @@ class Generator(nn.Module):
         if intensities.dim() == 1:
             intensities = intensities.unsqueeze(0).expand(x0.shape[0], -1)
         size = self.cfg.image_size
-        small = x0
-        if x0.shape[-2:] != (size, size) and self.moves:
-            small = F.interpolate(x0, size=(size, size), mode="bilinear", align_corners=False,
-                                  antialias=x0.shape[-1] > size)
-        return small, intensities
+        return (to_network_size(x0, size) if self.moves else x0), intensities
 
     # -- public API ---------------------------------------------------------
     def motion(self, x0: torch.Tensor, label: torch.Tensor, intensities: torch.Tensor) -> Motion:

@@ -25,6 +25,7 @@ from affinekit.evaluation.baselines import LandmarkWarp
 from affinekit.evaluation.makers import GeneratorMaker
 from affinekit.evaluation.metrics import wilson_interval
 from affinekit.evaluation.scoring import evaluate
+from affinekit.generate.inference import render_crops
 from affinekit.models.generator import Generator
 from affinekit.models.prior import dataset_fields
 from affinekit.show.plots import new_figure
@@ -82,7 +83,9 @@ def train_variant(prepared: str | Path, out_dir: str | Path, train_keys: Sequenc
 def score_generator(generator: torch.nn.Module, prepared: str | Path, train_keys: Sequence[str],
                     test_keys: Sequence[str], frames: int = 16) -> dict[str, dict[str, float]]:
     """{row: metrics} for the generator ("model"), copy-input and landmark-warp (fitted on `train_keys`);
-    each row also holds `clips` and `correct`, the clips its expression accuracy counts."""
+    each row also holds `clips` and `correct`, the clips its expression accuracy counts, and the model's
+    row `frame0_error`: the largest difference of its frame at l = 0 from x0 over the test items (on
+    [-1, 1]; 0 for the motion head, which returns x0 itself)."""
     makers = {"landmark-warp": LandmarkWarp().fit(prepared, list(train_keys)), "model": GeneratorMaker(generator)}
     table = evaluate(makers, prepared, list(test_keys), frames)
     out = {}
@@ -90,6 +93,9 @@ def score_generator(generator: torch.nn.Module, prepared: str | Path, train_keys
         clips = [r for r in table.per_sequence if r["row"] == row]
         out[row] = {m: table.row(row).metrics[m] for m in METRICS}
         out[row].update(clips=len(clips), correct=sum(bool(r["correct"]) for r in clips))
+    x0 = torch.stack([item["x0"] for item in SequenceDataset(prepared, list(test_keys))]).float()
+    first = render_crops(generator, x0, torch.zeros(len(x0), dtype=torch.long), torch.zeros(1))[:, 0]
+    out["model"]["frame0_error"] = float((first - x0).abs().max())
     return out
 
 

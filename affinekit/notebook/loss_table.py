@@ -18,6 +18,6 @@ def loss_table(cfg: TrainConfig) -> str:
         if f.name.startswith("w_"):
             key, what = term_of[f.name]
             rows.append(f"| `{key}` | `train.{f.name}` | {f.default:g} | {getattr(cfg, f.name):g} | {what} |")
-    return ("\n".join(rows) + "\n\nDiscriminators: `D_real` + `D_fake` (frame PatchGAN), `D_lip` (lips), "
+    return ("\n".join(rows) + "\n\nDiscriminators: `D_frame_real` + `D_frame_fake` (frame PatchGAN), `D_lip` (lips), "
             "`D_lambda` (intensities), `D_apex_real` + `D_apex_fake` (apex faces, when given); "
             f"GAN loss `{cfg.gan_loss}`, chance level {GAN_CHANCE[cfg.gan_loss]:.3f}.")

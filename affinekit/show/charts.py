@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 from affinekit.io.runlog import read_log
 from affinekit.show.plots import new_figure
 
-LOSS_COLOURS = {"G_L1": "tab:blue", "D_real": "tab:green", "D_fake": "tab:red",
-                "G_GAN": "tab:purple", "G_rec": "tab:orange", "D_lip": "tab:brown",
+LOSS_COLOURS = {"G_L1": "tab:blue", "D_frame_real": "tab:green", "D_frame_fake": "tab:red",
+                "G_frame": "tab:purple", "G_rec": "tab:orange", "D_lip": "tab:brown",
                 "D_lambda": "tab:gray"}
 
 
@@ -154,10 +154,10 @@ def plot_losses(ax: Any, log: Sequence[Mapping[str, Any]], keys: Sequence[str], 
 
 
 def loss_curves(log: Sequence[Mapping[str, Any]] | str | Path,
-                panels: Sequence[Sequence[str]] = (("G_L1",), ("D_real", "D_fake")),
+                panels: Sequence[Sequence[str]] = (("G_L1",), ("D_frame_real", "D_frame_fake")),
                 titles: Sequence[str] | None = None, window: int = 0,
                 lines: Sequence[tuple[float, str]] = (), ylabels: Sequence[str] | None = None) -> Figure:
-    """Loss curves, one panel per group of keys (default: G_L1 | D_real and D_fake,
+    """Loss curves, one panel per group of keys (default: G_L1 | D_frame_real and D_frame_fake,
     the paper's Figs. 6 and 7). `window` 0 picks a smoothing window from the length;
     `ylabels` name each panel's axis when it is not a loss.
     `lines` draws dashed reference levels, e.g. a discriminator's loss at chance

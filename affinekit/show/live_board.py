@@ -23,13 +23,13 @@ class LiveBoard:
         board = LiveBoard()
         Trainer(model_cfg, train_cfg, data, out, callbacks=[board]).fit()
 
-    `panels` groups the logged keys per plot (default: G_L1 | D_real, D_fake, the
+    `panels` groups the logged keys per plot (default: G_L1 | D_frame_real, D_frame_fake, the
     paper's Figs. 6 and 7); `on_sample` frames (a clip batch (B, T, C, H, W) in
     [-1, 1]) fill a third panel. Outside a notebook (no IPython kernel) it keeps
     the history and draws nothing unless `display_fn` is given.
     """
 
-    def __init__(self, panels: Sequence[Sequence[str]] = (("G_L1",), ("D_real", "D_fake")),
+    def __init__(self, panels: Sequence[Sequence[str]] = (("G_L1",), ("D_frame_real", "D_frame_fake")),
                  every: float = 2.0, window: int = 0, max_clips: int = 4, max_frames: int = 8,
                  title: str = "training", display_fn: Callable[..., Any] | None = None,
                  clock: Callable[[], float] = time.monotonic):

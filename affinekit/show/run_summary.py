@@ -26,7 +26,7 @@ def smoothing_window(log: Sequence[Any]) -> int:
 
 
 def curve_summary(log: Sequence[Mapping[str, Any]], chance: float) -> dict[str, Any]:
-    """G_L1's start, peak and end; the step from which D_real and D_fake stay at chance; G's
+    """G_L1's start, peak and end; the step from which D_frame_real and D_frame_fake stay at chance; G's
     gradient shares. Smoothed values use the charts' window."""
     window = smoothing_window(log)
     steps = np.array([int(r.get("step", i + 1)) for i, r in enumerate(log)])
@@ -36,7 +36,7 @@ def curve_summary(log: Sequence[Mapping[str, Any]], chance: float) -> dict[str, 
         peak = int(np.argmax(g_l1))
         out["G_L1"] = {"first": float(g_l1[0]), "peak": float(g_l1[peak]), "peak_step": int(steps[peak]),
                        "last": float(g_l1[-1]), "net_change": float(g_l1[-1] - g_l1[0])}
-    d = [smooth(_values(log, k), window) for k in ("D_real", "D_fake")]
+    d = [smooth(_values(log, k), window) for k in ("D_frame_real", "D_frame_fake")]
     if all(len(v) == len(steps) and len(v) for v in d):
         off = np.maximum(np.abs(d[0] - chance), np.abs(d[1] - chance))
         outside = np.nonzero(off > CHANCE_BAND)[0]
@@ -48,5 +48,5 @@ def curve_summary(log: Sequence[Mapping[str, Any]], chance: float) -> dict[str, 
               if k.startswith("share_") and len(_values(log, k))}
     if shares:
         out["gradient_shares"] = shares
-        out["gan_share"] = float(sum(v for k, v in shares.items() if k in ("G_GAN", "G_lip", "G_apex")))
+        out["gan_share"] = float(sum(v for k, v in shares.items() if k in ("G_frame", "G_lip", "G_apex")))
     return out

@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from affinekit.errors import AffinekitError
+from affinekit.io.images import to_network_size
 from affinekit.seeds import seeded, step_seed
 
 
@@ -71,12 +71,9 @@ def resize_batch(batch: dict[str, Any], size: int) -> dict[str, Any]:
     if H == size:
         return batch
     out = dict(batch)
-    resize = lambda x: F.interpolate(x.float(), size=(size, size), mode="bilinear", align_corners=False,
-                                     antialias=size < H)
-    B, K = batch["targets"].shape[:2]
-    out["x0"] = resize(batch["x0"])
-    out["targets"] = resize(batch["targets"].flatten(0, 1)).view(B, K, -1, size, size)
-    out["masks"] = (resize(batch["masks"].flatten(0, 1)) >= 0.5).float().view(B, K, 1, size, size)
+    out["x0"] = to_network_size(batch["x0"].float(), size)
+    out["targets"] = to_network_size(batch["targets"].float(), size)
+    out["masks"] = (to_network_size(batch["masks"].float(), size) >= 0.5).float()
     for key in ("x0_landmarks", "landmarks"):   # pixel centres scale about the image's corner
         if key in batch:
             out[key] = (batch[key] + 0.5) * (size / H) - 0.5

@@ -20,7 +20,7 @@ if TYPE_CHECKING:                      # annotations only: the trainer imports n
 class ProgressBar:
     """tqdm progress bar over the steps with the main losses as postfix."""
 
-    def __init__(self, keys: Sequence[str] = ("G_L1", "G_GAN", "D_real", "D_fake", "lambda_corr"), **tqdm_kwargs: Any):
+    def __init__(self, keys: Sequence[str] = ("G_L1", "G_frame", "D_frame_real", "D_frame_fake", "lambda_corr"), **tqdm_kwargs: Any):
         self.keys, self.kwargs, self.bar = tuple(keys), tqdm_kwargs, None
 
     def on_step(self, trainer: Trainer, step: int, logs: dict[str, float]) -> None:

@@ -13,36 +13,34 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
-from affinekit.training.generator_step import LAMBDA_RANGE
-
 
 @torch.no_grad()
 def ranking_accuracy(trainer: Any, steps: Iterable[int]) -> dict[str, float]:
-    """{"patch" | "lip" | "apex": share of (real, generated) pairs ranked right} over the batches of `steps`.
+    """{"frame" | "lip" | "apex": share of (real, generated) pairs ranked right} over the batches of `steps`.
 
     Each real target frame is paired with the frame G makes for it (the same x0, label and
     intensity the training step would use, after the warm-up); the apex discriminator pairs each
     generated apex with a real apex face of another person with the same label.
     """
-    g, d, dev = trainer.generator, trainer.d, trainer.device
-    wins: dict[str, list[float]] = {"patch": [], "lip": [], "apex": []}
+    g, d, dev, pool = trainer.generator, trainer.model.d, trainer.device, trainer.model.apex_pool
+    wins: dict[str, list[float]] = {"frame": [], "lip": [], "apex": []}
     g.eval()
     for step in steps:
         batch = trainer.batches[step]
         x0, targets = batch["x0"].to(dev).float(), batch["targets"].to(dev).float()
         label, masks = batch["label"].to(dev).long(), batch["masks"].to(dev).float()
         B, K = targets.shape[:2]
-        lam = g.infer_intensity(targets, x0, label).clamp(*LAMBDA_RANGE)
+        lam = g.infer_intensity(targets, x0, label).clamp(*trainer.train_cfg.lambda_range)
         fake = g.generate(x0, label, lam)
         x0_k = x0.unsqueeze(1).expand_as(targets).flatten(0, 1)
         label_k = label.repeat_interleave(K)
         real_f, fake_f, masks_f = targets.flatten(0, 1), fake.flatten(0, 1), masks.flatten(0, 1)
         score = lambda logits: logits.flatten(1).mean(1)
-        wins["patch"] += (score(d["patch"](x0_k, real_f, label_k)) > score(d["patch"](x0_k, fake_f, label_k))).tolist()
+        wins["frame"] += (score(d["frame"](x0_k, real_f, label_k)) > score(d["frame"](x0_k, fake_f, label_k))).tolist()
         wins["lip"] += (score(d["lip"](x0_k, real_f, masks_f, label_k)) >
                         score(d["lip"](x0_k, fake_f, masks_f, label_k))).tolist()
-        if trainer.apex_pool is not None:
-            real_apex = trainer.apex_pool.for_step(label, fake.shape[-1], trainer.train_cfg.seed, step).to(dev)
+        if pool is not None:
+            real_apex = pool.for_step(label, fake.shape[-1], trainer.train_cfg.seed, step).to(dev)
             wins["apex"] += (score(d["apex"](real_apex, label)) > score(d["apex"](fake[:, -1], label))).tolist()
     g.train()
     return {name: float(np.mean(w)) for name, w in wins.items() if w}

@@ -1,9 +1,10 @@
 """Training the hidden-affine GAN: the loop, checkpoints, resume, DDP.
 
-Around it: `step` (one discriminator and one generator update), `runtime`
-(devices, ranks), `batches` (the batch of a step), `callbacks` (progress, time
-budget, samples), `spec` (configs, the sequences to train on: the run spec) and
-`run` (`train()`, the one entry).
+Around it: `gan_step` (the one object a step changes: G, the discriminators, their
+optimizers; `GANStep.step` is one training step), `runtime` (devices, ranks),
+`batches` (the batch of a step), `callbacks` (progress, time budget, samples),
+`spec` (configs, the sequences to train on: the run spec) and `run` (`train()`,
+the one entry).
 
 The batch of step s is a pure function of (seed, s, rank): indices and the
 dataset's own randomness (frame choice, augmentation) are drawn under RNGs
@@ -24,23 +25,16 @@ from typing import Any, Iterator, Sequence
 
 import torch
 import torch.distributed as dist
-import torch.nn as nn
-from torch.nn.parallel import DistributedDataParallel as DDP
 
 from affinekit.config import ModelConfig, TrainConfig, to_dict
 from affinekit.errors import AffinekitError
 from affinekit.io.run_folder import RunFolder
-from affinekit.models.discriminators import build_discriminators
-from affinekit.models.generator import Generator
 from affinekit.models.prior import dataset_fields
 from affinekit.seeds import rng_state, seeded, set_rng_state, step_seed
 from affinekit.training.batches import StepBatches, collate, resize_batch
-from affinekit.training.generator_step import GeneratorStep
-from affinekit.training.losses import GANLoss
+from affinekit.training.gan_step import GANStep
 from affinekit.training.runtime import setup_distributed
-from affinekit.training.step import train_step
 from affinekit.weights.checkpoint import FORMAT, atomic_save, safe_load, save_generator_only
-from affinekit.weights.warm_start import warm_start
 
 # ---------------------------------------------------------------------------
 # the trainer
@@ -70,31 +64,13 @@ class Trainer:
             raise AffinekitError(f"{self.data_info.get('prepared', 'training data')}: no labelled sequences to train on")
         self._check_data(train_dataset[0])
 
-        # Same initial weights on every rank (DDP would broadcast rank 0's anyway),
-        # without touching the caller's global RNG stream.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(train_cfg.seed)
-            self.generator = Generator(model_cfg).to(self.device)
-            self.discriminators = build_discriminators(model_cfg).to(self.device)
-        if train_cfg.init_from:
-            warm_start(self.generator, train_cfg.init_from)
-        betas = (train_cfg.beta1, 0.999)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=train_cfg.lr_g, betas=betas)
-        self.opt_d = torch.optim.Adam(self.discriminators.parameters(), lr=train_cfg.lr_d, betas=betas)
-        self.gan = GANLoss(train_cfg.gan_loss)
-
-        g_step: nn.Module = GeneratorStep(self.generator)
-        d = {name: m for name, m in self.discriminators.items()}
-        if self.dist.enabled:
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            g_step = DDP(g_step, device_ids=ids)
-            d = {name: DDP(m, device_ids=ids) for name, m in d.items()}
-        self.g_step, self.d = g_step, d
+        # G, the discriminators, their optimizers: one object, seeded from train.seed (the same on every rank)
+        self.model = GANStep(model_cfg, train_cfg, self.device, self.dist, apex_pool)
+        self.generator, self.discriminators = self.model.generator, self.model.discriminators
 
         weights = train_dataset.sampling_weights() if balance and hasattr(train_dataset, "sampling_weights") else None
         self.batches = StepBatches(train_dataset, train_cfg.batch_size, model_cfg.image_size, train_cfg.seed,
                                    self.dist.rank, self.dist.world, weights=weights)
-        self.apex_pool = apex_pool         # real apex faces (data.apex.ApexPool) or None: no apex discriminator
         self.step = 0                      # steps completed
         self.last_logs: dict[str, float] = {}
         self._stop = False                 # Ctrl-C: save and raise KeyboardInterrupt
@@ -123,13 +99,9 @@ class Trainer:
         prior = dataset_fields(self.dataset, cfg.num_labels, cfg.image_size) if cfg.prior == "on" else None
         self.generator.prior.copy_(prior if prior is not None else torch.zeros_like(self.generator.prior))
 
-    # -- schedule -------------------------------------------------------------
-    def blend(self, step: int) -> float:
-        """Weight of the known position (vs the inferred intensity) driving G at `step`."""
-        warm = self.train_cfg.lambda_warmup
-        return max(0.0, 1.0 - step / warm) if warm > 0 else 0.0
-
-    train_step = train_step     # one D and one G update on a batch: `step.train_step(trainer, batch, step)`
+    def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
+        """One D and one G update on `batch`: `self.model.step` (`gan_step.GANStep`)."""
+        return self.model.step(batch, step)
 
     # -- the loop -------------------------------------------------------------
     def fit(self, resume: bool = False, state: dict[str, Any] | None = None) -> "Trainer":
@@ -150,7 +122,7 @@ class Trainer:
         try:
             for step in range(self.step + 1, cfg.steps + 1):
                 t0 = time.perf_counter()
-                logs = self.train_step(next(loader), step)
+                logs = self.model.step(next(loader), step)
                 logs["step_time"] = time.perf_counter() - t0     # data + one D and one G update
                 logs = self._reduce(logs)
                 self.step, self.last_logs = step, logs
@@ -258,8 +230,7 @@ class Trainer:
             "format": FORMAT, "step": self.step,
             "model_config": to_dict(self.model_cfg), "train_config": to_dict(self.train_cfg),
             "data": self.data_info,     # what it trains on, inside the file: exports and evaluation read it here
-            "generator": self.generator.state_dict(), "discriminators": self.discriminators.state_dict(),
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "rng": rng_state(),
+            **self.model.state_dict(), "rng": rng_state(),     # generator, discriminators, opt_g, opt_d
             # The sampler has no hidden state: step s's batch comes from (seed, s, rank).
             "sampler": {"seed": self.train_cfg.seed, "step": self.step, "batch_size": self.train_cfg.batch_size,
                         "world_size": self.dist.world},
@@ -282,11 +253,7 @@ class Trainer:
         if ckpt["model_config"] != to_dict(self.model_cfg):
             raise AffinekitError(f"{path}: was trained with another model config; resume with the run's own "
                                  "config (drop model.* overrides) or train into a new --out folder")
-        self.generator.load_state_dict(ckpt["generator"])
-        # strict=False: a run from before the apex discriminator resumes with a fresh one
-        self.discriminators.load_state_dict(ckpt["discriminators"], strict=False)
-        self.opt_g.load_state_dict(ckpt["opt_g"])
-        self.opt_d.load_state_dict(ckpt["opt_d"])
+        self.model.load_state_dict(ckpt)
         set_rng_state(ckpt["rng"])
         self.step = int(ckpt["step"])
 

@@ -21,7 +21,7 @@ GAN_CHANCE = {"bce": 0.6931471805599453, "lsgan": 0.25}
 # Each term of the generator's loss, by its name in the log: the TrainConfig weight that scales it
 # and what it asks of the generator. The trainer weighs the terms through this table (`weighted`).
 GENERATOR_TERMS: dict[str, tuple[str, str]] = {
-    "G_GAN": ("w_gan", "fool the frame PatchGAN"),
+    "G_frame": ("w_frame", "fool the frame PatchGAN"),
     "G_lip": ("w_lip", "fool the lip discriminator"),
     "G_lambda": ("w_lambda", "inferred intensities look uniform to the intensity discriminator"),
     "G_apex": ("w_apex", "the generated apex fools the apex discriminator (real apex faces of other people)"),

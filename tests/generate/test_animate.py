@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from helpers import known_motion
 from skimage import data
 
 from affinekit.config import ModelConfig
@@ -28,21 +29,6 @@ TINY = ModelConfig(image_size=64, channels=1, base_width=8, depth=3)
 def tiny_generator(cfg: ModelConfig = TINY, seed: int = 0) -> Generator:
     torch.manual_seed(seed)
     return Generator(cfg)
-
-
-def known_motion(shift: tuple[float, float] = (0.0, 0.0), mask: float | None = None, grey: float = 0.0,
-                 size: int = 64) -> Generator:
-    """A motion generator whose output is set by hand: a uniform field `shift` (normalised units)
-    from the prior, no learned correction, and the mask shut (None) or open with residual `grey`."""
-    gen = tiny_generator(ModelConfig(image_size=size, channels=1, base_width=8, depth=3))
-    with torch.no_grad():
-        gen.prior[:, 0], gen.prior[:, 1] = shift
-        out = gen.decoder.out
-        out.weight.zero_()
-        out.bias.zero_()
-        out.bias[2] = -30.0 if mask is None else 30.0
-        out.bias[3] = float(np.arctanh(grey))
-    return gen
 
 
 @pytest.fixture(scope="module")

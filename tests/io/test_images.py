@@ -50,7 +50,7 @@ def test_model_round_trip_is_exact_on_uint8():
     assert np.array_equal(to_uint8(x), frames)
 
 
-def test_gray_by_luma_and_network_input_resizes_by_area():
+def test_gray_by_luma_and_network_input_resizes_by_the_one_antialiased_filter():
     rgb = torch.zeros(1, 3, 8, 8)
     rgb[:, 1] = 1.0                                  # pure green: luma 0.587
     assert torch.allclose(tensor_channels(rgb, 1), torch.full((1, 1, 8, 8), 0.587))
@@ -58,7 +58,10 @@ def test_gray_by_luma_and_network_input_resizes_by_area():
     x[..., :4, :4] = 1.0                             # one quadrant lit
     small = network_input(x, channels=3, size=2)
     assert small.shape == (1, 3, 2, 2)
-    assert torch.allclose(small[0, 0], torch.tensor([[1.0, 0.0], [0.0, 0.0]]))
+    # shrinking 4x, a triangle filter 4 pixels wide each side of an output pixel's centre (1.5 in input
+    # pixels): weights 5 7 7 5 3 1 0 0 (/8), so the lit half carries 24 of 28 along each axis
+    lit = 24 / 28
+    assert torch.allclose(small[0, 0], torch.tensor([[lit * lit, lit * (1 - lit)], [lit * (1 - lit), (1 - lit) ** 2]]))
     assert network_input(x, 3, 8) is x              # already the network's size: untouched
 
 

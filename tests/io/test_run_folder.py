@@ -60,3 +60,14 @@ def test_old_logs_read_with_the_lip_discriminators_names(tmp_path):
     path = tmp_path / "log.jsonl"
     path.write_text(json.dumps({"step": 1, "D_patch": 0.3, "G_patch": 0.7, "share_G_patch": 0.1, "D_real": 0.2}) + "\n")
     assert read_log(path) == [{"step": 1, "D_lip": 0.3, "G_lip": 0.7, "share_G_lip": 0.1, "D_real": 0.2}]
+
+
+def test_old_logs_read_with_the_frame_discriminators_one_name(tmp_path):
+    """A GAN run's old row (it has G_GAN) reads D_real/D_fake/G_GAN as the frame PatchGAN's names; a row
+    without G_GAN (the mouth refiner's own D_real/D_fake) keeps its columns."""
+    path = tmp_path / "log.jsonl"
+    rows = [{"step": 1, "D_real": 0.2, "D_fake": 0.3, "G_GAN": 0.9, "share_G_GAN": 0.1, "G_L1": 0.05},
+            {"step": 1, "M_L1": 0.1, "D_real": 0.4, "D_fake": 0.5}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert read_log(path) == [{"step": 1, "D_frame_real": 0.2, "D_frame_fake": 0.3, "G_frame": 0.9,
+                               "share_G_frame": 0.1, "G_L1": 0.05}, rows[1]]

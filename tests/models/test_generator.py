@@ -124,7 +124,7 @@ def test_discriminator_outputs():
     x, y = faces(3), torch.tensor([0, 3, 6])
     masks = torch.zeros(3, 1, 32, 32)
     masks[:, :, 22:26, 12:20] = 1
-    assert ds["patch"](x, x, y).shape == (3, 1, 4, 4)
+    assert ds["frame"](x, x, y).shape == (3, 1, 4, 4)
     assert ds["lip"](x, x, masks, y).shape[:2] == (3, 1)
     assert ds["intensity"](torch.rand(7)).shape == (7, 1)
 

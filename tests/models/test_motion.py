@@ -153,7 +153,7 @@ def test_one_small_batch_overfits(tmp_path):
             return items[i]
 
     cfg = TrainConfig(steps=120, batch_size=2, log_every=1, checkpoint_every=0, sample_every=0,
-                      lambda_warmup=30, w_gan=0.0, w_lip=0.0, w_lambda=0.0, lr_g=2e-3)
+                      lambda_warmup=30, w_frame=0.0, w_lip=0.0, w_lambda=0.0, lr_g=2e-3)
     trainer = Trainer(TINY, cfg, Tiny(), tmp_path).fit()
     import json
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]

@@ -11,7 +11,7 @@ from affinekit.data.toy import write_toy
 from affinekit.models.affine import mix_codes, project_intensity
 from affinekit.models.generator import Generator
 from affinekit.notebook.experiments import variant_configs
-from affinekit.training.generator_step import GeneratorStep
+from affinekit.training.gan_step import GeneratorStep
 from affinekit.training.run import train
 
 

@@ -181,7 +181,7 @@ def test_03_training_logs_finite_losses_and_a_checkpoint(nb03, work):
     assert nb03["steps"] == nb03["log_rows"] == TINY["03_training"]["STEPS"]      # the parameter papermill passed
     assert nb03["finite"] is True
     assert all(isinstance(v, float) and math.isfinite(v) for v in nb03["final"].values())
-    assert {"G_L1", "D_real", "D_fake"} <= set(nb03["final"])
+    assert {"G_L1", "D_frame_real", "D_frame_fake"} <= set(nb03["final"])
     assert nb03["checkpoint_exists"] is True and Path(nb03["checkpoint"]).is_file()
     assert Path(nb03["checkpoint"]).is_relative_to(work)       # a tiny run writes only into its own folder
     assert nb03["board_draws"] >= 2                # drawn during training and at the end
@@ -189,16 +189,16 @@ def test_03_training_logs_finite_losses_and_a_checkpoint(nb03, work):
     assert {"fig6_g_l1.png", "fig7_d_real_fake.png", "training_samples_demo.png"} <= figures(work)
     # the chance line drawn on the D curves is the GAN loss's own
     assert nb03["chance_line"] == pytest.approx({"lsgan": 0.25, "bce": math.log(2)}[nb03["gan_loss"]])
-    # intensity inference on a real held-out sequence: the neutral frame projects to 0
+    # intensity inference on a real held-out sequence, one l per frame (that l recovers a known
+    # intensity is tested with a generator whose decode is known: tests/show/test_look_inside.py)
     lam = nb03["lambda_on_sequence"]
-    assert len(lam) >= 2 and lam[0] == pytest.approx(0.0, abs=1e-5) and all(math.isfinite(v) for v in lam)
+    assert len(lam) >= 2 and all(math.isfinite(v) for v in lam)
     assert {"intensity_on_sequence.png", "decoded_at_inferred_l_demo.png"} <= figures(work)
     # the anchor comparison on the same held-out sequence: two short runs (the kit's anchor, the paper's
     # setting) that differ, and the bundled model, trained with the anchor for long, which orders the frames
     runs = nb03["lambda_by_anchor"]
     assert sorted(runs) == ["kit: G_sup + warm-up", "no anchor, no prior", "paper: no anchor"] and all(len(v) == len(lam) for v in runs.values())
     assert runs["paper: no anchor"] != runs["kit: G_sup + warm-up"]
-    assert all(v[0] == pytest.approx(0.0, abs=1e-5) for v in runs.values())
     bundled = nb03["lambda_bundled"]
     assert bundled[-1] > bundled[0] + 0.2 and nb03["anchor_corr"]["bundled"] > 0.8
     assert "intensity_anchor_comparison.png" in figures(work)
@@ -249,9 +249,9 @@ def test_06_answers_each_question_with_two_trained_variants(nb06, work):
         assert all(math.isfinite(v) for v in scores.values()), question
     assert all(math.isfinite(v) for v in nb06["copy_input_psnr"])
     assert len(set(nb06["copy_input_psnr"])) == 1               # the same test sequences for every question
-    # the variants really differ: the motion head returns frame 0 exactly, the pixel head does not
-    head = nb06["model_psnr"]["Motion head or the paper's pixel head?"]
-    assert head["motion head"] != head["pixel head"]
+    # the variants really differ: the motion head returns frame 0 exactly, the pixel head draws it
+    head = nb06["frame0_error"]["Motion head or the paper's pixel head?"]
+    assert head["motion head"] < 1e-5 < 1e-3 < head["pixel head"]
     # the defaults are one arm of three questions: trained once, so the very same scores
     psnr = nb06["model_psnr"]
     defaults = {psnr[q][n] for q, n in zip(nb06["questions"], ("LSGAN", "with lip D", "motion head", "subject split"))}
@@ -279,7 +279,6 @@ def test_07_toy_scores_inferred_intensity_against_the_drawn_truth(nb07, work):
     assert nb07["steps"] == TINY["07_toy"]["STEPS"] and nb07["held_out"] >= 1 and nb07["train_sequences"] >= 1
     for name in ("per_sequence", "pooled", "position", "apex", "field_error_px", "no_motion_px"):
         assert isinstance(nb07[name], float) and math.isfinite(nb07[name]), name
-    assert all(v == pytest.approx(0.0, abs=1e-5) for v in nb07["lambda_first"])    # the neutral frame projects to 0
     assert nb07["no_motion_px"] > 0                  # the drawn faces move: there is a field to recover
     assert {"toy_sequence.png", "toy_lambda_vs_truth.png", "toy_decoded.png"} <= figures(work)
     assert (work / "figures" / "toy.json").is_file()

@@ -4,9 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import known_motion
 
 from affinekit.config import ModelConfig
 from affinekit.expressions import EXPRESSIONS
+from affinekit.io.images import to_uint8
 from affinekit.models.discriminators import PatchDiscriminator
 from affinekit.models.generator import Generator
 from affinekit.show import look_inside as li
@@ -74,11 +76,32 @@ def test_linearity_of_a_pure_prior_motion_head(gen):
     assert moving["change_0_to_1"] > 0.01 and moving["ratio"] < 0.3
 
 
-def test_intensity_on_a_sequence_is_zero_for_the_neutral_frame(gen):
-    rng = np.random.default_rng(1)
-    frames = (rng.random((5, 40, 40)) * 255).astype(np.uint8)
-    lam, decoded = li.intensity_on_sequence(gen, frames, 4)
-    assert lam.shape == (5,) and lam[0] == pytest.approx(0.0, abs=1e-6) and decoded.shape == (5, 32, 32)
+def test_intensity_on_a_sequence_recovers_the_intensity_each_frame_was_made_at():
+    """Frames made by a generator whose decode at l is known (`known_motion`: x0 shifted by l * s, the
+    mask shut), read back with the label's direction set to the change of the bottleneck base code
+    from x0 to its frame at l = 1 (other labels point the other way): each frame's inferred l is the
+    l it was made at, and the frame decoded at that l is the frame."""
+    gen = known_motion(shift=(0.12, 0.0), size=32).eval()               # 2 px to the right at l = 1
+    yy, xx = np.mgrid[0:32, 0:32]
+    blob = (40 + 180 * np.exp(-((xx - 15) ** 2 + (yy - 17) ** 2) / 50.0)).astype(np.uint8)
+    label, made_at = 4, torch.tensor([0.0, 0.25, 0.5, 0.75, 1.0, 1.25])
+    with torch.no_grad():
+        frames = to_uint8(gen.generate(li.network_crop(blob, gen), torch.tensor([label]), made_at)[0])[..., 0]
+        codes = gen.base_encoder(torch.cat([li.network_crop(f, gen) for f in frames[[0, 4]]]))[-1]
+    a = codes[1:] - codes[:1]
+    encode = gen.encode
+
+    def direction_set_by_hand(x, y):
+        base, direction = encode(x, y)
+        sign = torch.where(y == label, 1.0, -1.0).view(-1, 1, 1, 1)
+        return base, direction[:-1] + [a.expand_as(direction[-1]) * sign]
+
+    gen.encode = direction_set_by_hand
+    lam, decoded = li.intensity_on_sequence(gen, frames, label)
+    assert lam == pytest.approx(made_at.numpy(), abs=0.05)
+    assert np.abs(decoded - frames / 255.0).max() < 0.1               # decoded at its l, each frame comes back
+    wrong, _ = li.intensity_on_sequence(gen, frames, label - 1)        # another label's direction reads -l
+    assert wrong == pytest.approx(-made_at.numpy(), abs=0.05)
 
 
 def test_chance_levels_of_the_gan_losses():

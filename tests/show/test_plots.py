@@ -40,7 +40,7 @@ def test_figures_render_to_png(tmp_path):
         plots.landmark_overlay(img, lm, numbers=True, highlight=range(48, 68)),
         plots.lip_steps(img, lm, img, lm, mask, img * mask),
         charts.dataset_overview({"happy": 3, "anger": 1}, {"S1": 2, "S2": 2}, [10, 12, 15]),
-        charts.loss_curves([{"step": i, "G_L1": 1.0 / (i + 1), "D_real": 0.5, "D_fake": 0.4} for i in range(30)]),
+        charts.loss_curves([{"step": i, "G_L1": 1.0 / (i + 1), "D_frame_real": 0.5, "D_frame_fake": 0.4} for i in range(30)]),
         plots.show_image(img, "x"),
     ]
     for i, fig in enumerate(figs):
@@ -80,10 +80,10 @@ def test_liveboard_updates_one_handle_in_place_and_throttles():
     board = LiveBoard(every=5.0, display_fn=fake_display, clock=lambda: now[0])
     for step in range(20):                           # 20 steps in 2 simulated seconds
         now[0] = step * 0.1
-        board.on_step(None, step, {"G_L1": torch.tensor(1.0 / (step + 1)), "D_real": 0.3, "D_fake": 0.2, "note": "x"})
+        board.on_step(None, step, {"G_L1": torch.tensor(1.0 / (step + 1)), "D_frame_real": 0.3, "D_frame_fake": 0.2, "note": "x"})
     assert board.draws == 1                          # the first step draws, the rest are throttled
     now[0] = 6.0
-    board.on_step(None, 20, {"G_L1": 0.01, "D_real": 0.3, "D_fake": 0.2})
+    board.on_step(None, 20, {"G_L1": 0.01, "D_frame_real": 0.3, "D_frame_fake": 0.2})
     assert board.draws == 2
     board.on_sample(None, 20, torch.zeros(2, 5, 1, 16, 16))   # samples always redraw
     board.on_end(None)

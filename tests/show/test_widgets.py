@@ -45,8 +45,18 @@ def test_generate_click_shows_an_inline_video(app, tmp_path):
     assert "surprise" in app.status.value and not app.generate_button.disabled
 
 
-def test_intensity_slider_goes_past_one(app):
-    assert app.intensity.max >= 2.0 and app.scrubber.max >= 2.0
+def test_scrubbing_past_one_goes_further_the_same_way(app):
+    """Past the apex the scrubber extrapolates: at 1.5 the frame is further from the neutral than at 1,
+    along the same change (a slider that stopped at 1 would clamp 1.5 to 1 and fail this)."""
+    frames = {}
+    for value in (0.0, 1.0, 1.5):
+        app.scrubber.value = value
+        frames[value] = app.frame_out.astype(np.float64)
+    at_one, past = frames[1.0] - frames[0.0], frames[1.5] - frames[0.0]
+    assert np.abs(past).mean() > np.abs(at_one).mean() > 0
+    assert (past * at_one).sum() / (np.linalg.norm(past) * np.linalg.norm(at_one)) > 0.9
+    app.intensity.value = 1.5                        # the generate slider takes it too
+    assert app.intensity.value == 1.5
 
 
 def test_save_writes_mp4_and_gif(app, tmp_path):

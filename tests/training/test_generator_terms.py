@@ -1,5 +1,5 @@
 """The generator's loss terms: one table of weights (GENERATOR_TERMS) covering every weight of
-TrainConfig, and `frame_losses`, the function both `Trainer.train_step` and notebook 03's step by
+TrainConfig, and `frame_losses`, the function both `GANStep.step` and notebook 03's step by
 hand call."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from helpers import BlobSequences
 from affinekit.config import ModelConfig, TrainConfig
 from affinekit.data.apex import ApexPool
 from affinekit.training import loop
-from affinekit.training import step as step_module
+from affinekit.training import gan_step as step_module
 from affinekit.training.losses import GENERATOR_TERMS, frame_losses, weighted
 
 TINY_MODEL = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)

@@ -36,7 +36,7 @@ def read_log(run: Path) -> list[dict]:
     return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
 
 
-LOSSES = ("G_GAN", "G_L1", "G_rec", "D_real", "D_fake", "D_lip", "D_lambda", "lambda_mean", "lambda_std")
+LOSSES = ("G_frame", "G_L1", "G_rec", "D_frame_real", "D_frame_fake", "D_lip", "D_lambda", "lambda_mean", "lambda_std")
 
 
 # ---------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def test_one_step_reaches_both_encoders_and_all_discriminators(tmp_path):
             assert p.grad is not None and p.grad.abs().sum() > 0, f"{dname}.{name}"
     # each term's share of G's gradient is logged, and they add up to one
     shares = {k: v for k, v in logs.items() if k.startswith("share_")}
-    assert {"share_G_GAN", "share_G_L1", "share_G_apex", "share_G_landmark"} <= set(shares)
+    assert {"share_G_frame", "share_G_L1", "share_G_apex", "share_G_landmark"} <= set(shares)
     assert abs(sum(shares.values()) - 1) < 1e-6 and shares["share_G_L1"] > 0 and shares["share_G_apex"] > 0
 
 

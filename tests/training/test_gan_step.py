@@ -1,0 +1,71 @@
+"""GANStep: the step as one object (G, discriminators, optimizers), its state, and old checkpoints' names."""
+from __future__ import annotations
+
+import copy
+import json
+
+import torch
+from helpers import BlobSequences
+
+from affinekit.config import ModelConfig, TrainConfig, to_dict
+from affinekit.training.gan_step import GANStep
+from affinekit.training.loop import Trainer
+from affinekit.weights.checkpoint import atomic_save, safe_load
+
+TINY_MODEL = ModelConfig(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)
+
+
+def tiny_train(**changes) -> TrainConfig:
+    base = dict(steps=6, batch_size=4, checkpoint_every=3, sample_every=0, lambda_warmup=4, device="cpu")
+    return TrainConfig(**{**base, **changes})
+
+
+def losses(run) -> list[dict]:
+    rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+    return [{k: v for k, v in r.items() if k != "step_time"} for r in rows]
+
+
+def test_the_step_is_one_object_whose_state_carries_a_run_on(tmp_path):
+    """Two GANSteps: one steps twice; the other takes its state after step 1 and steps once. They agree."""
+    data = Trainer(TINY_MODEL, tiny_train(), BlobSequences(), tmp_path / "a")
+    a, b = GANStep(TINY_MODEL, tiny_train(), torch.device("cpu")), GANStep(TINY_MODEL, tiny_train(), torch.device("cpu"))
+    a.step(data.batches[1], 1)
+    b.load_state_dict(copy.deepcopy(a.state_dict()))     # as a checkpoint holds it: not a's live tensors
+    assert a.step(data.batches[2], 2) == b.step(data.batches[2], 2)
+    # the frame PatchGAN has one name: its module, its weight and its logs
+    logs = a.step(data.batches[3], 3)
+    assert "frame" in a.d and {"G_frame", "D_frame_real", "D_frame_fake"} <= set(logs)
+    assert not {"G_GAN", "D_real", "D_fake"} & set(logs)
+
+
+def test_the_clamp_of_the_driving_intensity_is_train_lambda_range(tmp_path):
+    """A wild projection (l = 5) drives G at the top of train.lambda_range, here 1."""
+    data = Trainer(TINY_MODEL, tiny_train(), BlobSequences(), tmp_path / "a")
+    batch = data.batches[1]
+    step = GANStep(TINY_MODEL, tiny_train(lambda_range=(0.0, 1.0)), torch.device("cpu"))
+    step.generator.project = lambda *a: torch.full(batch["positions"].shape, 5.0)     # a wild early projection
+    seen = []
+    decode = step.generator.decode_motion
+    step.generator.decode_motion = lambda base, direction, levels, label: seen.append(levels) or decode(
+        base, direction, levels, label)
+    step.g_step(batch["x0"].float(), batch["label"], batch["targets"].float(), batch["positions"].float(), 0.0)
+    assert float(seen[0].max()) == 1.0 and float(seen[0].min()) == 0.0
+
+
+def test_a_checkpoint_with_the_old_names_resumes_exactly(tmp_path):
+    """A checkpoint from before the rename (d["patch"], train.w_gan) continues as if never renamed."""
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    Trainer(TINY_MODEL, tiny_train(), BlobSequences(), straight).fit()
+    Trainer(TINY_MODEL, tiny_train(steps=3), BlobSequences(), split).fit()
+    last = split / "checkpoints" / "last.pt"
+    state = safe_load(last)
+    state["discriminators"] = {k.replace("frame.", "patch.", 1) if k.startswith("frame.") else k: v
+                               for k, v in state["discriminators"].items()}
+    train = to_dict(tiny_train(steps=3))
+    train["w_gan"] = train.pop("w_frame")
+    train.pop("lambda_range")          # older configs have no lambda_range: the default is the old constant
+    state["train_config"] = train
+    atomic_save(state, last)
+    assert any(k.startswith("patch.") for k in safe_load(last)["discriminators"])
+    Trainer(TINY_MODEL, tiny_train(), BlobSequences(), split).fit(resume=True)
+    assert losses(straight) == losses(split)
