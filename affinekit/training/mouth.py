@@ -211,7 +211,7 @@ def train_mouth(generator_path: str | Path, folders: Sequence[str | Path], out: 
         bank = MouthBank(**torch.load(bank_path, weights_only=True))
     else:
         bank = cut_bank(generator, dataset, cfg)
-        atomic_save(dict(vars(bank)), bank_path)
+        atomic_save(dict(vars(bank)), bank_path, within=run.path)
     run.write_config({"mouth": to_dict(cfg), "generator": str(generator_path), "folders": [str(f) for f in folders],
                       "items": len(dataset), "mouths": int(bank.labels.shape[0]), "seed": seed})
     draws = torch.Generator().manual_seed(seed * 100003 + trainer.step)
@@ -224,10 +224,11 @@ def train_mouth(generator_path: str | Path, folders: Sequence[str | Path], out: 
             if progress:
                 progress(record)
             if trainer.step % checkpoint_every == 0 or trainer.step == cfg.steps:
-                atomic_save(trainer.state(), last)
+                atomic_save(trainer.state(), last, within=run.path)
             if snapshot_every and trainer.step % snapshot_every == 0:   # to choose a step on validation people
                 atomic_save({"format": MOUTH_FORMAT, "mouth_config": to_dict(cfg), "step": trainer.step,
-                             "refiner": trainer.refiner.state_dict()}, run.checkpoint_path.with_name(f"step{trainer.step}.pt"))
+                             "refiner": trainer.refiner.state_dict()}, run.checkpoint_path.with_name(f"step{trainer.step}.pt"),
+                            within=run.path)
     return trainer
 
 
