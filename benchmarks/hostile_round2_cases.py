@@ -13,7 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from hostile_round2 import CAP, TINY, Case, Result, run_process
+from hostile_harness import CAP, TINY, Case, Result, run_process
 from PIL import Image
 
 OLD = b"the user's precious old file\n"
@@ -303,7 +303,7 @@ def sigterm_train(case: Case, base: Path, work: Path) -> Result:
 def start(argv: list) -> subprocess.Popen:
     """A run in the background; its output goes to temporary files (`output(proc)` reads them), so a long
     run never blocks on a full pipe."""
-    from hostile_round2 import PYTHON, REPO
+    from hostile_harness import PYTHON, REPO
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
     proc = subprocess.Popen([PYTHON, "-m", "affinekit", *map(str, argv)], stdout=out, stderr=err, text=True, env=env)
