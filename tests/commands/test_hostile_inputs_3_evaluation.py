@@ -80,7 +80,7 @@ def test_every_validation_pair_seen_is_one_line(recorded, tmp_path):
         paired.paired_protocol([folder], [ckpt], log=lambda line: None)
 
 
-def test_a_checkpoint_trained_on_the_whole_folder_leaves_nothing(recorded, tmp_path):
+def test_a_checkpoint_trained_on_the_whole_folder_is_refused_in_one_line(recorded, tmp_path):
     folder = pair_folder(tmp_path / "frll")
     ckpt = model(tmp_path / "m.pt", {"prepared": str(folder), "keys": None})
     with pytest.raises(AffinekitError, match="trained on every validation pair"):

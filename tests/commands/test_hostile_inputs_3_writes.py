@@ -78,7 +78,7 @@ def test_layers_json_never_describes_another_runs_files(checkpoint, photo, tmp_p
     assert json.loads((layers / "layers.json").read_text())["frames"] == 2
 
 
-def test_layers_is_written_under_a_lock(checkpoint, photo, tmp_path, capsys):
+def test_layers_while_another_run_holds_the_lock_is_refused(checkpoint, photo, tmp_path, capsys):
     with folder_lock(tmp_path, "--layers"):
         code, _, err = cli(["generate", photo, "--checkpoint", checkpoint, "--out", tmp_path / "c.mp4",
                             "--frames", "2", "--layers", tmp_path / "L"], capsys)
@@ -187,7 +187,7 @@ def test_prepare_writes_only_inside(outside, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("what", ["manifest", "photo", "last.pt", "read-only"])
-def test_attach_never_replaces_a_file_it_should_not(what, prepared, checkpoint, photo, tmp_path):
+def test_attach_over_a_file_it_should_not_replace_is_refused(what, prepared, checkpoint, photo, tmp_path):
     run = tmp_path / "mouth"
     last = RunFolder(run).checkpoint_path
     last.parent.mkdir(parents=True)
