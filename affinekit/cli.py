@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cap on the video's long side in pixels (default 1024; sides are made even)")
     p.add_argument("--mix", metavar="NAME=W,...",
                    help="a mixture of expressions instead of --expression, e.g. happy=0.6,surprise=0.4: the codes "
-                        "move along sum_i w_i * direction_i (weights 0-3, not normalised: they scale --intensity)")
+                        "move along sum_i w_i * direction_i (weights 0-3, not normalised: they scale --intensity; their "
+                        "sum x --intensity at most 2, where the face tears); not with --expression")
     p.add_argument("--curve", default="linear", metavar="CURVE",
                    help="timing of the intensity over the clip: linear (default), ease, apex-hold, or "
                         "there-and-back (neutral -> apex -> neutral, loops cleanly as GIF or MP4)")
