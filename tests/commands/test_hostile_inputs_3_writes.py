@@ -58,12 +58,13 @@ def photo(tmp_path_factory) -> Path:
 def test_layers_folder_with_planted_links_writes_only_inside(checkpoint, photo, outside, tmp_path, capsys):
     layers = tmp_path / "L"
     plant(layers, outside, "frame_000.png", "field_000.npy", "layers.json", "mask_001.png")
+    plant(tmp_path, outside, "c.mp4")                     # the clip's own name, too
     before = files_in(outside)
     code, out, err = cli(["generate", photo, "--checkpoint", checkpoint, "--out", tmp_path / "c.mp4", "--frames", "2",
                           "--layers", layers], capsys)
     assert code == 0, err
     assert files_in(outside) == before
-    assert not any(p.is_symlink() for p in layers.iterdir())
+    assert not any(p.is_symlink() for p in layers.iterdir()) and not (tmp_path / "c.mp4").is_symlink()
     assert json.loads((layers / "layers.json").read_text())["frames"] == 2
 
 
