@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("photo", nargs="*", help="face photos, folders of photos or globs (omit with --demo); "
                                              "more than one, or --out-dir, makes one clip per photo")
     p.add_argument("--demo", action="store_true", help="use the built-in demo photo")
-    p.add_argument("--expression", default="happy", metavar="EXPRESSION",
+    p.add_argument("--expression", metavar="EXPRESSION",
                    help=f"one of {', '.join(EXPRESSIONS)}, or all for a grid of every expression (default happy)")
     p.add_argument("--frames", type=int, default=16, help="frames in the clip, 1-1000 (default 16)")
     p.add_argument("--intensity", type=float, default=1.0, help="1 = apex, above 1 extrapolates")
@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cap on the video's long side in pixels (default 1024; sides are made even)")
     p.add_argument("--mix", metavar="NAME=W,...",
                    help="a mixture of expressions instead of --expression, e.g. happy=0.6,surprise=0.4: the codes "
-                        "move along sum_i w_i * direction_i (weights 0-3, not normalised: they scale --intensity)")
+                        "move along sum_i w_i * direction_i (weights 0-3, not normalised: they scale --intensity; their "
+                        "sum x --intensity at most 2, where the face tears); not with --expression")
     p.add_argument("--curve", default="linear", metavar="CURVE",
                    help="timing of the intensity over the clip: linear (default), ease, apex-hold, or "
                         "there-and-back (neutral -> apex -> neutral, loops cleanly as GIF or MP4)")

@@ -101,11 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     from affinekit.evaluation.classifier import load_classifier
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
+    from affinekit.io.destinations import output_file
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
     parser.add_argument("--figure", default=str(ROOT / "figures" / "dose_response.png"))
     args = parser.parse_args(argv)
+    output_file(args.figure, "--figure", {"--checkpoint": args.checkpoint}, (".png",))    # before any work
 
     animator, clf = load_pretrained(args.checkpoint), load_classifier()
     labels = [EXPRESSIONS.index(e) for e in SIX]
@@ -151,6 +153,8 @@ def write_figure(stack: dict[str, np.ndarray], strip: np.ndarray, name: str, pat
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from affinekit.show.plots import save
     from wild_faces import SIX
 
     fig = plt.figure(figsize=(12, 7.2))
@@ -178,8 +182,7 @@ def write_figure(stack: dict[str, np.ndarray], strip: np.ndarray, name: str, pat
         ax.set_title(e, fontsize=9)
     fig.suptitle(f"dose-response on {stack['prob'].shape[0]} open faces (bottom: {name})", fontsize=11)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
+    save(fig, path, dpi=80)        # atomic: a link at the path is replaced, never written through
     plt.close(fig)
 
 

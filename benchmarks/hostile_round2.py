@@ -164,9 +164,11 @@ def write_table(out: str, earlier: dict, rows: list[dict[str, str]], seconds: fl
     merged = sorted([r for r in earlier["rows"] if r["case"] not in fresh] + rows,
                     key=lambda r: order.index(r["case"]) if r["case"] in order else len(order))
     total = earlier["seconds"] + seconds
-    Path(out).with_suffix(".json").write_text(json.dumps({"rows": merged, "seconds": total}, indent=1,
-                                                         ensure_ascii=False) + "\n")
-    Path(out).write_text(markdown(merged, total))
+    from affinekit.io.atomic import atomic_write_text     # after __main__ put this checkout first on the path
+    atomic_write_text(Path(out).with_suffix(".json"), json.dumps({"rows": merged, "seconds": total}, indent=1,
+                                                                 ensure_ascii=False) + "\n")
+    atomic_write_text(out, markdown(merged, total))
+
 
 if __name__ == "__main__":
     sys.path[:0] = [str(Path(__file__).resolve().parent), str(REPO)]    # the cases; this checkout's affinekit

@@ -22,12 +22,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
+    from affinekit.io.destinations import output_file
     from affinekit.show.look_inside_mouth import mouth_closeup
+    from affinekit.show.plots import save
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
     parser.add_argument("--figure", default=str(ROOT / "figures" / "mouth_refiner.png"))
     args = parser.parse_args(argv)
+    output_file(args.figure, "--figure", {"--checkpoint": args.checkpoint}, (".png",))    # before any work
     animator = load_pretrained(args.checkpoint)
     if getattr(animator.generator, "mouth", None) is None:
         print("this model has no mouth refiner; the 'on' columns repeat the 'off' ones", file=sys.stderr)
@@ -59,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         axes[r, 0].set_ylabel(f"FRLL {person}", fontsize=8)
     fig.suptitle("Mouths of FRLL validation people (CC BY 4.0, DeBruine & Jones 2017)", fontsize=9)
     fig.tight_layout()
-    Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.figure, dpi=80)
+    save(fig, args.figure, dpi=80)        # atomic: a link at the path is replaced, never written through
     print(f"figure: {args.figure}")
     return 0
 

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv: list[str] | None = None) -> int:
     from affinekit.data.dataset import subject_split
+    from affinekit.io.atomic import atomic_write_text
+    from affinekit.io.destinations import output_file
     from affinekit.notebook import experiments
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -30,12 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    output_file(args.out, "--out", {"--data": args.data}, (".json",))       # before any work
     train_keys, test_keys = subject_split(args.data, 0.2, args.seed)
     generator = experiments.prior_only(args.data, train_keys, args.image_size, args.base_width, args.seed)
     rows = experiments.score_generator(generator, args.data, train_keys, test_keys, args.frames)
     rows["prior only"] = rows.pop("model")
     record = {"test_keys": sorted(test_keys), "image_size": args.image_size, "frames": args.frames, "rows": rows}
-    Path(args.out).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    atomic_write_text(args.out, json.dumps(record, indent=1, sort_keys=True) + "\n")
     for name, m in rows.items():
         print(f"{name:14s} PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}, ACD-I {m['acd_i']:.3f}, "
               f"expression accuracy {m['correct']}/{m['clips']} clips")

@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from affinekit.evaluation.classifier import load_classifier
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
+    from affinekit.io.destinations import output_file
     from affinekit.show.look_inside_mouth import mouth_closeup
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--no-mouth", action="store_true", help="leave out the mouth refiner (the comparison)")
     args = parser.parse_args(argv)
+    output_file(args.figure, "--figure", {"--checkpoint": args.checkpoint}, (".png",))    # before any work
 
     animator = load_pretrained(args.checkpoint)
     animator.mouth = not args.no_mouth
@@ -126,6 +128,8 @@ def write_figure(rows: list[tuple[str, np.ndarray, list[np.ndarray]]], path: Pat
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from affinekit.show.plots import save
+
     titles = ["input", *SIX, *(f"{e} mouth" for e in MOUTH_VIEWS)]
     cols = len(titles)
     fig, axes = plt.subplots(len(rows), cols, figsize=(1.6 * cols, 1.7 * len(rows)), squeeze=False)
@@ -139,8 +143,7 @@ def write_figure(rows: list[tuple[str, np.ndarray, list[np.ndarray]]], path: Pat
                 ax.set_title(titles[c], fontsize=9)
         axes[r, 0].set_ylabel(name[:16], fontsize=7)
     fig.tight_layout(pad=0.3)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=70)
+    save(fig, path, dpi=70)        # atomic: a link at the path is replaced, never written through
     plt.close(fig)
 
 

@@ -43,6 +43,8 @@ def strip(rows: list[tuple[str, dict[str, np.ndarray]]], path: Path) -> list[dic
     """Neutral | real | generated | |generated - real| per person; returns each row's mean differences."""
     from matplotlib.figure import Figure
 
+    from affinekit.show.plots import save
+
     fig = Figure(figsize=(7.2, 1.9 * len(rows)))
     axes = fig.subplots(len(rows), 4, squeeze=False)
     scores = []
@@ -63,7 +65,7 @@ def strip(rows: list[tuple[str, dict[str, np.ndarray]]], path: Path) -> list[dic
         axes[r, 0].set_ylabel(f"FRLL {person}", fontsize=8)
     fig.suptitle(f"Real smile against the bundled model's, people it never saw: {CREDIT}", fontsize=7.5)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    save(fig, path, dpi=80)        # atomic: a link at the path is replaced, never written through
     return scores
 
 

@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from affinekit.io.atomic import append_line
 from affinekit.io.run_folder import RunFolder
 from affinekit.weights.export import export_run
 
@@ -63,10 +64,10 @@ def main() -> int:
         while pending and len(running) < args.parallel:
             fold = pending.pop(0)
             run = out / f"fold{fold}"
-            log = open(out / f"fold{fold}.log", "a")
+            log = append_line(out / f"fold{fold}.log", within=out)     # a planted link is refused
             running[fold] = (subprocess.Popen(fold_command(args.data, run, fold, args.folds, args.seed, args.set,
                                                            args.device), stdout=log, stderr=subprocess.STDOUT), log)
-            print(f"fold {fold}: training in {run} (log {log.name})", flush=True)
+            print(f"fold {fold}: training in {run} (log {out / f'fold{fold}.log'})", flush=True)
         time.sleep(2)
         if args.seconds is not None and time.monotonic() - start > args.seconds:
             for proc, _ in running.values():

@@ -20,7 +20,7 @@ from affinekit.config import MouthConfig, apply_overrides
 from affinekit.errors import AffinekitError
 from affinekit.io.atomic import atomic_write_text
 from affinekit.io.run_folder import RunFolder
-from affinekit.training.mouth import attach_mouth, train_mouth
+from affinekit.training.mouth import attach_destination, attach_mouth, train_mouth
 from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
 
@@ -51,6 +51,8 @@ def main() -> None:
     try:
         cfg = apply_overrides(MouthConfig(), args.set)
         folders = [f.strip() for f in args.data.split(",") if f.strip()]
+        if args.attach:       # checked before training: it replaced a manifest, a photo, a run's last.pt
+            attach_destination(args.attach, args.generator, folders, args.out)
         bar = tqdm(total=cfg.steps, unit="step", file=sys.stderr)
 
         def show(record: dict) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
+    from affinekit.io.atomic import atomic_write_text
     from affinekit.io.runlog import read_log
     from affinekit.show.run_summary import curve_summary
     from affinekit.training.losses import GAN_CHANCE
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     curves["blend_last"] = log[-1].get("lambda_blend")
     record = json.loads(out.read_text()) if out.is_file() else {}
     record["curves"] = curves
-    out.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    atomic_write_text(out, json.dumps(record, indent=1, sort_keys=True) + "\n")   # a link there is replaced
     print(f"{out}: curves of {run} ({curves['steps']} steps, {gan_loss})")
     return 0
 

@@ -14,12 +14,14 @@ import numpy as np
 
 from affinekit.errors import AffinekitError
 from affinekit.generate.aligned import AlignedFace, PhotoIn, read_face_photo
-from affinekit.generate.checks import MAX_INTENSITY, requested_expression
+from affinekit.generate.checks import MAX_INTENSITY, check_mixture_total, requested_expression
 from affinekit.generate.curves import check_curve, intensity_curve
-from affinekit.generate.layers import write_layers
+from affinekit.generate.layers import is_layer_file, write_layers
 from affinekit.generate.mixtures import mixture_weights, parse_mix
 from affinekit.generate.reference import infer_mixture
+from affinekit.io.clashes import refuse_clashes, refuse_inside
 from affinekit.io.destinations import writable_folder
+from affinekit.io.output_folder import check_replaceable
 from affinekit.io.photos import MAX_SIDE
 
 
@@ -38,8 +40,10 @@ def read_control(args: Any, expression: str, batch: bool, max_side: int | None =
     control = Control(curve=check_curve(args.curve, "--curve"))
     mix, like, layers = args.mix, args.like, args.layers
     if mix is not None:
+        if getattr(args, "expression", None) is not None:
+            raise AffinekitError("--mix and --expression both choose the expression; give one of them")
         control.mix = parse_mix(mix, "--mix")
-        mixture_weights(control.mix, "--mix")
+        check_mixture_total(mixture_weights(control.mix, "--mix"), args.intensity, "--mix")
     one_clip = [name for name, value in (("--mix", mix), ("--like", like), ("--layers", layers)) if value is not None]
     if batch and one_clip:
         raise AffinekitError(f"{one_clip[0]} works on one photo; give a single photo (without --out-dir)")
@@ -56,7 +60,12 @@ def read_control(args: Any, expression: str, batch: bool, max_side: int | None =
     if layers is not None:
         if args.crop_only:
             raise AffinekitError("--layers writes the full frame's layers; drop --crop-only")
-        control.layers = writable_folder(layers, "--layers", create=True)
+        control.layers = writable_folder(layers, "--layers")
+        check_replaceable(control.layers, is_layer_file, "--layers")
+        refuse_inside(control.layers, "--layers", [("the photo", p) for p in (args.photo or [])] +
+                      [("--out", args.out), ("--like", like), ("--checkpoint", args.checkpoint)])
+    if like is not None:
+        refuse_clashes({"--out": args.out}, {"the --like photo": like})
     return control
 
 
@@ -78,7 +87,7 @@ def write_clip_layers(animator: Any, control: Control, expression: Any, frames: 
     """--layers: the field, mask, residual and frame of every frame of the clip just made."""
     lam = intensity_curve(control.curve, len(frames), intensity)
     info = write_layers(control.layers, animator.generator, animator.last_aligned, requested_expression(expression),
-                        lam, frames)
+                        lam, frames, mouth=animator.mouth)
     share = info["synthesised_share_mean"]
     print(f"wrote {info['frames']} frames of layers to {control.layers}: on average {share['of_crop']:.1%} of the "
           f"face crop ({share['of_photo']:.1%} of the frame) synthesised rather than warped")

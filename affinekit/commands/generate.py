@@ -27,7 +27,7 @@ def main(args: Any) -> int:
     photos = list(args.photo or [])
     batch = len(photos) > 1 or bool(args.out_dir) or any(Path(p).is_dir() or any(c in p for c in "*?[")
                                                           for p in photos)
-    expression = str(args.expression).strip().lower()
+    expression = str(args.expression or "happy").strip().lower()
     check_clip_settings(expression, args.frames, args.intensity, args.fps, args.max_size)
     if args.demo and photos:
         raise AffinekitError(f"{photos[0]}: pass either photos or --demo, not both")

@@ -56,8 +56,26 @@ def load_model_maker(path: str | Path, device: str = "cpu") -> tuple[GeneratorMa
     info: dict[str, Any] = {"checkpoint": str(path), "image_size": cfg.image_size, "output": cfg.output}
     data = checkpoint.get("data")
     if isinstance(data, dict) and data:
-        info.update(train_keys=data.get("keys"), prepared=data.get("prepared"))
+        # every source it learned from: the prepared folder's keys, the other sources' and the apex faces'
+        learned = [k for field in ("source_keys", "apex_keys") for k in (data.get(field) or [])]
+        info.update(train_keys=data.get("keys"), prepared=data.get("prepared"), learned_keys=learned)
     return GeneratorMaker(generator, device), info
+
+
+def _subject(key: str) -> str:
+    return key.split("_")[0]
+
+
+def seen_in_training(info: dict[str, Any], key: str) -> bool | None:
+    """Whether a checkpoint learned from `key`, or from another item of its person, in any of its sources
+    (`learned_keys`); None when the checkpoint does not say what it trained on, or trained on every
+    item of its prepared folder (`keys` None) and `key` is not among its other sources'."""
+    if "train_keys" not in info:
+        return None
+    known = set(info.get("learned_keys") or []) | set(info["train_keys"] or [])
+    if key in known or _subject(key) in {_subject(k) for k in known}:
+        return True
+    return None if info["train_keys"] is None else False
 
 
 def training_overlap(info: dict[str, Any], test_keys: Sequence[str]) -> str | None:
@@ -67,10 +85,11 @@ def training_overlap(info: dict[str, Any], test_keys: Sequence[str]) -> str | No
     keys = info["train_keys"]
     if keys is None:
         return "trained on every sequence of its data folder: the test sequences were seen in training"
+    keys = list(keys) + list(info.get("learned_keys") or [])
     seen = sorted(set(keys) & set(test_keys))
     if seen:
         return f"{len(seen)} of {len(test_keys)} test sequences were seen in training"
-    subjects = {k.split("_")[0] for k in keys} & {k.split("_")[0] for k in test_keys}
+    subjects = {_subject(k) for k in keys} & {_subject(k) for k in test_keys}
     if subjects:
         return f"test subjects seen in training: {', '.join(sorted(subjects))}"
     return None

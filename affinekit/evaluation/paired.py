@@ -8,6 +8,7 @@ a MEAD clip), each aligned on its own. Every score is averaged over an item's K 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -23,13 +24,14 @@ from affinekit.evaluation import metrics
 from affinekit.evaluation.baselines import LandmarkWarp, copy_input
 from affinekit.evaluation.classifier import load_classifier, predict_last_frames
 from affinekit.evaluation.descriptors import FaceDescriber
-from affinekit.evaluation.makers import add_model_rows, load_model_maker, training_overlap
+from affinekit.evaluation.makers import add_model_rows, load_model_maker, seen_in_training, training_overlap
 from affinekit.evaluation.mouth import LandmarkFinder, cut, face_box, mouth_box, mouth_error
-from affinekit.evaluation.paired_table import REAL_PHOTO, PairedTable
+from affinekit.evaluation.paired_table import REAL_PHOTO, PairedTable, paired_notes
 from affinekit.evaluation.protocols import _model_name
 from affinekit.evaluation.table import ClipMaker
-from affinekit.evaluation.two_sample import FOLDS, PATCH_SHAPE, two_sample_test
+from affinekit.evaluation.two_sample import two_sample_test
 from affinekit.expressions import EXPRESSIONS, expression_index
+from affinekit.io.clashes import same_file
 from affinekit.io.images import to_model, to_uint8
 
 PAIR_HINT = "prepare a still-pair set, e.g. `affinekit prepare ../shared/data/frll --out prepared/frll`"
@@ -212,6 +214,7 @@ def paired_protocol(folders: Sequence[str | Path], checkpoints: Sequence[str | P
     Landmark-warp is fitted on the training people's items of the same folders. `limit` keeps the
     first pairs of each folder (quick runs).
     """
+    folders = distinct_folders(folders, log)
     test: list[tuple[str, str]] = []
     train: list[tuple[str, str]] = []
     for folder in folders:
@@ -224,18 +227,37 @@ def paired_protocol(folders: Sequence[str | Path], checkpoints: Sequence[str | P
                                  "score every pair")
         test += [(str(folder), k) for k in chosen]
         train += [(str(folder), k) for k in train_keys]
+    loaded = [(path, *load_model_maker(path, device)) for path in checkpoints]
+    seen = {pair for pair in test if any(_learned(info, *pair) for _, _, info in loaded)}
+    left_out = []
+    if seen and not all_keys:          # "validation people" must be people no scored model learned from
+        left_out = [pair for pair in test if pair in seen]
+        test = [pair for pair in test if pair not in seen]
+        log(f"paired: left out {len(left_out)} pair(s) the checkpoint(s) trained on (the pair or its person)")
+        if not test:
+            raise AffinekitError(f"{', '.join(map(str, checkpoints))}: trained on every validation pair of "
+                                 f"{', '.join(map(str, folders))} (the pairs or their people); score other people, "
+                                 "or add --all-keys to score them marked as seen")
     log(f"paired: {len(test)} pairs to score; landmark-warp fitted on {len(train)} training items")
     makers: dict[str, ClipMaker] = {"landmark-warp": fit_landmark_warp(train)}
     warnings: dict[str, str] = {}
-    for path in checkpoints:
-        maker, info = load_model_maker(path, device)
+    for path, maker, info in loaded:
         # a model with a mouth refiner also gets its row without it (add_model_rows)
         add_model_rows(makers, warnings, _model_name(path, info), maker, training_overlap(info, [k for _, k in test]))
     notes = [f"{name}: {warning}" for name, warning in warnings.items()]
+    if left_out:
+        notes.append(f"Left out: {len(left_out)} validation pair(s) a scored checkpoint trained on (the pair, or "
+                     f"another item of its person, in any of its sources): {', '.join(k for _, k in left_out[:8])}"
+                     f"{', ...' if len(left_out) > 8 else ''}.")
+    elif seen:
+        notes.append(f"Seen in training: {len(seen)} scored pair(s) a checkpoint trained on (column seen_in_training).")
     items = [load_pair(f, k) for f, k in test]
     records, info = score_pairs(makers, items, log=log, seed=seed, **score_options)
+    for record in records:
+        record["seen_in_training"] = (record["folder"], record["key"]) in seen
     people = len({(it.source, it.subject) for it in items})
-    scope = "every pair" if all_keys else f"the validation people ({fraction:.0%} of each source's people, seed {seed})"
+    scope = "every pair" if all_keys else (f"the validation people ({fraction:.0%} of each source's people, seed {seed})"
+                                           + (f", less {len(left_out)} pairs a checkpoint trained on" if left_out else ""))
     title = (f"Paired protocol: {len(items)} still pairs of {people} people ({scope}); the generated apex "
              f"against the person's real expression photo")
     table = PairedTable(title, ["copy-input", *makers, REAL_PHOTO], records,
@@ -245,42 +267,23 @@ def paired_protocol(folders: Sequence[str | Path], checkpoints: Sequence[str | P
     return table
 
 
-def paired_notes(info: dict[str, Any], all_keys: bool) -> list[str]:
-    """How every number of the paired table was measured."""
-    notes = [
-        "Each pair: input = the neutral photo's aligned crop, requested label = the pair's, generated apex = "
-        "the maker's frame at intensity 1 (uint8, as a saved video holds it); references = the expression "
-        "photo(s), each aligned on its own. With several references (MEAD apex frames) every score is the "
-        "mean over them (sharpness: geometric mean).",
-        "Mouth error: 68 dlib landmarks found on the generated apex and on the reference crop alike (the "
-        "kit's HOG detector and shape predictor; where no single face is found, the predictor runs on the box "
-        "of the input's landmarks, or of the reference's prepared landmarks: 'landmark fallbacks'); a "
-        "least-squares similarity from the generated eye and nose points (27-47) to the reference's moves the "
-        "generated mouth points (48-67); the mean distance to the reference's, over the reference's "
-        "inter-ocular distance (eye centres). ± is a 95% CI of the mean over pairs. Copy-input's is the "
-        "neutral photo's own error. 'closer than copy-input': share of pairs whose mouth error is below "
-        "copy-input's on the same pair.",
-        f"Detector floor: the reference crops' landmarks against their prepared landmarks (found on the "
-        f"full photo) differ by {info['detector_floor']:.3f} IOD at the mouth; "
-        f"{info['reference_fallbacks']}/{info['references']} references needed the fallback box.",
-        "Face SSIM: the box around the reference's 68 landmarks (no background), the same box cut from the "
-        "generated apex; mouth SSIM: the box around the reference's mouth points 48-67 grown by 25% of its "
-        "size on each side. SSIM in float on the 0-255 scale, scikit-image defaults, channels averaged.",
-        "Mouth sharpness: variance of the 4-neighbour Laplacian (grey, float) of the generated mouth box over "
-        "the reference's; the row is the geometric mean over pairs (1 = as sharp as the real photo).",
-        "Mouth two-sample accuracy: for each row, a small CNN learns to tell the real photos' mouth boxes "
-        "from the row's generated ones (one patch of each per pair, the box of the first reference; grey "
-        f"luma, resized to {PATCH_SHAPE[1]} x {PATCH_SHAPE[0]} px, each patch standardised, so neither a grey "
-        f"source nor exposure gives a patch away), cross-validated in {FOLDS} folds drawn by person (a person's "
-        "real and generated mouth always on one side); the share of held-out patches it classifies right, with "
-        "a 95% Wilson interval. 0.5: the generated mouths cannot be told from real ones; 1.0: every one gives "
-        "itself away. Copy-input's is how well a neutral mouth is told from the expression's. Per source and "
-        "expression: the same held-out answers, counted over that group's patches.",
-        "Expression accuracy: the kit's CK+48 classifier on the apex, framed by the input's landmarks; "
-        "ACD-I: dlib face descriptor distance of the apex to the input (fixed box calibrated on the inputs), "
-        "apexes where no face is found are left out ('faces not found'). The real expression photo's row "
-        "gives the targets for these two; its other cells are the photo against itself.",
-    ]
-    if all_keys:
-        notes.append("--all-keys: training people are scored too, and landmark-warp was fitted on their pairs.")
-    return notes
+def distinct_folders(folders: Sequence[str | Path], log: Callable[[str], None] = print) -> list[str | Path]:
+    """`folders` without repeats (compared as resolved paths): a folder given twice would count its pairs twice."""
+    out, first = [], {}
+    for folder in folders:
+        key = os.path.normcase(os.path.realpath(folder))
+        if key in first:
+            log(f"paired: {folder} is {first[key]} again; its pairs are counted once")
+            continue
+        first[key] = folder
+        out.append(folder)
+    return out
+
+
+def _learned(info: dict[str, Any], folder: str, key: str) -> bool:
+    """Whether a checkpoint learned from this pair or its person; a checkpoint trained on every item of
+    its prepared folder learned every pair of that folder."""
+    seen = seen_in_training(info, key)
+    if seen is None and info.get("train_keys", ()) is None and info.get("prepared"):
+        return same_file(folder, info["prepared"])
+    return bool(seen)

@@ -37,7 +37,7 @@ from affinekit.data.faces import DETECT_MAX_SIDE, FaceAligner, find_faces
 from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
 from affinekit.generate.aligned import AlignedFace, align_face, read_face_photo
-from affinekit.generate.checks import check_frames, requested_expression
+from affinekit.generate.checks import check_frames, check_mixture_total, requested_expression
 from affinekit.generate.curves import intensity_curve
 from affinekit.generate.layout import GRID_COLUMNS, beside_closeup, face_region, fit_into, grid
 from affinekit.generate.render import CLOSEUP_SIZE, render_clips
@@ -144,6 +144,7 @@ class Animator:
         """
         label = requested_expression(expression)
         check_frames(frames, intensity)
+        check_mixture_total(label, intensity)
         intensity_curve(curve, 1, intensity)      # an unknown curve fails before any work
         aligned = self._clip_face(photo, name)
         if crop_only:

@@ -67,6 +67,16 @@ def check_frames(frames: int, intensity: float) -> None:
                              f"got {intensity}")
 
 
+def check_mixture_total(weights: Any, intensity: float, option: str = "mixture") -> None:
+    """A mixture goes sum(weights) x intensity along the expression directions: past MAX_INTENSITY, the
+    plain intensity's limit, the face tears just the same; one line."""
+    total = float(np.sum(weights)) * float(intensity)
+    if np.ndim(weights) == 1 and total > MAX_INTENSITY + 1e-9:
+        raise AffinekitError(f"{option}: the mixture's total (sum of weights {float(np.sum(weights)):g} x intensity "
+                             f"{float(intensity):g} = {total:g}) passes {MAX_INTENSITY:g}, where the face tears; "
+                             "lower the weights or --intensity")
+
+
 def check_clip_settings(expression: Any, frames: int, intensity: float, fps: int, max_side: int) -> None:
     """Every number of a clip (and its expression, "all" for the grid), each checked here once."""
     if expression != "all":

@@ -93,11 +93,13 @@ def _crop_grid(M: np.ndarray, roi: tuple[int, int, int, int], crop_size: int) ->
 @dataclass
 class MouthJob:
     """What the photo compositor needs to refine a clip's mouths: the refiner, each clip's label and
-    intensities (B,), (B, T), and the mouth square in the generator's crop (1, 2, 3)."""
+    intensities (B,), (B, T), and the mouth square in the generator's crop (1, 2, 3). With `kept` a list,
+    each chunk's (m, R) on the patch is appended to it (`generate.layers` writes them)."""
     refiner: torch.nn.Module
     labels: torch.Tensor
     intensities: torch.Tensor
     theta: torch.Tensor
+    kept: list | None = None
 
     def in_region(self, M: np.ndarray, size: int, roi: tuple[int, int, int, int]) -> torch.Tensor:
         """The mouth square as a map (1, 2, 3) from the patch to the photo's roi (normalised): through
@@ -179,9 +181,11 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
             composed = (1 - mask) * warped + mask * residual
         if mouth is not None:
             # the mouth painted at the photo's own resolution, after the warp's composite
-            refined, _, _ = refine_frames(mouth.refiner, to_model_scale(composed), neutral.expand(n, -1, -1, -1),
+            refined, m, r = refine_frames(mouth.refiner, to_model_scale(composed), neutral.expand(n, -1, -1, -1),
                                           theta.expand(n, -1, -1), labels[start:start + n],
                                           levels[start:start + n])
+            if mouth.kept is not None:
+                mouth.kept.append((m.float().cpu(), r.float().cpu()))
             composed = to_pixel_scale(refined)
         out[start:start + n] = composed.clamp(0, 255).round().byte().permute(0, 2, 3, 1).numpy()
     frames[:, :, ry0 - oy0:ry1 - oy0, rx0 - ox0:rx1 - ox0] = out.reshape(B, T, rh, rw, -1)

@@ -17,7 +17,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tqdm.auto import tqdm
 
@@ -29,25 +29,54 @@ from affinekit.io.video import save_video
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
-def expand_photos(items: list[str]) -> list[Path]:
-    """Files as given, folders as their photo files (sorted), globs as their matches; in order, no repeats."""
+def _note(line: str) -> None:
+    print(f"note: {line}", file=sys.stderr)
+
+
+def expand_photos(items: list[str], log: Callable[[str], None] = _note) -> list[Path]:
+    """Files as given, folders as their photo files (sorted), globs (`**` too) as their matching photo
+    files; in order. Nothing is dropped or doubled without a line from `log`: a glob's folders and
+    non-photo files and a folder's other files are skipped with the reason, and one photo reached by
+    two paths (`a.jpg` and `./a.jpg`, a link) is made once."""
     paths: list[Path] = []
     for item in items:
         p = Path(item)
         if any(ch in item for ch in "*?[") and not p.exists():
-            matches = sorted(Path(m) for m in glob.glob(item))
+            matches = sorted(Path(m) for m in glob.glob(item, recursive=True))
             if not matches:
                 raise AffinekitError(f"{item}: no file matches this pattern; check the glob (quote it for the shell)")
-            paths += [m for m in matches if m.is_file()]
+            paths += _photos_among(matches, item, log)
         elif p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in PHOTO_SUFFIXES)
+            found = _photos_among(sorted(p.iterdir()), str(p), log)
             if not found:
                 raise AffinekitError(f"{p}: no photos in this folder (looked for {', '.join(PHOTO_SUFFIXES)})")
             paths += found
         else:
             paths.append(p)     # a missing file is reported with the others, not here
-    seen: set[Path] = set()
-    return [p for p in paths if not (p in seen or seen.add(p))]
+    first: dict[str, Path] = {}
+    unique = []
+    for path in paths:
+        key = os.path.normcase(os.path.realpath(path))
+        if key in first:
+            log(f"{path}: the same file as {first[key]}; one clip is made for it")
+            continue
+        first[key] = path
+        unique.append(path)
+    return unique
+
+
+def _photos_among(paths: list[Path], given: str, log: Callable[[str], None]) -> list[Path]:
+    """The photo files among a folder's entries or a glob's matches; the rest skipped with one line."""
+    photos = [p for p in paths if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES]
+    folders = [p.name for p in paths if p.is_dir()]
+    others = [p.name for p in paths if not p.is_dir() and p not in photos]
+    if folders:
+        log(f"{given}: skipped {len(folders)} folder(s) ({', '.join(folders[:3])}{', ...' if len(folders) > 3 else ''}): "
+            "give a folder by itself to take its photos, or use ** in the pattern")
+    if others:
+        log(f"{given}: skipped {len(others)} file(s) that are not photos ({', '.join(others[:3])}"
+            f"{', ...' if len(others) > 3 else ''}; photos end in {', '.join(PHOTO_SUFFIXES)})")
+    return photos
 
 
 def clip_names(photos: list[Path], expression: str, fmt: str, reserved: set[str] = frozenset()) -> list[str]:

@@ -59,8 +59,13 @@ def mixture_weights(mix: Mapping[Any, Any], option: str = "mixture") -> np.ndarr
         raise AffinekitError(f"{option}: empty mixture; give at least one expression and its weight, "
                              "e.g. {'happy': 0.6, 'surprise': 0.4}")
     weights = np.zeros(len(EXPRESSIONS), np.float32)
+    named: dict[int, Any] = {}
     for key, value in mix.items():
         index = _index(key, option)
+        if index in named:      # 'sad' and 'sadness' are one expression: its weights would silently add up
+            raise AffinekitError(f"{option}: {named[index]!r} and {key!r} both name {EXPRESSIONS[index]}; "
+                                 "name each expression once")
+        named[index] = key
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
             raise AffinekitError(f"{option}: the weight of {key!r} must be a number, got {value!r}")
         value = float(value)

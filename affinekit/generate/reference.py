@@ -71,7 +71,10 @@ def infer_mixture(generator, neutral: torch.Tensor, reference: torch.Tensor) -> 
     """
     cfg = generator.cfg
     device = next(generator.parameters()).device
-    pair = network_input(torch.stack([neutral, reference]).float(), cfg.channels, cfg.image_size).to(device)
+    # each face brought to the network's channels and size on its own: a grey photo and a colour one
+    # (or crops of two sizes) cannot be stacked as they come
+    pair = torch.cat([network_input(torch.as_tensor(face)[None].float(), cfg.channels, cfg.image_size)
+                      for face in (neutral, reference)]).to(device)
     codes = generator.base_encoder(pair)[-1]                                  # (2, C, h, w)
     labels = torch.arange(cfg.num_labels, device=device)
     _, directions = generator.encode(pair[:1].expand(cfg.num_labels, -1, -1, -1), labels)

@@ -58,6 +58,16 @@ def _inside(path: Path, folder: Path) -> bool:
     return Path(os.path.realpath(folder)) in Path(os.path.realpath(path)).parents
 
 
+def refuse_inside(folder: str | os.PathLike, option: str,
+                  inputs: Iterable[tuple[str, str | os.PathLike | None]]) -> None:
+    """AffinekitError if an input or another output is `folder` or lies inside it: a folder of outputs
+    replaced whole (`io.output_folder`) would take it along."""
+    for what, path in inputs:
+        if path and (same_file(path, folder) or _inside(Path(path), Path(folder))):
+            raise AffinekitError(f"{option} {folder}: holds {what} {path}; the folder is replaced whole, so it "
+                                 f"would be lost; choose another {option}")
+
+
 def refuse_clashes(outputs: Mapping[str, str | os.PathLike | None],
                    inputs: Mapping[str, str | os.PathLike | None] | Iterable[tuple[str, str | os.PathLike]] = ()) -> None:
     """AffinekitError if an output names an input, another output, a checkpoint or a prepared file.

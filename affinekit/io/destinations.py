@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from affinekit.errors import AffinekitError
+from affinekit.io.clashes import refuse_clashes
 
 
 def _probe(folder: Path, shown: Path, option: str) -> None:
@@ -84,4 +85,13 @@ def writable_file(path: str | os.PathLike, option: str = "--out",
     elif not folder.is_dir():
         raise AffinekitError(f"{path}: folder {folder} does not exist; create it or choose another {option}")
     _probe(folder, path, option)
+    return path
+
+
+def output_file(path: str | os.PathLike, option: str, inputs: dict[str, str | os.PathLike | None] | None = None,
+                suffixes: Iterable[str] | None = None) -> Path:
+    """A script's or benchmark's output file checked before any work: writable (its folder made), and
+    naming none of its `inputs`, no checkpoint and no prepared file (`clashes.refuse_clashes`)."""
+    path = writable_file(path, option, suffixes, make_folder=True)
+    refuse_clashes({option: path}, inputs or {})
     return path

@@ -52,6 +52,7 @@ def decode_image(data: bytes, name: str, max_side: int | None = None) -> np.ndar
                     raise Image.DecompressionBombError("the image is too large even at 1/8 scale")
                 orientation = _orientation(img, png_exif)
                 pixels = _decode(data, img, name, max_side)
+                profile = img.info.get("icc_profile")
     except UnidentifiedImageError:
         raise AffinekitError(f"{name}: not an image file this kit can read; use a JPEG or PNG") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
@@ -59,7 +60,33 @@ def decode_image(data: bytes, name: str, max_side: int | None = None) -> np.ndar
                              "save it as a JPEG (decoded at a reduced scale) or below 89 megapixels") from None
     except (OSError, SyntaxError, ValueError, EOFError, Warning) as err:
         raise AffinekitError(f"{name}: cannot read the image: {_why(err)}; {FIX}") from None
-    return upright(pixels, orientation)
+    return upright(to_srgb(pixels, profile, name), orientation)
+
+
+def to_srgb(pixels: np.ndarray, icc: bytes | None, name: str) -> np.ndarray:
+    """RGB pixels decoded from a file whose embedded ICC profile is another RGB space (Adobe RGB, Display
+    P3, ProPhoto) converted to sRGB, which the models and videos assume: read as they are, a wide-gamut
+    photo's colours come out desaturated. sRGB profiles, grey and CMYK pictures pass unchanged; a
+    profile that cannot be read is refused with one line, like any other damage."""
+    if not icc or pixels.ndim != 3:
+        return pixels
+    from PIL import Image, ImageCms
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        space = profile.profile.xcolor_space.strip()
+        described = (profile.profile.profile_description or "").lower()
+    except (OSError, ValueError, ImageCms.PyCMSError) as err:
+        raise AffinekitError(f"{name}: its embedded colour profile (ICC) cannot be read ({_why(err)}); "
+                             "re-export the photo as sRGB") from None
+    if space != "RGB" or "srgb" in described:
+        return pixels
+    try:
+        converted = ImageCms.profileToProfile(Image.fromarray(pixels), profile, ImageCms.createProfile("sRGB"),
+                                              outputMode="RGB")
+    except (OSError, ValueError, ImageCms.PyCMSError) as err:
+        raise AffinekitError(f"{name}: its colour profile (ICC) could not be converted to sRGB ({_why(err)}); "
+                             "re-export the photo as sRGB") from None
+    return np.asarray(converted)
 
 
 def _decode(data: bytes, img: Any, name: str, max_side: int | None) -> np.ndarray:

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from affinekit.errors import AffinekitError
+from affinekit.io.atomic import atomic_write
 
 LUMA = (0.299, 0.587, 0.114)   # ITU-R BT.601, what OpenCV's RGB2GRAY uses
 LEVELS_PER_UNIT = 127.5        # pixel levels in one unit of the models' [-1, 1]: 255 / 2
@@ -140,10 +141,17 @@ def to_channels(image: np.ndarray, gray: bool) -> np.ndarray:
     return as_gray(image) if gray else as_rgb(image)
 
 
-def write_png(path: str | Path, image: np.ndarray, fix: str = "check the folder you gave") -> None:
-    """Write a uint8 (H, W) gray or (H, W, 3) RGB picture as PNG; a failure is one line naming the file."""
+def write_png(path: str | Path, image: np.ndarray, fix: str = "check the folder you gave",
+              within: str | Path | None = None) -> None:
+    """Write a uint8 (H, W) gray or (H, W, 3) RGB picture as PNG, atomically (`io.atomic`: never through a
+    planted link; `within` the folder the user named); a failure is one line naming the file."""
     image = np.ascontiguousarray(image)
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    if not cv2.imwrite(str(path), image):
-        raise AffinekitError(f"{path}: could not write this picture; {fix}")
+    ok, png = cv2.imencode(".png", image)
+    if not ok:
+        raise AffinekitError(f"{path}: could not encode this picture as PNG; {fix}")
+    try:
+        atomic_write(path, lambda f: f.write(png.tobytes()), within)
+    except OSError as err:
+        raise AffinekitError(f"{path}: could not write this picture ({err.strerror or err}); {fix}") from None

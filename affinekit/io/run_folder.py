@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from affinekit.errors import AffinekitError
-from affinekit.io.atomic import atomic_write_text
+from affinekit.io.atomic import append_line, atomic_write_text, refuse_links
 from affinekit.io.runlog import logged_step, read_log
 
 
@@ -46,8 +46,11 @@ class RunFolder:
         return self.checkpoint_path.is_file()
 
     def write_config(self, config: dict[str, Any]) -> None:
+        """config.json, after refusing a linked checkpoints/ or samples/ (a received folder's links)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.config_path, json.dumps(config, indent=1))
+        for inside in (self.checkpoint_path, self.samples_dir / "step.png"):
+            refuse_links(inside, self.path)
+        atomic_write_text(self.config_path, json.dumps(config, indent=1), within=self.path)
 
     def read_config(self) -> dict[str, Any]:
         """config.json as written by `write_config`; one line naming the file when it is missing or damaged."""
@@ -68,14 +71,14 @@ class RunFolder:
         after s (the run died later: those steps are redone) and without a half-written last line."""
         self.path.mkdir(parents=True, exist_ok=True)
         if resumed_at is None or not self.log_path.exists():
-            self.log_path.write_text("")
+            atomic_write_text(self.log_path, "", within=self.path)      # replaces a planted link
             return
         keep = [line for line in self.log_path.read_text().splitlines() if logged_step(line) <= resumed_at]
-        atomic_write_text(self.log_path, "".join(line + "\n" for line in keep))    # a kill now loses no line
+        atomic_write_text(self.log_path, "".join(line + "\n" for line in keep), within=self.path)    # a kill now loses no line
 
     def open_log(self) -> TextIO:
-        """The log, open for appending rows (`write_row`)."""
-        return self.log_path.open("a")
+        """The log, open for appending rows (`write_row`); a link or a non-file there is refused."""
+        return append_line(self.log_path, within=self.path)
 
     @staticmethod
     def write_row(log: TextIO, row: dict[str, Any]) -> None:

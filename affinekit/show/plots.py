@@ -19,6 +19,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from affinekit.io.atomic import atomic_write
 from affinekit.io.images import MODEL_RANGE, picture, picture_rgb
 
 # The 68-point scheme (iBUG 300-W) that dlib's predictor follows.
@@ -269,13 +270,12 @@ def to_png(fig: Figure, dpi: int = 100) -> bytes:
 
 
 def save(fig: Figure, path: str | Path | None, dpi: int = 120) -> Path | None:
-    """Save a figure as PNG (parent folders made); `path` None saves nothing."""
+    """Save a figure as PNG (parent folders made), atomically: a link at `path` is replaced, never
+    written through (`io.atomic`); `path` None saves nothing."""
     if path is None:
         return None
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(to_png(fig, dpi=dpi))
-    return p
+    png = to_png(fig, dpi=dpi)
+    return atomic_write(path, lambda f: f.write(png))
 
 
 def show(fig: Figure) -> None:

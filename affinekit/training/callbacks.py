@@ -58,5 +58,5 @@ class SampleSaver:
         grid = to_pixel_scale(frames.clamp(-1, 1)).round().byte()
         grid = grid.permute(0, 3, 1, 4, 2).reshape(B * H, T * W, C).numpy()
         path = trainer.run.samples_dir / f"step_{step:06d}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_png(path, grid[..., 0] if C == 1 else grid, fix="check that the run folder is writable")
+        write_png(path, grid[..., 0] if C == 1 else grid, fix="check that the run folder is writable",
+                  within=trainer.run.path)

@@ -240,7 +240,7 @@ class Trainer:
         """Write the training state atomically (rank 0 only; others return None)."""
         if not self.dist.main:
             return None
-        return atomic_save(self.state_dict(), path or self.checkpoint_path)
+        return atomic_save(self.state_dict(), path or self.checkpoint_path, within=None if path else self.run.path)
 
     def load_checkpoint(self, path: str | Path, state: dict[str, Any] | None = None) -> None:
         """Restore a state written by `save_checkpoint` (for --resume): `state`, or read from `path`."""

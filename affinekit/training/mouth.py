@@ -20,6 +20,7 @@ same `out` resumes from the last one.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ import torch.nn.functional as F
 from affinekit.config import MouthConfig, from_dict, to_dict
 from affinekit.data.dataset import SequenceDataset
 from affinekit.errors import AffinekitError
+from affinekit.io.clashes import same_file
+from affinekit.io.destinations import writable_file
 from affinekit.io.images import tensor_channels, to_model, to_model_scale, to_pixel_scale
 from affinekit.io.run_folder import RunFolder
 from affinekit.models.discriminators import PatchDiscriminator
@@ -38,6 +41,7 @@ from affinekit.models.motion import compose
 from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square, paint
 from affinekit.training.losses import GANLoss, l1_luma_where_gray
 from affinekit.weights.checkpoint import (
+    FORMAT,
     MOUTH_FORMAT,
     atomic_save,
     load_generator,
@@ -211,7 +215,7 @@ def train_mouth(generator_path: str | Path, folders: Sequence[str | Path], out: 
         bank = MouthBank(**torch.load(bank_path, weights_only=True))
     else:
         bank = cut_bank(generator, dataset, cfg)
-        atomic_save(dict(vars(bank)), bank_path)
+        atomic_save(dict(vars(bank)), bank_path, within=run.path)
     run.write_config({"mouth": to_dict(cfg), "generator": str(generator_path), "folders": [str(f) for f in folders],
                       "items": len(dataset), "mouths": int(bank.labels.shape[0]), "seed": seed})
     draws = torch.Generator().manual_seed(seed * 100003 + trainer.step)
@@ -224,10 +228,11 @@ def train_mouth(generator_path: str | Path, folders: Sequence[str | Path], out: 
             if progress:
                 progress(record)
             if trainer.step % checkpoint_every == 0 or trainer.step == cfg.steps:
-                atomic_save(trainer.state(), last)
+                atomic_save(trainer.state(), last, within=run.path)
             if snapshot_every and trainer.step % snapshot_every == 0:   # to choose a step on validation people
                 atomic_save({"format": MOUTH_FORMAT, "mouth_config": to_dict(cfg), "step": trainer.step,
-                             "refiner": trainer.refiner.state_dict()}, run.checkpoint_path.with_name(f"step{trainer.step}.pt"))
+                             "refiner": trainer.refiner.state_dict()}, run.checkpoint_path.with_name(f"step{trainer.step}.pt"),
+                            within=run.path)
     return trainer
 
 
@@ -239,3 +244,25 @@ def attach_mouth(generator_path: str | Path, mouth_checkpoint: str | Path, out: 
     refiner.load_state_dict(state["refiner"])
     generator.mouth = refiner
     return save_generator_only(generator, model_cfg, out, half=True, data=training_data(generator_path))
+
+
+def attach_destination(attach: str | Path, generator_path: str | Path, folders: Sequence[str | Path],
+                       out: str | Path) -> Path:
+    """`--attach` checked before training: a new .pt file, or the --generator export itself (that is what
+    it is for); never another existing file (a run's last.pt, a photo, a manifest), a read-only one, a
+    training checkpoint, or a file inside the refiner's run or the data folders."""
+    path = writable_file(attach, "--attach", (".pt",))
+    for what, folder in [("the refiner's run --out", out)] + [("--data folder", f) for f in folders]:
+        if same_file(path, folder) or Path(os.path.realpath(folder)) in Path(os.path.realpath(path)).parents:
+            raise AffinekitError(f"--attach {path}: lies in {what} {folder}; choose a file outside it")
+    if not path.exists():
+        return path
+    if not same_file(path, generator_path):
+        raise AffinekitError(f"--attach {path}: exists and is not --generator; attaching would replace it; "
+                             "choose a new file (or --generator itself)")
+    if not os.access(path, os.W_OK):
+        raise AffinekitError(f"--attach {path}: is read-only; choose a new file")
+    if safe_load(path).get("format") == FORMAT:
+        raise AffinekitError(f"--attach {path}: is a training checkpoint (what --resume continues); export it "
+                             "first (scripts/export_model.py) and attach to the export")
+    return path

@@ -26,7 +26,7 @@ GENERATOR_FORMAT = "affinekit-generator-1"
 MOUTH_FORMAT = "affinekit-mouth-1"          # a mouth refiner's training state (`affinekit.training.mouth`)
 
 
-def atomic_save(obj: dict[str, Any], path: str | Path) -> Path:
+def atomic_save(obj: dict[str, Any], path: str | Path, within: str | Path | None = None) -> Path:
     """`torch.save` to a temporary file next to `path`, then rename it over `path`.
 
     The checkpoint is serialised in memory first and then written as plain bytes: torch's zip
@@ -34,7 +34,7 @@ def atomic_save(obj: dict[str, Any], path: str | Path) -> Path:
     """
     buffer = io.BytesIO()
     torch.save(obj, buffer)
-    return atomic_write(path, lambda f: f.write(buffer.getbuffer()))
+    return atomic_write(path, lambda f: f.write(buffer.getbuffer()), within)
 
 
 def training_data(path: str | Path) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from affinekit.weights.checkpoint import load_generator
 
 _INPUTS = ("base_encoder.stem.0.weight", "direction_encoder.stem.0.weight")
 _OUTPUT = ("decoder.out.weight", "decoder.out.bias")
+MOUTH_PREFIX = "mouth."          # the refiner's weights inside a generator's state
 
 
 def inflated_state(state: dict[str, torch.Tensor], source_channels: int, channels: int,
@@ -53,8 +54,11 @@ def warm_start(generator: Generator, path: str | Path) -> None:
     if not same:
         raise AffinekitError(f"{path}: a generator of another shape; train.init_from needs the same model config "
                              "(channels may differ: grey -> colour)")
-    # the generator's own weights only: a mouth stage is trained behind the finished generator
-    # (scripts/train_mouth_refiner.py), so an export that carries one starts a run without it
-    state = {k: v for k, v in source.state_dict().items() if not k.startswith("mouth.")}
+    # an export with a mouth stage (the bundled model) carries the refiner's weights too: training starts
+    # the generator alone, and a refiner is trained afterwards for the new generator's frames
+    # (scripts/train_mouth_refiner.py), so those weights are left behind
+    state = {k: v for k, v in source.state_dict().items() if not k.startswith(MOUTH_PREFIX)}
     state = inflated_state(state, cfg.channels, mine.channels, generator.moves)
+    if getattr(generator, "mouth", None) is not None:
+        state.update({k: v for k, v in generator.state_dict().items() if k.startswith(MOUTH_PREFIX)})
     generator.load_state_dict(state)      # copies into the generator's own tensors, on its device

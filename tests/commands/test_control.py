@@ -188,7 +188,7 @@ def test_infer_mixture_sees_no_expression_in_the_neutral_face_itself():
     (["--mix", ""], "--mix: empty mixture"),
     (["--curve", "bounce"], "--curve: unknown timing curve"),
     (["--mix", "happy=1", "--like", "x.jpg"], "--mix and --like"),
-    (["--mix", "happy=1", "--expression", "all"], "drop --expression all"),
+    (["--mix", "happy=1", "--expression", "all"], "--mix and --expression both choose"),
     (["--like", "missing.jpg"], "--like"),
 ])
 def test_bad_control_options_get_one_line(options, words, checkpoint, photos, tmp_path, capsys):

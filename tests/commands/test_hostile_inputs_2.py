@@ -318,7 +318,7 @@ def test_checkpoint_write_on_a_full_disk_keeps_the_errno(tmp_path, monkeypatch):
         def write(self, _data):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(checkpoint_module, "atomic_write", lambda path, write: write(FullDisk()))
+    monkeypatch.setattr(checkpoint_module, "atomic_write", lambda path, write, within=None: write(FullDisk()))
     with pytest.raises(OSError) as caught:
         checkpoint_module.atomic_save({"weights": torch.zeros(1000)}, tmp_path / "last.pt")
     assert caught.value.errno == errno.ENOSPC      # torch's zip writer said only "file write failed"
