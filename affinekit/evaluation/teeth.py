@@ -45,12 +45,25 @@ def lightness_chroma(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def polygon_pixels(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """A bool (H, W) mask of the pixels whose centres lie inside a polygon (P, 2) (pixel coordinates)."""
-    mask = np.zeros(shape[:2], np.uint8)
-    # fillPoly works on a 1/256 px grid (shift 8): pixel-centre coverage without rounding the corners
-    cv2.fillPoly(mask, [np.round(np.asarray(points, np.float64) * 256).astype(np.int32)], 1, lineType=cv2.LINE_8,
-                 shift=8)
-    return mask.astype(bool)
+    """A bool (H, W) mask of the pixels whose centres (integer coordinates) lie inside a polygon (P, 2)
+    in pixel coordinates, by the even-odd rule (a centre exactly on an edge may fall either way)."""
+    pts = np.asarray(points, np.float64)
+    h, w = shape[:2]
+    mask = np.zeros((h, w), bool)
+    x0, y0 = max(0, int(np.floor(pts[:, 0].min()))), max(0, int(np.floor(pts[:, 1].min())))
+    x1, y1 = min(w, int(np.ceil(pts[:, 0].max())) + 1), min(h, int(np.ceil(pts[:, 1].max())) + 1)
+    if x1 <= x0 or y1 <= y0:
+        return mask
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    inside = np.zeros(ys.shape, bool)
+    for (ax, ay), (bx, by) in zip(pts, np.roll(pts, -1, axis=0)):
+        if ay == by:
+            continue                      # a horizontal edge crosses no row of centres
+        crosses = (ay > ys) != (by > ys)
+        at_x = ax + (ys - ay) * (bx - ax) / (by - ay)
+        inside ^= crosses & (xs < at_x)
+    mask[y0:y1, x0:x1] = inside
+    return mask
 
 
 def mouth_inside(image: np.ndarray, landmarks: np.ndarray, iod_px: float = MEASURE_IOD) -> MouthInside:

@@ -46,7 +46,7 @@ def _refine_clips(generator: Generator, clips: torch.Tensor, x0: torch.Tensor, l
     flat = lambda t: t.unsqueeze(1).expand(B, T, *t.shape[1:]).flatten(0, 1)
     refined = refine(generator.mouth, clips.flatten(0, 1), flat(x0), flat(theta.to(clips.device)), flat(labels),
                      intensities.flatten(), None if shapes is None else shapes.flatten(0, 1),
-                     None if picks is None else flat(picks))
+                     None if picks is None else flat(picks))[0]
     return refined.view(clips.shape)
 
 
@@ -195,7 +195,7 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
             part_of = lambda t: None if t is None else t[start:start + n]
             refined = refine(mouth.refiner, to_model_scale(composed), neutral.expand(n, -1, -1, -1),
                              theta.expand(n, -1, -1), labels[start:start + n], levels[start:start + n],
-                             part_of(shapes), part_of(picks))
+                             part_of(shapes), part_of(picks))[0]
             composed = to_pixel_scale(refined)
         out[start:start + n] = composed.clamp(0, 255).round().byte().permute(0, 2, 3, 1).numpy()
     frames[:, :, ry0 - oy0:ry1 - oy0, rx0 - ox0:rx1 - ox0] = out.reshape(B, T, rh, rw, -1)

@@ -25,7 +25,7 @@ from affinekit.models.motion import identity_grid, sample_at
 
 LIPS = slice(48, 68)                  # the shape's points, in landmark numbering
 OUTER, INNER = slice(0, 12), slice(12, 20)   # within a shape
-OUTER_WEIGHT = 0.5                    # the opening (inner lips) decides what shows inside the mouth
+OUTER_WEIGHT = 1.0                    # the outer lips place the exemplar (its warp follows them): as much as the opening
 FIELD_ITERATIONS = 6                  # fixed-point steps to follow a backward field forward
 
 
@@ -87,31 +87,39 @@ def border_anchors(count: int = 5) -> torch.Tensor:
     return torch.unique_consecutive(ring, dim=0)[:-1]
 
 
-def tps_warp(images: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, regular: float = 1e-3) -> torch.Tensor:
+def tps_map(a: torch.Tensor, b: torch.Tensor, points: torch.Tensor, regular: float = 1e-3) -> torch.Tensor:
+    """points (N, Q, 2) carried by the thin-plate spline that takes control points a (N, P, 2) to b
+    (N, P, 2). `regular` keeps coinciding control points from making the system singular."""
+    N, P = a.shape[:2]
+    a, b, points = a.float(), b.float(), points.float()
+    K = _tps_kernel(torch.cdist(a, a) ** 2) + regular * torch.eye(P, device=a.device)
+    Pm = torch.cat([torch.ones(N, P, 1, device=a.device), a], 2)                    # (N, P, 3)
+    system = torch.cat([torch.cat([K, Pm], 2),
+                        torch.cat([Pm.transpose(1, 2), torch.zeros(N, 3, 3, device=a.device)], 2)], 1)
+    coef = torch.linalg.solve(system, torch.cat([b, torch.zeros(N, 3, 2, device=a.device)], 1))
+    U = _tps_kernel(torch.cdist(points, a) ** 2)
+    affine = torch.cat([torch.ones(*points.shape[:2], 1, device=a.device), points], 2)
+    return U @ coef[:, :P] + affine @ coef[:, P:]
+
+
+def tps_warp(images: torch.Tensor, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
     """images (N, C, s, s) whose points src (N, P, 2) (normalised) are drawn at dst (N, P, 2).
 
-    A thin-plate spline fitted from dst to src (plus the patch's border, fixed) gives, for every
-    output pixel, where to read the image: a backward warp, bilinear. `regular` keeps coinciding
-    points (a closed mouth's inner lips) from making the system singular.
+    A thin-plate spline from dst to src (plus the patch's border, fixed) gives, for every output
+    pixel, where to read the image: a backward warp, bilinear.
     """
     N, C, s, _ = images.shape
-    ring = border_anchors().to(images)[None].expand(N, -1, -1)
-    a = torch.cat([dst.float(), ring], 1)                           # control points, output side
-    b = torch.cat([src.float(), ring], 1)                           # where each reads
-    P = a.shape[1]
-    K = _tps_kernel(torch.cdist(a, a) ** 2) + regular * torch.eye(P)
-    ones = torch.ones(N, P, 1)
-    Pm = torch.cat([ones, a], 2)                                    # (N, P, 3)
-    top = torch.cat([K, Pm], 2)
-    bottom = torch.cat([Pm.transpose(1, 2), torch.zeros(N, 3, 3)], 2)
-    system = torch.cat([top, bottom], 1)                            # (N, P + 3, P + 3)
-    rhs = torch.cat([b, torch.zeros(N, 3, 2)], 1)
-    coef = torch.linalg.solve(system, rhs)                          # (N, P + 3, 2)
-    grid = identity_grid(s, s).reshape(1, -1, 2).expand(N, -1, -1)  # (N, s*s, 2)
-    U = _tps_kernel(torch.cdist(grid, a) ** 2)
-    where = U @ coef[:, :P] + torch.cat([torch.ones(N, s * s, 1), grid], 2) @ coef[:, P:]
+    ring = border_anchors().to(images.device)[None].expand(N, -1, -1)
+    grid = identity_grid(s, s, images.device).reshape(1, -1, 2).expand(N, -1, -1)
+    where = tps_map(torch.cat([dst.to(ring), ring], 1), torch.cat([src.to(ring), ring], 1), grid)
     return F.grid_sample(images, where.view(N, s, s, 2).to(images), mode="bilinear", padding_mode="border",
                          align_corners=False)
+
+
+def tps_points(points: torch.Tensor, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
+    """Where `tps_warp(images, src, dst)` draws an image's points (N, Q, 2): the forward spline."""
+    ring = border_anchors().to(src.device)[None].expand(src.shape[0], -1, -1)
+    return tps_map(torch.cat([src.float(), ring], 1), torch.cat([dst.float(), ring], 1), points)
 
 
 def polygon_mask(points: torch.Tensor, size: int) -> torch.Tensor:

@@ -26,11 +26,12 @@ import torch.nn.functional as F
 
 from affinekit.config import MouthConfig
 from affinekit.io.images import tensor_channels, to_model_scale
-from affinekit.models.exemplars import INNER, LIPS, decode_jpeg, descriptor, moved_points, nearest, polygon_mask, \
-    tps_warp
+from affinekit.models.exemplars import INNER, LIPS, OUTER, decode_jpeg, descriptor, moved_points, nearest, \
+    polygon_mask, tps_points, tps_warp
 from affinekit.models.motion import pixels_to_normalised
 from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square, paste_patches, refine_frames
 
+MASK_PRIOR = 3.0         # the mask's logit starts this much higher inside the exemplar's opening
 COLOUR_POOL = 8          # the colour correction's resolution: the patch's size over this
 BLUR_SIGMA = 1.5         # the blurred copy of the exemplar (patch pixels)
 
@@ -59,7 +60,7 @@ def gaussian_blur(images: torch.Tensor, sigma: float = BLUR_SIGMA) -> torch.Tens
 class ExemplarRefiner(MouthRefiner):
     """(composite patch, neutral patch, warped exemplar, inner-lip polygon, label, l) -> (m, colour)."""
 
-    EXTRA_INPUTS = 4      # the warped exemplar (RGB) and the inner-lip polygon
+    EXTRA_INPUTS = 5      # the warped exemplar (RGB), its opening and the frame's inner-lip polygon
     OUT_MAPS = 5          # colour correction (3), mask, softening
 
     def __init__(self, cfg: MouthConfig, num_labels: int):
@@ -99,12 +100,14 @@ class ExemplarRefiner(MouthRefiner):
         query = shapes[torch.arange(shapes.shape[0]), apex]
         return nearest(descriptor(self.bank_shapes.float()), descriptor(query), self.bank_people, exclude)
 
-    def forward(self, patch: torch.Tensor, neutral: torch.Tensor, warped: torch.Tensor, polygon: torch.Tensor,
+    def forward(self, patch: torch.Tensor, neutral: torch.Tensor, warped: torch.Tensor, polygons: torch.Tensor,
                 label: torch.Tensor, intensity: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(m (N, 1, s, s), the colour to show (N, 3, s, s) in [-1, 1])."""
-        raw = self.maps(patch, neutral, label, intensity, warped, polygon)
+        """(m (N, 1, s, s), the colour to show (N, 3, s, s) in [-1, 1]); polygons (N, 2, s, s): the warped
+        exemplar's opening and the frame's inner lips."""
+        raw = self.maps(patch, neutral, label, intensity, warped, polygons)
         level = intensity.to(patch).view(-1, 1, 1, 1)
-        mask = torch.sigmoid(raw[:, 1:2]) * self.window.to(patch) * level.abs().clamp(max=1.0)
+        logit = raw[:, 1:2] + MASK_PRIOR * (2 * polygons[:, :1] - 1)
+        mask = torch.sigmoid(logit) * self.window.to(patch) * level.abs().clamp(max=1.0)
         soften = torch.sigmoid(raw[:, 4:5].mean((2, 3), keepdim=True) - 2.0)     # starts near 0.1
         s = patch.shape[-1]
         shift = torch.tanh(F.avg_pool2d(torch.cat([raw[:, :1], raw[:, 2:4]], 1), COLOUR_POOL))
@@ -114,27 +117,36 @@ class ExemplarRefiner(MouthRefiner):
 
 
 def exemplar_inputs(refiner: ExemplarRefiner, shapes: torch.Tensor, picks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(warped exemplars (N, 3, s, s), inner-lip polygons (N, 1, s, s)) for frames with lip shapes
-    (N, 20, 2) in patch coordinates and chosen exemplars picks (N,)."""
+    """(warped exemplars (N, 3, s, s), polygons (N, 2, s, s): the exemplar's opening where the warp
+    draws it, the frame's inner lips) for frames with lip shapes (N, 20, 2) in patch coordinates and
+    chosen exemplars picks (N,).
+
+    The warp follows the outer lips: the exemplar keeps its own opening, fitted to the frame's
+    mouth. A field that parts the lips less than a real smile does (or not at all) then still gets
+    a real smile's teeth at their real size, and the network decides how much of them shows.
+    """
     s = refiner.cfg.size
     images = refiner.exemplar_images(picks)
-    warped = tps_warp(images, refiner.bank_shapes[picks].float(), shapes.float())
-    return warped, polygon_mask(shapes[:, INNER], s)
+    src = refiner.bank_shapes[picks].float()
+    warped = tps_warp(images, src[:, OUTER], shapes[:, OUTER].float())
+    opening = tps_points(src[:, INNER], src[:, OUTER], shapes[:, OUTER].float())
+    return warped, torch.cat([polygon_mask(opening, s), polygon_mask(shapes[:, INNER], s)], 1)
 
 
 def refine(refiner: MouthRefiner, frames: torch.Tensor, neutral: torch.Tensor, theta: torch.Tensor,
            labels: torch.Tensor, intensities: torch.Tensor, shapes: torch.Tensor | None = None,
-           picks: torch.Tensor | None = None) -> torch.Tensor:
-    """Frames (N, C, H, W) in [-1, 1] with their mouths refined by either refiner (the one inference
-    path): today's paints luma; the exemplar one needs each frame's lip shape (N, 20, 2) and pick (N,)."""
+           picks: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(frames (N, C, H, W) in [-1, 1] with their mouths refined, the mask m and what was painted on the
+    patch) by either refiner (the one inference path): today's paints luma; the exemplar one needs
+    each frame's lip shape (N, 20, 2) and pick (N,) (`clip_plan`) and paints colour."""
     if not isinstance(refiner, ExemplarRefiner):
-        return refine_frames(refiner, frames, neutral, theta, labels, intensities)[0]
+        return refine_frames(refiner, frames, neutral, theta, labels, intensities)
     s = refiner.cfg.size
     patch = cut_patches(tensor_channels(frames, 3), theta, s)
     base = cut_patches(tensor_channels(neutral, 3), theta, s)
     warped, polygon = exemplar_inputs(refiner, shapes, picks)
     mask, image = refiner(patch, base, warped, polygon, labels, intensities)
-    return paste_patches(frames, theta, mask, image)
+    return paste_patches(frames, theta, mask, image), mask, image
 
 
 def clip_plan(refiner: MouthRefiner, landmarks: torch.Tensor, size: int, flow: torch.Tensor,

@@ -40,8 +40,8 @@ SECOND_CHOICE = 1 / 3     # how often a draw shows the second-nearest exemplar
 @dataclass
 class TargetSet:
     """Every training target, cut once (uint8 (N, 5, 3, s, s): composite, neutral, real mouth, the
-    nearest and second-nearest exemplars warped into the frame's lips), its inner-lip polygon
-    (N, 1, s, s), label, l, greyness and sampling weight."""
+    nearest and second-nearest exemplars warped into the frame's lips), the polygons (N, 3, s, s):
+    the two exemplars' openings and the frame's inner lips, label, l, greyness and sampling weight."""
     patches: torch.Tensor
     polygons: torch.Tensor
     labels: torch.Tensor
@@ -52,9 +52,10 @@ class TargetSet:
     def draw(self, size: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
         picks = torch.multinomial(self.weights, size, replacement=True, generator=generator)
         p = to_model_scale(self.patches[picks].float())
-        poly = self.polygons[picks].float()
-        second = torch.rand(size, generator=generator) < SECOND_CHOICE
-        exemplar = torch.where(second.view(-1, 1, 1, 1), p[:, 4], p[:, 3])
+        second = (torch.rand(size, generator=generator) < SECOND_CHOICE).view(-1, 1, 1, 1)
+        exemplar = torch.where(second, p[:, 4], p[:, 3])
+        both = self.polygons[picks].float()
+        poly = torch.cat([torch.where(second, both[:, 1:2], both[:, :1]), both[:, 2:]], 1)
         flip = torch.rand(size, generator=generator) < 0.5
         p[flip], poly[flip], exemplar[flip] = p[flip].flip(-1), poly[flip].flip(-1), exemplar[flip].flip(-1)
         return {"now": p[:, 0], "neutral": p[:, 1], "real": p[:, 2], "exemplar": exemplar, "polygon": poly,
@@ -98,7 +99,7 @@ def cut_targets(generator: torch.nn.Module, dataset: SequenceDataset, refiner: E
         stacked = torch.stack([cut(made), cut(x0).expand(T - 1, -1, -1, -1), cut(frames[1:]),
                                warped[0][0], warped[1][0]], 1)
         out["patches"].append(to_pixel_scale(stacked).round().clamp(0, 255).byte())
-        out["polygons"].append(warped[0][1].byte())
+        out["polygons"].append(torch.cat([warped[0][1][:, :1], warped[1][1]], 1).byte())
         out["labels"].append(label.expand(T - 1))
         out["levels"].append(levels)
         out["gray"].append(torch.full((T - 1,), bool(item["gray"])))

@@ -16,6 +16,7 @@ from affinekit.models.exemplars import (
     moved_points,
     nearest,
     polygon_mask,
+    tps_points,
     tps_warp,
 )
 from affinekit.models.generator import Generator
@@ -71,6 +72,8 @@ def test_the_thin_plate_warp_moves_a_spot_from_its_point_to_the_target_point():
     assert float(out[24, 40]) < 0.1                    # the spot left its old place
     # the same points on both sides: the image comes back (the border and the points stay put)
     assert torch.allclose(tps_warp(image, src, src), image, atol=1e-4)
+    # the forward spline says where the warp draws a point: the spot's point lands on its target
+    assert torch.allclose(tps_points(src[:, :1], src, dst), dst[:, :1], atol=1e-3)
 
 
 def test_the_polygon_mask_holds_the_pixel_centres_inside():
@@ -145,3 +148,14 @@ def test_one_exemplar_per_clip_chosen_at_its_strongest_frame():
     picks = refiner.choose(shapes, torch.tensor([[0.0, 0.5, 1.0]]))
     assert picks.tolist() == [2]                                            # the apex's round opening
     assert refiner.choose(shapes, torch.tensor([[0.0, 1.0, 0.5]])).tolist() == [1]
+
+
+def test_the_notebooks_look_inside_the_mouth_works_with_a_bank():
+    from affinekit.show.look_inside_mouth import mouth_layers
+    torch.manual_seed(0)
+    g = Generator(ModelConfig(image_size=32, channels=3, base_width=8, depth=2, max_width=16)).eval()
+    g.mouth = _bank_refiner(g.cfg.num_labels)
+    photo = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    layers = mouth_layers(g, photo, face_points((32.0, 28.0), 20.0), 3, 1.0, size=64)
+    assert layers["refined"].shape == (32, 32, 3) and layers["residual"].shape == (32, 32)
+    assert layers["mask"].max() > 0.5                      # the exemplar shows
