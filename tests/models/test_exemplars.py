@@ -159,3 +159,20 @@ def test_the_notebooks_look_inside_the_mouth_works_with_a_bank():
     layers = mouth_layers(g, photo, face_points((32.0, 28.0), 20.0), 3, 1.0, size=64)
     assert layers["refined"].shape == (32, 32, 3) and layers["residual"].shape == (32, 32)
     assert layers["mask"].max() > 0.5                      # the exemplar shows
+
+
+def test_an_exemplars_opening_is_warped_into_a_bigger_mouth_elsewhere():
+    from affinekit.models.exemplars import INNER, OUTER
+    s = 128
+    # a synthetic exemplar: white inside its own inner lips, black elsewhere
+    shape = lips(0.35, 0.15, centre=(0.0, 0.1))
+    white = polygon_mask(shape[None, INNER], s) * 2 - 1
+    # the frame's mouth: 1.3 times bigger and lower; the warp follows the outer lips
+    target = shape * 1.3 + torch.tensor([0.05, 0.1])
+    warped = tps_warp(white, shape[None, OUTER], target[None, OUTER])[0, 0] > 0
+    expected = polygon_mask(target[None, INNER], s)[0, 0] > 0
+    iou = (warped & expected).sum() / (warped | expected).sum()
+    assert iou > 0.9                                          # the opening landed in the bigger mouth
+    # and the forward spline draws the exemplar's opening where the warp put it
+    drawn = polygon_mask(tps_points(shape[None, INNER], shape[None, OUTER], target[None, OUTER]), s)[0, 0] > 0
+    assert (drawn & warped).sum() / (drawn | warped).sum() > 0.9
