@@ -34,7 +34,8 @@ from affinekit.weights.checkpoint import BANK_FORMAT, atomic_save, safe_load
 
 ALIGN_SIZE = 512          # the face is aligned at this size before its mouth is cut (IOD about 154 px)
 PATCH_UNIT_IODS = 0.75    # one patch-normalised unit, in inter-ocular distances (box_scale 1.5 / 2)
-MIN_OPENING = 0.06        # a clip frame enters the bank when its lips part by this many IODs
+MIN_OPENING = 0.06        # a mouth enters the bank when its lips part by this many IODs: the bank is
+                          # for what a warp cannot show (teeth, a cavity); a closed smile adds nothing
 
 
 @dataclass
@@ -64,6 +65,22 @@ class Bank:
     def save(self, path: str | Path) -> Path:
         return atomic_save({"format": BANK_FORMAT, **self.tensors(), "names": list(self.names),
                             "sources": list(self.sources)}, path)
+
+
+def open_only(data: dict, min_opening: float = MIN_OPENING) -> Bank:
+    """The mouths of a saved bank (`load_bank`) whose lips part by at least min_opening IODs."""
+    bank = Bank()
+    offsets = data["offsets"].tolist()
+    for k, shape in enumerate(data["shapes"].float().numpy()):
+        if opening(shape) >= min_opening:
+            person = data["names"][int(data["people"][k])]
+            if person not in bank.names:
+                bank.names.append(person)
+            bank.jpeg.append(data["jpeg"][offsets[k]:offsets[k + 1]].numpy())
+            bank.shapes.append(shape)
+            bank.people.append(bank.names.index(person))
+            bank.sources.append(data["sources"][k])
+    return bank
 
 
 def load_bank(path: str | Path) -> dict:
@@ -105,7 +122,7 @@ def frll_training_people(manifest_folder: str | Path) -> list[str]:
 
 def add_frll(bank: Bank, frll: str | Path, people: Iterable[str], cfg: MouthConfig,
              log: Callable[[str], None] = print) -> None:
-    """Each training person's smile (smiling_front/NNN_08.jpg) as an exemplar."""
+    """Each training person's smile (smiling_front/NNN_08.jpg) whose lips part (MIN_OPENING) as an exemplar."""
     aligner = FaceAligner(ALIGN_SIZE)
     for person in people:
         number = person.split("-")[-1]
@@ -116,7 +133,8 @@ def add_frll(bank: Bank, frll: str | Path, people: Iterable[str], cfg: MouthConf
         except AffinekitError as err:
             log(f"skipped {path}: {err}")
             continue
-        bank.add(patch, shape, person, "frll")
+        if opening(shape) >= MIN_OPENING:
+            bank.add(patch, shape, person, "frll")
 
 
 def spread(shapes: Sequence[np.ndarray], count: int) -> list[int]:
