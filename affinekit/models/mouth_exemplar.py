@@ -34,6 +34,8 @@ from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square, past
 MASK_PRIOR = 3.0         # the mask's logit starts this much higher inside the exemplar's opening
 COLOUR_POOL = 8          # the colour correction's resolution: the patch's size over this
 BLUR_SIGMA = 1.5         # the blurred copy of the exemplar (patch pixels)
+MASK_SIGMA = 1.0         # the mask's logit is smoothed this much (patch pixels): the U-Net's 2 x 2 pixel
+                         # blocks otherwise leave a dotted grid in it, which reads as speckle on the lips
 
 
 def patch_shapes(landmarks: torch.Tensor, size: int, flow: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
@@ -106,7 +108,7 @@ class ExemplarRefiner(MouthRefiner):
         exemplar's opening and the frame's inner lips."""
         raw = self.maps(patch, neutral, label, intensity, warped, polygons)
         level = intensity.to(patch).view(-1, 1, 1, 1)
-        logit = raw[:, 1:2] + MASK_PRIOR * (2 * polygons[:, :1] - 1)
+        logit = gaussian_blur(raw[:, 1:2], MASK_SIGMA) + MASK_PRIOR * (2 * polygons[:, :1] - 1)
         mask = torch.sigmoid(logit) * self.window.to(patch) * level.abs().clamp(max=1.0)
         soften = torch.sigmoid(raw[:, 4:5].mean((2, 3), keepdim=True) - 2.0)     # starts near 0.1
         s = patch.shape[-1]
