@@ -168,10 +168,15 @@ class MouthConfig:
     w_gan: float = 1.0             # the mouth discriminator (LSGAN)
     w_temporal: float = 5.0        # painted change between intensities l and l - 0.1 (no flicker)
     w_mask: float = 0.5            # mask sparsity: paint only where a warp cannot show the mouth
+    # the exemplar bank (`models.mouth_exemplar`): 0 = today's refiner, which paints luma from nothing
+    exemplars: int = 0             # real open mouths in the bank (their JPEG bytes: bank_bytes in all)
+    bank_bytes: int = 0
 
     def __post_init__(self) -> None:
         _require(self.size >= 16 and self.size % 2 ** (self.depth + 1) == 0, "mouth.size", self.size,
                  f"at least 16 and divisible by 2**(depth + 1) = {2 ** (self.depth + 1)}")
+        _require(self.exemplars >= 0 and self.bank_bytes >= 0 and (self.exemplars == 0) == (self.bank_bytes == 0),
+                 "mouth.exemplars", (self.exemplars, self.bank_bytes), "with bank_bytes, both 0 or both positive")
         for name in ("width", "max_width", "depth", "steps", "batch_size"):
             _require(getattr(self, name) >= 1, f"mouth.{name}", getattr(self, name), "a positive whole number")
         _require(math.isfinite(self.box_scale) and self.box_scale > 0, "mouth.box_scale", self.box_scale,

@@ -6,6 +6,8 @@ larger crop, then put it inside a copy of the generator's file.
     python scripts/train_mouth_refiner.py ... --attach affinekit/weights/affinekit_default.pt
 
 A rerun with the same --out resumes from runs/mouth/checkpoints/last.pt. See `affinekit.training.mouth`.
+With --bank (a file of scripts/build_mouth_bank.py) it trains the exemplar refiner instead, which
+copies teeth and cavities from the bank's real mouths (`affinekit.training.mouth_exemplar`).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from affinekit.errors import AffinekitError
 from affinekit.io.atomic import atomic_write_text
 from affinekit.io.run_folder import RunFolder
 from affinekit.training.mouth import attach_destination, attach_mouth, train_mouth
+from affinekit.training.mouth_exemplar import train_exemplar_mouth
 from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
 
@@ -40,6 +43,8 @@ def main() -> None:
     parser.add_argument("--data", required=True, help="prepared folders, comma-separated, the CK+ one first")
     parser.add_argument("--out", default="runs/mouth")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a MouthConfig field")
+    parser.add_argument("--bank", metavar="PATH", help="an exemplar bank (scripts/build_mouth_bank.py): train the "
+                        "refiner that copies real mouths from it")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--snapshot-every", type=int, default=0, metavar="N",
                         help="also keep the refiner of every N-th step (to pick a step on validation people)")
@@ -61,8 +66,12 @@ def main() -> None:
                             D=f"{record['D_real']:.2f}/{record['D_fake']:.2f}", refresh=False)
             bar.refresh()
 
-        trainer = train_mouth(args.generator, folders, args.out, cfg, seed=args.seed, snapshot_every=args.snapshot_every,
-                              progress=show)
+        if args.bank:
+            trainer = train_exemplar_mouth(args.generator, folders, args.bank, args.out, cfg, seed=args.seed,
+                                           snapshot_every=args.snapshot_every, progress=show)
+        else:
+            trainer = train_mouth(args.generator, folders, args.out, cfg, seed=args.seed,
+                                  snapshot_every=args.snapshot_every, progress=show)
         bar.close()
         run = RunFolder(args.out)
         print(f"refiner at step {trainer.step}: {run.checkpoint_path}")

@@ -24,7 +24,7 @@ from affinekit.generate.paste import photo_roi
 from affinekit.io.images import LUMA, network_input, tensor_channels, to_model_scale, to_pixel_scale
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
-from affinekit.models.mouth import mouth_square, refine_frames
+from affinekit.models.mouth_exemplar import clip_plan, refine
 
 
 def device_of(generator: torch.nn.Module) -> torch.device:
@@ -37,14 +37,16 @@ def refines_mouth(generator: Generator, mouth: bool = True) -> bool:
     return mouth and generator.moves and getattr(generator, "mouth", None) is not None
 
 
-def _refine_clips(generator: Generator, clips: torch.Tensor, x0: torch.Tensor, theta: torch.Tensor,
-                  labels: torch.Tensor, intensities: torch.Tensor) -> torch.Tensor:
-    """Clips (B, T, C, H, W) in [-1, 1] with the mouth refined in each frame; theta (B, 2, 3) the
-    mouth square of each clip (patch -> frame, normalised), intensities (B, T)."""
+def _refine_clips(generator: Generator, clips: torch.Tensor, x0: torch.Tensor, landmarks: torch.Tensor,
+                  flow: torch.Tensor, labels: torch.Tensor, intensities: torch.Tensor) -> torch.Tensor:
+    """Clips (B, T, C, H, W) in [-1, 1] with the mouth refined in each frame; landmarks (B, 68, 2) in
+    pixels of x0 (B, C, H, W), the motion's field (B, T, 2, h, w), intensities (B, T)."""
     B, T = clips.shape[:2]
+    theta, shapes, picks = clip_plan(generator.mouth, landmarks, x0.shape[-1], flow, intensities)
     flat = lambda t: t.unsqueeze(1).expand(B, T, *t.shape[1:]).flatten(0, 1)
-    refined, _, _ = refine_frames(generator.mouth, clips.flatten(0, 1), flat(x0), flat(theta),
-                                  flat(labels), intensities.flatten())
+    refined = refine(generator.mouth, clips.flatten(0, 1), flat(x0), flat(theta.to(clips.device)), flat(labels),
+                     intensities.flatten(), None if shapes is None else shapes.flatten(0, 1),
+                     None if picks is None else flat(picks))[0]
     return refined.view(clips.shape)
 
 
@@ -63,11 +65,11 @@ def render_crops(generator: Generator, x0: torch.Tensor, labels: torch.Tensor,
     intensities = torch.as_tensor(intensities).float().to(device)
     B, C, H, W = x.shape
     if generator.moves:
-        out = compose(x, generator.motion(tensor_channels(x, generator.cfg.channels), labels, intensities))
+        motion = generator.motion(tensor_channels(x, generator.cfg.channels), labels, intensities)
+        out = compose(x, motion)
         if landmarks is not None and refines_mouth(generator, mouth):
             levels = intensities.expand(B, -1) if intensities.dim() == 1 else intensities
-            theta = mouth_square(torch.as_tensor(landmarks).float(), H, generator.mouth.cfg).to(device)
-            out = _refine_clips(generator, out, x, theta, labels, levels)
+            out = _refine_clips(generator, out, x, torch.as_tensor(landmarks).float(), motion.flow, labels, levels)
     else:
         size = generator.cfg.image_size
         out = generator.generate(network_input(x, generator.cfg.channels, size), labels, intensities)
@@ -93,13 +95,22 @@ def _crop_grid(M: np.ndarray, roi: tuple[int, int, int, int], crop_size: int) ->
 @dataclass
 class MouthJob:
     """What the photo compositor needs to refine a clip's mouths: the refiner, each clip's label and
-    intensities (B,), (B, T), and the mouth square in the generator's crop (1, 2, 3). With `kept` a list,
-    each chunk's (m, R) on the patch is appended to it (`generate.layers` writes them)."""
+    intensities (B,), (B, T), the mouth square in the generator's crop (1, 2, 3), and for a refiner
+    with an exemplar bank each frame's lip shape (B, T, 20, 2) and each clip's exemplar (B,). With `kept`
+    a list, each chunk's (m, R) on the patch is appended to it (`generate.layers` writes them)."""
     refiner: torch.nn.Module
     labels: torch.Tensor
     intensities: torch.Tensor
     theta: torch.Tensor
     kept: list | None = None
+    shapes: torch.Tensor | None = None
+    picks: torch.Tensor | None = None
+
+    def part(self, start: int, end: int) -> "MouthJob":
+        """The job of clips start:end (the same `kept` list)."""
+        cut = lambda t: None if t is None else t[start:end]
+        return MouthJob(self.refiner, self.labels[start:end], self.intensities[start:end], self.theta,
+                        self.kept, cut(self.shapes), cut(self.picks))
 
     def in_region(self, M: np.ndarray, size: int, roi: tuple[int, int, int, int]) -> torch.Tensor:
         """The mouth square as a map (1, 2, 3) from the patch to the photo's roi (normalised): through
@@ -159,6 +170,8 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
         neutral = to_model_scale(source[:, :, ry0 - sy0:ry1 - sy0, rx0 - sx0:rx1 - sx0])
         labels = mouth.labels.repeat_interleave(T, dim=0)
         levels = mouth.intensities.flatten()
+        shapes = None if mouth.shapes is None else mouth.shapes.flatten(0, 1)
+        picks = None if mouth.picks is None else mouth.picks.repeat_interleave(T, dim=0)
     for start in range(0, B * T, CHUNK):
         part = maps[start:start + CHUNK]
         n = part.shape[0]
@@ -181,9 +194,10 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
             composed = (1 - mask) * warped + mask * residual
         if mouth is not None:
             # the mouth painted at the photo's own resolution, after the warp's composite
-            refined, m, r = refine_frames(mouth.refiner, to_model_scale(composed), neutral.expand(n, -1, -1, -1),
-                                          theta.expand(n, -1, -1), labels[start:start + n],
-                                          levels[start:start + n])
+            part_of = lambda t: None if t is None else t[start:start + n]
+            refined, m, r = refine(mouth.refiner, to_model_scale(composed), neutral.expand(n, -1, -1, -1),
+                                   theta.expand(n, -1, -1), labels[start:start + n], levels[start:start + n],
+                                   part_of(shapes), part_of(picks))
             if mouth.kept is not None:
                 mouth.kept.append((m.float().cpu(), r.float().cpu()))
             composed = to_pixel_scale(refined)

@@ -30,7 +30,7 @@ from affinekit.generate.paste import face_mask, paste_change
 from affinekit.io.images import LEVELS_PER_UNIT, tensor_channels, to_model, to_uint8
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion
-from affinekit.models.mouth import mouth_square
+from affinekit.models.mouth_exemplar import clip_plan
 
 VIEWS = ("photo", "closeup", "crop")
 CLOSEUP_SIZE = 256     # side of the aligned close-up (the motion head warps at any size)
@@ -112,14 +112,14 @@ def _photo(generator: Generator, face: AlignedFace, labels: list[Any], intensiti
         motion = generator.motion(tensor_channels(x0, generator.cfg.channels).to(device), y, intensities.to(device))
         refine = None
         if face.landmarks is not None and refines_mouth(generator, mouth):
-            theta = mouth_square(torch.as_tensor(face.landmarks).float()[None], size, generator.mouth.cfg)
-            levels = intensities.view(1, -1) if intensities.dim() == 1 else intensities
-            refine = MouthJob(generator.mouth, label_tensor(labels), levels.expand(len(labels), -1), theta)
+            levels = (intensities.view(1, -1) if intensities.dim() == 1 else intensities).expand(len(labels), -1)
+            points = torch.as_tensor(face.landmarks).float()[None].expand(len(labels), -1, -1)
+            theta, shapes, picks = clip_plan(generator.mouth, points, size, motion.flow, levels)
+            refine = MouthJob(generator.mouth, label_tensor(labels), levels, theta[:1], shapes, picks)
         out = []
         for start, end, box in _runs(regions):      # clips sharing a region are composited together
             part = Motion(motion.flow[start:end], motion.mask[start:end], motion.residual[start:end])
-            job = None if refine is None else MouthJob(refine.refiner, refine.labels[start:end],
-                                                       refine.intensities[start:end], refine.theta)
+            job = None if refine is None else refine.part(start, end)
             out += list(apply_motion_to_photo(part, photo, M, size, box, job))
     return np.stack(out) if len({clip.shape for clip in out}) == 1 else out
 

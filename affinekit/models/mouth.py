@@ -65,7 +65,7 @@ def _inverse(theta: torch.Tensor) -> torch.Tensor:
 
 def paste_patches(frames: torch.Tensor, theta: torch.Tensor, mask: torch.Tensor,
                   residual: torch.Tensor) -> torch.Tensor:
-    """The frame's luma becomes R where m opens (`paint`), with m and R (N, 1, s, s) carried from the
+    """The frame's luma (or colour) becomes R where m opens (`paint`), with m and R (N, 1 or 3, s, s) carried from the
     patch to the frame (N, C, H, W) through theta's inverse, at the frame's resolution; only the
     patch's footprint is touched."""
     n, c, h, w = frames.shape
@@ -92,10 +92,13 @@ def paste_patches(frames: torch.Tensor, theta: torch.Tensor, mask: torch.Tensor,
     return out
 
 
-def paint(frames: torch.Tensor, mask: torch.Tensor, luma: torch.Tensor) -> torch.Tensor:
-    """Frames (N, C, h, w) whose luma becomes `luma` (N, 1, h, w) where `mask` opens, their chroma kept:
-    the same amount is added to R, G and B (YCbCr is linear in RGB, so only Y moves)."""
-    return frames + mask * (luma - tensor_channels(frames, 1))
+def paint(frames: torch.Tensor, mask: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+    """Frames (N, C, h, w) where `mask` opens onto `image` (N, 1 or 3, h, w). One channel is luma:
+    the frames' luma becomes it and their chroma stays (the same amount is added to R, G and B;
+    YCbCr is linear in RGB, so only Y moves). Three channels are colour: a grey frame takes their luma."""
+    if image.shape[1] == 1:
+        return frames + mask * (image - tensor_channels(frames, 1))
+    return frames + mask * (tensor_channels(image, frames.shape[1]) - frames)
 
 
 class MouthRefiner(nn.Module):
@@ -112,11 +115,14 @@ class MouthRefiner(nn.Module):
     under a tenth of a second on a laptop CPU).
     """
 
+    EXTRA_INPUTS = 0      # planes a subclass adds to the patch, the neutral patch, the label and l
+    OUT_MAPS = 2          # maps per output pixel: (mask, luma) here
+
     def __init__(self, cfg: MouthConfig, num_labels: int):
         super().__init__()
         self.cfg, self.num_labels = cfg, num_labels
         widths = [min(cfg.width * 2 ** i, cfg.max_width) for i in range(cfg.depth + 1)]
-        cin = 4 * (6 + num_labels + 1)
+        cin = 4 * (6 + self.EXTRA_INPUTS + num_labels + 1)
         self.stem = nn.Sequential(nn.Conv2d(cin, widths[0], 3, 1, 1), norm(widths[0]))
         self.downs = nn.ModuleList(nn.Sequential(nn.LeakyReLU(SLOPE), nn.Conv2d(a, b, 4, 2, 1), norm(b))
                                    for a, b in zip(widths[:-1], widths[1:]))
@@ -124,31 +130,38 @@ class MouthRefiner(nn.Module):
             nn.Sequential(nn.LeakyReLU(SLOPE), nn.ConvTranspose2d(widths[i] if i == cfg.depth else 2 * widths[i],
                                                                   widths[i - 1], 4, 2, 1), norm(widths[i - 1]))
             for i in range(cfg.depth, 0, -1))
-        self.out = nn.Conv2d(2 * widths[0], 2 * 4, 3, 1, 1)      # 2 maps per pixel of each 2 x 2 block
+        # OUT_MAPS maps per pixel of each 2 x 2 block
+        self.out = nn.Conv2d(2 * widths[0], self.OUT_MAPS * 4, 3, 1, 1)
         with torch.no_grad():
-            self.out.bias.view(2, 4)[1] = -2.0   # the mask starts mostly shut: the refiner begins near the identity
+            self.out.bias.view(self.OUT_MAPS, 4)[1] = -2.0   # the mask starts mostly shut: near the identity
         self.register_buffer("window", border_window(cfg.size, 0.15), persistent=False)
 
     def forward(self, patch: torch.Tensor, neutral: torch.Tensor, label: torch.Tensor,
                 intensity: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(m (N, 1, s, s), R (N, 1, s, s)) for patches (N, 3, s, s), labels (N,) or mixture weights (N, L),
         intensities (N,)."""
+        raw = self.maps(patch, neutral, label, intensity)
+        level = intensity.to(patch).view(-1, 1, 1, 1)
+        mask = torch.sigmoid(raw[:, 1:]) * self.window.to(patch) * level.abs().clamp(max=1.0)
+        return mask, torch.tanh(raw[:, :1])
+
+    def maps(self, patch: torch.Tensor, neutral: torch.Tensor, label: torch.Tensor, intensity: torch.Tensor,
+             *extra: torch.Tensor) -> torch.Tensor:
+        """The U-Net's raw output (N, OUT_MAPS, s, s) for its inputs (`extra`: a subclass's planes)."""
         s = patch.shape[-1]
         level = intensity.to(patch).view(-1, 1, 1, 1)
         if label.is_floating_point():      # a mixture's weights (N, L) stand where one-hot planes would
             planes = label.to(patch)[:, :, None, None].expand(-1, -1, s, s)
         else:
             planes = label_planes(label, self.num_labels, (s, s)).to(patch)
-        x = F.pixel_unshuffle(torch.cat([patch, neutral, planes, level.expand(-1, 1, s, s)], 1), 2)
+        x = F.pixel_unshuffle(torch.cat([patch, neutral, *extra, planes, level.expand(-1, 1, s, s)], 1), 2)
         skips = [self.stem(x)]
         for down in self.downs:
             skips.append(down(skips[-1]))
         h = self.ups[0](skips[-1])
         for up, skip in zip(self.ups[1:], reversed(skips[1:-1])):
             h = up(torch.cat([h, skip], 1))
-        raw = F.pixel_shuffle(self.out(F.leaky_relu(torch.cat([h, skips[0]], 1), SLOPE)), 2)
-        mask = torch.sigmoid(raw[:, 1:]) * self.window.to(patch) * level.abs().clamp(max=1.0)
-        return mask, torch.tanh(raw[:, :1])
+        return F.pixel_shuffle(self.out(F.leaky_relu(torch.cat([h, skips[0]], 1), SLOPE)), 2)
 
 
 def refine_frames(refiner: MouthRefiner, frames: torch.Tensor, neutral: torch.Tensor, theta: torch.Tensor,

@@ -14,7 +14,8 @@ import torch
 from affinekit.data.faces import FaceAligner, apply_transform
 from affinekit.io.images import tensor_channels, to_model, to_uint8
 from affinekit.models.motion import compose
-from affinekit.models.mouth import cut_patches, mouth_square, refine_frames
+from affinekit.models.mouth import cut_patches
+from affinekit.models.mouth_exemplar import clip_plan, refine
 
 
 @torch.inference_mode()
@@ -24,7 +25,7 @@ def mouth_layers(generator: torch.nn.Module, photo: np.ndarray, photo_landmarks:
 
     Returns uint8 pictures: "warped" (the motion head's composite), "neutral" (the same patch of
     the photo), "refined" (the result), all (s, s, 3) at the refiner's patch size; "residual" (s, s)
-    uint8, the luma it paints; "mask" (s, s) float in [0, 1]; "frame" the whole refined close-up.
+    uint8, the luma it paints (a refiner with an exemplar bank: the luma of the real mouth it shows); "mask" (s, s) float in [0, 1]; "frame" the whole refined close-up.
     """
     if getattr(generator, "mouth", None) is None:
         raise ValueError("this generator has no mouth refiner (a file from before issue 19, or trained without one)")
@@ -34,10 +35,13 @@ def mouth_layers(generator: torch.nn.Module, photo: np.ndarray, photo_landmarks:
     x0 = tensor_channels(to_model(crop)[None], 3)
     labels = torch.tensor([label])
     levels = torch.tensor([[0.0, float(intensity)]])
-    warped = compose(x0, generator.motion(tensor_channels(x0, generator.cfg.channels), labels, levels))[:, -1]
-    theta = mouth_square(torch.from_numpy(apply_transform(M, photo_landmarks)).float()[None], size,
-                         generator.mouth.cfg)
-    refined, mask, residual = refine_frames(generator.mouth, warped, x0, theta, labels, levels[:, -1])
+    motion = generator.motion(tensor_channels(x0, generator.cfg.channels), labels, levels)
+    warped = compose(x0, motion)[:, -1]
+    points = torch.from_numpy(apply_transform(M, photo_landmarks)).float()[None]
+    theta, shapes, picks = clip_plan(generator.mouth, points, size, motion.flow, levels)
+    refined, mask, residual = refine(generator.mouth, warped, x0, theta, labels, levels[:, -1],
+                                     None if shapes is None else shapes[:, -1], picks)
+    residual = tensor_channels(residual, 1)
     s = generator.mouth.cfg.size
     patch = lambda img: to_uint8(cut_patches(img, theta, s))[0]
     return {"warped": patch(warped), "neutral": patch(x0), "mask": mask[0, 0].numpy(),

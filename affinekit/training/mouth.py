@@ -38,7 +38,8 @@ from affinekit.io.images import tensor_channels, to_model, to_model_scale, to_pi
 from affinekit.io.run_folder import RunFolder
 from affinekit.models.discriminators import PatchDiscriminator
 from affinekit.models.motion import compose
-from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square, paint
+from affinekit.models.mouth import cut_patches, mouth_square, paint
+from affinekit.models.mouth_exemplar import make_refiner
 from affinekit.training.losses import GANLoss, l1_luma_where_gray
 from affinekit.weights.checkpoint import (
     FORMAT,
@@ -129,7 +130,7 @@ class MouthTrainer:
     def __init__(self, cfg: MouthConfig, num_labels: int, seed: int = 0) -> None:
         torch.manual_seed(seed)
         self.cfg = cfg
-        self.refiner = MouthRefiner(cfg, num_labels)
+        self.refiner = make_refiner(cfg, num_labels)
         # the discriminator judges luma (like the apex one): half the real mouths are grey, and a
         # colour critic then rewards colour speckle as "detail" on colour faces
         self.disc = PatchDiscriminator(1, num_labels, 32, cfg.size, max_downs=3, images=2)
@@ -240,7 +241,7 @@ def attach_mouth(generator_path: str | Path, mouth_checkpoint: str | Path, out: 
     """A generator export with the trained refiner inside (float16, like the bundled files)."""
     generator, model_cfg = load_generator(generator_path)
     state = safe_load(mouth_checkpoint)
-    refiner = MouthRefiner(from_dict(MouthConfig, state["mouth_config"]), model_cfg.num_labels)
+    refiner = make_refiner(from_dict(MouthConfig, state["mouth_config"]), model_cfg.num_labels)
     refiner.load_state_dict(state["refiner"])
     generator.mouth = refiner
     return save_generator_only(generator, model_cfg, out, half=True, data=training_data(generator_path))

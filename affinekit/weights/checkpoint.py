@@ -19,11 +19,12 @@ from affinekit.config import ModelConfig, MouthConfig, from_dict, to_dict
 from affinekit.errors import AffinekitError
 from affinekit.io.atomic import atomic_write
 from affinekit.models.generator import Generator
-from affinekit.models.mouth import MouthRefiner
+from affinekit.models.mouth_exemplar import make_refiner
 
 FORMAT = "affinekit-checkpoint-1"
 GENERATOR_FORMAT = "affinekit-generator-1"
 MOUTH_FORMAT = "affinekit-mouth-1"          # a mouth refiner's training state (`affinekit.training.mouth`)
+BANK_FORMAT = "affinekit-mouth-bank-1"      # real mouths for the exemplar refiner (`affinekit.training.mouth_bank`)
 
 
 def atomic_save(obj: dict[str, Any], path: str | Path, within: str | Path | None = None) -> Path:
@@ -63,7 +64,7 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dic
         first = _first_sentence((str(err).splitlines() or [type(err).__name__])[0])
         raise AffinekitError(f"{path}: not a readable checkpoint ({type(err).__name__}: {first}); "
                              "it may be truncated or from another program") from None
-    if not isinstance(obj, dict) or obj.get("format") not in (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT):
+    if not isinstance(obj, dict) or obj.get("format") not in (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT, BANK_FORMAT):
         raise AffinekitError(f"{path}: not an affinekit checkpoint; use a file from `affinekit train`")
     return obj
 
@@ -111,7 +112,7 @@ def generator_from(ckpt: dict[str, Any], path: str | Path, device: str | torch.d
         cfg = from_dict(ModelConfig, ckpt["model_config"])
         generator = Generator(cfg)
         if "mouth_config" in ckpt:
-            generator.mouth = MouthRefiner(from_dict(MouthConfig, ckpt["mouth_config"]), cfg.num_labels)
+            generator.mouth = make_refiner(from_dict(MouthConfig, ckpt["mouth_config"]), cfg.num_labels)
         generator.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["generator"].items()})
     except (KeyError, ValueError, RuntimeError) as err:
         raise AffinekitError(f"{path}: checkpoint does not match this version of affinekit's generator "

@@ -1,0 +1,39 @@
+"""The exemplar bank's file: how far lips part, keeping open mouths only, a save/load round trip."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from affinekit.training.mouth_bank import MIN_OPENING, Bank, load_bank, open_only, opening
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+from test_exemplars import lips  # noqa: E402
+
+
+def test_opening_is_the_mean_gap_between_the_inner_lips_in_iods():
+    # inner points at 45, 90, 135 degrees face those at 315, 270, 225: gaps 2 g sin 45, 2 g, 2 g sin 45,
+    # in patch units (0.75 IOD each)
+    g = 0.1
+    expected = 0.75 * 2 * g * (2 * np.sin(np.pi / 4) + 1) / 3
+    assert opening(lips(0.4, g).numpy()) == pytest.approx(expected, rel=1e-5)
+    assert opening(lips(0.4, 0.0).numpy()) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_a_saved_bank_keeps_only_open_mouths_and_their_people(tmp_path):
+    bank = Bank()
+    patch = np.full((16, 16, 3), 128, np.uint8)
+    bank.add(patch, lips(0.4, 0.0).numpy(), "frll-001", "frll")          # closed smile
+    bank.add(patch, lips(0.4, 0.2).numpy(), "frll-002", "frll")          # open
+    bank.add(patch, lips(0.3, 0.3).numpy(), "clip-d3", "clip")           # open
+    data = load_bank(bank.save(tmp_path / "bank.pt"))
+    assert data["names"] == ["frll-001", "frll-002", "clip-d3"] and data["people"].tolist() == [0, 1, 2]
+    kept = open_only(data)
+    assert kept.names == ["frll-002", "clip-d3"] and kept.people == [0, 1] and kept.sources == ["frll", "clip"]
+    assert all(opening(s) >= MIN_OPENING for s in kept.shapes)
+    t = kept.tensors()
+    assert t["offsets"][-1] == t["jpeg"].shape[0] and torch.equal(t["jpeg"][: t["offsets"][1]],
+                                                                   data["jpeg"][data["offsets"][1]:data["offsets"][2]])
