@@ -77,7 +77,9 @@ def apex_measures(generator: Any, aligned: Any, label: int, level: float, mouth:
     intensity `level`, as `affinekit generate` renders it (mouth refiner on unless `mouth=False`).
 
     Returns synthesised_share, sharpness_kept, specks (share of the face box) and specks_outside_mouth
-    (share of the face box outside the mouth box: teeth the refiner paints are a change, not a speck)."""
+    (share of the face box outside the mouth box: teeth the refiner paints are a change, not a speck),
+    and warp_sharpness_kept: the warped photo's own sharpness ratio (what the bilinear resampling of
+    the field's sub-pixel shifts leaves, before the residual paints anything)."""
     if not generator.moves:
         raise ValueError("the pixel head has no mask or warp to measure; use a motion-head model")
     size = generator.cfg.image_size
@@ -98,6 +100,7 @@ def apex_measures(generator: Any, aligned: Any, label: int, level: float, mouth:
     keep = outside(photo.shape, lips, face)
     return {"synthesised_share": share,
             "sharpness_kept": sharpness_kept(apex, cut(photo, face), keep),
+            "warp_sharpness_kept": sharpness_kept(warped, cut(photo, face), keep),
             "specks": speck_share(apex, warped),
             "specks_outside_mouth": speck_share(apex, warped, keep)}
 

@@ -21,12 +21,14 @@ import cv2
 import numpy as np
 import torch
 
+from affinekit.data.dataset import SequenceDataset, validation_split
 from affinekit.data.faces import FaceAligner
 from affinekit.data.intensity import ExpressionDirections, apex_intensity, reference_directions
 from affinekit.data.prepared import entry_kind, load_sequence, manifest_entries
 from affinekit.evaluation.mouth import LandmarkFinder
 from affinekit.expressions import EXPRESSIONS
 from affinekit.io.images import as_rgb, to_model, to_uint8
+from affinekit.models.prior import dataset_fields
 
 SIX = ("anger", "disgust", "fear", "happy", "sadness", "surprise")
 FIND_SIZE = 256      # px: the crops are enlarged to this before dlib looks for the face
@@ -135,9 +137,6 @@ def training_priors(folders: list[str | Path], size: int = 64) -> dict[str, Any]
     "plain" (every item at intensity 1: the plain mean) and "least_squares" (each item at its measured
     intensity, weak items left out: `models.prior.label_fields`). Fields (L, 2, size, size) in
     normalised units; "items": how many items each used."""
-    from affinekit.data.dataset import SequenceDataset, validation_split
-    from affinekit.models.prior import dataset_fields
-
     folders = [Path(f) for f in folders]
     keys = {str(f): validation_split(f)[0] for f in folders}
     out: dict[str, Any] = {}
