@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="photos in, videos of those faces making an expression out")
     p.add_argument("photo", nargs="*", help="face photos, folders of photos or globs (omit with --demo); "
                                              "more than one, or --out-dir, makes one clip per photo")
-    p.add_argument("--demo", action="store_true", help="use the built-in demo photo")
+    p.add_argument("--demo", action="store_true",
+                   help="use the built-in demo photo: a neutral FRLL face (CC BY 4.0; --expression all shows every expression)")
     p.add_argument("--expression", metavar="EXPRESSION",
                    help=f"one of {', '.join(EXPRESSIONS)}, or all for a grid of every expression (default happy)")
     p.add_argument("--frames", type=int, default=16, help="frames in the clip, 1-1000 (default 16)")

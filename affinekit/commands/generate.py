@@ -18,7 +18,7 @@ from affinekit.generate.animate import STAGES, load_pretrained
 from affinekit.generate.checks import check_clip_memory, check_clip_settings, clip_destination
 from affinekit.generate.many_photos import expand_photos, generate_batch
 from affinekit.io.destinations import writable_folder
-from affinekit.io.photos import demo_photo
+from affinekit.io.photos import DEMO_FACE, demo_face
 
 
 def main(args: Any) -> int:
@@ -39,8 +39,8 @@ def main(args: Any) -> int:
         return _main_batch(args, photos, expression, device, control.curve)
     out = clip_destination(args.out, photos, args.checkpoint)
     # read the photo first: a missing or unreadable file fails before the model loads
-    photo = read_face_photo(demo_photo() if args.demo else photos[0],
-                            "demo photo (astronaut)" if args.demo else photos[0], args.max_size)
+    photo = read_face_photo(demo_face() if args.demo else photos[0],
+                            f"demo photo ({DEMO_FACE.name})" if args.demo else photos[0], args.max_size)
     check_clip_memory(args.frames, *photo.image.shape[:2], expression)
     read_time = time.perf_counter() - start
 

@@ -19,12 +19,23 @@ from affinekit.io.image_decoder import decode_image, on_white, pil_pixels, pixel
 from affinekit.io.photo_limits import read_bounded
 
 MAX_SIDE = 1024        # long side of the output video, pixels
+# `generate --demo`'s face: a neutral FRLL person (CC BY 4.0, credited in demo_assets/README.md)
+DEMO_FACE = Path(__file__).resolve().parents[1] / "demo_assets" / "frll_012_neutral.jpg"
 
 
 def demo_photo() -> np.ndarray:
-    """The demo face: scikit-image's `astronaut` (Eileen Collins, NASA, public domain), (512, 512, 3)."""
+    """scikit-image's `astronaut` (Eileen Collins, NASA, public domain), (512, 512, 3): a smiling face
+    the notebooks and benchmarks show (no longer `--demo`'s: she already smiles)."""
     from skimage import data
     return data.astronaut()
+
+
+def demo_face() -> np.ndarray:
+    """`affinekit generate --demo`'s face: a neutral FRLL person (512, 512, 3), so that whatever
+    expression the demo makes is a visible change."""
+    if not DEMO_FACE.is_file():
+        raise AffinekitError(f"{DEMO_FACE}: the demo face is missing; reinstall affinekit")
+    return read_photo(DEMO_FACE)[0]
 
 
 def _from_array(arr: np.ndarray, name: str) -> np.ndarray:

@@ -214,3 +214,14 @@ def test_batch_needs_an_out_dir(checkpoint, photos, capsys):
     code, _, err = run(["generate", photos["astronaut.jpg"], photos["camera.png"], "--checkpoint", checkpoint],
                        capsys)
     assert code == 2 and "--out-dir" in err
+
+
+def test_demo_starts_from_the_neutral_frll_face(checkpoint, tmp_path, capsys):
+    """Issue 28 item 7: the demo's first frame is the shipped neutral FRLL face, not the smiling astronaut."""
+    from affinekit.io.photos import demo_face
+    out = tmp_path / "demo.mp4"
+    code, _, _ = run(["generate", "--demo", "--frames", 2, "--checkpoint", checkpoint, "--out", out], capsys)
+    assert code == 0
+    first = iio.imread(out)[0].astype(int)
+    assert np.abs(first - demo_face()).mean() < 4
+    assert np.abs(first - data.astronaut()).mean() > 20
