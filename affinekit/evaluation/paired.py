@@ -23,12 +23,13 @@ from affinekit.evaluation import metrics
 from affinekit.evaluation.baselines import LandmarkWarp, copy_input
 from affinekit.evaluation.classifier import load_classifier, predict_last_frames
 from affinekit.evaluation.descriptors import FaceDescriber
+from affinekit.evaluation.judge import Judge
 from affinekit.evaluation.makers import add_model_rows, load_model_maker, training_overlap
 from affinekit.evaluation.mouth import LandmarkFinder, cut, face_box, mouth_box, mouth_error
-from affinekit.evaluation.paired_table import REAL_PHOTO, PairedTable
+from affinekit.evaluation.paired_table import REAL_PHOTO, PairedTable, paired_notes
 from affinekit.evaluation.protocols import _model_name
 from affinekit.evaluation.table import ClipMaker
-from affinekit.evaluation.two_sample import FOLDS, PATCH_SHAPE, two_sample_test
+from affinekit.evaluation.two_sample import MouthFit, two_sample_test
 from affinekit.expressions import EXPRESSIONS, expression_index
 from affinekit.io.images import to_model, to_uint8
 
@@ -131,9 +132,12 @@ def _first_mouths(images: Sequence[np.ndarray], ref_points: Sequence[np.ndarray]
 
 def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batch_size: int = 16,
                 classifier=None, describer: FaceDescriber | None = None, aligner: FaceAligner | None = None,
-                seed: int = 0, log: Callable[[str], None] = print) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+                seed: int = 0, log: Callable[[str], None] = print, judge: Judge | None = None,
+                mouth_fit: MouthFit | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per-item records of every maker (copy-input first, added when missing) and of the real photo,
-    and what the run measured about its own landmarks. `seed` seeds the mouth two-sample test."""
+    and what the run measured about its own landmarks. `seed` seeds the mouth two-sample test, whose
+    per-fold probe `mouth_fit` trains (`training.two_sample.fit_mouth_probe`, handed down by the caller;
+    None: not measured). `judge` (`evaluation.judge.load_judge()`) reads each apex; None: no judge column."""
     if not items:
         raise AffinekitError("no still pair to score")
     makers = {"copy-input": copy_input, **makers}
@@ -164,7 +168,9 @@ def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batc
         predicted = predict_last_frames(apex[:, None], np.stack([it.x0_landmarks for it in items]), classifier)
         desc, found = describer.describe(apex)
         acd = metrics.acd_i(desc[:, None], x0_desc, skip_first=False)
-        realism = two_sample_test(real_mouths, _first_mouths(apex, ref_points), people, people, seed=seed)
+        realism = two_sample_test(real_mouths, _first_mouths(apex, ref_points), people, people, seed=seed,
+                                  fit=mouth_fit)
+        judged = _judged(judge, apex, items)
         # per item: how many of its two patches (the real mouth, the generated one) the fold model got
         # right; none scored when there were too few people to hold any out
         told = realism.correct[:len(items)].astype(int) + realism.correct[len(items):]
@@ -176,10 +182,17 @@ def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batc
                 copy_error[i] = s["mouth_error"]
             records.append(dict(_identity(it), row=name, **s, closer=float(s["mouth_error"] < copy_error[i]),
                                 predicted=EXPRESSIONS[int(predicted[i])], correct=float(predicted[i] == it.label),
-                                acd_i=float(acd[i]), face_found=bool(found[i]), fallback=fell_back,
+                                judge_correct=judged[i], acd_i=float(acd[i]), face_found=bool(found[i]), fallback=fell_back,
                                 two_sample_correct=int(told[i]), two_sample_patches=scored))
-    records += _real_records(items, describer, x0_desc, classifier)
+    records += _real_records(items, describer, x0_desc, classifier, judge)
     return records, info
+
+
+def _judged(judge: Judge | None, crops: np.ndarray, items: Sequence[PairItem]) -> np.ndarray:
+    """1.0 where the judge reads a crop as its item's requested expression, else 0.0; NaN without a judge."""
+    if judge is None:
+        return np.full(len(items), np.nan)
+    return judge.reads(crops, [it.label for it in items]).astype(np.float64)
 
 
 def _identity(item: PairItem) -> dict[str, Any]:
@@ -188,7 +201,7 @@ def _identity(item: PairItem) -> dict[str, Any]:
 
 
 def _real_records(items: Sequence[PairItem], describer: FaceDescriber, x0_desc: np.ndarray,
-                  classifier) -> list[dict[str, Any]]:
+                  classifier, judge: Judge | None) -> list[dict[str, Any]]:
     """The real expression photo's own expression accuracy and ACD-I (the targets), mean over its K."""
     out = []
     for i, it in enumerate(items):
@@ -197,7 +210,9 @@ def _real_records(items: Sequence[PairItem], describer: FaceDescriber, x0_desc: 
         acd = metrics.acd_i(desc[None], x0_desc[i:i + 1], skip_first=False)[0]
         out.append(dict(_identity(it), row=REAL_PHOTO, mouth_error=0.0, face_ssim=1.0, mouth_ssim=1.0,
                         sharpness=1.0, closer=float("nan"), predicted=EXPRESSIONS[int(predicted[0])],
-                        correct=float(np.mean(predicted == it.label)), acd_i=float(acd),
+                        correct=float(np.mean(predicted == it.label)),
+                        judge_correct=float(np.mean(_judged(judge, it.references, [it] * len(it.references)))),
+                        acd_i=float(acd),
                         face_found=bool(found.any()), fallback=False, two_sample_correct=0, two_sample_patches=0))
     return out
 
@@ -241,46 +256,6 @@ def paired_protocol(folders: Sequence[str | Path], checkpoints: Sequence[str | P
     table = PairedTable(title, ["copy-input", *makers, REAL_PHOTO], records,
                         config={"folders": [str(f) for f in folders], "all_keys": all_keys, "fraction": fraction,
                                 "seed": seed, "keys": [k for _, k in test], **info})
-    table.notes = notes + paired_notes(info, all_keys)
+    table.notes = notes + paired_notes(info, all_keys, score_options.get("judge") is not None,
+                                       score_options.get("mouth_fit") is not None)
     return table
-
-
-def paired_notes(info: dict[str, Any], all_keys: bool) -> list[str]:
-    """How every number of the paired table was measured."""
-    notes = [
-        "Each pair: input = the neutral photo's aligned crop, requested label = the pair's, generated apex = "
-        "the maker's frame at intensity 1 (uint8, as a saved video holds it); references = the expression "
-        "photo(s), each aligned on its own. With several references (MEAD apex frames) every score is the "
-        "mean over them (sharpness: geometric mean).",
-        "Mouth error: 68 dlib landmarks found on the generated apex and on the reference crop alike (the "
-        "kit's HOG detector and shape predictor; where no single face is found, the predictor runs on the box "
-        "of the input's landmarks, or of the reference's prepared landmarks: 'landmark fallbacks'); a "
-        "least-squares similarity from the generated eye and nose points (27-47) to the reference's moves the "
-        "generated mouth points (48-67); the mean distance to the reference's, over the reference's "
-        "inter-ocular distance (eye centres). ± is a 95% CI of the mean over pairs. Copy-input's is the "
-        "neutral photo's own error. 'closer than copy-input': share of pairs whose mouth error is below "
-        "copy-input's on the same pair.",
-        f"Detector floor: the reference crops' landmarks against their prepared landmarks (found on the "
-        f"full photo) differ by {info['detector_floor']:.3f} IOD at the mouth; "
-        f"{info['reference_fallbacks']}/{info['references']} references needed the fallback box.",
-        "Face SSIM: the box around the reference's 68 landmarks (no background), the same box cut from the "
-        "generated apex; mouth SSIM: the box around the reference's mouth points 48-67 grown by 25% of its "
-        "size on each side. SSIM in float on the 0-255 scale, scikit-image defaults, channels averaged.",
-        "Mouth sharpness: variance of the 4-neighbour Laplacian (grey, float) of the generated mouth box over "
-        "the reference's; the row is the geometric mean over pairs (1 = as sharp as the real photo).",
-        "Mouth two-sample accuracy: for each row, a small CNN learns to tell the real photos' mouth boxes "
-        "from the row's generated ones (one patch of each per pair, the box of the first reference; grey "
-        f"luma, resized to {PATCH_SHAPE[1]} x {PATCH_SHAPE[0]} px, each patch standardised, so neither a grey "
-        f"source nor exposure gives a patch away), cross-validated in {FOLDS} folds drawn by person (a person's "
-        "real and generated mouth always on one side); the share of held-out patches it classifies right, with "
-        "a 95% Wilson interval. 0.5: the generated mouths cannot be told from real ones; 1.0: every one gives "
-        "itself away. Copy-input's is how well a neutral mouth is told from the expression's. Per source and "
-        "expression: the same held-out answers, counted over that group's patches.",
-        "Expression accuracy: the kit's CK+48 classifier on the apex, framed by the input's landmarks; "
-        "ACD-I: dlib face descriptor distance of the apex to the input (fixed box calibrated on the inputs), "
-        "apexes where no face is found are left out ('faces not found'). The real expression photo's row "
-        "gives the targets for these two; its other cells are the photo against itself.",
-    ]
-    if all_keys:
-        notes.append("--all-keys: training people are scored too, and landmark-warp was fitted on their pairs.")
-    return notes

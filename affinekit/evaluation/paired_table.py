@@ -11,15 +11,17 @@ import numpy as np
 
 from affinekit.evaluation import metrics
 from affinekit.evaluation.table import fmt
+from affinekit.evaluation.two_sample import FOLDS, PATCH_SHAPE
 from affinekit.io.json_values import plain
 
 REAL_PHOTO = "real expression photo"
-COLUMNS = ("mouth_error", "closer", "face_ssim", "mouth_ssim", "sharpness", "two_sample", "expr_acc", "acd_i")
+COLUMNS = ("mouth_error", "closer", "face_ssim", "mouth_ssim", "sharpness", "two_sample", "expr_acc", "judge_acc",
+           "acd_i")
 HEADERS = {"mouth_error": "mouth error (IOD)", "closer": "closer than copy-input", "face_ssim": "face SSIM",
            "mouth_ssim": "mouth SSIM", "sharpness": "mouth sharpness", "two_sample": "mouth two-sample acc.",
-           "expr_acc": "expr. acc.", "acd_i": "ACD-I"}
+           "expr_acc": "expr. acc.", "judge_acc": "judge acc.", "acd_i": "ACD-I"}
 DIGITS = {"mouth_error": 3, "closer": 2, "face_ssim": 3, "mouth_ssim": 3, "sharpness": 2, "two_sample": 2,
-          "expr_acc": 3, "acd_i": 3}
+          "expr_acc": 3, "judge_acc": 3, "acd_i": 3}
 
 
 def _mean(values: Iterable[float]) -> float:
@@ -42,6 +44,7 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, float]:
             "two_sample": told / patches if patches else float("nan"),
             "two_sample_low": low, "two_sample_high": high, "two_sample_patches": patches,
             "expr_acc": _mean(r["correct"] for r in records),
+            "judge_acc": _mean(r.get("judge_correct", float("nan")) for r in records),   # NaN: no judge
             "acd_i": _mean(r["acd_i"] for r in records),
             "n": len(records),
             "fallbacks": int(sum(r["fallback"] for r in records)),
@@ -69,7 +72,7 @@ class PairedTable:
         return self._groups(None)["all"]
 
     def _cell(self, row: str, key: str, s: dict[str, float]) -> str:
-        if row == REAL_PHOTO and key not in ("expr_acc", "acd_i"):
+        if row == REAL_PHOTO and key not in ("expr_acc", "judge_acc", "acd_i"):
             return "—"                       # the photo against itself: 0 error, SSIM 1 by definition
         if row == "copy-input" and key == "closer":
             return "—"
@@ -110,3 +113,53 @@ class PairedTable:
     def to_json(self) -> str:
         """`to_dict()` as indented JSON."""
         return json.dumps(self.to_dict(), indent=1)
+
+
+def paired_notes(info: dict[str, Any], all_keys: bool, judged: bool = False, mouth_fitted: bool = True) -> list[str]:
+    """How every number of the paired table was measured (`judged`: a judge column was filled;
+    `mouth_fitted`: the two-sample test's probe was handed down, so that column was measured)."""
+    notes = [
+        "Each pair: input = the neutral photo's aligned crop, requested label = the pair's, generated apex = "
+        "the maker's frame at intensity 1 (uint8, as a saved video holds it); references = the expression "
+        "photo(s), each aligned on its own. With several references (MEAD apex frames) every score is the "
+        "mean over them (sharpness: geometric mean).",
+        "Mouth error: 68 dlib landmarks found on the generated apex and on the reference crop alike (the "
+        "kit's HOG detector and shape predictor; where no single face is found, the predictor runs on the box "
+        "of the input's landmarks, or of the reference's prepared landmarks: 'landmark fallbacks'); a "
+        "least-squares similarity from the generated eye and nose points (27-47) to the reference's moves the "
+        "generated mouth points (48-67); the mean distance to the reference's, over the reference's "
+        "inter-ocular distance (eye centres). ± is a 95% CI of the mean over pairs. Copy-input's is the "
+        "neutral photo's own error. 'closer than copy-input': share of pairs whose mouth error is below "
+        "copy-input's on the same pair.",
+        f"Detector floor: the reference crops' landmarks against their prepared landmarks (found on the "
+        f"full photo) differ by {info['detector_floor']:.3f} IOD at the mouth; "
+        f"{info['reference_fallbacks']}/{info['references']} references needed the fallback box.",
+        "Face SSIM: the box around the reference's 68 landmarks (no background), the same box cut from the "
+        "generated apex; mouth SSIM: the box around the reference's mouth points 48-67 grown by 25% of its "
+        "size on each side. SSIM in float on the 0-255 scale, scikit-image defaults, channels averaged.",
+        "Mouth sharpness: variance of the 4-neighbour Laplacian (grey, float) of the generated mouth box over "
+        "the reference's; the row is the geometric mean over pairs (1 = as sharp as the real photo).",
+        "Mouth two-sample accuracy: for each row, a small CNN learns to tell the real photos' mouth boxes "
+        "from the row's generated ones (one patch of each per pair, the box of the first reference; grey "
+        f"luma, resized to {PATCH_SHAPE[1]} x {PATCH_SHAPE[0]} px, each patch standardised, so neither a grey "
+        f"source nor exposure gives a patch away), cross-validated in {FOLDS} folds drawn by person (a person's "
+        "real and generated mouth always on one side); the share of held-out patches it classifies right, with "
+        "a 95% Wilson interval. 0.5: the generated mouths cannot be told from real ones; 1.0: every one gives "
+        "itself away. Copy-input's is how well a neutral mouth is told from the expression's. Per source and "
+        "expression: the same held-out answers, counted over that group's patches.",
+        "Expression accuracy: the kit's CK+48 classifier on the apex, framed by the input's landmarks; "
+        "ACD-I: dlib face descriptor distance of the apex to the input (fixed box calibrated on the inputs), "
+        "apexes where no face is found are left out ('faces not found'). The real expression photo's row "
+        "gives the targets for these two; its other cells are the photo against itself.",
+    ]
+    if judged:
+        notes.append("Judge acc.: the multi-source judge (affinekit/weights/JUDGE_CARD.md) on the apex crop as "
+                     "the generator frames it (grey, 64 px): the share read as the requested expression (a face "
+                     "read as neutral counts as missed). Its own held-out accuracy on real photos is the ceiling; "
+                     "the real photo row here includes judge-train people, so it reads optimistically.")
+    if not mouth_fitted:
+        notes.append("Mouth two-sample accuracy: not measured (no probe trainer handed down: pass "
+                     "mouth_fit=affinekit.training.two_sample.fit_mouth_probe).")
+    if all_keys:
+        notes.append("--all-keys: training people are scored too, and landmark-warp was fitted on their pairs.")
+    return notes

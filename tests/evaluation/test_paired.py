@@ -22,6 +22,7 @@ from affinekit.evaluation.mouth import inter_ocular, mouth_box, mouth_error, poi
 from affinekit.evaluation.paired import pair_keys, paired_protocol
 from affinekit.evaluation.paired_table import REAL_PHOTO
 from affinekit.evaluation.two_sample import two_sample_test
+from affinekit.training.two_sample import fit_mouth_probe
 
 
 def _similar(points: np.ndarray, angle: float, scale: float, shift: tuple[float, float]) -> np.ndarray:
@@ -111,7 +112,7 @@ def pairs_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def table(pairs_dir):
-    return paired_protocol([pairs_dir], log=lambda _: None)
+    return paired_protocol([pairs_dir], log=lambda _: None, mouth_fit=fit_mouth_probe)
 
 
 def _hand_mouth_error(generated: np.ndarray, reference: np.ndarray) -> float:
@@ -210,7 +211,7 @@ def test_the_two_sample_test_sees_one_mouth_box_per_pair_grouped_by_person(pairs
 
     monkeypatch.setattr(paired, "two_sample_test", spy)
     items = [paired.load_pair(pairs_dir, k) for k in pair_keys(pairs_dir)]
-    records, _ = paired.score_pairs({}, items, log=lambda _: None, aligner=FaceAligner())
+    records, _ = paired.score_pairs({}, items, log=lambda _: None, aligner=FaceAligner(), mouth_fit=fit_mouth_probe)
     (real, generated, real_people, generated_people, result), = calls        # copy-input only
     assert real_people == generated_people == [f"{it.source}/{it.subject}" for it in items]
     people = real_people + generated_people
