@@ -1,7 +1,7 @@
 """The expression classifiers' network: a small CNN over one grey face crop.
 
 Two instruments share it: the CK+48 classifier (48 px, the seven expressions) and the
-multi-source judge (64 px aligned crops, the seven expressions and neutral). Their
+multi-source judge (48 px aligned crops, equalised; the seven expressions, optionally neutral). Their
 training lives in `affinekit.training.classifier` and `affinekit.training.judge`; their
 use in evaluation in `affinekit.evaluation.classifier` and `affinekit.evaluation.judge`.
 """
@@ -18,8 +18,8 @@ from torch import nn
 from affinekit.expressions import EXPRESSIONS
 from affinekit.io.images import as_gray, to_model, to_uint8
 
-# the judge's outputs: the seven expressions, then neutral (a clip that never moves reads as neutral,
-# not as whichever expression it resembles most)
+# a judge's outputs: the seven expressions, then neutral when it is trained with that class
+# (`JudgeRecipe.neutral`; the bundled judge is not: JUDGE_CARD.md says why)
 JUDGE_LABELS: tuple[str, ...] = EXPRESSIONS + ("neutral",)
 
 
@@ -66,8 +66,10 @@ def faces_to_model(faces: np.ndarray) -> torch.Tensor:
     return to_model(np.asarray(faces)[..., None])
 
 
-def grey_faces(frames, size: int) -> np.ndarray:
-    """Aligned face crops as the judge reads them: (N, size, size) uint8 grey (luma), area-resized.
+def grey_faces(frames, size: int, equalize: bool = False) -> np.ndarray:
+    """Aligned face crops as the judge reads them: (N, size, size) uint8 grey (luma), area-resized, and
+    with `equalize` histogram-equalised (grey studio sources and colour photos then spread their levels
+    alike, so exposure says less about where a face came from).
 
     frames: uint8 crops (N, H, W[, C]) or a list of them (sizes may differ), or float crops
     (N, C, H, W) in [-1, 1] (a tensor or an array), which are first rounded to uint8 as a saved
@@ -78,5 +80,6 @@ def grey_faces(frames, size: int) -> np.ndarray:
     out = np.empty((len(frames), size, size), np.uint8)
     for i, frame in enumerate(frames):
         grey = as_gray(np.asarray(frame))
-        out[i] = grey if grey.shape == (size, size) else cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
+        small = grey if grey.shape == (size, size) else cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
+        out[i] = cv2.equalizeHist(small) if equalize else small
     return out

@@ -23,15 +23,21 @@ from affinekit.training.judge_data import JudgeFaces, read_judge_faces
 @dataclass
 class JudgeRecipe:
     """How the judge is trained (plain values: stored in its checkpoint)."""
-    size: int = 64
+    size: int = 48                    # the CK+48 classifier's; cheaper than the generator's 64 (not compared)
     epochs: int = 30
     batch_size: int = 64
     lr: float = 3e-3
     weight_decay: float = 1e-4
-    neutral: bool = True              # an eighth output for the neutral face (the items' first frames)
+    # an eighth output for the neutral face (the items' first frames): off, since the few neutral faces
+    # the judge may see come from non-CK+ sources only and it learnt "not CK+" instead (JUDGE_CARD.md)
+    neutral: bool = False
     test_fraction: float = 0.5        # share of each source's usable people held out as judge-test
     validation_fraction: float = 0.2  # the generator's validation split (`data.validation_fraction`)
     seed: int = 0                     # the generator's split seed, the judge-test draw and the training
+    equalize: bool = True             # histogram-equalised input (`models.classifier.grey_faces`)
+    # each source's training faces repeated until it holds at least this share of them: CK+48 has most
+    # faces, and a judge that learns "a CK+ look means an expression" reads other people as neutral
+    source_share: float = 0.1
 
 
 def held_out_report(probabilities: np.ndarray, faces: JudgeFaces, names: Sequence[str]) -> dict:
@@ -46,6 +52,15 @@ def held_out_report(probabilities: np.ndarray, faces: JudgeFaces, names: Sequenc
     return {"all": scores(every), **{s: scores(sources == s) for s in sorted(set(faces.sources))}}
 
 
+def source_repeats(sources: Sequence[str], share: float) -> np.ndarray:
+    """How many times to show each face (N,) so that every source holds at least about `share` of the
+    faces shown (a source already above it: once)."""
+    names, counts = np.unique(np.asarray(sources), return_counts=True)
+    total = len(sources)
+    times = {n: max(1, int(np.ceil(share * total / c))) for n, c in zip(names, counts)}
+    return np.array([times[s] for s in sources], np.int64)
+
+
 def train_judge(folders: Sequence[str | Path], recipe: JudgeRecipe | None = None,
                 shape: ClassifierConfig | None = None, log: Log = print,
                 faces: JudgeFaces | None = None) -> TrainedClassifier:
@@ -56,14 +71,16 @@ def train_judge(folders: Sequence[str | Path], recipe: JudgeRecipe | None = None
     shape = replace(shape or ClassifierConfig(), size=recipe.size, num_labels=len(names))
     if faces is None:
         faces = read_judge_faces(folders, recipe.size, recipe.neutral, recipe.test_fraction,
-                                 recipe.validation_fraction, recipe.seed)
+                                 recipe.validation_fraction, recipe.seed, recipe.equalize)
     train, test = faces.pick("train"), faces.pick("test")
+    repeats = source_repeats(train.sources, recipe.source_share)
     if log:
         log(f"judge: {len(train.labels)} faces of {len(set(train.people))} people to train on, "
             f"{len(test.labels)} of {len(set(test.people))} to test")
     torch.manual_seed(recipe.seed)
     rng = np.random.default_rng(recipe.seed)
-    net = fit_classifier(ExpressionNet(shape), train.images, train.labels, recipe, len(names), rng, log)
+    net = fit_classifier(ExpressionNet(shape), np.repeat(train.images, repeats, axis=0),
+                         np.repeat(train.labels, repeats), recipe, len(names), rng, log)
     report = {"labels": list(names),
               "test": held_out_report(probabilities(net, test.images), test, names) if len(test.labels) else {},
               "train": held_out_report(probabilities(net, train.images), train, names),

@@ -107,13 +107,13 @@ def _prepared_pairs(folder: Path, people: int) -> Path:
 
 def test_a_tiny_judge_learns_toy_faces_and_loads_back_as_evaluation_uses_it(tmp_path):
     folder = _prepared_pairs(tmp_path / "toy", 200)       # the generator's validation fifth: 40 people
-    faces = read_judge_faces([folder], size=16, test_fraction=0.5)
+    faces = read_judge_faces([folder], size=16, neutral=True, test_fraction=0.5)
     assert len(set(faces.people)) == 40
     assert faces.images.shape[1:] == (16, 16) and set(faces.roles) == {"train", "test"}
     assert not {p for p, r in zip(faces.people, faces.roles) if r == "train"} & \
         {p for p, r in zip(faces.people, faces.roles) if r == "test"}
     assert (faces.labels == JUDGE_LABELS.index("neutral")).sum() == len(faces.labels) // 2
-    recipe = JudgeRecipe(size=16, epochs=15, batch_size=16, lr=1e-2, test_fraction=0.5)
+    recipe = JudgeRecipe(size=16, epochs=15, batch_size=16, lr=1e-2, test_fraction=0.5, neutral=True, equalize=False)
     trained = train_judge([folder], recipe, ClassifierConfig(widths=(8, 16)), log=None)
     held_out = trained.report["test"]["all"]
     assert held_out["accuracy"] > 0.8 and held_out["n"] == sum(r == "test" for r in faces.roles)
