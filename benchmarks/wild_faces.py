@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     animator.mouth = not args.no_mouth
     clf, judge = load_classifier(), load_judge(args.judge)
     view = FaceAligner(128)
-    correct, judged, chroma, mouth_mask, rows = [], [], [], [], []
+    correct, judged, floor, chroma, mouth_mask, rows = [], [], [], [], [], []
     for name, photo in open_faces():
         try:
             aligned = animator.align(photo, name)
@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         correct += [int(p == y) for p, y in zip(pred, labels)]
         judge_names = judge.named(judge.probabilities([c[-1] for c in closeups]))
         judged += [int(n == EXPRESSIONS[y]) for n, y in zip(judge_names, labels)]
+        as_is = judge.named(judge.probabilities(closeups[:1, 0]))[0]        # the input: a clip that never moves
+        floor += [int(as_is == EXPRESSIONS[y]) for y in labels]
         x0, y0 = np.floor(lm_photo.min(0)).astype(int).clip(0)
         x1, y1 = np.ceil(lm_photo.max(0)).astype(int)
         box = (x0, y0, x1, y1)
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     n = len(correct)
     print(f"\nfaces: {len(rows)}, clips: {n}")
-    for who, hits in (("classifier", correct), ("judge", judged)):
+    for who, hits in (("classifier", correct), ("judge", judged), ("judge on the unchanged input (floor)", floor)):
         print(f"{who}: expression read as requested: {np.mean(hits):.0%} of last frames (target >= 60%)")
         per = np.array(hits).reshape(-1, len(SIX)).mean(0)       # faces x six expressions, in order
         print("  per expression (target >= 30% each): " + ", ".join(f"{e} {v:.0%}" for e, v in zip(SIX, per)))
