@@ -1,7 +1,7 @@
 """Train the multi-source expression judge on prepared folders and write its weights.
 
     python scripts/train_judge.py [--prepared /work/prepared] [--sources ck48,ck128,frll,jaffe,yale,mead]
-                                  [--out affinekit/weights/expression_judge.pt] [--neutral]
+                                  [--out affinekit/weights/expression_judge.pt] [--no-neutral]
 
 Only people the generator never trains on (each source's validation people) and CK+48's classifier
 people are used; they are split by person into judge-train and judge-test (`training.judge_data`).
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--sources", default=SOURCES, help="comma-separated sub-folders of --prepared")
     parser.add_argument("--out", default=str(JUDGE_WEIGHTS))
     parser.add_argument("--epochs", type=int, default=JudgeRecipe.epochs)
-    parser.add_argument("--neutral", action="store_true", help="an eighth class for the neutral face")
+    parser.add_argument("--no-neutral", action="store_true", help="the seven expressions only, no neutral class")
     parser.add_argument("--size", type=int, default=JudgeRecipe.size, help="input size, pixels")
     parser.add_argument("--no-equalize", action="store_true", help="grey levels as they are")
     parser.add_argument("--source-share", type=float, default=JudgeRecipe.source_share)
@@ -56,7 +56,7 @@ def main() -> None:
         parser.error(f"not prepared (no manifest.json): {', '.join(missing)}")
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    recipe = replace(JudgeRecipe(), epochs=args.epochs, neutral=args.neutral, size=args.size,
+    recipe = replace(JudgeRecipe(), epochs=args.epochs, neutral=not args.no_neutral, size=args.size,
                      equalize=not args.no_equalize, source_share=args.source_share)
     trained = train_judge(folders, recipe)
     trained.report["train_seconds"] = round(time.perf_counter() - start, 1)

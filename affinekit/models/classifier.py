@@ -1,7 +1,7 @@
 """The expression classifiers' network: a small CNN over one grey face crop.
 
 Two instruments share it: the CK+48 classifier (48 px, the seven expressions) and the
-multi-source judge (48 px aligned crops, equalised; the seven expressions, optionally neutral). Their
+multi-source judge (48 px aligned crops, equalised; the seven expressions and neutral). Their
 training lives in `affinekit.training.classifier` and `affinekit.training.judge`; their
 use in evaluation in `affinekit.evaluation.classifier` and `affinekit.evaluation.judge`.
 """
@@ -18,8 +18,8 @@ from torch import nn
 from affinekit.expressions import EXPRESSIONS
 from affinekit.io.images import as_gray, to_model, to_uint8
 
-# a judge's outputs: the seven expressions, then neutral when it is trained with that class
-# (`JudgeRecipe.neutral`; the bundled judge is not: JUDGE_CARD.md says why)
+# a judge's outputs: the seven expressions, then neutral (a clip that never moves should read as
+# neutral, not as whichever expression the still face resembles most; `JudgeRecipe.neutral`)
 JUDGE_LABELS: tuple[str, ...] = EXPRESSIONS + ("neutral",)
 
 

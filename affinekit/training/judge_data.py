@@ -112,7 +112,7 @@ def _item_faces(frames: np.ndarray, kind: str, label: int, neutral: bool) -> lis
     return out + ([(frames[0], NEUTRAL)] if neutral else [])
 
 
-def read_judge_faces(folders: Sequence[str | Path], size: int = 48, neutral: bool = False,
+def read_judge_faces(folders: Sequence[str | Path], size: int = 48, neutral: bool = True,
                      test_fraction: float = 0.5, fraction: float = 0.2, seed: int = 0,
                      equalize: bool = False) -> JudgeFaces:
     """Every face the judge may use, as grey `size` px crops with labels and roles. A photo that

@@ -2,7 +2,9 @@
 people), judge-train and judge-test apart by person, and a tiny training run that fits."""
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +130,27 @@ def test_a_tiny_judge_learns_toy_faces_and_loads_back_as_evaluation_uses_it(tmp_
     assert np.allclose(judge.probabilities(crops), judge.probabilities(as_model), atol=1e-6)
     expressive = test.labels < len(EXPRESSIONS)
     assert judge.reads(crops[expressive], test.labels[expressive]).mean() > 0.8
+
+
+def _script(name: str):
+    """A script of scripts/ as a module (they are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_scripts_train_and_write_weights_evaluation_loads(tmp_path, monkeypatch, capsys):
+    """scripts/train_judge.py end to end on a toy folder (in this process: a subprocess spends its time
+    importing torch and dlib); scripts/train_classifier.py still imports what it trains with."""
+    _prepared_pairs(tmp_path / "toy", 40)
+    out = tmp_path / "judge.pt"
+    monkeypatch.setattr(sys, "argv", ["train_judge.py", "--prepared", str(tmp_path), "--sources", "toy",
+                                      "--epochs", "1", "--size", "16", "--out", str(out)])
+    _script("train_judge").main()
+    assert "| judge-test |" in capsys.readouterr().out and load_judge(out).config.size == 16
+    monkeypatch.setattr(sys, "argv", ["train_judge.py", "--prepared", str(tmp_path), "--sources", "nope"])
+    with pytest.raises(SystemExit) as stopped:
+        _script("train_judge").main()
+    assert stopped.value.code == 2 and "nope" in capsys.readouterr().err
+    assert callable(_script("train_classifier").train_classifier)
