@@ -182,7 +182,8 @@ def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batc
                 copy_error[i] = s["mouth_error"]
             records.append(dict(_identity(it), row=name, **s, closer=float(s["mouth_error"] < copy_error[i]),
                                 predicted=EXPRESSIONS[int(predicted[i])], correct=float(predicted[i] == it.label),
-                                judge_correct=judged[i], acd_i=float(acd[i]), face_found=bool(found[i]), fallback=fell_back,
+                                judge_correct=judged[i], acd_i=float(acd[i]), face_found=bool(found[i]),
+                                fallback=fell_back,
                                 two_sample_correct=int(told[i]), two_sample_patches=scored))
     records += _real_records(items, describer, x0_desc, classifier, judge)
     return records, info

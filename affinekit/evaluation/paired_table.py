@@ -155,8 +155,9 @@ def paired_notes(info: dict[str, Any], all_keys: bool, judged: bool = False, mou
     if judged:
         notes.append("Judge acc.: the multi-source judge (affinekit/weights/JUDGE_CARD.md) on the apex crop as "
                      "the generator frames it (grey, 48 px, histogram-equalised): the share read as the requested "
-                     "expression (copy-input's: how often a neutral face already reads so). Its own held-out accuracy on real photos is the ceiling; "
-                     "the real photo row here includes judge-train people, so it reads optimistically.")
+                     "expression, neutral counting as missed (copy-input's: how often a neutral face already reads "
+                     "so). Its own held-out accuracy on real photos is the ceiling; the real photo row here "
+                     "includes judge-train people, so it reads optimistically.")
     if not mouth_fitted:
         notes.append("Mouth two-sample accuracy: not measured (no probe trainer handed down: pass "
                      "mouth_fit=affinekit.training.two_sample.fit_mouth_probe).")

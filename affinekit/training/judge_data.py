@@ -87,8 +87,9 @@ def judge_roles(folders: Sequence[str | Path], test_fraction: float = 0.5, fract
         apex = [e for e in entries if entry_kind(e) == "apex" and e.get("source") == "ck48"]
         if apex:
             ck = ck48_roles(ck_subject(e["subject"]) for e in apex)
-            roles[(folder, "ck48")] = {e["subject"]: {"classifier": "train", "test": "test"}[ck[ck_subject(e["subject"])]]
-                                       for e in apex if ck[ck_subject(e["subject"])] != "discriminator"
+            side = {"classifier": "train", "test": "test"}           # the discriminator's third: neither
+            roles[(folder, "ck48")] = {e["subject"]: side[ck[ck_subject(e["subject"])]] for e in apex
+                                       if ck[ck_subject(e["subject"])] in side
                                        and ck_subject(e["subject"]) not in ck_taught}
         held = set(validation_split(entries, fraction, seed)[1])
         by_source: dict[str, set[str]] = {}
