@@ -69,6 +69,7 @@ from IPython.display import Markdown, display
 
 from affinekit.show import charts, plots
 from affinekit.data.prepare import prepare_records
+from affinekit.evaluation.judge import bundled_judge
 from affinekit.evaluation.paired import paired_protocol
 from affinekit.evaluation.protocols import paper_protocol, subject_protocol
 from affinekit.evaluation.table import REAL
@@ -77,6 +78,7 @@ from affinekit.evaluation.paired_table import REAL_PHOTO
 from affinekit.notebook.inputs import committed_text, model_checkpoint, paired_sets, paper_checkpoint, sources_root
 from affinekit.notebook.setup import setup
 from affinekit.training.run import FoldTrainer
+from affinekit.training.two_sample import fit_mouth_probe
 
 # the data, where figures and recorded values go
 nb = setup(globals())
@@ -346,7 +348,8 @@ else:
 # %%
 pairs_root = sources_root(SOURCES or None)
 PAIRS, pair_folders, fraction = paired_sets(pairs_root, prepared.parent, CROP_SIZE, PAIR_SETS.split(","))
-paired = paired_protocol(pair_folders, checkpoints=checkpoints, fraction=fraction, limit=PAIR_LIMIT or None)
+paired = paired_protocol(pair_folders, checkpoints=checkpoints, fraction=fraction, limit=PAIR_LIMIT or None,
+                         judge=bundled_judge(), mouth_fit=fit_mouth_probe)
 paired_markdown = (f"*Still pairs: {PAIRS} ({', '.join(f.name for f in pair_folders)}); model: {model_name}.*\n\n"
                    + paired.to_markdown())
 nb.save_text(f"paired_{PAIRS}.md", paired_markdown)

@@ -16,7 +16,9 @@ from pathlib import Path
 import torch
 
 from affinekit.data.paths import shared_data_root
-from affinekit.evaluation.classifier import WEIGHTS, ClassifierConfig, train_classifier
+from affinekit.evaluation.classifier import WEIGHTS, ExpressionClassifier
+from affinekit.evaluation.descriptors import FaceDescriber
+from affinekit.training.classifier import ClassifierRecipe, train_classifier
 
 
 def main() -> None:
@@ -25,7 +27,7 @@ def main() -> None:
     parser.add_argument("--data", default=str(shared / "ck48") if shared else None,
                         help="CK+48 folder (<emotion>/<S###_###_########>.png)")
     parser.add_argument("--out", default=str(WEIGHTS))
-    parser.add_argument("--epochs", type=int, default=ClassifierConfig.epochs)
+    parser.add_argument("--epochs", type=int, default=ClassifierRecipe.epochs)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     args = parser.parse_args()
@@ -33,7 +35,10 @@ def main() -> None:
         parser.error("no CK+48 folder found: pass --data")
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    clf = train_classifier(args.data, replace(ClassifierConfig(), epochs=args.epochs, seed=args.seed))
+    # the framing template's landmarks come from evaluation's describer (fixed whole-crop box), handed down
+    trained = train_classifier(args.data, FaceDescriber(box="crop").landmarks,
+                               replace(ClassifierRecipe(), epochs=args.epochs, seed=args.seed))
+    clf = ExpressionClassifier(**vars(trained))
     clf.report["train_seconds"] = round(time.perf_counter() - start, 1)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     clf.save(args.out)

@@ -7,12 +7,14 @@ from typing import Any
 from affinekit.devices import resolve_device
 from affinekit.errors import AffinekitError
 from affinekit.evaluation.entry import check_evaluate_options
+from affinekit.evaluation.judge import bundled_judge
 from affinekit.evaluation.paired import paired_protocol
 from affinekit.evaluation.protocols import paper_protocol, subject_protocol
 from affinekit.io.atomic import atomic_write_text
 from affinekit.io.clashes import refuse_clashes
 from affinekit.io.destinations import writable_file
 from affinekit.training.run import FoldTrainer
+from affinekit.training.two_sample import fit_mouth_probe
 from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
 
@@ -74,7 +76,7 @@ def main(args: Any) -> int:
                 raise AffinekitError(f"{folder}: not a prepared folder (no manifest.json); prepare a still-pair "
                                      f"set first, e.g. `affinekit prepare ../shared/data/frll --out {folder}`")
         table = paired_protocol(data, checkpoints=checkpoints, all_keys=args.all_keys, seed=args.seed,
-                                device=device, limit=args.limit)
+                                device=device, limit=args.limit, judge=bundled_judge(), mouth_fit=fit_mouth_probe)
     elif args.protocol == "subject":
         if not (Path(data[0]) / "manifest.json").is_file():
             raise AffinekitError(f"{data[0]}: not a prepared folder (no manifest.json); run "

@@ -7,7 +7,8 @@
 - `protocols`: `subject_protocol` (one split or k folds over subjects), `paper_protocol`;
 - `paired`: `paired_protocol`, each maker's apex against the person's real expression photo (still pairs);
 - `breakdown`: per-expression means, best/worst clips, two protocols side by side;
-- `metrics`, `baselines`, `descriptors`, `classifier`: what the scores are made of.
+- `metrics`, `baselines`, `descriptors`, `classifier` (CK+48), `judge` (multi-source), `two_sample`: what the
+  scores are made of (the classifiers are trained in `affinekit.training`, the two-sample probe's fit is handed down).
 
 `affinekit evaluate` itself is `affinekit.commands.evaluate`.
 """

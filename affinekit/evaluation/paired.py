@@ -24,12 +24,13 @@ from affinekit.evaluation import metrics
 from affinekit.evaluation.baselines import LandmarkWarp, copy_input
 from affinekit.evaluation.classifier import load_classifier, predict_last_frames
 from affinekit.evaluation.descriptors import FaceDescriber
+from affinekit.evaluation.judge import Judge
 from affinekit.evaluation.makers import add_model_rows, load_model_maker, seen_in_training, training_overlap
 from affinekit.evaluation.mouth import LandmarkFinder, cut, face_box, mouth_box, mouth_error
 from affinekit.evaluation.paired_table import REAL_PHOTO, PairedTable, paired_notes
 from affinekit.evaluation.protocols import _model_name
 from affinekit.evaluation.table import ClipMaker
-from affinekit.evaluation.two_sample import two_sample_test
+from affinekit.evaluation.two_sample import MouthFit, two_sample_test
 from affinekit.expressions import EXPRESSIONS, expression_index
 from affinekit.io.clashes import same_file
 from affinekit.io.images import to_model, to_uint8
@@ -133,9 +134,12 @@ def _first_mouths(images: Sequence[np.ndarray], ref_points: Sequence[np.ndarray]
 
 def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batch_size: int = 16,
                 classifier=None, describer: FaceDescriber | None = None, aligner: FaceAligner | None = None,
-                seed: int = 0, log: Callable[[str], None] = print) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+                seed: int = 0, log: Callable[[str], None] = print, judge: Judge | None = None,
+                mouth_fit: MouthFit | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per-item records of every maker (copy-input first, added when missing) and of the real photo,
-    and what the run measured about its own landmarks. `seed` seeds the mouth two-sample test."""
+    and what the run measured about its own landmarks. `seed` seeds the mouth two-sample test, whose
+    per-fold probe `mouth_fit` trains (`training.two_sample.fit_mouth_probe`, handed down by the caller;
+    None: not measured). `judge` (`evaluation.judge.load_judge()`) reads each apex; None: no judge column."""
     if not items:
         raise AffinekitError("no still pair to score")
     makers = {"copy-input": copy_input, **makers}
@@ -166,7 +170,9 @@ def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batc
         predicted = predict_last_frames(apex[:, None], np.stack([it.x0_landmarks for it in items]), classifier)
         desc, found = describer.describe(apex)
         acd = metrics.acd_i(desc[:, None], x0_desc, skip_first=False)
-        realism = two_sample_test(real_mouths, _first_mouths(apex, ref_points), people, people, seed=seed)
+        realism = two_sample_test(real_mouths, _first_mouths(apex, ref_points), people, people, seed=seed,
+                                  fit=mouth_fit)
+        judged = _judged(judge, apex, items)
         # per item: how many of its two patches (the real mouth, the generated one) the fold model got
         # right; none scored when there were too few people to hold any out
         told = realism.correct[:len(items)].astype(int) + realism.correct[len(items):]
@@ -178,10 +184,18 @@ def score_pairs(makers: dict[str, ClipMaker], items: Sequence[PairItem], *, batc
                 copy_error[i] = s["mouth_error"]
             records.append(dict(_identity(it), row=name, **s, closer=float(s["mouth_error"] < copy_error[i]),
                                 predicted=EXPRESSIONS[int(predicted[i])], correct=float(predicted[i] == it.label),
-                                acd_i=float(acd[i]), face_found=bool(found[i]), fallback=fell_back,
+                                judge_correct=judged[i], acd_i=float(acd[i]), face_found=bool(found[i]),
+                                fallback=fell_back,
                                 two_sample_correct=int(told[i]), two_sample_patches=scored))
-    records += _real_records(items, describer, x0_desc, classifier)
+    records += _real_records(items, describer, x0_desc, classifier, judge)
     return records, info
+
+
+def _judged(judge: Judge | None, crops: np.ndarray, items: Sequence[PairItem]) -> np.ndarray:
+    """1.0 where the judge reads a crop as its item's requested expression, else 0.0; NaN without a judge."""
+    if judge is None:
+        return np.full(len(items), np.nan)
+    return judge.reads(crops, [it.label for it in items]).astype(np.float64)
 
 
 def _identity(item: PairItem) -> dict[str, Any]:
@@ -190,7 +204,7 @@ def _identity(item: PairItem) -> dict[str, Any]:
 
 
 def _real_records(items: Sequence[PairItem], describer: FaceDescriber, x0_desc: np.ndarray,
-                  classifier) -> list[dict[str, Any]]:
+                  classifier, judge: Judge | None) -> list[dict[str, Any]]:
     """The real expression photo's own expression accuracy and ACD-I (the targets), mean over its K."""
     out = []
     for i, it in enumerate(items):
@@ -199,7 +213,9 @@ def _real_records(items: Sequence[PairItem], describer: FaceDescriber, x0_desc: 
         acd = metrics.acd_i(desc[None], x0_desc[i:i + 1], skip_first=False)[0]
         out.append(dict(_identity(it), row=REAL_PHOTO, mouth_error=0.0, face_ssim=1.0, mouth_ssim=1.0,
                         sharpness=1.0, closer=float("nan"), predicted=EXPRESSIONS[int(predicted[0])],
-                        correct=float(np.mean(predicted == it.label)), acd_i=float(acd),
+                        correct=float(np.mean(predicted == it.label)),
+                        judge_correct=float(np.mean(_judged(judge, it.references, [it] * len(it.references)))),
+                        acd_i=float(acd),
                         face_found=bool(found.any()), fallback=False, two_sample_correct=0, two_sample_patches=0))
     return out
 
@@ -263,7 +279,8 @@ def paired_protocol(folders: Sequence[str | Path], checkpoints: Sequence[str | P
     table = PairedTable(title, ["copy-input", *makers, REAL_PHOTO], records,
                         config={"folders": [str(f) for f in folders], "all_keys": all_keys, "fraction": fraction,
                                 "seed": seed, "keys": [k for _, k in test], **info})
-    table.notes = notes + paired_notes(info, all_keys)
+    table.notes = notes + paired_notes(info, all_keys, score_options.get("judge") is not None,
+                                       score_options.get("mouth_fit") is not None)
     return table
 
 

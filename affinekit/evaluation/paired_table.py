@@ -15,12 +15,13 @@ from affinekit.evaluation.two_sample import FOLDS, PATCH_SHAPE
 from affinekit.io.json_values import plain
 
 REAL_PHOTO = "real expression photo"
-COLUMNS = ("mouth_error", "closer", "face_ssim", "mouth_ssim", "sharpness", "two_sample", "expr_acc", "acd_i")
+COLUMNS = ("mouth_error", "closer", "face_ssim", "mouth_ssim", "sharpness", "two_sample", "expr_acc", "judge_acc",
+           "acd_i")
 HEADERS = {"mouth_error": "mouth error (IOD)", "closer": "closer than copy-input", "face_ssim": "face SSIM",
            "mouth_ssim": "mouth SSIM", "sharpness": "mouth sharpness", "two_sample": "mouth two-sample acc.",
-           "expr_acc": "expr. acc.", "acd_i": "ACD-I"}
+           "expr_acc": "expr. acc.", "judge_acc": "judge acc.", "acd_i": "ACD-I"}
 DIGITS = {"mouth_error": 3, "closer": 2, "face_ssim": 3, "mouth_ssim": 3, "sharpness": 2, "two_sample": 2,
-          "expr_acc": 3, "acd_i": 3}
+          "expr_acc": 3, "judge_acc": 3, "acd_i": 3}
 
 
 def _mean(values: Iterable[float]) -> float:
@@ -43,6 +44,7 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, float]:
             "two_sample": told / patches if patches else float("nan"),
             "two_sample_low": low, "two_sample_high": high, "two_sample_patches": patches,
             "expr_acc": _mean(r["correct"] for r in records),
+            "judge_acc": _mean(r.get("judge_correct", float("nan")) for r in records),   # NaN: no judge
             "acd_i": _mean(r["acd_i"] for r in records),
             "n": len(records),
             "fallbacks": int(sum(r["fallback"] for r in records)),
@@ -70,7 +72,7 @@ class PairedTable:
         return self._groups(None)["all"]
 
     def _cell(self, row: str, key: str, s: dict[str, float]) -> str:
-        if row == REAL_PHOTO and key not in ("expr_acc", "acd_i"):
+        if row == REAL_PHOTO and key not in ("expr_acc", "judge_acc", "acd_i"):
             return "—"                       # the photo against itself: 0 error, SSIM 1 by definition
         if row == "copy-input" and key == "closer":
             return "—"
@@ -113,8 +115,9 @@ class PairedTable:
         return json.dumps(self.to_dict(), indent=1)
 
 
-def paired_notes(info: dict[str, Any], all_keys: bool) -> list[str]:
-    """How every number of the paired table was measured."""
+def paired_notes(info: dict[str, Any], all_keys: bool, judged: bool = False, mouth_fitted: bool = True) -> list[str]:
+    """How every number of the paired table was measured (`judged`: a judge column was filled;
+    `mouth_fitted`: the two-sample test's probe was handed down, so that column was measured)."""
     notes = [
         "Each pair: input = the neutral photo's aligned crop, requested label = the pair's, generated apex = "
         "the maker's frame at intensity 1 (uint8, as a saved video holds it); references = the expression "
@@ -149,6 +152,15 @@ def paired_notes(info: dict[str, Any], all_keys: bool) -> list[str]:
         "apexes where no face is found are left out ('faces not found'). The real expression photo's row "
         "gives the targets for these two; its other cells are the photo against itself.",
     ]
+    if judged:
+        notes.append("Judge acc.: the multi-source judge (affinekit/weights/JUDGE_CARD.md) on the apex crop as "
+                     "the generator frames it (grey, 48 px, histogram-equalised): the share read as the requested "
+                     "expression, neutral counting as missed (copy-input's: how often a neutral face already reads "
+                     "so). Its own held-out accuracy on real photos is the ceiling; the real photo row here "
+                     "includes judge-train people, so it reads optimistically.")
+    if not mouth_fitted:
+        notes.append("Mouth two-sample accuracy: not measured (no probe trainer handed down: pass "
+                     "mouth_fit=affinekit.training.two_sample.fit_mouth_probe).")
     if all_keys:
         notes.append("--all-keys: training people are scored too, and landmark-warp was fitted on their pairs.")
     return notes

@@ -10,12 +10,11 @@ accuracy. 0.5 means the two sets cannot be told apart (by this classifier, on th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Hashable, Sequence
+from typing import Callable, Hashable, Sequence
 
 import cv2
 import numpy as np
 import torch
-from torch import nn
 
 from affinekit.evaluation.metrics import wilson_interval  # noqa: F401 - part of this module's public names
 from affinekit.io.images import to_channels
@@ -26,7 +25,6 @@ from affinekit.io.images import to_channels
 PATCH_SHAPE = (32, 64)
 FOLDS = 5
 EPOCHS = 80
-LEARNING_RATE = 1e-2
 
 
 @dataclass
@@ -88,47 +86,16 @@ def grouped_folds(people: Sequence[Hashable], folds: int = FOLDS, seed: int = 0)
     return np.asarray([of_person[key] for key in keys], np.int64)
 
 
-class MouthNet(nn.Module):
-    """Three 3x3 stride-2 convs (8, 16, 32 channels, batch norm, ReLU), average pool, one logit.
-
-    Stride 2 rather than a conv at full size and a max pool: five times cheaper on a CPU, and the
-    first layer still sees every pixel, so fine detail (teeth, lip edges, blur) reaches the logit."""
-    def __init__(self, widths: Sequence[int] = (8, 16, 32)) -> None:
-        super().__init__()
-        layers: list[nn.Module] = []
-        cin = 1
-        for w in widths:
-            layers += [nn.Conv2d(cin, w, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(w),
-                       nn.ReLU(inplace=True)]
-            cin = w
-        self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (B,) of "generated" for standardised patches (B, 1, H, W)."""
-        return self.head(self.features(x))[:, 0]
-
-
-def _fit(x: torch.Tensor, y: torch.Tensor, epochs: int, generator: torch.Generator) -> MouthNet:
-    """A MouthNet trained full-batch (the training folds hold a few hundred patches at most), each
-    patch mirrored at random each epoch: a mouth is about symmetric, and it doubles the little data."""
-    net = MouthNet()
-    optimiser = torch.optim.Adam(net.parameters(), lr=LEARNING_RATE, weight_decay=1e-4)
-    loss_fn = nn.BCEWithLogitsLoss()
-    net.train()
-    for _ in range(epochs):
-        flip = torch.rand(len(x), generator=generator) < 0.5
-        batch = torch.where(flip[:, None, None, None], x.flip(-1), x)
-        optimiser.zero_grad()
-        loss_fn(net(batch), y).backward()
-        optimiser.step()
-    return net.eval()
+# fit(x (N, 1, H, W), y (N,), epochs, torch.Generator) -> a probe in eval mode giving logits of "generated":
+# `affinekit.training.two_sample.fit_mouth_probe`, handed down by the caller (evaluation trains nothing)
+MouthFit = Callable[[torch.Tensor, torch.Tensor, int, torch.Generator], Callable[[torch.Tensor], torch.Tensor]]
 
 
 def two_sample_test(real: Sequence[np.ndarray], generated: Sequence[np.ndarray], real_people: Sequence[Hashable],
-                    generated_people: Sequence[Hashable], *, folds: int = FOLDS, seed: int = 0,
+                    generated_people: Sequence[Hashable], *, fit: MouthFit | None, folds: int = FOLDS, seed: int = 0,
                     epochs: int = EPOCHS, shape: tuple[int, int] = PATCH_SHAPE) -> TwoSampleResult:
-    """Held-out accuracy of a small CNN telling `real` mouth patches from `generated` ones.
+    """Held-out accuracy of a small CNN, trained per fold by `fit`, telling `real` mouth patches from
+    `generated` ones (`fit=None`: not measured, accuracy and interval NaN).
 
     Folds are drawn by person (`grouped_folds` over both sets' person ids), so a person's patches
     of either kind are never on both sides. The interval treats the patches as independent trials
@@ -143,7 +110,7 @@ def two_sample_test(real: Sequence[np.ndarray], generated: Sequence[np.ndarray],
     n = len(people)
     fold = grouped_folds(people, folds, seed)
     k = int(fold.max()) + 1 if n else 0
-    if k < 2 or not len(real) or not len(generated):
+    if fit is None or k < 2 or not len(real) or not len(generated):
         return TwoSampleResult(float("nan"), float("nan"), float("nan"), n, len(set(map(str, people))), k,
                                np.zeros(n, bool), fold)
     x = torch.from_numpy(mouth_patches(list(real) + list(generated), shape))[:, None]
@@ -159,7 +126,7 @@ def two_sample_test(real: Sequence[np.ndarray], generated: Sequence[np.ndarray],
             generator = torch.Generator().manual_seed(seed)
             for f in range(k):
                 held = torch.from_numpy(fold == f)
-                net = _fit(x[~held], y[~held], epochs, generator)
+                net = fit(x[~held], y[~held], epochs, generator)
                 with torch.no_grad():
                     guess = (net(x[held]) > 0).float()
                 correct[held.numpy()] = (guess == y[held]).numpy()

@@ -25,6 +25,8 @@ FORMAT = "affinekit-checkpoint-1"
 GENERATOR_FORMAT = "affinekit-generator-1"
 MOUTH_FORMAT = "affinekit-mouth-1"          # a mouth refiner's training state (`affinekit.training.mouth`)
 BANK_FORMAT = "affinekit-mouth-bank-1"      # real mouths for the exemplar refiner (`affinekit.training.mouth_bank`)
+CLASSIFIER_FORMAT = "affinekit-classifier-1"  # an expression classifier or the judge (`evaluation.classifier`)
+MODEL_FORMATS = (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT, BANK_FORMAT)
 
 
 def atomic_save(obj: dict[str, Any], path: str | Path, within: str | Path | None = None) -> Path:
@@ -45,8 +47,10 @@ def training_data(path: str | Path) -> dict[str, Any] | None:
     return dict(data) if isinstance(data, dict) else None
 
 
-def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint that may hold only tensors and plain values; AffinekitError otherwise."""
+def safe_load(path: str | Path, map_location: str | torch.device = "cpu",
+              formats: tuple[str, ...] = MODEL_FORMATS) -> dict[str, Any]:
+    """Read a checkpoint that may hold only tensors and plain values, of one of `formats` (by default the
+    generator's files; the classifiers pass `(CLASSIFIER_FORMAT,)`); AffinekitError otherwise."""
     path = Path(path)
     if not path.is_file():
         raise AffinekitError(f"{path}: no such checkpoint; train one with `affinekit train` or check the path")
@@ -66,6 +70,8 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> dic
                              "it may be truncated or from another program") from None
     if not isinstance(obj, dict) or obj.get("format") not in (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT, BANK_FORMAT):
         raise AffinekitError(f"{path}: not an affinekit checkpoint; use a file from `affinekit train`")
+CLASSIFIER_FORMAT = "affinekit-classifier-1"  # an expression classifier or the judge (`evaluation.classifier`)
+MODEL_FORMATS = (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT, BANK_FORMAT)
     return obj
 
 

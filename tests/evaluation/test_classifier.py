@@ -1,4 +1,5 @@
-"""The expression classifier: bundled weights, subject split, framing, accuracy on unseen subjects."""
+"""The expression classifier as evaluation uses it: bundled weights, framing, accuracy on unseen subjects.
+Its training (CK+48 reader, subject split, loop) is tested in tests/training/test_classifier.py."""
 from __future__ import annotations
 
 import cv2
@@ -7,22 +8,16 @@ import pytest
 import torch
 
 from affinekit.errors import AffinekitError
-from affinekit.evaluation.classifier import (
-    RIGID_POINTS,
-    WEIGHTS,
-    ClassifierConfig,
-    ExpressionNet,
-    load_ck48,
-    load_classifier,
-    predict_last_frames,
-    split_by_subject,
-)
+from affinekit.evaluation.classifier import RIGID_POINTS, WEIGHTS, load_classifier, predict_last_frames
+from affinekit.training.classifier import load_ck48
+from affinekit.weights.checkpoint import CLASSIFIER_FORMAT
 
 
 def test_bundled_weights_are_small_and_safe_to_load():
     assert WEIGHTS.stat().st_size < 1_000_000
     ckpt = torch.load(WEIGHTS, map_location="cpu", weights_only=True)      # plain values and tensors only
-    assert set(ckpt) >= {"config", "state_dict", "template", "report"}
+    assert set(ckpt) >= {"format", "config", "state_dict", "template", "report"}
+    assert ckpt["format"] == CLASSIFIER_FORMAT
     clf = load_classifier()
     rep = clf.report
     assert rep["test_accuracy"] > 0.8
@@ -32,22 +27,29 @@ def test_bundled_weights_are_small_and_safe_to_load():
     assert 0 < rigid.min() and rigid.max() < 48
 
 
-def test_net_shape():
-    net = ExpressionNet(ClassifierConfig())
-    assert net(torch.zeros(2, 1, 48, 48)).shape == (2, 7)
+def test_moved_classifier_predicts_as_before_the_move():
+    """The bundled weights through today's loader (models/ net, `safe_load`) give the probabilities the
+    pre-move code (evaluation/classifier.py at b9d0238: its own net, bare `torch.load`) gave on these
+    twelve synthetic faces: labels and top probabilities computed there once and written here."""
+    clf = load_classifier()
+    rng = np.random.default_rng(7)
+    faces = np.stack([cv2.GaussianBlur(rng.integers(0, 256, (48, 48)).astype(np.uint8), (0, 0), s)
+                      for s in np.linspace(0.5, 4, 12)])
+    faces = np.clip((faces.astype(np.float32) - faces.mean((1, 2), keepdims=True)) * 4 + 128, 0, 255).astype(np.uint8)
+    p = clf.predict(faces)
+    assert p.argmax(1).tolist() == [5, 5, 5, 6, 1, 1, 1, 1, 1, 1, 5, 5]
+    before = [0.5280, 0.9981, 0.3921, 0.6204, 0.7156, 0.8958, 0.9661, 0.8999, 0.9025, 0.4991, 0.6970, 0.8045]
+    assert np.allclose(p.max(1), before, atol=2e-4)
+    assert clf.labels[5] == "sadness" and clf.recipe["epochs"] == 40 and clf.config.size == 48
 
 
-def test_split_by_subject_keeps_people_apart_and_holds_out_the_named_ones():
-    subjects = [f"S{i % 20:03d}" for i in range(200)]
-    cfg = ClassifierConfig(test_fraction=0.25, seed=1, held_out=("S003", "S007"), discriminator_fraction=0.5)
-    train, test = split_by_subject(subjects, cfg)
-    assert set(train).isdisjoint(test)
-    train_s = {subjects[i] for i in train}
-    test_s = {subjects[i] for i in test}
-    assert not train_s & test_s
-    assert {"S003", "S007"} <= test_s and len(test_s) == 5
-    # the other 15 people: about half teach the apex discriminator and are in neither side
-    assert len(train_s) == 15 - round(0.5 * 15) and len(train) + len(test) == 10 * (len(train_s) + 5)
+def test_a_file_that_is_not_a_classifier_is_refused(tmp_path):
+    from affinekit.weights.checkpoint import atomic_save
+    atomic_save({"format": "affinekit-generator-1", "model_config": {}}, tmp_path / "g.pt")
+    with pytest.raises(AffinekitError, match="g.pt: not an affinekit checkpoint of this kind"):
+        load_classifier(tmp_path / "g.pt")
+    with pytest.raises(AffinekitError, match="not found; run scripts/train_classifier.py"):
+        load_classifier(tmp_path / "missing.pt")
 
 
 def test_face_crop_puts_landmarks_on_the_template():
@@ -73,15 +75,6 @@ def test_accuracy_on_unseen_subjects_and_wrong_labels(shared_data):
     predicted = predict_last_frames(clips, classifier=clf)     # what evaluation's expression accuracy counts
     assert np.mean(predicted == labels) > 0.8
     assert np.mean(predicted == (labels + 1) % 7) < 0.2
-
-
-def test_load_ck48_errors_clearly(tmp_path):
-    with pytest.raises(AffinekitError, match="not found"):
-        load_ck48(tmp_path / "missing")
-    (tmp_path / "happy").mkdir()
-    (tmp_path / "happy" / "face.png").write_bytes(b"")
-    with pytest.raises(AffinekitError, match="S010_006"):
-        load_ck48(tmp_path)
 
 
 def test_bundled_classifier_on_prepared_frames_follows_its_training_recipe(prepared_ckplus64):

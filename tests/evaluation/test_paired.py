@@ -20,8 +20,10 @@ from affinekit.evaluation import metrics
 from affinekit.evaluation.baselines import piecewise_affine_warp
 from affinekit.evaluation.mouth import inter_ocular, mouth_box, mouth_error, points_box
 from affinekit.evaluation.paired import pair_keys, paired_protocol
+from affinekit.evaluation.judge import load_judge
 from affinekit.evaluation.paired_table import REAL_PHOTO
 from affinekit.evaluation.two_sample import two_sample_test
+from affinekit.training.two_sample import fit_mouth_probe
 
 
 def _similar(points: np.ndarray, angle: float, scale: float, shift: tuple[float, float]) -> np.ndarray:
@@ -111,7 +113,7 @@ def pairs_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def table(pairs_dir):
-    return paired_protocol([pairs_dir], log=lambda _: None)
+    return paired_protocol([pairs_dir], log=lambda _: None, mouth_fit=fit_mouth_probe, judge=load_judge())
 
 
 def _hand_mouth_error(generated: np.ndarray, reference: np.ndarray) -> float:
@@ -165,6 +167,22 @@ def test_the_table_has_every_row_and_group(table):
     assert data["overall"]["copy-input"]["mouth_error"] == pytest.approx(overall["copy-input"]["mouth_error"])
 
 
+def test_the_judge_column_counts_what_the_judge_reads(table, pairs_dir):
+    """Copy-input's apex is the neutral crop itself and the real row's is the expression photo: the
+    judge column is the share of those the bundled judge reads as the pair's label."""
+    from affinekit.evaluation.paired import load_pair
+
+    judge = load_judge()
+    items = [load_pair(pairs_dir, k) for k in table.config["keys"]]
+    labels = [it.label for it in items]
+    overall = table.overall
+    assert overall["copy-input"]["judge_acc"] == pytest.approx(judge.reads(np.stack([it.x0 for it in items]),
+                                                                           labels).mean())
+    assert overall[REAL_PHOTO]["judge_acc"] == pytest.approx(judge.reads(np.stack([it.references[0] for it in items]),
+                                                                         labels).mean())
+    assert "judge acc." in table.to_markdown() and any("Judge acc.:" in n for n in table.notes)
+
+
 def test_cli_scores_pairs_with_the_bundled_model(pairs_dir, tmp_path, capsys):
     out = tmp_path / "paired.json"
     assert cli_main(["evaluate", "--protocol", "paired", "--data", str(pairs_dir), "--all-keys",
@@ -210,7 +228,7 @@ def test_the_two_sample_test_sees_one_mouth_box_per_pair_grouped_by_person(pairs
 
     monkeypatch.setattr(paired, "two_sample_test", spy)
     items = [paired.load_pair(pairs_dir, k) for k in pair_keys(pairs_dir)]
-    records, _ = paired.score_pairs({}, items, log=lambda _: None, aligner=FaceAligner())
+    records, _ = paired.score_pairs({}, items, log=lambda _: None, aligner=FaceAligner(), mouth_fit=fit_mouth_probe)
     (real, generated, real_people, generated_people, result), = calls        # copy-input only
     assert real_people == generated_people == [f"{it.source}/{it.subject}" for it in items]
     people = real_people + generated_people

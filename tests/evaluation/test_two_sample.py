@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from affinekit.evaluation.two_sample import grouped_folds, mouth_patches, two_sample_test, wilson_interval
+from affinekit.training.two_sample import fit_mouth_probe
 
 PEOPLE = 30
 
@@ -64,7 +65,7 @@ def test_patches_are_luma_and_blind_to_exposure():
 
 
 def test_one_distribution_on_both_sides_scores_near_chance():
-    result = two_sample_test(_mouths(1), _mouths(2), PEOPLE_IDS, PEOPLE_IDS, folds=3, seed=0)
+    result = two_sample_test(_mouths(1), _mouths(2), PEOPLE_IDS, PEOPLE_IDS, folds=3, seed=0, fit=fit_mouth_probe)
     assert result.n == 2 * PEOPLE and result.people == PEOPLE and result.folds == 3
     assert result.low <= 0.5 <= result.high and abs(result.accuracy - 0.5) < 0.2
     assert result.low < result.accuracy < result.high
@@ -72,7 +73,7 @@ def test_one_distribution_on_both_sides_scores_near_chance():
 
 def test_sharp_against_blurred_mouths_is_told_apart():
     blurred = [cv2.GaussianBlur(m, (0, 0), 1.5) for m in _mouths(2)]
-    result = two_sample_test(_mouths(1), blurred, PEOPLE_IDS, PEOPLE_IDS, folds=3, seed=0)
+    result = two_sample_test(_mouths(1), blurred, PEOPLE_IDS, PEOPLE_IDS, folds=3, seed=0, fit=fit_mouth_probe)
     assert result.accuracy >= 0.9 and result.low > 0.75
 
 
@@ -81,18 +82,27 @@ def test_no_person_is_on_both_sides_of_a_split_and_a_seed_gives_one_answer():
     real_people = [f"p{i % 6}" for i in range(12)]                   # uneven: 2 real and 3 generated each
     generated_people = [f"p{i % 6}" for i in range(18)]
     state, threads = torch.get_rng_state(), torch.get_num_threads()
-    first = two_sample_test(real, generated, real_people, generated_people, folds=4, seed=5, epochs=10)
+    first = two_sample_test(real, generated, real_people, generated_people, folds=4, seed=5, epochs=10,
+                            fit=fit_mouth_probe)
     assert torch.equal(torch.get_rng_state(), state) and torch.get_num_threads() == threads
     people = real_people + generated_people
     for person in set(people):
         assert len({f for p, f in zip(people, first.fold) if p == person}) == 1
     assert first.folds == 4 and first.n == 30 and len(first.correct) == 30
-    again = two_sample_test(real, generated, real_people, generated_people, folds=4, seed=5, epochs=10)
+    again = two_sample_test(real, generated, real_people, generated_people, folds=4, seed=5, epochs=10,
+                            fit=fit_mouth_probe)
     assert np.array_equal(first.correct, again.correct) and np.array_equal(first.fold, again.fold)
 
 
 def test_one_person_cannot_be_held_out_and_ids_must_match_the_patches():
-    alone = two_sample_test(_mouths(1, 2), _mouths(2, 2), ["p", "p"], ["p", "p"])
+    alone = two_sample_test(_mouths(1, 2), _mouths(2, 2), ["p", "p"], ["p", "p"], fit=fit_mouth_probe)
     assert np.isnan(alone.accuracy) and np.isnan(alone.low) and alone.n == 4 and alone.folds == 1
     with pytest.raises(ValueError, match="person ids"):
-        two_sample_test(_mouths(1, 3), _mouths(2, 3), ["a", "b"], ["a", "b", "c"])
+        two_sample_test(_mouths(1, 3), _mouths(2, 3), ["a", "b"], ["a", "b", "c"], fit=fit_mouth_probe)
+
+
+def test_without_a_probe_trainer_nothing_is_measured():
+    """Evaluation trains nothing itself: with no `fit` handed down the test says NaN, not a number."""
+    ids = [f"p{i}" for i in range(6)]
+    result = two_sample_test(_mouths(1, 6), _mouths(2, 6), ids, ids, fit=None)
+    assert np.isnan(result.accuracy) and result.n == 12 and not result.correct.any()

@@ -1,0 +1,73 @@
+"""Train the multi-source expression judge on prepared folders and write its weights.
+
+    python scripts/train_judge.py [--prepared /work/prepared] [--sources ck48,ck128,frll,jaffe,yale,mead]
+                                  [--out affinekit/weights/expression_judge.pt] [--no-neutral]
+
+Only people the generator never trains on (each source's validation people) and CK+48's classifier
+people are used; they are split by person into judge-train and judge-test (`training.judge_data`).
+The printed held-out table is on judge-test people's real photos: the ceiling for generated clips.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from affinekit.data.paths import REPO_ROOT
+from affinekit.evaluation.classifier import ExpressionClassifier
+from affinekit.weights.bundled import JUDGE_WEIGHTS
+from affinekit.training.judge import JudgeRecipe, train_judge
+
+SOURCES = "ck48,ck128,frll,jaffe,yale,mead"
+
+
+def held_out_table(report: dict) -> str:
+    """The judge-test scores as a markdown table: one row per source and one for all, a column per label."""
+    labels = report["labels"]
+    head = ["faces", "people", "accuracy", "balanced", *labels]
+    lines = ["| judge-test | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+    for group, s in report["test"].items():
+        cells = [str(s["n"]), str(s["people"]), f"{s['accuracy']:.3f}", f"{s['balanced_accuracy']:.3f}"]
+        cells += [f"{s['per_class'][name]:.2f}" if name in s["per_class"] else "" for name in labels]
+        lines.append(f"| {group} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prepared", default=str(REPO_ROOT.parent / "prepared"),
+                        help="folder holding the prepared sources (one sub-folder each)")
+    parser.add_argument("--sources", default=SOURCES, help="comma-separated sub-folders of --prepared")
+    parser.add_argument("--out", default=str(JUDGE_WEIGHTS))
+    parser.add_argument("--epochs", type=int, default=JudgeRecipe.epochs)
+    parser.add_argument("--no-neutral", action="store_true", help="the seven expressions only, no neutral class")
+    parser.add_argument("--size", type=int, default=JudgeRecipe.size, help="input size, pixels")
+    parser.add_argument("--no-equalize", action="store_true", help="grey levels as they are")
+    parser.add_argument("--source-share", type=float, default=JudgeRecipe.source_share)
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    args = parser.parse_args()
+    folders = [Path(args.prepared) / s for s in args.sources.split(",") if s]
+    missing = [str(f) for f in folders if not (f / "manifest.json").is_file()]
+    if missing:
+        parser.error(f"not prepared (no manifest.json): {', '.join(missing)}")
+    torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    recipe = replace(JudgeRecipe(), epochs=args.epochs, neutral=not args.no_neutral, size=args.size,
+                     equalize=not args.no_equalize, source_share=args.source_share)
+    trained = train_judge(folders, recipe)
+    trained.report["train_seconds"] = round(time.perf_counter() - start, 1)
+    trained.report["folders"] = [f.name for f in folders]        # where they lie differs per machine
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    ExpressionClassifier(**vars(trained)).save(args.out)
+    print(held_out_table(trained.report))
+    shown = {k: v for k, v in trained.report.items() if k not in ("test", "train")}
+    print(json.dumps(shown, indent=1))
+    print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1024:.0f} KB)")
+
+
+if __name__ == "__main__":
+    main()

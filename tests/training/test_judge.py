@@ -1,0 +1,156 @@
+"""The multi-source judge: whose faces it may use (never the generator's or the apex discriminator's
+people), judge-train and judge-test apart by person, and a tiny training run that fits."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from affinekit.data.apex import ck48_roles, ck_subject
+from affinekit.data.paths import REPO_ROOT
+from affinekit.data.prepared import load_manifest
+from affinekit.evaluation.classifier import ExpressionClassifier
+from affinekit.evaluation.judge import load_judge
+from affinekit.expressions import EXPRESSIONS
+from affinekit.models.classifier import JUDGE_LABELS, ClassifierConfig
+from affinekit.training.judge import JudgeRecipe, train_judge
+from affinekit.training.judge_data import generator_people, judge_roles, read_judge_faces
+
+PREPARED = REPO_ROOT.parent / "prepared"          # the lead's prepared sources, beside the checkout
+SOURCES = ("ck48", "ck128", "frll", "jaffe", "yale", "mead")
+
+
+def _manifest(folder: Path, entries: list[dict]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").write_text(json.dumps({"config": {}, "sequences": entries, "skipped": []}))
+    return folder
+
+
+def _entry(source: str, subject: str, label: str, kind: str, n: int = 0) -> dict:
+    key = f"{subject}_{label}{n}"
+    return {"key": key, "file": f"{key}.npz", "subject": subject, "sequence": f"{label}{n}", "label": label,
+            "frames": 3 if kind == "apex" else 2, "source": source, "kind": kind}
+
+
+def _check_roles(folders: list[Path]) -> dict:
+    """The rules on real or made-up manifests; returns the roles."""
+    roles = judge_roles(folders)
+    ck_taught = set().union(*(generator_people(f) for f in folders
+                              if any(e.get("source") == "ckplus" for e in load_manifest(f)["sequences"])))
+    for (folder, source), people in roles.items():
+        assert people and set(people.values()) <= {"train", "test"}
+        if source == "ck48":
+            entries = [e for e in load_manifest(folder)["sequences"] if e.get("source") == "ck48"]
+            ck = ck48_roles(ck_subject(e["subject"]) for e in entries)
+            assert all(ck[ck_subject(p)] in ("classifier", "test") for p in people)      # never the discriminator's
+            assert all((ck[ck_subject(p)] == "test") == (side == "test") for p, side in people.items())
+            assert not {ck_subject(p) for p in people} & ck_taught       # nor CK+ people the generator learns
+        else:
+            assert not set(people) & generator_people(folder)            # only the generator's validation people
+    return roles
+
+
+def test_the_judge_uses_only_people_the_generator_and_the_discriminator_never_saw(tmp_path):
+    ck = [_entry("ck48", f"ck48-S{i:03d}", EXPRESSIONS[i % 7], "apex") for i in range(1, 40)]
+    ck += [_entry("ck48", "ck48-S052", "happy", "apex", 1)]           # a CK+ sample person
+    frll = [_entry("frll", f"frll-{i:03d}", "happy", "pair") for i in range(20)]
+    still = [_entry("yale", f"yale-{i}", label, "pair") for i in range(5) for label in ("happy", "surprise")]
+    sample = [_entry("ckplus", subject, "happy", "sequence") for subject in
+              ("S052", "S055", "S074", "S106", "S111", "S113", "S124", "S125", "S130", "S132")]
+    folders = [_manifest(tmp_path / "ck48", ck), _manifest(tmp_path / "frll", frll),
+               _manifest(tmp_path / "yale", still), _manifest(tmp_path / "ck128", sample)]
+    roles = _check_roles(folders)
+    frll_roles = roles[(str(folders[1]), "frll")]
+    assert sorted(frll_roles.values()) == ["test"] * 2 + ["train"] * 2      # 4 validation people, half tested
+    assert "ck48-S052" not in roles[(str(folders[0]), "ck48")]             # S052 teaches the generator
+    assert set(roles[(str(folders[3]), "ckplus")].values()) == {"test"}     # its validation people: test only
+    assert judge_roles(folders) == roles                                    # one draw, deterministic
+
+
+@pytest.mark.skipif(not all((PREPARED / s / "manifest.json").is_file() for s in SOURCES),
+                    reason=f"prepared sources not in {PREPARED} (make them with `affinekit prepare`)")
+def test_on_the_prepared_sources_the_judge_people_are_disjoint_from_the_generators():
+    roles = _check_roles([PREPARED / s for s in SOURCES])
+    people = {(source, p): side for (_, source), group in roles.items() for p, side in group.items()}
+    assert {side for side in people.values()} == {"train", "test"}
+    assert {source for source, _ in people} >= {"ck48", "frll", "jaffe", "yale"}
+
+
+def _face(label: int, rng: np.random.Generator) -> np.ndarray:
+    """A 32 px colour 'face' whose label is a texture (a small CNN with global pooling reads textures,
+    not places): stripes across, stripes down, a checkerboard, diagonals (0-3); plain noise: neutral."""
+    yy, xx = np.mgrid[:32, :32] // 4
+    pattern = {0: yy % 2, 1: xx % 2, 2: (xx + yy) % 2, 3: ((xx + yy) // 2) % 2}.get(label, np.zeros((32, 32)))
+    img = rng.integers(40, 90, (32, 32, 3)) + 140 * pattern[..., None]
+    return img.clip(0, 255).astype(np.uint8)
+
+
+def _prepared_pairs(folder: Path, people: int) -> Path:
+    """A still-pair folder: each person a neutral photo and one expression photo (of four labels)."""
+    from affinekit.data.prepared import PreparedSequence
+
+    rng, entries = np.random.default_rng(0), []
+    folder.mkdir(parents=True)
+    for i in range(people):
+        label = EXPRESSIONS[i % 4]
+        seq = PreparedSequence(f"p{i:02d}_{label}", np.stack([_face(7, rng), _face(i % 4, rng)]),
+                               np.zeros((2, 68, 2), np.float32), np.zeros((2, 32, 32), np.uint8),
+                               np.zeros((2, 2, 3), np.float32), label, f"p{i:02d}", label, "toy", kind="pair")
+        seq.save(folder)
+        entries.append({"key": seq.key, "file": f"{seq.key}.npz", "subject": seq.subject, "sequence": label,
+                        "label": label, "frames": 2, "source": "toy", "kind": "pair"})
+    return _manifest(folder, entries)
+
+
+def test_a_tiny_judge_learns_toy_faces_and_loads_back_as_evaluation_uses_it(tmp_path):
+    folder = _prepared_pairs(tmp_path / "toy", 200)       # the generator's validation fifth: 40 people
+    faces = read_judge_faces([folder], size=16, neutral=True, test_fraction=0.5)
+    assert len(set(faces.people)) == 40
+    assert faces.images.shape[1:] == (16, 16) and set(faces.roles) == {"train", "test"}
+    assert not {p for p, r in zip(faces.people, faces.roles) if r == "train"} & \
+        {p for p, r in zip(faces.people, faces.roles) if r == "test"}
+    assert (faces.labels == JUDGE_LABELS.index("neutral")).sum() == len(faces.labels) // 2
+    recipe = JudgeRecipe(size=16, epochs=15, batch_size=16, lr=1e-2, test_fraction=0.5, neutral=True, equalize=False)
+    trained = train_judge([folder], recipe, ClassifierConfig(widths=(8, 16)), log=None)
+    held_out = trained.report["test"]["all"]
+    assert held_out["accuracy"] > 0.8 and held_out["n"] == sum(r == "test" for r in faces.roles)
+    assert set(trained.report["test_people"]).isdisjoint(trained.report["train_people"])
+    path = tmp_path / "judge.pt"
+    ExpressionClassifier(**vars(trained)).save(path)
+    judge = load_judge(path)
+    assert judge.labels == JUDGE_LABELS and judge.config.size == 16
+    test = faces.pick("test")
+    crops = np.stack([_face(int(label), np.random.default_rng(5)) for label in test.labels])
+    as_model = torch.from_numpy(crops.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1)
+    assert np.allclose(judge.probabilities(crops), judge.probabilities(as_model), atol=1e-6)
+    expressive = test.labels < len(EXPRESSIONS)
+    assert judge.reads(crops[expressive], test.labels[expressive]).mean() > 0.8
+
+
+def _script(name: str):
+    """A script of scripts/ as a module (they are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_scripts_train_and_write_weights_evaluation_loads(tmp_path, monkeypatch, capsys):
+    """scripts/train_judge.py end to end on a toy folder (in this process: a subprocess spends its time
+    importing torch and dlib); scripts/train_classifier.py still imports what it trains with."""
+    _prepared_pairs(tmp_path / "toy", 40)
+    out = tmp_path / "judge.pt"
+    monkeypatch.setattr(sys, "argv", ["train_judge.py", "--prepared", str(tmp_path), "--sources", "toy",
+                                      "--epochs", "1", "--size", "16", "--out", str(out)])
+    _script("train_judge").main()
+    assert "| judge-test |" in capsys.readouterr().out and load_judge(out).config.size == 16
+    monkeypatch.setattr(sys, "argv", ["train_judge.py", "--prepared", str(tmp_path), "--sources", "nope"])
+    with pytest.raises(SystemExit) as stopped:
+        _script("train_judge").main()
+    assert stopped.value.code == 2 and "nope" in capsys.readouterr().err
+    assert callable(_script("train_classifier").train_classifier)
