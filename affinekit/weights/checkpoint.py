@@ -68,10 +68,10 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu",
         first = _first_sentence((str(err).splitlines() or [type(err).__name__])[0])
         raise AffinekitError(f"{path}: not a readable checkpoint ({type(err).__name__}: {first}); "
                              "it may be truncated or from another program") from None
-    if not isinstance(obj, dict) or obj.get("format") not in (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT, BANK_FORMAT):
-        raise AffinekitError(f"{path}: not an affinekit checkpoint; use a file from `affinekit train`")
-CLASSIFIER_FORMAT = "affinekit-classifier-1"  # an expression classifier or the judge (`evaluation.classifier`)
-MODEL_FORMATS = (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT, BANK_FORMAT)
+    if not isinstance(obj, dict) or obj.get("format") not in formats:
+        made_by = "scripts/train_classifier.py or scripts/train_judge.py" if formats == (CLASSIFIER_FORMAT,) \
+            else "`affinekit train`"
+        raise AffinekitError(f"{path}: not an affinekit checkpoint of this kind; use a file from {made_by}")
     return obj
 
 
