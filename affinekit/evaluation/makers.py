@@ -10,6 +10,7 @@ import torch
 from affinekit.generate.aligned import faces_from_crops
 from affinekit.generate.inference import refines_mouth
 from affinekit.generate.render import render_clips
+from affinekit.io.clashes import same_file
 from affinekit.weights.checkpoint import generator_from, safe_load
 
 
@@ -93,3 +94,12 @@ def training_overlap(info: dict[str, Any], test_keys: Sequence[str]) -> str | No
     if subjects:
         return f"test subjects seen in training: {', '.join(sorted(subjects))}"
     return None
+
+
+def learned_pair(info: dict[str, Any], folder: str, key: str) -> bool:
+    """Whether a checkpoint learned from this pair or its person; a checkpoint trained on every item of
+    its prepared folder learned every pair of that folder."""
+    seen = seen_in_training(info, key)
+    if seen is None and info.get("train_keys", ()) is None and info.get("prepared"):
+        return same_file(folder, info["prepared"])
+    return bool(seen)

@@ -8,7 +8,6 @@ a MEAD clip), each aligned on its own. Every score is averaged over an item's K 
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -25,14 +24,14 @@ from affinekit.evaluation.baselines import LandmarkWarp, copy_input
 from affinekit.evaluation.classifier import load_classifier, predict_last_frames
 from affinekit.evaluation.descriptors import FaceDescriber
 from affinekit.evaluation.judge import Judge
-from affinekit.evaluation.makers import add_model_rows, load_model_maker, seen_in_training, training_overlap
+from affinekit.evaluation.makers import add_model_rows, learned_pair, load_model_maker, training_overlap
 from affinekit.evaluation.mouth import LandmarkFinder, cut, face_box, mouth_box, mouth_error
 from affinekit.evaluation.paired_table import REAL_PHOTO, PairedTable, paired_notes
 from affinekit.evaluation.protocols import _model_name
 from affinekit.evaluation.table import ClipMaker
 from affinekit.evaluation.two_sample import MouthFit, two_sample_test
 from affinekit.expressions import EXPRESSIONS, expression_index
-from affinekit.io.clashes import same_file
+from affinekit.io.clashes import distinct_folders
 from affinekit.io.images import to_model, to_uint8
 
 PAIR_HINT = "prepare a still-pair set, e.g. `affinekit prepare ../shared/data/frll --out prepared/frll`"
@@ -244,7 +243,7 @@ def paired_protocol(folders: Sequence[str | Path], checkpoints: Sequence[str | P
         test += [(str(folder), k) for k in chosen]
         train += [(str(folder), k) for k in train_keys]
     loaded = [(path, *load_model_maker(path, device)) for path in checkpoints]
-    seen = {pair for pair in test if any(_learned(info, *pair) for _, _, info in loaded)}
+    seen = {pair for pair in test if any(learned_pair(info, *pair) for _, _, info in loaded)}
     left_out = []
     if seen and not all_keys:          # "validation people" must be people no scored model learned from
         left_out = [pair for pair in test if pair in seen]
@@ -283,24 +282,3 @@ def paired_protocol(folders: Sequence[str | Path], checkpoints: Sequence[str | P
                                        score_options.get("mouth_fit") is not None)
     return table
 
-
-def distinct_folders(folders: Sequence[str | Path], log: Callable[[str], None] = print) -> list[str | Path]:
-    """`folders` without repeats (compared as resolved paths): a folder given twice would count its pairs twice."""
-    out, first = [], {}
-    for folder in folders:
-        key = os.path.normcase(os.path.realpath(folder))
-        if key in first:
-            log(f"paired: {folder} is {first[key]} again; its pairs are counted once")
-            continue
-        first[key] = folder
-        out.append(folder)
-    return out
-
-
-def _learned(info: dict[str, Any], folder: str, key: str) -> bool:
-    """Whether a checkpoint learned from this pair or its person; a checkpoint trained on every item of
-    its prepared folder learned every pair of that folder."""
-    seen = seen_in_training(info, key)
-    if seen is None and info.get("train_keys", ()) is None and info.get("prepared"):
-        return same_file(folder, info["prepared"])
-    return bool(seen)

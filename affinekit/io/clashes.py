@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 from affinekit.errors import AffinekitError
 
@@ -95,3 +95,17 @@ def refuse_clashes(outputs: Mapping[str, str | os.PathLike | None],
         if prepared_file(path):
             raise AffinekitError(f"{option} {path}: is a file of the prepared folder {path.parent}; writing there "
                                  f"would break it for train and evaluate; choose another {option}")
+
+
+def distinct_folders(folders: Sequence[str | Path], log: Callable[[str], None] = print) -> list[str | Path]:
+    """`folders` without repeats (compared as resolved paths): a folder given twice would count its pairs twice."""
+    out, first = [], {}
+    for folder in folders:
+        key = os.path.normcase(os.path.realpath(folder))
+        if key in first:
+            log(f"paired: {folder} is {first[key]} again; its pairs are counted once")
+            continue
+        first[key] = folder
+        out.append(folder)
+    return out
+
