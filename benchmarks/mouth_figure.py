@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
+    from affinekit.notebook.provenance import script_command, stamp
+    from affinekit.weights.bundled import DEFAULT_WEIGHTS
     from affinekit.show.look_inside_mouth import mouth_closeup
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     fig.tight_layout()
     Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.figure, dpi=80)
+    stamp(Path(args.figure).parent, [Path(args.figure).name], [args.checkpoint or DEFAULT_WEIGHTS], script_command(__file__, argv))   # figures/made_with.json
     print(f"figure: {args.figure}")
     return 0
 

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python (affinekit)
 #     language: python
@@ -59,7 +59,7 @@ from IPython.display import HTML, display
 
 from affinekit.show import plots
 from affinekit.expressions import EXPRESSIONS
-from affinekit.notebook.inputs import load_animator, sample_photos
+from affinekit.notebook.inputs import load_animator, model_checkpoint, sample_photos
 from affinekit.notebook.setup import setup
 from affinekit.io.video import read_frames
 from affinekit.show.widgets import GeneratorApp, clip_html
@@ -69,6 +69,7 @@ nb = setup(globals(), read_data=False)     # the photos below, no data set
 out_dir = nb.folder(OUT_DIR, "out", "clips")
 out_dir.mkdir(parents=True, exist_ok=True)
 animator, model_name = load_animator(CHECKPOINT)
+nb.uses_weights(model_checkpoint(CHECKPOINT)[0], notebook="05")   # each figure below records these weights' hash
 samples = sample_photos()
 if PHOTO:
     samples[Path(PHOTO).stem] = PHOTO

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python (affinekit)
 #     language: python
@@ -55,12 +55,14 @@ from affinekit.notebook import experiments
 from affinekit.data.dataset import subject_split
 from affinekit.data.prepare import prepare_records
 from affinekit.notebook.setup import plain, setup
+from affinekit.weights.bundled import CLASSIFIER_WEIGHTS
 
 # the data, where figures and recorded values go
 nb = setup(globals())
 DATA, records = nb.data, nb.records
 prepared = nb.prepared_dir(PREPARED_DIR, CROP_SIZE)
 work = nb.folder(WORK_DIR, "runs", "notebook06")
+nb.uses_weights(CLASSIFIER_WEIGHTS, notebook="06")   # expression accuracy: each figure records the classifier's hash
 report = prepare_records(records, prepared, nb.data_config(CROP_SIZE), progress=False)
 train_keys, test_keys = subject_split(prepared, 0.2, SEED)
 if MAX_TEST:

@@ -168,7 +168,7 @@ def test_03_figs_6_and_7_prose_against_the_run_summary():
     assert number(text, r"the adversarial terms are ([\d.]+)% of G's gradient, [\d.]+ points") == \
         round(100 * curves["gan_share"], 1)
     assert number(text, r"([\d.]+) points of it from the apex") == round(100 * shares["G_apex"], 1)
-    assert number(text, r"only ([\d.]+) from the frame") == round(100 * (shares["G_GAN"] + shares["G_patch"]), 1)
+    assert number(text, r"only ([\d.]+) from the frame") == round(100 * (shares["G_GAN"] + shares["G_lip"]), 1)
 
 
 # ------------------------------------------------------------------------------------------
@@ -199,6 +199,61 @@ def test_07_toy_prose_is_the_recorded_run():
     assert number(text, r"pooled over them (\d+\.\d+)") == round(rec["pooled"], 3)
     assert number(text, r"frame position alone gets ([\d.]+)") == round(rec["position"], 2)
     assert rec["per_sequence"] >= 0.95 and rec["per_sequence"] > rec["position"]
+
+
+# ------------------------------------------------------------------------------------------
+# notebook 04: the CK+ table, the protocols, the model card's rows for today's model
+
+
+def card_ckplus_rows() -> dict[str, list[float]]:
+    """The model card's CK+ subject-split table: {row: [psnr, ssim, acd_c, acd_i, acd_m, expr_acc]}."""
+    card = (REPO / "affinekit" / "weights" / "MODEL_CARD.md").read_text()
+    part = card[card.index("CK+ subject split"):]
+    rows = re.findall(r"^\| (copy-input|landmark-warp|bundled model) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| "
+                      r"([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", part, re.M)
+    assert rows, "the model card's CK+ table is gone"
+    return {name: [float(v) for v in values] for name, *values in rows}
+
+
+def test_04_ckplus_paragraph_is_the_recorded_table_and_says_which_model():
+    from affinekit.evaluation.breakdown import paired_difference
+
+    text, t2 = markdown("04_evaluation"), table2_rows()
+    motion = next(r for n, r in t2.items() if n.endswith("[motion head]"))
+    pixels = next(r for n, r in t2.items() if n.endswith("[pixels head]"))
+    copy, warp = t2["copy-input"]["metrics"], t2["landmark-warp"]["metrics"]
+    m = motion["metrics"]
+    assert number(text, r"that motion head is ([\d.]+) dB above doing nothing") == round(m["psnr"] - copy["psnr"], 1)
+    assert number(text, r"above doing nothing and ([\d.]+) dB above the landmark warp") == \
+        round(m["psnr"] - warp["psnr"], 1)
+    per_sequence = [{**p, "psnr": float(p["psnr"])} for p in
+                    json.loads((FIGURES / "table2_ckplus.json").read_text())["per_sequence"]]
+    d = paired_difference(per_sequence, motion["name"], "landmark-warp")
+    assert f"lead over the warp is +{d.mean:.2f} ± {d.half_width:.2f} dB ({d.wins} of {d.n} sequences above)" in text
+    assert d.mean - d.half_width < 0                                  # "the interval holds 0"
+    assert number(text, r"ACD-I ([\d.]+), ACD-M") == round(pixels["metrics"]["acd_i"], 3)
+    assert number(text, r"ACD-M\s+([\d.]+)\), and its SSIM") == round(pixels["metrics"]["acd_m"], 3)
+    assert number(text, r"its SSIM \(([\d.]+)\) is below") == round(pixels["metrics"]["ssim"], 3)
+    assert number(text, r"below copy-input's \(([\d.]+)\)") == round(copy["ssim"], 3) > pixels["metrics"]["ssim"]
+    # today's model, from the model card, beside the table of the previous one
+    card = card_ckplus_rows()
+    assert number(text, r"today's model ([\d.]+) dB on these") == card["bundled model"][0]
+    assert number(text, r"dB on these (\d+) clips") == motion["videos"]
+    assert number(text, r"clips, ([\d.]+) dB \*below\* landmark-warp") == \
+        round(card["landmark-warp"][0] - card["bundled model"][0], 2)
+    assert number(text, r"with (\d+) of \d+ clips read as") == round(card["bundled model"][5] * motion["videos"])
+    assert card["landmark-warp"][0] == round(warp["psnr"], 2)           # the card scored the same 7 clips
+
+
+def test_04_protocol_paragraph_is_the_recorded_comparison():
+    text = markdown("04_evaluation")
+    table = (FIGURES / "protocols_ckplus.md").read_text()
+    copy = re.search(r"^\| copy-input \| ([\d.]+) \| ([\d.]+) \|", table, re.M)
+    assert copy, "protocols_ckplus.md has no copy-input row"
+    assert number(text, r"Doing nothing gains ([\d.]+) dB") == round(float(copy.group(2)) - float(copy.group(1)), 1)
+    videos = re.search(r"subject: (\d+), paper: (\d+)", table)
+    assert videos and number(text, r"\((\d+) test videos under the subject") == int(videos.group(1))
+    assert number(text, r"(\d+) under the paper's") == int(videos.group(2))
 
 
 # ------------------------------------------------------------------------------------------
@@ -275,3 +330,26 @@ def test_06_prior_only_sentence_is_the_recorded_run():
     assert number(text, rf"reads (\d+)/{prior['clips']} clips for prior only") == prior["correct"]
     assert number(text, rf"and (\d+)/{warp['clips']} for landmark-warp too") == warp["correct"]
     assert round(warp["psnr"], 2) == round(table2_rows()["landmark-warp"]["metrics"]["psnr"], 2)
+
+
+# ------------------------------------------------------------------------------------------
+# tables shown on GitHub: each embedded copy is its committed file
+
+
+def test_every_embedded_table_is_its_committed_file():
+    from affinekit.notebook.embed import embedded
+
+    shown = {}
+    for source in sorted((REPO / "notebooks").glob("0*.py")):
+        for name, (in_notebook, from_file) in embedded(source.read_text(), REPO).items():
+            assert in_notebook == from_file, (f"{source.name} shows an old copy of {name}: run "
+                                              f"python -m affinekit.notebook.embed, then jupytext --sync")
+            shown[name] = source.name
+    # what GitHub must show without running anything: Table 2, the protocols, the loss weights
+    assert {"figures/table2_ckplus.md", "figures/protocols_ckplus.md", "figures/loss_weights.md"} <= set(shown), shown
+
+
+def test_loss_weight_table_is_the_configs():
+    from affinekit.notebook.loss_table import loss_table
+
+    assert (FIGURES / "loss_weights.md").read_text().rstrip("\n") == loss_table(TrainConfig())
