@@ -331,12 +331,15 @@ print("share of a batch per expression:", {e: round(v, 3) for e, v in per_expres
 # %% [markdown]
 # ## Exercises
 #
-# 1. **Fewer sequences**: `MAX_SEQUENCES = 4`. Hint: the per-expression counts lose whole
-#    expressions first; a balanced batch then draws the few left more often.
-# 2. **Another crop size**: `CROP_SIZE = 64`. Hint: the landmarks scale with the crop; the
-#    montage keeps the same faces at a quarter of the pixels.
-# 3. **Only the shipped sources**: `SOURCES = "demo"`. Hint: FRLL's six still pairs are all smiles,
-#    so the balance table shows one expression with two sources and the rest with one.
+# Answers: `notebooks/ANSWERS.md` (measured by `python scripts/exercise_answers.py --only data`).
+#
+# 1. **Fewer sequences**: `MAX_SEQUENCES = 4`. Check: which expressions are left in the counts.
+#    Hint: they lose whole expressions first; a balanced batch then draws the few left more often.
+# 2. **Another crop size**: `CROP_SIZE = 64`. Check: the crop landmarks against the 128 px ones
+#    (`crop_points`). Hint: they scale with the crop; the montage keeps the same faces at a
+#    quarter of the pixels.
+# 3. **Only the shipped sources**: `SOURCES = "demo"`. Check: how many sources each expression has in
+#    the balance table. Hint: FRLL's six still pairs are all smiles.
 
 # %%
 nb.record(sources_root=str(root) if root else "demo", sources_table=table,

@@ -722,10 +722,16 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 #    share). Check: the run's last `G_L1` (moving average, `loss_summary["G_L1"]["last"]`)
 #    against the default run's. Answer: `notebooks/ANSWERS.md`.
 # 2. **Bottleneck-only mixing, or the official projection**: `ModelConfig(..., mixing="bottleneck")` or
-#    `projection="official"`. Hint: bottleneck-only lets the skips carry x0 unchanged, so expect less
-#    motion at the same `l`; the official `l` is never below 0 and its scale follows $\lVert a \rVert$.
-# 3. **A second seed**: `SEED = 1`. Hint: the anchor comparison's curves move by a few hundredths;
-#    a difference smaller than that between two arms is not an answer.
+#    `projection="official"`. Bottleneck-only lets the skips carry x0 unchanged; the official `l` is
+#    $\lvert\langle\cdot\rangle\rvert / \lVert a \rVert$, never below 0, its scale set by $\lVert a \rVert$.
+#    Check: the held-out PSNR against the default's, the inferred `l` at the apex, and the lowest
+#    `l` inferred (below 0 is impossible for the official projection).
+# 3. **A second seed**: `SEED = 1`. Check: how far the held-out PSNR and the apex `l` move from
+#    seed 0's. That movement is the noise any difference between two arms must beat.
+# 4. **The paper's setting, whole**: the anchor comparison's third arm plus `train.w_landmark=0`
+#    (no anchor, no prior, no landmark term). Check: the correlation of the inferred `l` with frame
+#    position on the held-out sequence. Notebook 07's exercise 4 asks the same on faces with known
+#    intensities.
 
 # %%
 summary = dict(curves=loss_summary, d_verdicts=d_verdicts, anchor_curves=anchor_curves, anchor_corr=anchor_corr,

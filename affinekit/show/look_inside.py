@@ -165,6 +165,15 @@ def mixture_linearity(generator: Generator, crop: np.ndarray, first: int, second
     return rows
 
 
+def mixture_markdown(rows: dict[str, list[dict[str, float]]]) -> str:
+    """`mixture_linearity`'s rows for several pairs ({"happy + surprise": rows}) as one markdown table:
+    the pair, the share of its first expression, and each part's gap (0 = the blend of the outputs)."""
+    gaps = [k for k in next(iter(rows.values()))[0] if k.endswith("_gap")]
+    head = "| blend | share of the first | " + " | ".join(gaps) + " |\n|---|---|" + "---|" * len(gaps)
+    return head + "\n" + "\n".join(f"| {pair} | {r['share']:.2f} | " + " | ".join(f"{r[g]:.3f}" for g in gaps) + " |"
+                                   for pair, pair_rows in rows.items() for r in pair_rows) + "\n"
+
+
 @torch.no_grad()
 def intensity_on_sequence(generator: Generator, frames: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
     """(inferred intensity of every frame (T,), the frame decoded at it (T, S, S[, C]) in [0, 1]) for a

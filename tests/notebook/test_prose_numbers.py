@@ -188,6 +188,21 @@ def test_05_direction_similarity_sentence_is_the_recorded_matrix():
     norms = rec["norm_max_per_level"]
     assert number(text, r"up to ([\d.]+) at level 3") == round(max(v[3] for v in norms.values()))
     assert number(text, r"against ([\d.]+) at level 0") == round(max(v[0] for v in norms.values()))
+    deepest = max(v[-1] for v in norms.values())
+    assert number(text, r"bottleneck \(level 4, up to ([\d.]+)\)") == round(deepest) and deepest < max(v[3] for v in norms.values())
+
+
+def test_05_mixture_paragraph_is_the_recorded_table():
+    text = markdown("05_generate_videos")
+    table = (FIGURES / "mixture_linearity.md").read_text()
+    half = re.search(r"^\| happy \+ surprise \| 0\.50 \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", table, re.M)
+    assert half, "mixture_linearity.md has no happy + surprise row at 0.50"
+    frame, field, correction, mask = (round(100 * float(v)) for v in half.groups())
+    assert number(text, r"surprise is (\d+)% off the blend") == field
+    assert number(text, r"its learned correction (\d+)%") == correction
+    assert number(text, r"the mask (\d+)% and") == mask
+    assert number(text, r"frame's change (\d+)%") == frame
+    assert field < correction                                         # "the prior ... is exactly linear"
 
 
 def test_07_toy_prose_is_the_recorded_run():
@@ -195,6 +210,7 @@ def test_07_toy_prose_is_the_recorded_run():
     text = markdown("07_toy")
     assert number(text, r"\(defaults: (\d+) people") == rec["people"]
     assert number(text, r"people, (\d+) steps at") == rec["steps"]
+    assert number(text, r"32 px, (\d+) s on a busy") == round(rec["seconds"])
     assert number(text, r"correlation along each clip of ([\d.]+)") == round(rec["per_sequence"], 3)
     assert number(text, r"pooled over them (\d+\.\d+)") == round(rec["pooled"], 3)
     assert number(text, r"frame position alone gets ([\d.]+)") == round(rec["position"], 2)
