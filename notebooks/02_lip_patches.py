@@ -48,6 +48,7 @@ from IPython.display import display
 from affinekit.show import plots
 from affinekit.data.faces import FaceAligner, apply_transform
 from affinekit.data.lips import lip_mask, lip_patch
+from affinekit.show.lip_view import lip_discriminator_input
 from affinekit.notebook.setup import setup
 
 # the data, where figures and recorded values go
@@ -106,6 +107,20 @@ display(fig)
 # The committed figure (Fig. 4 of the paper), on a demo clip:
 #
 # ![lip patch step by step](../figures/fig4_lip_patch_demo.png)
+#
+# **What the lip discriminator receives.** Not this patch: in training, the frame and its mask
+# are brought to the model's size (64 px), multiplied, and a square of half that size is cut
+# around the lips (`models.discriminators.lip_crops`, through `show.lip_view`). Outside the
+# mask the product is the middle grey of the models' range. Real and generated frames are cut
+# the same way, beside the same square of the neutral frame.
+
+# %%
+fig, lip_seen = lip_discriminator_input(crop, mask, title=f"what the lip discriminator sees of {record.key}")
+nb.save(fig, "lip_discriminator_input.png", faces=True)
+display(fig)
+
+# %% [markdown]
+# ![what the lip discriminator receives](../figures/lip_discriminator_input_demo.png)
 
 # %% [markdown]
 # ## Neutral against apex
