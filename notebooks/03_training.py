@@ -152,6 +152,7 @@ from affinekit.data.folders import read_source
 from affinekit.data.prepare import prepare_records
 from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.expressions import EXPRESSIONS
+from affinekit.training.batches import collate, resize_batch
 from affinekit.training.generator_step import LAMBDA_RANGE, GeneratorStep
 from affinekit.training.run import train
 from affinekit.training.losses import GAN_CHANCE, frame_losses, weighted
@@ -248,13 +249,10 @@ nb.save(architecture_diagram(), "architecture.png")     # the diagram at the top
 # %%
 g = Generator(model_cfg)
 optimizer = torch.optim.Adam(g.parameters(), lr=train_cfg.lr_g, betas=(0.5, 0.999))
-items = [data[i % len(data)] for i in range(2)]
-to_model_size = lambda t: torch.nn.functional.interpolate(t, size=IMAGE_SIZE, mode="bilinear",
-                                                          align_corners=False)
-x0 = to_model_size(torch.stack([it["x0"] for it in items]))                    # (B, C, H, W)
-targets = torch.stack([to_model_size(it["targets"]) for it in items])          # (B, K, C, H, W)
-positions = torch.stack([it["positions"] for it in items]).float()             # (B, K), in [0, 1]
-label = torch.stack([it["label"] for it in items]).long()
+batch = resize_batch(collate([data[i % len(data)] for i in range(2)]), IMAGE_SIZE)   # as the trainer does
+x0, targets = batch["x0"], batch["targets"]                                    # (B, C, H, W), (B, K, C, H, W)
+positions = batch["positions"].float()                                         # (B, K), in [0, 1]
+label = batch["label"].long()
 blend = 1.0                                           # step 0 of the warm-up: driven by the positions
 rec, fake, lam, *motion = GeneratorStep(g)(x0, label, targets, positions, blend)
 # G_L1: frames decoded at the driving intensities; G_rec: l = 0 gives x0 back; G_sup: the anchor,
@@ -450,8 +448,7 @@ from affinekit.generate.render import render_clips
 
 held_out = SequenceDataset(prepared, test_keys or train_keys, num_targets=1, channels=1)
 batch = [held_out[i] for i in range(min(4, len(held_out)))]
-x0 = torch.nn.functional.interpolate(torch.stack([b["x0"] for b in batch]), size=IMAGE_SIZE,
-                                     mode="bilinear", align_corners=False).to(trainer.device)
+x0 = resize_batch(collate(batch), IMAGE_SIZE)["x0"].to(trainer.device)
 labels = torch.stack([b["label"] for b in batch]).to(trainer.device)
 intensities = torch.linspace(0, 1.5, 7)
 # the kit's one render function, its crop view: what evaluation scores and `generate` shows
@@ -486,14 +483,8 @@ fig = plots.frame_grid([[x0[i].cpu(), apex_prior[i], apex_trained[i]] for i in r
                        col_labels=["x0", "prior only (step 0), l=1", f"trained ({trainer.step} steps), l=1"])
 nb.save(fig, "prior_and_trained.png", faces=True)
 display(fig)
-fig = plots.new_figure(2.2 * len(batch), 4.2)
-for i in range(len(batch)):
-    for row, (maps, name) in enumerate(((prior_len, "|F_y|"), (learned_len, "|learned|"))):
-        ax = fig.add_subplot(2, len(batch), row * len(batch) + i + 1)
-        im = ax.imshow(maps[i], cmap="viridis", vmin=0, vmax=float(max(prior_len.max(), learned_len.max(), 1e-6)))
-        ax.set_title(f"{EXPRESSIONS[int(batch[i]['label'])]}: {name}", fontsize=8)
-        ax.axis("off")
-fig.colorbar(im, ax=fig.axes, shrink=0.8, label="pixels of the model's crop")
+fig = look_inside.field_lengths({"|F_y|": prior_len, "|learned|": learned_len},
+                                [EXPRESSIONS[int(b["label"])] for b in batch])
 nb.save(fig, "prior_and_learned_field.png", faces=True)   # the learned part traces the face's edges
 display(fig)
 field_px = {"prior_mean": float(prior_len.mean()), "learned_mean": float(learned_len.mean())}

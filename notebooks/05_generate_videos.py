@@ -404,16 +404,11 @@ display(Markdown(mixture_table))
 # loop goes from its last frame to its first with the same step as everywhere else.
 
 # %%
-import matplotlib.pyplot as plt
-
 from affinekit.generate.curves import CURVES, intensity_curve
+from affinekit.show import charts
 
-fig, ax = plt.subplots(figsize=(6, 2.8))
-for curve in CURVES:
-    ax.plot(intensity_curve(curve, 16, 1.0).numpy(), "-o", ms=3, label=curve)
-ax.set_xlabel("frame of a 16-frame clip")
-ax.set_ylabel("intensity")
-ax.legend(fontsize=8)
+fig = charts.line_chart({curve: intensity_curve(curve, 16, 1.0).numpy() for curve in CURVES},
+                        xlabel="frame of a 16-frame clip", ylabel="intensity")
 nb.save(fig, "timing_curves.png")
 display(fig)
 loop = animator.animate(face, EXPRESSION, frames=FRAMES, curve="there-and-back")

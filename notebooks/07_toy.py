@@ -55,11 +55,10 @@ RESULTS_JSON = ""
 import json
 import time
 
-import numpy as np
 import torch
 from IPython.display import display
 
-from affinekit.show import plots
+from affinekit.show import plots, toy_view
 from affinekit.data.dataset import subject_split
 from affinekit.data.prepared import load_sequence
 from affinekit.data.toy import TOY_MOTIONS, true_intensities, write_toy
@@ -87,14 +86,7 @@ prepared = write_toy(work / "data", people=PEOPLE, frames=FRAMES, size=CROP_SIZE
 truth = true_intensities(prepared)                 # each frame's intensity, as drawn
 train_keys, test_keys = subject_split(prepared, 0.25, SEED)
 example = load_sequence(prepared, test_keys[0])
-fig = plots.new_figure(1.4 * FRAMES, 1.7)
-for i, frame in enumerate(example.frames):
-    ax = fig.add_subplot(1, FRAMES, i + 1)
-    ax.imshow(frame)
-    ax.plot(*example.landmarks[i].T, ".", ms=1.5, color="lime")
-    ax.set_title(f"l* = {truth[example.key][i]:.2f}", fontsize=7)
-    ax.axis("off")
-fig.suptitle(f"{example.key}", fontsize=8)
+fig = toy_view.toy_sequence(example.frames, example.landmarks, truth[example.key], title=example.key)
 nb.save(fig, "toy_sequence.png")
 display(fig)
 print(f"{len(train_keys)} training and {len(test_keys)} held-out sequences; labels {list(TOY_MOTIONS)}")
@@ -130,25 +122,7 @@ print(f"{trainer.step} steps in {seconds:.0f} s")
 
 # %%
 score = score_toy(trainer.generator, prepared, test_keys)
-fig = plots.new_figure(9, 3.2)
-ax = fig.add_subplot(1, 2, 1)
-for label, colour in zip(TOY_MOTIONS, ("tab:orange", "tab:blue")):
-    keys = [k for k in test_keys if k.endswith(label)]
-    ax.plot(np.concatenate([score.truth[k] for k in keys]), np.concatenate([score.inferred[k] for k in keys]),
-            "o", ms=3, color=colour, label=label)
-ax.plot([0, 1], [0, 1], "--", color="0.5", label="l = l*")
-ax.set_xlabel("true intensity l*")
-ax.set_ylabel("inferred l")
-ax.legend(fontsize=7)
-ax = fig.add_subplot(1, 2, 2)
-for i, key in enumerate(test_keys[:4]):
-    line, = ax.plot(score.inferred[key], "o-", ms=3, label=key)
-    ax.plot(score.truth[key], "--", color=line.get_color())
-ax.set_xlabel("frame")
-ax.set_ylabel("intensity")
-ax.legend(fontsize=6)
-fig.suptitle(f"{trainer.step} steps: r along each clip {score.per_sequence:.3f}, pooled {score.pooled:.3f}; "
-             f"frame position alone {score.position:.2f}", fontsize=9)
+fig = toy_view.toy_scores(score, list(TOY_MOTIONS), test_keys, trainer.step)
 nb.save(fig, "toy_lambda_vs_truth.png")
 display(fig)
 print(f"correlation of inferred l with the true intensity: {score.per_sequence:.3f} along each clip "

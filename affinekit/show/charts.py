@@ -194,3 +194,18 @@ def intensity_against_position(curves: Mapping[str, Sequence[float]], title: str
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=6 if len(curves) > 1 else 8)
     return fig
+
+
+def line_chart(lines: Mapping[str, Sequence[float]], xlabel: str = "", ylabel: str = "", title: str = "",
+               size: tuple[float, float] = (6.0, 2.8)) -> Figure:
+    """One line with dots per named series (x: the index), a legend: e.g. notebook 05's timing curves."""
+    fig = new_figure(*size)
+    ax = fig.add_subplot(1, 1, 1)
+    for name, values in lines.items():
+        ax.plot(np.asarray(values, np.float64), "-o", ms=3, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    return fig
