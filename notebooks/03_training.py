@@ -34,7 +34,8 @@
 # the face were moved by an affine map. What the kit computes, and what the equation above says,
 # is different: the *codes* move on a straight line in $l$, $b + l\,d$, at every level; the
 # "affine" is in $l$, and nothing restricts what that line does to the picture (a code change can
-# open a mouth, which no scaling, rotation or shift of the lips does). The kit does move features
+# paint teeth into an opening mouth, which no moving of the features already there shows). The
+# kit does move features
 # geometrically, but elsewhere: its motion head's field $F = l \cdot F_y + \dots$ (below) is a
 # dense displacement, one vector per pixel, not a scaling, rotation and shift, and it lives outside
 # the codes. Read the seed's sentence as an intuition for what a direction ends up doing to a
@@ -666,6 +667,9 @@ fig = lip_intensity.plot_lambda_and_lips(lips)
 nb.save(fig, "lambda_against_lips.png")
 display(fig)
 lips_summary = lip_intensity.summary(lips)
+nb.save_text(f"lambda_against_lips_{DATA}.json", json.dumps(plain({   # the record the prose below is checked against
+    **lips_summary, "keys": list(lips), "per_sequence": {key: {name: s[name] for name in (
+        "label", "corr_lips", "corr_position", "lips_position")} for key, s in lips.items()}}), indent=1, sort_keys=True))
 print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement) "
       f"{lips_summary['corr_lips_mean']:.2f} on average, corr(l, position) {lips_summary['corr_position_mean']:.2f}")
 

@@ -137,7 +137,8 @@ print(f"mean l at the apex (true 1): {score.apex:.2f}; the field at the true int
 # position alone gets 0.56. `l` orders every held-out clip's frames as the truth does. That is
 # what a regression of `l` onto the landmarks through $l \cdot F_y$ would give, and `G_landmark`
 # is such a regression: it shows that a landmark-supervised `l` tracks the drawn intensity, not
-# that the projection finds it on its own (exercise 4 asks that). What it
+# that the projection finds it on its own. Exercise 4 asks that; its recorded answer
+# (`notebooks/ANSWERS.md`) is: the order yes, the direction no (two seeds, one each way). What it
 # does not find is one scale: pooled over them 0.579. The projection divides by
 # $\lVert a \rVert^2$ of each face's own direction, and nothing ties `l` = 1 to the apex unless the
 # anchor (`G_sup`) does: `happy`, which moves fewer pixels, ends near 0.13 at its apex, `surprise`

@@ -369,3 +369,103 @@ def test_loss_weight_table_is_the_configs():
     from affinekit.notebook.loss_table import loss_table
 
     assert (FIGURES / "loss_weights.md").read_text().rstrip("\n") == loss_table(TrainConfig())
+
+
+# ------------------------------------------------------------------------------------------
+# the exercises' answers against the runs that gave them
+
+
+def answer_blocks() -> list[str]:
+    """notebooks/ANSWERS.md cut into list items (a paragraph before a list belongs to its first
+    item, as "Measured on ... :" does), each one string."""
+    text = (REPO / "notebooks" / "ANSWERS.md").read_text()
+    blocks = []
+    for section in re.split(r"\n(?=## )", text):
+        parts = re.split(r"\n(?=\d+\. )", section)
+        if len(parts) > 1 and not re.match(r"\d+\. ", parts[0]):
+            parts = [parts[0] + "\n" + parts[1]] + parts[2:] + [parts[0]]    # the lead-in also on its own
+        blocks += [re.sub(r"\s+", " ", p) for p in parts if p.strip()]
+    return blocks
+
+
+def cited(run: str, *values: str) -> None:
+    """The answer that names `run` (in backticks), or the list its lead-in names it for, states each
+    of `values` as written."""
+    text = (REPO / "notebooks" / "ANSWERS.md").read_text()
+    sections = [re.sub(r"\s+", " ", sec) for sec in re.split(r"\n(?=## )", text) if f"`{run}" in sec]
+    assert sections, f"notebooks/ANSWERS.md does not cite the run {run!r}"
+    items = [b for b in answer_blocks() if f"`{run}" in b]
+    # a run named in a section's lead-in ("Measured on ... (recorded, `02 ex 1-3`):") covers its list
+    scope = sections if any(re.match(r"## ", b) for b in items) else items
+    missing = [v for v in values if not any(v in item for item in scope)]
+    assert not missing, f"the answer citing {run!r} does not state {missing} (rerun or re-read it)"
+
+
+def test_answers_state_the_recorded_runs():
+    rec = json.loads((FIGURES / "exercise_answers.json").read_text())
+    f2, f3 = (lambda v: f"{v:.2f}"), (lambda v: f"{v:.3f}")
+    ck = rec.get("01 ex 1: MAX_SEQUENCES=4 (ckplus-sample)")
+    if ck:
+        cited("01 ex 1", f"keep {len(ck['four'])} of its {len(ck['all'])} expressions")
+    demo = rec["01 ex 1: MAX_SEQUENCES=4 (demo)"]
+    cited("01 ex 1", f"all {len(demo['four'])} expressions stay")
+    cited("01 ex 2", f"times {rec['01 ex 2: CROP_SIZE=64']['landmark_scale']:g}")
+    items = rec["01 ex 3: SOURCES=demo"]["items"]
+    cited("01 ex 3", f"{items['demo clips']['happy']} items", f"FRLL, {items['FRLL']['happy']} smiles")
+    masks = rec["02 ex 1-3: mask areas"]
+    a = masks["areas"]
+    cited("02 ex 1-3", str(a["128px dilation 0"]), str(a["128px dilation 3"]), str(a["128px dilation 8"]),
+          f"{round(100 * masks['lips_share']['8'])}%", f"{round(100 * masks['lips_share']['3'])}%",
+          f"{masks['shrink_64']:.1f} times", f"{a['128px dilation 0'] / a['64px dilation 0']:.1f} times")
+    default, no_gan, seed1 = rec["03 defaults"], rec["03 ex 1: no GAN"], rec["03 ex 3: seed 1"]
+    cited("03 ex 1: no GAN", f"{no_gan['G_L1_last']:.4f}", f"{default['G_L1_last']:.4f}", f2(no_gan["psnr"]),
+          f2(default["psnr"]), f"{100 * default['gan_share']:.1f}%", f"{default['psnr'] - no_gan['psnr']:.2f} dB")
+    cited("03 ex 3: seed 1", f2(seed1["psnr"]), f"{default['psnr'] - seed1['psnr']:.2f} dB lower",
+          f"{seed1['correct']}/{seed1['clips']} clips", f2(seed1["lambda_apex"]), f2(seed1["lambda_position_corr"]))
+    base = rec["03 baselines"]
+    prior = rec["03 step 0 (prior only)"]
+    cited("03 step 0", f2(base["copy-input"]["psnr"]), f2(base["landmark-warp"]["psnr"]), f2(prior["psnr"]),
+          f"{prior['correct']}/{prior['clips']} clips", f"({f2(default['psnr'])} for the defaults)")
+    assert abs(default["psnr"] - prior["psnr"]) < 0.05                      # "level with their own step 0"
+    paper03 = rec["03 ex 4: the paper's setting"]
+    cited("03 ex 4", f2(paper03["lambda_position_corr"]), f2(default["lambda_position_corr"]),
+          f2(paper03["lambda_apex"]), f2(paper03["lambda_min"]), f2(paper03["psnr"]),
+          f"{paper03['correct']}/{paper03['clips']} clips", f"{paper03['G_L1_last']:.4f}")
+    assert paper03["psnr"] < base["copy-input"]["psnr"]                      # "below copy-input's"
+    toy = json.loads((FIGURES / "toy.json").read_text())
+    anchor = rec["07 ex 1: anchor on"]
+    cited("07 ex 1", f3(anchor["per_sequence"]), f3(toy["per_sequence"]), f3(anchor["pooled"]), f3(toy["pooled"]),
+          f2(anchor["apex"]), f2(toy["apex"]))
+    linear = rec["07 ex 2: linear schedule"]
+    cited("07 ex 2", f3(linear["per_sequence"]), f3(linear["pooled"]), f2(linear["position"]))
+    no_prior, no_prior1 = rec["07 ex 3: no prior"], rec["07 ex 3: no prior, seed 1"]
+    cited("07 ex 3: no prior", f3(no_prior["per_sequence"]), f3(no_prior1["per_sequence"]),
+          f2(no_prior["lambda_min"]), f2(no_prior["apex"]))
+    assert no_prior["per_sequence"] * no_prior1["per_sequence"] < 0          # "nothing fixes which way l runs"
+    paper, paper1 = rec["07 ex 4: the paper's setting"], rec["07 ex 4: the paper's setting, seed 1"]
+    cited("07 ex 4", f3(paper["per_sequence"]), f3(paper1["per_sequence"]), f3(paper["pooled"]),
+          f2(paper1["lambda_min"]))
+    assert paper["per_sequence"] * paper1["per_sequence"] < 0 and min(abs(paper["per_sequence"]),
+                                                                       abs(paper1["per_sequence"])) > 0.9
+    official = rec["07 ex 3: official projection"]
+    cited("07 ex 3: official projection", f3(official["per_sequence"]), f3(official["pooled"]),
+          f2(official["lambda_min"]))
+    assert official["lambda_min"] >= 0                                       # "no l below 0"
+
+
+def test_01_ckplus_sample_lengths_and_labels_are_the_samples():
+    from affinekit.data.paths import shared_data_root
+    from affinekit.notebook.inputs import read_records
+
+    root = shared_data_root()
+    if root is None or not (root / "ckplus-sample").is_dir():
+        pytest.skip("../shared/data/ckplus-sample is not here: notebook 01's CK+ sample sentences need it")
+    records = read_records(root / "ckplus-sample")[1]
+    lengths = [len(r.frames) for r in records]
+    text = markdown("01_dataset_exploration")
+    assert number(text, r"labelled sequences run from (\d+) to") == min(lengths)
+    assert number(text, r"labelled sequences run from \d+ to (\d+) frames") == max(lengths)
+    assert number(text, r"(\d+) of them are shorter than the 10 frames") == sum(n < 10 for n in lengths)
+    assert number(text, r"sample's (\d+) labelled sequences") == len(records)
+    assert number(text, r"labelled sequences \((\d+) subjects\)") == len({r.subject for r in records})
+    assert "contempt" not in {r.label for r in records} and len({r.label for r in records}) == 6   # "six of the seven"
