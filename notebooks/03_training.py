@@ -711,6 +711,7 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 # ## Exercises
 #
 # Each needs one parameter or `--set` switch; rerun the notebook (or `affinekit train`) with it.
+# Answers, with the runs that gave them: `notebooks/ANSWERS.md`.
 #
 # 1. **Without the GAN**: `TrainConfig(..., w_gan=0, w_lip=0, w_apex=0, w_lambda=0)` in the model
 #    cell: all four adversarial terms off (leaving `w_apex` on keeps most of the adversarial

@@ -426,6 +426,8 @@ nb.record(paired_data=PAIRS, paired_rows=paired.rows, paired_keys=paired.config[
 # %% [markdown]
 # ## Exercises
 #
+# Answers: `notebooks/ANSWERS.md` (exercise 1 is a trap with the bundled model: read it there).
+#
 # 1. **Folds instead of one split**: `FOLDS = 3`. Hint: each row gains a spread over folds; read a
 #    difference between rows against it.
 # 2. **A freshly trained model per fold**: `FOLDS = 3, TRAIN_STEPS = 300`. Hint: at 300 steps expect

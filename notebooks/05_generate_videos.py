@@ -278,7 +278,7 @@ print(f"G(0.5) vs the midpoint of G(0) and G(1): {linear['midpoint_gap']:.4f}; w
 #
 # *Exercise.* Compare `animator.mouth = False` with `True` on your own photo
 # (`affinekit generate photo.jpg --no-mouth` does the same from the shell): where does the mask
-# open for happy, and for surprise?
+# open for happy, and for surprise, and how far (its largest value)? Answer: `notebooks/ANSWERS.md`.
 
 # %%
 from affinekit.show.look_inside_mouth import mouth_layers, plot_mouth_layers
