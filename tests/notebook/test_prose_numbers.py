@@ -427,6 +427,15 @@ def test_answers_state_the_recorded_runs():
     cited("03 step 0", f2(base["copy-input"]["psnr"]), f2(base["landmark-warp"]["psnr"]), f2(prior["psnr"]),
           f"{prior['correct']}/{prior['clips']} clips", f"({f2(default['psnr'])} for the defaults)")
     assert abs(default["psnr"] - prior["psnr"]) < 0.05                      # "level with their own step 0"
+    bottleneck = rec["03 ex 2: bottleneck mixing"]
+    cited("03 ex 2: bottleneck mixing", f2(bottleneck["psnr"]), f"{bottleneck['correct']}/{bottleneck['clips']} clips",
+          f2(bottleneck["lambda_apex"]), f2(default["lambda_apex"]), f3(bottleneck["acd_i"]), f3(default["acd_i"]))
+    assert abs(bottleneck["psnr"] - default["psnr"]) < default["psnr"] - seed1["psnr"]   # "inside what a seed moves"
+    official = rec["03 ex 2: official projection"]
+    cited("03 ex 2: official projection", f2(official["psnr"]), f"{official['correct']}/{official['clips']} clips",
+          f2(official["lambda_apex"]), f2(official["lambda_min"]), f2(official["lambda_position_corr"]),
+          f2(default["lambda_position_corr"]))
+    assert official["lambda_min"] >= 0                                       # "never below 0"
     paper03 = rec["03 ex 4: the paper's setting"]
     cited("03 ex 4", f2(paper03["lambda_position_corr"]), f2(default["lambda_position_corr"]),
           f2(paper03["lambda_apex"]), f2(paper03["lambda_min"]), f2(paper03["psnr"]),
