@@ -22,9 +22,18 @@ import sys
 from pathlib import Path
 
 from affinekit.data.paths import REPO_ROOT
+from affinekit.errors import AffinekitError
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 START = re.compile(r"^# <!-- ((?:\.\./)?figures/[^ ]+\.md) -->$")
+
+
+def committed(name: str, repo: Path = REPO_ROOT) -> str:
+    """The text of a committed table (`figures/NAME.md`); a missing one is a one-line error."""
+    path = repo / name
+    if not path.is_file():
+        raise AffinekitError(f"{path}: no such committed table; make it with `affinekit figures` (figures/README.md)")
+    return path.read_text()
 
 
 def commented(text: str) -> list[str]:
@@ -46,7 +55,7 @@ def blocks(source: str) -> list[tuple[str, int, int]]:
 def embedded(source: str, repo: Path = REPO_ROOT) -> dict[str, tuple[list[str], list[str]]]:
     """{file named: (the lines in the notebook, the lines the file gives)} for each block."""
     lines = source.splitlines()
-    return {name: (lines[a:b], commented((repo / name).read_text())) for name, a, b in blocks(source)}
+    return {name: (lines[a:b], commented(committed(name, repo))) for name, a, b in blocks(source)}
 
 
 def embed_notebook(path: str | Path, repo: Path = REPO_ROOT) -> list[str]:
@@ -55,7 +64,7 @@ def embed_notebook(path: str | Path, repo: Path = REPO_ROOT) -> list[str]:
     lines = path.read_text().splitlines()
     changed = []
     for name, a, b in reversed(blocks("\n".join(lines))):     # from the end, so earlier indices hold
-        fresh = commented((repo / name).read_text())
+        fresh = commented(committed(name, repo))
         if lines[a:b] != fresh:
             lines[a:b] = fresh
             changed.append(name)
