@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
     from affinekit.io.destinations import output_file
+    from affinekit.notebook.provenance import script_command, stamp
+    from affinekit.weights.bundled import CLASSIFIER_WEIGHTS, DEFAULT_WEIGHTS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{e} {np.mean(stack['prob'][:, i, 0]):.2f}/{np.mean(stack['prob'][:, i, 4]):.2f}/"
         f"{np.mean(stack['prob'][:, i, 8]):.2f}" for i, e in enumerate(SIX)))
     write_figure(stack, results[0]["strip"], names[0], Path(args.figure))
+    stamp(Path(args.figure).parent, [Path(args.figure).name], [args.checkpoint or DEFAULT_WEIGHTS, CLASSIFIER_WEIGHTS], script_command(__file__, argv))   # figures/made_with.json
     print(f"figure: {args.figure}")
     return 0
 

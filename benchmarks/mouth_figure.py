@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
     from affinekit.io.destinations import output_file
+    from affinekit.notebook.provenance import script_command, stamp
+    from affinekit.weights.bundled import DEFAULT_WEIGHTS
     from affinekit.show.look_inside_mouth import mouth_closeup
     from affinekit.show.plots import save
 
@@ -63,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     fig.suptitle("Mouths of FRLL validation people (CC BY 4.0, DeBruine & Jones 2017)", fontsize=9)
     fig.tight_layout()
     save(fig, args.figure, dpi=80)        # atomic: a link at the path is replaced, never written through
+    stamp(Path(args.figure).parent, [Path(args.figure).name], [args.checkpoint or DEFAULT_WEIGHTS], script_command(__file__, argv))   # figures/made_with.json
     print(f"figure: {args.figure}")
     return 0
 

@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
     from affinekit.io.destinations import output_file
+    from affinekit.notebook.provenance import script_command, stamp
+    from affinekit.weights.bundled import DEFAULT_WEIGHTS
     from affinekit.show.look_inside_mouth import mouth_closeup
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -130,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     if mouth_mask:
         print(f"mean mask inside the mouth at the apex: {np.mean(mouth_mask):.3f}")
     write_figure(rows, Path(args.figure))
+    stamp(Path(args.figure).parent, [Path(args.figure).name], [args.checkpoint or DEFAULT_WEIGHTS], script_command(__file__, argv))   # figures/made_with.json
     print(f"figure: {args.figure}")
     return 0
 

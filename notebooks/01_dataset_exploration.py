@@ -19,8 +19,10 @@
 # AffineGAN learns from **sequences**: a face starts neutral and ends at the
 # *apex* of one expression (anger, contempt, disgust, fear, happy, sadness,
 # surprise). The reference data set is the Extended Cohn-Kanade data set (CK+):
-# 593 sequences of 123 subjects, 327 of them labelled with an emotion, each
-# sequence 10 to 60 grayscale frames long, neutral first, apex last.
+# 593 sequences of 123 subjects, 327 of them labelled with an emotion (18 of
+# them contempt), grayscale, neutral first, apex last. Its authors give 10 to 60
+# frames a sequence; the sample used here has shorter ones too (its labelled
+# sequences run from 8 to 45 frames, in the counts figure below).
 #
 # CK+ may not be redistributed, so the kit does not ship it. This notebook
 # runs on CK+ if you have it (the `CKPLUS` parameter, the environment
@@ -88,7 +90,10 @@ print(f"{len(by_subject)} subjects; frames per sequence: min {min(lengths)}, "
       f"median {sorted(lengths)[len(lengths) // 2]}, max {max(lengths)}")
 
 # %% [markdown]
-# The committed figures, from the CK+ sample and from the open demo clips:
+# The committed figures, from the CK+ sample and from the open demo clips. The CK+
+# sample's 40 labelled sequences (10 subjects) carry six of the seven labels: none of them
+# is contempt, so on this sample contempt comes only from other sources (below), and
+# 4 of them are shorter than the 10 frames CK+'s description promises (8 or 9 frames).
 #
 # ![counts, CK+ sample](../figures/dataset_counts_ckplus.png) ![counts, demo clips](../figures/dataset_counts_demo.png)
 
@@ -352,12 +357,15 @@ print("share of a batch per expression:", {e: round(v, 3) for e, v in per_expres
 # %% [markdown]
 # ## Exercises
 #
-# 1. **Fewer sequences**: `MAX_SEQUENCES = 4`. Hint: the per-expression counts lose whole
-#    expressions first; a balanced batch then draws the few left more often.
-# 2. **Another crop size**: `CROP_SIZE = 64`. Hint: the landmarks scale with the crop; the
-#    montage keeps the same faces at a quarter of the pixels.
-# 3. **Only the shipped sources**: `SOURCES = "demo"`. Hint: FRLL's six still pairs are all smiles,
-#    so the balance table shows one expression with two sources and the rest with one.
+# Answers: `notebooks/ANSWERS.md` (measured by `python scripts/exercise_answers.py --only data`).
+#
+# 1. **Fewer sequences**: `MAX_SEQUENCES = 4`. Check: which expressions are left in the counts.
+#    Hint: they lose whole expressions first; a balanced batch then draws the few left more often.
+# 2. **Another crop size**: `CROP_SIZE = 64`. Check: the crop landmarks against the 128 px ones
+#    (`crop_points`). Hint: they scale with the crop; the montage keeps the same faces at a
+#    quarter of the pixels.
+# 3. **Only the shipped sources**: `SOURCES = "demo"`. Check: how many sources each expression has in
+#    the balance table. Hint: FRLL's six still pairs are all smiles.
 
 # %%
 nb.record(sources_root=str(root) if root else "demo", sources_table=table,

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python (affinekit)
 #     language: python
@@ -48,6 +48,7 @@ from IPython.display import display
 from affinekit.show import plots
 from affinekit.data.faces import FaceAligner, apply_transform
 from affinekit.data.lips import lip_mask, lip_patch
+from affinekit.show.lip_view import lip_discriminator_input
 from affinekit.notebook.setup import setup
 
 # the data, where figures and recorded values go
@@ -86,8 +87,11 @@ display(plots.landmark_overlay(crop, crop_points, title="3. aligned crop", highl
 # %% [markdown]
 # Steps 4 and 5: `lip_mask` fills the outer lip polygon (48-59) with ones and
 # dilates it by `DILATION` pixels; `lip_patch` zeroes everything outside the
-# mask. The local discriminator compares such patches of real and generated
-# frames.
+# mask. The lip discriminator does not see this full-size patch: in training it sees a
+# 32 px square cut around the lips from the frame times its mask, at the model's 64 px
+# (`models.discriminators.lip_crops`), beside the same square of the neutral frame (times the
+# same mask), for real and generated frames alike. At 64 px the lips span a few pixels, which
+# is why it crops around them.
 
 # %%
 mask = lip_mask(crop_points, CROP_SIZE, dilation=DILATION)
@@ -103,6 +107,20 @@ display(fig)
 # The committed figure (Fig. 4 of the paper), on a demo clip:
 #
 # ![lip patch step by step](../figures/fig4_lip_patch_demo.png)
+#
+# **What the lip discriminator receives.** Not this patch: in training, the frame and its mask
+# are brought to the model's size (64 px), multiplied, and a square of half that size is cut
+# around the lips (`models.discriminators.lip_crops`, through `show.lip_view`). Outside the
+# mask the product is the middle grey of the models' range. Real and generated frames are cut
+# the same way, beside the same square of the neutral frame.
+
+# %%
+fig, lip_seen = lip_discriminator_input(crop, mask, title=f"what the lip discriminator sees of {record.key}")
+nb.save(fig, "lip_discriminator_input.png", faces=True)
+display(fig)
+
+# %% [markdown]
+# ![what the lip discriminator receives](../figures/lip_discriminator_input_demo.png)
 
 # %% [markdown]
 # ## Neutral against apex
@@ -151,12 +169,17 @@ display(fig)
 # %% [markdown]
 # ## Exercises
 #
-# 1. **No dilation**: `DILATION = 0`. Hint: the mask hugs the lip polygon; the lip border, where an
-#    open mouth shows first, falls partly outside it.
-# 2. **A wider border**: `DILATION = 8`. Hint: the patch grows into chin and cheeks and the local
+# Answers: `notebooks/ANSWERS.md` (measured by `python scripts/exercise_answers.py --only data`).
+#
+# 1. **No dilation**: `DILATION = 0`. Check: the mask area (`mask.sum()`) against the default's.
+#    Hint: the mask hugs the lip polygon; the lip border, where an open mouth shows first, falls
+#    partly outside it.
+# 2. **A wider border**: `DILATION = 8`. Check: the share of the mask that is lips (the polygon's
+#    area over the mask's). Hint: the patch grows into chin and cheeks, and the lip
 #    discriminator sees less of the mouth per pixel.
-# 3. **A smaller crop**: `CROP_SIZE = 64`. Hint: the mask area shrinks by about four; at 64 px (the
-#    model's size) the lips span a few pixels, which is why the lip discriminator crops around them.
+# 3. **A smaller crop**: `CROP_SIZE = 64`. Check: by how much the mask area shrinks. Hint: the face
+#    has a quarter of the pixels, but the dilation stays `DILATION` pixels; at 64 px (the model's
+#    size) the lips span a few pixels, which is why the lip discriminator crops around them.
 
 # %%
 nb.record(data=DATA, n_faces=len(rows), box=list(box), landmarks_shape=list(points.shape),

@@ -29,6 +29,24 @@
 # network, hence the name. $l = 0$ must give back $x_0$, $l = 1$ the apex,
 # $l > 1$ exaggerates.
 #
+# **Two readings of "affine".** The seed paper describes its affine parameters as "scaling,
+# rotating, and shifting the facial features" (§3.3): a geometric reading, as if each feature of
+# the face were moved by an affine map. What the kit computes, and what the equation above says,
+# is different: the *codes* move on a straight line in $l$, $b + l\,d$, at every level; the
+# "affine" is in $l$, and nothing restricts what that line does to the picture (a code change can
+# paint teeth into an opening mouth, which no moving of the features already there shows). The
+# kit does move features
+# geometrically, but elsewhere: its motion head's field $F = l \cdot F_y + \dots$ (below) is a
+# dense displacement, one vector per pixel, not a scaling, rotation and shift, and it lives outside
+# the codes. Read the seed's sentence as an intuition for what a direction ends up doing to a
+# face, not as a description of the computation.
+#
+# The whole model on one page (`affinekit.show.architecture.architecture_diagram`): the two
+# encoders, the mix at each level, the decoder and its motion head, the warp, the mouth stage of
+# the bundled model, and the four discriminators with what each one sees.
+#
+# ![the model: encoders, the hidden affine mix, motion head, warp, mouth stage, discriminators](../figures/architecture.png)
+#
 # The generator of the committed run, level by level (made by `look_inside.shapes_markdown` from
 # the model itself, `figures/generator_shapes.md`; shapes are (channels, height, width)):
 #
@@ -64,18 +82,35 @@
 # computed on the 64 px crop is applied to the full-resolution photo; the
 # residual paints only what a warp cannot show (a mouth cavity, teeth).
 #
-# **Losses** (logged every step, plotted live below):
-# - `G_L1`: mean absolute difference between generated and real frames (the
-#   paper's Fig. 6 shows it falling; the motion head's need not, see below);
-# - `D_frame_real`, `D_frame_fake`: a conditional PatchGAN, `d["frame"]`, judges pairs
-#   (neutral, frame, expression) real or fake (Fig. 7); `G_frame` is the generator's side of it;
-# - `D_lip`: the local discriminator on the lip patch of notebook 02;
-# - `D_lambda`: keeps the inferred intensities spread like uniform samples in
-#   [0, 1], so they do not collapse to one value;
+# **Losses** (logged every step, plotted live below; their weights are in the table further down):
+# - `G_L1`: mean absolute difference between generated and real frames, each decoded at its
+#   driving intensity (the paper's Fig. 6 shows it falling; the motion head's need not, see below);
+# - `D_frame_real`, `D_frame_fake`: the **frame discriminator** (`d["frame"]`), a conditional PatchGAN, judges (neutral, frame,
+#   expression) real or fake (Fig. 7); `G_frame` is the generator's side of it;
+# - `D_lip`: the **lip discriminator**, on a 32 px crop around the lips of the frame times its lip
+#   mask (notebook 02's patch), beside the same crop of $x_0$; `G_lip` is the generator's side;
+# - `D_apex_real`, `D_apex_fake`: the **apex discriminator**, which the paper does not have: it judges
+#   the generated apex ($l = 1$) with its label against real apex faces of that expression drawn
+#   unpaired from a pool (here the training sequences' last frames; for the bundled model also
+#   CK+48's apex crops of other people); `G_apex` is the generator's side. In this notebook's
+#   committed run it supplies most of the adversarial gradient (Fig. 7's paragraph);
+# - `D_lambda`: the **intensity discriminator** keeps the inferred intensities spread like uniform
+#   samples in [0, 1], so they do not collapse to one value; `G_lambda` is the generator's side;
 # - `G_rec`: $l = 0$ reconstructs $x_0$ (zero by construction for the motion head);
-# - motion head only: `G_landmark`, the distance (pixels) between where the
-#   field sends frame $t$'s 68 landmarks and the same landmarks in $x_0$;
-#   `G_smooth`, the field's roughness; `G_mask`, the mask's mean (paint little).
+# - `G_sup`: the intensity anchor, inferred $l$ against the frame's position (the paper has none; below);
+# - motion head only: `G_landmark`, the distance (pixels) between where the field sends frame $t$'s
+#   68 landmarks and the same landmarks in $x_0$. That field is the one at the *inferred* $l_t$, and
+#   the projection passes gradient into $l$, so `G_landmark` **supervises $l$ too**: it pulls $l_t$
+#   towards whatever value makes $l_t F_y$ + correction carry the landmarks back, a regression of
+#   $l$ onto landmark motion. `G_smooth`, the learned field's roughness; `G_mask`, the mask's mean
+#   (paint little).
+#
+# The bundled model that notebooks 04 and 05 load was trained with more than this notebook trains
+# (`affinekit/weights/MODEL_CARD.md`): a **multi-source mixture** (CK+ sequences beside still pairs
+# from FRLL, JAFFE, Yale and MEAD, in colour, batches drawn evenly by expression and then by source;
+# CK+48's apex faces for the apex discriminator) and a **mouth stage** (the mouth refiner, a small
+# network trained afterwards behind the frozen generator, which repaints the mouth's luma at the
+# photo's own resolution). This notebook trains the generator alone, grey, on one source.
 #
 # We prepare the data, split it **by subject**, look at one training item,
 # and train with a `LiveBoard`: one figure that redraws in place, throttled,
@@ -108,6 +143,7 @@ import torch
 from IPython.display import Markdown, display
 
 from affinekit.show import charts, look_inside, patch_verdicts, plots
+from affinekit.show.architecture import architecture_diagram
 
 from affinekit.notebook import experiments, lip_intensity
 from affinekit.show.live_board import LiveBoard
@@ -124,9 +160,10 @@ from affinekit.models.generator import Generator
 from affinekit.io.images import to_network_size
 from affinekit.io.runlog import read_log
 from affinekit.notebook.inputs import DEMO_FRLL, load_animator
-from affinekit.notebook.loss_table import loss_table
+from affinekit.notebook.loss_table import loss_table, share_labels
 from affinekit.notebook.setup import plain, setup
 from affinekit.show.run_summary import curve_summary
+from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
 # the data, where figures and recorded values go
 nb = setup(globals(), limit="MAX_SEQUENCES")
@@ -164,9 +201,10 @@ print(f"train: {len(train_keys)} sequences; test: {len(test_keys)} sequences of 
 #
 # An item is a neutral frame $x_0$, $K$ target frames drawn from the sequence
 # (the apex always among them), their positions in the sequence (frame index
-# over length, in [0, 1]) and their lip masks. Positions are not what drives
-# the generator once training is under way: it infers an intensity for each
-# frame (below, with what anchors it).
+# over length, in [0, 1]) and their lip masks. Positions drive the generator
+# only during the warm-up (`train.lambda_warmup`, 500 steps), handing over to
+# the intensity it infers for each frame (below, with what supervises it); a run
+# shorter than the warm-up, like the committed 300 steps, never fully hands over.
 
 # %%
 data = SequenceDataset(prepared, train_keys, num_targets=5, augment=True, seed=SEED, channels=1)
@@ -193,13 +231,16 @@ print(f"generator parameters: {n_params / 1e6:.2f} M")
 shapes = look_inside.shapes_markdown(Generator(model_cfg))
 nb.save_text("generator_shapes.md", shapes)
 display(Markdown(shapes))
+nb.save(architecture_diagram(), "architecture.png")     # the diagram at the top of the notebook
 
 # %% [markdown]
 # ## One training step, by hand
 #
-# What `train` repeats, shown once on a fresh model, for the generator's side
-# (the trainer first updates the discriminators, then adds their verdicts,
-# `G_frame`, `G_lip` and `G_lambda`, to this loss; see `GANStep.step` in `affinekit/training/gan_step.py`).
+# What `train` repeats, shown once on a fresh model, for the generator's side: the three
+# terms measured against the real frames (`G_L1`, `G_rec`, `G_sup`). The trainer first updates
+# the discriminators, then adds their verdicts (`G_frame`, `G_lip`, `G_apex`, `G_lambda`) and the
+# motion head's `G_landmark`, `G_smooth` and `G_mask` to this loss (`GANStep.step` in `affinekit/training/gan_step.py`); at the
+# defaults `G_landmark` alone supplies about half of G's gradient (Fig. 7's paragraph).
 # Both encoders read $x_0$; each real target frame's intensity is inferred by
 # the projection; during the warm-up the generator is driven by the frame's
 # position instead (`blend` = 1 at step 0, falling to 0 at `train.lambda_warmup`),
@@ -244,7 +285,30 @@ print(", ".join(f"{k} {v.item():.3f}" for k, v in one_step.items()) + f", weight
 # 0.25 (LSGAN): the dashed line on the D curves below.
 
 # %%
-display(Markdown(loss_table(train_cfg)))       # every weight of TrainConfig: its default, this run's value
+weights_table = loss_table(train_cfg)          # every weight of TrainConfig: its default, this run's value
+nb.save_text("loss_weights.md", weights_table)
+display(Markdown(weights_table))
+
+# %% [markdown]
+# At the defaults (`figures/loss_weights.md`, written by the cell above; `G_rec` and the
+# adversarial terms are described in the list at the top):
+#
+# <!-- figures/loss_weights.md -->
+# | log key | weight | default | this run | what it measures |
+# |---|---|---|---|---|
+# | `G_GAN` | `train.w_gan` | 1 | 1 | fool the frame PatchGAN |
+# | `G_lip` | `train.w_lip` | 0.5 | 0.5 | fool the lip discriminator |
+# | `G_lambda` | `train.w_lambda` | 0.1 | 0.1 | inferred intensities look uniform to the intensity discriminator |
+# | `G_apex` | `train.w_apex` | 1 | 1 | the generated apex fools the apex discriminator (unpaired real apex faces) |
+# | `G_L1` | `train.w_l1` | 100 | 100 | mean absolute difference from the real frames, decoded at the driving intensities |
+# | `G_rec` | `train.w_rec` | 100 | 100 | l = 0 gives x0 back (zero by construction for the motion head) |
+# | `G_landmark` | `train.w_landmark` | 5 | 5 | motion head: the field at the driving l carries frame t's landmarks back to x0's (pixels); through l it supervises the intensity too |
+# | `G_smooth` | `train.w_smooth` | 1 | 1 | motion head: roughness of the learned field |
+# | `G_mask` | `train.w_mask` | 1 | 1 | motion head: mean mask (paint little) |
+# | `G_sup` | `train.w_lambda_sup` | 10 | 10 | inferred intensity vs frame position (an anchor; the paper has none) |
+#
+# Discriminators: `D_real` + `D_fake` (frame PatchGAN), `D_lip` (lips), `D_lambda` (intensities), `D_apex_real` + `D_apex_fake` (apex faces, when given); GAN loss `lsgan`, chance level 0.250.
+# <!-- end figures/loss_weights.md -->
 
 # %% [markdown]
 # ## Train, watching the board
@@ -270,6 +334,38 @@ trainer = train(prepared, run_dir, model_cfg, train_cfg, DataConfig(crop_size=CR
 print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 
 # %% [markdown]
+# ## Interpreting the logs
+#
+# The seed paper plots its discriminator's *outputs* in Fig. 7: what D says on real frames and
+# on generated ones, which should go to 1 and to 0 as it learns to tell them apart. The kit
+# plots *losses*, so the same story reads upside down and on another scale. With the least-squares
+# loss (`lsgan`, the default), for D's output $o$ (a grid of them, one per patch):
+#
+# - `D_frame_real` = mean $(o_{\text{real}} - 1)^2$: 0 when D says 1 on every real frame (the seed's
+#   "should reach 1"), 0.25 when it says 0.5, 1 when it says 0;
+# - `D_frame_fake` = mean $o_{\text{fake}}^2$: 0 when D says 0 on every generated frame (the seed's
+#   "should reach 0"), 0.25 at 0.5;
+# - `G_frame` = mean $(o_{\text{fake}} - 1)^2$: the same output seen from the generator's side, 0
+#   when D takes its frames for real.
+#
+# Where D answers one value everywhere, $o_{\text{real}} = 1 - \sqrt{D_{\text{real}}}$ and
+# $o_{\text{fake}} = \sqrt{D_{\text{fake}}}$ translate a loss back into the seed's output (with
+# outputs that vary over patches this is only an approximation). The **chance line at 0.25**
+# (dashed on the D curves) is D answering 0.5 to everything. Read the two sides of it so:
+#
+# | `D_frame_real` | `D_frame_fake` | what it means |
+# |---|---|---|
+# | below 0.25 | below 0.25 | D tells real from generated: its verdicts carry information the generator can follow |
+# | near 0.25 | near 0.25 | D cannot tell them apart (or has stopped trying): the adversarial terms teach little |
+# | below 0.25 | above 0.25 | D takes generated frames for real and real ones too: the generator is fooling it |
+# | towards 0 | towards 0 | D wins outright; `G_frame` climbs towards 1 and its gradient may be all G hears |
+#
+# The same holds for `D_lip` and the apex discriminator's `D_apex_real` / `D_apex_fake`. With
+# `train.gan_loss=bce` the chance line is $\ln 2 = 0.693$ instead (the TensorFlow pix2pix
+# tutorial reads its curves against $\log 2$ the same way), and a loss of 0 again means a
+# certain, correct D. A falling `G_L1` says the frames get closer to the real ones; it is
+# unrelated to the chance line.
+#
 # ## The loss curves (Figs. 6 and 7)
 #
 # The same log, read back from `log.jsonl`: faint lines are every step,
@@ -294,14 +390,30 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # fake, so `G_frame` and `G_lip` give the generator little to follow: at this notebook's
 # settings (`lr_d` 2e-4, GAN weights 1 / 0.5 / 1) the adversarial terms are 3.7% of G's
 # gradient (`affinekit/weights/MODEL_CARD.md`, a 40-step probe), against 39% for `G_L1`
-# and 57% for `G_landmark`. This run's own log (the shares panel, `gradient_shares.png`)
-# agrees: averaged over its 300 steps the adversarial terms are 7.2% of G's gradient,
+# and 57% for `G_landmark`. This run's own log (the shares panel below) gives about twice
+# the probe's figure, since the apex discriminator's share grows with training: averaged
+# over its 300 steps the adversarial terms are 7.2% of G's gradient,
 # 6.2 points of it from the apex discriminator (`G_apex`, whose share climbs to about a tenth
 # by step 300) and only 1.0 from the frame
-# and lip PatchGANs together. This is why notebook 06 finds no difference between BCE
-# and LSGAN, or with and without the lip discriminator. The bundled model was trained
+# and lip PatchGANs together. Either way the adversarial terms are a small part, which fits
+# notebook 06 finding no difference between BCE and LSGAN, or with and without the lip
+# discriminator (its runs predate the apex discriminator). The bundled model was trained
 # with `lr_d` 1e-3 and GAN weights 4, which lifted the adversarial share to 60% by step
 # 1500.
+#
+# **What the shares can and cannot see.** `train.share_every` measures each term's gradient
+# on G's *raw outputs*, the field, mask and residual (`losses.gradient_shares`): everything a
+# term asks of the frame passes through them. A term that reaches G by another road reads
+# exactly 0 by construction, however hard it pulls: `G_sup` and `G_lambda` act on the inferred
+# $l$ alone and reach G through the encoders, and `G_smooth` acts on the field's learned
+# correction before it joins the field (`G_rec` is 0 for the motion head anyway). So the panel
+# ranks the terms that shape the frame; it cannot say how much of the encoders' training comes
+# from the anchor, nor how much of `G_landmark`'s pull reaches $l$. The legend names each
+# adversarial term by its discriminator (in the committed figure, made before the lip
+# discriminator's terms were renamed, `share_G_patch` is the lip discriminator's, today `G_lip`;
+# it is re-made with today's names when notebook 03 runs again).
+#
+# ![each term's share of G's gradient](../figures/gradient_shares.png)
 
 # %%
 log = read_log(trainer.log_path)
@@ -312,8 +424,8 @@ fig_lambda = charts.loss_curves(log, panels=[("lambda_mean", "lambda_std"), ("la
                                titles=["inferred intensities", "correlation with frame position"],
                                ylabels=["inferred l", "Pearson r"])
 share_keys = sorted({k for row in log for k in row if k.startswith("share_")})
-fig_shares = charts.loss_curves(log, panels=[share_keys], titles=["each term's share of G's gradient"],
-                                ylabels=["share (terms add up to 1)"])
+fig_shares = charts.loss_curves(log, panels=[share_keys], titles=["each term's share of G's gradient (on its raw outputs)"],
+                                ylabels=["share (terms add up to 1)"], labels=share_labels(log))
 for name, fig in (("fig6_g_l1.png", fig6), ("fig7_d_real_fake.png", fig7), ("intensity_stats.png", fig_lambda),
                   ("gradient_shares.png", fig_shares)):
     nb.save(fig, name)
@@ -371,14 +483,8 @@ fig = plots.frame_grid([[x0[i].cpu(), apex_prior[i], apex_trained[i]] for i in r
                        col_labels=["x0", "prior only (step 0), l=1", f"trained ({trainer.step} steps), l=1"])
 nb.save(fig, "prior_and_trained.png", faces=True)
 display(fig)
-fig = plots.new_figure(2.2 * len(batch), 4.2)
-for i in range(len(batch)):
-    for row, (maps, name) in enumerate(((prior_len, "|F_y|"), (learned_len, "|learned|"))):
-        ax = fig.add_subplot(2, len(batch), row * len(batch) + i + 1)
-        im = ax.imshow(maps[i], cmap="viridis", vmin=0, vmax=float(max(prior_len.max(), learned_len.max(), 1e-6)))
-        ax.set_title(f"{EXPRESSIONS[int(batch[i]['label'])]}: {name}", fontsize=8)
-        ax.axis("off")
-fig.colorbar(im, ax=fig.axes, shrink=0.8, label="pixels of the model's crop")
+fig = look_inside.field_lengths({"|F_y|": prior_len, "|learned|": learned_len},
+                                [EXPRESSIONS[int(b["label"])] for b in batch])
 nb.save(fig, "prior_and_learned_field.png", faces=True)   # the learned part traces the face's edges
 display(fig)
 field_px = {"prior_mean": float(prior_len.mean()), "learned_mean": float(learned_len.mean())}
@@ -393,14 +499,17 @@ print(f"mean |F_y| {field_px['prior_mean']:.2f} px, mean |learned correction| {f
 # one held-out sequence: its inferred `l` against its position in the
 # sequence, and the frame the generator decodes at that `l` under the real one.
 #
-# What is supervised, honestly: the kit does not leave `l` wholly hidden. For
-# the first `train.lambda_warmup` steps the generator is driven by the frame's
-# position, handing over to the inferred `l` as the warm-up ends; throughout,
-# `G_sup` pulls the inferred `l` towards the position with weight
-# `train.w_lambda_sup`; and `l` is clamped to `train.lambda_range` ([-0.25, 1.5]) when it drives the
-# generator. The paper's setting is `w_lambda_sup=0` and no warm-up
-# (`--set train.w_lambda_sup=0 --set train.lambda_warmup=0` for `affinekit
-# train`); the next section trains both ways and compares.
+# What is supervised, honestly: the kit does not leave `l` wholly hidden. Three things
+# train it. For the first `train.lambda_warmup` steps the generator is driven by the frame's
+# position, handing over to the inferred `l` as the warm-up ends; throughout, `G_sup` pulls
+# the inferred `l` towards the position with weight `train.w_lambda_sup`; and throughout,
+# `G_landmark` (weight `train.w_landmark`, about half of G's gradient at the defaults) asks the
+# field at the inferred `l` to carry the frame's landmarks back to $x_0$'s, and the gradient
+# flows through `l`: the intensity is regressed onto landmark motion. `l` is clamped to
+# `train.lambda_range` ([-0.25, 1.5]) when it drives the generator. The paper has none of the three: its setting is
+# `w_lambda_sup=0`, no warm-up and no landmark term (`--set train.w_lambda_sup=0 --set
+# train.lambda_warmup=0 --set train.w_landmark=0` for `affinekit train`); the next section
+# trains with and without the first two.
 
 # %%
 probe_key = (test_keys or train_keys)[0]
@@ -506,6 +615,7 @@ for i, (name, overrides) in enumerate(anchors.items()):
                                     image_size=COMPARE_SIZE, base_width=BASE_WIDTH, seed=SEED)
     lam_by_anchor[name] = look_inside.intensity_on_sequence(run.generator.eval().cpu(), probe.frames,
                                                             EXPRESSIONS.index(probe.label))[0]
+nb.uses_weights(DEFAULT_WEIGHTS, notebook="03")   # the figures from here on record the bundled file's hash
 bundled = load_animator()[0].generator.eval().cpu()
 lam_bundled = look_inside.intensity_on_sequence(bundled, probe.frames, EXPRESSIONS.index(probe.label))[0]
 anchor_curves = {f"{name} ({COMPARE_STEPS} steps)": lam for name, lam in lam_by_anchor.items()}
@@ -522,24 +632,30 @@ for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
 # %% [markdown]
 # The committed comparison, from the CK+ run of `figures/README.md` (300 steps each, 32 px),
 # on held-out subject S111's surprise sequence, was made before the third arm existed: it
-# shows the kit's arm, the no-anchor arm and the bundled model. Both short runs order the
-# frames (correlation with position 0.97 with the anchor, 0.97 without, and 0.97 for the
+# shows the kit's arm, the no-anchor arm and a bundled model, **the previous one** (the grey CK+
+# model of 28 November, since replaced: the lips figure below, made with today's, has `l` near
+# 0.93 at this sequence's apex where this one levels off near 0.63). Both short runs order the
+# frames (correlation with position 0.97 with the anchor, 0.97 without, and 0.97 for that
 # bundled model); the anchor changes the scale (`l` reaches 0.62 with it, 0.78 without).
 # What this does **not** show is that the projection discovers intensity by itself: the
-# no-anchor arm kept the prior, which points `l` the right way and sets its scale, and the
-# anchored arm was still 40% position-driven at its last step. The toy of notebook 07,
-# where the truth is known and frame order is shuffled, is the cleaner test; rerun this
-# cell for the no-prior arm.
+# no-anchor arm kept the prior, which points `l` the right way and sets its scale, and
+# `G_landmark`, which regresses `l` onto the landmarks' motion; the anchored arm was also
+# still 40% position-driven at its last step. The toy of notebook 07 keeps the prior and
+# `G_landmark` too, so it is no cleaner on this point. Only an arm with neither
+# (`model.prior=off`, `train.w_landmark=0`, no anchor) asks the projection to find the
+# intensity alone; the third arm drops the prior, and exercise 4 below drops both.
 #
 # ![inferred intensity with and without the anchor](../figures/intensity_anchor_comparison.png)
 
 # %% [markdown]
-# ## Against an intensity nobody trained towards: the lips
+# ## Against the lips (a supervised measure, not an independent one)
 #
 # Frame position is what the anchor pulls `l` towards, so agreeing with it proves little. The
-# landmarks give an independent measure: the mean distance of the 20 lip points (48-67) from
+# lips are a second measure: the mean distance of the 20 lip points (48-67) from
 # where they were in the neutral frame, in inter-ocular distances
-# (`lip_intensity.lip_displacement`). Below, the bundled model's `l` (blue, left axis) and
+# (`lip_intensity.lip_displacement`). It is not independent of training either: `G_landmark`
+# trained the bundled model's `l` to make the field carry all 68 landmarks, lips included,
+# back to the neutral frame's, so an `l` that follows the lips is partly that regression. Below, the bundled model's `l` (blue, left axis) and
 # that displacement (red, right axis) along every held-out sequence; the title gives their
 # correlation along the clip. The lips are blind to brows, so anger and sadness, which move
 # the mouth little, are the hard cases.
@@ -550,14 +666,18 @@ fig = lip_intensity.plot_lambda_and_lips(lips)
 nb.save(fig, "lambda_against_lips.png")
 display(fig)
 lips_summary = lip_intensity.summary(lips)
+nb.save_text(f"lambda_against_lips_{DATA}.json", json.dumps(plain({   # the record the prose below is checked against
+    **lips_summary, "keys": list(lips), "per_sequence": {key: {name: s[name] for name in (
+        "label", "corr_lips", "corr_position", "lips_position")} for key, s in lips.items()}}), indent=1, sort_keys=True))
 print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement) "
       f"{lips_summary['corr_lips_mean']:.2f} on average, corr(l, position) {lips_summary['corr_position_mean']:.2f}")
 
 # %% [markdown]
 # The committed figure (the bundled model on the CK+ sample's held-out subjects S111 and S124,
 # `figures/lambda_against_lips_ckplus.json`): along its 7 sequences `l` follows the lip
-# displacement with a mean correlation of 0.97, closer than it follows frame position (0.93),
-# though the anchor pulled it towards position. It tracks the lips even where they stop or
+# displacement with a mean correlation of 0.97, closer than it follows frame position (0.93):
+# the anchor pulled it towards position, `G_landmark` towards the landmarks, and the
+# landmarks won. It tracks the lips even where they stop or
 # turn back (the end of S124_001, whose lips relax while `l` holds). The weakest is happy
 # S124_007 (0.92): `l` peaks at frame 15 and falls while the smile keeps widening.
 #
@@ -570,32 +690,43 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 # |---|---|---|---|
 # | output head | decoder draws pixels | default: a field, mask and residual that warp the photo (`model.output=motion`); the pixel head stays as `pixels` | a warp keeps identity, colour and detail and can move a mouth; drawn pixels came out grey and blurred |
 # | motion start | - | the field starts from each label's mean landmark motion (a buffer fitted on the training subjects) | L1 alone regresses to a timid average motion |
-# | extra losses | - | landmark, field smoothness, mask sparsity | teach where things move; keep the residual for what a warp cannot show |
-# | intensity anchor | none | `G_sup` (weight 10) and a position-driven warm-up, `l` clamped to [-0.25, 1.5] | the projection's sign and scale are arbitrary at first; short CPU runs need an anchor |
+# | extra losses | - | landmark, field smoothness, mask sparsity | teach where things move; keep the residual for what a warp cannot show. `G_landmark` also trains `l` (through the field at the inferred `l`) |
+# | intensity anchor | none | `G_sup` (weight 10) and a position-driven warm-up, `l` clamped to [-0.25, 1.5] | the projection's sign and scale are arbitrary at first, and the anchor fixes them; the anchor comparison shows the prior alone also orders the frames, so whether a run needs the anchor is open |
 # | motion prior | - | on by default; `model.prior=off` trains the field from zero | the prior fixes the direction and scale of `l` (see the anchor comparison) |
 # | projection | $\lvert\langle f_t - f_0, a\rangle\rvert / \lVert a \rVert$ (unsigned, over $\lVert a \rVert$, not its square), and `float(alpha)`: no gradient where it drives the decoder | signed, over $\lVert a \rVert^2$, gradients through both codes; the official one is `model.projection=official` | a signed `l` can tell neutral-ward from apex-ward, and $\lVert a \rVert^2$ makes `l` = 1 mean one whole direction; the gradient is how the encoders learn a direction whose projection explains the frames |
 # | mixing | `base + l * direction` | the same at every skip level and the bottleneck; `model.mixing=bottleneck` at the bottleneck only | the method's description; the switch lets one compare |
 # | reconstruction | every target frame rebuilt from its own base code (l = 0), L1 weight 10 | only x0 at l = 0 (`G_rec`, weight 100; zero by construction for the motion head) | the motion head returns x0 exactly at l = 0; rebuilding each target is not implemented |
+# | apex discriminator | - | `D_apex`: the generated apex ($l$ = 1) and its label against unpaired real apex faces (`train.w_apex`, weight 1) | a judge of what the apex should look like, beyond the one real clip of the item; most of the adversarial share of this notebook's run |
 # | intensity discriminator | judges an item's K intensities jointly (a vector of K against K uniform samples) | judges each intensity alone (`D_lambda`, weight 0.1) | items here may hold 1 to K targets; single values keep it simple (the joint test is stricter) |
 # | lip discriminator input | the full frame times its own lip mask, beside x0 times x0's mask | a crop around the lips of frame times mask, beside x0's crop (`lip_crops`) | the mouth is small in a 64 px frame; a crop gives the discriminator its pixels |
 # | size | 256 px colour (`unet_256`) | 64 px; grey in this notebook, colour in the bundled model | CPU training; the field is applied to the full-resolution photo at generate time |
 # | models per expression | one model per expression | one model, the label as input planes | the direction encoder is conditioned on the label, as the method describes; one file serves all seven |
-# | GAN loss | BCE | least squares by default (`train.gan_loss`) | steadier on small batches; BCE remains one switch away (at 3.7% of G's gradient neither matters: notebook 06) |
+# | GAN loss | BCE | least squares by default (`train.gan_loss`) | a choice, not a measured gain: notebook 06 finds no difference between the two at these settings, where the adversarial terms are a few percent of G's gradient; BCE remains one switch away |
 # | splits | random frames | by subject (`subject`), the paper's as `paper` | frames of one sequence are near-duplicates: a random split tests on faces it trained on |
-# | data | CK+ only | plus training augmentation (light, blur, noise, scale, shift, flip) | photos in the wild are not CK+ |
+# | data | CK+ only | plus training augmentation (light, blur, noise, scale, shift, flip); the bundled model learns from a **mixture** of six sources (CK+ and AffineGAN-sample sequences, FRLL, JAFFE, Yale and MEAD still pairs or clips; `data.sources`), drawn evenly by expression, then by source | photos in the wild are not CK+, and CK+ has ten people in the sample |
+# | mouth | - | the bundled model's **mouth stage**: a mouth refiner (`affinekit.models.mouth`) trained after the generator, behind it, repaints the mouth's luma in a 128 px square at the photo's resolution | a 64 px residual cannot draw teeth or an open mouth on a large photo |
 
 # %% [markdown]
 # ## Exercises
 #
 # Each needs one parameter or `--set` switch; rerun the notebook (or `affinekit train`) with it.
+# Answers, with the runs that gave them: `notebooks/ANSWERS.md`.
 #
-# 1. **Without the GAN**: `TrainConfig(..., w_frame=0, w_lip=0)` in the model cell. Hint: with the
-#    discriminators at chance (Fig. 7) expect `G_L1` and the held-out frames to change little.
+# 1. **Without the GAN**: `TrainConfig(..., w_frame=0, w_lip=0, w_apex=0, w_lambda=0)` in the model
+#    cell: all four adversarial terms off (leaving `w_apex` on keeps most of the adversarial
+#    share). Check: the run's last `G_L1` (moving average, `loss_summary["G_L1"]["last"]`)
+#    against the default run's. Answer: `notebooks/ANSWERS.md`.
 # 2. **Bottleneck-only mixing, or the official projection**: `ModelConfig(..., mixing="bottleneck")` or
-#    `projection="official"`. Hint: bottleneck-only lets the skips carry x0 unchanged, so expect less
-#    motion at the same `l`; the official `l` is never below 0 and its scale follows $\lVert a \rVert$.
-# 3. **A second seed**: `SEED = 1`. Hint: the anchor comparison's curves move by a few hundredths;
-#    a difference smaller than that between two arms is not an answer.
+#    `projection="official"`. Bottleneck-only lets the skips carry x0 unchanged; the official `l` is
+#    $\lvert\langle\cdot\rangle\rvert / \lVert a \rVert$, never below 0, its scale set by $\lVert a \rVert$.
+#    Check: the held-out PSNR against the default's, the inferred `l` at the apex, and the lowest
+#    `l` inferred (below 0 is impossible for the official projection).
+# 3. **A second seed**: `SEED = 1`. Check: how far the held-out PSNR and the apex `l` move from
+#    seed 0's. That movement is the noise any difference between two arms must beat.
+# 4. **The paper's setting, whole**: the anchor comparison's third arm plus `train.w_landmark=0`
+#    (no anchor, no prior, no landmark term). Check: the correlation of the inferred `l` with frame
+#    position on the held-out sequence. Notebook 07's exercise 4 asks the same on faces with known
+#    intensities.
 
 # %%
 summary = dict(curves=loss_summary, d_verdicts=d_verdicts, anchor_curves=anchor_curves, anchor_corr=anchor_corr,

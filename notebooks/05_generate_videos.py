@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python (affinekit)
 #     language: python
@@ -59,7 +59,7 @@ from IPython.display import HTML, display
 
 from affinekit.show import plots
 from affinekit.expressions import EXPRESSIONS
-from affinekit.notebook.inputs import load_animator, sample_photos
+from affinekit.notebook.inputs import load_animator, model_checkpoint, sample_photos
 from affinekit.notebook.setup import setup
 from affinekit.io.video import read_frames
 from affinekit.show.widgets import GeneratorApp, clip_html
@@ -69,6 +69,7 @@ nb = setup(globals(), read_data=False)     # the photos below, no data set
 out_dir = nb.folder(OUT_DIR, "out", "clips")
 out_dir.mkdir(parents=True, exist_ok=True)
 animator, model_name = load_animator(CHECKPOINT)
+nb.uses_weights(model_checkpoint(CHECKPOINT)[0], notebook="05")   # each figure below records these weights' hash
 samples = sample_photos()
 if PHOTO:
     samples[Path(PHOTO).stem] = PHOTO
@@ -114,7 +115,9 @@ nb.save(fig, "generated_expressions.png", faces=True)
 display(fig)
 
 # %% [markdown]
-# The committed figure, from the neutral demo photo:
+# The committed figure, from the neutral demo photo, was made with the previous bundled model
+# (the grey CK+ model of 28 November), not the one loaded above; it is re-made with the next run
+# of this notebook:
 #
 # ![every expression from one photo](../figures/generated_expressions_demo.png)
 
@@ -160,9 +163,24 @@ aligned = face
 generator = animator.generator
 label = EXPRESSIONS.index(EXPRESSION)
 levels = look_inside.level_table(generator)
-display(Markdown("| level | name | base code | direction code | decoder gets |\n|---|---|---|---|---|\n" +
-                 "\n".join(f"| {r['level']} | {r['name']} | {r['base code']} | {r['direction code']} | "
-                            f"{r['decoder gets']} |" for r in levels)))
+levels_markdown = look_inside.shapes_markdown(generator)       # measured by running the two encoders
+nb.save_text("generator_shapes_05.md", levels_markdown)
+display(Markdown(levels_markdown))
+
+# %% [markdown]
+# For the bundled model (`figures/generator_shapes_05.md`, written by the cell above):
+#
+# <!-- figures/generator_shapes_05.md -->
+# | level | E_b(x0) | E_d(x0, y) | decoder receives |
+# |---|---|---|---|
+# | input | x0 (3, 64, 64) | x0 and 7 label planes (10, 64, 64) | |
+# | skip 0 | (32, 64, 64) | (32, 64, 64) | E_b + l * E_d |
+# | skip 1 | (64, 32, 32) | (64, 32, 32) | E_b + l * E_d |
+# | skip 2 | (128, 16, 16) | (128, 16, 16) | E_b + l * E_d |
+# | skip 3 | (256, 8, 8) | (256, 8, 8) | E_b + l * E_d |
+# | bottleneck | (256, 4, 4) | (256, 4, 4) | E_b + l * E_d |
+# | output | | | field 2 + mask 1 + residual 3 maps, then (1 - A) warp(x0, F) + A R, at 64 px |
+# <!-- end figures/generator_shapes_05.md -->
 
 # %% [markdown]
 # **The label** enters only the direction encoder, as seven constant planes
@@ -195,8 +213,9 @@ display(fig)
 
 # %% [markdown]
 # The committed figures (the bundled model, the neutral demo photo,
-# `figures/direction_similarity.json`). The deeper levels carry the larger norms
-# (up to 31 at level 3 against 9 at level 0), and the brightest cells of several
+# `figures/direction_similarity.json`). The norms grow with depth down to level 3
+# (up to 31 at level 3 against 9 at level 0), then fall at the bottleneck (level 4, up to 20),
+# and the brightest cells of several
 # panels lie on the crop's border, where padding, not the face, shapes the code:
 # read the face's interior. The similarities are all positive, from 0.16
 # (contempt and surprise) to 0.74 (contempt and happy): the directions share a
@@ -237,7 +256,9 @@ print(f"G(0.5) vs the midpoint of G(0) and G(1): {linear['midpoint_gap']:.4f}; w
       f"{linear['change_0_to_1']:.4f}; ratio {linear['ratio']:.2f}")
 
 # %% [markdown]
-# The committed figure:
+# The committed figure was made with the previous bundled model, the grey CK+ model of 28
+# November, not the one loaded above; it is re-made with the next run of this notebook
+# (`tests/notebook/test_figure_weights.py` lists it as stale until then):
 #
 # ![the motion head's raw field, mask and residual](../figures/raw_output_demo.png)
 
@@ -249,14 +270,15 @@ print(f"G(0.5) vs the midpoint of G(0) and G(1): {linear['midpoint_gap']:.4f}; w
 # refiner** (`affinekit.models.mouth`): after the warp, it cuts a square around the mouth (1.5
 # inter-ocular distances, placed by the neutral face, so it cannot jitter) at 128 px from the
 # frame at the frame's own resolution, reads it with the same square of the neutral photo, the
-# label and the intensity, and predicts a mask m and a colour residual R there; the frame becomes
-# `(1 - m) frame + m R` inside the square. m is zero at the square's edge and at l = 0. It was
+# label and the intensity, and predicts a mask m and the luma R to paint there; the frame's luma
+# becomes `(1 - m) luma + m R` inside the square and its chroma stays (a colour residual painted
+# green and yellow inside open mouths: see the model card). m is zero at the square's edge and at l = 0. It was
 # trained behind the frozen generator against real mouths (L1, a mouth discriminator, a term
 # against flicker; see the model card). Below: what it reads, where it paints, what it paints.
 #
 # *Exercise.* Compare `animator.mouth = False` with `True` on your own photo
 # (`affinekit generate photo.jpg --no-mouth` does the same from the shell): where does the mask
-# open for happy, and for surprise?
+# open for happy, and for surprise, and how far (its largest value)? Answer: `notebooks/ANSWERS.md`.
 
 # %%
 from affinekit.show.look_inside_mouth import mouth_layers, plot_mouth_layers
@@ -345,13 +367,29 @@ display(fig)
 # %%
 linearity_rows = {f"{a} + {b}": look_inside.mixture_linearity(generator, aligned.crop, EXPRESSIONS.index(a),
                                                               EXPRESSIONS.index(b)) for a, b in PAIRS}
-gap_names = [k for k in next(iter(linearity_rows.values()))[0] if k.endswith("_gap")]
-display(Markdown("| blend | share of the first | " + " | ".join(gap_names) + " |\n|---|---|" + "---|" * len(gap_names)
-                 + "\n" + "\n".join(f"| {pair} | {r['share']:.2f} | " + " | ".join(f"{r[g]:.3f}" for g in gap_names)
-                                    + " |" for pair, rows in linearity_rows.items() for r in rows)))
+mixture_table = look_inside.mixture_markdown(linearity_rows)
+nb.save_text("mixture_linearity.md", mixture_table)
+display(Markdown(mixture_table))
 
 # %% [markdown]
-# On the neutral demo photo with the bundled model, at a 50/50 share: the whole
+# On the neutral demo photo with the bundled model (`figures/mixture_linearity.md`, written by
+# the cell above):
+#
+# <!-- figures/mixture_linearity.md -->
+# | blend | share of the first | frame_gap | field_gap | correction_gap | mask_gap |
+# |---|---|---|---|---|---|
+# | happy + surprise | 0.25 | 0.306 | 0.140 | 0.217 | 0.111 |
+# | happy + surprise | 0.50 | 0.409 | 0.201 | 0.312 | 0.140 |
+# | happy + surprise | 0.75 | 0.300 | 0.150 | 0.233 | 0.104 |
+# | anger + disgust | 0.25 | 0.113 | 0.095 | 0.116 | 0.065 |
+# | anger + disgust | 0.50 | 0.152 | 0.130 | 0.158 | 0.093 |
+# | anger + disgust | 0.75 | 0.114 | 0.098 | 0.119 | 0.073 |
+# | fear + sadness | 0.25 | 0.200 | 0.139 | 0.163 | 0.113 |
+# | fear + sadness | 0.50 | 0.280 | 0.181 | 0.212 | 0.167 |
+# | fear + sadness | 0.75 | 0.219 | 0.134 | 0.156 | 0.138 |
+# <!-- end figures/mixture_linearity.md -->
+#
+# At a 50/50 share the whole
 # field of happy + surprise is 20% off the blend of the two fields (its learned
 # correction 31%), the mask 14% and the frame's change 41%. The blend is a new
 # expression the decoder makes from the mixed codes, not a cross-fade, and it is
@@ -366,16 +404,11 @@ display(Markdown("| blend | share of the first | " + " | ".join(gap_names) + " |
 # loop goes from its last frame to its first with the same step as everywhere else.
 
 # %%
-import matplotlib.pyplot as plt
-
 from affinekit.generate.curves import CURVES, intensity_curve
+from affinekit.show import charts
 
-fig, ax = plt.subplots(figsize=(6, 2.8))
-for curve in CURVES:
-    ax.plot(intensity_curve(curve, 16, 1.0).numpy(), "-o", ms=3, label=curve)
-ax.set_xlabel("frame of a 16-frame clip")
-ax.set_ylabel("intensity")
-ax.legend(fontsize=8)
+fig = charts.line_chart({curve: intensity_curve(curve, 16, 1.0).numpy() for curve in CURVES},
+                        xlabel="frame of a 16-frame clip", ylabel="intensity")
 nb.save(fig, "timing_curves.png")
 display(fig)
 loop = animator.animate(face, EXPRESSION, frames=FRAMES, curve="there-and-back")
@@ -400,7 +433,8 @@ print(f"there-and-back: {len(loop)} frames, saved to {loop_path}; last frame to 
 # opened wide past l = 1.5, gets dlib's mouth points wrong), and dlib still finds
 # the face at l = 2 in 95 of 96 clips. The classifier is the weak part: it has no
 # neutral class and reads neutral faces as sadness or fear (0.3-0.4 at l = 0), so
-# those curves barely move; anger, happy and surprise rise monotonically, disgust
+# those curves barely move; anger rises monotonically, happy and surprise rise up to l = 1.5
+# and 1.75 and then level off or dip, disgust
 # rises to l = 1.25 and falls. The benchmark prints the numbers.
 #
 # ## A reference face

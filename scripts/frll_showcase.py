@@ -72,6 +72,8 @@ def strip(rows: list[tuple[str, dict[str, np.ndarray]]], path: Path) -> list[dic
 def main(argv: list[str] | None = None) -> int:
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
+    from affinekit.notebook.provenance import script_command, stamp
+    from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
@@ -95,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, clip in zip(EXPRESSIONS, clips):
         path = animator.save(clip, out / "gifs" / f"frll{args.person}_{name}.gif", fps=8)
         print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: {path.stat().st_size / 1024:.0f} KB")
+    gifs = [f"gifs/frll{args.person}_{name}.gif" for name in EXPRESSIONS]
+    stamp(out, ["frll_happy_real_generated.png", *gifs], [args.checkpoint or DEFAULT_WEIGHTS],
+          script_command(__file__, argv))                                   # figures/made_with.json
     print(f"faces: {CREDIT}")
     return 0
 

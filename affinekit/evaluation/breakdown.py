@@ -1,5 +1,5 @@
 """A result table broken down: scores per requested expression (with 95% confidence intervals),
-the best and worst test clips, and two protocols' tables side by side.
+two rows' paired difference, the best and worst test clips, and two protocols' tables side by side.
 
 All of it reads `ResultTable.per_sequence` (one dict per row and test sequence:
 "row", "key", "label", "psnr", "ssim", "acd_m", "correct", ...) or the rows' means;
@@ -7,6 +7,7 @@ nothing is re-measured.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -45,6 +46,35 @@ def per_expression(per_sequence: Iterable[Mapping[str, Any]], rows: Sequence[str
                        for row in rows} for metric in metrics if metric in WITH_INTERVALS}
     counts = {label: len(v) for label, v in values[(rows[0], metrics[0])].items()} if rows else {}
     return PerExpression(means, errors, counts)
+
+
+@dataclass
+class PairedDifference:
+    """Row a minus row b, test sequence by test sequence: the mean, the half-width of its 95%
+    interval (normal approximation, `confidence_half_width`), how many sequences, on how many a won."""
+
+    mean: float
+    half_width: float
+    n: int
+    wins: int
+
+    def __str__(self) -> str:
+        return f"{self.mean:+.2f} ± {self.half_width:.2f} ({self.wins}/{self.n} sequences above)"
+
+
+def paired_difference(per_sequence: Iterable[Mapping[str, Any]], row_a: str, row_b: str,
+                      metric: str = "psnr") -> PairedDifference:
+    """`row_a` minus `row_b` on each test sequence both scored finitely: the same clip's real video,
+    so what every row shares (a hard face, a long clip) cancels. A difference whose interval holds
+    0 is not a finding, however the rows' means compare."""
+    scores: dict[str, dict[str, float]] = defaultdict(dict)
+    for item in per_sequence:
+        if item["row"] in (row_a, row_b):
+            scores[item["key"]][item["row"]] = float(item[metric])
+    diffs = [s[row_a] - s[row_b] for s in scores.values()
+             if len(s) == 2 and all(math.isfinite(v) for v in s.values())]
+    return PairedDifference(mean_of_finite(diffs), confidence_half_width(diffs), len(diffs),
+                            sum(d > 0 for d in diffs))
 
 
 def best_and_worst(per_sequence: Iterable[Mapping[str, Any]], row: str, n: int,

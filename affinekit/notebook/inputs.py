@@ -29,16 +29,6 @@ from affinekit.io.video import read_frames
 from affinekit.weights.bundled import DEFAULT_WEIGHTS, PIXELS_WEIGHTS
 
 DEMO_DIR = REPO_ROOT / "data" / "demo"
-COMMITTED_FIGURES = REPO_ROOT / "figures"   # what `make figures` wrote and the repository keeps
-
-
-def committed_text(name: str) -> str:
-    """A committed table (figures/NAME, e.g. "table2_ckplus.md"), for a notebook to show the results it
-    discusses from the file itself rather than from numbers copied into its prose."""
-    path = COMMITTED_FIGURES / name
-    if not path.is_file():
-        raise AffinekitError(f"{path}: no such committed figure; regenerate it with `affinekit figures`")
-    return path.read_text()
 
 
 def ckplus_root(path: str | os.PathLike | None = None) -> Path | None:

@@ -1,8 +1,10 @@
 """Notebook 03's table of the generator's loss terms, made from `TrainConfig` itself: a weight
-added, renamed or given another default there shows in the table without anyone retyping it."""
+added, renamed or given another default there shows in the table without anyone retyping it;
+and the legend names of its gradient-share panel."""
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any, Mapping, Sequence
 
 from affinekit.config import TrainConfig
 from affinekit.training.losses import GAN_CHANCE, GENERATOR_TERMS
@@ -21,3 +23,22 @@ def loss_table(cfg: TrainConfig) -> str:
     return ("\n".join(rows) + "\n\nDiscriminators: `D_frame_real` + `D_frame_fake` (frame PatchGAN), `D_lip` (lips), "
             "`D_lambda` (intensities), `D_apex_real` + `D_apex_fake` (apex faces, when given); "
             f"GAN loss `{cfg.gan_loss}`, chance level {GAN_CHANCE[cfg.gan_loss]:.3f}.")
+
+
+# which discriminator each adversarial term answers to: the legend says it, since "patch" has meant both
+DISCRIMINATOR_OF = {"G_GAN": "frame D", "G_lip": "lip D", "G_apex": "apex D", "G_lambda": "intensity D"}
+
+
+def share_labels(log: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Legend names for the `share_<term>` keys of a training log: the term's log key, the
+    discriminator it answers to, and "0: not on G's raw outputs" for a term whose share is 0 at every
+    measured step (`losses.gradient_shares` measures on the field, mask and residual, so a term
+    that reaches G only through the inferred l or the field's learned correction reads 0 there)."""
+    keys = sorted({k for row in log for k in row if k.startswith("share_")})
+    labels = {}
+    for key in keys:
+        term = key[len("share_"):]
+        name = f"{term} ({DISCRIMINATOR_OF[term]})" if term in DISCRIMINATOR_OF else term
+        values = [row[key] for row in log if isinstance(row.get(key), (int, float))]
+        labels[key] = name + (": 0, not on G's raw outputs" if values and not any(values) else "")
+    return labels

@@ -23,6 +23,7 @@ from affinekit.data.paths import REPO_ROOT
 from affinekit.io.atomic import atomic_write_text
 from affinekit.io.json_values import plain
 from affinekit.notebook.inputs import data_source, read_records
+from affinekit.notebook.provenance import remake_command, stamp, weights_stamp
 from affinekit.show.plots import save as save_png
 
 
@@ -61,20 +62,35 @@ class NotebookSetup:
     data: str = "demo"                   # "demo" or "ckplus"
     data_root: Path | None = None        # the CK+ root or data/demo (None: the notebook reads no data)
     records: list[Any] = field(default_factory=list)
+    made_with: dict[str, str] = field(default_factory=dict)   # weights file -> SHA-256, stamped on each save
+    remake: str = ""                                          # the command that makes the stamped figures again
+
+    def uses_weights(self, *paths: str | os.PathLike, notebook: str) -> dict[str, str]:
+        """From now on this notebook's figures come from these weights files: every figure and table
+        saved after this call is stamped with their SHA-256 in FIGURES_DIR/made_with.json
+        (`affinekit.notebook.provenance`), with `affinekit figures --only <notebook>` to make it again."""
+        self.made_with.update(weights_stamp(paths))
+        self.remake = remake_command(notebook, self.data)
+        return self.made_with
+
+    def _stamped(self, path: Path) -> Path:
+        if self.made_with and self.figures is not None:
+            stamp(self.figures, [path.relative_to(self.figures).as_posix()], self.made_with, self.remake)
+        return path
 
     def save(self, fig: Any, name: str, faces: bool = False) -> Path | None:
         """Save `fig` as FIGURES_DIR/name (nothing without a folder). A figure that shows
         faces passes `faces=True`, which puts the data's name into the file name (`tagged`)."""
         if self.figures is None:
             return None
-        return save_png(fig, self.figures / (tagged(name, self.data) if faces else name))
+        return self._stamped(save_png(fig, self.figures / (tagged(name, self.data) if faces else name)))
 
     def save_text(self, name: str, text: str) -> Path | None:
         """Write a table (markdown, JSON) as FIGURES_DIR/name, beside the figures (nothing without a folder)."""
         if self.figures is None:
             return None
         # a text file ends its last line
-        return atomic_write_text(self.figures / name, text if text.endswith("\n") else text + "\n")
+        return self._stamped(atomic_write_text(self.figures / name, text if text.endswith("\n") else text + "\n"))
 
     def record(self, **values: Any) -> dict[str, Any]:
         """Record values for the tests into RESULTS_JSON (see `record`)."""

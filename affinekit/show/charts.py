@@ -131,8 +131,9 @@ def _series(log: Sequence[Mapping[str, Any]], key: str) -> tuple[np.ndarray, np.
 
 
 def plot_losses(ax: Any, log: Sequence[Mapping[str, Any]], keys: Sequence[str], window: int = 1,
-                title: str | None = None, ylabel: str = "loss") -> None:
-    """Draw loss curves of `keys` from log rows on one axis (raw faint, smoothed solid)."""
+                title: str | None = None, ylabel: str = "loss", labels: Mapping[str, str] | None = None) -> None:
+    """Draw loss curves of `keys` from log rows on one axis (raw faint, smoothed solid); `labels`
+    renames keys in the legend."""
     for i, key in enumerate(keys):
         steps, values = _series(log, key)
         if len(values) == 0:
@@ -142,9 +143,9 @@ def plot_losses(ax: Any, log: Sequence[Mapping[str, Any]], keys: Sequence[str], 
         colour = LOSS_COLOURS.get(key, f"C{i % 10}")
         if window > 1 and len(values) > window:
             ax.plot(steps, values, color=colour, alpha=0.25, lw=0.8)
-            ax.plot(steps, smooth(values, window), color=colour, lw=1.6, label=key)
+            ax.plot(steps, smooth(values, window), color=colour, lw=1.6, label=(labels or {}).get(key, key))
         else:
-            ax.plot(steps, values, color=colour, lw=1.4, label=key)
+            ax.plot(steps, values, color=colour, lw=1.4, label=(labels or {}).get(key, key))
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel)
     ax.set_title(title or ", ".join(keys))
@@ -156,10 +157,11 @@ def plot_losses(ax: Any, log: Sequence[Mapping[str, Any]], keys: Sequence[str], 
 def loss_curves(log: Sequence[Mapping[str, Any]] | str | Path,
                 panels: Sequence[Sequence[str]] = (("G_L1",), ("D_frame_real", "D_frame_fake")),
                 titles: Sequence[str] | None = None, window: int = 0,
-                lines: Sequence[tuple[float, str]] = (), ylabels: Sequence[str] | None = None) -> Figure:
+                lines: Sequence[tuple[float, str]] = (), ylabels: Sequence[str] | None = None,
+                labels: Mapping[str, str] | None = None) -> Figure:
     """Loss curves, one panel per group of keys (default: G_L1 | D_frame_real and D_frame_fake,
     the paper's Figs. 6 and 7). `window` 0 picks a smoothing window from the length;
-    `ylabels` name each panel's axis when it is not a loss.
+    `ylabels` name each panel's axis when it is not a loss; `labels` the legend's entries.
     `lines` draws dashed reference levels, e.g. a discriminator's loss at chance
     (`GAN_CHANCE`)."""
     if isinstance(log, (str, Path)):
@@ -170,7 +172,7 @@ def loss_curves(log: Sequence[Mapping[str, Any]] | str | Path,
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for i, (ax, keys) in enumerate(zip(axes, panels)):
         plot_losses(ax, log, keys, window=window, title=titles[i] if titles else None,
-                    ylabel=ylabels[i] if ylabels else "loss")
+                    ylabel=ylabels[i] if ylabels else "loss", labels=labels)
         for value, label in lines:
             ax.axhline(value, color="0.3", ls="--", lw=1.0, label=label)
         if lines:
@@ -211,4 +213,19 @@ def intensity_histograms(values: Mapping[str, Sequence[float]], threshold: float
     axes[0].set_ylabel("items")
     fig.suptitle(title or f"measured intensity per item; grey: at or below {threshold}, left out of training",
                  fontsize=10)
+    return fig
+
+
+def line_chart(lines: Mapping[str, Sequence[float]], xlabel: str = "", ylabel: str = "", title: str = "",
+               size: tuple[float, float] = (6.0, 2.8)) -> Figure:
+    """One line with dots per named series (x: the index), a legend: e.g. notebook 05's timing curves."""
+    fig = new_figure(*size)
+    ax = fig.add_subplot(1, 1, 1)
+    for name, values in lines.items():
+        ax.plot(np.asarray(values, np.float64), "-o", ms=3, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
     return fig

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from affinekit.expressions import EXPRESSIONS
 from affinekit.io.images import network_input, to_model
 from affinekit.models.generator import Generator, label_planes, level_widths
+from affinekit.show.plots import new_figure
 
 
 def level_table(generator: Generator) -> list[dict[str, Any]]:
@@ -165,6 +166,15 @@ def mixture_linearity(generator: Generator, crop: np.ndarray, first: int, second
     return rows
 
 
+def mixture_markdown(rows: dict[str, list[dict[str, float]]]) -> str:
+    """`mixture_linearity`'s rows for several pairs ({"happy + surprise": rows}) as one markdown table:
+    the pair, the share of its first expression, and each part's gap (0 = the blend of the outputs)."""
+    gaps = [k for k in next(iter(rows.values()))[0] if k.endswith("_gap")]
+    head = "| blend | share of the first | " + " | ".join(gaps) + " |\n|---|---|" + "---|" * len(gaps)
+    return head + "\n" + "\n".join(f"| {pair} | {r['share']:.2f} | " + " | ".join(f"{r[g]:.3f}" for g in gaps) + " |"
+                                   for pair, pair_rows in rows.items() for r in pair_rows) + "\n"
+
+
 @torch.no_grad()
 def intensity_on_sequence(generator: Generator, frames: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
     """(inferred intensity of every frame (T,), the frame decoded at it (T, S, S[, C]) in [0, 1]) for a
@@ -248,4 +258,20 @@ def plot_raw_output(raw: dict[str, np.ndarray], crop: np.ndarray, title: str = "
         ax.set_title(name, fontsize=8)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def field_lengths(maps: dict[str, Any], titles: Sequence[str]) -> Any:
+    """Arrow lengths of fields, one row per named map set ({"|F_y|": (N, H, W), "|learned|": ...}, in
+    pixels), one column per face (`titles`), on one colour scale with its colourbar."""
+    fig = new_figure(2.2 * len(titles), 2.1 * len(maps))
+    top = float(max(max(float(np.max(np.asarray(m))) for m in maps.values()), 1e-6))
+    im = None
+    for row, (name, values) in enumerate(maps.items()):
+        for i, title in enumerate(titles):
+            ax = fig.add_subplot(len(maps), len(titles), row * len(titles) + i + 1)
+            im = ax.imshow(np.asarray(values[i]), cmap="viridis", vmin=0, vmax=top)
+            ax.set_title(f"{title}: {name}", fontsize=8)
+            ax.axis("off")
+    fig.colorbar(im, ax=fig.axes, shrink=0.8, label="pixels of the model's crop")
     return fig

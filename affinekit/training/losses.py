@@ -24,11 +24,12 @@ GENERATOR_TERMS: dict[str, tuple[str, str]] = {
     "G_frame": ("w_frame", "fool the frame PatchGAN"),
     "G_lip": ("w_lip", "fool the lip discriminator"),
     "G_lambda": ("w_lambda", "inferred intensities look uniform to the intensity discriminator"),
-    "G_apex": ("w_apex", "the generated apex fools the apex discriminator (real apex faces of other people)"),
+    "G_apex": ("w_apex", "the generated apex fools the apex discriminator (unpaired real apex faces)"),
     "G_L1": ("w_l1", "mean absolute difference from the real frames, decoded at the driving intensities"),
     "G_rec": ("w_rec", "l = 0 gives x0 back (zero by construction for the motion head)"),
     "G_sup": ("w_lambda_sup", "inferred intensity vs frame position (an anchor; the paper has none)"),
-    "G_landmark": ("w_landmark", "motion head: the field at frame t's landmarks points back to x0's (pixels)"),
+    "G_landmark": ("w_landmark", "motion head: the field at the driving l carries frame t's landmarks back to "
+                                 "x0's (pixels); through l it supervises the intensity too"),
     "G_smooth": ("w_smooth", "motion head: roughness of the learned field"),
     "G_mask": ("w_mask", "motion head: mean mask (paint little)"),
 }

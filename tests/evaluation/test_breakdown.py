@@ -56,3 +56,20 @@ def test_compare_protocols_puts_each_protocol_beside_the_other():
     only_one = table(20.0, 8)
     only_one.rows = only_one.rows[:2]
     assert "| model |" not in compare_protocols({"subject": table(22.0, 8), "paper": only_one})
+
+
+def test_paired_difference_is_taken_sequence_by_sequence():
+    from affinekit.evaluation.breakdown import paired_difference
+
+    # two rows whose means differ by 1 dB, and on each sequence by exactly 1 dB; a third sequence
+    # with no finite score on one row is left out
+    items = [{"row": r, "key": k, "psnr": v} for k, a, b in (("s1", 21.0, 20.0), ("s2", 31.0, 30.0),
+                                                             ("s3", 26.0, float("inf")))
+             for r, v in (("model", a), ("warp", b))]
+    d = paired_difference(items, "model", "warp")
+    assert (d.mean, d.half_width, d.n, d.wins) == (1.0, 0.0, 2, 2)
+    # the same means, but the difference changes sign between sequences: an interval that holds 0
+    items[1]["psnr"], items[3]["psnr"] = 19.0, 32.0
+    d = paired_difference(items, "model", "warp")
+    assert d.n == 2 and d.wins == 1 and d.mean - d.half_width < 0 < d.mean + d.half_width
+    assert str(d).startswith("+0.50 ±")

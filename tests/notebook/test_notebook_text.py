@@ -29,3 +29,13 @@ def test_no_notebook_source_holds_a_control_character():
 def test_the_check_finds_a_tab_in_a_formula():
     assert CONTROL.search("$F = l \\cdot F_y + (\text{learned})$")        # "\t" in a Python string: a TAB
     assert not CONTROL.search(r"$F = l \cdot F_y + (\text{learned})$")
+
+
+def test_notebooks_are_thin_no_drawing_or_functional_calls_of_their_own():
+    """Every figure is drawn by a `show/` function and every tensor op lives in the kit: a notebook
+    that imports matplotlib or calls torch.nn.functional has grown code a reader cannot reuse."""
+    code = {path.name: "\n".join(line for line in path.read_text().splitlines() if not line.startswith("#"))
+            for path in sorted(NOTEBOOKS.glob("0*.py"))}
+    found = [f"{name}: {word}" for name, text in code.items()
+             for word in ("matplotlib", "plt.", "nn.functional", ".add_subplot(", ".imshow(") if word in text]
+    assert not found, f"drawing or tensor code in the notebooks (move it into affinekit.show / the kit): {found}"

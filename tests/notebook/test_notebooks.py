@@ -22,6 +22,7 @@ pm = pytest.importorskip("papermill")
 from affinekit.errors import AffinekitError  # noqa: E402
 from affinekit.notebook.figures import TINY, WORK_FOLDERS, parse_params, select_notebooks  # noqa: E402
 from affinekit.notebook.figures import run_notebook as execute  # noqa: E402
+from affinekit.notebook.provenance import read_manifest, weights_stamp  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 NB_DIR = REPO / "notebooks"
@@ -222,7 +223,7 @@ def nb05(demo_env, work, nb03):
 
 
 @pytest.mark.slow
-def test_05_writes_a_video_and_builds_the_app(nb05, work):
+def test_05_writes_a_video_and_builds_the_app(nb05, nb03, work):
     assert nb05["model"].startswith("checkpoint")
     assert Path(nb05["video"]).is_file() and nb05["video_frames"] == nb05["frames_shape"][0] == TINY["05_generate_videos"]["FRAMES"]
     assert Path(nb05["video"]).is_relative_to(work)
@@ -235,6 +236,10 @@ def test_05_writes_a_video_and_builds_the_app(nb05, work):
     assert all(abs(v - 1) < 1e-4 for v in nb05["similarity_diagonal"]) and len(nb05["similarity_diagonal"]) == 7
     assert math.isfinite(nb05["linearity"]["ratio"]) and nb05["levels"] >= 3
     assert {"direction_norms_demo.png", "direction_similarity.png", "raw_output_demo.png"} <= figures(work)
+    # each figure records the weights that made it (tests/notebook/test_figure_weights.py holds committed ones to it)
+    made = read_manifest(work / "figures")
+    assert made["generated_expressions_demo.png"]["weights"] == weights_stamp([nb03["checkpoint"]])
+    assert made["raw_output_demo.png"]["remake"] == "affinekit figures --only 05"
 
 
 @pytest.fixture(scope="module")

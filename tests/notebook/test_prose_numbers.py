@@ -190,6 +190,21 @@ def test_05_direction_similarity_sentence_is_the_recorded_matrix():
     norms = rec["norm_max_per_level"]
     assert number(text, r"up to ([\d.]+) at level 3") == round(max(v[3] for v in norms.values()))
     assert number(text, r"against ([\d.]+) at level 0") == round(max(v[0] for v in norms.values()))
+    deepest = max(v[-1] for v in norms.values())
+    assert number(text, r"bottleneck \(level 4, up to ([\d.]+)\)") == round(deepest) and deepest < max(v[3] for v in norms.values())
+
+
+def test_05_mixture_paragraph_is_the_recorded_table():
+    text = markdown("05_generate_videos")
+    table = (FIGURES / "mixture_linearity.md").read_text()
+    half = re.search(r"^\| happy \+ surprise \| 0\.50 \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", table, re.M)
+    assert half, "mixture_linearity.md has no happy + surprise row at 0.50"
+    frame, field, correction, mask = (round(100 * float(v)) for v in half.groups())
+    assert number(text, r"surprise is (\d+)% off the blend") == field
+    assert number(text, r"its learned correction (\d+)%") == correction
+    assert number(text, r"the mask (\d+)% and") == mask
+    assert number(text, r"frame's change (\d+)%") == frame
+    assert field < correction                                         # "the prior ... is exactly linear"
 
 
 def test_07_toy_prose_is_the_recorded_run():
@@ -197,10 +212,66 @@ def test_07_toy_prose_is_the_recorded_run():
     text = markdown("07_toy")
     assert number(text, r"\(defaults: (\d+) people") == rec["people"]
     assert number(text, r"people, (\d+) steps at") == rec["steps"]
+    assert number(text, r"32 px, (\d+) s on a busy") == round(rec["seconds"])
     assert number(text, r"correlation along each clip of ([\d.]+)") == round(rec["per_sequence"], 3)
     assert number(text, r"pooled over them (\d+\.\d+)") == round(rec["pooled"], 3)
     assert number(text, r"frame position alone gets ([\d.]+)") == round(rec["position"], 2)
     assert rec["per_sequence"] >= 0.95 and rec["per_sequence"] > rec["position"]
+
+
+# ------------------------------------------------------------------------------------------
+# notebook 04: the CK+ table, the protocols, the model card's rows for today's model
+
+
+def card_ckplus_rows() -> dict[str, list[float]]:
+    """The model card's CK+ subject-split table: {row: [psnr, ssim, acd_c, acd_i, acd_m, expr_acc]}."""
+    card = (REPO / "affinekit" / "weights" / "MODEL_CARD.md").read_text()
+    part = card[card.index("CK+ subject split"):]
+    rows = re.findall(r"^\| (copy-input|landmark-warp|bundled model) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| "
+                      r"([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", part, re.M)
+    assert rows, "the model card's CK+ table is gone"
+    return {name: [float(v) for v in values] for name, *values in rows}
+
+
+def test_04_ckplus_paragraph_is_the_recorded_table_and_says_which_model():
+    from affinekit.evaluation.breakdown import paired_difference
+
+    text, t2 = markdown("04_evaluation"), table2_rows()
+    motion = next(r for n, r in t2.items() if n.endswith("[motion head]"))
+    pixels = next(r for n, r in t2.items() if n.endswith("[pixels head]"))
+    copy, warp = t2["copy-input"]["metrics"], t2["landmark-warp"]["metrics"]
+    m = motion["metrics"]
+    assert number(text, r"that motion head is ([\d.]+) dB above doing nothing") == round(m["psnr"] - copy["psnr"], 1)
+    assert number(text, r"above doing nothing and ([\d.]+) dB above the landmark warp") == \
+        round(m["psnr"] - warp["psnr"], 1)
+    per_sequence = [{**p, "psnr": float(p["psnr"])} for p in
+                    json.loads((FIGURES / "table2_ckplus.json").read_text())["per_sequence"]]
+    d = paired_difference(per_sequence, motion["name"], "landmark-warp")
+    assert f"lead over the warp is +{d.mean:.2f} ± {d.half_width:.2f} dB ({d.wins} of {d.n} sequences above)" in text
+    assert d.mean - d.half_width < 0                                  # "the interval holds 0"
+    assert number(text, r"ACD-I ([\d.]+), ACD-M") == round(pixels["metrics"]["acd_i"], 3)
+    assert number(text, r"ACD-M\s+([\d.]+)\), and its SSIM") == round(pixels["metrics"]["acd_m"], 3)
+    assert number(text, r"its SSIM \(([\d.]+)\) is below") == round(pixels["metrics"]["ssim"], 3)
+    assert number(text, r"below copy-input's \(([\d.]+)\)") == round(copy["ssim"], 3) > pixels["metrics"]["ssim"]
+    # today's model, from the model card, beside the table of the previous one
+    card = card_ckplus_rows()
+    assert number(text, r"today's model ([\d.]+) dB on these") == card["bundled model"][0]
+    assert number(text, r"dB on these (\d+) clips") == motion["videos"]
+    assert number(text, r"clips, ([\d.]+) dB \*below\* landmark-warp") == \
+        round(card["landmark-warp"][0] - card["bundled model"][0], 2)
+    assert number(text, r"with (\d+) of \d+ clips read as") == round(card["bundled model"][5] * motion["videos"])
+    assert card["landmark-warp"][0] == round(warp["psnr"], 2)           # the card scored the same 7 clips
+
+
+def test_04_protocol_paragraph_is_the_recorded_comparison():
+    text = markdown("04_evaluation")
+    table = (FIGURES / "protocols_ckplus.md").read_text()
+    copy = re.search(r"^\| copy-input \| ([\d.]+) \| ([\d.]+) \|", table, re.M)
+    assert copy, "protocols_ckplus.md has no copy-input row"
+    assert number(text, r"Doing nothing gains ([\d.]+) dB") == round(float(copy.group(2)) - float(copy.group(1)), 1)
+    videos = re.search(r"subject: (\d+), paper: (\d+)", table)
+    assert videos and number(text, r"\((\d+) test videos under the subject") == int(videos.group(1))
+    assert number(text, r"(\d+) under the paper's") == int(videos.group(2))
 
 
 # ------------------------------------------------------------------------------------------
@@ -277,3 +348,135 @@ def test_06_prior_only_sentence_is_the_recorded_run():
     assert number(text, rf"reads (\d+)/{prior['clips']} clips for prior only") == prior["correct"]
     assert number(text, rf"and (\d+)/{warp['clips']} for landmark-warp too") == warp["correct"]
     assert round(warp["psnr"], 2) == round(table2_rows()["landmark-warp"]["metrics"]["psnr"], 2)
+
+
+# ------------------------------------------------------------------------------------------
+# tables shown on GitHub: each embedded copy is its committed file
+
+
+def test_every_embedded_table_is_its_committed_file():
+    from affinekit.notebook.embed import embedded
+
+    shown = {}
+    for source in sorted((REPO / "notebooks").glob("0*.py")):
+        for name, (in_notebook, from_file) in embedded(source.read_text(), REPO).items():
+            assert in_notebook == from_file, (f"{source.name} shows an old copy of {name}: run "
+                                              f"python -m affinekit.notebook.embed, then jupytext --sync")
+            shown[name] = source.name
+    # what GitHub must show without running anything: Table 2, the protocols, the loss weights
+    assert {"figures/table2_ckplus.md", "figures/protocols_ckplus.md", "figures/loss_weights.md"} <= set(shown), shown
+
+
+def test_loss_weight_table_is_the_configs():
+    from affinekit.notebook.loss_table import loss_table
+
+    assert (FIGURES / "loss_weights.md").read_text().rstrip("\n") == loss_table(TrainConfig())
+
+
+# ------------------------------------------------------------------------------------------
+# the exercises' answers against the runs that gave them
+
+
+def answer_blocks() -> list[str]:
+    """notebooks/ANSWERS.md cut into list items (a paragraph before a list belongs to its first
+    item, as "Measured on ... :" does), each one string."""
+    text = (REPO / "notebooks" / "ANSWERS.md").read_text()
+    blocks = []
+    for section in re.split(r"\n(?=## )", text):
+        parts = re.split(r"\n(?=\d+\. )", section)
+        if len(parts) > 1 and not re.match(r"\d+\. ", parts[0]):
+            parts = [parts[0] + "\n" + parts[1]] + parts[2:] + [parts[0]]    # the lead-in also on its own
+        blocks += [re.sub(r"\s+", " ", p) for p in parts if p.strip()]
+    return blocks
+
+
+def cited(run: str, *values: str) -> None:
+    """The answer that names `run` (in backticks), or the list its lead-in names it for, states each
+    of `values` as written."""
+    text = (REPO / "notebooks" / "ANSWERS.md").read_text()
+    sections = [re.sub(r"\s+", " ", sec) for sec in re.split(r"\n(?=## )", text) if f"`{run}" in sec]
+    assert sections, f"notebooks/ANSWERS.md does not cite the run {run!r}"
+    items = [b for b in answer_blocks() if f"`{run}" in b]
+    # a run named in a section's lead-in ("Measured on ... (recorded, `02 ex 1-3`):") covers its list
+    scope = sections if any(re.match(r"## ", b) for b in items) else items
+    missing = [v for v in values if not any(v in item for item in scope)]
+    assert not missing, f"the answer citing {run!r} does not state {missing} (rerun or re-read it)"
+
+
+def test_answers_state_the_recorded_runs():
+    rec = json.loads((FIGURES / "exercise_answers.json").read_text())
+    f2, f3 = (lambda v: f"{v:.2f}"), (lambda v: f"{v:.3f}")
+    ck = rec.get("01 ex 1: MAX_SEQUENCES=4 (ckplus-sample)")
+    if ck:
+        cited("01 ex 1", f"keep {len(ck['four'])} of its {len(ck['all'])} expressions")
+    demo = rec["01 ex 1: MAX_SEQUENCES=4 (demo)"]
+    cited("01 ex 1", f"all {len(demo['four'])} expressions stay")
+    cited("01 ex 2", f"times {rec['01 ex 2: CROP_SIZE=64']['landmark_scale']:g}")
+    items = rec["01 ex 3: SOURCES=demo"]["items"]
+    cited("01 ex 3", f"{items['demo clips']['happy']} items", f"FRLL, {items['FRLL']['happy']} smiles")
+    masks = rec["02 ex 1-3: mask areas"]
+    a = masks["areas"]
+    cited("02 ex 1-3", str(a["128px dilation 0"]), str(a["128px dilation 3"]), str(a["128px dilation 8"]),
+          f"{round(100 * masks['lips_share']['8'])}%", f"{round(100 * masks['lips_share']['3'])}%",
+          f"{masks['shrink_64']:.1f} times", f"{a['128px dilation 0'] / a['64px dilation 0']:.1f} times")
+    default, no_gan, seed1 = rec["03 defaults"], rec["03 ex 1: no GAN"], rec["03 ex 3: seed 1"]
+    cited("03 ex 1: no GAN", f"{no_gan['G_L1_last']:.4f}", f"{default['G_L1_last']:.4f}", f2(no_gan["psnr"]),
+          f2(default["psnr"]), f"{100 * default['gan_share']:.1f}%", f"{default['psnr'] - no_gan['psnr']:.2f} dB")
+    cited("03 ex 3: seed 1", f2(seed1["psnr"]), f"{default['psnr'] - seed1['psnr']:.2f} dB lower",
+          f"{seed1['correct']}/{seed1['clips']} clips", f2(seed1["lambda_apex"]), f2(seed1["lambda_position_corr"]))
+    base = rec["03 baselines"]
+    prior = rec["03 step 0 (prior only)"]
+    cited("03 step 0", f2(base["copy-input"]["psnr"]), f2(base["landmark-warp"]["psnr"]), f2(prior["psnr"]),
+          f"{prior['correct']}/{prior['clips']} clips", f"({f2(default['psnr'])} for the defaults)")
+    assert abs(default["psnr"] - prior["psnr"]) < 0.05                      # "level with their own step 0"
+    bottleneck = rec["03 ex 2: bottleneck mixing"]
+    cited("03 ex 2: bottleneck mixing", f2(bottleneck["psnr"]), f"{bottleneck['correct']}/{bottleneck['clips']} clips",
+          f2(bottleneck["lambda_apex"]), f2(default["lambda_apex"]), f3(bottleneck["acd_i"]), f3(default["acd_i"]))
+    assert abs(bottleneck["psnr"] - default["psnr"]) < default["psnr"] - seed1["psnr"]   # "inside what a seed moves"
+    official = rec["03 ex 2: official projection"]
+    cited("03 ex 2: official projection", f2(official["psnr"]), f"{official['correct']}/{official['clips']} clips",
+          f2(official["lambda_apex"]), f2(official["lambda_min"]), f2(official["lambda_position_corr"]),
+          f2(default["lambda_position_corr"]))
+    assert official["lambda_min"] >= 0                                       # "never below 0"
+    paper03 = rec["03 ex 4: the paper's setting"]
+    cited("03 ex 4", f2(paper03["lambda_position_corr"]), f2(default["lambda_position_corr"]),
+          f2(paper03["lambda_apex"]), f2(paper03["lambda_min"]), f2(paper03["psnr"]),
+          f"{paper03['correct']}/{paper03['clips']} clips", f"{paper03['G_L1_last']:.4f}")
+    assert paper03["psnr"] < base["copy-input"]["psnr"]                      # "below copy-input's"
+    toy = json.loads((FIGURES / "toy.json").read_text())
+    anchor = rec["07 ex 1: anchor on"]
+    cited("07 ex 1", f3(anchor["per_sequence"]), f3(toy["per_sequence"]), f3(anchor["pooled"]), f3(toy["pooled"]),
+          f2(anchor["apex"]), f2(toy["apex"]))
+    linear = rec["07 ex 2: linear schedule"]
+    cited("07 ex 2", f3(linear["per_sequence"]), f3(linear["pooled"]), f2(linear["position"]))
+    no_prior, no_prior1 = rec["07 ex 3: no prior"], rec["07 ex 3: no prior, seed 1"]
+    cited("07 ex 3: no prior", f3(no_prior["per_sequence"]), f3(no_prior1["per_sequence"]),
+          f2(no_prior["lambda_min"]), f2(no_prior["apex"]))
+    assert no_prior["per_sequence"] * no_prior1["per_sequence"] < 0          # "nothing fixes which way l runs"
+    paper, paper1 = rec["07 ex 4: the paper's setting"], rec["07 ex 4: the paper's setting, seed 1"]
+    cited("07 ex 4", f3(paper["per_sequence"]), f3(paper1["per_sequence"]), f3(paper["pooled"]),
+          f2(paper1["lambda_min"]))
+    assert paper["per_sequence"] * paper1["per_sequence"] < 0 and min(abs(paper["per_sequence"]),
+                                                                       abs(paper1["per_sequence"])) > 0.9
+    official = rec["07 ex 3: official projection"]
+    cited("07 ex 3: official projection", f3(official["per_sequence"]), f3(official["pooled"]),
+          f2(official["lambda_min"]))
+    assert official["lambda_min"] >= 0                                       # "no l below 0"
+
+
+def test_01_ckplus_sample_lengths_and_labels_are_the_samples():
+    from affinekit.data.paths import shared_data_root
+    from affinekit.notebook.inputs import read_records
+
+    root = shared_data_root()
+    if root is None or not (root / "ckplus-sample").is_dir():
+        pytest.skip("../shared/data/ckplus-sample is not here: notebook 01's CK+ sample sentences need it")
+    records = read_records(root / "ckplus-sample")[1]
+    lengths = [len(r.frames) for r in records]
+    text = markdown("01_dataset_exploration")
+    assert number(text, r"labelled sequences run from (\d+) to") == min(lengths)
+    assert number(text, r"labelled sequences run from \d+ to (\d+) frames") == max(lengths)
+    assert number(text, r"(\d+) of them are shorter than the 10 frames") == sum(n < 10 for n in lengths)
+    assert number(text, r"sample's (\d+) labelled sequences") == len(records)
+    assert number(text, r"labelled sequences \((\d+) subjects\)") == len({r.subject for r in records})
+    assert "contempt" not in {r.label for r in records} and len({r.label for r in records}) == 6   # "six of the seven"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
 import numpy as np
 import pytest
@@ -85,8 +84,19 @@ def test_checkpoint_lookups_name_the_parameter_to_fix(tmp_path):
     assert path.is_file() and what == "the bundled model"
 
 
-def test_the_committed_tables_the_notebooks_show_exist(repo_root):
-    shown = re.findall(r'committed_text\("([^"]+)"\)', "".join(p.read_text() for p in (repo_root / "notebooks").glob("*.py")))
-    assert shown and all(notebook_inputs.committed_text(name).startswith(("|", "*")) for name in shown)
+def test_the_committed_tables_the_notebooks_show_exist(repo_root, tmp_path):
+    from affinekit.notebook.embed import blocks, committed, embed_notebook
+
+    shown = [name for p in (repo_root / "notebooks").glob("0*.py") for name, _, _ in blocks(p.read_text())]
+    assert shown and all(committed(name, repo_root).startswith(("|", "*")) for name in shown)
     with pytest.raises(AffinekitError, match="affinekit figures"):
-        notebook_inputs.committed_text("table2_nowhere.md")
+        committed("figures/table2_nowhere.md", repo_root)
+    # re-embedding rewrites a block from its file, and only the block
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "t.md").write_text("| a | b |\n|---|---|\n\n| 1 | 2 |\n")
+    source = tmp_path / "01_x.py"
+    source.write_text("# %% [markdown]\n# before\n# <!-- figures/t.md -->\n# | old |\n# <!-- end figures/t.md -->\n# after\n")
+    assert embed_notebook(source, tmp_path) == ["figures/t.md"]
+    assert source.read_text().splitlines()[2:8] == ["# <!-- figures/t.md -->", "# | a | b |", "# |---|---|", "#",
+                                                    "# | 1 | 2 |", "# <!-- end figures/t.md -->"]
+    assert embed_notebook(source, tmp_path) == []
