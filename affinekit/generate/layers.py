@@ -44,7 +44,7 @@ from affinekit.io.image_decoder import decode_image
 from affinekit.io.images import tensor_channels, to_model_scale, to_uint8, write_png
 from affinekit.io.output_folder import output_folder
 from affinekit.models.motion import Motion
-from affinekit.models.mouth import mouth_square
+from affinekit.models.mouth_exemplar import clip_plan
 
 LAYER_NAME = re.compile(r"((field|mask|residual|frame|mouth_mask|mouth_luma)_\d{3,}\.png|field_\d{3,}\.npy"
                         r"|photo\.png|crop\.png|layers\.json)")
@@ -78,12 +78,14 @@ def _npy(path: Path, array: np.ndarray) -> None:
     atomic_write(path, lambda f: f.write(buffer.getvalue()))
 
 
-def _mouth_job(generator: Any, aligned: Any, label: Any, intensities: torch.Tensor, mouth: bool) -> MouthJob | None:
+def _mouth_job(generator: Any, aligned: Any, label: Any, intensities: torch.Tensor, mouth: bool,
+               flow: torch.Tensor) -> MouthJob | None:
     if aligned.landmarks is None or not refines_mouth(generator, mouth):
         return None
-    theta = mouth_square(torch.as_tensor(aligned.landmarks).float()[None], generator.cfg.image_size,
-                         generator.mouth.cfg)
-    return MouthJob(generator.mouth, label_tensor([label]), intensities.view(1, -1), theta, kept=[])
+    # the render's own plan: the mouth square, and for an exemplar stage each frame's lips and the clip's exemplar
+    theta, shapes, picks = clip_plan(generator.mouth, torch.as_tensor(aligned.landmarks).float()[None],
+                                     generator.cfg.image_size, flow, intensities.view(1, -1))
+    return MouthJob(generator.mouth, label_tensor([label]), intensities.view(1, -1), theta, shapes, picks, kept=[])
 
 
 @torch.inference_mode()
@@ -100,7 +102,7 @@ def write_layers(folder: str | Path, generator: Any, aligned: Any, label: Any, i
     lam = torch.as_tensor(intensities).float()
     net = tensor_channels(crop, generator.cfg.channels).to(next(generator.parameters()).device)
     motion = generator.motion(net, label_tensor([label]), lam.to(net.device))
-    job = _mouth_job(generator, aligned, label, lam, mouth)
+    job = _mouth_job(generator, aligned, label, lam, mouth, motion.flow)
     if job is not None:       # the refiner's m and R, from the render's own compositor
         apply_motion_to_photo(motion, aligned.photo, aligned.M, size, None, job)
     fields = (motion.flow[0] * size / 2).float().cpu().numpy()               # (T, 2, S, S) crop pixels
