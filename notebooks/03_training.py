@@ -296,7 +296,7 @@ display(Markdown(weights_table))
 # <!-- figures/loss_weights.md -->
 # | log key | weight | default | this run | what it measures |
 # |---|---|---|---|---|
-# | `G_GAN` | `train.w_gan` | 1 | 1 | fool the frame PatchGAN |
+# | `G_frame` | `train.w_frame` | 1 | 1 | fool the frame PatchGAN |
 # | `G_lip` | `train.w_lip` | 0.5 | 0.5 | fool the lip discriminator |
 # | `G_lambda` | `train.w_lambda` | 0.1 | 0.1 | inferred intensities look uniform to the intensity discriminator |
 # | `G_apex` | `train.w_apex` | 1 | 1 | the generated apex fools the apex discriminator (unpaired real apex faces) |
@@ -307,7 +307,7 @@ display(Markdown(weights_table))
 # | `G_mask` | `train.w_mask` | 1 | 1 | motion head: mean mask (paint little) |
 # | `G_sup` | `train.w_lambda_sup` | 10 | 10 | inferred intensity vs frame position (an anchor; the paper has none) |
 #
-# Discriminators: `D_real` + `D_fake` (frame PatchGAN), `D_lip` (lips), `D_lambda` (intensities), `D_apex_real` + `D_apex_fake` (apex faces, when given); GAN loss `lsgan`, chance level 0.250.
+# Discriminators: `D_frame_real` + `D_frame_fake` (frame PatchGAN), `D_lip` (lips), `D_lambda` (intensities), `D_apex_real` + `D_apex_fake` (apex faces, when given); GAN loss `lsgan`, chance level 0.250.
 # <!-- end figures/loss_weights.md -->
 
 # %% [markdown]

@@ -378,15 +378,15 @@ display(Markdown(mixture_table))
 # <!-- figures/mixture_linearity.md -->
 # | blend | share of the first | frame_gap | field_gap | correction_gap | mask_gap |
 # |---|---|---|---|---|---|
-# | happy + surprise | 0.25 | 0.306 | 0.140 | 0.217 | 0.111 |
-# | happy + surprise | 0.50 | 0.409 | 0.201 | 0.312 | 0.140 |
-# | happy + surprise | 0.75 | 0.300 | 0.150 | 0.233 | 0.104 |
-# | anger + disgust | 0.25 | 0.113 | 0.095 | 0.116 | 0.065 |
-# | anger + disgust | 0.50 | 0.152 | 0.130 | 0.158 | 0.093 |
-# | anger + disgust | 0.75 | 0.114 | 0.098 | 0.119 | 0.073 |
-# | fear + sadness | 0.25 | 0.200 | 0.139 | 0.163 | 0.113 |
-# | fear + sadness | 0.50 | 0.280 | 0.181 | 0.212 | 0.167 |
-# | fear + sadness | 0.75 | 0.219 | 0.134 | 0.156 | 0.138 |
+# | happy + surprise | 0.25 | 0.332 | 0.156 | 0.262 | 0.159 |
+# | happy + surprise | 0.50 | 0.471 | 0.211 | 0.354 | 0.216 |
+# | happy + surprise | 0.75 | 0.354 | 0.151 | 0.253 | 0.152 |
+# | anger + disgust | 0.25 | 0.133 | 0.127 | 0.141 | 0.078 |
+# | anger + disgust | 0.50 | 0.194 | 0.184 | 0.206 | 0.113 |
+# | anger + disgust | 0.75 | 0.145 | 0.139 | 0.155 | 0.084 |
+# | fear + sadness | 0.25 | 0.205 | 0.155 | 0.191 | 0.102 |
+# | fear + sadness | 0.50 | 0.276 | 0.198 | 0.245 | 0.140 |
+# | fear + sadness | 0.75 | 0.216 | 0.140 | 0.173 | 0.101 |
 # <!-- end figures/mixture_linearity.md -->
 #
 # At a 50/50 share the whole

@@ -39,7 +39,7 @@ BOXES = [
     ("Dlam", 1, 2, 22, 11, "disc", "intensity discriminator\nsees each inferred $l_t$\nvs uniform samples in [0, 1]\n"
                                    "D_lambda; G_lambda"),
     ("Dframe", 26, 2, 22, 11, "disc", "frame PatchGAN\nsees $x_0$, the frame, $y$\n8x8 verdicts, one per patch\n"
-                                       "D_real / D_fake; G_GAN"),
+                                       "D_frame_real / D_frame_fake; G_frame"),
     ("Dlip", 51, 2, 22, 11, "disc", "lip discriminator\nsees a 32 px crop of\nframe x lip mask, beside $x_0$'s\n"
                                     "D_lip; G_lip"),
     ("Dapex", 76, 2, 23, 11, "disc", "apex discriminator\nsees the generated apex ($l$ = 1) and $y$\nvs unpaired real "

@@ -504,7 +504,10 @@ def test_encoder_error_is_one_line_naming_the_requested_file(tmp_path, monkeypat
 
 
 def test_a_face_shrunk_past_finding_is_named_as_too_small(checkpoint, tmp_path, capsys):
-    code, _, err = cli(["generate", "--demo", "--max-size", 128, "--frames", 2, "--checkpoint", checkpoint,
+    from skimage import data as skdata
+    from affinekit.io.images import write_png
+    write_png(tmp_path / "astronaut.png", skdata.astronaut())    # a face a quarter of the photo wide
+    code, _, err = cli(["generate", tmp_path / "astronaut.png", "--max-size", 128, "--frames", 2, "--checkpoint", checkpoint,
                         "--out", tmp_path / "c.mp4"], capsys)
     line = assert_one_line_error(code, err, "the face is only", "128x128", "raise --max-size")
     assert "no face found" not in line and not (tmp_path / "c.mp4").exists()

@@ -119,12 +119,13 @@ def test_a_known_field_moves_the_photo_through_the_inverse_alignment(astronaut):
     d_photo = np.linalg.solve(aligned.M[:, :2].astype(np.float64), d_crop)
     assert np.hypot(*d_photo) > 8                         # the astronaut's face is ~3x the crop: a visible move
     ys, xs = np.mgrid[0:512, 0:512].astype(np.float32)
-    expected = cv2.remap(astronaut, xs + np.float32(d_photo[0]), ys + np.float32(d_photo[1]), cv2.INTER_LINEAR)
+    # the photo is sampled bicubically (generate/inference.py), as cv2's INTER_CUBIC does
+    expected = cv2.remap(astronaut, xs + np.float32(d_photo[0]), ys + np.float32(d_photo[1]), cv2.INTER_CUBIC)
     nose = aligned.photo_landmarks()[30].round().astype(int)
     box = (slice(nose[1] - 30, nose[1] + 30), slice(nose[0] - 30, nose[0] + 30))   # inside the border window
     err = np.abs(frames[1][box].astype(float) - expected[box]).mean()
     wrong = np.abs(frames[1][box].astype(float) - cv2.remap(astronaut, xs - np.float32(d_photo[0]),
-                                                            ys - np.float32(d_photo[1]), cv2.INTER_LINEAR)[box]).mean()
+                                                            ys - np.float32(d_photo[1]), cv2.INTER_CUBIC)[box]).mean()
     assert err < 1.0 and wrong > 5 * err + 3, (err, wrong)
     # far from the face nothing moves
     assert np.array_equal(frames[1][400:, :120], astronaut[400:, :120])
