@@ -42,6 +42,7 @@ from affinekit.models.mouth import cut_patches, mouth_square, paint
 from affinekit.models.mouth_exemplar import make_refiner
 from affinekit.training.losses import GANLoss, l1_luma_where_gray
 from affinekit.weights.checkpoint import (
+    CUTS_FORMAT,
     FORMAT,
     MOUTH_FORMAT,
     atomic_save,
@@ -90,6 +91,29 @@ class MouthBank:
         return {"now": patches[:, 0], "before": patches[:, 1], "neutral": patches[:, 2], "real": patches[:, 3],
                 "labels": self.labels[picks], "levels": self.levels[picks],
                 "before_levels": (self.levels[picks] - TEMPORAL_STEP).clamp(min=0), "gray": self.gray[picks]}
+
+
+def load_bank(path: Path, cfg: MouthConfig, num_labels: int) -> MouthBank | None:
+    """The mouths an earlier run cut, read with the safe loader (`safe_load`: tensors only, all finite);
+    None, so that they are cut again, when there is no file or it is not a bank of `cfg.size` mouths
+    (an older run's, another config's, a damaged or foreign file)."""
+    if not path.is_file():
+        return None
+    try:
+        saved = safe_load(path)
+    except AffinekitError as err:
+        print(f"{path}: not reused ({err}); cutting the mouths again")
+        return None
+    fields = ("patches", "labels", "levels", "gray", "weights")
+    if saved.get("format") != CUTS_FORMAT or not all(isinstance(saved.get(k), torch.Tensor) for k in fields):
+        return None
+    bank = MouthBank(*(saved[k] for k in fields))
+    n = bank.labels.shape[0]
+    sound = (n > 0 and bank.patches.dtype == torch.uint8 and tuple(bank.patches.shape) == (n, 4, 3, cfg.size, cfg.size)
+             and all(tuple(t.shape) == (n,) for t in (bank.labels, bank.levels, bank.gray, bank.weights))
+             and not bank.labels.is_floating_point() and bool(((bank.labels >= 0) & (bank.labels < num_labels)).all())
+             and bool((bank.weights >= 0).all()) and float(bank.weights.sum()) > 0)
+    return bank if sound else None
 
 
 @torch.no_grad()
@@ -212,14 +236,15 @@ def train_mouth(generator_path: str | Path, folders: Sequence[str | Path], out: 
         trainer.load(state)
     run.path.mkdir(parents=True, exist_ok=True)
     bank_path = run.path / "bank.pt"        # the cut mouths: a resumed run need not cut them again
-    if bank_path.is_file():
-        bank = MouthBank(**torch.load(bank_path, weights_only=True))
-    else:
+    bank = load_bank(bank_path, cfg, generator.cfg.num_labels)
+    if bank is None:
         bank = cut_bank(generator, dataset, cfg)
-        atomic_save(dict(vars(bank)), bank_path, within=run.path)
+        atomic_save({"format": CUTS_FORMAT, **vars(bank)}, bank_path, within=run.path)
     run.write_config({"mouth": to_dict(cfg), "generator": str(generator_path), "folders": [str(f) for f in folders],
                       "items": len(dataset), "mouths": int(bank.labels.shape[0]), "seed": seed})
     draws = torch.Generator().manual_seed(seed * 100003 + trainer.step)
+    # a run killed after its last checkpoint logged steps it now redoes: drop them (and a half-written line)
+    run.start_log(resumed_at=trainer.step if state else None)
     with run.open_log() as log:
         while trainer.step < cfg.steps:
             start = time.perf_counter()
