@@ -131,6 +131,9 @@ def check_manifest(manifest: Any, path: Path) -> None:
         bad = [k for k in ("label", "subject", "sequence", "source", "kind", "file")
                if not isinstance(entry.get(k), (str, type(None)))]
         bad += ["frames"] if "frames" in entry and (listed_frames(entry) is None or entry["frames"] < 0) else []
+        values = entry.get("intensities")
+        bad += ["intensities"] if values is not None and not (isinstance(values, list) and all(
+            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values)) else []
         if bad:
             raise AffinekitError(f"{path}: entry {entry['key'][:60]!r} has a {bad[0]} of the wrong type "
                                  f"({type(entry[bad[0]]).__name__}); {fix}")

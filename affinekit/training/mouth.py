@@ -21,6 +21,7 @@ same `out` resumes from the last one.
 from __future__ import annotations
 
 import os
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,10 +94,12 @@ class MouthBank:
                 "before_levels": (self.levels[picks] - TEMPORAL_STEP).clamp(min=0), "gray": self.gray[picks]}
 
 
-def load_bank(path: Path, cfg: MouthConfig, num_labels: int) -> MouthBank | None:
-    """The mouths an earlier run cut, read with the safe loader (`safe_load`: tensors only, all finite);
-    None, so that they are cut again, when there is no file or it is not a bank of `cfg.size` mouths
-    (an older run's, another config's, a damaged or foreign file)."""
+def load_cuts(path: Path, kind: type, shapes: dict[str, tuple[int, ...]], num_labels: int) -> Any:
+    """What an earlier run cut once (a `MouthBank`, an exemplar run's `TargetSet`: dataclasses of tensors
+    with one row per mouth), read with the safe loader (`safe_load`: tensors only, all finite); None, so
+    that it is cut again, when there is no file or it is not `kind`'s rows of these `shapes` (after the
+    row: `{"patches": (4, 3, s, s)}`; a field not named is one value per row): an older run's, another
+    config's, a damaged or foreign file."""
     if not path.is_file():
         return None
     try:
@@ -104,16 +107,16 @@ def load_bank(path: Path, cfg: MouthConfig, num_labels: int) -> MouthBank | None
     except AffinekitError as err:
         print(f"{path}: not reused ({err}); cutting the mouths again")
         return None
-    fields = ("patches", "labels", "levels", "gray", "weights")
-    if saved.get("format") != CUTS_FORMAT or not all(isinstance(saved.get(k), torch.Tensor) for k in fields):
+    names = [f.name for f in dataclasses.fields(kind)]
+    if saved.get("format") != CUTS_FORMAT or not all(isinstance(saved.get(k), torch.Tensor) for k in names):
         return None
-    bank = MouthBank(*(saved[k] for k in fields))
-    n = bank.labels.shape[0]
-    sound = (n > 0 and bank.patches.dtype == torch.uint8 and tuple(bank.patches.shape) == (n, 4, 3, cfg.size, cfg.size)
-             and all(tuple(t.shape) == (n,) for t in (bank.labels, bank.levels, bank.gray, bank.weights))
-             and not bank.labels.is_floating_point() and bool(((bank.labels >= 0) & (bank.labels < num_labels)).all())
-             and bool((bank.weights >= 0).all()) and float(bank.weights.sum()) > 0)
-    return bank if sound else None
+    labels, weights = saved["labels"], saved["weights"]
+    n = labels.shape[0] if labels.ndim == 1 else 0
+    sound = (n > 0 and saved["patches"].dtype == torch.uint8 and not labels.is_floating_point()
+             and all(tuple(saved[k].shape) == (n, *shapes.get(k, ())) for k in names)
+             and bool(((labels >= 0) & (labels < num_labels)).all()) and bool((weights >= 0).all())
+             and float(weights.sum()) > 0)
+    return kind(**{k: saved[k] for k in names}) if sound else None
 
 
 @torch.no_grad()
@@ -236,7 +239,7 @@ def train_mouth(generator_path: str | Path, folders: Sequence[str | Path], out: 
         trainer.load(state)
     run.path.mkdir(parents=True, exist_ok=True)
     bank_path = run.path / "bank.pt"        # the cut mouths: a resumed run need not cut them again
-    bank = load_bank(bank_path, cfg, generator.cfg.num_labels)
+    bank = load_cuts(bank_path, MouthBank, {"patches": (4, 3, cfg.size, cfg.size)}, generator.cfg.num_labels)
     if bank is None:
         bank = cut_bank(generator, dataset, cfg)
         atomic_save({"format": CUTS_FORMAT, **vars(bank)}, bank_path, within=run.path)

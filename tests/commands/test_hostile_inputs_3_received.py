@@ -425,7 +425,7 @@ def mouth_inputs(tmp_path_factory) -> tuple[Path, Path]:
                             label=np.array("happy"), subject=np.array(f"S{i:03d}"), sequence=np.array("001"),
                             source=np.array("test"))
         entries.append({"key": key, "file": f"{key}.npz", "subject": f"S{i:03d}", "sequence": "001",
-                        "label": "happy", "frames": 3, "source": "test"})
+                        "label": "happy", "frames": 3, "source": "test", "intensities": [0.0, 0.5, 1.0]})
     (root / "manifest.json").write_text(json.dumps({"config": to_dict(DataConfig(crop_size=64)),
                                                     "sequences": entries, "skipped": []}))
     torch.manual_seed(0)
