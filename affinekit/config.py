@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from affinekit.config_check import SEED_LIMIT, check_seed, check_values, current_names, parse_field, section_name
 from affinekit.expressions import EXPRESSIONS
+from affinekit.json_limits import loads_bounded
 
 T = TypeVar("T")
 
@@ -150,6 +151,11 @@ class TrainConfig:
                  "two numbers low <= 0 and high >= 1 (every frame position in [0, 1] must be reachable)")
 
 
+# a mouth patch is ~1.5 inter-ocular distances: 128 px holds its detail; a file asking 65536 px
+# (a saved config is read from anywhere) would allocate 17 GB for the patch's window alone
+MOUTH_MAX_SIZE = 1024
+
+
 @dataclass
 class MouthConfig:
     """The mouth refiner (`affinekit.models.mouth`) and its training."""
@@ -173,8 +179,8 @@ class MouthConfig:
     bank_bytes: int = 0
 
     def __post_init__(self) -> None:
-        _require(self.size >= 16 and self.size % 2 ** (self.depth + 1) == 0, "mouth.size", self.size,
-                 f"at least 16 and divisible by 2**(depth + 1) = {2 ** (self.depth + 1)}")
+        _require(16 <= self.size <= MOUTH_MAX_SIZE and self.size % 2 ** (self.depth + 1) == 0, "mouth.size", self.size,
+                 f"from 16 to {MOUTH_MAX_SIZE} and divisible by 2**(depth + 1) = {2 ** (self.depth + 1)}")
         _require(self.exemplars >= 0 and self.bank_bytes >= 0 and (self.exemplars == 0) == (self.bank_bytes == 0),
                  "mouth.exemplars", (self.exemplars, self.bank_bytes), "with bank_bytes, both 0 or both positive")
         for name in ("width", "max_width", "depth", "steps", "batch_size"):
@@ -236,8 +242,12 @@ def load_json_config(path: str | Path) -> dict[str, Any]:
     """Read a JSON config file: {"model": {...}, "train": {...}, "data": {...}}."""
     path = Path(path)
     try:
-        return json.loads(path.read_text())
+        return loads_bounded(path.read_text())
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: config file not found; pass an existing JSON file to --config") from None
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno}); fix the file or drop --config") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a JSON file (not UTF-8 text); fix the file or drop --config") from None
+    except ValueError as err:       # nested deeper than any config (`json_values.MAX_DEPTH`)
+        raise ValueError(f"{path}: {err}; fix the file or drop --config") from None

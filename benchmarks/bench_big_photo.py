@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from affinekit.commands.script_args import FRAMES, run_script
+
 SIZES = {"100 MP (10000x10000)": (10000, 10000), "108 MP": (12000, 9000), "200 MP": (16330, 12247)}
 DECODE = ("import sys, time; from affinekit.io.photos import read_photo; t = time.perf_counter(); "
           "img, _ = read_photo(sys.argv[1], max_side=1024); print(f'{time.perf_counter() - t:.3f} {img.shape}')")
@@ -63,7 +65,7 @@ def run_measured(argv: list[str]) -> tuple[str, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=4, help="frames of the clip made from each photo")
+    parser.add_argument("--frames", type=FRAMES, default=4, help="frames of the clip made from each photo")
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
     parser.add_argument("--skip-generate", action="store_true", help="measure decoding only")
     parser.add_argument("--make-in", help=argparse.SUPPRESS)       # the child that writes the photos
@@ -96,4 +98,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main))

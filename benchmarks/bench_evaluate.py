@@ -10,12 +10,14 @@ second of wall time (every row: real videos, copy-input, landmark-warp, models).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from affinekit.commands.script_args import COUNT, run_script, whole
 from affinekit.data.dataset import subject_split
 from affinekit.data.paths import REPO_ROOT
 from affinekit.data.prepared import load_manifest, load_sequence
@@ -60,9 +62,9 @@ def main() -> None:
     """Run both benchmarks once and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(REPO_ROOT / "prepared" / "ckplus128"))
-    parser.add_argument("--sequences", type=int, default=4)
-    parser.add_argument("--frames", type=int, default=16)
-    parser.add_argument("--descriptor-frames", type=int, default=64)
+    parser.add_argument("--sequences", type=COUNT, default=4)
+    parser.add_argument("--frames", type=whole(2, 1000), default=16)
+    parser.add_argument("--descriptor-frames", type=COUNT, default=64)
     parser.add_argument("--checkpoint", action="append", default=[])
     args = parser.parse_args()
     prepared = Path(args.data)
@@ -75,4 +77,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main))

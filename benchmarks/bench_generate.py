@@ -24,6 +24,7 @@ import torch
 from PIL import Image
 from skimage import data
 
+from affinekit.commands.script_args import COUNT, FRAMES, run_script
 from affinekit.generate.animate import Animator, load_pretrained
 from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
@@ -111,8 +112,8 @@ def control_overhead(animator: Animator, frames: int, runs: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--frames", type=int, default=16)
+    parser.add_argument("--runs", type=COUNT, default=5)
+    parser.add_argument("--frames", type=FRAMES, default=16)
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
     args = parser.parse_args()
 
@@ -149,4 +150,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

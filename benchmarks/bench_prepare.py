@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 
+from affinekit.commands.script_args import run_script, whole
 from affinekit.config import DataConfig
 from affinekit.data.folders import read_source
 from affinekit.data.paths import require_ckplus
@@ -22,7 +24,7 @@ def main() -> None:
     """Run the benchmark once and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", nargs="?", help="default: the CK+ sample / AFFINEKIT_CKPLUS")
-    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--size", type=whole(16, 4096), default=128)
     parser.add_argument("--rgb", action="store_true")
     parser.add_argument("--per-frame", action="store_true")
     parser.add_argument("--detector", default="hog", choices=["hog", "cnn"])
@@ -50,4 +52,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main))

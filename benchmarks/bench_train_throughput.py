@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 
 import torch
 
+from affinekit.commands.script_args import COUNT, run_script, whole
 from affinekit.config import ModelConfig, TrainConfig
 from affinekit.models.generator import Generator
 from affinekit.training.loop import Trainer
@@ -83,13 +85,13 @@ def train_time(cfg: ModelConfig, batch: int, k: int, steps: int, device: str) ->
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
-    p.add_argument("--steps", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--targets", type=int, default=5)
-    p.add_argument("--base-width", type=int, default=32)
-    p.add_argument("--depth", type=int, default=4)
-    p.add_argument("--max-width", type=int, default=256)
+    p.add_argument("--sizes", type=whole(16, 4096), nargs="+", default=[64, 128, 256])
+    p.add_argument("--steps", type=COUNT, default=3)
+    p.add_argument("--batch-size", type=COUNT, default=8)
+    p.add_argument("--targets", type=COUNT, default=5)
+    p.add_argument("--base-width", type=COUNT, default=32)
+    p.add_argument("--depth", type=whole(1, 10), default=4)
+    p.add_argument("--max-width", type=COUNT, default=256)
     p.add_argument("--device", default="cpu")
     p.add_argument("--heads", nargs="+", default=["motion", "pixels"], choices=["motion", "pixels"],
                    help="output heads to compare at each size (same network otherwise)")
@@ -113,4 +115,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main, (ValueError,)))

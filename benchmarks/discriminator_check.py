@@ -10,11 +10,13 @@ tenth of the log (`share_*` entries), and the LSGAN losses there (chance 0.25).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from affinekit.commands.script_args import COUNT, run_script
 from affinekit.io.run_folder import RunFolder
 from affinekit.training.discriminator_check import ranking_accuracy
 from affinekit.training.run import trainer_from_run
@@ -34,7 +36,7 @@ def log_summary(run: Path) -> tuple[dict[str, float], dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
-    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--batches", type=COUNT, default=20)
     args = parser.parse_args()
     torch.set_num_threads(2)
     for run in args.runs:
@@ -49,4 +51,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main))

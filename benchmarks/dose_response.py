@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from affinekit.commands.script_args import run_script
+
 ROOT = Path(__file__).resolve().parents[1]
 FRLL = ROOT / "data" / "demo" / "frll" / "neutral_front"
 INTENSITIES = np.arange(0.0, 2.0001, 0.25)
@@ -190,4 +192,4 @@ def write_figure(stack: dict[str, np.ndarray], strip: np.ndarray, name: str, pat
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from affinekit.commands.script_args import run_script
+
 ROOT = Path(__file__).resolve().parents[1]
 FRLL = ROOT / "data" / "demo" / "frll"
 
@@ -71,4 +73,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -13,10 +13,12 @@ sharpness (variance of the Laplacian) of the generated apex over the real apex.
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 import torch
 
+from affinekit.commands.script_args import number, run_script
 from affinekit.data.dataset import subject_split
 from affinekit.data.prepared import load_sequence
 from affinekit.evaluation import metrics
@@ -44,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="prepared CK+ folder (any crop size)")
     parser.add_argument("--checkpoint", default=str(DEFAULT_WEIGHTS))
-    parser.add_argument("--test-fraction", type=float, default=0.2)
+    parser.add_argument("--test-fraction", type=number(0, 1, above=True), default=0.2)
     args = parser.parse_args()
     generator, _ = load_generator(args.checkpoint)
     _, test_keys = subject_split(args.data, args.test_fraction, 0)
@@ -76,4 +78,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main))

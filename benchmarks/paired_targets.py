@@ -14,10 +14,14 @@
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from collections import defaultdict
 
 import numpy as np
+
+from affinekit.commands.script_args import run_script
+from affinekit.errors import AffinekitError
+from affinekit.io.json_values import read_json
 
 
 def means(items: list[dict], key: str) -> dict[tuple[str, str, str], float]:
@@ -67,9 +71,18 @@ def main() -> None:
     parser.add_argument("json")
     parser.add_argument("--model", help="the model row (default: the first model row)")
     args = parser.parse_args()
-    table = json.load(open(args.json))
+    fix = "pass the JSON written by `affinekit evaluate --protocol paired --json`"
+    table = read_json(args.json, fix)
+    if not isinstance(table, dict) or not all(isinstance(table.get(k), t) for k, t in
+                                              (("items", list), ("rows", list), ("overall", (dict, list)))):
+        raise AffinekitError(f"{args.json}: not a paired table (no items, rows and overall); {fix}")
     rows = sorted({i["row"] for i in table["items"]})
-    model = args.model or next(r for r in table["rows"] if r.startswith("model") and REFINER_OFF not in r)
+    models = [r for r in table["rows"] if str(r).startswith("model") and REFINER_OFF not in r]
+    if not args.model and not models:
+        raise AffinekitError(f"{args.json}: the table has no model row; {fix}")
+    model = args.model or models[0]
+    if model not in rows:
+        raise AffinekitError(f"--model {model}: no such row in {args.json} (rows: {', '.join(map(str, rows))})")
     err, ssim = means(table["items"], "mouth_error"), means(table["items"], "mouth_ssim")
     say = lambda ok: "met" if ok else "MISSED"
     if ("copy-input", "frll", "*") in err:
@@ -90,4 +103,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main))

@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from affinekit.commands.script_args import COUNT, SEED, run_script, whole
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -27,10 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT / "prepared" / "ckplus_128px"), help="prepared sequences")
     parser.add_argument("--out", default=str(ROOT / "figures" / "prior_only_ckplus.json"))
-    parser.add_argument("--image-size", type=int, default=64)
-    parser.add_argument("--base-width", type=int, default=32)
-    parser.add_argument("--frames", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--image-size", type=whole(16, 4096), default=64)
+    parser.add_argument("--base-width", type=COUNT, default=32)
+    parser.add_argument("--frames", type=whole(2, 1000), default=16)
+    parser.add_argument("--seed", type=SEED, default=0)
     args = parser.parse_args(argv)
     output_file(args.out, "--out", {"--data": args.data}, (".json",))       # before any work
     train_keys, test_keys = subject_split(args.data, 0.2, args.seed)
@@ -47,4 +49,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main, (ValueError,)))

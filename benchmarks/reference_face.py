@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from affinekit.commands.script_args import run_script
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.6
 DEMO_NEUTRALS = [ROOT / "data/demo/photo_neutral.png", *sorted((ROOT / "data/demo/frll/neutral_front").glob("*.jpg"))]
@@ -171,4 +173,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from affinekit.commands.script_args import COUNT, SEED, number, run_script, whole
 from affinekit.config import ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset
+from affinekit.errors import AffinekitError
 from affinekit.io.run_folder import RunFolder
 from affinekit.training.callbacks import SampleSaver, TimeBudget
 from affinekit.training.loop import Trainer
@@ -48,7 +51,8 @@ def find_data(given: str | None) -> Path:
         path = Path(candidate) if Path(candidate).is_absolute() else REPO / candidate
         if (path / "manifest.json").is_file():
             return path
-    raise SystemExit("no prepared CK+ folder: run `affinekit prepare CKPLUS_ROOT --out prepared/ckplus64 --size 64`")
+    raise AffinekitError(f"{given or 'prepared/ckplus64'}: no prepared CK+ folder: run "
+                         "`affinekit prepare CKPLUS_ROOT --out prepared/ckplus64 --size 64`")
 
 
 def mean(log: list[dict], key: str, part: slice) -> float:
@@ -58,19 +62,22 @@ def mean(log: list[dict], key: str, part: slice) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data")
-    p.add_argument("--seconds", type=float, default=600.0)
+    p.add_argument("--seconds", type=number(0, above=True), default=600.0)
     p.add_argument("--out", default=str(REPO / "runs" / "ckplus_10min"))
-    p.add_argument("--image-size", type=int, default=64)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--targets", type=int, default=5)
-    p.add_argument("--base-width", type=int, default=32)
-    p.add_argument("--depth", type=int, default=4)
+    p.add_argument("--image-size", type=whole(16, 4096), default=64)
+    p.add_argument("--batch-size", type=COUNT, default=8)
+    p.add_argument("--targets", type=COUNT, default=5)
+    p.add_argument("--base-width", type=COUNT, default=32)
+    p.add_argument("--depth", type=whole(1, 10), default=4)
     p.add_argument("--gan-loss", default="lsgan", choices=["lsgan", "bce"])
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     args = p.parse_args()
 
     data = find_data(args.data)
     out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not (out / "log.jsonl").is_file():
+        # the folder is emptied for a fresh run: only ever one this benchmark (or `affinekit train`) wrote
+        raise AffinekitError(f"--out {out}: not empty and not a run folder (no log.jsonl); pass a new folder")
     shutil.rmtree(out, ignore_errors=True)
     dataset = SequenceDataset(data, num_targets=args.targets, augment=True, seed=args.seed, channels=1)
     model = ModelConfig(image_size=args.image_size, channels=1, base_width=args.base_width, depth=args.depth)
@@ -87,6 +94,9 @@ def main() -> None:
 
     log = RunFolder(out).read_log()
     n = len(log)
+    if n < 2:
+        # nothing to compare: saying "lowered by nan%" with exit 0 would report success
+        raise AffinekitError(f"{n} step(s) finished within --seconds {args.seconds:g}; give a longer budget")
     w = min(WINDOW, max(1, n // 2))
     first, last = slice(0, w), slice(n - w, n)
     print(f"\n{n} steps in {wall:.0f} s ({wall / max(n, 1):.2f} s/step incl. sampling and checkpoints)")
@@ -97,4 +107,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main, (ValueError,)))

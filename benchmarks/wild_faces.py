@@ -26,6 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from affinekit.commands.script_args import FRAMES, run_script
+
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT.parent / "shared" / "data" / "clips"
 SIX = ("anger", "disgust", "fear", "happy", "sadness", "surprise")
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
     parser.add_argument("--figure", default=str(ROOT / "figures" / "generated_expressions_wild.png"))
-    parser.add_argument("--frames", type=int, default=16)
+    parser.add_argument("--frames", type=FRAMES, default=16)
     parser.add_argument("--no-mouth", action="store_true", help="leave out the mouth refiner (the comparison)")
     parser.add_argument("--judge", help="a judge checkpoint instead of the bundled one (scripts/train_judge.py)")
     args = parser.parse_args(argv)
@@ -164,4 +166,4 @@ def write_figure(rows: list[tuple[str, np.ndarray, list[np.ndarray]]], path: Pat
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

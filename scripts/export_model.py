@@ -8,8 +8,10 @@ See `affinekit.weights.export.export_run` for what the two files hold.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from affinekit.commands.script_args import run_script
 from affinekit.io.run_folder import RunFolder
 from affinekit.weights.bundled import DEFAULT_WEIGHTS
 from affinekit.weights.export import export_run
@@ -28,4 +30,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main))

@@ -15,10 +15,13 @@ the call `affinekit generate --crop-only` makes, and nothing after it.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from affinekit.commands.script_args import COUNT, FRAMES, run_script, whole
 
 ROOT = Path(__file__).resolve().parents[1]
 FRLL = ROOT / "data" / "demo" / "frll"
@@ -69,6 +72,13 @@ def strip(rows: list[tuple[str, dict[str, np.ndarray]]], path: Path) -> list[dic
     return scores
 
 
+def frll_id(text: str) -> str:
+    """An FRLL person id (three digits): it becomes part of a path read and of file names written."""
+    if not re.fullmatch(r"\d{3}", text):
+        raise argparse.ArgumentTypeError(f"expected an FRLL id of three digits (e.g. 007), got {text!r}")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
@@ -77,10 +87,10 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
-    parser.add_argument("--person", default="007", help="the FRLL id whose GIFs are made")
-    parser.add_argument("--people", type=int, default=3, help="rows of the strip (FRLL demo people)")
-    parser.add_argument("--size", type=int, default=128, help="close-up side, pixels")
-    parser.add_argument("--frames", type=int, default=12)
+    parser.add_argument("--person", default="007", type=frll_id, help="the FRLL id whose GIFs are made (3 digits)")
+    parser.add_argument("--people", type=COUNT, default=3, help="rows of the strip (FRLL demo people)")
+    parser.add_argument("--size", type=whole(16, 1024), default=128, help="close-up side, pixels")
+    parser.add_argument("--frames", type=FRAMES, default=12)
     parser.add_argument("--out", default=str(ROOT / "figures"))
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -105,4 +115,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

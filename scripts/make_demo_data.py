@@ -167,4 +167,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from affinekit.commands.script_args import run_script
+    sys.exit(run_script(main))

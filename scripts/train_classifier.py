@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
+from affinekit.commands.script_args import COUNT, SEED, run_script, whole
 from affinekit.data.paths import shared_data_root
 from affinekit.evaluation.classifier import WEIGHTS, ExpressionClassifier
 from affinekit.evaluation.descriptors import FaceDescriber
@@ -27,9 +29,9 @@ def main() -> None:
     parser.add_argument("--data", default=str(shared / "ck48") if shared else None,
                         help="CK+48 folder (<emotion>/<S###_###_########>.png)")
     parser.add_argument("--out", default=str(WEIGHTS))
-    parser.add_argument("--epochs", type=int, default=ClassifierRecipe.epochs)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
+    parser.add_argument("--epochs", type=COUNT, default=ClassifierRecipe.epochs)
+    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--threads", type=whole(1, 256), default=2, help="CPU threads for torch")
     args = parser.parse_args()
     if args.data is None:
         parser.error("no CK+48 folder found: pass --data")
@@ -48,4 +50,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script(main, (ValueError,)))

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from affinekit.commands.script_args import SEED, number, run_script, whole
+from affinekit.data.prepared import load_manifest
 from affinekit.io.atomic import append_line
 from affinekit.io.run_folder import RunFolder
 from affinekit.weights.export import export_run
@@ -44,15 +46,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", help="a prepared folder")
     parser.add_argument("--out", required=True, help="folder for the fold runs and their exports")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the split (as evaluate --seed)")
-    parser.add_argument("--parallel", type=int, default=1, help="folds trained at once")
-    parser.add_argument("--seconds", type=float, default=None, help="interrupt every run after this long")
+    parser.add_argument("--folds", type=whole(2, 100), default=5)
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of the split (as evaluate --seed)")
+    parser.add_argument("--parallel", type=whole(1, 64), default=1, help="folds trained at once")
+    parser.add_argument("--seconds", type=number(0, above=True), default=None, help="interrupt every run after this long")
     parser.add_argument("--device", default=None, help="cpu, cuda or auto (as train --device)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="as train --set")
-    parser.add_argument("--only", type=int, nargs="+", metavar="FOLD",
+    parser.add_argument("--only", type=whole(0), nargs="+", metavar="FOLD",
                         help="train and export only these folds (e.g. to share them between two machines)")
     args = parser.parse_args()
+    load_manifest(args.data)       # a missing or hostile folder is one line here, not a failed run per fold
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
@@ -96,4 +99,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -17,7 +17,9 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
+    from affinekit.errors import AffinekitError
     from affinekit.io.atomic import atomic_write_text
+    from affinekit.io.json_values import read_json
     from affinekit.io.runlog import read_log
     from affinekit.show.run_summary import curve_summary
     from affinekit.training.losses import GAN_CHANCE
@@ -27,14 +29,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="the summary file; its other keys are kept")
     args = parser.parse_args(argv)
     run, out = Path(args.run), Path(args.out)
+    fix = "pass a run folder written by `affinekit train`"
     if not (run / "log.jsonl").is_file() or not (run / "config.json").is_file():
-        print(f"{run}: no log.jsonl and config.json; pass a run folder", file=sys.stderr)
-        return 2
+        raise AffinekitError(f"{run}: no log.jsonl and config.json; {fix}")
     log = read_log(run / "log.jsonl")
-    gan_loss = json.loads((run / "config.json").read_text())["train"]["gan_loss"]
+    config = read_json(run / "config.json", fix)
+    train = config.get("train") if isinstance(config, dict) else None
+    gan_loss = train.get("gan_loss") if isinstance(train, dict) else None
+    if gan_loss not in GAN_CHANCE or not log:
+        raise AffinekitError(f"{run}: config.json names no train.gan_loss or log.jsonl has no rows; {fix}")
     curves = curve_summary(log, GAN_CHANCE[gan_loss])
     curves["blend_last"] = log[-1].get("lambda_blend")
-    record = json.loads(out.read_text()) if out.is_file() else {}
+    record = read_json(out, "pass --out a summary JSON (or a new file)") if out.is_file() else {}
+    if not isinstance(record, dict):
+        raise AffinekitError(f"{out}: not a summary (not a JSON object); pass another --out")
     record["curves"] = curves
     atomic_write_text(out, json.dumps(record, indent=1, sort_keys=True) + "\n")   # a link there is replaced
     print(f"{out}: curves of {run} ({curves['steps']} steps, {gan_loss})")
@@ -42,4 +50,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from affinekit.commands.script_args import run_script
+    sys.exit(run_script(main))

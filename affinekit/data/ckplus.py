@@ -9,6 +9,7 @@ record with an error so `prepare` skips it with the reason.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from affinekit.data.records import SequenceRecord, list_images
@@ -38,6 +39,8 @@ def parse_emotion(path: Path) -> str | None:
         value = float(text)
     except ValueError:
         raise ValueError(f"{path}: emotion file holds {text[:30]!r}, not a CK+ code 0-7") from None
+    if not math.isfinite(value):        # "inf" and "nan" parse as floats; round() of them raised
+        raise ValueError(f"{path}: emotion code {text[:30]!r} is not one of 0-7")
     code = int(round(value))
     if abs(value - code) > 1e-3 or not 0 <= code <= 7:
         raise ValueError(f"{path}: emotion code {text!r} is not one of 0-7")

@@ -18,6 +18,7 @@ import torch
 from torch.utils.data import Dataset
 
 from affinekit.data.augment import Augmentation
+from affinekit.data.checks import FIX, file_problem, listed_frames, sequence_path
 from affinekit.data.intensity import MIN_TEACHING_INTENSITY, apex_intensity, item_intensities, teaching_intensities
 from affinekit.data.prepared import entry_kind, load_sequence, manifest_entries, teaching_entries
 from affinekit.data.records import looks_gray
@@ -116,7 +117,11 @@ class SequenceDataset(Dataset):
         for entry in entries:
             values = entry.get("intensities")
             if values is None or len(values) != entry.get("frames"):
-                with np.load(Path(entry["dir"]) / entry["file"], allow_pickle=False) as arrays:
+                path = sequence_path(entry["dir"], entry["key"])     # the file the loader reads, checked first
+                problem = file_problem(path, None, landmarks=False, frames=listed_frames(entry))
+                if problem:
+                    raise AffinekitError(f"{path}: {problem}; {FIX}")
+                with np.load(path, allow_pickle=False) as arrays:
                     values = item_intensities(arrays["landmarks"], entry.get("label"), entry_kind(entry))
             if values is None:          # a label with no fitted direction: taught at its positions
                 kept.append(entry)

@@ -17,6 +17,7 @@ from pathlib import Path
 from affinekit.data.ckplus import is_ckplus_root, read_ckplus
 from affinekit.data.labels import check_label_rows, refuse_unmatched
 from affinekit.data.mead import is_mead_folder, read_mead
+from affinekit.data.people import mixed_people
 from affinekit.data.records import IMAGE_SUFFIXES, VIDEO_SUFFIXES, SequenceRecord, list_images
 from affinekit.data.stills import (
     is_ck48_root,
@@ -94,6 +95,9 @@ def read_frame_folder(path: str | Path, label: str | None = None) -> SequenceRec
     frames = list_images(path)
     if not frames:
         raise AffinekitError(f"{path}: no image files (.png, .jpg) in this folder; add frames or fix the path")
+    mixed = mixed_people(path, frames)      # a known set's files that did not parse: never one sequence
+    if mixed:
+        raise AffinekitError(mixed)
     return SequenceRecord(subject=path.name, sequence="frames", label=_checked(label, path),
                           frames=frames, source="frames")
 

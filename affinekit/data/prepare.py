@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from affinekit.config import DataConfig, to_dict
-from affinekit.data.checks import file_problem
+from affinekit.data.checks import entry_problem, file_problem, listed_frames, sequence_path
 from affinekit.data.faces import FaceAligner
 from affinekit.data.folders import read_source
 from affinekit.data.intensity import item_intensities, summary_lines
 from affinekit.data.lips import lip_masks
 from affinekit.data.mead import align_clip_pair
-from affinekit.data.prepared import MANIFEST, PreparedSequence, entry_kind, load_manifest, write_manifest
+from affinekit.data.prepared import MANIFEST, PreparedSequence, entry_kind, read_manifest, write_manifest
 from affinekit.data.records import SequenceRecord, looks_gray
 from affinekit.data.stills import align_each
 from affinekit.errors import AffinekitError
@@ -103,7 +103,7 @@ def prepare_sequence(record: SequenceRecord, config: DataConfig, aligner: FaceAl
 
 def _start_manifest(out: Path, config: DataConfig) -> dict:
     if (out / MANIFEST).is_file():
-        manifest = load_manifest(out)
+        manifest = read_manifest(out)       # its entries are judged one by one in `_reusable`
         old = manifest.get("config", {})
         diff = [k for k in _SHAPING if k in old and old[k] != getattr(config, k)]
         if diff:
@@ -121,6 +121,31 @@ def is_whole(path: Path) -> bool:
             return z.testzip() is None
     except (OSError, zipfile.BadZipFile):
         return False
+
+
+def _reusable(out: Path, manifest: dict, config: DataConfig, report: PrepareReport) -> dict[str, dict]:
+    """{key: entry} of the earlier run's items that can be kept. The rest are prepared again, each named
+    in the report: an entry whose key or file leaves the folder, a file cut short (a full disk, a copy
+    interrupted), and one that is not what the manifest says (another size, a link, object arrays,
+    NaN landmarks, another frame count: a file copied in from elsewhere)."""
+    done: dict[str, dict] = {}
+    for entry in manifest["sequences"]:
+        problem = entry_problem(entry)
+        if problem:
+            report.mismatched.append(f"manifest entry {str(entry['key'])[:60]!r}: {problem}")
+            continue
+        path = sequence_path(out, entry["key"])
+        if not path.exists() and not path.is_symlink():
+            continue
+        if not path.is_symlink() and not is_whole(path):     # a link is not followed, even to test it
+            report.damaged.append(path.name)
+            continue
+        problem = file_problem(path, config.crop_size, frames=listed_frames(entry))
+        if problem:
+            report.mismatched.append(f"{path.name}: {problem}")
+        else:
+            done[entry["key"]] = entry
+    return done
 
 
 # bytes per crop pixel of one frame while a sequence is prepared: the uint8 crop and its copy in the
@@ -143,19 +168,11 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
     out.mkdir(parents=True, exist_ok=True)
     manifest = _start_manifest(out, config)
     report = PrepareReport(out=out)
-    # a file cut short (a full disk, a copy interrupted) is prepared again, not trusted
-    done = {e["key"]: e for e in manifest["sequences"] if is_whole(out / e["file"])}
-    report.damaged = [e["file"] for e in manifest["sequences"] if e["key"] not in done and (out / e["file"]).exists()]
-    # and so is one of another size or type than this manifest's (a file copied in from elsewhere)
-    for key, entry in list(done.items()):
-        problem = file_problem(out / entry["file"], config.crop_size, landmarks=False)
-        if problem:
-            report.mismatched.append(f"{entry['file']}: {problem}")
-            del done[key]
+    done = _reusable(out, manifest, config, report)
     manifest["sequences"] = list(done.values())
     for entry in manifest["sequences"]:     # folders prepared before intensities were measured
         if "intensities" not in entry:
-            with np.load(out / entry["file"], allow_pickle=False) as arrays:
+            with np.load(sequence_path(out, entry["key"]), allow_pickle=False) as arrays:
                 entry["intensities"] = item_intensities(arrays["landmarks"], entry.get("label"), entry_kind(entry))
     require_memory(sequence_bytes(records, config), f"--size {config.crop_size}",
                    f"preparing {config.crop_size} px crops", "use a smaller --size (the default is 128)")
@@ -172,7 +189,7 @@ def prepare_records(records: list[SequenceRecord], out: str | Path, config: Data
             report.reused.append(record.key)
             continue
         # An earlier failure is retried: the user may have fixed the file.
-        manifest["skipped"] = [s for s in manifest["skipped"] if s["key"] != record.key]
+        manifest["skipped"] = [s for s in manifest["skipped"] if isinstance(s, dict) and s.get("key") != record.key]
         try:
             seq = prepare_sequence(record, config, aligner)
             seq.save(out)

@@ -39,9 +39,13 @@ from affinekit.errors import AffinekitError
 from affinekit.expressions import EXPRESSIONS
 
 FRLL_DIRS = ("neutral_front", "smiling_front")
-JAFFE_NAME = re.compile(r"^([A-Za-z]{2})\.([A-Za-z]{2})(\d+)\.(\d+)\.tiff?$", re.IGNORECASE)
+# JAFFE's own names are XX.EEn.NNN.tiff; copies renamed with dashes or underscores, or converted to
+# another image format, still name person, expression and take (a dashed folder became one sequence
+# of several people when only dots were read)
+JAFFE_NAME = re.compile(r"^([A-Za-z]{2})[.\-_ ]([A-Za-z]{2})(\d+)[.\-_ ](\d+)\.(?:tiff?|png|jpe?g|bmp)$", re.IGNORECASE)
 JAFFE_CODES = {"AN": "anger", "DI": "disgust", "FE": "fear", "HA": "happy", "SA": "sadness", "SU": "surprise"}
-YALE_NAME = re.compile(r"^(subject\d+)\.([A-Za-z]+)$", re.IGNORECASE)
+# Yale's files have no extension (GIF data); copies often end in .gif (they became one-frame videos)
+YALE_NAME = re.compile(r"^(subject\d+)\.([A-Za-z]+)(?:\.(?:gif|png|jpe?g|bmp|tiff?|pgm))?$", re.IGNORECASE)
 YALE_CONDITIONS = {"happy": "happy", "sad": "sadness", "surprised": "surprise"}
 CK48_NAME = re.compile(r"^(S\d{3})_(\d{3})_(\d{8})\.png$", re.IGNORECASE)
 CK48_MAX_SIDE = 128      # CK+48's crops are 48 px; a folder of full-size frames is not CK+48
@@ -187,12 +191,10 @@ def _ck48_dirs(path: Path) -> list[Path]:
 
 
 def is_ck48_root(path: Path) -> bool:
-    """Emotion-named folders of small `S###_###_########.png` crops."""
-    for folder in _ck48_dirs(path):
-        hits = [p for p in _files(folder) if CK48_NAME.match(p.name)]
-        if hits:
-            return _small_image(hits[0])
-    return False
+    """Emotion-named folders of `S###_###_########.png` files (CK+ frames filed by expression: CK+48's
+    48 px crops, or larger copies; read as one apex record per CK+ sequence, never as sequences
+    of the several people a folder holds)."""
+    return any(CK48_NAME.match(p.name) for folder in _ck48_dirs(path) for p in _files(folder))
 
 
 def read_ck48(root: str | Path) -> list[SequenceRecord]:
@@ -211,9 +213,17 @@ def read_ck48(root: str | Path) -> list[SequenceRecord]:
     for (subject, seq, label), frames in sorted(groups.items()):
         # a sequence filed under two emotions (a labelling slip) stays two records with distinct keys
         sequence = seq if labels_of[(subject, seq)] == 1 else f"{seq}-{label}"
-        records.append(SequenceRecord(subject=f"ck48-{subject}", sequence=sequence, label=label,
-                                      frames=sorted(frames), source="ck48", kind="apex",
-                                      extra={"tight_crop": True, "ckplus_subject": subject}))
+        frames = sorted(frames)
+        # crops above CK48_MAX_SIDE are not CK+48's tight 48 px crops: each is aligned as a photo,
+        # without the fixed fallback box that only a tight crop makes right
+        record = SequenceRecord(subject=f"ck48-{subject}", sequence=sequence, label=label, frames=frames,
+                                source="ck48", kind="apex",
+                                extra={"tight_crop": _small_image(frames[0]), "ckplus_subject": subject})
+        if any(int(CK48_NAME.match(p.name).group(3)) == 1 for p in frames):
+            record.error = (f"{frames[0]}: CK+ frame 1 is the sequence's neutral face, not an apex; an "
+                            f"expression folder holds apex frames only (CK+48's last three); for whole "
+                            f"sequences use CK+'s own layout (cohn-kanade-images/ and Emotion/)")
+        records.append(record)
     return _found(records, f"{root}: no CK+48 crops (expected <emotion>/S###_###_########.png)")
 
 

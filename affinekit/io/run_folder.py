@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from affinekit.errors import AffinekitError
 from affinekit.io.atomic import append_line, atomic_write_text, refuse_links
 from affinekit.io.runlog import logged_step, read_log
+from affinekit.json_limits import loads_bounded
 
 
 class RunFolder:
@@ -55,13 +56,15 @@ class RunFolder:
     def read_config(self) -> dict[str, Any]:
         """config.json as written by `write_config`; one line naming the file when it is missing or damaged."""
         try:
-            config = json.loads(self.config_path.read_text())
+            config = loads_bounded(self.config_path.read_text())
         except FileNotFoundError:
             raise AffinekitError(f"{self.config_path}: missing; pass a run folder written by "
                                  "`affinekit train`") from None
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise AffinekitError(f"{self.config_path}: damaged (not JSON); pass a run folder written by "
                                  "`affinekit train`") from None
+        except ValueError as err:       # nested deeper than any run's config (`json_limits`)
+            raise AffinekitError(f"{self.config_path}: {err}; pass a run folder written by `affinekit train`") from None
         if not isinstance(config, dict):
             raise AffinekitError(f"{self.config_path}: not a run's config (not a JSON object)")
         return config

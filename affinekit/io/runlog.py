@@ -35,7 +35,7 @@ def read_log(path: str | Path) -> list[dict[str, Any]]:
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):     # half-written, or nested past any row: not a row
             continue
         rows.append(current_columns(row) if isinstance(row, dict) else row)
     return rows
@@ -45,5 +45,5 @@ def logged_step(line: str) -> float:
     """The step of a log line; infinity for a blank or half-written one (a kill mid-write), so it is dropped."""
     try:
         return float(json.loads(line)["step"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return float("inf")

@@ -67,8 +67,10 @@ def sample_at(field: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
 
 
 def border_window(size: int, border: float = BORDER) -> torch.Tensor:
-    """(1, 1, size, size) weights: 1 inside, falling smoothly to 0 at the crop's edge."""
-    t = (torch.arange(size, dtype=torch.float32) + 0.5) / size
+    """(1, 1, size, size) weights: 1 inside, falling smoothly to 0 at the crop's edge (made on the CPU, like
+    every buffer before `.to(device)`: also under torch's "meta" device, where `weights.checkpoint` builds a
+    generator to compare shapes, and where arange would cost seconds of first-use set-up)."""
+    t = (torch.arange(size, dtype=torch.float32, device="cpu") + 0.5) / size
     ramp = (torch.minimum(t, 1 - t) / border).clamp(0, 1)
     ramp = ramp * ramp * (3 - 2 * ramp)          # smoothstep: no kink where the fade starts
     return (ramp[:, None] * ramp[None, :])[None, None]

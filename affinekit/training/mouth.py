@@ -21,6 +21,7 @@ same `out` resumes from the last one.
 from __future__ import annotations
 
 import os
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ from affinekit.models.mouth import cut_patches, mouth_square, paint
 from affinekit.models.mouth_exemplar import make_refiner
 from affinekit.training.losses import GANLoss, l1_luma_where_gray
 from affinekit.weights.checkpoint import (
+    CUTS_FORMAT,
     FORMAT,
     MOUTH_FORMAT,
     atomic_save,
@@ -90,6 +92,31 @@ class MouthBank:
         return {"now": patches[:, 0], "before": patches[:, 1], "neutral": patches[:, 2], "real": patches[:, 3],
                 "labels": self.labels[picks], "levels": self.levels[picks],
                 "before_levels": (self.levels[picks] - TEMPORAL_STEP).clamp(min=0), "gray": self.gray[picks]}
+
+
+def load_cuts(path: Path, kind: type, shapes: dict[str, tuple[int, ...]], num_labels: int) -> Any:
+    """What an earlier run cut once (a `MouthBank`, an exemplar run's `TargetSet`: dataclasses of tensors
+    with one row per mouth), read with the safe loader (`safe_load`: tensors only, all finite); None, so
+    that it is cut again, when there is no file or it is not `kind`'s rows of these `shapes` (after the
+    row: `{"patches": (4, 3, s, s)}`; a field not named is one value per row): an older run's, another
+    config's, a damaged or foreign file."""
+    if not path.is_file():
+        return None
+    try:
+        saved = safe_load(path)
+    except AffinekitError as err:
+        print(f"{path}: not reused ({err}); cutting the mouths again")
+        return None
+    names = [f.name for f in dataclasses.fields(kind)]
+    if saved.get("format") != CUTS_FORMAT or not all(isinstance(saved.get(k), torch.Tensor) for k in names):
+        return None
+    labels, weights = saved["labels"], saved["weights"]
+    n = labels.shape[0] if labels.ndim == 1 else 0
+    sound = (n > 0 and saved["patches"].dtype == torch.uint8 and not labels.is_floating_point()
+             and all(tuple(saved[k].shape) == (n, *shapes.get(k, ())) for k in names)
+             and bool(((labels >= 0) & (labels < num_labels)).all()) and bool((weights >= 0).all())
+             and float(weights.sum()) > 0)
+    return kind(**{k: saved[k] for k in names}) if sound else None
 
 
 @torch.no_grad()
@@ -212,14 +239,15 @@ def train_mouth(generator_path: str | Path, folders: Sequence[str | Path], out: 
         trainer.load(state)
     run.path.mkdir(parents=True, exist_ok=True)
     bank_path = run.path / "bank.pt"        # the cut mouths: a resumed run need not cut them again
-    if bank_path.is_file():
-        bank = MouthBank(**torch.load(bank_path, weights_only=True))
-    else:
+    bank = load_cuts(bank_path, MouthBank, {"patches": (4, 3, cfg.size, cfg.size)}, generator.cfg.num_labels)
+    if bank is None:
         bank = cut_bank(generator, dataset, cfg)
-        atomic_save(dict(vars(bank)), bank_path, within=run.path)
+        atomic_save({"format": CUTS_FORMAT, **vars(bank)}, bank_path, within=run.path)
     run.write_config({"mouth": to_dict(cfg), "generator": str(generator_path), "folders": [str(f) for f in folders],
                       "items": len(dataset), "mouths": int(bank.labels.shape[0]), "seed": seed})
     draws = torch.Generator().manual_seed(seed * 100003 + trainer.step)
+    # a run killed after its last checkpoint logged steps it now redoes: drop them (and a half-written line)
+    run.start_log(resumed_at=trainer.step if state else None)
     with run.open_log() as log:
         while trainer.step < cfg.steps:
             start = time.perf_counter()

@@ -30,9 +30,9 @@ from affinekit.models.motion import compose
 from affinekit.models.mouth import cut_patches, mouth_square, paint
 from affinekit.models.mouth_exemplar import ExemplarRefiner, exemplar_inputs, patch_shapes
 from affinekit.training.losses import l1_luma_where_gray
-from affinekit.training.mouth import MouthTrainer, generator_items
+from affinekit.training.mouth import MouthTrainer, generator_items, load_cuts
 from affinekit.training.mouth_bank import load_bank
-from affinekit.weights.checkpoint import MOUTH_FORMAT, atomic_save, load_generator, safe_load
+from affinekit.weights.checkpoint import CUTS_FORMAT, MOUTH_FORMAT, atomic_save, load_generator, safe_load
 
 SECOND_CHOICE = 1 / 3     # how often a draw shows the second-nearest exemplar
 
@@ -163,15 +163,17 @@ def train_exemplar_mouth(generator_path: str | Path, folders: Sequence[str | Pat
         trainer.load(state)
     run.path.mkdir(parents=True, exist_ok=True)
     targets_path = run.path / "targets.pt"          # cut once: a resumed run does not cut again
-    if targets_path.is_file():
-        targets = TargetSet(**torch.load(targets_path, weights_only=True))
-    else:
+    side = trainer.cfg.size
+    targets = load_cuts(targets_path, TargetSet, {"patches": (5, 3, side, side), "polygons": (3, side, side)},
+                        generator.cfg.num_labels)      # the safe loader; cut again when foreign or damaged
+    if targets is None:
         dataset = generator_items(generator_path, folders)
         targets = cut_targets(generator, dataset, trainer.refiner, names, log)
-        atomic_save(dict(vars(targets)), targets_path)
+        atomic_save({"format": CUTS_FORMAT, **vars(targets)}, targets_path)
     run.write_config({"mouth": to_dict(trainer.cfg), "generator": str(generator_path), "bank": str(bank_path),
                       "folders": [str(f) for f in folders], "targets": int(targets.labels.shape[0]), "seed": seed})
     draws = torch.Generator().manual_seed(seed * 100003 + trainer.step)
+    run.start_log(resumed_at=trainer.step if state else None)     # a kill -9 logged steps it now redoes
     with run.open_log() as logfile:
         while trainer.step < trainer.cfg.steps:
             start = time.perf_counter()

@@ -18,6 +18,7 @@ import torch
 from affinekit.config import ModelConfig, MouthConfig, from_dict, to_dict
 from affinekit.errors import AffinekitError
 from affinekit.io.atomic import atomic_write
+from affinekit.memory import require_memory
 from affinekit.models.generator import Generator
 from affinekit.models.mouth_exemplar import make_refiner
 
@@ -25,8 +26,12 @@ FORMAT = "affinekit-checkpoint-1"
 GENERATOR_FORMAT = "affinekit-generator-1"
 MOUTH_FORMAT = "affinekit-mouth-1"          # a mouth refiner's training state (`affinekit.training.mouth`)
 BANK_FORMAT = "affinekit-mouth-bank-1"      # real mouths for the exemplar refiner (`affinekit.training.mouth_bank`)
+CUTS_FORMAT = "affinekit-mouth-cuts-1"      # the mouths a refiner's training cut once (`training.mouth.MouthBank`)
 CLASSIFIER_FORMAT = "affinekit-classifier-1"  # an expression classifier or the judge (`evaluation.classifier`)
-MODEL_FORMATS = (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT, BANK_FORMAT)
+MODEL_FORMATS = (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT, BANK_FORMAT, CUTS_FORMAT)
+# the largest side a checkpoint's config may give the network or the mouth refiner: above what any
+# affinekit model uses (64-512 px), far below what one buffer of that side would take (65536 px: 17 GB)
+MAX_SIDE = 4096
 
 
 def atomic_save(obj: dict[str, Any], path: str | Path, within: str | Path | None = None) -> Path:
@@ -72,7 +77,28 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu",
         made_by = "scripts/train_classifier.py or scripts/train_judge.py" if formats == (CLASSIFIER_FORMAT,) \
             else "`affinekit train`"
         raise AffinekitError(f"{path}: not an affinekit checkpoint of this kind; use a file from {made_by}")
+    bad = first_nonfinite(obj)
+    if bad:
+        # a NaN refiner painted a black square over every mouth, exit 0: refuse the file, not the frames
+        raise AffinekitError(f"{path}: refused to load: its tensor {bad} holds NaN or infinite values "
+                             "(a run that diverged, or a damaged file); use another checkpoint")
     return obj
+
+
+def first_nonfinite(value: Any, name: str = "") -> str | None:
+    """The dotted name of the first floating-point tensor in `value` (nested dicts and lists) holding a NaN
+    or an infinity; None when every one is finite."""
+    stack = [(name, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, torch.Tensor):
+            if item.is_floating_point() and not bool(torch.isfinite(item).all()):
+                return where or "(the file itself)"
+        elif isinstance(item, dict):
+            stack.extend((f"{where}.{k}" if where else str(k), v) for k, v in reversed(list(item.items())))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    return None
 
 
 def _first_sentence(text: str) -> str:
@@ -116,11 +142,43 @@ def generator_from(ckpt: dict[str, Any], path: str | Path, device: str | torch.d
     """(Generator in eval mode, ModelConfig) from a checkpoint already read with `safe_load` (from `path`)."""
     try:
         cfg = from_dict(ModelConfig, ckpt["model_config"])
-        generator = Generator(cfg)
-        if "mouth_config" in ckpt:
-            generator.mouth = make_refiner(from_dict(MouthConfig, ckpt["mouth_config"]), cfg.num_labels)
-        generator.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["generator"].items()})
-    except (KeyError, ValueError, RuntimeError) as err:
+        mouth_cfg = from_dict(MouthConfig, ckpt["mouth_config"]) if "mouth_config" in ckpt else None
+        state = ckpt["generator"]
+        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+            raise ValueError("its generator entry is not a dict of tensors")
+        check_shapes(cfg, mouth_cfg, state, path)
+        generator = _built(cfg, mouth_cfg)
+        generator.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except (KeyError, ValueError, RuntimeError, TypeError) as err:
         raise AffinekitError(f"{path}: checkpoint does not match this version of affinekit's generator "
                              f"({str(err).splitlines()[0][:160]})") from None
     return generator.to(device).eval(), cfg
+
+
+def _built(cfg: ModelConfig, mouth_cfg: MouthConfig | None) -> Generator:
+    """A generator of `cfg` with a mouth refiner of `mouth_cfg` (None: without), on torch's current device."""
+    generator = Generator(cfg)
+    if mouth_cfg is not None:
+        generator.mouth = make_refiner(mouth_cfg, cfg.num_labels)
+    return generator
+
+
+def check_shapes(cfg: ModelConfig, mouth_cfg: MouthConfig | None, state: dict[str, torch.Tensor],
+                 path: str | Path) -> None:
+    """Refuse a checkpoint whose configs do not describe its own weights, or would need more memory than
+    there is, before a generator is built: the configs are read from a file that may come from anywhere
+    (`model.image_size` 65536 with a 64 px model's weights tried to allocate 17 GB). The generator is first
+    built on torch's "meta" device, which has shapes and no storage."""
+    for name, side in (("model.image_size", cfg.image_size), ("mouth.size", mouth_cfg.size if mouth_cfg else 0)):
+        if side > MAX_SIDE:
+            raise AffinekitError(f"{path}: refused to load: its {name} is {side} px, more than any affinekit model "
+                                 f"({MAX_SIDE} px); use a checkpoint written by `affinekit train`")
+    with torch.device("meta"):
+        probe = _built(cfg, mouth_cfg)
+    wanted = {k: tuple(v.shape) for k, v in probe.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    wrong = sorted(k for k in wanted.keys() & found.keys() if wanted[k] != found[k])
+    if wrong:
+        raise ValueError(f"its config asks {wrong[0]} of shape {wanted[wrong[0]]} but the file holds {found[wrong[0]]}")
+    needed = sum(t.numel() * t.element_size() for t in [*probe.parameters(), *probe.buffers()])
+    require_memory(needed, str(path), "building this checkpoint's generator", "use a smaller checkpoint")

@@ -157,11 +157,14 @@ def test_ck48_layout(tmp_path):
     assert anger.source_is_gray()
 
 
-def test_big_ck_named_frames_in_emotion_folders_are_not_ck48(tmp_path):
-    for i in range(2):
+def test_big_ck_named_frames_in_emotion_folders_are_apex_records_aligned_as_photos(tmp_path):
+    """Not one sequence per emotion folder (its people mixed, issue 31): one apex record per CK+ sequence,
+    without the fixed fallback box of CK+48's tight crops."""
+    for i in range(7, 9):
         _save(tmp_path / "happy" / f"S010_006_{i:08d}.png", _grey((240, 320)))
     records = read_source(tmp_path)
-    assert [(r.source, r.kind) for r in records] == [("frames", "sequence")]
+    assert [(r.source, r.kind, r.key, r.extra["tight_crop"]) for r in records] == \
+        [("ck48", "apex", "ck48-S010_006", False)]
 
 
 def test_looks_gray_tolerates_jpeg_chroma(tmp_path):
