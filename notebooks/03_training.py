@@ -446,7 +446,8 @@ print(json.dumps(loss_summary, indent=1))
 from affinekit.generate.aligned import faces_from_crops
 from affinekit.generate.render import render_clips
 
-held_out = SequenceDataset(prepared, test_keys or train_keys, num_targets=1, channels=1)
+held_out = SequenceDataset(prepared, test_keys or train_keys, num_targets=1, channels=1,
+                          intensity="position")   # shown, not taught: a weak item is still a held-out face
 batch = [held_out[i] for i in range(min(4, len(held_out)))]
 x0 = to_network_size(torch.stack([b["x0"] for b in batch]), IMAGE_SIZE).to(trainer.device)
 labels = torch.stack([b["label"] for b in batch]).to(trainer.device)

@@ -390,8 +390,8 @@ display(Markdown(mixture_table))
 # <!-- end figures/mixture_linearity.md -->
 #
 # At a 50/50 share the whole
-# field of happy + surprise is 20% off the blend of the two fields (its learned
-# correction 31%), the mask 14% and the frame's change 41%. The blend is a new
+# field of happy + surprise is 21% off the blend of the two fields (its learned
+# correction 35%), the mask 22% and the frame's change 47%. The blend is a new
 # expression the decoder makes from the mixed codes, not a cross-fade, and it is
 # most non-linear halfway.
 #

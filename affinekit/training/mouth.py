@@ -65,8 +65,10 @@ def generator_items(generator_path: str | Path, folders: Sequence[str | Path]) -
         raise AffinekitError(f"{generator_path}: the checkpoint does not list its training items; "
                              "the refiner must train on the same people (export it with scripts/export_model.py)")
     folders = [Path(f) for f in folders]
+    # the generator's own intensities: measured for a run that measured them, else positions (older files)
     dataset = SequenceDataset(folders[0], keys=sorted(keys), num_targets=2, channels=3, sources=folders[1:],
-                              source_keys={str(f): sorted(keys) for f in folders[1:]})
+                              source_keys={str(f): sorted(keys) for f in folders[1:]},
+                              intensity=str(data.get("intensity") or "position"))
     if len(dataset) == 0:
         raise AffinekitError(f"none of {generator_path}'s training items is in {', '.join(map(str, folders))}")
     return dataset

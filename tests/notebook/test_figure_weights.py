@@ -55,12 +55,7 @@ STALE_UNTIL_REMADE: dict[str, tuple[str, str]] = {
     **{f"gifs/frll007_{e}.gif": (UNSTAMPED, "python scripts/frll_showcase.py")
        for e in ("anger", "contempt", "disgust", "fear", "happy", "sadness", "surprise")},
     # notebook 05
-    "generated_expressions_demo.png": (GREY_MODEL, NB05),
-    "raw_output_demo.png": (GREY_MODEL, NB05),
-    "direction_norms_demo.png": (UNSTAMPED, NB05),
-    "direction_similarity.png": (UNSTAMPED, NB05),
     "direction_similarity.json": (UNSTAMPED, NB05),
-    "mouth_refiner_layers_demo.png": (UNSTAMPED, NB05),
     "generated_expressions_wild.png": (UNSTAMPED, "python benchmarks/wild_faces.py"),
     "mouth_refiner.png": (UNSTAMPED, "python benchmarks/mouth_figure.py"),
     "dose_response.png": (UNSTAMPED, "python benchmarks/dose_response.py"),
