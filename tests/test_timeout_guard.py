@@ -1,0 +1,43 @@
+"""The suite's overall guard: pytest-timeout is configured in pyproject.toml, so `make test`
+(`python -m pytest -q`) stops a test that hangs, fails it with a clear message and goes on."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HANGING = """import time
+
+def test_hangs():
+    time.sleep(120)
+
+def test_after_it_still_runs():
+    assert True
+"""
+
+
+def test_the_suite_runs_under_pytest_timeout(request):
+    pytest.importorskip("pytest_timeout")
+    assert float(request.config.getini("timeout")) >= 60         # generous: a guard, not a benchmark
+    assert request.config.getini("timeout_method") == "signal"  # fails one test, the run goes on
+
+
+def test_a_hanging_test_fails_at_the_limit_and_the_run_goes_on(tmp_path):
+    pytest.importorskip("pytest_timeout")
+    (tmp_path / "test_hanging.py").write_text(HANGING)
+    t0 = time.monotonic()
+    # the repository's own settings (-c pyproject.toml), only the limit made short
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "-c", str(REPO / "pyproject.toml"),
+                           "--rootdir", str(tmp_path), "-o", "timeout=2", str(tmp_path / "test_hanging.py")],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    took = time.monotonic() - t0
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Failed: Timeout (>2.0s) from pytest-timeout" in proc.stdout, proc.stdout[-2000:]
+    assert "FAILED test_hanging.py::test_hangs" in proc.stdout
+    assert "1 failed, 1 passed" in proc.stdout
+    assert took < 60                      # not the 120 s the test sleeps
