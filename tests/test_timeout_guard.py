@@ -2,6 +2,7 @@
 (`python -m pytest -q`) stops a test that hangs, fails it with a clear message and goes on."""
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import time
@@ -41,3 +42,30 @@ def test_a_hanging_test_fails_at_the_limit_and_the_run_goes_on(tmp_path):
     assert "FAILED test_hanging.py::test_hangs" in proc.stdout
     assert "1 failed, 1 passed" in proc.stdout
     assert took < 60                      # not the 120 s the test sleeps
+
+
+def _calls(root: Path):
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                yield path.relative_to(REPO), node
+
+
+def test_every_subprocess_and_wait_in_the_tests_has_a_timeout():
+    """A child that never ends must fail its test, never hold up the suite: subprocess.run and friends,
+    and every .wait() / .communicate(), name a timeout (subprocess.TimeoutExpired names the command)."""
+    untimed = []
+    for path, call in _calls(REPO / "tests"):
+        name, owner = call.func.attr, getattr(call.func.value, "id", "")
+        waits = name in {"wait", "communicate"} and not call.args
+        runs = owner == "subprocess" and name in {"run", "call", "check_call", "check_output"}
+        if (waits or runs) and "timeout" not in {k.arg for k in call.keywords}:
+            untimed.append(f"{path}:{call.lineno}")
+    assert not untimed, f"no timeout: {untimed}"
+
+
+def test_every_papermill_run_goes_through_the_timed_run():
+    """notebook/timed_run is the one caller of papermill's execute_notebook: every run has its limits."""
+    callers = {f"{path}:{call.lineno}" for root in ("affinekit", "tests", "benchmarks", "scripts")
+               for path, call in _calls(REPO / root) if call.func.attr == "execute_notebook"}
+    assert [c.split(":")[0] for c in callers] == ["affinekit/notebook/timed_run.py"], callers
