@@ -143,12 +143,11 @@ def execute_with_limits(src: Path, dst: Path, parameters: dict[str, Any], *, ker
                                 on_cell_execute=watch.on_cell_execute, on_cell_executed=watch.on_cell_executed)
         except Exception as err:    # noqa: BLE001 - a killed kernel surfaces as several errors
             if watch.fired:
-                raise AffinekitError(f"{src.name}: {watch.message(src)}; the kernel was stopped and the executed "
-                                     f"notebook is in {dst.parent}") from None
-            if isinstance(err, CellTimeoutError):
-                raise AffinekitError(f"{src.name}: {_where(src, watch)}: its output did not arrive within "
-                                     f"{IOPUB_LIMIT_S} s of its reply; the executed notebook is in {dst.parent}") from None
-            if isinstance(err, DeadKernelError):
-                raise AffinekitError(f"{src.name}: the kernel died in {_where(src, watch)} (out of memory?); "
-                                     f"the executed notebook is in {dst.parent}") from None
-            raise
+                why = f"{watch.message(src)}; the kernel was stopped"
+            elif isinstance(err, CellTimeoutError):
+                why = f"{_where(src, watch)}: its output did not arrive within {IOPUB_LIMIT_S} s of its reply"
+            elif isinstance(err, DeadKernelError):
+                why = f"the kernel died in {_where(src, watch)} (out of memory?)"
+            else:
+                raise
+            raise AffinekitError(f"{src.name}: {why}; the executed notebook is in {dst.parent}") from None

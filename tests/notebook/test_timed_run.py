@@ -101,3 +101,10 @@ def test_a_notebook_within_its_limits_runs_as_before(tmp_path):
                         limits=Limits(cell_s=30, notebook_s=120))
     out = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
     assert out.cells[-1].outputs[0]["text"] == "done\n"
+
+
+def test_a_kernel_that_dies_is_named_with_its_cell(tmp_path):
+    src = notebook(tmp_path, "x = 1", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "print('never')")
+    message, took = run(src, Limits(cell_s=60, notebook_s=300))
+    assert message.startswith("tiny.ipynb: the kernel died in cell 2 (`import os, signal`)")
+    assert took < 60
