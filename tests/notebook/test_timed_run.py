@@ -88,9 +88,10 @@ def test_a_cell_that_runs_too_long_is_stopped(tmp_path):
 
 
 def test_a_notebook_that_runs_too_long_is_stopped_though_each_cell_is_quick(tmp_path):
-    src = notebook(tmp_path, *["import time\ntime.sleep(2)"] * 20)
-    message, took = run(src, Limits(cell_s=30, notebook_s=8))
-    assert message.startswith("tiny.ipynb: the notebook ran past its whole-notebook limit of 8 s, in cell ")
+    src = notebook(tmp_path, *["import time\ntime.sleep(2)"] * 40)     # 80 s in all
+    # 25 s: the kernel's start counts too, and takes seconds on a busy machine
+    message, took = run(src, Limits(cell_s=30, notebook_s=25))
+    assert message.startswith("tiny.ipynb: the notebook ran past its whole-notebook limit of 25 s, in cell ")
     assert "(`import time`)" in message
     assert took < 60
 
