@@ -38,14 +38,14 @@ class Limits:
 
 
 # Full-size `affinekit figures` runs train for many CPU minutes in one cell (03's 2000 steps, 06's
-# variants): the limits only stop a run that is stuck, never a slow one.
+# variants): these limits are for a run that is stuck, far above a slow one.
 FULL_LIMITS = Limits(cell_s=6 * 3600, notebook_s=24 * 3600)
-# Tiny runs (the tests, `affinekit figures --tiny`): on a 2-core machine at a load of 9 the slowest cell took
-# 40 s and the slowest notebook 71 s; at a load of 15 a cell of imports took 85 s and notebooks 01 and 02 over
-# 200 s each. Seven times the slowest cell still fails a lost reply in 10 minutes, not hours.
+# Tiny runs (the tests, `affinekit figures --tiny`): on a shared 2-core machine at a load of 11 to 15 the
+# slowest cell (imports) took 85 s and the slowest notebook (03) 323 s; at a load of 9, 06 took 71 s. Seven
+# times the slowest cell still fails a lost reply in 10 minutes, not hours.
 TINY_LIMITS = Limits(cell_s=600, notebook_s=1800)
 START_LIMIT_S = 120   # for the kernel to answer its first message (papermill's default is 60)
-IOPUB_LIMIT_S = 30    # for a cell's output to arrive after its reply (nbclient's 4 s flakes on a busy CPU)
+IOPUB_LIMIT_S = 30    # for a cell's output to arrive after its reply (nbclient's 4 s is short on a busy CPU)
 
 
 class _Watchdog:
