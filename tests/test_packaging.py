@@ -62,7 +62,8 @@ def test_pyproject_names_every_third_party_import_of_the_library():
                 imported.add(node.module.split(".")[0])
     to_package = {"cv2": "opencv-python-headless", "skimage": "scikit-image", "PIL": "pillow",
                   "dlib": "dlib-bin", "yaml": "pyyaml", "imageio_ffmpeg": "imageio-ffmpeg",
-                  "IPython": "ipykernel", "ipywidgets": "ipywidgets", "nbformat": "nbformat", "papermill": "papermill"}
+                  "IPython": "ipykernel", "ipywidgets": "ipywidgets", "nbformat": "nbformat", "papermill": "papermill",
+                  "jupyter_client": "jupyter-client", "zmq": "pyzmq"}
     stdlib = set(sys.stdlib_module_names) | {"__future__", "affinekit"}
     packages = _pyproject()
     missing = sorted(m for m in imported - stdlib if to_package.get(m, m).lower() not in packages)

@@ -27,6 +27,7 @@ import papermill as pm
 
 from affinekit.errors import AffinekitError
 from affinekit.notebook.inputs import ckplus_root
+from affinekit.notebook.timed_run import FULL_LIMITS, TINY_LIMITS, Limits, execute_with_limits
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 # the notebooks that make figures, in the tour's order (05 is the interactive app)
@@ -65,10 +66,12 @@ def tiny_parameters(name: str, work_dir: Path) -> dict[str, Any]:
 
 
 def run_notebook(name: str, out_dir: Path, work_dir: Path, parameters: dict[str, Any] | None = None,
-                 tiny: bool = False, kernel: str = "affinekit", log: bool = False) -> dict[str, Any]:
+                 tiny: bool = False, kernel: str = "affinekit", log: bool = False,
+                 limits: Limits | None = None) -> dict[str, Any]:
     """Execute one notebook with papermill; returns the values it recorded (RESULTS_JSON).
 
-    `tiny` passes `tiny_parameters`; `parameters` override any of them."""
+    `tiny` passes `tiny_parameters`; `parameters` override any of them. A cell or the notebook that runs
+    past `limits` (default: `TINY_LIMITS` for tiny runs, else `FULL_LIMITS`) fails with an AffinekitError."""
     src = NOTEBOOK_DIR / f"{name}.ipynb"
     if not src.is_file():
         raise AffinekitError(f"{src}: notebook missing; run from a checkout of affinekit")
@@ -78,8 +81,8 @@ def run_notebook(name: str, out_dir: Path, work_dir: Path, parameters: dict[str,
         params.update(tiny_parameters(name, work_dir))
     params.update(parameters or {})
     try:
-        pm.execute_notebook(str(src), str(work_dir / f"{name}.ipynb"), parameters=params, kernel_name=kernel,
-                            cwd=str(NOTEBOOK_DIR), log_output=log, progress_bar=False)
+        execute_with_limits(src, work_dir / f"{name}.ipynb", params, kernel=kernel, cwd=NOTEBOOK_DIR,
+                            limits=limits or (TINY_LIMITS if tiny else FULL_LIMITS), log=log)
     except pm.PapermillExecutionError as err:
         raise AffinekitError(f"{src.name}: cell {err.exec_count} failed ({err.ename}: {err.evalue}); "
                              f"the executed notebook is in {work_dir}") from None

@@ -476,15 +476,18 @@ def start_cli(*argv) -> subprocess.Popen:
 
 
 def kill_when(proc: subprocess.Popen, ready, timeout: float = 90.0) -> None:
-    """SIGKILL the process as soon as `ready()` is true (it has started writing)."""
+    """SIGKILL the process as soon as `ready()` is true (it has started writing); killed all the same,
+    never left running, when it does not start writing within `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while not ready():
-        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-        assert time.monotonic() < deadline, "the run never started writing"
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    proc.stderr.close()
+    try:
+        while not ready():
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, f"the run never started writing within {timeout:.0f} s"
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stderr.close()
 
 
 def manifest_keys(out: Path) -> list[str]:

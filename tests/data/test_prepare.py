@@ -178,7 +178,7 @@ def test_cli_bad_input_in_a_subprocess(tmp_path):
     import sys
     (tmp_path / "empty").mkdir()
     proc = subprocess.run([sys.executable, "-m", "affinekit.cli", "prepare", str(tmp_path / "empty"),
-                           "--out", str(tmp_path / "out")], capture_output=True, text=True)
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "no frames, videos" in proc.stderr
 

@@ -38,7 +38,7 @@ def test_mp4_is_h264_yuv420p_with_odd_sizes_padded(tmp_path):
     back = read_frames(path)
     assert back.shape == (6, 32, 46, 3)
     probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                           capture_output=True, text=True).stderr
+                           capture_output=True, text=True, timeout=60).stderr
     assert "h264" in probe and "yuv420p" in probe
 
 
@@ -109,7 +109,7 @@ def test_atomic_files_get_the_umask_mode_and_stale_temporaries_go(tmp_path):
     fresh = tmp_path / ".state.json.def456.tmp"           # maybe another writer's, right now: kept
     fresh.write_text("busy")
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
+    dead.wait(timeout=60)
     killed = tmp_path / f".state.json.{dead.pid}.x1y2.tmp"  # its process is gone: removed however young
     killed.write_text("left by kill -9")
     live = tmp_path / f".state.json.{os.getppid()}.z3.tmp"  # a running process's: kept

@@ -88,6 +88,7 @@ def lab(tmp_path):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(timeout=20)
         log.close()
 
 
@@ -114,6 +115,7 @@ def test_app_plays_a_generated_video_in_jupyterlab(lab, tmp_path):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)        # every click, read and screenshot below, unless it says longer
         errors: list[str] = []
         page.on("pageerror", lambda err: errors.append(str(err)))
         try:
