@@ -228,13 +228,13 @@ for other, diff in paired_psnr.items():
 # ![per expression, CK+](../figures/per_expression_ckplus.png)
 #
 # Without CK+ (a fresh clone) the same cell scores the open demo clips, and writes
-# [`figures/table2_demo.md`](../figures/table2_demo.md) (also made with the previous models,
-# stale until re-made). Its split leaves a single test clip
+# [`figures/table2_demo.md`](../figures/table2_demo.md) (made with the 6 Dec bundled models). Its split
+# leaves a single test clip
 # (a LivePortrait driving video, 16 frames), so it shows the table's mechanics, not a result:
-# on that clip copy-input scores 25.67 dB, above the motion head's 24.79 dB and the pixel
-# head's 24.88 dB, and every row that moves the face shows the expression (1/1 clips). What the
-# one clip does show is identity: the motion head's ACD-I (0.137) is the real clip's (0.135),
-# the pixel head's 0.315 more than twice it.
+# on that clip the motion head's 25.76 dB is above copy-input's 25.48 dB, and the pixel
+# head's 21.85 dB below both; the motion head shows the expression (1/1 clips), the pixel head
+# does not. What the one clip does show is identity: the motion head's ACD-I (0.147) is close
+# to the real clip's (0.134), the pixel head's 0.335 more than twice it.
 
 # %% [markdown]
 # ## Per expression

@@ -9,7 +9,7 @@ per person, the neutral photo, the real smile, the bundled model's happy at inte
 |generated - real|, all as aligned close-ups (each photo aligned on its own face, as the paired
 evaluation does), with the mean absolute difference of generated and of neutral against the
 real smile. Then one small looping GIF per expression the model knows, of one person
-(`gifs/frll<person>_<expression>.gif`, 128 px, 12 frames): made by `Animator.render_closeups`,
+(`gifs/frll<person>_<expression>.gif`, 128 px, 12 frames): made by `Animator.render(..., view="closeup")`,
 the call `affinekit generate --crop-only` makes, and nothing after it.
 """
 from __future__ import annotations
@@ -36,9 +36,9 @@ def closeups(animator, neutral: Path, size: int) -> dict[str, np.ndarray]:
 
     smile = FRLL / "smiling_front" / neutral.name.replace("_03", "_08")
     aligned = animator.align(str(neutral))
-    generated = animator.render_closeups(aligned, [EXPRESSIONS.index("happy")], 2, 1.0, size=size)[0, -1]
+    generated = animator.render(aligned, [EXPRESSIONS.index("happy")], 2, 1.0, view="closeup", size=size)[0, -1]
     real = FaceAligner(size).align(read_photo(str(smile))[0], smile.name)[0]
-    neutral_crop = animator.render_closeups(aligned, [EXPRESSIONS.index("happy")], 2, 0.0, size=size)[0, 0]
+    neutral_crop = animator.render(aligned, [EXPRESSIONS.index("happy")], 2, 0.0, view="closeup", size=size)[0, 0]
     return {"neutral": neutral_crop, "real smile": real.reshape(size, size, -1), "generated happy": generated}
 
 
@@ -102,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FRLL {score['person']}: mean |generated - real| {score['generated']:.3f}, "
               f"|neutral - real| {score['neutral']:.3f}")
     aligned = animator.align(str(FRLL / "neutral_front" / f"{args.person}_03.jpg"))
-    clips = animator.render_closeups(aligned, list(range(len(EXPRESSIONS))), args.frames, 1.0, size=args.size,
-                                     curve="there-and-back")
+    clips = animator.render(aligned, list(range(len(EXPRESSIONS))), args.frames, 1.0, size=args.size,
+                            curve="there-and-back", view="closeup")
     for name, clip in zip(EXPRESSIONS, clips):
         path = animator.save(clip, out / "gifs" / f"frll{args.person}_{name}.gif", fps=8)
         print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: {path.stat().st_size / 1024:.0f} KB")
