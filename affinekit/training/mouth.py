@@ -176,17 +176,8 @@ class MouthTrainer:
         refined = paint(torch.cat([p["now"], p["before"]]), mask, residual)
         fake, fake_before = refined[:n], refined[n:]
 
-        luma = lambda x: tensor_channels(x, 1)
-        d_real = self.gan(self.disc(luma(p["neutral"]), luma(p["real"]), p["labels"]), True)
-        d_fake = self.gan(self.disc(luma(p["neutral"]), luma(fake.detach()), p["labels"]), False)
-        self.opt_d.zero_grad(set_to_none=True)
-        (0.5 * (d_real + d_fake)).backward()
-        self.opt_d.step()
-
+        d_real, d_fake, g_gan, g_l1, g_coarse = self.adversarial(p, fake)
         cfg = self.cfg
-        g_gan = self.gan(self.disc(luma(p["neutral"]), luma(fake), p["labels"]), True)
-        g_l1 = l1_luma_where_gray(fake, p["real"], p["gray"])
-        g_coarse = l1_luma_where_gray(F.avg_pool2d(fake, 4), F.avg_pool2d(p["real"], 4), p["gray"])
         g_temporal = ((fake - fake_before) - (p["now"] - p["before"])).abs().mean()
         g_mask = mask.mean()
         loss = (cfg.w_l1 * g_l1 + cfg.w_l1_coarse * g_coarse + cfg.w_gan * g_gan + cfg.w_temporal * g_temporal
@@ -200,6 +191,20 @@ class MouthTrainer:
         values = {"M_L1": g_l1, "M_L1_coarse": g_coarse, "M_GAN": g_gan, "M_temporal": g_temporal,
                   "M_mask": g_mask, "D_real": d_real, "D_fake": d_fake, "warp_L1": warp_l1}
         return {"step": self.step, **{k: round(float(v.detach()), 5) for k, v in values.items()}}
+
+    def adversarial(self, p: dict[str, torch.Tensor], fake: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """One update of the luma mouth discriminator on (real, `fake`) mouths, then the refiner's terms
+        against the real mouth: (D_real, D_fake, M_GAN, M_L1, M_L1_coarse), shared by both refiners."""
+        luma = lambda x: tensor_channels(x, 1)
+        d_real = self.gan(self.disc(luma(p["neutral"]), luma(p["real"]), p["labels"]), True)
+        d_fake = self.gan(self.disc(luma(p["neutral"]), luma(fake.detach()), p["labels"]), False)
+        self.opt_d.zero_grad(set_to_none=True)
+        (0.5 * (d_real + d_fake)).backward()
+        self.opt_d.step()
+        g_gan = self.gan(self.disc(luma(p["neutral"]), luma(fake), p["labels"]), True)
+        g_l1 = l1_luma_where_gray(fake, p["real"], p["gray"])
+        g_coarse = l1_luma_where_gray(F.avg_pool2d(fake, 4), F.avg_pool2d(p["real"], 4), p["gray"])
+        return d_real, d_fake, g_gan, g_l1, g_coarse
 
     def state(self) -> dict[str, Any]:
         """Everything a resumed run needs (tensors and plain values only)."""

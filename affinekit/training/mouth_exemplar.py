@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from affinekit.config import MouthConfig, from_dict, to_dict
 from affinekit.data.dataset import SequenceDataset
@@ -121,17 +120,8 @@ class ExemplarTrainer(MouthTrainer):
     def train_step(self, p: dict[str, torch.Tensor]) -> dict[str, float]:
         mask, image = self.refiner(p["now"], p["neutral"], p["exemplar"], p["polygon"], p["labels"], p["levels"])
         fake = paint(p["now"], mask, image)
-        luma = lambda x: tensor_channels(x, 1)
-        d_real = self.gan(self.disc(luma(p["neutral"]), luma(p["real"]), p["labels"]), True)
-        d_fake = self.gan(self.disc(luma(p["neutral"]), luma(fake.detach()), p["labels"]), False)
-        self.opt_d.zero_grad(set_to_none=True)
-        (0.5 * (d_real + d_fake)).backward()
-        self.opt_d.step()
-
+        d_real, d_fake, g_gan, g_l1, g_coarse = self.adversarial(p, fake)
         cfg = self.cfg
-        g_gan = self.gan(self.disc(luma(p["neutral"]), luma(fake), p["labels"]), True)
-        g_l1 = l1_luma_where_gray(fake, p["real"], p["gray"])
-        g_coarse = l1_luma_where_gray(F.avg_pool2d(fake, 4), F.avg_pool2d(p["real"], 4), p["gray"])
         g_mask = mask.mean()
         loss = cfg.w_l1 * g_l1 + cfg.w_l1_coarse * g_coarse + cfg.w_gan * g_gan + cfg.w_mask * g_mask
         self.opt_g.zero_grad(set_to_none=True)
