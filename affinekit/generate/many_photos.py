@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from affinekit.errors import AffinekitError
 from affinekit.expressions import requested_label
 from affinekit.io.atomic import cut_to_bytes
+from affinekit.io.clashes import distinct_paths
 from affinekit.io.video import save_video
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -53,16 +54,7 @@ def expand_photos(items: list[str], log: Callable[[str], None] = _note) -> list[
             paths += found
         else:
             paths.append(p)     # a missing file is reported with the others, not here
-    first: dict[str, Path] = {}
-    unique = []
-    for path in paths:
-        key = os.path.normcase(os.path.realpath(path))
-        if key in first:
-            log(f"{path}: the same file as {first[key]}; one clip is made for it")
-            continue
-        first[key] = path
-        unique.append(path)
-    return unique
+    return distinct_paths(paths, log, "{path}: the same file as {first}; one clip is made for it")
 
 
 def _photos_among(paths: list[Path], given: str, log: Callable[[str], None]) -> list[Path]:

@@ -97,15 +97,21 @@ def refuse_clashes(outputs: Mapping[str, str | os.PathLike | None],
                                  f"would break it for train and evaluate; choose another {option}")
 
 
-def distinct_folders(folders: Sequence[str | Path], log: Callable[[str], None] = print) -> list[str | Path]:
-    """`folders` without repeats (compared as resolved paths): a folder given twice would count its pairs twice."""
+def distinct_paths(paths: Sequence[str | Path], log: Callable[[str], None] = print,
+                   said: str = "{path} is {first} again; it counts once") -> list:
+    """`paths` without repeats, compared as resolved paths (a link, `..`, another spelling of one file or
+    folder); each repeat left out with one line (`said`, formatted with `path` and `first`)."""
     out, first = [], {}
-    for folder in folders:
-        key = os.path.normcase(os.path.realpath(folder))
+    for path in paths:
+        key = os.path.normcase(os.path.realpath(path))
         if key in first:
-            log(f"paired: {folder} is {first[key]} again; its pairs are counted once")
+            log(said.format(path=path, first=first[key]))
             continue
-        first[key] = folder
-        out.append(folder)
+        first[key] = path
+        out.append(path)
     return out
 
+
+def distinct_folders(folders: Sequence[str | Path], log: Callable[[str], None] = print) -> list[str | Path]:
+    """`folders` without repeats: a folder given twice to the paired protocol would count its pairs twice."""
+    return distinct_paths(folders, log, "paired: {path} is {first} again; its pairs are counted once")
