@@ -24,7 +24,8 @@ from affinekit.errors import AffinekitError
 from affinekit.io.atomic import atomic_write_text
 from affinekit.io.json_values import read_json
 from affinekit.io.run_folder import RunFolder
-from affinekit.training.mouth import attach_destination, attach_mouth, train_mouth
+from affinekit.training.mouth import train_mouth
+from affinekit.training.mouth_attach import attach_destination, attach_mouth
 from affinekit.training.mouth_exemplar import train_exemplar_mouth
 from affinekit.weights.bundled import DEFAULT_WEIGHTS
 

@@ -21,7 +21,7 @@ from test_hostile_inputs import TINY_TRAIN, assert_one_line_error, cli, encoded,
 from affinekit.errors import AffinekitError
 from affinekit.io.locks import folder_lock
 from affinekit.io.run_folder import RunFolder
-from affinekit.training.mouth import attach_destination
+from affinekit.training.mouth_attach import attach_destination
 from affinekit.weights.checkpoint import atomic_save
 
 REPO = Path(__file__).resolve().parents[2]

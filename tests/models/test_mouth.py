@@ -155,7 +155,8 @@ def _prepared_faces(root, n: int = 4, frames: int = 3, size: int = 64):
 
 
 def test_a_tiny_training_run_learns_resumes_and_attaches(tmp_path):
-    from affinekit.training.mouth import attach_mouth, train_mouth
+    from affinekit.training.mouth import train_mouth
+    from affinekit.training.mouth_attach import attach_mouth
 
     keys = _prepared_faces(tmp_path / "prep")
     torch.manual_seed(0)

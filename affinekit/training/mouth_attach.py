@@ -1,0 +1,46 @@
+"""A trained mouth stage put inside a copy of its generator's file, and where such a file may be written
+(never over an input: a manifest, a photo, a run's checkpoint, a read-only file)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+from affinekit.config import MouthConfig, from_dict
+from affinekit.errors import AffinekitError
+from affinekit.io.clashes import same_file
+from affinekit.io.destinations import writable_file
+from affinekit.models.mouth_exemplar import make_refiner
+from affinekit.weights.checkpoint import FORMAT, load_generator, safe_load, save_generator_only, training_data
+
+
+def attach_mouth(generator_path: str | Path, mouth_checkpoint: str | Path, out: str | Path) -> Path:
+    """A generator export with the trained refiner inside (float16, like the bundled files)."""
+    generator, model_cfg = load_generator(generator_path)
+    state = safe_load(mouth_checkpoint)
+    refiner = make_refiner(from_dict(MouthConfig, state["mouth_config"]), model_cfg.num_labels)
+    refiner.load_state_dict(state["refiner"])
+    generator.mouth = refiner
+    return save_generator_only(generator, model_cfg, out, half=True, data=training_data(generator_path))
+
+
+def attach_destination(attach: str | Path, generator_path: str | Path, folders: Sequence[str | Path],
+                       out: str | Path) -> Path:
+    """`--attach` checked before training: a new .pt file, or the --generator export itself (that is what
+    it is for); never another existing file (a run's last.pt, a photo, a manifest), a read-only one, a
+    training checkpoint, or a file inside the refiner's run or the data folders."""
+    path = writable_file(attach, "--attach", (".pt",))
+    for what, folder in [("the refiner's run --out", out)] + [("--data folder", f) for f in folders]:
+        if same_file(path, folder) or Path(os.path.realpath(folder)) in Path(os.path.realpath(path)).parents:
+            raise AffinekitError(f"--attach {path}: lies in {what} {folder}; choose a file outside it")
+    if not path.exists():
+        return path
+    if not same_file(path, generator_path):
+        raise AffinekitError(f"--attach {path}: exists and is not --generator; attaching would replace it; "
+                             "choose a new file (or --generator itself)")
+    if not os.access(path, os.W_OK):
+        raise AffinekitError(f"--attach {path}: is read-only; choose a new file")
+    if safe_load(path).get("format") == FORMAT:
+        raise AffinekitError(f"--attach {path}: is a training checkpoint (what --resume continues); export it "
+                             "first (scripts/export_model.py) and attach to the export")
+    return path
