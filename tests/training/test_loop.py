@@ -204,6 +204,12 @@ for module in (trainer.generator, trainer.discriminators):
         h.update(k.encode()); h.update(v.numpy().tobytes())
 (out / f"weights_rank{trainer.dist.rank}.sha256").write_text(h.hexdigest())
 (out / f"items_rank{trainer.dist.rank}.txt").write_text(str(trainer.batches.indices(1)))
+# as `affinekit train` does: close the process group, or gloo may abort at exit (seen once in ~10 runs:
+# "terminate called without an active exception", exit -6, after the weights were written)
+import torch.distributed as dist
+if dist.is_initialized():
+    dist.barrier()
+    dist.destroy_process_group()
 """
 
 
