@@ -35,7 +35,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))      # the sibling benchmarks (wild_faces, reference_face)
-PREPARED = Path("/work/prepared")
+PREPARED = Path("prepared")       # as the README prepares them (affinekit prepare ... --out prepared/NAME)
 STRENGTH_DATA = ("ck128", "affinegan128", "frll", "jaffe", "yale", "mead")
 LIKE_DATA = ("ck128", "jaffe", "yale")
 TEN_PERSON = {"anger": 0.53, "disgust": 0.58, "fear": 0.68, "happy": 0.58, "sadness": 0.36, "surprise": 1.70}

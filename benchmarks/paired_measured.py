@@ -1,6 +1,6 @@
 """The paired mouth error at intensity 1 and at each pair's own measured intensity (issue 28's Paired target).
 
-    python benchmarks/paired_measured.py [--data /work/prepared/frll256] [--checkpoint X ...]
+    python benchmarks/paired_measured.py [--data prepared/frll256] [--checkpoint X ...]
 
 A model whose "l = 1" is a full CK+ apex overshoots a mild FRLL smile (a median 0.42 of a CK+ apex):
 scored only at 1 it looks worse than a model that learned the mild smile as its apex. So each
@@ -22,6 +22,7 @@ from affinekit.data.dataset import validation_split
 from affinekit.data.faces import FaceAligner
 from affinekit.data.intensity import apex_intensity, item_intensities
 from affinekit.data.prepared import load_manifest
+from affinekit.commands.script_args import run_script
 from affinekit.errors import AffinekitError
 from affinekit.evaluation.makers import load_model_maker
 from affinekit.evaluation.mouth import LandmarkFinder, mouth_error
@@ -31,52 +32,49 @@ from affinekit.io.images import to_model, to_uint8
 from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
 
-def errors(maker, items, levels, finder) -> list[float]:
-    """Each item's mouth error of the apex made at its level, averaged over its references."""
+def apex_points(maker, items, levels, finder) -> list[np.ndarray]:
+    """dlib's landmarks on each item's apex made at its level (the input's landmarks where none is found)."""
     out = []
     for it, level in zip(items, levels):
-        x0 = to_model(it.x0[None])
-        clip = maker(x0, torch.tensor([it.label]), torch.tensor([0.0, float(level)]),
+        clip = maker(to_model(it.x0[None]), torch.tensor([it.label]), torch.tensor([0.0, float(level)]),
                      torch.from_numpy(it.x0_landmarks[None]))
-        apex = to_uint8(clip[0, 1])
-        points, _ = finder.find(apex, it.x0_landmarks, it.key)
-        refs = [finder.find(r, lm, it.key)[0] for r, lm in zip(it.references, it.reference_landmarks)]
-        out.append(float(np.mean([mouth_error(points, ref) for ref in refs])))
+        out.append(finder.find(to_uint8(clip[0, 1]), it.x0_landmarks, it.key)[0])
     return out
+
+
+def mean_error(points: list[np.ndarray], references: list[list[np.ndarray]]) -> float:
+    """Mean over items of the mouth error against each item's references (averaged over them)."""
+    return float(np.mean([np.mean([mouth_error(p, ref) for ref in refs]) for p, refs in zip(points, references)]))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="/work/prepared/frll256", help="a prepared still-pair folder")
+    parser.add_argument("--data", default="prepared/frll256", help="a prepared still-pair folder")
     parser.add_argument("--checkpoint", action="append", default=None, help="models (repeatable; default bundled)")
     args = parser.parse_args(argv)
-    try:
-        folder = Path(args.data)
-        _, held = validation_split(load_manifest(folder)["sequences"], 0.2, seed=0)
-        items = [load_pair(folder, k) for k in pair_keys(folder) if k in set(held)]
-        if not items:
-            raise AffinekitError(f"{folder}: no validation pairs; prepare a still-pair set")
-        measured = [apex_intensity(item_intensities(np.concatenate([it.x0_landmarks[None], it.reference_landmarks]),
-                                                    EXPRESSIONS[it.label], "pair") or [0.0, 1.0], "pair")
-                    for it in items]
-        finder = LandmarkFinder(FaceAligner())
-        neutral = [float(np.mean([mouth_error(finder.find(it.x0, it.x0_landmarks, it.key)[0],
-                                              finder.find(r, lm, it.key)[0])
-                                  for r, lm in zip(it.references, it.reference_landmarks)])) for it in items]
-        print(f"{folder}: {len(items)} validation pairs, measured intensity median {np.median(measured):.2f}")
-        print(f"{'row':50s} mouth error   vs neutral")
-        print(f"{'the neutral photo':50s} {np.mean(neutral):.4f}")
-        for path in args.checkpoint or [str(DEFAULT_WEIGHTS)]:
-            maker, _ = load_model_maker(path)
-            for name, levels in (("l = 1", [1.0] * len(items)), ("measured l", measured)):
-                e = float(np.mean(errors(maker, items, levels, finder)))
-                verdict = "met" if e <= 0.7 * np.mean(neutral) else "missed"
-                print(f"{Path(path).name + ', ' + name:50s} {e:.4f}   {100 * (1 - e / np.mean(neutral)):+.0f}% ({verdict})")
-    except AffinekitError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    folder = Path(args.data)
+    _, held = validation_split(load_manifest(folder)["sequences"], 0.2, seed=0)
+    items = [load_pair(folder, k) for k in pair_keys(folder) if k in set(held)]
+    if not items:
+        raise AffinekitError(f"{folder}: no validation pairs; prepare a still-pair set")
+    measured = [apex_intensity(item_intensities(np.concatenate([it.x0_landmarks[None], it.reference_landmarks]),
+                                                EXPRESSIONS[it.label], "pair") or [0.0, 1.0], "pair") for it in items]
+    finder = LandmarkFinder(FaceAligner())
+    # the references' landmarks, found once by the same detector as the generated apexes
+    references = [[finder.find(r, lm, it.key)[0] for r, lm in zip(it.references, it.reference_landmarks)]
+                  for it in items]
+    neutral = mean_error([finder.find(it.x0, it.x0_landmarks, it.key)[0] for it in items], references)
+    print(f"{folder}: {len(items)} validation pairs, measured intensity median {np.median(measured):.2f}")
+    print(f"{'row':50s} mouth error   vs neutral")
+    print(f"{'the neutral photo':50s} {neutral:.4f}")
+    for path in args.checkpoint or [str(DEFAULT_WEIGHTS)]:
+        maker, _ = load_model_maker(path)
+        for name, levels in (("l = 1", [1.0] * len(items)), ("measured l", measured)):
+            e = mean_error(apex_points(maker, items, levels, finder), references)
+            verdict = "met" if e <= 0.7 * neutral else "missed"
+            print(f"{Path(path).name + ', ' + name:50s} {e:.4f}   {100 * (1 - e / neutral):+.0f}% ({verdict})")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

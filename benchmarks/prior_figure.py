@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PREPARED = Path("/work/prepared")
+PREPARED = Path("prepared")       # as the README prepares them (affinekit prepare ... --out prepared/NAME)
 DEFAULT_DATA = [PREPARED / n for n in ("ck128", "frll", "jaffe", "yale", "mead", "affinegan128", "ck48")]
 
 

@@ -1,8 +1,8 @@
 """Teeth and mouth interiors against real mouths (issue 28's teeth targets), and a strip of FRLL mouths.
 
     python benchmarks/teeth.py --checkpoint X [--baseline affinekit/weights/affinekit_default.pt]
-        [--frll ../shared/data/frll --split /work/prepared/frll256]
-        [--surprise /work/prepared/jaffe256,/work/prepared/yale256,/work/prepared/mead256]
+        [--frll ../shared/data/frll --split prepared/frll256]
+        [--surprise prepared/jaffe256,prepared/yale256,prepared/mead256]
         [--figure figures/teeth_strip.png] [--json out.json]
 
 Rows: X with its mouth stage left out (refiner off), the baseline (today's bundled refiner, which
@@ -141,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", default=str(ROOT / "affinekit" / "weights" / "affinekit_default.pt"),
                         help="the model with today's refiner")
     parser.add_argument("--frll", default=str(ROOT.parent / "shared" / "data" / "frll"))
-    parser.add_argument("--split", default="/work/prepared/frll256", help="prepared FRLL folder: the split")
-    parser.add_argument("--surprise", default="/work/prepared/jaffe256,/work/prepared/yale256,/work/prepared/mead256")
+    parser.add_argument("--split", default="prepared/frll256", help="prepared FRLL folder: the split")
+    parser.add_argument("--surprise", default="prepared/jaffe256,prepared/yale256,prepared/mead256")
     parser.add_argument("--figure", default=str(ROOT / "figures" / "teeth_strip.png"))
     parser.add_argument("--json", help="also write the numbers here")
     args = parser.parse_args(argv)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from affinekit.config import MouthConfig
-from affinekit.errors import AffinekitError
+from affinekit.commands.script_args import run_script
 from affinekit.training.mouth_bank import Bank, add_clip, add_frll, frll_training_people
 
 
@@ -26,22 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-clip", type=int, default=12)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    try:
-        cfg = MouthConfig()
-        bank = Bank()
-        people = frll_training_people(args.split)
-        print(f"FRLL training people: {len(people)}")
-        add_frll(bank, args.frll, people, cfg)
-        for clip in sorted(Path(args.clips).glob("*.mp4")) if args.clips else []:
-            add_clip(bank, clip, cfg, per_clip=args.per_clip)
-        path = bank.save(args.out)
-        size = sum(len(j) for j in bank.jpeg)
-        print(f"{path}: {len(bank.jpeg)} exemplars of {len(bank.names)} people, {size / 1e6:.2f} MB of JPEG")
-    except AffinekitError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    cfg = MouthConfig()
+    bank = Bank()
+    people = frll_training_people(args.split)
+    print(f"FRLL training people: {len(people)}")
+    add_frll(bank, args.frll, people, cfg)
+    for clip in sorted(Path(args.clips).glob("*.mp4")) if args.clips else []:
+        add_clip(bank, clip, cfg, per_clip=args.per_clip)
+    path = bank.save(args.out)
+    size = sum(len(j) for j in bank.jpeg)
+    print(f"{path}: {len(bank.jpeg)} exemplars of {len(bank.names)} people, {size / 1e6:.2f} MB of JPEG")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from affinekit.commands.script_args import run_script
 from affinekit.data.dataset import validation_split
 from affinekit.data.intensity import REFERENCE_FILE, ExpressionDirections
 from affinekit.data.prepared import entry_kind, load_manifest, load_sequence
@@ -37,16 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", nargs="+", type=Path, help="prepared folders holding CK+ sequences")
     parser.add_argument("--out", type=Path, default=REFERENCE_FILE, help="where the JSON goes")
     args = parser.parse_args(argv)
-    try:
-        items = [item for folder in args.folders for item in training_sequences(folder)]
-        if not items:
-            raise AffinekitError(f"{', '.join(map(str, args.folders))}: no labelled sequences of training people; "
-                                 "prepare CK+ with --labelled-only first")
-        directions = ExpressionDirections.fit(items)
-        atomic_write_text(args.out, json.dumps(directions.to_json()) + "\n")
-    except AffinekitError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    items = [item for folder in args.folders for item in training_sequences(folder)]
+    if not items:
+        raise AffinekitError(f"{', '.join(map(str, args.folders))}: no labelled sequences of training people; "
+                             "prepare CK+ with --labelled-only first")
+    directions = ExpressionDirections.fit(items)
+    atomic_write_text(args.out, json.dumps(directions.to_json()) + "\n")
     for label, n in sorted(directions.counts.items()):
         print(f"{label:9s} {n:3d} sequences  |direction| {float((directions.directions[label] ** 2).sum() ** 0.5):.3f} IOD")
     print(f"-> {args.out}")
@@ -54,4 +51,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -17,6 +17,7 @@ expression, statistics of landmark motion, not pictures.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,8 +96,10 @@ class ExpressionDirections:
         return cls(directions, counts)
 
 
+@functools.lru_cache(maxsize=1)
 def reference_directions() -> ExpressionDirections:
-    """The directions the kit ships (fitted on the CK+ sample's training people)."""
+    """The directions the kit ships (fitted on the CK+ sample's training people); read once per process,
+    since `prepare` and the data set measure every item with them. Treat the result as read-only."""
     if not REFERENCE_FILE.is_file():
         raise AffinekitError(f"{REFERENCE_FILE}: missing; reinstall affinekit or run scripts/fit_directions.py")
     return ExpressionDirections.from_json(json.loads(REFERENCE_FILE.read_text()), str(REFERENCE_FILE))

@@ -27,15 +27,15 @@ BOXES = [
                                   " / \\|d\\|^2$"),
     ("dec", 55, 40, 12, 10, "net", "decoder\n(U-Net up path,\none skip per level)"),
     ("head", 71, 40, 14, 12, "op", "motion head\nfield $F = l F_y$ + correction\nmask $A$, residual $R$"),
-    ("prior", 71, 54, 14, 5, "input", "prior $F_y$: the label's\nmean landmark motion"),
+    ("prior", 71, 54, 14, 5, "input", "prior $F_y$: the label's landmark\nmotion at $l$ = 1 (least squares)"),
     ("warp", 71, 27, 14, 9, "op", "compose\n$(1-A)\\,\\mathrm{warp}(x_0, F) + A\\,R$\n(at generate time:\non the full photo)"),
-    ("mouth", 88, 27, 11, 14, "refiner", "mouth stage\n(mouth refiner):\n128 px square of\nthe full frame;\n"
-                                          "paints a mask\nand luma there\n(trained after G)"),
+    ("mouth", 88, 27, 11, 14, "refiner", "mouth stage:\na real open mouth\nfrom a bank, warped\ninto the lips and\n"
+                                          "harmonised (mask,\ncolour, focus);\n(trained after G)"),
     ("frame", 88, 45, 11, 8, "input", "frame $\\hat x_t$\nat intensity $l$"),
     ("losses", 38, 19, 30, 10, "loss", "terms against the real frame $x_t$ (training):\n"
                                         "G_L1: the frame at $l_t$ vs $x_t$\n"
                                         "G_landmark: $F$ at $l_t$ carries $x_t$'s landmarks to $x_0$'s\n"
-                                        "G_sup: $l_t$ vs frame position; G_smooth, G_mask"),
+                                        "G_sup: $l_t$ vs the frame's measured intensity; G_smooth, G_mask"),
     ("Dlam", 1, 2, 22, 11, "disc", "intensity discriminator\nsees each inferred $l_t$\nvs uniform samples in [0, 1]\n"
                                    "D_lambda; G_lambda"),
     ("Dframe", 26, 2, 22, 11, "disc", "frame PatchGAN\nsees $x_0$, the frame, $y$\n8x8 verdicts, one per patch\n"
