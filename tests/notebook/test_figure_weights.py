@@ -43,10 +43,6 @@ STALE_UNTIL_REMADE: dict[str, tuple[str, str]] = {
     "lambda_against_lips_ckplus.json": (UNSTAMPED, CK03),
     "gradient_shares.png": ("its legend says share_G_patch, the lip D's term before the rename to G_lip", CK03),
     # notebook 04
-    "table2_ckplus.md": (GREY, CK04),
-    "table2_ckplus.json": (GREY, CK04),
-    "protocols_ckplus.md": (GREY, CK04),
-    "per_expression_ckplus.png": (GREY, CK04),
     "paired_mouth_refiner.md": (UNSTAMPED, PAIRED),
     # notebook 05
     "direction_similarity.json": (UNSTAMPED, NB05),
