@@ -36,19 +36,24 @@ def held_out_scores(generator: torch.nn.Module, prepared: str | Path, test_keys:
 class HeldOutCurve:
     """A Trainer callback: every `every` steps (and at the last), the generator's held-out scores.
 
-    `step0` holds the prior alone's scores (pass `held_out_scores(prior_only(...), ...)`); `rows`
-    gets one {"step", "psnr", "ssim", "expr_acc"} per scoring, in the log's format, so that
-    `show.charts.loss_curves` draws it."""
+    Step 0 is scored when the run starts (`on_start`: the run's own generator after its prior is
+    fitted, before any update). A run that continues from a checkpoint has no step 0 of its own:
+    pass `step0`, e.g. `held_out_scores(experiments.prior_only(...), ...)`. `rows` gets one
+    {"step", "psnr", "ssim", "expr_acc", "copy_psnr"} per scoring."""
 
     prepared: str | Path
     test_keys: Sequence[str]
     every: int
-    step0: dict[str, float]
     last_step: int = 0
+    step0: dict[str, float] | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.rows = [{"step": 0, **self.step0}]
+        self.rows = [{"step": 0, **self.step0}] if self.step0 else []
+
+    def on_start(self, trainer: Any) -> None:
+        if not self.rows:
+            self.rows.append({"step": 0, **held_out_scores(trainer.generator, self.prepared, self.test_keys)})
 
     def on_step(self, trainer: Any, step: int, logs: dict[str, float]) -> None:
         if step % self.every == 0 or step == self.last_step:

@@ -113,6 +113,8 @@ class Trainer:
             self.load_checkpoint(self.checkpoint_path, state)
         elif self.step == 0 and self.generator.moves:
             self.fit_prior()
+        if self.dist.main and self.step == 0:
+            self._call("on_start")        # the model at step 0, before any update (e.g. held-out scoring)
         if self.dist.main:
             self._start_files(resume)
         sample_batch = self._sample_batch() if self.dist.main else None

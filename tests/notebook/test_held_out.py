@@ -19,12 +19,15 @@ def test_the_curve_scores_every_n_steps_and_at_the_last(monkeypatch):
         return {"psnr": 20.0 + len(calls), "ssim": 0.8, "expr_acc": 1.0, "copy_psnr": 19.0}
 
     monkeypatch.setattr(held_out, "held_out_scores", fake_scores)
-    curve = HeldOutCurve("prepared", ["a"], every=50, last_step=120,
-                         step0={"psnr": 20.5, "ssim": 0.7, "expr_acc": 0.5, "copy_psnr": 19.0})
+    curve = HeldOutCurve("prepared", ["a"], every=50, last_step=120)
+    curve.on_start(_Trainer())                 # step 0: the run's own model before any update
     for step in range(1, 121):
         curve.on_step(_Trainer(), step, {})
     assert [r["step"] for r in curve.rows] == [0, 50, 100, 120]
-    assert curve.rows[0]["psnr"] == 20.5 and curve.last["psnr"] == 23.0
+    assert curve.rows[0]["psnr"] == 21.0 and curve.last["psnr"] == 24.0
+    resumed = HeldOutCurve("prepared", ["a"], every=50, step0={"psnr": 20.5, "ssim": 0.7, "expr_acc": 0.5})
+    resumed.on_start(_Trainer())              # a given step 0 is kept, not scored again
+    assert resumed.rows == [{"step": 0, "psnr": 20.5, "ssim": 0.7, "expr_acc": 0.5}] and len(calls) == 4
 
 
 def test_the_plot_draws_step_zero_as_a_dashed_line():

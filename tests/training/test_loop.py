@@ -69,9 +69,12 @@ def test_one_step_reaches_both_encoders_and_all_discriminators(tmp_path):
 
 
 def test_log_callbacks_samples_and_files(tmp_path):
-    seen = {"steps": [], "samples": [], "end": 0}
+    seen = {"steps": [], "samples": [], "end": 0, "start": []}
 
     class Recorder:
+        def on_start(self, trainer):          # before any update
+            seen["start"].append((trainer.step, seen["steps"][:]))
+
         def on_step(self, trainer, step, logs):
             seen["steps"].append(step)
 
@@ -88,6 +91,7 @@ def test_log_callbacks_samples_and_files(tmp_path):
     assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6]
     assert all(k in log[0] for k in LOSSES + ("lambda_corr", "G_sup"))
     assert seen["steps"] == [1, 2, 3, 4, 5, 6] and seen["end"] == 1
+    assert seen["start"] == [(0, [])]
     assert seen["samples"] == [(2, (4, 6, 1, 32, 32)), (4, (4, 6, 1, 32, 32)), (6, (4, 6, 1, 32, 32))]
     assert len(list((run / "samples").glob("*.png"))) == 3
     assert json.loads((run / "config.json").read_text())["model"]["base_width"] == 8
