@@ -663,7 +663,7 @@ for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
 
 # %%
 lips = lip_intensity.lambda_against_lips(bundled, prepared, test_keys or train_keys)
-fig = lip_intensity.plot_lambda_and_lips(lips)
+fig = charts.lambda_and_lips(lips)
 nb.save(fig, "lambda_against_lips.png")
 display(fig)
 lips_summary = lip_intensity.summary(lips)
