@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tiny", action="store_true", help="tiny sizes (for tests)")
     p.add_argument("--param", action="append", default=[], metavar="[NOTEBOOK:]NAME=VALUE",
                    help="override a notebook parameter, e.g. STEPS=600 or 03_training:STEPS=600 (repeatable)")
-    p.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks (e.g. 01 03_training)")
+    p.add_argument("--only", nargs="+", metavar="NOTEBOOK",
+                   help="run only these notebooks, by name or prefix (e.g. 01 03; 03 takes 03_training and 03b)")
     return parser
 
 

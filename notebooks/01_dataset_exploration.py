@@ -338,11 +338,7 @@ print("median apex intensity per source (1 = a CK+ apex):", intensity_medians)
 
 # %%
 counts, shares = batch_shares(sources)
-fig = plots.new_figure(13.0, 3.6)
-left, right = fig.subplots(1, 2)
-charts.grouped_bars(counts, title="items per expression and source", ylabel="items", ax=left)
-charts.grouped_bars({s: {e: 100 * v for e, v in d.items()} for s, d in shares.items()}, ax=right, legend=False,
-                    title="share of a training batch (balanced)", ylabel="% of a batch")
+fig = charts.balance_bars(counts, shares)
 nb.save(fig, f"sources_balance_{'demo' if root is None else 'all'}.png")
 display(fig)
 per_expression_share = {e: sum(d.get(e, 0.0) for d in shares.values()) for e in EXPRESSIONS

@@ -97,7 +97,8 @@
 # - `D_lambda`: the **intensity discriminator** keeps the inferred intensities spread like uniform
 #   samples in [0, 1], so they do not collapse to one value; `G_lambda` is the generator's side;
 # - `G_rec`: $l = 0$ reconstructs $x_0$ (zero by construction for the motion head);
-# - `G_sup`: the intensity anchor, inferred $l$ against the frame's position (the paper has none; below);
+# - `G_sup`: the intensity anchor, inferred $l$ against the frame's position (the paper has none;
+#   notebook 03b);
 # - motion head only: `G_landmark`, the distance (pixels) between where the field sends frame $t$'s
 #   68 landmarks and the same landmarks in $x_0$. That field is the one at the *inferred* $l_t$, and
 #   the projection passes gradient into $l$, so `G_landmark` **supervises $l$ too**: it pulls $l_t$
@@ -114,7 +115,8 @@
 #
 # We prepare the data, split it **by subject**, look at one training item,
 # and train with a `LiveBoard`: one figure that redraws in place, throttled,
-# with the loss curves and frames generated from fixed inputs.
+# with the loss curves and frames generated from fixed inputs. What the intensity it infers means
+# is notebook 03b's question, asked of this run.
 
 # %% tags=["parameters"]
 CKPLUS = ""            # a CK+ root; empty: AFFINEKIT_CKPLUS, data/ckplus/, else the demo data
@@ -129,8 +131,6 @@ BATCH_SIZE = 8
 SAMPLE_EVERY = 100     # steps between generated samples on the board
 BOARD_SECONDS = 5.0    # the board redraws at most this often
 SEED = 0
-COMPARE_STEPS = 300    # steps of each run in the intensity-anchor comparison
-COMPARE_SIZE = 32      # its model resolution: small, so each run takes a few CPU minutes
 FIGURES_DIR = ""
 RESULTS_JSON = ""
 
@@ -138,20 +138,17 @@ RESULTS_JSON = ""
 import json
 import math
 
-import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from affinekit.show import charts, look_inside, patch_verdicts, plots
+from affinekit.show import charts, look_inside, plots
 from affinekit.show.architecture import architecture_diagram
 
-from affinekit.notebook import experiments, lip_intensity
 from affinekit.show.live_board import LiveBoard
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset, subject_split
-from affinekit.data.folders import read_source
 from affinekit.data.prepare import prepare_records
-from affinekit.data.prepared import load_manifest, load_sequence
+from affinekit.data.prepared import load_manifest
 from affinekit.expressions import EXPRESSIONS
 from affinekit.training.gan_step import GeneratorStep
 from affinekit.training.run import train
@@ -159,11 +156,9 @@ from affinekit.training.losses import GAN_CHANCE, frame_losses, weighted
 from affinekit.models.generator import Generator
 from affinekit.io.images import to_network_size
 from affinekit.io.runlog import read_log
-from affinekit.notebook.inputs import DEMO_FRLL, load_animator
 from affinekit.notebook.loss_table import loss_table, share_labels
 from affinekit.notebook.setup import plain, setup
 from affinekit.show.run_summary import curve_summary
-from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
 # the data, where figures and recorded values go
 nb = setup(globals(), limit="MAX_SEQUENCES")
@@ -203,7 +198,7 @@ print(f"train: {len(train_keys)} sequences; test: {len(test_keys)} sequences of 
 # (the apex always among them), their positions in the sequence (frame index
 # over length, in [0, 1]) and their lip masks. Positions drive the generator
 # only during the warm-up (`train.lambda_warmup`, 500 steps), handing over to
-# the intensity it infers for each frame (below, with what supervises it); a run
+# the intensity it infers for each frame (notebook 03b, with what supervises it); a run
 # shorter than the warm-up, like the committed 300 steps, never fully hands over.
 
 # %%
@@ -492,199 +487,6 @@ field_px = {"prior_mean": float(prior_len.mean()), "learned_mean": float(learned
 print(f"mean |F_y| {field_px['prior_mean']:.2f} px, mean |learned correction| {field_px['learned_mean']:.2f} px")
 
 # %% [markdown]
-# ## Intensity inference, on a real sequence the model never saw
-#
-# Nobody labelled how strong the expression is in each frame. The model
-# infers it: it projects the change of each frame's bottleneck base code onto
-# the label's direction (`Generator.infer_intensity`). Below, every frame of
-# one held-out sequence: its inferred `l` against its position in the
-# sequence, and the frame the generator decodes at that `l` under the real one.
-#
-# What is supervised, honestly: the kit does not leave `l` wholly hidden. Three things
-# train it. For the first `train.lambda_warmup` steps the generator is driven by the frame's
-# position, handing over to the inferred `l` as the warm-up ends; throughout, `G_sup` pulls
-# the inferred `l` towards the position with weight `train.w_lambda_sup`; and throughout,
-# `G_landmark` (weight `train.w_landmark`, about half of G's gradient at the defaults) asks the
-# field at the inferred `l` to carry the frame's landmarks back to $x_0$'s, and the gradient
-# flows through `l`: the intensity is regressed onto landmark motion. `l` is clamped to
-# `train.lambda_range` ([-0.25, 1.5]) when it drives the generator. The paper has none of the three: its setting is
-# `w_lambda_sup=0`, no warm-up and no landmark term (`--set train.w_lambda_sup=0 --set
-# train.lambda_warmup=0 --set train.w_landmark=0` for `affinekit train`); the next section
-# trains with and without the first two.
-
-# %%
-probe_key = (test_keys or train_keys)[0]
-probe = load_sequence(prepared, probe_key)
-lam_real, decoded = look_inside.intensity_on_sequence(trainer.generator.eval().cpu(), probe.frames,
-                                                      EXPRESSIONS.index(probe.label))
-positions = np.linspace(0, 1, len(lam_real))
-fig = charts.intensity_against_position({"inferred l": lam_real}, title=f"{probe_key} ({probe.label})")
-nb.save(fig, "intensity_on_sequence.png")
-display(fig)
-show = np.linspace(0, len(lam_real) - 1, min(6, len(lam_real))).round().astype(int)
-real_row = [probe.frames[i] for i in show]
-fig = plots.frame_grid([real_row, [decoded[i] for i in show]], row_labels=["real", "decoded at inferred l"],
-                       col_labels=[f"l={lam_real[i]:.2f}" for i in show], value_range=(0, 1))
-nb.save(fig, "decoded_at_inferred_l.png", faces=True)
-display(fig)
-order = float(np.corrcoef(positions, lam_real)[0, 1]) if np.std(lam_real) > 0 else float("nan")
-print(f"correlation of inferred l with frame position: {order:.2f}")
-
-# %% [markdown]
-# The committed plot, from the CK+ run of `figures/README.md` (a held-out subject's sequence,
-# S111's surprise): `l` stays near 0 over the first frames, rises as the surprise forms and
-# levels off near half at the apex, short of the 1 that `G_sup` pulls it towards after only
-# 300 steps. Beside it, the training frames' `l` during the run: its spread grows with its
-# mean, and its correlation with frame position climbs as the anchor pulls.
-#
-# ![inferred intensity against frame position](../figures/intensity_on_sequence.png) ![intensity statistics during training](../figures/intensity_stats.png)
-
-# %% [markdown]
-# ## What the frame discriminator sees
-#
-# The frame PatchGAN does not answer "real" or "fake" once per frame: it answers once per patch
-# (an 8 x 8 grid at 64 px, each cell seeing about a quarter of the face), beside the neutral face
-# and the label. Below, the trained one judges three frames of a held-out face, each beside that
-# face's neutral frame: the neutral frame itself offered as the expression (not the expression:
-# it should read fake), the real apex and the generator's frame at `l` = 1. Red cells it calls
-# real, blue fake; 0.5 is chance. Then the same on a face from another dataset: one of the six
-# FRLL people shipped in `data/demo/frll/` (Face Research Lab London Set, DeBruine & Jones 2017,
-# CC BY 4.0), whose real smile exists.
-
-# %%
-d_frame = trainer.model.d["frame"].eval()
-gen = trainer.generator.eval()
-d_verdicts = {}
-pairs = [(probe.frames[0], probe.frames[-1], EXPRESSIONS.index(probe.label), f"held-out {probe_key} ({probe.label})")]
-frll_dir = run_dir.with_name(f"frll_demo_{CROP_SIZE}px")
-frll_record = read_source(DEMO_FRLL)[0]                          # one pair is enough: prepare only it
-prepare_records([frll_record], frll_dir, DataConfig(crop_size=CROP_SIZE, channels=1), progress=False)
-frll_key = frll_record.key
-frll = load_sequence(frll_dir, frll_key)
-pairs.append((frll.frames[0], frll.frames[-1], EXPRESSIONS.index("happy"), f"FRLL {frll_key} (happy; CC BY 4.0)"))
-for (neutral, real, label, title), tag in zip(pairs, ("held_out", "frll")):
-    frames, verdicts = patch_verdicts.judge_pair(gen, d_frame, neutral, real, label, train_cfg.gan_loss)
-    fig = patch_verdicts.plot_patch_verdicts(frames, verdicts, title=f"frame PatchGAN after {trainer.step} steps: {title}")
-    nb.save(fig, f"d_verdicts_{tag}.png", faces=tag == "held_out")
-    display(fig)
-    d_verdicts[tag] = {name: float(v.mean()) for name, v in zip(frames, verdicts)}
-print(json.dumps(d_verdicts, indent=1))
-
-# %% [markdown]
-# The committed figure, from the CK+ run of `figures/README.md` (300 steps at 64 px), on the
-# FRLL pair (the held-out CK+ face's figure stays on your machine: `*_ckplus-faces.png`):
-#
-# ![the frame PatchGAN's verdict per patch, FRLL pair](../figures/d_verdicts_frll.png)
-#
-# This is what "at chance" in Fig. 7 looks like from inside. The patches' verdicts spread a
-# little either side of 0.5, but the three frames get the same mean verdict to within 0.01
-# (0.52, 0.52 and 0.51 here; 0.51, 0.52 and 0.51 on the held-out CK+ surprise): the
-# discriminator does not even reject the neutral face offered as the expression. A
-# generator can learn nothing from such a judge about what a smile or an open mouth looks
-# like; that is the adversarial share of a few percent, seen per patch.
-
-# %% [markdown]
-# ## With the anchor and without it (the paper's setting)
-#
-# How much of the ordering above is the anchor's doing? Two short runs, the
-# same in everything but the anchor: the kit's defaults (`G_sup` and the
-# warm-up) and the paper's setting (`train.w_lambda_sup=0`,
-# `train.lambda_warmup=0`: the generator is driven by the inferred `l` from
-# the first step, and nothing tells `l` which way is apex). Both train for
-# `COMPARE_STEPS` steps at `COMPARE_SIZE` pixels through `launch.train` from the
-# same seed on the same training subjects, and infer `l` on the same held-out
-# sequence as above. Beside them, for reference, the bundled model: trained
-# the kit's way (with the anchor) for far longer.
-#
-# What to expect, honestly: the anchored run orders the frames by
-# construction, since it was trained to put `l` at the position; that is not
-# evidence that the projection discovers intensity. It also trains inside the
-# 500-step warm-up (`train.lambda_warmup`): at its last step the position still
-# drives G with weight 1 - steps/500 (0.4 after 300 steps). The unanchored run has
-# no `G_sup` and no warm-up, but it keeps the motion prior $F = l \cdot F_y + \dots$,
-# which fixes which way `l` goes and how far: a frame that moved like the label's mean
-# motion is matched best at `l` near 1. The third arm drops the prior too
-# (`model.prior=off`): only there must the projection find the direction alone.
-
-# %%
-anchors = {"kit: G_sup + warm-up": [], "paper: no anchor": ["train.w_lambda_sup=0", "train.lambda_warmup=0"],
-           "no anchor, no prior": ["train.w_lambda_sup=0", "train.lambda_warmup=0", "model.prior=off"]}
-lam_by_anchor = {}
-for i, (name, overrides) in enumerate(anchors.items()):
-    run = experiments.train_variant(prepared, run_dir.with_name(f"{run_dir.name}_anchor{i}"), train_keys,
-                                    overrides + [f"train.batch_size={BATCH_SIZE}"], COMPARE_STEPS,
-                                    image_size=COMPARE_SIZE, base_width=BASE_WIDTH, seed=SEED)
-    lam_by_anchor[name] = look_inside.intensity_on_sequence(run.generator.eval().cpu(), probe.frames,
-                                                            EXPRESSIONS.index(probe.label))[0]
-nb.uses_weights(DEFAULT_WEIGHTS, notebook="03")   # the figures from here on record the bundled file's hash
-bundled = load_animator()[0].generator.eval().cpu()
-lam_bundled = look_inside.intensity_on_sequence(bundled, probe.frames, EXPRESSIONS.index(probe.label))[0]
-anchor_curves = {f"{name} ({COMPARE_STEPS} steps)": lam for name, lam in lam_by_anchor.items()}
-anchor_curves["bundled model (anchored, long run)"] = lam_bundled
-fig = charts.intensity_against_position(anchor_curves, title=f"held-out {probe_key} ({probe.label})",
-                                        styles={"bundled model (anchored, long run)": "s:"})
-nb.save(fig, "intensity_anchor_comparison.png")
-display(fig)
-anchor_corr = {name: float(np.corrcoef(positions, lam)[0, 1]) if np.std(lam) > 0 else float("nan")
-               for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items()}
-for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
-    print(f"{name}: l from {lam[0]:.2f} to {lam[-1]:.2f}, correlation with position {anchor_corr[name]:.2f}")
-
-# %% [markdown]
-# The committed comparison, from the CK+ run of `figures/README.md` (300 steps each, 32 px),
-# on held-out subject S111's surprise sequence, was made before the third arm existed: it
-# shows the kit's arm, the no-anchor arm and a bundled model, **the previous one** (the grey CK+
-# model of 28 November, since replaced: the lips figure below, made with today's, has `l` near
-# 0.93 at this sequence's apex where this one levels off near 0.63). Both short runs order the
-# frames (correlation with position 0.97 with the anchor, 0.97 without, and 0.97 for that
-# bundled model); the anchor changes the scale (`l` reaches 0.62 with it, 0.78 without).
-# What this does **not** show is that the projection discovers intensity by itself: the
-# no-anchor arm kept the prior, which points `l` the right way and sets its scale, and
-# `G_landmark`, which regresses `l` onto the landmarks' motion; the anchored arm was also
-# still 40% position-driven at its last step. The toy of notebook 07 keeps the prior and
-# `G_landmark` too, so it is no cleaner on this point. Only an arm with neither
-# (`model.prior=off`, `train.w_landmark=0`, no anchor) asks the projection to find the
-# intensity alone; the third arm drops the prior, and exercise 4 below drops both.
-#
-# ![inferred intensity with and without the anchor](../figures/intensity_anchor_comparison.png)
-
-# %% [markdown]
-# ## Against the lips (a supervised measure, not an independent one)
-#
-# Frame position is what the anchor pulls `l` towards, so agreeing with it proves little. The
-# lips are a second measure: the mean distance of the 20 lip points (48-67) from
-# where they were in the neutral frame, in inter-ocular distances
-# (`lip_intensity.lip_displacement`). It is not independent of training either: `G_landmark`
-# trained the bundled model's `l` to make the field carry all 68 landmarks, lips included,
-# back to the neutral frame's, so an `l` that follows the lips is partly that regression. Below, the bundled model's `l` (blue, left axis) and
-# that displacement (red, right axis) along every held-out sequence; the title gives their
-# correlation along the clip. The lips are blind to brows, so anger and sadness, which move
-# the mouth little, are the hard cases.
-
-# %%
-lips = lip_intensity.lambda_against_lips(bundled, prepared, test_keys or train_keys)
-fig = lip_intensity.plot_lambda_and_lips(lips)
-nb.save(fig, "lambda_against_lips.png")
-display(fig)
-lips_summary = lip_intensity.summary(lips)
-nb.save_text(f"lambda_against_lips_{DATA}.json", json.dumps(plain({   # the record the prose below is checked against
-    **lips_summary, "keys": list(lips), "per_sequence": {key: {name: s[name] for name in (
-        "label", "corr_lips", "corr_position", "lips_position")} for key, s in lips.items()}}), indent=1, sort_keys=True))
-print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement) "
-      f"{lips_summary['corr_lips_mean']:.2f} on average, corr(l, position) {lips_summary['corr_position_mean']:.2f}")
-
-# %% [markdown]
-# The committed figure (the bundled model on the CK+ sample's held-out subjects S111 and S124,
-# `figures/lambda_against_lips_ckplus.json`): along its 7 sequences `l` follows the lip
-# displacement with a mean correlation of 0.97, closer than it follows frame position (0.93):
-# the anchor pulled it towards position, `G_landmark` towards the landmarks, and the
-# landmarks won. It tracks the lips even where they stop or
-# turn back (the end of S124_001, whose lips relax while `l` holds). The weakest is happy
-# S124_007 (0.92): `l` peaks at frame 15 and falls while the smile keeps widening.
-#
-# ![inferred l and lip displacement along each held-out sequence](../figures/lambda_against_lips.png)
-
-# %% [markdown]
 # ## Where the kit departs from the paper and its code
 #
 # | what | the paper / official code | this kit | why |
@@ -692,8 +494,8 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 # | output head | decoder draws pixels | default: a field, mask and residual that warp the photo (`model.output=motion`); the pixel head stays as `pixels` | a warp keeps identity, colour and detail and can move a mouth; drawn pixels came out grey and blurred |
 # | motion start | - | the field starts from each label's mean landmark motion (a buffer fitted on the training subjects) | L1 alone regresses to a timid average motion |
 # | extra losses | - | landmark, field smoothness, mask sparsity | teach where things move; keep the residual for what a warp cannot show. `G_landmark` also trains `l` (through the field at the inferred `l`) |
-# | intensity anchor | none | `G_sup` (weight 10) and a position-driven warm-up, `l` clamped to [-0.25, 1.5] | the projection's sign and scale are arbitrary at first, and the anchor fixes them; the anchor comparison shows the prior alone also orders the frames, so whether a run needs the anchor is open |
-# | motion prior | - | on by default; `model.prior=off` trains the field from zero | the prior fixes the direction and scale of `l` (see the anchor comparison) |
+# | intensity anchor | none | `G_sup` (weight 10) and a position-driven warm-up, `l` clamped to [-0.25, 1.5] | the projection's sign and scale are arbitrary at first, and the anchor fixes them; notebook 03b's anchor comparison shows the prior alone also orders the frames, so whether a run needs the anchor is open |
+# | motion prior | - | on by default; `model.prior=off` trains the field from zero | the prior fixes the direction and scale of `l` (notebook 03b's anchor comparison) |
 # | projection | $\lvert\langle f_t - f_0, a\rangle\rvert / \lVert a \rVert$ (unsigned, over $\lVert a \rVert$, not its square), and `float(alpha)`: no gradient where it drives the decoder | signed, over $\lVert a \rVert^2$, gradients through both codes; the official one is `model.projection=official` | a signed `l` can tell neutral-ward from apex-ward, and $\lVert a \rVert^2$ makes `l` = 1 mean one whole direction; the gradient is how the encoders learn a direction whose projection explains the frames |
 # | mixing | `base + l * direction` | the same at every skip level and the bottleneck; `model.mixing=bottleneck` at the bottleneck only | the method's description; the switch lets one compare |
 # | reconstruction | every target frame rebuilt from its own base code (l = 0), L1 weight 10 | only x0 at l = 0 (`G_rec`, weight 100; zero by construction for the motion head) | the motion head returns x0 exactly at l = 0; rebuilding each target is not implemented |
@@ -717,35 +519,26 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 #    cell: all four adversarial terms off (leaving `w_apex` on keeps most of the adversarial
 #    share). Check: the run's last `G_L1` (moving average, `loss_summary["G_L1"]["last"]`)
 #    against the default run's. Answer: `notebooks/ANSWERS.md`.
-# 2. **Bottleneck-only mixing, or the official projection**: `ModelConfig(..., mixing="bottleneck")` or
-#    `projection="official"`. Bottleneck-only lets the skips carry x0 unchanged; the official `l` is
-#    $\lvert\langle\cdot\rangle\rvert / \lVert a \rVert$, never below 0, its scale set by $\lVert a \rVert$.
-#    Check: the held-out PSNR against the default's, the inferred `l` at the apex, and the lowest
-#    `l` inferred (below 0 is impossible for the official projection).
-# 3. **A second seed**: `SEED = 1`. Check: how far the held-out PSNR and the apex `l` move from
+# 2. **A second seed**: `SEED = 1`. Check: how far the held-out PSNR and the apex `l` move from
 #    seed 0's. That movement is the noise any difference between two arms must beat.
-# 4. **The paper's setting, whole**: the anchor comparison's third arm plus `train.w_landmark=0`
-#    (no anchor, no prior, no landmark term). Check: the correlation of the inferred `l` with frame
-#    position on the held-out sequence. Notebook 07's exercise 4 asks the same on faces with known
-#    intensities.
+#
+# Exercises about what the inferred `l` means (the official projection, the paper's setting)
+# are notebook 03b's.
 
 # %%
-summary = dict(curves=loss_summary, d_verdicts=d_verdicts, anchor_curves=anchor_curves, anchor_corr=anchor_corr,
-               compare_steps=COMPARE_STEPS, lips=lips_summary, field_px=field_px, probe=probe_key,
-               train_sequences=len(train_keys), test_sequences=len(test_keys))
+summary = dict(curves=loss_summary, field_px=field_px, train_sequences=len(train_keys),
+               test_sequences=len(test_keys))
 nb.save_text(f"training_{DATA}.json", json.dumps(plain(summary), indent=1, sort_keys=True))
 last = log[-1]
-nb.record(curves=loss_summary, d_verdicts=d_verdicts, lips=lips_summary, field_px=field_px, data=DATA,
+nb.record(curves=loss_summary, field_px=field_px, data=DATA,
           steps=trainer.step, log_rows=len(log),
           final={k: last[k] for k in ("G_L1", "D_frame_real", "D_frame_fake", "G_frame", "D_lip") if k in last},
           finite=all(math.isfinite(r[k]) for r in log for k in ("G_L1", "D_frame_real", "D_frame_fake")),
           checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),
           board_draws=board.draws, train_sequences=len(train_keys), test_sequences=len(test_keys),
-          sample_shape=list(clips.shape), lambda_on_sequence=[float(v) for v in lam_real],
-          lambda_position_corr=order, chance_line=GAN_CHANCE[train_cfg.gan_loss], gan_loss=train_cfg.gan_loss,
-          lambda_by_anchor=lam_by_anchor, lambda_bundled=lam_bundled, anchor_corr=anchor_corr, compare_steps=COMPARE_STEPS,
+          sample_shape=list(clips.shape), chance_line=GAN_CHANCE[train_cfg.gan_loss], gan_loss=train_cfg.gan_loss,
           one_step_losses={k: v.item() for k, v in one_step.items()})
 
 # %% [markdown]
-# **Next:** `04_evaluation.ipynb` scores a trained model against real videos
-# and two baselines that need no training at all.
+# **Next:** `03b_what_l_means.ipynb` asks what this run's inferred intensity `l` means: along a
+# held-out sequence, through the frame discriminator, with and without the anchor, against the lips.

@@ -18,7 +18,7 @@
 #
 # On real faces nobody knows how strong the expression is in a frame, so the
 # inferred intensity $l_t = \langle E_b(x_t) - E_b(x_0), a \rangle / \lVert a \rVert^2$
-# can only be set beside proxies (frame position in notebook 03, lip motion). Here
+# can only be set beside proxies (frame position and lip motion, notebook 03b). Here
 # the faces are **drawn** (`affinekit.data.toy`): for each frame we choose an
 # intensity, and the mouth opens, its corners lift or the brows rise by exactly
 # that much, with 68 landmarks in dlib's order that move with the drawing. The

@@ -74,7 +74,7 @@ def embed_notebook(path: str | Path, repo: Path = REPO_ROOT) -> list[str]:
 
 
 def main() -> int:
-    for source in sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py")):
+    for source in sorted(NOTEBOOK_DIR.glob("[0-9][0-9]*_*.py")):
         for name in embed_notebook(source):
             print(f"{source.relative_to(REPO_ROOT)}: {name} re-embedded; now run "
                   f"jupytext --sync {source.with_suffix('.ipynb').relative_to(REPO_ROOT)}")

@@ -31,15 +31,18 @@ from affinekit.notebook.timed_run import FULL_LIMITS, TINY_LIMITS, Limits, execu
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 # the notebooks that make figures, in the tour's order (05 is the interactive app)
-NOTEBOOKS = ("01_dataset_exploration", "02_lip_patches", "03_training", "04_evaluation", "05_generate_videos",
-             "06_experiments", "07_toy")
+NOTEBOOKS = ("01_dataset_exploration", "02_lip_patches", "03_training", "03b_what_l_means", "04_evaluation",
+             "05_generate_videos", "06_experiments", "07_toy")
 # The one way a notebook is made small: values for its own parameters, passed through papermill.
 # The tests run every notebook at these sizes (seconds each on a CPU), as does `affinekit figures --tiny`.
 TINY: dict[str, dict[str, Any]] = {
     "01_dataset_exploration": dict(MAX_SEQUENCES=7, MONTAGE_FRAMES=4, CROP_SIZE=96, MAX_MEASURED=4),
     "02_lip_patches": dict(N_FACES=2, CROP_SIZE=96),
     "03_training": dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
-                        SAMPLE_EVERY=2, COMPARE_STEPS=4, COMPARE_SIZE=32),
+                        SAMPLE_EVERY=2),
+    # 03's sizes and training parameters: a tiny 03b reads the run a tiny 03 trains (SHARED_FOLDERS)
+    "03b_what_l_means": dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
+                             SAMPLE_EVERY=2, COMPARE_STEPS=4, COMPARE_SIZE=32),
     "04_evaluation": dict(CROP_SIZE=64, FRAMES=4, LIMIT=2, GALLERY=1, PAIR_LIMIT=3, PAIR_SETS="frll"),
     "05_generate_videos": dict(FRAMES=4, LEVELS=4, BLENDS=3),
     "06_experiments": dict(CROP_SIZE=64, STEPS=2, IMAGE_SIZE=32, BASE_WIDTH=8, FRAMES=4, MAX_TEST=2),
@@ -48,6 +51,9 @@ TINY: dict[str, dict[str, Any]] = {
 # Parameters naming the folders a notebook writes its runs, prepared data and clips into: a tiny
 # run keeps them inside its own work folder, away from the runs/ and prepared/ of a real session.
 WORK_FOLDERS = ("PREPARED_DIR", "RUN_DIR", "WORK_DIR", "OUT_DIR")
+# A folder a notebook reads from another one: notebook 03b reads notebook 03's run (runs/notebook03_<data>
+# in a real session), so a tiny 03b's RUN_DIR is the tiny 03's, and trains it there only when 03 did not run.
+SHARED_FOLDERS: dict[str, dict[str, str]] = {"03b_what_l_means": {"RUN_DIR": "03_training"}}
 
 
 def declared_parameters(name: str) -> list[str]:
@@ -56,10 +62,12 @@ def declared_parameters(name: str) -> list[str]:
 
 
 def tiny_parameters(name: str, work_dir: Path) -> dict[str, Any]:
-    """`TINY[name]`, plus each folder the notebook declares (WORK_FOLDERS) under work_dir/name/; prepared
-    data goes to work_dir/prepared/<crop>px, shared by the notebooks that prepare the same crops (as
-    prepared/ is in a real session: `prepare` reuses what is done and refuses other settings)."""
-    folders = {p: work_dir / name / p.lower().removesuffix("_dir") for p in WORK_FOLDERS}
+    """`TINY[name]`, plus each folder the notebook declares (WORK_FOLDERS) under work_dir/name/ (or under
+    the folder of the notebook it reads it from, SHARED_FOLDERS); prepared data goes to
+    work_dir/prepared/<crop>px, shared by the notebooks that prepare the same crops (as prepared/ is in a
+    real session: `prepare` reuses what is done and refuses other settings)."""
+    owners = {p: SHARED_FOLDERS.get(name, {}).get(p, name) for p in WORK_FOLDERS}
+    folders = {p: work_dir / owners[p] / p.lower().removesuffix("_dir") for p in WORK_FOLDERS}
     folders["PREPARED_DIR"] = work_dir / "prepared" / f"{TINY[name].get('CROP_SIZE', 0)}px"
     declared = declared_parameters(name)
     return {**{p: str(folder) for p, folder in folders.items() if p in declared}, **TINY[name]}
@@ -117,7 +125,8 @@ def parse_params(items: list[str], notebooks: tuple[str, ...] = NOTEBOOKS) -> di
 
 
 def select_notebooks(only: list[str] | None) -> tuple[str, ...]:
-    """The notebooks named (by prefix, e.g. '03') in the tour's order; all when `only` is empty."""
+    """The notebooks named (by prefix, e.g. '03', which takes 03_training and 03b_what_l_means) in the
+    tour's order; all when `only` is empty."""
     if not only:
         return NOTEBOOKS
     unknown = [o for o in only if not any(n.startswith(o) for n in NOTEBOOKS)]

@@ -4,7 +4,8 @@ Frame position is what the anchor pulls the inferred l towards, so agreeing with
 it proves little. Each prepared frame's 68 landmarks give another measure: the
 mean distance of the 20 lip points (48-67) from where they were in frame 0, in
 inter-ocular distances. It is blind to brows and eyes, so it suits expressions
-that move the mouth (happy, surprise, disgust) better than anger or sadness.
+that move the mouth (happy, surprise, disgust) better than anger or sadness. The figure beside
+these numbers is `show.charts.lambda_and_lips`.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from affinekit.evaluation.metrics import mean_skipping_nan
 from affinekit.expressions import EXPRESSIONS
 from affinekit.models.generator import Generator
 from affinekit.show.look_inside import intensity_on_sequence
-from affinekit.show.plots import new_figure
 
 LIPS = slice(48, 68)
 EYES = (slice(36, 42), slice(42, 48))
@@ -56,25 +56,3 @@ def summary(scores: dict[str, dict[str, Any]]) -> dict[str, float]:
     for name in ("corr_lips", "corr_position", "lips_position"):
         out[f"{name}_mean"] = mean_skipping_nan(np.array([v[name] for v in scores.values()], np.float64))
     return out
-
-
-def plot_lambda_and_lips(scores: dict[str, dict[str, Any]], columns: int = 4) -> Any:
-    """One panel per sequence: inferred l (left axis) and lip displacement (right axis) along the clip."""
-    keys = list(scores)
-    rows = max(1, -(-len(keys) // columns))
-    fig = new_figure(3.0 * min(columns, len(keys)), 2.4 * rows)
-    for i, key in enumerate(keys):
-        s = scores[key]
-        ax = fig.add_subplot(rows, min(columns, len(keys)), i + 1)
-        t = np.arange(len(s["lambda"]))
-        ax.plot(t, s["lambda"], "o-", ms=3, color="tab:blue", label="inferred l")
-        ax.set_ylabel("inferred l", color="tab:blue", fontsize=8)
-        twin = ax.twinx()
-        twin.plot(t, s["lips"], "s--", ms=3, color="tab:red", label="lip displacement")
-        twin.set_ylabel("lips / IOD", color="tab:red", fontsize=8)
-        ax.set_title(f"{key} ({s['label']}): r = {s['corr_lips']:.2f}", fontsize=8)
-        ax.set_xlabel("frame", fontsize=8)
-        ax.tick_params(labelsize=7)
-        twin.tick_params(labelsize=7)
-    fig.tight_layout()
-    return fig

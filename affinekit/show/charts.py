@@ -84,6 +84,17 @@ def grouped_bars(values: Mapping[str, Mapping[str, float]], title: str = "", yla
     return fig
 
 
+def balance_bars(counts: Mapping[str, Mapping[str, float]], shares: Mapping[str, Mapping[str, float]]) -> Figure:
+    """Two panels of `counts[source][expression]` items (left) and `shares[source][expression]`, the
+    fraction of a balanced training batch each gets (right, in %): notebook 01's balance figure."""
+    fig = new_figure(13.0, 3.6)
+    left, right = fig.subplots(1, 2)
+    grouped_bars(counts, title="items per expression and source", ylabel="items", ax=left)
+    grouped_bars({s: {e: 100 * v for e, v in d.items()} for s, d in shares.items()}, ax=right, legend=False,
+                 title="share of a training batch (balanced)", ylabel="% of a batch")
+    return fig
+
+
 METRIC_TITLES = {"psnr": "PSNR (dB), higher is closer", "ssim": "SSIM, higher is closer",
                  "acd_m": "ACD-M, lower is closer", "acd_i": "ACD-I", "acd_c": "ACD-C",
                  "correct": "expression accuracy"}
@@ -228,4 +239,27 @@ def line_chart(lines: Mapping[str, Sequence[float]], xlabel: str = "", ylabel: s
     if title:
         ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
+    return fig
+
+
+def lambda_and_lips(scores: Mapping[str, Mapping[str, Any]], columns: int = 4) -> Figure:
+    """One panel per sequence of `scores` (`notebook.lip_intensity.lambda_against_lips`): inferred l
+    (left axis) and lip displacement (right axis) along the clip, their correlation in the title."""
+    keys = list(scores)
+    rows = max(1, -(-len(keys) // columns))
+    fig = new_figure(3.0 * min(columns, len(keys)), 2.4 * rows)
+    for i, key in enumerate(keys):
+        s = scores[key]
+        ax = fig.add_subplot(rows, min(columns, len(keys)), i + 1)
+        t = np.arange(len(s["lambda"]))
+        ax.plot(t, s["lambda"], "o-", ms=3, color="tab:blue", label="inferred l")
+        ax.set_ylabel("inferred l", color="tab:blue", fontsize=8)
+        twin = ax.twinx()
+        twin.plot(t, s["lips"], "s--", ms=3, color="tab:red", label="lip displacement")
+        twin.set_ylabel("lips / IOD", color="tab:red", fontsize=8)
+        ax.set_title(f"{key} ({s['label']}): r = {s['corr_lips']:.2f}", fontsize=8)
+        ax.set_xlabel("frame", fontsize=8)
+        ax.tick_params(labelsize=7)
+        twin.tick_params(labelsize=7)
+    fig.tight_layout()
     return fig

@@ -1,5 +1,5 @@
 """What the frame PatchGAN says, patch by patch: its verdicts on a neutral face offered as the
-expression, on the real expression and on the generator's frame (notebook 03's D map)."""
+expression, on the real expression and on the generator's frame (notebook 03b's D map)."""
 from __future__ import annotations
 
 from typing import Any

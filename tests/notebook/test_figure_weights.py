@@ -21,7 +21,8 @@ from affinekit.notebook.provenance import (BUNDLED, file_sha256, read_manifest, 
 REPO = Path(__file__).resolve().parents[2]
 FIGURES = REPO / "figures"
 
-CK03 = "AFFINEKIT_CKPLUS=/path/to/ckplus affinekit figures --only 03 --param 03_training:STEPS=300"
+# notebooks 03 and 03b (`--only 03` takes both; 03b reads the run 03 trains)
+CK03 = "AFFINEKIT_CKPLUS=/path/to/ckplus affinekit figures --only 03 --param 03:STEPS=300"
 CK04 = "AFFINEKIT_CKPLUS=/path/to/ckplus affinekit figures --only 04"
 DEMO04 = "affinekit figures --only 04   # without CK+: the demo clips"
 NB05 = "affinekit figures --only 05"
@@ -37,10 +38,11 @@ UNSTAMPED = "made before stamps, from the bundled model of 2 Dec, which issue 28
 # figure (relative to figures/) -> (why it is stale, the command that makes it again).
 # The lead empties this after regenerating with the bundled model; a re-made figure must leave it.
 STALE_UNTIL_REMADE: dict[str, tuple[str, str]] = {
-    # notebook 03
+    # notebook 03b (made by notebook 03 before it was split)
     "intensity_anchor_comparison.png": (f"its bundled curve is {GREY}; no no-prior arm", CK03),
     "lambda_against_lips.png": (UNSTAMPED, CK03),
     "lambda_against_lips_ckplus.json": (UNSTAMPED, CK03),
+    # notebook 03
     "gradient_shares.png": ("its legend says share_G_patch, the lip D's term before the rename to G_lip", CK03),
     # notebook 04
     "paired_mouth_refiner.md": (UNSTAMPED, PAIRED),

@@ -2,6 +2,7 @@
 reads (`"\\text"`, `"\\beta"`) becomes a TAB or a backspace, and the formula it was in breaks."""
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -31,11 +32,67 @@ def test_the_check_finds_a_tab_in_a_formula():
     assert not CONTROL.search(r"$F = l \cdot F_y + (\text{learned})$")
 
 
+# What only affinekit.show may do: draw. A notebook that imports matplotlib, calls pyplot (`plt.`) or
+# torch.nn.functional (`F.`), or lays out axes on a figure has grown code a reader cannot reuse.
+BANNED_MODULES = ("matplotlib", "torch.nn.functional")
+BANNED_NAMES = ("plt", "F")                                  # pyplot's and torch.nn.functional's usual names
+DRAWING_METHODS = ("add_subplot", "subplots", "imshow", "twinx")
+
+
+def _banned(module: str) -> bool:
+    return any(module == m or module.startswith(m + ".") for m in BANNED_MODULES)
+
+
+def drawing_code(source: str) -> list[str]:
+    """What in a notebook's jupytext source (markdown is comments there) draws or calls
+    torch.nn.functional itself: each as `line N: what`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        what = ""
+        if isinstance(node, ast.Import):
+            what = ", ".join(f"import {a.name}" for a in node.names if _banned(a.name))
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            what = ", ".join(f"from {module} import {a.name}" for a in node.names
+                             if _banned(module) or _banned(f"{module}.{a.name}"))
+        elif isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.value.id in BANNED_NAMES:
+                what = f"{node.value.id}.{node.attr}"
+            elif node.attr == "functional" or (node.attr in DRAWING_METHODS and isinstance(node.ctx, ast.Load)):
+                what = f".{node.attr}"
+        if what:
+            found.append((node.lineno, what))
+    return [f"line {n}: {what}" for n, what in sorted(found)]
+
+
 def test_notebooks_are_thin_no_drawing_or_functional_calls_of_their_own():
-    """Every figure is drawn by a `show/` function and every tensor op lives in the kit: a notebook
-    that imports matplotlib or calls torch.nn.functional has grown code a reader cannot reuse."""
-    code = {path.name: "\n".join(line for line in path.read_text().splitlines() if not line.startswith("#"))
-            for path in sorted(NOTEBOOKS.glob("0*.py"))}
-    found = [f"{name}: {word}" for name, text in code.items()
-             for word in ("matplotlib", "plt.", "nn.functional", ".add_subplot(", ".imshow(") if word in text]
+    """Every figure is drawn by a `show/` function and every tensor op lives in the kit."""
+    sources = sorted(NOTEBOOKS.glob("0*.py"))
+    assert sources, f"no notebooks found in {NOTEBOOKS}"
+    found = [f"{path.name} {hit}" for path in sources for hit in drawing_code(path.read_text())]
     assert not found, f"drawing or tensor code in the notebooks (move it into affinekit.show / the kit): {found}"
+
+
+MADE_UP = """\
+# %% [markdown]
+# A markdown cell may say matplotlib, plt.plot and F.interpolate: it is text.
+
+# %%
+import matplotlib.pyplot as plt
+from torch.nn import functional as F
+import torch.nn.functional
+from affinekit.show import charts
+
+small = F.interpolate(x, size=32)
+fig = charts.line_chart({"a": [1, 2]})
+ax = fig.add_subplot(1, 1, 1)
+plt.show()
+"""
+
+
+def test_the_check_finds_drawing_in_a_made_up_notebook():
+    found = drawing_code(MADE_UP)
+    assert found == ["line 5: import matplotlib.pyplot", "line 6: from torch.nn import functional",
+                     "line 7: import torch.nn.functional", "line 10: F.interpolate", "line 12: .add_subplot",
+                     "line 13: plt.show"], found
+    assert drawing_code("# plt.plot in a comment\nfig = charts.line_chart({})\ndisplay(fig)\n") == []

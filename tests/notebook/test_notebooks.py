@@ -11,6 +11,7 @@ installed affinekit are what run, and the user's own kernels are left alone.
 from __future__ import annotations
 
 import ast
+import json
 import math
 from pathlib import Path
 
@@ -20,7 +21,9 @@ nbformat = pytest.importorskip("nbformat")
 pm = pytest.importorskip("papermill")
 
 from affinekit.errors import AffinekitError  # noqa: E402
-from affinekit.notebook.figures import TINY, WORK_FOLDERS, parse_params, select_notebooks  # noqa: E402
+from affinekit.io.runlog import read_log  # noqa: E402
+from affinekit.notebook.figures import NOTEBOOKS as FIGURE_NOTEBOOKS  # noqa: E402
+from affinekit.notebook.figures import TINY, WORK_FOLDERS, parse_params, select_notebooks, tiny_parameters  # noqa: E402
 from affinekit.notebook.figures import run_notebook as execute  # noqa: E402
 from affinekit.notebook.provenance import read_manifest, weights_stamp  # noqa: E402
 from affinekit.notebook.timed_run import TINY_LIMITS  # noqa: E402
@@ -31,9 +34,9 @@ pytestmark = pytest.mark.timeout(2 * TINY_LIMITS.notebook_s + 300)
 
 REPO = Path(__file__).resolve().parents[2]
 NB_DIR = REPO / "notebooks"
-NOTEBOOKS = sorted(p.stem for p in NB_DIR.glob("[0-9][0-9]_*.ipynb"))
-EXPECTED = ["01_dataset_exploration", "02_lip_patches", "03_training", "04_evaluation", "05_generate_videos",
-            "06_experiments", "07_toy"]
+NOTEBOOKS = sorted(p.stem for p in NB_DIR.glob("[0-9][0-9]*_*.ipynb"))
+EXPECTED = ["01_dataset_exploration", "02_lip_patches", "03_training", "03b_what_l_means", "04_evaluation",
+            "05_generate_videos", "06_experiments", "07_toy"]
 
 
 def _parameters_cell(nb):
@@ -49,6 +52,31 @@ def _parameters_cell(nb):
 def test_every_notebook_of_the_tour_is_there():
     missing = [name for name in EXPECTED if name not in NOTEBOOKS]
     assert not missing, f"missing notebooks: {missing}"
+    assert list(FIGURE_NOTEBOOKS) == EXPECTED == NOTEBOOKS          # `affinekit figures` runs the tour, in order
+
+
+def test_a_next_link_names_the_next_notebook_of_the_tour():
+    """A notebook that ends with a **Next:** link names the notebook after it (05 on have none)."""
+    linked = []
+    for name, after in zip(EXPECTED, EXPECTED[1:]):
+        last = nbformat.read(NB_DIR / f"{name}.ipynb", as_version=4).cells[-1]
+        if "**Next:**" in last.source:
+            assert f"**Next:** `{after}.ipynb`" in last.source, f"{name} links another notebook than {after}"
+            linked.append(name)
+    assert EXPECTED[:EXPECTED.index("04_evaluation") + 1] == linked, linked     # 01 to 04 link on
+
+
+def test_03b_repeats_03s_training_parameters():
+    """03b reads 03's run (or trains it with 03's call): the parameters that make that run, and the
+    tiny values for them, must be the same in both, or 03b would read or train another run."""
+    training = ["CKPLUS", "PREPARED_DIR", "RUN_DIR", "MAX_SEQUENCES", "CROP_SIZE", "IMAGE_SIZE", "BASE_WIDTH",
+                "STEPS", "BATCH_SIZE", "SAMPLE_EVERY", "SEED"]
+    defaults = {name: {p["name"]: p["default"] for p in pm.inspect_notebook(str(NB_DIR / f"{name}.ipynb")).values()}
+                for name in ("03_training", "03b_what_l_means")}
+    assert {p: defaults["03_training"][p] for p in training} == {p: defaults["03b_what_l_means"][p] for p in training}
+    assert {p: v for p, v in TINY["03b_what_l_means"].items() if p in training} == TINY["03_training"]
+    folders = [tiny_parameters(name, Path("/w"))["RUN_DIR"] for name in ("03_training", "03b_what_l_means")]
+    assert folders[0] == folders[1] == "/w/03_training/run"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -195,30 +223,52 @@ def test_03_training_logs_finite_losses_and_a_checkpoint(nb03, work):
     assert {"fig6_g_l1.png", "fig7_d_real_fake.png", "training_samples_demo.png"} <= figures(work)
     # the chance line drawn on the D curves is the GAN loss's own
     assert nb03["chance_line"] == pytest.approx({"lsgan": 0.25, "bce": math.log(2)}[nb03["gan_loss"]])
-    # intensity inference on a real held-out sequence, one l per frame (that l recovers a known
-    # intensity is tested with a generator whose decode is known: tests/show/test_look_inside.py)
-    lam = nb03["lambda_on_sequence"]
-    assert len(lam) >= 2 and all(math.isfinite(v) for v in lam)
-    assert {"intensity_on_sequence.png", "decoded_at_inferred_l_demo.png"} <= figures(work)
-    # the anchor comparison on the same held-out sequence: two short runs (the kit's anchor, the paper's
-    # setting) that differ, and the bundled model, trained with the anchor for long, which orders the frames
-    runs = nb03["lambda_by_anchor"]
-    assert sorted(runs) == ["kit: G_sup + warm-up", "no anchor, no prior", "paper: no anchor"] and all(len(v) == len(lam) for v in runs.values())
-    assert runs["paper: no anchor"] != runs["kit: G_sup + warm-up"]
-    bundled = nb03["lambda_bundled"]
-    assert bundled[-1] > bundled[0] + 0.2 and nb03["anchor_corr"]["bundled"] > 0.8
-    assert "intensity_anchor_comparison.png" in figures(work)
     # the step by hand: the trainer's own frame losses; the motion head gives x0 back exactly at l = 0,
     # and an untrained model's frames are not yet the real ones
     one = nb03["one_step_losses"]
     assert sorted(one) == ["G_L1", "G_rec", "G_sup"] and one["G_rec"] == pytest.approx(0.0, abs=1e-6)
     assert one["G_L1"] > 1e-3 and math.isfinite(one["G_sup"])
+    assert (work / "figures" / "generator_shapes.md").is_file()
+
+
+@pytest.fixture(scope="module")
+def nb03b(demo_env, work, nb03):
+    # after 03, as in the tour: its RUN_DIR is the tiny 03's run folder (SHARED_FOLDERS), read back, not trained
+    return run_notebook("03b_what_l_means", work)
+
+
+@pytest.mark.slow
+def test_03b_reads_03s_run_and_what_its_l_means(nb03b, nb03, work):
+    assert nb03b["reused"] is True and nb03b["checkpoint"] == nb03["checkpoint"]      # 03's very run, not a new one
+    assert nb03b["run_steps"] == nb03["steps"] == TINY["03_training"]["STEPS"]
+    assert len(read_log(Path(nb03["checkpoint"]).parents[1] / "log.jsonl")) == nb03["log_rows"]    # no step added
+    assert (nb03b["train_sequences"], nb03b["test_sequences"]) == (nb03["train_sequences"], nb03["test_sequences"])
+    # intensity inference on a real held-out sequence, one l per frame (that l recovers a known
+    # intensity is tested with a generator whose decode is known: tests/show/test_look_inside.py)
+    lam = nb03b["lambda_on_sequence"]
+    assert len(lam) >= 2 and all(math.isfinite(v) for v in lam)
+    assert {"intensity_on_sequence.png", "decoded_at_inferred_l_demo.png"} <= figures(work)
+    # the anchor comparison on the same held-out sequence: two short runs (the kit's anchor, the paper's
+    # setting) that differ, and the bundled model, trained with the anchor for long, which orders the frames
+    runs = nb03b["lambda_by_anchor"]
+    assert sorted(runs) == ["kit: G_sup + warm-up", "no anchor, no prior", "paper: no anchor"] and all(len(v) == len(lam) for v in runs.values())
+    assert runs["paper: no anchor"] != runs["kit: G_sup + warm-up"]
+    bundled = nb03b["lambda_bundled"]
+    assert bundled[-1] > bundled[0] + 0.2 and nb03b["anchor_corr"]["bundled"] > 0.8
+    assert "intensity_anchor_comparison.png" in figures(work)
     # the frame PatchGAN's verdicts: a held-out face and an FRLL pair, three frames each; the FRLL one is shared
-    verdicts = nb03["d_verdicts"]
+    verdicts = nb03b["d_verdicts"]
     assert sorted(verdicts) == ["frll", "held_out"] and all(len(v) == 3 for v in verdicts.values())
     assert all(math.isfinite(x) for v in verdicts.values() for x in v.values())
     assert {"d_verdicts_frll.png", "d_verdicts_held_out_demo.png"} <= figures(work)
-    assert (work / "figures" / "generator_shapes.md").is_file()
+    record = json.loads((work / "figures" / "what_l_means_demo.json").read_text())
+    assert record["d_verdicts"] == nb03b["d_verdicts"] and record["anchor_corr"] == nb03b["anchor_corr"]
+    assert {"probe", "anchor_curves", "lips", "compare_steps"} <= set(record)
+    assert (work / "figures" / "lambda_against_lips_demo.json").is_file()
+    # the figures after the anchor comparison come from the bundled model: stamped with it, re-made by 03b
+    made = read_manifest(work / "figures")
+    assert made["lambda_against_lips.png"]["remake"] == "affinekit figures --only 03b"
+    assert "intensity_on_sequence.png" not in made                    # 03's run: not the bundled weights
 
 
 @pytest.fixture(scope="module")
@@ -350,7 +400,9 @@ def test_figures_params_go_only_to_notebooks_that_declare_them():
     for bad, message in (("NOPE=1", "no notebook declares"), ("STEPS", "expected"), ("09:STEPS=1", "no notebook")):
         with pytest.raises(AffinekitError, match=message):
             parse_params([bad])
-    assert select_notebooks(["03", "01"]) == ("01_dataset_exploration", "03_training")
+    assert select_notebooks(["03", "01"]) == ("01_dataset_exploration", "03_training", "03b_what_l_means")
+    assert select_notebooks(["03b"]) == ("03b_what_l_means",)
+    assert parse_params(["03:STEPS=300"])["03b_what_l_means"] == {"STEPS": 300} == parse_params(["03:STEPS=300"])["03_training"]
     assert select_notebooks(None) == tuple(NOTEBOOKS)
     with pytest.raises(AffinekitError, match="no such notebook"):
         select_notebooks(["09"])

@@ -116,3 +116,18 @@ def test_intensity_against_position_draws_each_curve_at_its_positions():
     assert set(lines) == {"run", "bundled", "l = position"}
     assert np.allclose(lines["run"].get_xdata(), [0.0, 0.5, 1.0]) and np.allclose(lines["run"].get_ydata(), [0, 0.4, 1.1])
     assert np.allclose(lines["bundled"].get_xdata(), [0.0, 1.0]) and lines["bundled"].get_linestyle() == ":"
+
+
+def test_balance_bars_and_lambda_and_lips_draw_what_they_are_given():
+    counts = {"FRLL": {"happy": 6}, "demo clips": {"happy": 3, "anger": 1}}
+    shares = {"FRLL": {"happy": 0.25}, "demo clips": {"happy": 0.25, "anger": 0.5}}
+    left, right = charts.balance_bars(counts, shares).axes
+    assert sorted(b.get_height() for b in left.patches if not math.isnan(b.get_height())) == [1, 3, 6]
+    assert sorted(b.get_height() for b in right.patches if not math.isnan(b.get_height())) == [25, 25, 50]
+    scores = {f"S{i}": {"label": "happy", "lambda": [0.0, 0.5, 1.0], "lips": [0.0, 0.1, 0.3], "corr_lips": 0.98}
+              for i in range(5)}
+    fig = charts.lambda_and_lips(scores)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == 5 and len(fig.axes) == 10               # a twin axis per panel: l left, lips right
+    assert panels[0].get_title() == "S0 (happy): r = 0.98"
+    assert np.allclose(panels[0].get_lines()[0].get_ydata(), [0.0, 0.5, 1.0])
