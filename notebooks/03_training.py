@@ -126,11 +126,12 @@ MAX_SEQUENCES = 0      # 0: every labelled sequence
 CROP_SIZE = 128        # prepared crop size, pixels
 IMAGE_SIZE = 64        # model resolution (crops are resized on the fly)
 BASE_WIDTH = 32        # channels of the first U-Net level
-STEPS = 2000           # training steps
+STEPS = 300            # training steps (about 7 minutes on a free 2-core CPU)
 BATCH_SIZE = 8
 SAMPLE_EVERY = 100     # steps between generated samples on the board
 BOARD_SECONDS = 5.0    # the board redraws at most this often
 SEED = 0
+SCORE_EVERY = 50       # steps between scorings of the held-out subjects (0: none)
 FIGURES_DIR = ""
 RESULTS_JSON = ""
 
@@ -156,6 +157,7 @@ from affinekit.training.losses import GAN_CHANCE, frame_losses, weighted
 from affinekit.models.generator import Generator
 from affinekit.io.images import to_network_size
 from affinekit.io.runlog import read_log
+from affinekit.notebook.held_out import HeldOutCurve, plot_held_out
 from affinekit.notebook.loss_table import loss_table, share_labels
 from affinekit.notebook.setup import plain, setup
 from affinekit.show.run_summary import curve_summary
@@ -320,12 +322,18 @@ display(Markdown(weights_table))
 # discriminator cannot tell real from fake and its verdict teaches the generator
 # nothing; `D_frame_fake` running to 0 would mean it had won instead. The shares panel says
 # how much of G's gradient each loss term supplies (`train.share_every`).
+#
+# A second callback, `HeldOutCurve`, scores the generator on the **held-out subjects** every
+# `SCORE_EVERY` steps, starting from the run's own step 0: the motion head with its prior fitted
+# and nothing learned yet. That is the question a falling `G_L1` cannot answer: is training
+# making faces the model never saw any closer to the real ones than the prior alone?
 
 # %%
 board = LiveBoard(every=BOARD_SECONDS, title=f"AffineGAN on {DATA}")
+curve = HeldOutCurve(prepared, test_keys, every=SCORE_EVERY, last_step=STEPS) if test_keys and SCORE_EVERY else None
 # the same entry as `affinekit train`: the run folder records its configs and training keys
 trainer = train(prepared, run_dir, model_cfg, train_cfg, DataConfig(crop_size=CROP_SIZE, seed=SEED),
-                keys=train_keys, callbacks=[board])
+                keys=train_keys, callbacks=[board] + ([curve] if curve else []))
 print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 
 # %% [markdown]
@@ -430,6 +438,28 @@ loss_summary["blend_last"] = log[-1].get("lambda_blend")
 print(json.dumps(loss_summary, indent=1))
 
 # %% [markdown]
+# ## Did training help? The held-out subjects against step 0
+#
+# `HeldOutCurve`'s scores: the PSNR of the clips made from the held-out subjects' neutral frames
+# (scored as notebook 04 scores them) every `SCORE_EVERY` steps, with the run's own step 0, the
+# prior alone, as the dashed line. A point above the line is a model that learned something
+# that carries over to people it never saw; below it, training has so far made things worse.
+#
+# ![held-out PSNR against training step](../figures/held_out_psnr_ckplus.png)
+
+# %%
+held_out_rows = curve.rows if curve else []
+if held_out_rows:
+    fig = plot_held_out(held_out_rows, title=f"held-out subjects ({len(test_keys)} sequences of {DATA})")
+    nb.save(fig, f"held_out_psnr_{DATA}.png")
+    display(fig)
+    first, last = held_out_rows[0], held_out_rows[-1]
+    print(f"held-out PSNR: step 0 (the prior alone) {first['psnr']:.2f} dB, step {last['step']} {last['psnr']:.2f} dB "
+          f"({last['psnr'] - first['psnr']:+.2f} dB); copy-input {first['copy_psnr']:.2f} dB")
+else:
+    print("no held-out subject in this data (or SCORE_EVERY = 0): nothing to score")
+
+# %% [markdown]
 # ## Faces the model never saw
 #
 # Neutral frames of the held-out subjects, animated from intensity 0 to 1.5:
@@ -526,7 +556,7 @@ print(f"mean |F_y| {field_px['prior_mean']:.2f} px, mean |learned correction| {f
 # are notebook 03b's.
 
 # %%
-summary = dict(curves=loss_summary, field_px=field_px, train_sequences=len(train_keys),
+summary = dict(held_out=held_out_rows, curves=loss_summary, field_px=field_px, train_sequences=len(train_keys),
                test_sequences=len(test_keys))
 nb.save_text(f"training_{DATA}.json", json.dumps(plain(summary), indent=1, sort_keys=True))
 last = log[-1]
@@ -537,7 +567,7 @@ nb.record(curves=loss_summary, field_px=field_px, data=DATA,
           checkpoint=str(trainer.checkpoint_path), checkpoint_exists=trainer.checkpoint_path.is_file(),
           board_draws=board.draws, train_sequences=len(train_keys), test_sequences=len(test_keys),
           sample_shape=list(clips.shape), chance_line=GAN_CHANCE[train_cfg.gan_loss], gan_loss=train_cfg.gan_loss,
-          one_step_losses={k: v.item() for k, v in one_step.items()})
+          one_step_losses={k: v.item() for k, v in one_step.items()}, held_out=held_out_rows)
 
 # %% [markdown]
 # **Next:** `03b_what_l_means.ipynb` asks what this run's inferred intensity `l` means: along a

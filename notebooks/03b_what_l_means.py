@@ -31,7 +31,7 @@
 # frame discriminator, in `RUN_DIR`: by default the folder notebook 03 trains into,
 # `runs/notebook03_<data>`. The parameters repeat notebook 03's: with the same values, a run that is
 # already there is read back and nothing is trained (`affinekit.notebook.trained_run.reuse_or_train`);
-# without one, this notebook first trains it with notebook 03's own call (at the default 2000 steps,
+# without one, this notebook first trains it with notebook 03's own call (at the default 300 steps,
 # about 35 minutes on a 2-core CPU). Run notebook 03 first to watch that training.
 
 # %% tags=["parameters"]
@@ -42,7 +42,7 @@ MAX_SEQUENCES = 0      # 0: every labelled sequence
 CROP_SIZE = 128        # prepared crop size, pixels
 IMAGE_SIZE = 64        # model resolution (crops are resized on the fly)
 BASE_WIDTH = 32        # channels of the first U-Net level
-STEPS = 2000           # training steps, as in notebook 03 (used only when the run must be trained here)
+STEPS = 300            # training steps, as in notebook 03 (used only when the run must be trained here)
 BATCH_SIZE = 8
 SAMPLE_EVERY = 100     # as in notebook 03 (part of its training config)
 SEED = 0

@@ -39,7 +39,7 @@ TINY: dict[str, dict[str, Any]] = {
     "01_dataset_exploration": dict(MAX_SEQUENCES=7, MONTAGE_FRAMES=4, CROP_SIZE=96, MAX_MEASURED=4),
     "02_lip_patches": dict(N_FACES=2, CROP_SIZE=96),
     "03_training": dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
-                        SAMPLE_EVERY=2),
+                        SAMPLE_EVERY=2, SCORE_EVERY=4),
     # 03's sizes and training parameters: a tiny 03b reads the run a tiny 03 trains (SHARED_FOLDERS)
     "03b_what_l_means": dict(MAX_SEQUENCES=4, CROP_SIZE=64, IMAGE_SIZE=32, BASE_WIDTH=8, STEPS=4, BATCH_SIZE=2,
                              SAMPLE_EVERY=2, COMPARE_STEPS=4, COMPARE_SIZE=32),

@@ -74,7 +74,8 @@ def test_03b_repeats_03s_training_parameters():
     defaults = {name: {p["name"]: p["default"] for p in pm.inspect_notebook(str(NB_DIR / f"{name}.ipynb")).values()}
                 for name in ("03_training", "03b_what_l_means")}
     assert {p: defaults["03_training"][p] for p in training} == {p: defaults["03b_what_l_means"][p] for p in training}
-    assert {p: v for p, v in TINY["03b_what_l_means"].items() if p in training} == TINY["03_training"]
+    assert {p: v for p, v in TINY["03b_what_l_means"].items() if p in training} == \
+        {p: v for p, v in TINY["03_training"].items() if p in training}
     folders = [tiny_parameters(name, Path("/w"))["RUN_DIR"] for name in ("03_training", "03b_what_l_means")]
     assert folders[0] == folders[1] == "/w/03_training/run"
 
@@ -229,6 +230,11 @@ def test_03_training_logs_finite_losses_and_a_checkpoint(nb03, work):
     assert sorted(one) == ["G_L1", "G_rec", "G_sup"] and one["G_rec"] == pytest.approx(0.0, abs=1e-6)
     assert one["G_L1"] > 1e-3 and math.isfinite(one["G_sup"])
     assert (work / "figures" / "generator_shapes.md").is_file()
+    # the held-out curve starts at the run's own step 0 and ends at its last step
+    rows = nb03["held_out"]
+    if nb03["test_sequences"]:
+        assert [r["step"] for r in rows] == [0, TINY["03_training"]["STEPS"]]
+        assert all(math.isfinite(r["psnr"]) for r in rows) and "held_out_psnr_demo.png" in figures(work)
 
 
 @pytest.fixture(scope="module")
