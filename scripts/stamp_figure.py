@@ -1,6 +1,6 @@
 """Stamp figures made outside the notebooks with the weights that made them (figures/made_with.json).
 
-    python scripts/stamp_figure.py figures/paired_mouth_refiner.md --remake "affinekit evaluate ..."
+    python scripts/stamp_figure.py figures/paired_mouth_refiner_5dec.md --remake "affinekit evaluate ..."
     python scripts/stamp_figure.py figures/x.png --weights runs/mix/generator.pt --remake "python ..."
 
 Without --weights the figure is stamped with the bundled generators and the classifier

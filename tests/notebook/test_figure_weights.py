@@ -28,9 +28,6 @@ DEMO04 = "affinekit figures --only 04   # without CK+: the demo clips"
 NB05 = "affinekit figures --only 05"
 CK06 = "AFFINEKIT_CKPLUS=/path/to/ckplus affinekit figures --only 06 --param 06_experiments:STEPS=300"
 NB07 = "affinekit figures --only 07"
-PAIRED = ("affinekit evaluate --protocol paired --data prepared/frll256,prepared/jaffe256,prepared/yale256,"
-          "prepared/mead256 --markdown figures/paired_mouth_refiner.md; then python scripts/stamp_figure.py "
-          "figures/paired_mouth_refiner.md --remake '<that command>'")
 GREY_MODEL = "the grey CK+ model of 28 Nov"
 GREY = f"{GREY_MODEL} and the classifier before its 1 Dec retraining"
 UNSTAMPED = "made before stamps, from the bundled model of 2 Dec, which issue 28 replaces"
@@ -45,7 +42,6 @@ STALE_UNTIL_REMADE: dict[str, tuple[str, str]] = {
     # notebook 03
     "gradient_shares.png": ("its legend says share_G_patch, the lip D's term before the rename to G_lip", CK03),
     # notebook 04
-    "paired_mouth_refiner.md": (UNSTAMPED, PAIRED),
     # notebook 05
     "direction_similarity.json": (UNSTAMPED, NB05),
     # notebook 06: expression accuracy by the classifier before its retraining; no value labels
