@@ -136,7 +136,7 @@ def field_summary(parts: Mapping[str, np.ndarray], groups: Sequence[str]) -> dic
     squared = np.maximum((prior * prior).sum(axis=(1, 2, 3)), 1e-12)
     rows["against_prior"] = -(prior * correction).sum(axis=(1, 2, 3)) / squared
     names = np.asarray(list(groups))
-    return {g: {k: round(float(v[names == g].mean()), 3) for k, v in rows.items()} for g in dict.fromkeys(groups)}
+    return {g: {k: round(float(v[names == g].mean()), 4) for k, v in rows.items()} for g in dict.fromkeys(groups)}
 
 
 def _outline(ax: Any, points: np.ndarray) -> None:
