@@ -263,6 +263,79 @@ print(f"G(0.5) vs the midpoint of G(0) and G(1): {linear['midpoint_gap']:.4f}; w
 # ![the motion head's raw field, mask and residual](../figures/raw_output_demo.png)
 
 # %% [markdown]
+# ### The prior, and what training learned on top of it
+#
+# The field above is the sum of two parts, $F = l \cdot F_y + (\text{learned correction})$.
+# $F_y$ is the label's motion prior, fitted once from landmarks before training and kept in
+# the model as a buffer (`generator.prior`): the same field for every face. The correction is
+# what the network learned, and the only part that depends on the face. Below, for two FRLL
+# people the model never saw and three expressions: the neutral close-up, the frame the prior
+# alone makes at `l` = 1 (the face warped by $l \cdot F_y$; correction, mask and residual
+# switched off, which is what an untrained generator with the same prior gives), the model's own
+# frame at `l` = 1, and the two parts of its field as lengths in pixels of the model's 64 px crop,
+# on one colour scale (a square-root scale, so the small motions show), with arrows where the
+# face moves at least half a pixel (the way it moves; their length is fixed, the colour gives it).
+
+# %%
+import json
+
+from affinekit.notebook.inputs import DEMO_FRLL
+from affinekit.show import prior_fields
+
+PRIOR_EXPRESSIONS = ["happy", "surprise", "anger"]
+frll_people = sorted((DEMO_FRLL / "neutral_front").glob("*.jpg"))[:2]     # 007 and 012, never trained on
+prior_rows = [(animator.align(person), person.stem[:3], expression)
+              for person in frll_people for expression in PRIOR_EXPRESSIONS]
+prior_summary = {}
+if generator.moves:
+    split = prior_fields.prior_and_learned(generator, [face for face, _, _ in prior_rows],
+                                           [EXPRESSIONS.index(e) for _, _, e in prior_rows])
+    fig = prior_fields.plot_prior_and_learned(
+        split, [f"FRLL {person}\n{e}" for _, person, e in prior_rows],
+        title=f"The motion prior and the learned correction, {model_name} at l = 1\n"
+              "Faces: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0)")
+    nb.save(fig, "prior_and_learned_frll.png")
+    display(fig)
+    prior_summary = prior_fields.field_summary(split, [e for _, _, e in prior_rows])
+    nb.save_text("prior_and_learned_frll.json", json.dumps(
+        {"model": model_name, "faces": [f"FRLL {person}" for _, person, _ in prior_rows[::len(PRIOR_EXPRESSIONS)]],
+         "intensity": 1.0, "unit": "pixels of the model's crop", "expressions": prior_summary}, indent=1))
+    for expression, values in prior_summary.items():
+        print(f"{expression}: mean |l F_y| {values['prior_mean_px']:.2f} px, mean |learned correction| "
+              f"{values['correction_mean_px']:.2f} px, share of the prior it takes back {values['against_prior']:.2f}")
+nb.record(prior_and_learned=prior_summary)
+
+# %% [markdown]
+# The committed figure (the bundled model; `figures/prior_and_learned_frll.json` holds each
+# expression's numbers, means over the two faces):
+#
+# ![the motion prior against the learned correction on two FRLL faces](../figures/prior_and_learned_frll.png)
+#
+# - **For happy and surprise the prior does most of the moving.** Happy's $F_y$ pulls the mouth
+#   corners up and out (up to 4.0 px, 0.57 px on average over the crop), and alone it already
+#   widens the closed lips into a smile. Surprise's lifts the brows and forehead by about 3 px and
+#   drops the jaw by up to 8.9 px (1.46 px on average); alone it stretches the closed lips down
+#   into a long pink shape, because a warp cannot open a mouth.
+# - **There the learned correction is smaller and spread thin**: 0.39 px on average for happy (at
+#   most 1.6 px), pointing every which way, and 0.86 px for surprise (at most 4.3 px). Surprise's
+#   points down on the forehead, holding back part of the brow raise, and down along the crop's
+#   lower edge under the chin, carrying the jaw's drop on where the prior fades out; it also makes
+#   a frame of about a pixel along the crop's edges. Measured along the prior field, the correction
+#   takes back 11% of surprise's prior and -3% of happy's (it adds a little).
+# - **Anger is the other way round.** Its prior is the weakest (0.51 px on average, at most 1.6 px:
+#   mostly the brows drawn down and together), the correction is larger (0.60 px, at most 2.4 px)
+#   and points mostly up, against the prior: it takes back 66% of it. So the model's anger owes
+#   little to its prior.
+# - **What the model's frame has and the prior's lacks is painted, not warped**: surprise's open,
+#   dark mouth (the residual, where the mask opens) with teeth in it (the mouth refiner), where the
+#   prior alone gave stretched lips. The residual also paints purple tints under the surprised eyes
+#   and on the angry lips, and a pale violet band under person 007's surprised chin.
+#
+# The prior is one field per expression, so its maps are the same for both people; the correction
+# is the part that reads the face, and its mean differs between them by 0.06 px at most
+# (the panels' titles).
+
+# %% [markdown]
 # ### The mouth refiner, on a surprise
 #
 # The residual above is painted on the 64 px crop: stretched over a photo, an opened mouth

@@ -69,16 +69,22 @@ def render_clips(generator: Generator, faces: AlignedFace | Sequence[AlignedFace
     return render_crops(generator, x0, label_tensor(labels), intensities, points, mouth=mouth)
 
 
-def _closeup(generator: Generator, face: AlignedFace, labels: list[Any], intensities: torch.Tensor, size: int,
-             mouth: bool) -> np.ndarray:
-    """Aligned close-ups (B, T, size, size, 3) uint8 in the photo's own colour: the photo's landmarks
-    go to the close-up once (photo -> close-up), not through the network crop."""
+def closeup_input(face: AlignedFace, size: int = CLOSEUP_SIZE) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the face's aligned close-up (C, size, size) in [-1, 1], its landmarks (68, 2) in close-up pixels),
+    cut from the photo at its own resolution: what the close-up view warps. The photo's landmarks go
+    to the close-up once (photo -> close-up), not through the network crop."""
     aligner = FaceAligner(size)
     M = aligner.transform(face.photo_landmarks())
-    x0 = to_model(aligner.warp(face.photo, M).reshape(size, size, -1))[None].expand(len(labels), -1, -1, -1)
-    points = torch.from_numpy(apply_transform(M, face.photo_landmarks())).float()
-    out = to_uint8(render_crops(generator, x0, label_tensor(labels), intensities,
-                                points[None].expand(len(labels), -1, -1), mouth=mouth))
+    x0 = to_model(aligner.warp(face.photo, M).reshape(size, size, -1))
+    return x0, torch.from_numpy(apply_transform(M, face.photo_landmarks())).float()
+
+
+def _closeup(generator: Generator, face: AlignedFace, labels: list[Any], intensities: torch.Tensor, size: int,
+             mouth: bool) -> np.ndarray:
+    """Aligned close-ups (B, T, size, size, 3) uint8 in the photo's own colour (`closeup_input`)."""
+    x0, points = closeup_input(face, size)
+    out = to_uint8(render_crops(generator, x0[None].expand(len(labels), -1, -1, -1), label_tensor(labels),
+                                intensities, points[None].expand(len(labels), -1, -1), mouth=mouth))
     return np.repeat(out, 3, axis=-1) if out.shape[-1] == 1 else out
 
 

@@ -297,6 +297,11 @@ def test_05_writes_a_video_and_builds_the_app(nb05, nb03, work):
     assert all(abs(v - 1) < 1e-4 for v in nb05["similarity_diagonal"]) and len(nb05["similarity_diagonal"]) == 7
     assert math.isfinite(nb05["linearity"]["ratio"]) and nb05["levels"] >= 3
     assert {"direction_norms_demo.png", "direction_similarity.png", "raw_output_demo.png"} <= figures(work)
+    # the prior against the learned correction, on two shipped FRLL faces (issue 29 item 5)
+    split = nb05["prior_and_learned"]
+    assert sorted(split) == ["anger", "happy", "surprise"]
+    assert all(math.isfinite(v) and (v >= 0 or k == "against_prior") for row in split.values() for k, v in row.items())
+    assert "prior_and_learned_frll.png" in figures(work) and (work / "figures" / "prior_and_learned_frll.json").is_file()
     # each figure records the weights that made it (tests/notebook/test_figure_weights.py holds committed ones to it)
     made = read_manifest(work / "figures")
     assert made["generated_expressions_demo.png"]["weights"] == weights_stamp([nb03["checkpoint"]])

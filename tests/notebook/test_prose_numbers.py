@@ -234,6 +234,32 @@ def test_05_mixture_paragraph_is_the_recorded_table():
     assert field < correction                                         # "the prior ... is exactly linear"
 
 
+def test_05_prior_and_learned_prose_is_the_recorded_split():
+    text = markdown("05_generate_videos")
+    rec = json.loads((FIGURES / "prior_and_learned_frll.json").read_text())["expressions"]
+    happy, surprise, anger = rec["happy"], rec["surprise"], rec["anger"]
+    px = lambda v: float(f"{v:.2f}")
+    assert number(text, r"up and out \(up to ([\d.]+) px") == round(happy["prior_max_px"], 1)
+    assert number(text, r"up and out \(up to [\d.]+ px, ([\d.]+) px on average") == px(happy["prior_mean_px"])
+    assert number(text, r"drops the jaw by up to ([\d.]+) px") == round(surprise["prior_max_px"], 1)
+    assert number(text, r"drops the jaw by up to [\d.]+ px \(([\d.]+) px on average") == px(surprise["prior_mean_px"])
+    assert number(text, r"spread thin\*\*: ([\d.]+) px on average for happy") == px(happy["correction_mean_px"])
+    assert number(text, r"for happy \(at most ([\d.]+) px\)") == round(happy["correction_max_px"], 1)
+    assert number(text, r"and ([\d.]+) px for surprise") == px(surprise["correction_mean_px"])
+    assert number(text, r"px for surprise \(at most ([\d.]+) px\)") == round(surprise["correction_max_px"], 1)
+    assert number(text, r"takes back (\d+)% of surprise's prior") == round(100 * surprise["against_prior"])
+    assert number(text, r"and (-?\d+)% of happy's") == round(100 * happy["against_prior"])
+    assert number(text, r"weakest \(([\d.]+) px on average") == px(anger["prior_mean_px"])
+    assert number(text, r"weakest \([\d.]+ px on average, at most ([\d.]+) px") == round(anger["prior_max_px"], 1)
+    assert number(text, r"correction is larger \(([\d.]+) px") == px(anger["correction_mean_px"])
+    assert number(text, r"correction is larger \([\d.]+ px, at most ([\d.]+) px") == round(anger["correction_max_px"], 1)
+    assert number(text, r"it takes back (\d+)% of it") == round(100 * anger["against_prior"])
+    # "smaller" for happy and surprise, "larger" for anger, "the weakest" prior
+    assert all(r["correction_mean_px"] < r["prior_mean_px"] for r in (happy, surprise))
+    assert anger["correction_mean_px"] > anger["prior_mean_px"]
+    assert anger["prior_mean_px"] == min(r["prior_mean_px"] for r in rec.values())
+
+
 def test_07_toy_prose_is_the_recorded_run():
     rec = json.loads((FIGURES / "toy.json").read_text())
     text = markdown("07_toy")
