@@ -128,11 +128,12 @@ nb.save_text(f"experiments_{DATA}.json", json.dumps(plain(record), indent=1, sor
 
 # %% [markdown]
 # The committed run: the CK+ sample, 300 steps per variant at 64 px, tested on
-# held-out subjects S111 and S124 (7 sequences; copy-input scores 21.68 dB, SSIM
-# 0.779; landmark-warp, from `figures/table2_ckplus.md` on the same 7 sequences and
-# training subjects, 23.20 dB, SSIM 0.806, 5/7 clips). It was made before the bars
-# carried values and before the landmark-warp and prior-only rows existed: rerun the
-# notebook for those. What it answers, with the numbers behind the bars:
+# held-out subjects S111 and S124 (7 sequences; copy-input scores 21.69 dB, SSIM
+# 0.780; landmark-warp, from `figures/table2_ckplus.md` on the same 7 sequences and
+# training subjects, 23.21 dB, SSIM 0.806, 5/7 clips). It was made before the bars
+# carried values and before the landmark-warp and prior-only rows existed, with the
+# classifier before its 1 Dec retraining: rerun the notebook for those (a rerun at 300 steps
+# takes about two CPU hours; the baselines and prior only below are today's). What it answers, with the numbers behind the bars:
 #
 # | question | variant | PSNR (dB) | SSIM | expr. acc. | ACD-I |
 # |---|---|---|---|---|---|
@@ -146,16 +147,16 @@ nb.save_text(f"experiments_{DATA}.json", json.dumps(plain(record), indent=1, sor
 # | | paper (trained on the test sequences) | 24.74 | 0.832 | 1.00 | 0.178 |
 #
 # - **None of the 300-step motion trainings beats its own starting point on PSNR.** The
-#   subject-split trainings score 23.09 to 23.16 dB, below landmark-warp's 23.20 dB, the
+#   subject-split trainings score 23.09 to 23.16 dB, below landmark-warp's 23.21 dB, the
 #   motion their prior starts from. They stop inside the 500-step warm-up (the position
 #   still drives G with weight 0.4 at step 300), and they read as the expression more
 #   often (6/7 clips against landmark-warp's 5/7), a difference of one clip.
 #   Prior only, the motion head at step 0, was scored later on the same 7 sequences
-#   (`python benchmarks/prior_only.py`, `figures/prior_only_ckplus.json`): 23.20 dB and
-#   SSIM 0.797. So the trainings sit below their own step 0 on PSNR and a little above it
-#   on SSIM (0.800 and 0.801). That later run's scorer reads 4/7 clips for prior only and
-#   4/7 for landmark-warp too, not the 5/7 of Table 2: the evaluation code has changed
-#   since these runs, so compare expression accuracy only within one run.
+#   (`python benchmarks/prior_only.py`, `figures/prior_only_ckplus.json`, with today's
+#   code: the photo warped with bicubic sampling): 23.25 dB and SSIM 0.797. So the trainings sit below their own step 0 on PSNR and a little above it
+#   on SSIM (0.800 and 0.801). That later run's scorer reads 5/7 clips for prior only and
+#   5/7 for landmark-warp too, as Table 2 does; the trainings' 6/7 came from the classifier
+#   before its retraining, so compare expression accuracy only within one run.
 # - **BCE or LSGAN, lip discriminator or not:** no difference at this size. The
 #   gaps (0.07 dB) are far below what another seed would move. There is a reason: the
 #   discriminators sit at chance and the adversarial terms are 3.7% of G's gradient at
@@ -164,9 +165,9 @@ nb.save_text(f"experiments_{DATA}.json", json.dumps(plain(record), indent=1, sor
 #   so switching their loss or dropping one of them changes almost nothing the generator
 #   feels.
 # - **Motion or pixels:** drawing pixels loses 0.98 dB and 0.097 SSIM, and drifts from
-#   the person (ACD-I 0.239 against the real videos' 0.180). Expression accuracy falls
+#   the person (ACD-I 0.239 against the real videos' 0.178). Expression accuracy falls
 #   from 6/7 clips to 4/7, but with 7 clips the 95% intervals (0.49-0.97 and 0.25-0.84)
-#   overlap, and the bundled pixel head, trained for 2000 steps, reads right on 7/7
+#   overlap, and the bundled pixel head, trained for 2000 steps, reads right on 6/7
 #   clips in Table 2. So at 300 steps the pixel head is slower to learn the
 #   expression; this run does not show it cannot.
 # - **The split:** training on the test sequences adds 1.65 dB and 7/7 clips on the
