@@ -137,9 +137,13 @@ print(f"mean l at the apex (true 1): {score.apex:.2f}; the field at the true int
 # position alone gets 0.56. `l` orders every held-out clip's frames as the truth does. That is
 # what a regression of `l` onto the landmarks through $l \cdot F_y$ would give, and `G_landmark`
 # is such a regression: it shows that a landmark-supervised `l` tracks the drawn intensity, not
-# that the projection finds it on its own. Exercise 4 asks that; its recorded answer
-# (`notebooks/ANSWERS.md`) is: the order yes, the direction no (two seeds, one each way). What it
-# does not find is one scale: pooled over them 0.579. The projection divides by
+# that the projection finds it on its own. **The paper's setting, run beside it** (no prior, no
+# `G_landmark`, no anchor: exercise 4, the same 16 people and 100 steps, two seeds, recorded in
+# `figures/exercise_answers.json` as `07 ex 4: the paper's setting`): along each clip 0.979 with seed 0
+# and -0.975 with seed 1. So, plainly: **the projection alone does not find the intensity here.** It
+# orders each clip's frames, but which way is apex comes out at random from the seed, and nothing puts
+# `l` on one scale (pooled 0.434 even in the run that came out the right way). The defaults' run
+# does not find one scale either: pooled over them 0.579. The projection divides by
 # $\lVert a \rVert^2$ of each face's own direction, and nothing ties `l` = 1 to the apex unless the
 # anchor (`G_sup`) does: `happy`, which moves fewer pixels, ends near 0.13 at its apex, `surprise`
 # near 0.6. The field recovers little of the known motion in 100 steps: at the true intensities it
