@@ -155,6 +155,8 @@ display(fig)
 # (1 for a gray model).
 
 # %%
+import json
+
 from IPython.display import Markdown
 
 from affinekit.show import look_inside
@@ -210,17 +212,18 @@ similarity = look_inside.direction_similarity(generator, aligned.crop)
 fig = look_inside.plot_similarity(similarity)
 nb.save(fig, "direction_similarity.png")
 display(fig)
+nb.save_text("direction_similarity.json", json.dumps(look_inside.direction_record(norms, similarity, name), indent=1))
 
 # %% [markdown]
 # The committed figures (the bundled model, the neutral demo photo,
 # `figures/direction_similarity.json`). The norms grow with depth down to level 3
-# (up to 31 at level 3 against 9 at level 0), then fall at the bottleneck (level 4, up to 20),
+# (up to 29 at level 3 against 9 at level 0), then fall at the bottleneck (level 4, up to 22),
 # and the brightest cells of several
 # panels lie on the crop's border, where padding, not the face, shapes the code:
-# read the face's interior. The similarities are all positive, from 0.16
-# (contempt and surprise) to 0.74 (contempt and happy): the directions share a
-# large common part. Fear and surprise, which move the face alike, sit at 0.63,
-# but happy and sadness, which move the mouth opposite ways, sit at 0.64, so at
+# read the face's interior. The similarities run from -0.02
+# (contempt and surprise) to 0.71 (contempt and happy), nearly all positive: the directions share a
+# large common part. Fear and surprise, which move the face alike, sit at 0.37,
+# and happy and sadness, which move the mouth opposite ways, at 0.41, so at
 # the bottleneck the cosine does not tell alike expressions from opposite ones.
 #
 # ![direction norms per level](../figures/direction_norms_demo.png) ![similarity of the directions](../figures/direction_similarity.png)

@@ -100,6 +100,15 @@ def direction_similarity(generator: Generator, crop: np.ndarray) -> np.ndarray:
     return (codes @ codes.T).numpy()
 
 
+def direction_record(norms: dict[str, list[np.ndarray]], similarity: np.ndarray, photo: str) -> dict[str, Any]:
+    """What notebook 05's prose cites from `direction_norms` and `direction_similarity` (one photo), as
+    plain values: each expression's largest norm per level, and the similarity matrix."""
+    return {"photo": photo, "expressions": list(EXPRESSIONS),
+            "similarity": [[round(float(v), 4) for v in row] for row in similarity],
+            "norm_max_per_level": {name: [round(float(level.max()), 4) for level in levels]
+                                   for name, levels in norms.items()}}
+
+
 @torch.no_grad()
 def raw_output(generator: Generator, crop: np.ndarray, label: int, intensity: float) -> dict[str, np.ndarray]:
     """The head's own output for one face at one intensity, at the network's size.

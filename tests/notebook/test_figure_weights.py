@@ -43,7 +43,6 @@ STALE_UNTIL_REMADE: dict[str, tuple[str, str]] = {
     "gradient_shares.png": ("its legend says share_G_patch, the lip D's term before the rename to G_lip", CK03),
     # notebook 04
     # notebook 05
-    "direction_similarity.json": (UNSTAMPED, NB05),
     # notebook 06: expression accuracy by the classifier before its retraining; no value labels
     **{f"experiment_{q}_ckplus.png": ("the classifier before its 1 Dec retraining; no values, intervals, "
                                       "landmark-warp or prior-only as the text promises", CK06) for q in range(1, 5)},
