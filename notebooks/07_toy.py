@@ -131,9 +131,9 @@ print(f"mean l at the apex (true 1): {score.apex:.2f}; the field at the true int
       f"{score.field_error_px:.2f} px (a still face: {score.no_motion_px:.2f} px)")
 
 # %% [markdown]
-# The committed run (defaults: 16 people, 100 steps at 32 px, 787 s on a busy shared CPU;
+# The committed run (defaults: 16 people, 100 steps at 32 px, 88 s on a 2-core CPU;
 # `figures/toy.json`), scored on the
-# 8 sequences of 4 held-out toy people: the correlation along each clip of 0.993, where frame
+# 8 sequences of 4 held-out toy people: the correlation along each clip of 0.994, where frame
 # position alone gets 0.56. `l` orders every held-out clip's frames as the truth does. That is
 # what a regression of `l` onto the landmarks through $l \cdot F_y$ would give, and `G_landmark`
 # is such a regression: it shows that a landmark-supervised `l` tracks the drawn intensity, not
@@ -143,11 +143,11 @@ print(f"mean l at the apex (true 1): {score.apex:.2f}; the field at the true int
 # and -0.975 with seed 1. So, plainly: **the projection alone does not find the intensity here.** It
 # orders each clip's frames, but which way is apex comes out at random from the seed, and nothing puts
 # `l` on one scale (pooled 0.434 even in the run that came out the right way). The defaults' run
-# does not find one scale either: pooled over them 0.579. The projection divides by
+# does not find one scale either: pooled over them 0.572. The projection divides by
 # $\lVert a \rVert^2$ of each face's own direction, and nothing ties `l` = 1 to the apex unless the
 # anchor (`G_sup`) does: `happy`, which moves fewer pixels, ends near 0.13 at its apex, `surprise`
 # near 0.6. The field recovers little of the known motion in 100 steps: at the true intensities it
-# misses the landmarks by 0.31 px on average, against 0.42 px for a still face.
+# misses the landmarks by 0.32 px on average, against 0.42 px for a still face.
 #
 # ![inferred l against the truth](../figures/toy_lambda_vs_truth.png)
 
@@ -156,9 +156,12 @@ print(f"mean l at the apex (true 1): {score.apex:.2f}; the field at the true int
 #
 # Top: a held-out clip. Bottom: the generator's frame from its neutral face at each frame's inferred $l$.
 #
-# The committed figure was drawn before images carried their value range (commit 011767d), so its
-# decoded row is washed out (the background is lighter in every column, $l$ = 0 included, where
-# the model gives $x_0$ back exactly); it is re-made with the next run of this notebook.
+# The committed figure (the defaults' run, a held-out surprise clip; in the titles `l*` is the
+# drawn intensity, `l` the inferred one): at $l$ = 0 the decoded frame is the neutral face itself,
+# background included, and the mouth opens and darkens as `l` grows, in the order the drawn frames
+# do. It opens less than drawn at the same `l*` (at the apex `l` is 0.65, not 1), and the 32 px model
+# draws blocky eyes and brows that the drawing does not have: the field and residual of 100 steps,
+# not a copy of the face.
 #
 # ![drawn frames and the frames decoded at the inferred l](../figures/toy_decoded.png)
 

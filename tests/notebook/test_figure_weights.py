@@ -27,7 +27,6 @@ CK04 = "AFFINEKIT_CKPLUS=/path/to/ckplus affinekit figures --only 04"
 DEMO04 = "affinekit figures --only 04   # without CK+: the demo clips"
 NB05 = "affinekit figures --only 05"
 CK06 = "AFFINEKIT_CKPLUS=/path/to/ckplus affinekit figures --only 06 --param 06_experiments:STEPS=300"
-NB07 = "affinekit figures --only 07"
 GREY_MODEL = "the grey CK+ model of 28 Nov"
 GREY = f"{GREY_MODEL} and the classifier before its 1 Dec retraining"
 UNSTAMPED = "made before stamps, from the bundled model of 2 Dec, which issue 28 replaces"
@@ -47,7 +46,6 @@ STALE_UNTIL_REMADE: dict[str, tuple[str, str]] = {
     **{f"experiment_{q}_ckplus.png": ("the classifier before its 1 Dec retraining; no values, intervals, "
                                       "landmark-warp or prior-only as the text promises", CK06) for q in range(1, 5)},
     # notebook 07: no bundled weights, but a display bug since fixed (011767d)
-    "toy_decoded.png": ("decoded with the display range before 011767d: the background is washed out", NB07),
 }
 
 

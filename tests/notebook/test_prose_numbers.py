@@ -266,7 +266,7 @@ def test_07_toy_prose_is_the_recorded_run():
     text = markdown("07_toy")
     assert number(text, r"\(defaults: (\d+) people") == rec["people"]
     assert number(text, r"people, (\d+) steps at") == rec["steps"]
-    assert number(text, r"32 px, (\d+) s on a busy") == round(rec["seconds"])
+    assert number(text, r"32 px, (\d+) s on a 2-core") == round(rec["seconds"])
     assert number(text, r"correlation along each clip of ([\d.]+)") == round(rec["per_sequence"], 3)
     assert number(text, r"pooled over them (\d+\.\d+)") == round(rec["pooled"], 3)
     assert number(text, r"frame position alone gets ([\d.]+)") == round(rec["position"], 2)
