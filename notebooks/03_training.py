@@ -381,28 +381,25 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # Read them as they are (the numbers are the moving averages drawn, recorded in
 # `figures/training_ckplus.json`; `tests/notebook/test_prose_numbers.py` checks this paragraph
 # against that file). **Fig. 6 climbs before it falls**: the smoothed `G_L1` starts near
-# 0.043, climbs to about 0.059 by step 14 and ends near 0.034 at step 300, a net fall of
-# 21%. It is back at its start only around step 50, hovers near 0.040 from step 200, and
-# its last few steps dip lower. The prior already gives warp-like frames at step 1; the
+# 0.049, climbs to about 0.060 by step 14 and ends near 0.041 at step 300, a net fall of
+# 17%. It is back below its start by step 50 and hovers between 0.040 and 0.048 from there,
+# its last 30 steps a little lower. The prior already gives warp-like frames at step 1; the
 # first steps add error while the learned correction, the discriminators and the
 # projection start to move. The paper's curve, falling quickly and then slowly, is not
-# what a model that starts from a good warp draws.
+# what a model that starts from a good warp draws. (And a falling training loss is not a
+# better model on new faces: the held-out curve below says how much of this fall carries over.)
 # **Fig. 7 shows discriminators at chance**: from their start (`D_frame_real` high, `D_frame_fake`
-# low) the two close on the LSGAN chance line (0.25) within about 50 steps, wobble
-# around step 190, and both stay within 0.02 of it from about step 197 to the end. They cannot tell real from
-# fake, so `G_frame` and `G_lip` give the generator little to follow: at this notebook's
-# settings (`lr_d` 2e-4, GAN weights 1 / 0.5 / 1) the adversarial terms are 3.7% of G's
-# gradient (`affinekit/weights/MODEL_CARD.md`, a 40-step probe), against 39% for `G_L1`
-# and 57% for `G_landmark`. This run's own log (the shares panel below) gives about twice
-# the probe's figure, since the apex discriminator's share grows with training: averaged
-# over its 300 steps the adversarial terms are 7.2% of G's gradient,
-# 6.2 points of it from the apex discriminator (`G_apex`, whose share climbs to about a tenth
-# by step 300) and only 1.0 from the frame
-# and lip PatchGANs together. Either way the adversarial terms are a small part, which fits
-# notebook 06 finding no difference between BCE and LSGAN, or with and without the lip
-# discriminator (its runs predate the apex discriminator). The bundled model was trained
-# with `lr_d` 1e-3 and GAN weights 4, which lifted the adversarial share to 60% by step
-# 1500.
+# low) the two close on the LSGAN chance line (0.25) within about 20 steps, wobble around
+# steps 110, 210 and 280, and both stay within 0.02 of it from about step 219 to the end. They cannot tell real from
+# fake, so `G_frame` and `G_lip` give the generator little to follow. At this notebook's
+# settings (`lr_d` 2e-4, GAN weights 1 / 0.5 / 1; the shares panel below), averaged over its 300 steps
+# the adversarial terms are 8.2% of G's gradient, 7.2 points of it from the apex
+# discriminator (`G_apex`, whose share climbs to about an eighth by step 300) and only 1.0 from
+# the frame and lip PatchGANs together, against 37% for `G_L1` and 55% for `G_landmark`. The
+# adversarial terms are a small part, which fits notebook 06 finding no difference between BCE
+# and LSGAN, or with and without the lip discriminator (its runs predate the apex
+# discriminator). The bundled model was trained with `lr_d` 1e-3 and GAN weights 4, which
+# lifted the adversarial share to 60% by step 1500.
 #
 # **What the shares can and cannot see.** `train.share_every` measures each term's gradient
 # on G's *raw outputs*, the field, mask and residual (`losses.gradient_shares`): everything a
@@ -411,10 +408,9 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # $l$ alone and reach G through the encoders, and `G_smooth` acts on the field's learned
 # correction before it joins the field (`G_rec` is 0 for the motion head anyway). So the panel
 # ranks the terms that shape the frame; it cannot say how much of the encoders' training comes
-# from the anchor, nor how much of `G_landmark`'s pull reaches $l$. The legend names each
-# adversarial term by its discriminator (in the committed figure, made before the lip
-# discriminator's terms were renamed, `share_G_patch` is the lip discriminator's, today `G_lip`;
-# it is re-made with today's names when notebook 03 runs again).
+# from the anchor, nor how much of `G_landmark`'s pull reaches $l$: the legend marks those
+# zeros as such, and names each adversarial term by its discriminator (`G_lip`: the lip
+# discriminator; `G_frame`: the frame PatchGAN; `G_apex`: the apex discriminator).
 #
 # ![each term's share of G's gradient](../figures/gradient_shares.png)
 
@@ -446,6 +442,17 @@ print(json.dumps(loss_summary, indent=1))
 # that carries over to people it never saw; below it, training has so far made things worse.
 #
 # ![held-out PSNR against training step](../figures/held_out_psnr_ckplus.png)
+#
+# The committed run (the CK+ sample, 300 steps; held-out subjects S111 and S124, 7 clips,
+# `figures/training_ckplus.json`): step 0, the prior alone, scores 23.23 dB. The model climbs to
+# 23.57 dB at step 50 and 23.56 at step 100, is back at 23.23 by step 150, and ends at 23.17 dB
+# at step 300: **0.06 dB below its own step 0**, although its `G_L1` fell 17% over the same
+# steps. The 300 steps were not chosen on these people: on two *training-side* people held out
+# for the choice (S074 and S113, in a run that did not train on them) the same recipe rose
+# through step 300, by 0.87 dB. A choice made on two people does not carry to two others, and
+# on 7 clips a second seed moves PSNR by about 0.4 dB (`notebooks/ANSWERS.md`, exercise 2),
+# more than this whole curve spans from step 0. Read it as: at this length, on these faces,
+# training adds nothing measurable to the prior, and what it adds early does not last.
 
 # %%
 held_out_rows = curve.rows if curve else []
