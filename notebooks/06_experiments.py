@@ -55,6 +55,7 @@ from affinekit.notebook import experiments
 from affinekit.data.dataset import subject_split
 from affinekit.data.prepare import prepare_records
 from affinekit.notebook.setup import plain, setup
+from affinekit.show import experiment_view
 from affinekit.weights.bundled import CLASSIFIER_WEIGHTS
 
 # the data, where figures and recorded values go
@@ -95,7 +96,7 @@ results = experiments.run_experiments(prepared, work, train_keys, test_keys, STE
 
 # %%
 for q, (question, variants) in enumerate(results.items()):
-    fig = experiments.plot_experiment(question, variants)
+    fig = experiment_view.experiment_bars(question, variants, experiments.METRIC_LABELS)
     nb.save(fig, f"experiment_{q + 1}_{DATA}.png")
     display(fig)
     if question == experiments.SPLIT_QUESTION:

@@ -6,7 +6,7 @@ through `training.run.train` (the entry of `affinekit train`) from the same seed
 is scored by `evaluate` on the same test subjects, beside copy-input and
 landmark-warp (fitted on the same training subjects) from the same run. Variants that come out the same configuration on the same sequences
 (e.g. "LSGAN" and "with lip D", both the defaults) are trained once and shared.
-Notebook 06 runs them and draws one figure per question.
+Notebook 06 runs them and draws one figure per question (`show.experiment_view`).
 """
 from __future__ import annotations
 
@@ -15,20 +15,17 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset
 from affinekit.evaluation.baselines import LandmarkWarp
 from affinekit.evaluation.makers import GeneratorMaker
-from affinekit.evaluation.metrics import wilson_interval
+from affinekit.evaluation.metrics import wilson_interval  # noqa: F401  (notebook 06 reads it here)
 from affinekit.evaluation.scoring import evaluate
 from affinekit.generate.inference import render_crops
 from affinekit.models.generator import Generator
 from affinekit.models.prior import dataset_fields
-from affinekit.show.plots import new_figure
 from affinekit.training.loop import Trainer
 from affinekit.training.run import train
 from affinekit.training.spec import run_spec
@@ -141,36 +138,3 @@ def run_experiments(prepared: str | Path, work_dir: str | Path, train_keys: Sequ
                                          frames=frames, **sizes)
             results[question][variant.name] = done[same]
     return results
-
-
-def plot_experiment(question: str, variants: dict[str, dict[str, dict[str, float]]]) -> Figure:
-    """One question, one figure: each metric as bars per variant with its value written on it,
-    copy-input dashed and landmark-warp dotted; expression accuracy with 95% Wilson intervals
-    over its clips. PSNR and SSIM axes start near the lowest value, not at 0."""
-    fig = new_figure(3.0 * len(METRICS), 2.9)      # made without pyplot, like every kit figure: shown once
-    axes = fig.subplots(1, len(METRICS))
-    names = list(variants)
-    first = variants[names[0]]
-    for ax, metric in zip(axes, METRICS):
-        values = [variants[n]["model"][metric] for n in names]
-        bars = ax.bar(names, values, color=["tab:blue", "tab:orange"][:len(names)])
-        if metric == "expr_acc" and "clips" in first["model"]:
-            low_high = [wilson_interval(variants[n]["model"]["correct"], variants[n]["model"]["clips"]) for n in names]
-            ax.errorbar(range(len(names)), values, yerr=np.abs(np.array(low_high).T - values), fmt="none",
-                        color="k", capsize=3, lw=1)
-            labels = [f"{variants[n]['model']['correct']}/{variants[n]['model']['clips']}" for n in names]
-        else:
-            labels = [f"{v:.2f}" if metric == "psnr" else f"{v:.3f}" for v in values]
-        ax.bar_label(bars, labels, fontsize=7, label_type="center", color="white")
-        for row, style in (("copy-input", "--"), ("landmark-warp", ":")):
-            if row in first:
-                ax.axhline(first[row][metric], color="0.3", ls=style, lw=1.2, label=row)
-        if metric in ("psnr", "ssim"):
-            shown = values + [first[r][metric] for r in ("copy-input", "landmark-warp") if r in first]
-            span = max(shown) - min(shown) or abs(max(shown)) * 0.05 or 1.0
-            ax.set_ylim(min(shown) - 0.6 * span, max(shown) + 0.4 * span)
-        ax.set_title(METRIC_LABELS[metric], fontsize=9)
-        ax.tick_params(axis="x", labelsize=8)
-    axes[0].legend(fontsize=7)
-    fig.suptitle(question, fontsize=10)
-    return fig

@@ -16,7 +16,7 @@ import pytest
 from affinekit.config import ModelConfig, TrainConfig
 from affinekit.expressions import EXPRESSIONS
 from affinekit.models.generator import Generator
-from affinekit.notebook.experiments import wilson_interval
+from affinekit.evaluation.metrics import wilson_interval
 from affinekit.show.look_inside import shapes_markdown
 
 REPO = Path(__file__).resolve().parents[2]
