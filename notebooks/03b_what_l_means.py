@@ -136,11 +136,13 @@ order = float(np.corrcoef(positions, lam_real)[0, 1]) if np.std(lam_real) > 0 el
 print(f"correlation of inferred l with frame position: {order:.2f}")
 
 # %% [markdown]
-# The committed plot, from the CK+ run of `figures/README.md` (a held-out subject's sequence,
-# S111's surprise): `l` stays near 0 over the first frames, rises as the surprise forms and
-# levels off near half at the apex, short of the 1 that `G_sup` pulls it towards after only
-# 300 steps. Beside it, the training frames' `l` during the run (notebook 03 draws it from the run's
-# log): its spread grows with its mean, and its correlation with frame position climbs as the anchor pulls.
+# The committed plot, from the CK+ run of `figures/README.md` (notebook 03's 300 steps; a held-out
+# subject's sequence, S111's surprise): `l` stays near 0 over the first five frames, rises as the
+# surprise forms and levels off near 0.63 at the apex, short of the 1 that `G_sup` pulls it towards
+# after only 300 steps; its correlation with frame position is 0.95. Beside it, the training frames'
+# `l` during the run (notebook 03 draws it from the run's log): the mean and the spread rise together
+# over the first 50 steps, then the mean keeps climbing to about 0.5 while the spread stays near
+# 0.35-0.4, and the correlation with frame position climbs to about 0.85 as the anchor pulls.
 #
 # ![inferred intensity against frame position](../figures/intensity_on_sequence.png) ![intensity statistics during training](../figures/intensity_stats.png)
 
@@ -182,11 +184,12 @@ print(json.dumps(d_verdicts, indent=1))
 # ![the frame PatchGAN's verdict per patch, FRLL pair](../figures/d_verdicts_frll.png)
 #
 # This is what "at chance" in Fig. 7 (notebook 03) looks like from inside. The patches' verdicts spread a
-# little either side of 0.5, but the three frames get the same mean verdict to within 0.01
-# (0.52, 0.52 and 0.51 here; 0.51, 0.52 and 0.51 on the held-out CK+ surprise): the
-# discriminator does not even reject the neutral face offered as the expression. A
-# generator can learn nothing from such a judge about what a smile or an open mouth looks
-# like; that is the adversarial share of a few percent, seen per patch.
+# little either side of 0.5, but the three frames get the same mean verdict to within 0.03
+# (0.48, 0.48 and 0.47 here; 0.49, 0.52 and 0.50 on the held-out CK+ surprise; each time the neutral
+# face offered as the expression, the real expression, the generated one): the discriminator does not even
+# reject the neutral face offered as the expression. A generator can learn nothing from such a judge
+# about what a smile or an open mouth looks like; that is the adversarial share of a few percent,
+# seen per patch.
 
 # %% [markdown]
 # ## With the anchor and without it (the paper's setting)
@@ -236,13 +239,14 @@ for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
     print(f"{name}: l from {lam[0]:.2f} to {lam[-1]:.2f}, correlation with position {anchor_corr[name]:.2f}")
 
 # %% [markdown]
-# The committed comparison, from the CK+ run of `figures/README.md` (300 steps each, 32 px),
-# on held-out subject S111's surprise sequence, was made before the third arm existed: it
-# shows the kit's arm, the no-anchor arm and a bundled model, **the previous one** (the grey CK+
-# model of 28 November, since replaced: the lips figure below, made with today's, has `l` near
-# 0.93 at this sequence's apex where this one levels off near 0.63). Both short runs order the
-# frames (correlation with position 0.97 with the anchor, 0.97 without, and 0.97 for that
-# bundled model); the anchor changes the scale (`l` reaches 0.62 with it, 0.78 without).
+# The committed comparison, from the CK+ run of `figures/README.md` (300 steps each, 32 px), on
+# held-out subject S111's surprise sequence, with the bundled model of today. The two arms that keep
+# the prior order the frames (correlation with position 0.96 with the anchor, 0.97 without, and 0.97
+# for that bundled model); the anchor changes the scale (`l` reaches 0.40 with it, 0.77 without,
+# 0.92 for the bundled model). The third arm, without the prior, orders them just as tightly but the
+# wrong way round: its `l` falls to -0.42 at the apex (correlation -0.98). So the projection alone
+# finds an axis along which the frames line up, but not which way is apex nor how far: that is what
+# the prior supplies.
 # What this does **not** show is that the projection discovers intensity by itself: the
 # no-anchor arm kept the prior, which points `l` the right way and sets its scale, and
 # `G_landmark`, which regresses `l` onto the landmarks' motion; the anchored arm was also
@@ -281,11 +285,11 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 # %% [markdown]
 # The committed figure (the bundled model on the CK+ sample's held-out subjects S111 and S124,
 # `figures/lambda_against_lips_ckplus.json`): along its 7 sequences `l` follows the lip
-# displacement with a mean correlation of 0.97, closer than it follows frame position (0.93):
+# displacement with a mean correlation of 0.98, closer than it follows frame position (0.94):
 # the anchor pulled it towards position, `G_landmark` towards the landmarks, and the
-# landmarks won. It tracks the lips even where they stop or
-# turn back (the end of S124_001, whose lips relax while `l` holds). The weakest is happy
-# S124_007 (0.92): `l` peaks at frame 15 and falls while the smile keeps widening.
+# landmarks won. It holds where the lips turn back (the end of S124_001, whose lips relax while
+# `l` stays near 1.3). The weakest are happy S124_007 (0.95), where `l` peaks at frame 15 and falls a
+# little while the smile keeps widening, and anger S111_006 (0.96), where `l` runs ahead of the lips.
 #
 # ![inferred l and lip displacement along each held-out sequence](../figures/lambda_against_lips.png)
 

@@ -21,31 +21,15 @@ from affinekit.notebook.provenance import (BUNDLED, file_sha256, read_manifest, 
 REPO = Path(__file__).resolve().parents[2]
 FIGURES = REPO / "figures"
 
-# notebooks 03 and 03b (`--only 03` takes both; 03b reads the run 03 trains)
-CK03 = "AFFINEKIT_CKPLUS=/path/to/ckplus affinekit figures --only 03 --param 03:STEPS=300"
-CK04 = "AFFINEKIT_CKPLUS=/path/to/ckplus affinekit figures --only 04"
-DEMO04 = "affinekit figures --only 04   # without CK+: the demo clips"
-NB05 = "affinekit figures --only 05"
+# notebook 06 (a 300-step rerun of its five trainings: about two CPU hours)
 CK06 = "AFFINEKIT_CKPLUS=/path/to/ckplus affinekit figures --only 06 --param 06_experiments:STEPS=300"
-GREY_MODEL = "the grey CK+ model of 28 Nov"
-GREY = f"{GREY_MODEL} and the classifier before its 1 Dec retraining"
-UNSTAMPED = "made before stamps, from the bundled model of 2 Dec, which issue 28 replaces"
 
 # figure (relative to figures/) -> (why it is stale, the command that makes it again).
 # The lead empties this after regenerating with the bundled model; a re-made figure must leave it.
 STALE_UNTIL_REMADE: dict[str, tuple[str, str]] = {
-    # notebook 03b (made by notebook 03 before it was split)
-    "intensity_anchor_comparison.png": (f"its bundled curve is {GREY}; no no-prior arm", CK03),
-    "lambda_against_lips.png": (UNSTAMPED, CK03),
-    "lambda_against_lips_ckplus.json": (UNSTAMPED, CK03),
-    # notebook 03
-    "gradient_shares.png": ("its legend says share_G_patch, the lip D's term before the rename to G_lip", CK03),
-    # notebook 04
-    # notebook 05
     # notebook 06: expression accuracy by the classifier before its retraining; no value labels
     **{f"experiment_{q}_ckplus.png": ("the classifier before its 1 Dec retraining; no values, intervals, "
                                       "landmark-warp or prior-only as the text promises", CK06) for q in range(1, 5)},
-    # notebook 07: no bundled weights, but a display bug since fixed (011767d)
 }
 
 
