@@ -32,7 +32,7 @@
 # `runs/notebook03_<data>`. The parameters repeat notebook 03's: with the same values, a run that is
 # already there is read back and nothing is trained (`affinekit.notebook.trained_run.reuse_or_train`);
 # without one, this notebook first trains it with notebook 03's own call (at the default 300 steps,
-# about 35 minutes on a 2-core CPU). Run notebook 03 first to watch that training.
+# about 7 minutes on a free 2-core CPU). Run notebook 03 first to watch that training.
 
 # %% tags=["parameters"]
 CKPLUS = ""            # a CK+ root; empty: AFFINEKIT_CKPLUS, data/ckplus/, else the demo data
