@@ -1,7 +1,9 @@
-"""An intensity nobody trained towards: how far the lips moved from the neutral frame.
+"""A second measure of intensity, not an independent one: how far the lips moved from the neutral frame.
 
 Frame position is what the anchor pulls the inferred l towards, so agreeing with
-it proves little. Each prepared frame's 68 landmarks give another measure: the
+it proves little. The landmarks are not free of training either: `G_landmark` asks the field at
+the inferred l to carry all 68 points, lips included, back to the neutral frame's, so an l that
+follows the lips is partly that regression. Each prepared frame's 68 landmarks give the measure: the
 mean distance of the 20 lip points (48-67) from where they were in frame 0, in
 inter-ocular distances. It is blind to brows and eyes, so it suits expressions
 that move the mouth (happy, surprise, disgust) better than anger or sadness. The figure beside
