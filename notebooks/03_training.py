@@ -449,7 +449,8 @@ print(json.dumps(loss_summary, indent=1))
 # at step 300: **0.06 dB below its own step 0**, although its `G_L1` fell 17% over the same
 # steps. The 300 steps were not chosen on these people: on two *training-side* people held out
 # for the choice (S074 and S113, in a run that did not train on them) the same recipe rose
-# through step 300, by 0.87 dB. A choice made on two people does not carry to two others, and
+# through step 300, by 0.87 dB (`python scripts/choose_notebook03_steps.py`). A choice made on two
+# people does not carry to two others, and
 # on 7 clips a second seed moves PSNR by about 0.4 dB (`notebooks/ANSWERS.md`, exercise 2),
 # more than this whole curve spans from step 0. Read it as: at this length, on these faces,
 # training adds nothing measurable to the prior, and what it adds early does not last.
