@@ -70,3 +70,27 @@ def bundled_judge() -> Judge | None:
     """The bundled judge, or None where the kit ships none (an older checkout): tables then leave its
     column empty rather than fail."""
     return load_judge() if JUDGE_WEIGHTS.is_file() else None
+
+
+def judge_test_people(path: str | Path | None = None) -> set[str]:
+    """The people the judge never trained on ("frll-007", "jaffe-KM", ...), from its checkpoint's report."""
+    report = torch.load(path or JUDGE_WEIGHTS, map_location="cpu", weights_only=True)["report"]
+    return {person.split("/", 1)[1] for person in report["test_people"]}
+
+
+def accuracy_against_real(items: Sequence[dict[str, Any]], model_row: str, people: set[str],
+                          real_row: str = "real expression photo") -> dict[str, dict[str, float]]:
+    """Per expression (and "all"), the judge's accuracy on `model_row`'s generated apexes and on the
+    people's real expression photos, over the paired items of `people` only: {label: {"n", "real",
+    "generated", "ratio"}}; ratio is NaN where the judge reads none of the real photos right."""
+    kept = [it for it in items if it["subject"] in people]
+    out = {}
+    for label in sorted({it["label"] for it in kept}) + ["all"]:
+        def share(row: str) -> tuple[int, float]:
+            hits = [it["judge_correct"] for it in kept if it["row"] == row and label in ("all", it["label"])]
+            return len(hits), float(np.mean(hits)) if hits else float("nan")
+        n, real = share(real_row)
+        _, generated = share(model_row)
+        out[label] = {"n": n, "real": real, "generated": generated,
+                      "ratio": generated / real if real > 0 else float("nan")}
+    return out
