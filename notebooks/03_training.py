@@ -146,7 +146,6 @@ from affinekit.show import charts, look_inside, plots
 from affinekit.show.architecture import architecture_diagram
 
 from affinekit.show.live_board import LiveBoard
-from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset, subject_split
 from affinekit.data.prepare import prepare_records
 from affinekit.data.prepared import load_manifest
@@ -158,6 +157,7 @@ from affinekit.models.generator import Generator
 from affinekit.io.images import to_network_size
 from affinekit.io.runlog import read_log
 from affinekit.notebook.held_out import HeldOutCurve, plot_held_out
+from affinekit.notebook.trained_run import notebook03_recipe
 from affinekit.notebook.loss_table import loss_table, share_labels
 from affinekit.notebook.setup import plain, setup
 from affinekit.show.run_summary import curve_summary
@@ -177,8 +177,8 @@ print(f"data: {DATA}, {len(records)} sequences; {STEPS} steps at {IMAGE_SIZE} px
 # second run reuses what is done.
 
 # %%
-data_cfg = nb.data_config(CROP_SIZE)     # aligned per frame for clips in the wild (the head moves)
-report = prepare_records(records, prepared, data_cfg, progress=False)
+prepare_cfg = nb.data_config(CROP_SIZE)     # aligned per frame for clips in the wild (the head moves)
+report = prepare_records(records, prepared, prepare_cfg, progress=False)
 print(report.summary())
 keys = report.ok
 
@@ -219,9 +219,9 @@ display(fig)
 # decoder, measured below level by level (the table at the top of the notebook).
 
 # %%
-model_cfg = ModelConfig(image_size=IMAGE_SIZE, channels=1, base_width=BASE_WIDTH)
-train_cfg = TrainConfig(steps=STEPS, batch_size=BATCH_SIZE, sample_every=SAMPLE_EVERY,
-                        checkpoint_every=max(STEPS // 4, 1), seed=SEED, device="auto")
+model_cfg, train_cfg, data_cfg = notebook03_recipe(image_size=IMAGE_SIZE, base_width=BASE_WIDTH, crop_size=CROP_SIZE,
+                                                   steps=STEPS, batch_size=BATCH_SIZE, sample_every=SAMPLE_EVERY,
+                                                   seed=SEED)
 n_params = sum(p.numel() for p in Generator(model_cfg).parameters())
 print(model_cfg)
 print(f"generator parameters: {n_params / 1e6:.2f} M")
@@ -332,7 +332,7 @@ display(Markdown(weights_table))
 board = LiveBoard(every=BOARD_SECONDS, title=f"AffineGAN on {DATA}")
 curve = HeldOutCurve(prepared, test_keys, every=SCORE_EVERY, last_step=STEPS) if test_keys and SCORE_EVERY else None
 # the same entry as `affinekit train`: the run folder records its configs and training keys
-trainer = train(prepared, run_dir, model_cfg, train_cfg, DataConfig(crop_size=CROP_SIZE, seed=SEED),
+trainer = train(prepared, run_dir, model_cfg, train_cfg, data_cfg,
                 keys=train_keys, callbacks=[board] + ([curve] if curve else []))
 print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 
@@ -553,8 +553,8 @@ print(f"mean |F_y| {field_px['prior_mean']:.2f} px, mean |learned correction| {f
 # Each needs one parameter or `--set` switch; rerun the notebook (or `affinekit train`) with it.
 # Answers, with the runs that gave them: `notebooks/ANSWERS.md`.
 #
-# 1. **Without the GAN**: `TrainConfig(..., w_frame=0, w_lip=0, w_apex=0, w_lambda=0)` in the model
-#    cell: all four adversarial terms off (leaving `w_apex` on keeps most of the adversarial
+# 1. **Without the GAN**: `train_cfg = dataclasses.replace(train_cfg, w_frame=0, w_lip=0, w_apex=0,
+#    w_lambda=0)` at the end of the model cell: all four adversarial terms off (leaving `w_apex` on keeps most of the adversarial
 #    share). Check: the run's last `G_L1` (moving average, `loss_summary["G_L1"]["last"]`)
 #    against the default run's. Answer: `notebooks/ANSWERS.md`.
 # 2. **A second seed**: `SEED = 1`. Check: how far the held-out PSNR and the apex `l` move from

@@ -57,16 +57,16 @@ import json
 import numpy as np
 from IPython.display import display
 
-from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import subject_split
 from affinekit.data.folders import read_source
 from affinekit.data.prepare import prepare_records
 from affinekit.data.prepared import load_manifest, load_sequence
 from affinekit.expressions import EXPRESSIONS
+from affinekit.config import DataConfig
 from affinekit.notebook import experiments, lip_intensity
 from affinekit.notebook.inputs import DEMO_FRLL, load_animator
 from affinekit.notebook.setup import plain, setup
-from affinekit.notebook.trained_run import reuse_or_train
+from affinekit.notebook.trained_run import notebook03_recipe, reuse_or_train
 from affinekit.show import charts, look_inside, patch_verdicts, plots
 from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
@@ -88,10 +88,10 @@ print(f"data: {DATA}, {len(records)} sequences; notebook 03's run: {run_dir}")
 report = prepare_records(records, prepared, nb.data_config(CROP_SIZE), progress=False)
 entries = [e for e in load_manifest(prepared)["sequences"] if e["key"] in set(report.ok)]
 train_keys, test_keys = subject_split(entries, test_fraction=0.2, seed=SEED)
-model_cfg = ModelConfig(image_size=IMAGE_SIZE, channels=1, base_width=BASE_WIDTH)
-train_cfg = TrainConfig(steps=STEPS, batch_size=BATCH_SIZE, sample_every=SAMPLE_EVERY,
-                        checkpoint_every=max(STEPS // 4, 1), seed=SEED, device="auto")
-trainer, reused = reuse_or_train(prepared, run_dir, model_cfg, train_cfg, DataConfig(crop_size=CROP_SIZE, seed=SEED),
+model_cfg, train_cfg, data_cfg = notebook03_recipe(image_size=IMAGE_SIZE, base_width=BASE_WIDTH, crop_size=CROP_SIZE,
+                                                   steps=STEPS, batch_size=BATCH_SIZE, sample_every=SAMPLE_EVERY,
+                                                   seed=SEED)
+trainer, reused = reuse_or_train(prepared, run_dir, model_cfg, train_cfg, data_cfg,
                                  train_keys)
 print(f"{'read back' if reused else 'trained'}: {trainer.step} steps, {trainer.checkpoint_path}; "
       f"train: {len(train_keys)} sequences, test: {len(test_keys)} of other subjects")

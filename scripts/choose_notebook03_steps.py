@@ -4,9 +4,9 @@
 
 Notebook 03 splits the CK+ sample by subject (`subject_split(..., 0.2, seed)`) and reports its held-out
 curve on the test subjects. This script holds out a quarter of the *training* subjects again, trains
-notebook 03's recipe (its configs, 64 px, batch 8) on the rest, and scores the held-out quarter every
-`--every` steps from the run's own step 0 (`notebook.held_out.HeldOutCurve`), so that STEPS is picked
-where that curve is highest. On 7 Dec 2026 (subjects S074 and S113 held out) it rose from 21.8 dB at
+notebook 03's recipe (`notebook.trained_run.notebook03_recipe`, the configs the notebook trains) on
+the rest, and scores the held-out quarter every `--every` steps from the run's own step 0
+(`notebook.held_out.HeldOutCurve`), so that STEPS is picked where that curve is highest. On 7 Dec 2026 (subjects S074 and S113 held out) it rose from 21.8 dB at
 step 0 to 22.7 at step 300, still rising, so the default became 300 steps, the most that fits 10 CPU
 minutes.
 Prints one line per scoring and writes them as JSON lines into --out.
@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from affinekit.config import DataConfig, ModelConfig, TrainConfig
     from affinekit.data.dataset import subject_split
     from affinekit.data.prepared import load_manifest
     from affinekit.io.atomic import atomic_write_text
     from affinekit.io.destinations import output_file
     from affinekit.notebook.held_out import HeldOutCurve
+    from affinekit.notebook.trained_run import notebook03_recipe
     from affinekit.training.run import train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -48,10 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     people = sorted({e["subject"] for e in inner if e["key"] in set(choose_keys)})
     print(f"training on {len(fit_keys)} sequences; choosing on {len(choose_keys)} of {', '.join(people)}", flush=True)
     curve = HeldOutCurve(args.data, choose_keys, every=args.every, last_step=args.steps)
-    train(args.data, args.work, ModelConfig(image_size=64, channels=1, base_width=32),
-          TrainConfig(steps=args.steps, batch_size=8, sample_every=0, checkpoint_every=args.steps,
-                      seed=args.seed, device="auto"),
-          DataConfig(crop_size=128, seed=args.seed), keys=fit_keys, callbacks=[curve])
+    model_cfg, train_cfg, data_cfg = notebook03_recipe(steps=args.steps, sample_every=0, seed=args.seed)
+    train(args.data, args.work, model_cfg, train_cfg, data_cfg, keys=fit_keys, callbacks=[curve])
     for row in curve.rows:
         print(f"step {row['step']:4d}: PSNR {row['psnr']:.2f} dB on the subjects held out for the choice")
     atomic_write_text(out, "".join(json.dumps(row) + "\n" for row in curve.rows))

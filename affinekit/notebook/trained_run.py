@@ -7,13 +7,35 @@ folder and trains nothing; run on its own, it trains the run with 03's very call
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from affinekit.config import DataConfig, ModelConfig, TrainConfig, from_dict
 from affinekit.errors import AffinekitError
 from affinekit.io.run_folder import RunFolder
 from affinekit.training.loop import Trainer
 from affinekit.training.run import train, trainer_from_run
+
+
+class Recipe(NamedTuple):
+    """The three configs of notebook 03's run: what `train` takes besides the data and the run folder."""
+
+    model: ModelConfig
+    train: TrainConfig
+    data: DataConfig
+
+
+def notebook03_recipe(*, image_size: int = 64, base_width: int = 32, crop_size: int = 128, steps: int = 300,
+                      batch_size: int = 8, sample_every: int = 100, seed: int = 0) -> Recipe:
+    """Notebook 03's run (grey, the given sizes; four checkpoints along it), the one place it is written.
+
+    Notebooks 03 and 03b and `scripts/choose_notebook03_steps.py` all build their configs here, so the
+    length chosen by the script is a length of the very run the notebooks train. The defaults are
+    notebook 03's parameters. `sample_every` and the checkpoints change what is saved, not what is learned.
+    """
+    return Recipe(ModelConfig(image_size=image_size, channels=1, base_width=base_width),
+                  TrainConfig(steps=steps, batch_size=batch_size, sample_every=sample_every,
+                              checkpoint_every=max(steps // 4, 1), seed=seed, device="auto"),
+                  DataConfig(crop_size=crop_size, seed=seed))
 
 
 def reuse_or_train(prepared: str | Path, run_dir: str | Path, model_cfg: ModelConfig, train_cfg: TrainConfig,

@@ -80,6 +80,21 @@ def test_03b_repeats_03s_training_parameters():
     assert folders[0] == folders[1] == "/w/03_training/run"
 
 
+def test_03s_recipe_defaults_are_its_parameters():
+    """Notebook 03, 03b and the script that chose 03's length all take their configs from
+    `notebook03_recipe`; its defaults must be 03's parameter defaults, or the script would choose a
+    length for another run than the one the notebook trains."""
+    import inspect
+
+    from affinekit.notebook.trained_run import notebook03_recipe
+    defaults = {p["name"]: p["default"] for p in pm.inspect_notebook(str(NB_DIR / "03_training.ipynb")).values()}
+    recipe = {name: param.default for name, param in inspect.signature(notebook03_recipe).parameters.items()}
+    assert {name.upper(): str(value) for name, value in recipe.items()} == \
+        {name.upper(): defaults[name.upper()] for name in recipe}
+    for source in ("notebooks/03_training.py", "notebooks/03b_what_l_means.py", "scripts/choose_notebook03_steps.py"):
+        assert "notebook03_recipe(" in (NB_DIR.parent / source).read_text(), f"{source} builds its own configs"
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_one_uppercase_parameters_cell_and_no_outputs(name):
     nb = nbformat.read(NB_DIR / f"{name}.ipynb", as_version=4)
