@@ -24,19 +24,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from affinekit.data.dataset import subject_split
+    from affinekit.data.dataset import subject_kfold, subject_split
     from affinekit.data.prepared import load_manifest
     from affinekit.io.atomic import atomic_write_text
     from affinekit.io.destinations import output_file
-    from affinekit.notebook.held_out import HeldOutCurve
-    from affinekit.notebook.trained_run import notebook03_recipe
-    from affinekit.training.run import train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT / "prepared" / "ckplus_128px"), help="CK+ prepared at 128 px")
     parser.add_argument("--steps", type=COUNT, default=300)
     parser.add_argument("--every", type=COUNT, default=50)
     parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--folds", type=COUNT, default=1,
+                        help="1: a quarter of the training subjects held out once; K > 1: each of K groups of them "
+                             "held out in turn and the K curves averaged (a fold already scored in --work is read back)")
     parser.add_argument("--work", default=str(ROOT / "runs" / "choose_notebook03_steps"))
     parser.add_argument("--out", default=str(ROOT / "runs" / "choose_notebook03_steps.jsonl"))
     args = parser.parse_args(argv)
@@ -44,18 +44,52 @@ def main(argv: list[str] | None = None) -> int:
     entries = load_manifest(args.data)["sequences"]
     train_keys, _ = subject_split(entries, test_fraction=0.2, seed=args.seed)      # notebook 03's split
     inner = [e for e in entries if e["key"] in set(train_keys)]
-    fit_keys, choose_keys = subject_split(inner, test_fraction=0.25, seed=args.seed)
-    people = sorted({e["subject"] for e in inner if e["key"] in set(choose_keys)})
+    splits = (subject_kfold(inner, args.folds, args.seed) if args.folds > 1
+              else [subject_split(inner, test_fraction=0.25, seed=args.seed)])
+    rows: list[dict] = []
+    for fold, (fit_keys, choose_keys) in enumerate(splits):
+        people = sorted({e["subject"] for e in inner if e["key"] in set(choose_keys)})
+        work = Path(args.work) / f"fold{fold}" if args.folds > 1 else Path(args.work)
+        rows += [{"fold": fold, "subjects": people, **row}
+                 for row in _fold_curve(args, work, fit_keys, choose_keys, people)]
+    atomic_write_text(out, "".join(json.dumps(row) + "\n" for row in rows))
+    steps = sorted({row["step"] for row in rows})
+    mean = {step: sum(r["psnr"] for r in rows if r["step"] == step) / len(splits) for step in steps}
+    if len(splits) > 1:
+        for step in steps:
+            print(f"step {step:4d}: mean PSNR {mean[step]:.2f} dB over {len(splits)} folds")
+    best = max(steps, key=lambda step: mean[step])
+    print(f"highest at step {best} ({mean[best]:.2f} dB); written: {out}")
+    return 0
+
+
+def _fold_curve(args: argparse.Namespace, work: Path, fit_keys: list[str], choose_keys: list[str],
+                people: list[str]) -> list[dict]:
+    """One fold's held-out curve: trained and scored, or read back from `work`/curve.jsonl."""
+    from affinekit.io.atomic import atomic_write_text
+    from affinekit.notebook.held_out import HeldOutCurve
+    from affinekit.notebook.trained_run import notebook03_recipe
+    from affinekit.training.run import train
+
+    from affinekit.errors import AffinekitError
+    from affinekit.io.run_folder import RunFolder
+
+    done = work / "curve.jsonl"
+    if done.is_file():
+        rows = [json.loads(line) for line in done.read_text().splitlines() if line.strip()]
+        if rows and rows[0]["step"] == 0 and rows[-1]["step"] == args.steps:
+            print(f"read back: {done} ({', '.join(people)})", flush=True)
+            return rows
+    if RunFolder(work).holds_run():     # a run cut short has no step 0 of its own to resume from
+        raise AffinekitError(f"{work}: holds an unfinished choice run; remove that folder to train it again")
     print(f"training on {len(fit_keys)} sequences; choosing on {len(choose_keys)} of {', '.join(people)}", flush=True)
     curve = HeldOutCurve(args.data, choose_keys, every=args.every, last_step=args.steps)
     model_cfg, train_cfg, data_cfg = notebook03_recipe(steps=args.steps, sample_every=0, seed=args.seed)
-    train(args.data, args.work, model_cfg, train_cfg, data_cfg, keys=fit_keys, callbacks=[curve])
+    train(args.data, work, model_cfg, train_cfg, data_cfg, keys=fit_keys, callbacks=[curve])
     for row in curve.rows:
-        print(f"step {row['step']:4d}: PSNR {row['psnr']:.2f} dB on the subjects held out for the choice")
-    atomic_write_text(out, "".join(json.dumps(row) + "\n" for row in curve.rows))
-    best = max(curve.rows, key=lambda r: r["psnr"])
-    print(f"highest at step {best['step']} ({best['psnr']:.2f} dB); written: {out}")
-    return 0
+        print(f"step {row['step']:4d}: PSNR {row['psnr']:.2f} dB on {', '.join(people)}", flush=True)
+    atomic_write_text(done, "".join(json.dumps(row) + "\n" for row in curve.rows))
+    return curve.rows
 
 
 if __name__ == "__main__":
