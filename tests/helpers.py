@@ -142,3 +142,14 @@ def known_motion(shift: tuple[float, float] = (0.0, 0.0), mask: float | None = N
         out.bias[2] = -30.0 if mask is None else 30.0
         out.bias[3] = float(np.arctanh(grey))
     return gen
+
+
+def load_repo_script(relative: str):
+    """A script of the repository (`benchmarks/x.py`, `scripts/y.py`) as a module: they are not a package."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

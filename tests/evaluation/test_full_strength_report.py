@@ -1,17 +1,11 @@
 """benchmarks/full_strength.py's verdicts on a hand-made record (no model, no data)."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[2]
+from helpers import load_repo_script
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("full_strength", REPO / "benchmarks" / "full_strength.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_repo_script("benchmarks/full_strength.py")
 
 
 def test_each_target_gets_its_verdict():

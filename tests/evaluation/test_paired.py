@@ -2,13 +2,12 @@
 tiny prepared folder of still pairs made from the astronaut photo."""
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import cv2
 import numpy as np
 import pytest
-from helpers import write_prepared
+from helpers import load_repo_script, write_prepared
 
 from affinekit.cli import main as cli_main
 from affinekit.config import DataConfig, to_dict
@@ -247,9 +246,7 @@ def test_all_keys_belongs_to_the_paired_protocol(pairs_dir, capsys):
 
 
 def test_paired_targets_pair_a_model_with_its_refiner_off_row_by_name(repo_root):
-    spec = importlib.util.spec_from_file_location("paired_targets", repo_root / "benchmarks" / "paired_targets.py")
-    targets = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(targets)
+    targets = load_repo_script("benchmarks/paired_targets.py")
     model = "model: weights/affinekit_default.pt [motion head]"
     overall = {model: {"sharpness": 0.7, "two_sample": 0.8, "two_sample_low": 0.7, "two_sample_high": 0.88,
                        "two_sample_patches": 132, "mouth_ssim": 0.5}}

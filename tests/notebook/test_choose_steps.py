@@ -2,25 +2,18 @@
 are averaged, and a finished fold is read back, not trained again (training and scoring made up)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
-from helpers import write_prepared
+from helpers import load_repo_script, write_prepared
 
 from affinekit.errors import AffinekitError
 from affinekit.notebook import held_out
 from affinekit.training import run
 
-REPO = Path(__file__).resolve().parents[2]
-
-
 def load_script():
-    spec = importlib.util.spec_from_file_location("choose_steps", REPO / "scripts" / "choose_notebook03_steps.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_repo_script("scripts/choose_notebook03_steps.py")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 people), judge-train and judge-test apart by person, and a tiny training run that fits."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import load_repo_script
 
 from affinekit.data.apex import ck48_roles, ck_subject
 from affinekit.data.paths import REPO_ROOT
@@ -134,10 +134,7 @@ def test_a_tiny_judge_learns_toy_faces_and_loads_back_as_evaluation_uses_it(tmp_
 
 def _script(name: str):
     """A script of scripts/ as a module (they are not a package)."""
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_repo_script(f"scripts/{name}.py")
 
 
 def test_the_scripts_train_and_write_weights_evaluation_loads(tmp_path, monkeypatch, capsys):
