@@ -126,6 +126,7 @@ for name, m in reference.items():
           f"{m['correct']}/{m['clips']} clips")
 record = {"steps": STEPS, "results": results, "reference": reference}
 nb.save_text(f"experiments_{DATA}.json", json.dumps(plain(record), indent=1, sort_keys=True))
+nb.save_text(f"experiments_{DATA}.md", experiments.results_markdown(results, reference))   # the table below
 
 # %% [markdown]
 # The committed run: the CK+ sample, 300 steps per variant at 64 px, tested on

@@ -138,3 +138,21 @@ def run_experiments(prepared: str | Path, work_dir: str | Path, train_keys: Sequ
                                          frames=frames, **sizes)
             results[question][variant.name] = done[same]
     return results
+
+
+def results_markdown(results: dict[str, dict[str, Any]], reference: dict[str, dict[str, float]]) -> str:
+    """Notebook 06's table: one row per question and variant (`run_experiments`' scores of the model),
+    then the rows every model is measured against (`reference`: {row: metrics}), expression accuracy
+    as clips read right of clips scored."""
+    def cells(m: dict[str, float]) -> str:
+        acd = f"{m['acd_i']:.3f}" if "acd_i" in m else "-"
+        return f"{m['psnr']:.2f} | {m['ssim']:.3f} | {m['correct']}/{m['clips']} | {acd}"
+
+    lines = ["| question | variant | PSNR (dB) | SSIM | expression accuracy (clips) | ACD-I |",
+             "|---|---|---|---|---|---|"]
+    for question, variants in results.items():
+        for i, (name, scores) in enumerate(variants.items()):
+            lines.append(f"| {question if i == 0 else ''} | {name} | {cells(scores['model'])} |")
+    for i, (name, m) in enumerate(reference.items()):
+        lines.append(f"| {'measured against' if i == 0 else ''} | {name} | {cells(m)} |")
+    return "\n".join(lines) + "\n"

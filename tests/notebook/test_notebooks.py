@@ -353,6 +353,8 @@ def test_06_answers_each_question_with_two_trained_variants(nb06, work):
     assert ref["copy-input"] == nb06["copy_input_psnr"][0] and ref["prior only"] != ref["copy-input"]
     assert all(0 <= c <= n == nb06["test_sequences"] for v in nb06["clips"].values() for c, n in v.values())
     assert (work / "figures" / "experiments_demo.json").is_file()
+    table = (work / "figures" / "experiments_demo.md").read_text().splitlines()     # the table 06 embeds
+    assert len(table) == 2 + 8 + 3 and f"| {psnr[nb06['questions'][0]]['LSGAN']:.2f} |" in table[2]
 
 
 @pytest.fixture(scope="module")
