@@ -397,9 +397,9 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # discriminator (`G_apex`, whose share climbs to about an eighth by step 300) and only 1.0 from
 # the frame and lip PatchGANs together, against 37% for `G_L1` and 55% for `G_landmark`. The
 # adversarial terms are a small part, which fits notebook 06 finding no difference between BCE
-# and LSGAN, or with and without the lip discriminator (its runs predate the apex
-# discriminator). The bundled model was trained with `lr_d` 1e-3 and GAN weights 4, which
-# lifted the adversarial share to 60% by step 1500.
+# and LSGAN, or with and without the lip discriminator, in 300-step runs at these settings. The
+# bundled model was trained with `lr_d` 1e-3 and GAN weights 4, which lifted the adversarial share
+# to 60% by step 1500.
 #
 # **What the shares can and cannot see.** `train.share_every` measures each term's gradient
 # on G's *raw outputs*, the field, mask and residual (`losses.gradient_shares`): everything a

@@ -21,16 +21,10 @@ from affinekit.notebook.provenance import (BUNDLED, file_sha256, read_manifest, 
 REPO = Path(__file__).resolve().parents[2]
 FIGURES = REPO / "figures"
 
-# notebook 06 (a 300-step rerun of its five trainings: about two CPU hours)
-CK06 = "AFFINEKIT_CKPLUS=/path/to/ckplus affinekit figures --only 06 --param 06_experiments:STEPS=300"
-
 # figure (relative to figures/) -> (why it is stale, the command that makes it again).
 # The lead empties this after regenerating with the bundled model; a re-made figure must leave it.
-STALE_UNTIL_REMADE: dict[str, tuple[str, str]] = {
-    # notebook 06: expression accuracy by the classifier before its retraining; no value labels
-    **{f"experiment_{q}_ckplus.png": ("the classifier before its 1 Dec retraining; no values, intervals, "
-                                      "landmark-warp or prior-only as the text promises", CK06) for q in range(1, 5)},
-}
+# Empty since 7 Dec 2026, when notebook 06's bars were re-made: every stamped figure is current.
+STALE_UNTIL_REMADE: dict[str, tuple[str, str]] = {}
 
 
 def stale_report() -> str:

@@ -28,3 +28,14 @@ def test_one_panel_per_metric_with_values_baselines_and_intervals():
     low, high = wilson_interval(5, 7)
     bars = accuracy.collections[0].get_segments()[1]              # BCE's interval, drawn from low to high
     assert np.allclose(sorted(bars[:, 1]), [low, high])
+
+
+def test_given_reference_rows_are_drawn_prior_only_included():
+    reference = {"copy-input": {"psnr": 21.7, "ssim": 0.78, "expr_acc": 0.0, "acd_i": 0.0},
+                 "landmark-warp": {"psnr": 23.2, "ssim": 0.79, "expr_acc": 5 / 7, "acd_i": 0.14},
+                 "prior only": {"psnr": 23.25, "ssim": 0.797, "expr_acc": 5 / 7, "acd_i": 0.151}}
+    fig = experiment_bars("Q?", {"A": scores(22.9, 5), "B": scores(22.95, 5)}, LABELS, reference)
+    psnr = fig.axes[0]
+    assert {line.get_label(): (line.get_ydata()[0], line.get_linestyle()) for line in psnr.get_lines()} == \
+        {"copy-input": (21.7, "--"), "landmark-warp": (23.2, ":"), "prior only": (23.25, "-.")}
+    assert psnr.get_ylim()[1] > 23.25                            # every line is inside the axis
