@@ -261,5 +261,4 @@ def lambda_and_lips(scores: Mapping[str, Mapping[str, Any]], columns: int = 4) -
         ax.set_xlabel("frame", fontsize=8)
         ax.tick_params(labelsize=7)
         twin.tick_params(labelsize=7)
-    fig.tight_layout()
     return fig
