@@ -8,7 +8,10 @@ notebook 03's recipe (`notebook.trained_run.notebook03_recipe`, the configs the 
 the rest, and scores the held-out quarter every `--every` steps from the run's own step 0
 (`notebook.held_out.HeldOutCurve`), so that STEPS is picked where that curve is highest. On 7 Dec 2026 (subjects S074 and S113 held out) it rose from 21.8 dB at
 step 0 to 22.7 at step 300, still rising, so the default became 300 steps, the most that fits 10 CPU
-minutes.
+minutes. With `--folds 3` (each third of the eight training subjects held out in turn; the record is
+figures/notebook03_steps_ckplus.jsonl) the mean rose from 24.02 dB at step 0 to 24.24 at step 250
+and 24.21 at 300, a difference far below the 0.4 dB a second seed moves, so 300 stayed; one third
+(S052, S125, S130) was best at step 0.
 Prints one line per scoring and writes them as JSON lines into --out.
 """
 from __future__ import annotations

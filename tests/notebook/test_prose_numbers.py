@@ -152,6 +152,21 @@ def test_03_held_out_paragraph_is_the_recorded_curve():
     assert number(text, r"\*\*([\d.]+) dB below its own step 0") == round(rows[0] - rows[last], 2) > 0
 
 
+def test_03_run_length_paragraph_is_the_recorded_choice():
+    rows = [json.loads(line) for line in (FIGURES / "notebook03_steps_ckplus.jsonl").read_text().splitlines()]
+    folds = sorted({r["fold"] for r in rows})
+    mean = {step: sum(r["psnr"] for r in rows if r["step"] == step) / len(folds) for step in {r["step"] for r in rows}}
+    text = markdown("03_training")
+    assert number(text, r"mean held-out PSNR rises from ([\d.]+) dB at step 0") == round(mean[0], 2)
+    best = max(mean, key=mean.get)
+    assert number(text, rf"to ([\d.]+) at step {best} and") == round(mean[best], 2)
+    assert number(text, rf"at step {best} and ([\d.]+) at step 300") == round(mean[300], 2)
+    worst = next(f for f in folds if max((r for r in rows if r["fold"] == f), key=lambda r: r["psnr"])["step"] == 0)
+    fold = [r for r in rows if r["fold"] == worst]
+    assert f"one third ({', '.join(fold[0]['subjects'])}) is best at step 0" in text
+    assert number(text, r"and ends ([\d.]+) dB below it") == round(fold[0]["psnr"] - fold[-1]["psnr"], 2)
+
+
 def test_03_gradient_shares_are_the_runs_and_the_model_cards():
     text = markdown("03_training")
     gan, _, _ = model_card_shares()
