@@ -54,6 +54,7 @@ from IPython.display import display
 from affinekit.notebook import experiments
 from affinekit.data.dataset import subject_split
 from affinekit.data.prepare import prepare_records
+from affinekit.evaluation.metrics import wilson_interval
 from affinekit.notebook.setup import plain, setup
 from affinekit.show import experiment_view
 from affinekit.weights.bundled import CLASSIFIER_WEIGHTS
@@ -126,7 +127,7 @@ for q, (question, variants) in enumerate(results.items()):
         print(f"  the paper's split adds {gap:+.2f} dB PSNR on the very same test sequences")
     for name, scores in variants.items():
         m = scores["model"]
-        low, high = experiments.wilson_interval(m["correct"], m["clips"])
+        low, high = wilson_interval(m["correct"], m["clips"])
         print(f"  {name:14s} PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}, expression accuracy "
               f"{m['correct']}/{m['clips']} clips (95% interval {low:.2f}-{high:.2f})")
 

@@ -72,10 +72,10 @@ def bundled_judge() -> Judge | None:
     return load_judge() if JUDGE_WEIGHTS.is_file() else None
 
 
-def judge_test_people(path: str | Path | None = None) -> set[str]:
-    """The people the judge never trained on ("frll-007", "jaffe-KM", ...), from its checkpoint's report."""
-    report = torch.load(path or JUDGE_WEIGHTS, map_location="cpu", weights_only=True)["report"]
-    return {person.split("/", 1)[1] for person in report["test_people"]}
+def judge_test_people(judge: Judge | None = None) -> set[str]:
+    """The people `judge` (default: the bundled one) never trained on ("frll-007", "jaffe-KM", ...), from
+    the report its checkpoint carries."""
+    return {person.split("/", 1)[1] for person in (judge or load_judge()).report["test_people"]}
 
 
 def accuracy_against_real(items: Sequence[dict[str, Any]], model_row: str, people: set[str],

@@ -21,7 +21,6 @@ from affinekit.config import DataConfig, ModelConfig, TrainConfig
 from affinekit.data.dataset import SequenceDataset
 from affinekit.evaluation.baselines import LandmarkWarp
 from affinekit.evaluation.makers import GeneratorMaker
-from affinekit.evaluation.metrics import wilson_interval  # noqa: F401  (notebook 06 reads it here)
 from affinekit.evaluation.scoring import evaluate
 from affinekit.generate.inference import render_crops
 from affinekit.models.generator import Generator
