@@ -98,6 +98,10 @@ class TrainConfig:
     batch_size: int = 8
     lr_g: float = 2e-4
     lr_d: float = 2e-4
+    # both learning rates hold until this fraction of `steps`, then fall linearly towards 0 at the last
+    # step (pix2pix's schedule: the last updates are small, so the weights a run ends on are not a
+    # random point of the GAN's oscillation); 1 = constant, as every run before 7 Dec 2026
+    lr_decay_from: float = 1.0
     beta1: float = 0.5
     gan_loss: str = "lsgan"        # "bce" or "lsgan" (mean squared error)
     w_frame: float = 1.0           # the frame PatchGAN `d["frame"]` (w_gan before)
@@ -130,6 +134,8 @@ class TrainConfig:
             value = getattr(self, name)
             _require(math.isfinite(value) and value > 0, f"train.{name}", value, "a positive number")
         _require(0 <= self.beta1 < 1, "train.beta1", self.beta1, "in [0, 1)")
+        _require(0 <= self.lr_decay_from <= 1, "train.lr_decay_from", self.lr_decay_from,
+                 "a fraction of the run in [0, 1] (1: constant learning rates)")
         _require(self.gan_loss in ("bce", "lsgan"), "train.gan_loss", self.gan_loss, "bce or lsgan")
         for f in dataclasses.fields(self):
             if f.name.startswith("w_"):

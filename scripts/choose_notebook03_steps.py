@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=COUNT, default=1,
                         help="1: a quarter of the training subjects held out once; K > 1: each of K groups of them "
                              "held out in turn and the K curves averaged (a fold already scored in --work is read back)")
+    parser.add_argument("--lr-decay-from", type=float, default=1.0,
+                        help="train.lr_decay_from of the recipe tried (1: constant learning rates)")
     parser.add_argument("--work", default=str(ROOT / "runs" / "choose_notebook03_steps"))
     parser.add_argument("--out", default=str(ROOT / "runs" / "choose_notebook03_steps.jsonl"))
     args = parser.parse_args(argv)
@@ -87,7 +89,8 @@ def _fold_curve(args: argparse.Namespace, work: Path, fit_keys: list[str], choos
         raise AffinekitError(f"{work}: holds an unfinished choice run; remove that folder to train it again")
     print(f"training on {len(fit_keys)} sequences; choosing on {len(choose_keys)} of {', '.join(people)}", flush=True)
     curve = HeldOutCurve(args.data, choose_keys, every=args.every, last_step=args.steps)
-    model_cfg, train_cfg, data_cfg = notebook03_recipe(steps=args.steps, sample_every=0, seed=args.seed)
+    model_cfg, train_cfg, data_cfg = notebook03_recipe(steps=args.steps, sample_every=0, seed=args.seed,
+                                                         lr_decay_from=args.lr_decay_from)
     train(args.data, work, model_cfg, train_cfg, data_cfg, keys=fit_keys, callbacks=[curve])
     for row in curve.rows:
         print(f"step {row['step']:4d}: PSNR {row['psnr']:.2f} dB on {', '.join(people)}", flush=True)

@@ -129,6 +129,15 @@ class GANStep:
             d = {name: DDP(m, device_ids=ids) for name, m in d.items()}
         self.g_step, self.d = g_step, d
 
+    def lr_factor(self, step: int) -> float:
+        """The share of `lr_g` and `lr_d` that step `step` (1-based) uses: 1 until `lr_decay_from` of
+        the run, then falling linearly to 1/(steps left + 1) at the last step. A pure function of the
+        step, so a resumed run learns at the rates an uninterrupted one would."""
+        start = round(self.cfg.lr_decay_from * self.cfg.steps)
+        if step <= start:
+            return 1.0
+        return (self.cfg.steps - step + 1) / (self.cfg.steps - start + 1)
+
     def blend(self, step: int) -> float:
         """Weight of the known position (vs the inferred intensity) driving G at `step`."""
         warm = self.cfg.lambda_warmup
@@ -145,6 +154,10 @@ class GANStep:
         gray = batch["gray"].to(dev) if "gray" in batch else torch.zeros(len(label), dtype=torch.bool, device=dev)
         B, K = positions.shape
         blend = self.blend(step)
+        rate = self.lr_factor(step)
+        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * rate
 
         rec, fake, lam, flow, mask, correction, outputs = self.g_step(x0, label, targets, positions, blend)
 
@@ -211,6 +224,7 @@ class GANStep:
         logs.update(shares)
         logs.update(intensity_stats(lam, positions))
         logs["lambda_blend"] = blend
+        logs["lr_factor"] = rate
         return logs
 
     def state_dict(self) -> dict[str, Any]:
