@@ -127,6 +127,7 @@ CROP_SIZE = 128        # prepared crop size, pixels
 IMAGE_SIZE = 64        # model resolution (crops are resized on the fly)
 BASE_WIDTH = 32        # channels of the first U-Net level
 STEPS = 300            # training steps (about 7 minutes on a free 2-core CPU)
+LR_DECAY_FROM = 1.0    # learning rates constant until this fraction of STEPS, then falling to 0 (1: constant)
 BATCH_SIZE = 8
 SAMPLE_EVERY = 100     # steps between generated samples on the board
 BOARD_SECONDS = 5.0    # the board redraws at most this often
@@ -221,7 +222,7 @@ display(fig)
 # %%
 model_cfg, train_cfg, data_cfg = notebook03_recipe(image_size=IMAGE_SIZE, base_width=BASE_WIDTH, crop_size=CROP_SIZE,
                                                    steps=STEPS, batch_size=BATCH_SIZE, sample_every=SAMPLE_EVERY,
-                                                   seed=SEED)
+                                                   seed=SEED, lr_decay_from=LR_DECAY_FROM)
 n_params = sum(p.numel() for p in Generator(model_cfg).parameters())
 print(model_cfg)
 print(f"generator parameters: {n_params / 1e6:.2f} M")

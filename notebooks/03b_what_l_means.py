@@ -43,6 +43,7 @@ CROP_SIZE = 128        # prepared crop size, pixels
 IMAGE_SIZE = 64        # model resolution (crops are resized on the fly)
 BASE_WIDTH = 32        # channels of the first U-Net level
 STEPS = 300            # training steps, as in notebook 03 (used only when the run must be trained here)
+LR_DECAY_FROM = 1.0    # learning rates constant until this fraction of STEPS, then falling to 0 (1: constant)
 BATCH_SIZE = 8
 SAMPLE_EVERY = 100     # as in notebook 03 (part of its training config)
 SEED = 0
@@ -90,7 +91,7 @@ entries = [e for e in load_manifest(prepared)["sequences"] if e["key"] in set(re
 train_keys, test_keys = subject_split(entries, test_fraction=0.2, seed=SEED)
 model_cfg, train_cfg, data_cfg = notebook03_recipe(image_size=IMAGE_SIZE, base_width=BASE_WIDTH, crop_size=CROP_SIZE,
                                                    steps=STEPS, batch_size=BATCH_SIZE, sample_every=SAMPLE_EVERY,
-                                                   seed=SEED)
+                                                   seed=SEED, lr_decay_from=LR_DECAY_FROM)
 trainer, reused = reuse_or_train(prepared, run_dir, model_cfg, train_cfg, data_cfg,
                                  train_keys)
 print(f"{'read back' if reused else 'trained'}: {trainer.step} steps, {trainer.checkpoint_path}; "
