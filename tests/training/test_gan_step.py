@@ -69,3 +69,24 @@ def test_a_checkpoint_with_the_old_names_resumes_exactly(tmp_path):
     assert any(k.startswith("patch.") for k in safe_load(last)["discriminators"])
     Trainer(TINY_MODEL, tiny_train(), BlobSequences(), split).fit(resume=True)
     assert losses(straight) == losses(split)
+
+
+def test_the_learning_rates_hold_then_fall_linearly_with_lr_decay_from(tmp_path):
+    """train.lr_decay_from=0.5 over 10 steps: full rates for steps 1-5, then 5/6, 4/6 ... 1/6 at step 10;
+    the optimizers step at those rates and the log records the factor. 1 (the default) stays constant."""
+    data = Trainer(TINY_MODEL, tiny_train(), BlobSequences(), tmp_path / "a")
+    cfg = tiny_train(steps=10, lr_decay_from=0.5, lr_g=1e-3, lr_d=4e-4)
+    step = GANStep(TINY_MODEL, cfg, torch.device("cpu"))
+    assert [round(step.lr_factor(s) * 6) for s in range(1, 11)] == [6, 6, 6, 6, 6, 5, 4, 3, 2, 1]
+    logs = step.step(data.batches[8], 8)
+    assert logs["lr_factor"] == 3 / 6
+    assert step.opt_g.param_groups[0]["lr"] == 1e-3 * 3 / 6 and step.opt_d.param_groups[0]["lr"] == 4e-4 * 3 / 6
+    constant = GANStep(TINY_MODEL, tiny_train(steps=10), torch.device("cpu"))
+    assert {constant.lr_factor(s) for s in range(1, 11)} == {1.0}
+
+
+def test_lr_decay_from_outside_the_run_is_refused():
+    import pytest
+    for wrong in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="train.lr_decay_from"):
+            tiny_train(lr_decay_from=wrong)
