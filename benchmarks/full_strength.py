@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     folders = [Path(d) for d in (args.data or [PREPARED / n for n in STRENGTH_DATA])]
     like_folders = [Path(d) for d in (args.like_data or [PREPARED / n for n in LIKE_DATA])]
-    missing = [str(f) for f in folders + like_folders if not (f / "manifest.json").is_file()]
+    needed = (folders if "strength" in args.parts else []) + (like_folders if "like" in args.parts else [])
+    missing = [str(f) for f in needed if not (f / "manifest.json").is_file()]
     if missing:
         print(f"not prepared folders: {', '.join(missing)} (affinekit prepare SOURCE --out DIR)", file=sys.stderr)
         return 2
