@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=COUNT, default=1,
                         help="1: a quarter of the training subjects held out once; K > 1: each of K groups of them "
                              "held out in turn and the K curves averaged (a fold already scored in --work is read back)")
-    parser.add_argument("--lr-decay-from", type=float, default=1.0,
-                        help="train.lr_decay_from of the recipe tried (1: constant learning rates)")
+    parser.add_argument("--lr-decay-from", type=float, default=0.5,
+                        help="train.lr_decay_from of the recipe tried (notebook 03's 0.5; 1: constant learning rates)")
     parser.add_argument("--work", default=str(ROOT / "runs" / "choose_notebook03_steps"))
     parser.add_argument("--out", default=str(ROOT / "runs" / "choose_notebook03_steps.jsonl"))
     args = parser.parse_args(argv)
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     for fold, (fit_keys, choose_keys) in enumerate(splits):
         people = sorted({e["subject"] for e in inner if e["key"] in set(choose_keys)})
         work = Path(args.work) / f"fold{fold}" if args.folds > 1 else Path(args.work)
-        rows += [{"fold": fold, "subjects": people, **row}
+        rows += [{"fold": fold, "subjects": people, "lr_decay_from": args.lr_decay_from, **row}
                  for row in _fold_curve(args, work, fit_keys, choose_keys, people)]
     atomic_write_text(out, "".join(json.dumps(row) + "\n" for row in rows))
     steps = sorted({row["step"] for row in rows})

@@ -26,7 +26,7 @@ class Recipe(NamedTuple):
 
 def notebook03_recipe(*, image_size: int = 64, base_width: int = 32, crop_size: int = 128, steps: int = 300,
                       batch_size: int = 8, sample_every: int = 100, seed: int = 0,
-                      lr_decay_from: float = 1.0) -> Recipe:
+                      lr_decay_from: float = 0.5) -> Recipe:
     """Notebook 03's run (grey, the given sizes; four checkpoints along it), the one place it is written.
 
     Notebooks 03 and 03b and `scripts/choose_notebook03_steps.py` all build their configs here, so the
