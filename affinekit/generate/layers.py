@@ -122,8 +122,9 @@ def write_layers(folder: str | Path, generator: Any, aligned: Any, label: Any, i
         "photo_size": [int(clip.shape[2]), int(clip.shape[1])],
         "photo_to_crop": np.asarray(aligned.M, np.float64).tolist(),
         "field": "backward displacement in crop pixels (x, y): output pixel p takes the crop at p + F(p)",
-        "compose": "(1 - mask) * warp(photo, field) + mask * residual, field, mask and residual carried from the "
-                   "crop to the photo by photo_to_crop's inverse; then, where mouth_mask opens, the frame's luma "
+        "compose": "warp(photo, field) + mask * (residual - what the crop holds of that warp), field, mask and "
+                   "residual carried from the crop to the photo by photo_to_crop's inverse (the photo's detail finer "
+                   "than the crop stays under the residual); then, where mouth_mask opens, the frame's luma "
                    "becomes mouth_luma (both carried from the mouth patch by mouth.patch_to_crop); "
                    "affinekit.generate.layers.compose_layers(folder) does it",
         "mouth": None if job is None else {
