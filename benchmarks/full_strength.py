@@ -128,6 +128,21 @@ def measure(path: str, folders: list[Path], like_folders: list[Path], args, warp
     return record
 
 
+MEASURED_PARTS = ("strength", "faithful", "astronaut", "like")
+
+
+def with_earlier_parts(record: dict, earlier: Path) -> dict:
+    """`record` with the parts it lacks taken from `earlier`'s record of the same checkpoint, which are
+    listed under "read_back" so the report says which rows were not measured in this run."""
+    if not earlier.is_file():
+        return record
+    same = [r for r in json.loads(earlier.read_text()) if r.get("checkpoint") == record["checkpoint"]]
+    if not same:
+        return record
+    kept = [k for k in MEASURED_PARTS if k not in record and k in same[0]]
+    return {**record, **{k: same[0][k] for k in kept}, "read_back": kept} if kept else record
+
+
 def report(record: dict) -> list[str]:
     """Markdown lines: every target with target / value / verdict."""
     lines = [f"## {record['checkpoint']}", "", "| target | expression / setting | target | value | verdict |",
@@ -150,8 +165,10 @@ def report(record: dict) -> list[str]:
                   f"| Specks (face box outside the mouth box) | {level} (whole face box {m['specks']:.2%}) | "
                   f"< {goal:.1%} | {m['specks_outside_mouth']:.2%} | {verdict(m['specks_outside_mouth'] < goal)} |",
                   f"| Synthesised share outside the mouth (reported) | {level} | - | {m['synthesised_share']:.1%} | - |"]
+    timing = f"({record['seconds']} s" + (f"; {', '.join(record['read_back'])} read back from the earlier record, "
+                                           f"not measured again)" if record.get("read_back") else ")")
     if "like" not in record:
-        return lines + ["", f"({record['seconds']} s)", ""]
+        return lines + ["", timing, ""]
     reads = dict(record["astronaut"])
     first = next(iter(reads))
     lines.append(f"| --like astronaut | from {first} (happy from {sum(t == 'happy' for t in reads.values())}/"
@@ -160,7 +177,7 @@ def report(record: dict) -> list[str]:
     per = ", ".join(f"{k} {v['same']:.0%} of {v['n']}" for k, v in record["like"].items() if k != "pooled")
     lines.append(f"| --like top weight right (same person) | {per} | >= {LIKE_TARGET:.0%} | {pooled['same']:.0%} | "
                  f"{verdict(pooled['same'] >= LIKE_TARGET)} |")
-    return lines + ["", f"({record['seconds']} s)", ""]
+    return lines + ["", timing, ""]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default="strength,faithful,like",
                         help="which measures beside the prior (comma-separated: strength, faithful, like)")
     parser.add_argument("--out", default=str(ROOT / "figures" / "full_strength.md"))
+    parser.add_argument("--keep-other-parts", action="store_true",
+                        help="parts not in --parts are read back from --out's .json record of the same checkpoint "
+                             "(after a change that touches only the parts measured)")
     args = parser.parse_args(argv)
     args.parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown = args.parts - {"strength", "faithful", "like"}
@@ -196,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     records = [measure(args.checkpoint, folders, like_folders, args, warp)]
     if args.baseline:
         records.append(measure(args.baseline, folders, like_folders, args, warp))
+    if args.keep_other_parts:
+        records = [with_earlier_parts(r, Path(args.out).with_suffix(".json")) for r in records]
     lines = ["# Issue 28 targets, measured by benchmarks/full_strength.py", ""]
     for record in records:
         lines += report(record)

@@ -35,3 +35,19 @@ def test_each_target_gets_its_verdict():
     assert rows[("Specks", "l=1")] == "met" and rows[("Specks", "l=2")] == "MISSED"
     assert rows[("--like astronaut", "from")] == "met"
     assert rows[("--like top weight right", "ck128")] == "MISSED"
+
+
+def test_parts_not_measured_again_are_read_back_from_the_same_checkpoints_record(tmp_path):
+    import json
+    script = load_script()
+    earlier = tmp_path / "full_strength.json"
+    earlier.write_text(json.dumps([{"checkpoint": "other.pt", "like": {"x": 0}},
+                                   {"checkpoint": "model.pt", "strength": {"model": {}}, "faithful": {"old": 1},
+                                    "like": {"pooled": {"same": 0.5, "n": 2}}}]))
+    fresh = {"checkpoint": "model.pt", "prior_px": {}, "faithful": {"new": 1}, "seconds": 2.0}
+    merged = script.with_earlier_parts(fresh, earlier)
+    assert merged["faithful"] == {"new": 1}                       # what was measured now stays
+    assert merged["strength"] == {"model": {}} and merged["like"]["pooled"]["n"] == 2
+    assert merged["read_back"] == ["strength", "like"]
+    assert script.with_earlier_parts({"checkpoint": "new.pt"}, earlier) == {"checkpoint": "new.pt"}
+    assert script.with_earlier_parts(fresh, tmp_path / "none.json") == fresh
