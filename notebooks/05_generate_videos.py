@@ -504,14 +504,14 @@ print(f"there-and-back: {len(loop)} frames, saved to {loop_path}; last frame to 
 #
 # ![dose-response](../figures/dose_response.png)
 #
-# The landmarks move monotonically with the intensity for every expression (the
-# mean curves' Spearman is 1.0 for five and 0.93 for surprise, whose mouth,
-# opened wide past l = 1.5, gets dlib's mouth points wrong), and dlib still finds
-# the face at l = 2 in 95 of 96 clips. The classifier is the weak part: it has no
+# The landmarks move monotonically with the intensity for five expressions, and for
+# surprise up to l = 1.25 (the mean curves' Spearman is 1.0 for the five and 0.88 for surprise, whose mouth,
+# opened wide past l = 1.25, gets dlib's mouth points wrong), and dlib still finds
+# the face at l = 2 in 94 of 96 clips. The classifier is the weak part: it has no
 # neutral class and reads neutral faces as sadness or fear (0.3-0.4 at l = 0), so
-# those curves barely move; anger rises monotonically, happy and surprise rise up to l = 1.5
-# and 1.75 and then level off or dip, disgust
-# rises to l = 1.25 and falls. The benchmark prints the numbers.
+# those curves barely move; anger rises monotonically, happy rises up to l = 1.5 and
+# then dips, surprise rises up to l = 1.25, dips and climbs again at 2, and disgust
+# rises to l = 1.5 and falls a little. The benchmark prints the numbers.
 #
 # ## A reference face
 #
