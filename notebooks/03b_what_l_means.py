@@ -139,11 +139,11 @@ print(f"correlation of inferred l with frame position: {order:.2f}")
 # %% [markdown]
 # The committed plot, from the CK+ run of `figures/README.md` (notebook 03's 300 steps; a held-out
 # subject's sequence, S111's surprise): `l` stays near 0 over the first five frames, rises as the
-# surprise forms and levels off near 0.63 at the apex, short of the 1 that `G_sup` pulls it towards
-# after only 300 steps; its correlation with frame position is 0.95. Beside it, the training frames'
+# surprise forms and levels off near 0.78 at the apex, short of the 1 that `G_sup` pulls it towards
+# after only 300 steps; its correlation with frame position is 0.96. Beside it, the training frames'
 # `l` during the run (notebook 03 draws it from the run's log): the mean and the spread rise together
-# over the first 50 steps, then the mean keeps climbing to about 0.5 while the spread stays near
-# 0.35-0.4, and the correlation with frame position climbs to about 0.85 as the anchor pulls.
+# over the first 50 steps, then the mean keeps climbing to about 0.55 while the spread stays near
+# 0.35-0.45, and the correlation with frame position climbs to about 0.85-0.9 as the anchor pulls.
 #
 # ![inferred intensity against frame position](../figures/intensity_on_sequence.png) ![intensity statistics during training](../figures/intensity_stats.png)
 
@@ -185,8 +185,8 @@ print(json.dumps(d_verdicts, indent=1))
 # ![the frame PatchGAN's verdict per patch, FRLL pair](../figures/d_verdicts_frll.png)
 #
 # This is what "at chance" in Fig. 7 (notebook 03) looks like from inside. The patches' verdicts spread a
-# little either side of 0.5, but the three frames get the same mean verdict to within 0.03
-# (0.48, 0.48 and 0.47 here; 0.49, 0.52 and 0.50 on the held-out CK+ surprise; each time the neutral
+# little either side of 0.5, but the three frames get the same mean verdict to within 0.01
+# (0.49, 0.49 and 0.49 here; 0.49, 0.50 and 0.50 on the held-out CK+ surprise; each time the neutral
 # face offered as the expression, the real expression, the generated one): the discriminator does not even
 # reject the neutral face offered as the expression. A generator can learn nothing from such a judge
 # about what a smile or an open mouth looks like; that is the adversarial share of a few percent,

@@ -11,7 +11,10 @@ step 0 to 22.7 at step 300, still rising, so the default became 300 steps, the m
 minutes. With `--folds 3` (each third of the eight training subjects held out in turn; the record is
 figures/notebook03_steps_ckplus.jsonl) the mean rose from 24.02 dB at step 0 to 24.24 at step 250
 and 24.21 at 300, a difference far below the 0.4 dB a second seed moves, so 300 stayed; one third
-(S052, S125, S130) was best at step 0.
+(S052, S125, S130) was best at step 0. Those runs had constant learning rates (`--lr-decay-from 1`);
+the same folds with both rates falling linearly to 0 over the second half (`--lr-decay-from 0.5`,
+figures/notebook03_lr_decay_ckplus.jsonl) ended higher at step 300, so that schedule became the
+recipe's default, and this script's.
 Prints one line per scoring and writes them as JSON lines into --out.
 """
 from __future__ import annotations

@@ -17,6 +17,7 @@ from affinekit.config import ModelConfig, TrainConfig
 from affinekit.expressions import EXPRESSIONS
 from affinekit.models.generator import Generator
 from affinekit.evaluation.metrics import wilson_interval
+from affinekit.notebook.trained_run import notebook03_recipe
 from affinekit.show.look_inside import shapes_markdown
 
 REPO = Path(__file__).resolve().parents[2]
@@ -165,6 +166,25 @@ def test_03_run_length_paragraph_is_the_recorded_choice():
     fold = [r for r in rows if r["fold"] == worst]
     assert f"one third ({', '.join(fold[0]['subjects'])}) is best at step 0" in text
     assert number(text, r"and ends ([\d.]+) dB below it") == round(fold[0]["psnr"] - fold[-1]["psnr"], 2)
+
+
+def test_03_schedule_sentence_is_the_recorded_choice_and_the_recipes_default():
+    """The learning-rate schedule notebook 03 trains with was chosen on the same training-side folds as
+    its length: the paragraph quotes that record, and the record is of the recipe's own setting."""
+    rows = [json.loads(line) for line in (FIGURES / "notebook03_lr_decay_ckplus.jsonl").read_text().splitlines()]
+    assert {r["lr_decay_from"] for r in rows} == {notebook03_recipe().train.lr_decay_from}
+    constant = [json.loads(line) for line in (FIGURES / "notebook03_steps_ckplus.jsonl").read_text().splitlines()]
+    folds = sorted({r["fold"] for r in rows})
+    assert folds == sorted({r["fold"] for r in constant})
+    mean = lambda rs, step: sum(r["psnr"] for r in rs if r["step"] == step) / len(folds)
+    assert mean(rows, 300) > mean(constant, 300)          # why it became the default
+    text = markdown("03_training")
+    assert number(text, r"lifts that mean at step 300 to ([\d.]+) dB") == round(mean(rows, 300), 2)
+    # the third the constant-rate paragraph names (best at step 0 there), under the schedule
+    worst = next(f for f in folds if max((r for r in constant if r["fold"] == f), key=lambda r: r["psnr"])["step"] == 0)
+    third = [r for r in rows if r["fold"] == worst]
+    assert number(text, r"that third still ends ([\d.]+) dB below its step 0") == \
+        round(third[0]["psnr"] - third[-1]["psnr"], 2)
 
 
 def test_03_gradient_shares_are_the_runs_and_the_model_cards():
