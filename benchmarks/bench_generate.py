@@ -64,47 +64,48 @@ def bench(animator: Animator, photo, out: Path, frames: int, runs: int) -> dict[
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
-def refiner_cost(animator: Animator, photo, frames: int, runs: int = 5) -> None:
-    """The mouth refiner's share of a clip: the generate stage with it and without it, same process."""
-    if getattr(animator.generator, "mouth", None) is None:
-        print("\n  this model has no mouth refiner")
-        return
-    aligned = animator.align(photo)
-    times = {}
-    for on in (False, True, False, True):           # interleaved: a busy machine affects both alike
-        animator.mouth = on
+def render_off_and_on(animator: Animator, aligned, frames: int, runs: int, switch) -> tuple[float, float]:
+    """Seconds of one render of `aligned` with `switch(False)` and with `switch(True)` in force: each the
+    best of two medians of `runs`, the two settings interleaved so that a busy machine affects both alike.
+    `switch(True)` is left in force."""
+    times: dict[bool, list[float]] = {}
+    for on in (False, True, False, True):
+        switch(on)
         samples = []
         for _ in range(runs):
             start = time.perf_counter()
             animator.render(aligned, [4], frames, 1.0)
             samples.append(time.perf_counter() - start)
         times.setdefault(on, []).append(statistics.median(samples))
-    animator.mouth = True
-    off, on = min(times[False]), min(times[True])
+    return min(times[False]), min(times[True])
+
+
+def refiner_cost(animator: Animator, photo, frames: int, runs: int = 5) -> None:
+    """The mouth refiner's share of a clip: the generate stage with it and without it, same process."""
+    if getattr(animator.generator, "mouth", None) is None:
+        print("\n  this model has no mouth refiner")
+        return
+    aligned = animator.align(photo)
+    off, on = render_off_and_on(animator, aligned, frames, runs, lambda on: setattr(animator, "mouth", on))
     print(f"\n  mouth refiner, {aligned.photo.shape[1]}x{aligned.photo.shape[0]} photo, {frames} frames "
           f"(network + compositing): off {off * 1000:.0f} ms, on {on * 1000:.0f} ms, ratio {on / off:.2f}")
 
 
 def composite_cost(animator: Animator, photo, frames: int, runs: int = 5) -> None:
     """What keeping the photo's detail under the residual costs (`inference.at_crop_resolution`): the
-    generate stage with it and with the plain blend it replaced (the helper as identity), interleaved."""
+    generate stage with it and with the plain blend it replaced (the helper as identity)."""
     from affinekit.generate import inference
 
-    aligned = animator.align(photo)
     keep_detail = inference.at_crop_resolution
-    times = {}
+    plain_blend = lambda frames, step: frames
+
+    def switch(on: bool) -> None:
+        inference.at_crop_resolution = keep_detail if on else plain_blend
+
     try:
-        for on in (False, True, False, True):
-            inference.at_crop_resolution = keep_detail if on else (lambda frames, step: frames)
-            samples = []
-            for _ in range(runs):
-                start = time.perf_counter()
-                animator.render(aligned, [4], frames, 1.0)
-                samples.append(time.perf_counter() - start)
-            times.setdefault(on, []).append(statistics.median(samples))
+        off, on = render_off_and_on(animator, animator.align(photo), frames, runs, switch)
     finally:
         inference.at_crop_resolution = keep_detail
-    off, on = min(times[False]), min(times[True])
     print(f"  detail-keeping composite, same photo: plain blend {off * 1000:.0f} ms, keeping detail "
           f"{on * 1000:.0f} ms, ratio {on / off:.2f}")
 
