@@ -203,8 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     args.parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown = args.parts - {"strength", "faithful", "like"}
     if unknown:
-        print(f"--parts: unknown {', '.join(sorted(unknown))}; use strength, faithful, like", file=sys.stderr)
-        return 2
+        parser.error(f"argument --parts: unknown {', '.join(sorted(unknown))}; use strength, faithful, like")
     folders = [Path(d) for d in (args.data or [PREPARED / n for n in STRENGTH_DATA])]
     like_folders = [Path(d) for d in (args.like_data or [PREPARED / n for n in LIKE_DATA])]
     needed = (folders if "strength" in args.parts else []) + (like_folders if "like" in args.parts else [])
@@ -232,4 +231,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from affinekit.commands.script_args import run_script
+
+    sys.exit(run_script(main))

@@ -24,7 +24,7 @@ import json
 import sys
 from pathlib import Path
 
-from affinekit.commands.script_args import COUNT, SEED, run_script
+from affinekit.commands.script_args import COUNT, SEED, number, run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=COUNT, default=1,
                         help="1: a quarter of the training subjects held out once; K > 1: each of K groups of them "
                              "held out in turn and the K curves averaged (a fold already scored in --work is read back)")
-    parser.add_argument("--lr-decay-from", type=float, default=0.5,
+    parser.add_argument("--lr-decay-from", type=number(0, 1), default=0.5,
                         help="train.lr_decay_from of the recipe tried (notebook 03's 0.5; 1: constant learning rates)")
     parser.add_argument("--work", default=str(ROOT / "runs" / "choose_notebook03_steps"))
     parser.add_argument("--out", default=str(ROOT / "runs" / "choose_notebook03_steps.jsonl"))
