@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     from affinekit.data.dataset import subject_kfold, subject_split
     from affinekit.data.prepared import load_manifest
     from affinekit.io.atomic import atomic_write_text
+    from affinekit.config import apply_overrides
     from affinekit.io.destinations import output_file
+    from affinekit.notebook.trained_run import notebook03_recipe
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT / "prepared" / "ckplus_128px"), help="CK+ prepared at 128 px")
@@ -45,9 +47,18 @@ def main(argv: list[str] | None = None) -> int:
                              "held out in turn and the K curves averaged (a fold already scored in --work is read back)")
     parser.add_argument("--lr-decay-from", type=number(0, 1), default=0.5,
                         help="train.lr_decay_from of the recipe tried (notebook 03's 0.5; 1: constant learning rates)")
+    parser.add_argument("--set", action="append", default=[], metavar="train.KEY=VALUE",
+                        help="a training setting tried on top of the recipe (repeatable), e.g. train.lambda_warmup=1000")
     parser.add_argument("--work", default=str(ROOT / "runs" / "choose_notebook03_steps"))
     parser.add_argument("--out", default=str(ROOT / "runs" / "choose_notebook03_steps.jsonl"))
     args = parser.parse_args(argv)
+    wrong = [item for item in args.set if not item.startswith("train.")]
+    if wrong:
+        parser.error(f"argument --set: only train.KEY=VALUE settings are tried here, got {wrong[0]!r}")
+    try:                                # a wrong key or value is refused before anything trains
+        apply_overrides(notebook03_recipe(steps=args.steps).train, [item[len("train."):] for item in args.set])
+    except ValueError as err:
+        parser.error(f"argument --set: {err}")
     out = output_file(args.out, "--out", inputs={"--data": args.data})
     entries = load_manifest(args.data)["sequences"]
     train_keys, _ = subject_split(entries, test_fraction=0.2, seed=args.seed)      # notebook 03's split
@@ -58,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     for fold, (fit_keys, choose_keys) in enumerate(splits):
         people = sorted({e["subject"] for e in inner if e["key"] in set(choose_keys)})
         work = Path(args.work) / f"fold{fold}" if args.folds > 1 else Path(args.work)
-        rows += [{"fold": fold, "subjects": people, "lr_decay_from": args.lr_decay_from, **row}
+        rows += [{"fold": fold, "subjects": people, "lr_decay_from": args.lr_decay_from,
+                  **({"set": args.set} if args.set else {}), **row}
                  for row in _fold_curve(args, work, fit_keys, choose_keys, people)]
     atomic_write_text(out, "".join(json.dumps(row) + "\n" for row in rows))
     steps = sorted({row["step"] for row in rows})
@@ -79,6 +91,7 @@ def _fold_curve(args: argparse.Namespace, work: Path, fit_keys: list[str], choos
     from affinekit.notebook.trained_run import notebook03_recipe
     from affinekit.training.run import train
 
+    from affinekit.config import apply_overrides
     from affinekit.errors import AffinekitError
     from affinekit.io.run_folder import RunFolder
 
@@ -94,6 +107,7 @@ def _fold_curve(args: argparse.Namespace, work: Path, fit_keys: list[str], choos
     curve = HeldOutCurve(args.data, choose_keys, every=args.every, last_step=args.steps)
     model_cfg, train_cfg, data_cfg = notebook03_recipe(steps=args.steps, sample_every=0, seed=args.seed,
                                                          lr_decay_from=args.lr_decay_from)
+    train_cfg = apply_overrides(train_cfg, [item[len("train."):] for item in args.set])
     train(args.data, work, model_cfg, train_cfg, data_cfg, keys=fit_keys, callbacks=[curve])
     for row in curve.rows:
         print(f"step {row['step']:4d}: PSNR {row['psnr']:.2f} dB on {', '.join(people)}", flush=True)

@@ -19,13 +19,17 @@ def load_script():
 @pytest.fixture
 def fake_training(monkeypatch):
     """`train` steps the callbacks without a model; a fold's PSNR depends on its held-out keys and step."""
-    trained = []
+    class Trained(list):
+        configs: list
+
+    trained = Trained()
 
     class Trainer:
         generator = None
 
     def fake_train(prepared, work, model_cfg, train_cfg, data_cfg, keys, callbacks):
         trained.append(sorted(keys))
+        fake_train.configs.append(train_cfg)
         Path(work).mkdir(parents=True, exist_ok=True)
         for cb in callbacks:
             cb.on_start(Trainer())
@@ -40,8 +44,10 @@ def fake_training(monkeypatch):
         return {"psnr": 20.0 - (step - peak) ** 2, "ssim": 0.8, "expr_acc": 1.0, "copy_psnr": 19.0}
 
     fake_scores.calls, fake_scores.step_of = 0, {}
+    fake_train.configs = []
     monkeypatch.setattr(run, "train", fake_train)
     monkeypatch.setattr(held_out, "held_out_scores", fake_scores)
+    trained.configs = fake_train.configs
     return trained
 
 
@@ -70,3 +76,13 @@ def test_an_unfinished_fold_is_refused_with_its_folder(tmp_path, fake_training):
     with pytest.raises(AffinekitError, match="fold0: holds an unfinished choice run"):
         load_script().main(["--data", str(prepared), "--steps", "2", "--folds", "2",
                             "--work", str(tmp_path / "work"), "--out", str(tmp_path / "c.jsonl")])
+
+
+def test_the_schedule_and_set_settings_reach_the_training_and_the_record(tmp_path, fake_training):
+    prepared = write_prepared(tmp_path / "p", n=6)
+    assert load_script().main(["--data", str(prepared), "--steps", "2", "--folds", "2", "--lr-decay-from", "0.25",
+                               "--set", "train.lambda_warmup=1000", "--work", str(tmp_path / "work"),
+                               "--out", str(tmp_path / "c.jsonl")]) == 0
+    assert [(c.lr_decay_from, c.lambda_warmup) for c in fake_training.configs] == [(0.25, 1000)] * 2
+    rows = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
+    assert all(r["lr_decay_from"] == 0.25 and r["set"] == ["train.lambda_warmup=1000"] for r in rows)
