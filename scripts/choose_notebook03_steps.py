@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=COUNT, default=1,
                         help="1: a quarter of the training subjects held out once; K > 1: each of K groups of them "
                              "held out in turn and the K curves averaged (a fold already scored in --work is read back)")
+    parser.add_argument("--fold", type=int, default=None,
+                        help="train and score only this fold (0 to K-1), so that folds can run side by side; "
+                             "a later run without --fold reads them back and averages")
     parser.add_argument("--lr-decay-from", type=number(0, 1), default=0.5,
                         help="train.lr_decay_from of the recipe tried (notebook 03's 0.5; 1: constant learning rates)")
     parser.add_argument("--set", action="append", default=[], metavar="train.KEY=VALUE",
@@ -59,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         apply_overrides(notebook03_recipe(steps=args.steps).train, [item[len("train."):] for item in args.set])
     except ValueError as err:
         parser.error(f"argument --set: {err}")
+    if args.fold is not None and not 0 <= args.fold < args.folds:
+        parser.error(f"argument --fold: must be a fold from 0 to {args.folds - 1} (--folds {args.folds}), got {args.fold}")
     out = output_file(args.out, "--out", inputs={"--data": args.data})
     entries = load_manifest(args.data)["sequences"]
     train_keys, _ = subject_split(entries, test_fraction=0.2, seed=args.seed)      # notebook 03's split
@@ -69,9 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     for fold, (fit_keys, choose_keys) in enumerate(splits):
         people = sorted({e["subject"] for e in inner if e["key"] in set(choose_keys)})
         work = Path(args.work) / f"fold{fold}" if args.folds > 1 else Path(args.work)
+        if args.fold is not None:
+            if fold == args.fold:
+                _fold_curve(args, work, fit_keys, choose_keys, people)
+                print(f"fold {fold} scored into {work}; run again without --fold to average the folds")
+            continue
         rows += [{"fold": fold, "subjects": people, "lr_decay_from": args.lr_decay_from,
                   **({"set": args.set} if args.set else {}), **row}
                  for row in _fold_curve(args, work, fit_keys, choose_keys, people)]
+    if args.fold is not None:
+        return 0
     atomic_write_text(out, "".join(json.dumps(row) + "\n" for row in rows))
     steps = sorted({row["step"] for row in rows})
     mean = {step: sum(r["psnr"] for r in rows if r["step"] == step) / len(splits) for step in steps}

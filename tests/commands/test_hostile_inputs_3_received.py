@@ -507,6 +507,7 @@ SCRIPT_CASES = [
     ("scripts/choose_notebook03_steps.py", ["--lr-decay-from", "2"], "argument --lr-decay-from: must be a finite number from 0 to 1"),
     ("scripts/choose_notebook03_steps.py", ["--lr-decay-from", "nan"], "argument --lr-decay-from: must be a finite"),
     ("scripts/choose_notebook03_steps.py", ["--set", "model.prior=off"], "argument --set: only train.KEY=VALUE"),
+    ("scripts/choose_notebook03_steps.py", ["--folds", "3", "--fold", "3"], "argument --fold: must be a fold from 0 to 2"),
     ("scripts/choose_notebook03_steps.py", ["--set", "train.nope=1"], "argument --set: TrainConfig has no field 'nope'"),
     ("scripts/choose_notebook03_steps.py", ["--set", "train.lambda_warmup=-3"], "train.lambda_warmup=-3 is not valid"),
     ("benchmarks/full_strength.py", ["--checkpoint", "X.pt", "--parts", "teeth"], "argument --parts: unknown teeth"),

@@ -86,3 +86,16 @@ def test_the_schedule_and_set_settings_reach_the_training_and_the_record(tmp_pat
     assert [(c.lr_decay_from, c.lambda_warmup) for c in fake_training.configs] == [(0.25, 1000)] * 2
     rows = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
     assert all(r["lr_decay_from"] == 0.25 and r["set"] == ["train.lambda_warmup=1000"] for r in rows)
+
+
+def test_folds_run_one_at_a_time_are_averaged_by_a_run_without_fold(tmp_path, fake_training, capsys):
+    prepared = write_prepared(tmp_path / "p", n=6)
+    common = ["--data", str(prepared), "--steps", "4", "--every", "1", "--folds", "2",
+              "--work", str(tmp_path / "work"), "--out", str(tmp_path / "curve.jsonl")]
+    assert load_script().main(common + ["--fold", "1"]) == 0
+    assert len(fake_training) == 1 and not (tmp_path / "curve.jsonl").exists()
+    assert (tmp_path / "work" / "fold1" / "curve.jsonl").is_file() and not (tmp_path / "work" / "fold0").exists()
+    assert load_script().main(common) == 0                          # trains fold 0, reads fold 1 back
+    assert len(fake_training) == 2 and "highest at step 2" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        load_script().main(common + ["--fold", "2"])
