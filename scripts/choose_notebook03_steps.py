@@ -33,9 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from affinekit.data.dataset import subject_kfold, subject_split
     from affinekit.data.prepared import load_manifest
     from affinekit.io.atomic import atomic_write_text
-    from affinekit.config import apply_overrides
     from affinekit.io.destinations import output_file
-    from affinekit.notebook.trained_run import notebook03_recipe
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT / "prepared" / "ckplus_128px"), help="CK+ prepared at 128 px")
@@ -48,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fold", type=int, default=None,
                         help="train and score only this fold (0 to K-1), so that folds can run side by side; "
                              "a later run without --fold reads them back and averages")
-    parser.add_argument("--lr-decay-from", type=number(0, 1), default=0.5,
-                        help="train.lr_decay_from of the recipe tried (notebook 03's 0.5; 1: constant learning rates)")
+    parser.add_argument("--lr-decay-from", type=number(0, 1), default=None,
+                        help="train.lr_decay_from of the recipe tried (default: notebook 03's; 1: constant learning rates)")
     parser.add_argument("--set", action="append", default=[], metavar="train.KEY=VALUE",
                         help="a training setting tried on top of the recipe (repeatable), e.g. train.lambda_warmup=1000")
     parser.add_argument("--work", default=str(ROOT / "runs" / "choose_notebook03_steps"))
@@ -59,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if wrong:
         parser.error(f"argument --set: only train.KEY=VALUE settings are tried here, got {wrong[0]!r}")
     try:                                # a wrong key or value is refused before anything trains
-        apply_overrides(notebook03_recipe(steps=args.steps).train, [item[len("train."):] for item in args.set])
+        recipe = tried_recipe(args)
     except ValueError as err:
         parser.error(f"argument --set: {err}")
     if args.fold is not None and not 0 <= args.fold < args.folds:
@@ -76,12 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(args.work) / f"fold{fold}" if args.folds > 1 else Path(args.work)
         if args.fold is not None:
             if fold == args.fold:
-                _fold_curve(args, work, fit_keys, choose_keys, people)
+                _fold_curve(args, recipe, work, fit_keys, choose_keys, people)
                 print(f"fold {fold} scored into {work}; run again without --fold to average the folds")
             continue
-        rows += [{"fold": fold, "subjects": people, "lr_decay_from": args.lr_decay_from,
+        rows += [{"fold": fold, "subjects": people, "lr_decay_from": recipe.train.lr_decay_from,
                   **({"set": args.set} if args.set else {}), **row}
-                 for row in _fold_curve(args, work, fit_keys, choose_keys, people)]
+                 for row in _fold_curve(args, recipe, work, fit_keys, choose_keys, people)]
     if args.fold is not None:
         return 0
     atomic_write_text(out, "".join(json.dumps(row) + "\n" for row in rows))
@@ -95,15 +93,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _fold_curve(args: argparse.Namespace, work: Path, fit_keys: list[str], choose_keys: list[str],
+def tried_recipe(args: argparse.Namespace):
+    """Notebook 03's recipe at the script's length and seed, with --lr-decay-from and every --set applied
+    (ValueError on a wrong key or value)."""
+    from affinekit.config import apply_overrides
+    from affinekit.notebook.trained_run import notebook03_recipe
+
+    schedule = {} if args.lr_decay_from is None else {"lr_decay_from": args.lr_decay_from}
+    recipe = notebook03_recipe(steps=args.steps, sample_every=0, seed=args.seed, **schedule)
+    return recipe._replace(train=apply_overrides(recipe.train, [item[len("train."):] for item in args.set]))
+
+
+def _fold_curve(args: argparse.Namespace, recipe, work: Path, fit_keys: list[str], choose_keys: list[str],
                 people: list[str]) -> list[dict]:
     """One fold's held-out curve: trained and scored, or read back from `work`/curve.jsonl."""
     from affinekit.io.atomic import atomic_write_text
     from affinekit.notebook.held_out import HeldOutCurve
-    from affinekit.notebook.trained_run import notebook03_recipe
     from affinekit.training.run import train
 
-    from affinekit.config import apply_overrides
     from affinekit.errors import AffinekitError
     from affinekit.io.run_folder import RunFolder
 
@@ -117,10 +124,7 @@ def _fold_curve(args: argparse.Namespace, work: Path, fit_keys: list[str], choos
         raise AffinekitError(f"{work}: holds an unfinished choice run; remove that folder to train it again")
     print(f"training on {len(fit_keys)} sequences; choosing on {len(choose_keys)} of {', '.join(people)}", flush=True)
     curve = HeldOutCurve(args.data, choose_keys, every=args.every, last_step=args.steps)
-    model_cfg, train_cfg, data_cfg = notebook03_recipe(steps=args.steps, sample_every=0, seed=args.seed,
-                                                         lr_decay_from=args.lr_decay_from)
-    train_cfg = apply_overrides(train_cfg, [item[len("train."):] for item in args.set])
-    train(args.data, work, model_cfg, train_cfg, data_cfg, keys=fit_keys, callbacks=[curve])
+    train(args.data, work, recipe.model, recipe.train, recipe.data, keys=fit_keys, callbacks=[curve])
     for row in curve.rows:
         print(f"step {row['step']:4d}: PSNR {row['psnr']:.2f} dB on {', '.join(people)}", flush=True)
     atomic_write_text(done, "".join(json.dumps(row) + "\n" for row in curve.rows))

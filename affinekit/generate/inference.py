@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from affinekit.generate.mixtures import label_tensor
 from affinekit.generate.paste import photo_roi
-from affinekit.io.images import LUMA, network_input, tensor_channels, to_model_scale, to_pixel_scale
+from affinekit.io.images import network_input, tensor_channels, to_model_scale, to_pixel_scale
 from affinekit.models.generator import Generator
 from affinekit.models.motion import Motion, compose, pixels_to_normalised
 from affinekit.models.mouth_exemplar import clip_plan, refine
@@ -176,7 +176,7 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
     base = torch.stack([(2 * (xs - sx0) + 1) / sw - 1, (2 * (ys - sy0) + 1) / sh - 1])[None]
     scale = torch.tensor([2.0 / sw, 2.0 / sh]).view(1, 2, 1, 1)
     out = np.empty((B * T, rh, rw, base_photo.shape[-1]), np.uint8)
-    crop_step = float(np.sqrt(abs(np.linalg.det(A_inv.double().numpy()))))     # photo pixels per crop pixel
+    crop_step = 1.0 / np.sqrt(abs(np.linalg.det(np.asarray(M, np.float64)[:, :2])))    # photo pixels per crop pixel
     if mouth is not None:
         theta = mouth.in_region(M, size, roi)
         neutral = to_model_scale(source[:, :, ry0 - sy0:ry1 - sy0, rx0 - sx0:rx1 - sx0])
@@ -201,18 +201,16 @@ def apply_motion_to_photo(motion: Motion, photo: np.ndarray, M: np.ndarray, size
         warped = F.grid_sample(source.expand(n, -1, -1, -1), sample, mode="bicubic", padding_mode="border",
                                align_corners=False)
         # The residual is painted at the crop's resolution, so it replaces only what the crop could hold
-        # of the warped photo (`seen`), and the finer detail the photo has beyond it stays. A plain
+        # of the warped photo, and the finer detail the photo has beyond it stays. A plain
         # (1 - mask) * warped + mask * residual blurred every pixel the soft mask touched to the crop's
         # resolution: outside the mouth box the face kept 76% of the photo's sharpness at l = 1 with it,
         # 90% with this (the warp alone: 90%), on 10 open faces (benchmarks/full_strength.py, faithful).
-        seen = at_crop_resolution(warped, crop_step)
-        if warped.shape[1] == 3 and residual.shape[1] == 1:
-            luma = (seen * torch.tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
-            composed = warped + mask * (residual - luma)
-        else:
-            if residual.shape[1] != warped.shape[1]:
-                residual = tensor_channels(residual, warped.shape[1])
-            composed = warped + mask * (residual - seen)
+        # A grey residual replaces the luma alone (it broadcasts over a colour photo's channels); a colour
+        # one takes the photo's channels. Luma and the averaging are linear, so the luma is taken first.
+        if residual.shape[1] != 1:
+            residual = tensor_channels(residual, warped.shape[1])
+        seen = at_crop_resolution(tensor_channels(warped, residual.shape[1]), crop_step)
+        composed = warped + mask * (residual - seen)
         if mouth is not None:
             # the mouth painted at the photo's own resolution, after the warp's composite
             part_of = lambda t: None if t is None else t[start:start + n]

@@ -20,16 +20,18 @@ def load_script():
 def fake_training(monkeypatch):
     """`train` steps the callbacks without a model; a fold's PSNR depends on its held-out keys and step."""
     class Trained(list):
-        configs: list
+        """The keys of each fold trained; `configs`: the TrainConfig each was given."""
+        configs: list = []
 
     trained = Trained()
+    trained.configs = []
 
     class Trainer:
         generator = None
 
     def fake_train(prepared, work, model_cfg, train_cfg, data_cfg, keys, callbacks):
         trained.append(sorted(keys))
-        fake_train.configs.append(train_cfg)
+        trained.configs.append(train_cfg)
         Path(work).mkdir(parents=True, exist_ok=True)
         for cb in callbacks:
             cb.on_start(Trainer())
@@ -44,10 +46,8 @@ def fake_training(monkeypatch):
         return {"psnr": 20.0 - (step - peak) ** 2, "ssim": 0.8, "expr_acc": 1.0, "copy_psnr": 19.0}
 
     fake_scores.calls, fake_scores.step_of = 0, {}
-    fake_train.configs = []
     monkeypatch.setattr(run, "train", fake_train)
     monkeypatch.setattr(held_out, "held_out_scores", fake_scores)
-    trained.configs = fake_train.configs
     return trained
 
 
