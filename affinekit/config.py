@@ -102,6 +102,10 @@ class TrainConfig:
     # step (pix2pix's schedule: the last updates are small, so the weights a run ends on are not a
     # random point of the GAN's oscillation); 1 = constant, as every run before 7 Dec 2026
     lr_decay_from: float = 1.0
+    # >0: the generator that is scored, sampled and exported is a running average of the trained one's
+    # weights, p_avg <- d p_avg + (1 - d) p after each update (GAN practice since progressive GANs: the
+    # average sits at the centre of the updates' oscillation); 0 = the trained weights themselves
+    average_decay: float = 0.0
     beta1: float = 0.5
     gan_loss: str = "lsgan"        # "bce" or "lsgan" (mean squared error)
     w_frame: float = 1.0           # the frame PatchGAN `d["frame"]` (w_gan before)
@@ -136,6 +140,8 @@ class TrainConfig:
         _require(0 <= self.beta1 < 1, "train.beta1", self.beta1, "in [0, 1)")
         _require(0 <= self.lr_decay_from <= 1, "train.lr_decay_from", self.lr_decay_from,
                  "a fraction of the run in [0, 1] (1: constant learning rates)")
+        _require(0 <= self.average_decay < 1, "train.average_decay", self.average_decay,
+                 "in [0, 1) (0: no weight average; 0.99 averages about the last 100 steps)")
         _require(self.gan_loss in ("bce", "lsgan"), "train.gan_loss", self.gan_loss, "bce or lsgan")
         for f in dataclasses.fields(self):
             if f.name.startswith("w_"):

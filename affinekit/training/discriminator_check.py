@@ -22,7 +22,8 @@ def ranking_accuracy(trainer: Any, steps: Iterable[int]) -> dict[str, float]:
     intensity the training step would use, after the warm-up); the apex discriminator pairs each
     generated apex with a real apex face of another person with the same label.
     """
-    g, d, dev, pool = trainer.generator, trainer.model.d, trainer.device, trainer.model.apex_pool
+    # the generator the discriminators trained against (not its weight average, which they never saw)
+    g, d, dev, pool = trainer.model.generator, trainer.model.d, trainer.device, trainer.model.apex_pool
     wins: dict[str, list[float]] = {"frame": [], "lip": [], "apex": []}
     g.eval()
     for step in steps:

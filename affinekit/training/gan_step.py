@@ -18,6 +18,7 @@ run folder, callbacks). A step:
 from __future__ import annotations
 
 import contextlib
+import copy
 from typing import Any, Iterable, Iterator
 
 import torch
@@ -103,7 +104,9 @@ class GANStep:
 
     `apex_pool`: real apex faces (`data.apex.ApexPool`), or None for no apex discriminator.
     The weights start from `train_cfg.seed` (the same on every rank) without touching the
-    caller's global random stream, or from `train_cfg.init_from`.
+    caller's global random stream, or from `train_cfg.init_from`. With `train.average_decay` > 0,
+    `average` is a running average of the generator's weights (`in_use` is then the average: what is
+    scored, sampled and exported); it starts as a copy of the weights at step 0.
     """
 
     def __init__(self, model_cfg: ModelConfig, train_cfg: TrainConfig, device: torch.device,
@@ -115,6 +118,9 @@ class GANStep:
             self.discriminators = build_discriminators(model_cfg).to(device)
         if train_cfg.init_from:
             warm_start(self.generator, train_cfg.init_from)
+        self.average: Generator | None = None
+        if train_cfg.average_decay > 0:
+            self.average = copy.deepcopy(self.generator).requires_grad_(False)
         betas = (train_cfg.beta1, 0.999)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=train_cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.discriminators.parameters(), lr=train_cfg.lr_d, betas=betas)
@@ -128,6 +134,28 @@ class GANStep:
             g_step = DDP(g_step, device_ids=ids)
             d = {name: DDP(m, device_ids=ids) for name, m in d.items()}
         self.g_step, self.d = g_step, d
+
+    @property
+    def in_use(self) -> Generator:
+        """The generator that is scored, sampled and exported: the weight average when there is one."""
+        return self.average if self.average is not None else self.generator
+
+    def set_prior(self, prior: torch.Tensor) -> None:
+        """The motion head's starting field, in the trained generator and its average alike."""
+        for g in (self.generator, self.average):
+            if g is not None:
+                g.prior.copy_(prior)
+
+    @torch.no_grad()
+    def update_average(self) -> None:
+        """p_avg <- d p_avg + (1 - d) p for every weight; buffers (the prior) are copied as they are."""
+        if self.average is None:
+            return
+        decay = self.cfg.average_decay
+        for avg, p in zip(self.average.parameters(), self.generator.parameters()):
+            avg.lerp_(p.detach(), 1.0 - decay)
+        for avg, b in zip(self.average.buffers(), self.generator.buffers()):
+            avg.copy_(b)
 
     def lr_factor(self, step: int) -> float:
         """The share of `lr_g` and `lr_d` that step `step` (1-based) uses: 1 until `lr_decay_from` of
@@ -219,6 +247,7 @@ class GANStep:
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
+        self.update_average()
 
         logs = {k: float(v.detach()) for k, v in values.items()}
         logs.update(shares)
@@ -229,12 +258,17 @@ class GANStep:
 
     def state_dict(self) -> dict[str, Any]:
         """The weights and both optimizers' state, as the training checkpoint stores them."""
-        return {"generator": self.generator.state_dict(), "discriminators": self.discriminators.state_dict(),
-                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+        state = {"generator": self.generator.state_dict(), "discriminators": self.discriminators.state_dict(),
+                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+        if self.average is not None:
+            state["generator_average"] = self.average.state_dict()
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore `state_dict()`'s values (a checkpoint's; older checkpoints' names read too)."""
         self.generator.load_state_dict(state["generator"])
+        if self.average is not None:     # a run that averaged resumes its average; one that did not starts one here
+            self.average.load_state_dict(state.get("generator_average", state["generator"]))
         # strict=False: a run from before the apex discriminator resumes with a fresh one
         self.discriminators.load_state_dict(current_keys(state["discriminators"]), strict=False)
         self.opt_g.load_state_dict(state["opt_g"])

@@ -66,7 +66,7 @@ class Trainer:
 
         # G, the discriminators, their optimizers: one object, seeded from train.seed (the same on every rank)
         self.model = GANStep(model_cfg, train_cfg, self.device, self.dist, apex_pool)
-        self.generator, self.discriminators = self.model.generator, self.model.discriminators
+        self.discriminators = self.model.discriminators
 
         weights = train_dataset.sampling_weights() if balance and hasattr(train_dataset, "sampling_weights") else None
         self.batches = StepBatches(train_dataset, train_cfg.batch_size, model_cfg.image_size, train_cfg.seed,
@@ -75,6 +75,12 @@ class Trainer:
         self.last_logs: dict[str, float] = {}
         self._stop = False                 # Ctrl-C: save and raise KeyboardInterrupt
         self._finish = False               # request_stop(): save and return normally
+
+    @property
+    def generator(self) -> Any:
+        """The generator that is scored, sampled and exported (`GANStep.in_use`: the weight average with
+        `train.average_decay` > 0, else the trained one, `self.model.generator`)."""
+        return self.model.in_use
 
     @property
     def checkpoint_path(self) -> Path:
@@ -97,7 +103,7 @@ class Trainer:
         (zero with `model.prior=off`: the field is then the learned part alone)."""
         cfg = self.model_cfg
         prior = dataset_fields(self.dataset, cfg.num_labels, cfg.image_size) if cfg.prior == "on" else None
-        self.generator.prior.copy_(prior if prior is not None else torch.zeros_like(self.generator.prior))
+        self.model.set_prior(prior if prior is not None else torch.zeros_like(self.generator.prior))
 
     def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
         """One D and one G update on `batch`: `self.model.step` (`gan_step.GANStep`)."""

@@ -143,7 +143,8 @@ def generator_from(ckpt: dict[str, Any], path: str | Path, device: str | torch.d
     try:
         cfg = from_dict(ModelConfig, ckpt["model_config"])
         mouth_cfg = from_dict(MouthConfig, ckpt["mouth_config"]) if "mouth_config" in ckpt else None
-        state = ckpt["generator"]
+        # a run that averaged its weights (train.average_decay) is used, scored and exported by its average
+        state = ckpt.get("generator_average", ckpt["generator"])
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
             raise ValueError("its generator entry is not a dict of tensors")
         check_shapes(cfg, mouth_cfg, state, path)

@@ -90,3 +90,49 @@ def test_lr_decay_from_outside_the_run_is_refused():
     for wrong in (-0.1, 1.5):
         with pytest.raises(ValueError, match="train.lr_decay_from"):
             tiny_train(lr_decay_from=wrong)
+
+
+def test_the_weight_average_follows_the_trained_weights_at_its_decay(tmp_path):
+    """train.average_decay=0.9: after one update every averaged weight is 0.9 old + 0.1 new, the prior is
+    the trained one's, and the trainer scores, samples and exports the average, not the trained weights."""
+    cfg = tiny_train(steps=2, average_decay=0.9)
+    trainer = Trainer(TINY_MODEL, cfg, BlobSequences(), tmp_path / "run")
+    before = [p.detach().clone() for p in trainer.model.generator.parameters()]
+    trainer.fit_prior()
+    assert trainer.generator is trainer.model.average
+    assert torch.equal(trainer.model.average.prior, trainer.model.generator.prior)
+    trainer.model.step(trainer.batches[1], 1)
+    after = list(trainer.model.generator.parameters())
+    moved = [i for i, (b, a) in enumerate(zip(before, after)) if not torch.equal(b, a)]
+    assert moved     # the update changed the trained weights, so the average is not simply a copy
+    for b, a, avg in zip(before, after, trainer.model.average.parameters()):
+        assert torch.allclose(avg, 0.9 * b + 0.1 * a.detach(), atol=1e-6)
+    # without averaging the trainer's generator is the trained one
+    plain = Trainer(TINY_MODEL, tiny_train(steps=2), BlobSequences(), tmp_path / "plain")
+    assert plain.model.average is None and plain.generator is plain.model.generator
+
+
+def test_a_run_with_a_weight_average_resumes_it_and_exports_it(tmp_path):
+    """Stopped at step 3 and resumed, an averaging run logs and ends exactly as an uninterrupted one; its
+    generator.pt (and load_generator on its checkpoint) holds the average."""
+    from affinekit.weights.checkpoint import load_generator
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    done = Trainer(TINY_MODEL, tiny_train(average_decay=0.5), BlobSequences(), straight).fit()
+    Trainer(TINY_MODEL, tiny_train(steps=3, average_decay=0.5), BlobSequences(), split).fit()
+    resumed = Trainer(TINY_MODEL, tiny_train(average_decay=0.5), BlobSequences(), split).fit(resume=True)
+    assert losses(straight) == losses(split)
+    for a, b in zip(done.generator.state_dict().values(), resumed.generator.state_dict().values()):
+        assert torch.equal(a, b)
+    exported, _ = load_generator(straight / "generator.pt")
+    from_checkpoint, _ = load_generator(straight / "checkpoints" / "last.pt")
+    for name, value in done.model.average.state_dict().items():
+        assert torch.equal(exported.state_dict()[name], value) and torch.equal(from_checkpoint.state_dict()[name], value)
+    trained = done.model.generator.state_dict()
+    assert any(not torch.equal(trained[n], v) for n, v in done.model.average.state_dict().items())
+
+
+def test_average_decay_outside_zero_to_one_is_refused():
+    import pytest
+    for wrong in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="train.average_decay"):
+            tiny_train(average_decay=wrong)
