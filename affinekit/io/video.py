@@ -77,6 +77,12 @@ def verify_video(path: str | Path, shown: str | Path | None = None) -> None:
                              f"{disk}); nothing was replaced")
 
 
+# x264's "veryfast" preset: a 16-frame 1024 px clip encodes in about half the time of the default
+# ("medium"), in a file 10% smaller, at 39.9 dB against the frames instead of 40.5 (the astronaut,
+# measured 7 Dec 2026); the encode was the largest stage of the 1 s clip (benchmarks/bench_generate.py)
+X264_PRESET = "veryfast"
+
+
 def write_video(frames: np.ndarray, path: str | Path, fps: float = 8) -> Path:
     """Write (T,H,W[,C]) uint8 frames as .mp4 (H.264, yuv420p) or .gif; returns the path."""
     import imageio.v2 as iio
@@ -95,7 +101,8 @@ def write_video(frames: np.ndarray, path: str | Path, fps: float = 8) -> Path:
         if pad_h or pad_w:
             rgb = np.pad(rgb, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
         with iio.get_writer(path, format="FFMPEG", fps=fps, codec="libx264", pixelformat="yuv420p",
-                            macro_block_size=1, ffmpeg_log_level="quiet") as writer:   # its lines: see save_video
+                            macro_block_size=1, ffmpeg_log_level="quiet",
+                            output_params=["-preset", X264_PRESET]) as writer:   # its lines: see save_video
             for frame in rgb:
                 writer.append_data(frame)
     else:

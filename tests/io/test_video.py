@@ -123,3 +123,12 @@ def test_atomic_files_get_the_umask_mode_and_stale_temporaries_go(tmp_path):
     assert not stale.exists() and fresh.exists()
     assert not killed.exists() and live.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, live.name, "state.json"])
+
+
+def test_mp4s_are_encoded_with_x264s_veryfast_preset(tmp_path):
+    """x264 writes its settings into the stream: veryfast searches one reference frame with subme 2
+    (the default preset, medium, uses 3 and 7), so a change of preset shows here."""
+    frames = np.random.default_rng(0).integers(0, 256, (4, 32, 48, 3), dtype=np.uint8)
+    data = write_video(frames, tmp_path / "clip.mp4").read_bytes()
+    options = data[data.index(b"options:"):][:2000].split(b"\x00")[0].decode("ascii", "replace")
+    assert " ref=1 " in options and " subme=2 " in options, options[:300]
