@@ -50,6 +50,19 @@ def field_motion(fields: torch.Tensor, expressions: Iterable[str] = SIX) -> dict
     return {e: float(length[EXPRESSIONS.index(e)].mean()) for e in expressions}
 
 
+def learned_along_prior(generator: Any, x0: torch.Tensor, label: int, level: float = 1.0) -> float:
+    """How much of its prior a motion-head generator's learned field keeps at `level`, for one neutral
+    face x0 (1, C, H, W) in [-1, 1]: <learned, l F> / <l F, l F> over the crop (F the label's prior
+    inside the border window). 0: the learned part moves nothing along the prior; -1: it cancels the
+    prior; above 0: it adds to it."""
+    label_t = torch.tensor([int(label)])
+    with torch.no_grad():
+        motion = generator.motion(x0, label_t, torch.tensor([0.0, float(level)]))
+        prior = generator.window * float(level) * generator.label_prior(label_t)[0]
+        learned = motion.correction[0, -1]
+        return float((learned * prior).sum() / (prior * prior).sum().clamp_min(1e-12))
+
+
 def enlarged(image: np.ndarray, size: int = FIND_SIZE) -> tuple[np.ndarray, float]:
     """(RGB uint8 image with its long side `size`, the scale applied)."""
     rgb = as_rgb(image)

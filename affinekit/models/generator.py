@@ -29,6 +29,8 @@ frame independent of its batch (a clip's frames must not depend on each other).
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -140,13 +142,31 @@ class Generator(nn.Module):
         else:
             # channels: field (2), mask (1), residual (C)
             self.decoder = Decoder(3 + cfg.channels, widths, cfg.upsample, squash=False)
-            with torch.no_grad():
-                # the learned field starts at zero (the motion is the prior's) and the mask closed
-                self.decoder.out.weight[:2].zero_()
-                self.decoder.out.bias[:2].zero_()
-                self.decoder.out.bias[2] = MASK_BIAS
+            self._close_learned_field()      # the learned field starts at zero (the motion is the prior's)
             self.register_buffer("prior", torch.zeros(cfg.num_labels, 2, size, size))
             self.register_buffer("window", border_window(size), persistent=False)
+
+    @torch.no_grad()
+    def _close_learned_field(self, mask_weights: bool = False) -> None:
+        """The decoder's field outputs at zero and its mask nearly closed (sigmoid(MASK_BIAS)), with
+        `mask_weights` entirely closed: the mask's weights at zero and its bias far below."""
+        out = self.decoder.out
+        out.weight[:2].zero_()
+        out.bias[:2].zero_()
+        out.bias[2] = MASK_BIAS
+        if mask_weights:
+            out.weight[2].zero_()
+            out.bias[2] = -30.0
+
+    def prior_alone(self) -> "Generator":
+        """A copy that only warps by l times the prior: no learned field, a closed mask (so no residual),
+        no mouth stage. What the trained parts add is this model's output against the copy's."""
+        if not self.moves:
+            raise ValueError("this generator draws pixels (model.output='pixels'); it has no motion prior")
+        alone = copy.deepcopy(self)
+        alone.mouth = None
+        alone._close_learned_field(mask_weights=True)
+        return alone.eval()
 
     @property
     def moves(self) -> bool:

@@ -512,6 +512,7 @@ SCRIPT_CASES = [
     ("scripts/choose_notebook03_steps.py", ["--set", "train.lambda_warmup=-3"], "train.lambda_warmup=-3 is not valid"),
     ("benchmarks/full_strength.py", ["--checkpoint", "X.pt", "--parts", "teeth"], "argument --parts: unknown teeth"),
     ("benchmarks/full_strength.py", ["--checkpoint", "NONE.pt", "--parts", "faithful"], "NONE.pt"),
+    ("benchmarks/strength_chain.py", ["--data", "NONE"], "NONE: not prepared"),
     ("benchmarks/bench_generate.py", ["--checkpoint", "NONE.pt", "--runs", "1"], "NONE.pt: no such checkpoint"),
     ("benchmarks/bench_evaluate.py", ["--frames", "0"], "argument --frames: must be a whole number from 2 to 1000"),
     ("benchmarks/bench_prepare.py", ["NONE", "--size", "20000"], "argument --size: must be a whole number from 16"),

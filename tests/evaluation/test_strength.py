@@ -65,3 +65,46 @@ def test_strength_meter_reads_a_known_motion():
     assert np.isnan(meter.intensity(dark, light, "happy"))      # no direction for that label
     # a maker that does nothing makes an apex with the neutral landmarks: intensity 0
     assert meter.generated_intensity(copy_input, dark, neutral, "surprise") == pytest.approx(0.0, abs=1e-9)
+
+
+def tiny_motion_generator():
+    from affinekit.config import ModelConfig
+    from affinekit.models.generator import Generator
+    torch.manual_seed(0)
+    g = Generator(ModelConfig(image_size=32, channels=3, base_width=8, depth=3, max_width=32)).eval()
+    g.prior[EXPRESSIONS.index("happy"), 0] = 0.1        # a field along x for happy
+    return g
+
+
+def test_learned_along_prior_reads_a_learned_field_that_cancels_or_adds():
+    """A learned field of -0.4 times the prior reads -0.4, +0.3 times reads +0.3; the prior alone reads 0."""
+    from affinekit.evaluation.strength import learned_along_prior
+    from affinekit.models.motion import Motion
+
+    g = tiny_motion_generator()
+    x0 = torch.zeros(1, 3, 32, 32)
+    happy = EXPRESSIONS.index("happy")
+    assert learned_along_prior(g.prior_alone(), x0, happy) == pytest.approx(0.0, abs=1e-6)
+    for share in (-0.4, 0.3):
+        field = g.window * g.prior[happy]
+        g.motion = lambda x, label, levels, s=share, f=field: Motion(
+            torch.zeros(1, 2, 2, 32, 32), torch.zeros(1, 2, 1, 32, 32), torch.zeros(1, 2, 3, 32, 32),
+            torch.stack([torch.zeros_like(f), s * f])[None])
+        assert learned_along_prior(g, x0, happy) == pytest.approx(share, rel=1e-5)
+
+
+def test_the_prior_alone_warps_by_l_times_the_prior_and_nothing_else():
+    """Whatever the trained weights, the copy's field is l F, its mask shut, its mouth stage gone; the
+    model itself is untouched."""
+    g = tiny_motion_generator()
+    with torch.no_grad():
+        g.decoder.out.weight.normal_(0, 0.5)            # a "trained" decoder: a learned field and an open mask
+        g.decoder.out.bias.fill_(1.0)
+    g.mouth = torch.nn.Identity()
+    alone = g.prior_alone()
+    x0 = torch.rand(1, 3, 32, 32) * 2 - 1
+    happy = torch.tensor([EXPRESSIONS.index("happy")])
+    motion = alone.motion(x0, happy, torch.tensor([0.0, 0.7]))
+    assert torch.allclose(motion.flow[0, 1], 0.7 * g.window * g.prior[happy[0]], atol=1e-7)
+    assert float(motion.mask.max()) < 1e-12 and alone.mouth is None
+    assert float(g.motion(x0, happy, torch.tensor([0.0, 0.7])).mask.max()) > 0.1 and g.mouth is not None
