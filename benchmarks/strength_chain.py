@@ -92,6 +92,7 @@ def report(record: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     from affinekit.errors import AffinekitError
     from affinekit.io.atomic import atomic_write_text
+    from affinekit.notebook.provenance import script_command, stamp
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="the model (default: the bundled one)")
@@ -118,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, text + "\n")
     atomic_write_text(out.with_suffix(".json"), json.dumps(record, indent=1) + "\n")
+    stamp(out.parent, [out.name, out.with_suffix(".json").name], [args.checkpoint or DEFAULT_WEIGHTS],
+          script_command(__file__, argv))      # figures/made_with.json
     print(f"written: {out} (+ {out.with_suffix('.json').name})")
     return 0
 

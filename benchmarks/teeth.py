@@ -5,8 +5,8 @@
         [--surprise prepared/jaffe256,prepared/yale256,prepared/mead256]
         [--figure figures/teeth_strip.png] [--json out.json]
 
-Rows: X with its mouth stage left out (refiner off), the baseline (today's bundled refiner, which
-paints luma from nothing) and X. Scored on validation people only (`validation_split(manifest, 0.2,
+Rows: X with its mouth stage left out, the baseline (--baseline, named --baseline-name; e.g. the 5 Dec
+model, whose refiner paints luma from nothing) and X. Scored on validation people only (`validation_split(manifest, 0.2,
 seed=0)` of each prepared folder):
 
 - FRLL validation people whose real smile shows teeth (teeth >= MIN_REAL_TEETH IOD^2): the happy
@@ -139,17 +139,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="the model with the exemplar mouth stage")
     parser.add_argument("--baseline", default=str(ROOT / "affinekit" / "weights" / "affinekit_default.pt"),
-                        help="the model with today's refiner")
+                        help="a second model to show beside it")
+    parser.add_argument("--baseline-name", default="baseline", help="its row's name (e.g. '5 Dec model')")
     parser.add_argument("--frll", default=str(ROOT.parent / "shared" / "data" / "frll"))
     parser.add_argument("--split", default="prepared/frll256", help="prepared FRLL folder: the split")
     parser.add_argument("--surprise", default="prepared/jaffe256,prepared/yale256,prepared/mead256")
     parser.add_argument("--figure", default=str(ROOT / "figures" / "teeth_strip.png"))
     parser.add_argument("--json", help="also write the numbers here")
     args = parser.parse_args(argv)
+    if args.baseline_name in ("model", "mouth stage off"):
+        parser.error(f"argument --baseline-name: {args.baseline_name!r} names another row; choose another name")
     off = load_pretrained(args.checkpoint)
     off.mouth = False
-    models = {"refiner off": off, "today's refiner": load_pretrained(args.baseline),
-              "exemplar stage": load_pretrained(args.checkpoint)}
+    models = {"mouth stage off": off, args.baseline_name: load_pretrained(args.baseline),
+              "model": load_pretrained(args.checkpoint)}
     aligner = FaceAligner(256)
     frll, strip = frll_rows(models, Path(args.frll), args.split, aligner)
     draw_strip(strip, list(models), Path(args.figure))
@@ -164,13 +167,15 @@ def main(argv: list[str] | None = None) -> int:
                "sharpness": float(np.nanmean(t[:, 2])), "cavity": float(np.nanmean(c)) if c.size else float("nan")}
         result[name] = row
         print(f"{name:18s} {row['teeth_area']:10.2f} {row['texture']:8.2f} {row['sharpness']:9.2f} {row['cavity']:7.2f}")
-    mine = result["exemplar stage"]
+    mine = result["model"]
     checks = [("teeth area >= 0.70", mine["teeth_area"] >= 0.7, mine["teeth_area"] - 0.7),
               ("texture >= 0.70", mine["texture"] >= 0.7, mine["texture"] - 0.7),
               ("cavity within 30%", abs(mine["cavity"] - 1) <= 0.3, 0.3 - abs(mine["cavity"] - 1)),
               ("sharpness >= 0.6", mine["sharpness"] >= 0.6, mine["sharpness"] - 0.6)]
     for what, ok, margin in checks:
         print(f"{what:20s} {'met' if ok else 'MISSED'} (by {margin:+.2f})")
+    from affinekit.notebook.provenance import script_command, stamp
+    stamp(Path(args.figure).parent, [Path(args.figure).name], [args.checkpoint], script_command(__file__, argv))
     print(f"figure: {args.figure}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")

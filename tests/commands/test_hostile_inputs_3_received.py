@@ -513,6 +513,7 @@ SCRIPT_CASES = [
     ("benchmarks/full_strength.py", ["--checkpoint", "X.pt", "--parts", "teeth"], "argument --parts: unknown teeth"),
     ("benchmarks/full_strength.py", ["--checkpoint", "NONE.pt", "--parts", "faithful"], "NONE.pt"),
     ("benchmarks/strength_chain.py", ["--data", "NONE"], "NONE: not prepared"),
+    ("benchmarks/teeth.py", ["--checkpoint", "X.pt", "--baseline-name", "model"], "argument --baseline-name"),
     ("benchmarks/bench_generate.py", ["--checkpoint", "NONE.pt", "--runs", "1"], "NONE.pt: no such checkpoint"),
     ("benchmarks/bench_evaluate.py", ["--frames", "0"], "argument --frames: must be a whole number from 2 to 1000"),
     ("benchmarks/bench_prepare.py", ["NONE", "--size", "20000"], "argument --size: must be a whole number from 16"),
