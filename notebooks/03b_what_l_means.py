@@ -44,6 +44,7 @@ IMAGE_SIZE = 64        # model resolution (crops are resized on the fly)
 BASE_WIDTH = 32        # channels of the first U-Net level
 STEPS = 300            # training steps, as in notebook 03 (used only when the run must be trained here)
 LR_DECAY_FROM = 0.5    # learning rates constant until this fraction of STEPS, then falling to 0 (1: constant)
+AVERAGE_DECAY = 0.99   # the generator scored and shown is a running average of the trained weights (0: none)
 BATCH_SIZE = 8
 SAMPLE_EVERY = 100     # as in notebook 03 (part of its training config)
 SEED = 0
@@ -91,7 +92,8 @@ entries = [e for e in load_manifest(prepared)["sequences"] if e["key"] in set(re
 train_keys, test_keys = subject_split(entries, test_fraction=0.2, seed=SEED)
 model_cfg, train_cfg, data_cfg = notebook03_recipe(image_size=IMAGE_SIZE, base_width=BASE_WIDTH, crop_size=CROP_SIZE,
                                                    steps=STEPS, batch_size=BATCH_SIZE, sample_every=SAMPLE_EVERY,
-                                                   seed=SEED, lr_decay_from=LR_DECAY_FROM)
+                                                   seed=SEED, lr_decay_from=LR_DECAY_FROM,
+                                                   average_decay=AVERAGE_DECAY)
 trainer, reused = reuse_or_train(prepared, run_dir, model_cfg, train_cfg, data_cfg,
                                  train_keys)
 print(f"{'read back' if reused else 'trained'}: {trainer.step} steps, {trainer.checkpoint_path}; "
@@ -139,7 +141,7 @@ print(f"correlation of inferred l with frame position: {order:.2f}")
 # %% [markdown]
 # The committed plot, from the CK+ run of `figures/README.md` (notebook 03's 300 steps; a held-out
 # subject's sequence, S111's surprise): `l` stays near 0 over the first five frames, rises as the
-# surprise forms and levels off near 0.78 at the apex, short of the 1 that `G_sup` pulls it towards
+# surprise forms and levels off near 0.79 at the apex, short of the 1 that `G_sup` pulls it towards
 # after only 300 steps; its correlation with frame position is 0.96. Beside it, the training frames'
 # `l` during the run (notebook 03 draws it from the run's log): the mean and the spread rise together
 # over the first 50 steps, then the mean keeps climbing to about 0.55 while the spread stays near
@@ -243,9 +245,9 @@ for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
 # The committed comparison, from the CK+ run of `figures/README.md` (300 steps each, 32 px), on
 # held-out subject S111's surprise sequence, with the bundled model of today. The two arms that keep
 # the prior order the frames (correlation with position 0.96 with the anchor, 0.97 without, and 0.97
-# for that bundled model); the anchor changes the scale (`l` reaches 0.40 with it, 0.77 without,
+# for that bundled model); the anchor changes the scale (`l` reaches 0.41 with it, 0.82 without,
 # 0.92 for the bundled model). The third arm, without the prior, orders them just as tightly but the
-# wrong way round: its `l` falls to -0.42 at the apex (correlation -0.98). So the projection alone
+# wrong way round: its `l` falls to -0.36 at the apex (correlation -0.98). So the projection alone
 # finds an axis along which the frames line up, but not which way is apex nor how far: that is what
 # the prior supplies.
 # What this does **not** show is that the projection discovers intensity by itself: the

@@ -26,7 +26,7 @@ class Recipe(NamedTuple):
 
 def notebook03_recipe(*, image_size: int = 64, base_width: int = 32, crop_size: int = 128, steps: int = 300,
                       batch_size: int = 8, sample_every: int = 100, seed: int = 0,
-                      lr_decay_from: float = 0.5) -> Recipe:
+                      lr_decay_from: float = 0.5, average_decay: float = 0.99) -> Recipe:
     """Notebook 03's run (grey, the given sizes; four checkpoints along it), the one place it is written.
 
     Notebooks 03 and 03b and `scripts/choose_notebook03_steps.py` all build their configs here, so the
@@ -36,7 +36,7 @@ def notebook03_recipe(*, image_size: int = 64, base_width: int = 32, crop_size: 
     return Recipe(ModelConfig(image_size=image_size, channels=1, base_width=base_width),
                   TrainConfig(steps=steps, batch_size=batch_size, sample_every=sample_every,
                               checkpoint_every=max(steps // 4, 1), seed=seed, device="auto",
-                              lr_decay_from=lr_decay_from),
+                              lr_decay_from=lr_decay_from, average_decay=average_decay),
                   DataConfig(crop_size=crop_size, seed=seed))
 
 
