@@ -16,6 +16,9 @@ from affinekit.config_check import SEED_LIMIT, check_seed, check_values, current
 from affinekit.expressions import EXPRESSIONS
 from affinekit.json_limits import loads_bounded
 
+# the data.intensity modes that teach intensities measured from the landmarks (the rest: "position")
+MEASURED = ("measured", "frame")
+
 T = TypeVar("T")
 
 
@@ -37,7 +40,9 @@ class DataConfig:
     sources: tuple[str, ...] = ()  # more prepared folders (still pairs, clips, apex sets) that join training
     balance: bool = True           # sample expressions evenly, then sources evenly within an expression
     validation_fraction: float = 0.2  # with hold_out: share of each source's people kept for validation
-    intensity: str = "measured"    # targets' intensities: "measured" from their landmarks (1 = a CK+ apex), or
+    intensity: str = "measured"    # targets' intensities: "measured" from their landmarks (1 = a CK+ apex; a
+                                   # sequence's frames at position x its apex's), "frame" (the same, but each
+                                   # sequence frame at its own measured intensity, made non-decreasing), or
                                    # "position" (frame index / (T - 1); every still's apex at 1: the kit before 12-06)
 
     def __post_init__(self) -> None:
@@ -49,7 +54,8 @@ class DataConfig:
         _require(self.fold >= 0 and (self.folds == 0 or self.fold < self.folds), "data.fold", self.fold,
                  "from 0 to data.folds - 1")
         _require(self.detector in ("hog", "cnn"), "data.detector", self.detector, "hog or cnn")
-        _require(self.intensity in ("measured", "position"), "data.intensity", self.intensity, "measured or position")
+        _require(self.intensity in MEASURED + ("position",), "data.intensity", self.intensity,
+                 "measured, frame or position")
         _require(0 <= self.seed < SEED_LIMIT, "data.seed", self.seed, f"a whole number from 0 to {SEED_LIMIT - 1}")
         _require(0 < self.validation_fraction < 1, "data.validation_fraction", self.validation_fraction,
                  "between 0 and 1")

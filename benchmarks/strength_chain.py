@@ -27,7 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))      # the sibling benchmark full_strength
-from full_strength import PREPARED, STRENGTH_DATA, landmark_warp  # noqa: E402
+from full_strength import PREPARED, STRENGTH_DATA, landmark_warp, strength_rows  # noqa: E402
 
 ROWS = ("real apex (same detector)", "CK+ apex motion, warped", "prior alone", "model, mouth stage off", "model")
 
@@ -37,7 +37,7 @@ def chain(checkpoint: str | None, folders: list[Path], people: int | None) -> di
     from affinekit.data.dataset import validation_split
     from affinekit.data.prepared import entry_kind, load_sequence, manifest_entries
     from affinekit.evaluation.makers import GeneratorMaker
-    from affinekit.evaluation.strength import SIX, StrengthMeter, learned_along_prior, per_expression
+    from affinekit.evaluation.strength import SIX, learned_along_prior
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
     from affinekit.io.images import to_model
@@ -46,14 +46,7 @@ def chain(checkpoint: str | None, folders: list[Path], people: int | None) -> di
     ck = [f for f in folders if f.name.startswith("ck")][:1]
     makers = {"CK+ apex motion, warped": landmark_warp(ck), "prior alone": GeneratorMaker(generator.prior_alone()),
               "model, mouth stage off": GeneratorMaker(generator, mouth=False), "model": GeneratorMaker(generator)}
-    meter = StrengthMeter()
-    rows: dict[str, dict] = {}
-    for name, maker in makers.items():
-        items = []
-        for folder in folders:
-            items += meter.folder(maker, folder, validation_split(folder)[1], 1.0, people)
-        rows[name] = per_expression(items)
-        rows.setdefault(ROWS[0], per_expression(items, "real_found"))
+    rows = strength_rows(makers, folders, people)      # full_strength's: the same items, meter and real row
     along: dict[str, list[float]] = {}
     for folder in folders:
         entries = {e["key"]: e for e in manifest_entries(folder)}

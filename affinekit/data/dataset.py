@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from affinekit.config import MEASURED
 from affinekit.data.augment import Augmentation
 from affinekit.data.checks import FIX, file_problem, listed_frames, sequence_path
 from affinekit.data.intensity import MIN_TEACHING_INTENSITY, apex_intensity, item_intensities, teaching_intensities
@@ -63,7 +64,7 @@ class SequenceDataset(Dataset):
     photo, then apex photos taken apart) are its apex frames. With `intensity="measured"`
     (the default) each target is taught at the intensity its landmarks measure
     (`affinekit.data.intensity`: 1 = a CK+ apex; a sequence's frames at position x its
-    apex's), and items that move their landmarks at most `MIN_TEACHING_INTENSITY` along
+    apex's; with "frame" at their own measured intensities, made non-decreasing), and items that move their landmarks at most `MIN_TEACHING_INTENSITY` along
     their expression are left out (`weak`, counted per source). With "position" a
     sequence's frames sit at index / (T - 1) and every still's apex at 1. Each item
     says whether its pictures are grey (`gray`), so that a colour model learns only
@@ -94,7 +95,7 @@ class SequenceDataset(Dataset):
             seen.append(source)
         self.intensity = intensity
         self.weak: dict[str, int] = {}      # per source: items left out as too weak to teach geometry
-        if intensity == "measured":
+        if intensity in MEASURED:
             entries = self._measured(entries)
             if not entries and self.weak:
                 raise AffinekitError(f"{self.dir}: every item moves its landmarks at most {MIN_TEACHING_INTENSITY} "
@@ -175,8 +176,9 @@ class SequenceDataset(Dataset):
         if rng is not None:
             frames, masks, landmarks = Augmentation.draw(rng, frames.shape[2], self.max_shift)(frames, masks, landmarks)
         x = to_model(frames, self.channels)
-        if self.intensity == "measured" and entry.get("intensities"):
-            positions = teaching_intensities(entry["intensities"], entry_kind(entry))[idx]
+        if self.intensity in MEASURED and entry.get("intensities"):
+            positions = teaching_intensities(entry["intensities"], entry_kind(entry),
+                                             per_frame=self.intensity == "frame")[idx]
         else:
             positions = np.ones(len(idx)) if entry_kind(entry) == "pair" else idx / (num_frames - 1)
         return {

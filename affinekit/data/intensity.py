@@ -105,17 +105,33 @@ def reference_directions() -> ExpressionDirections:
     return ExpressionDirections.from_json(json.loads(REFERENCE_FILE.read_text()), str(REFERENCE_FILE))
 
 
-def teaching_intensities(frame_intensities: np.ndarray, kind: str) -> np.ndarray:
+def teaching_intensities(frame_intensities: np.ndarray, kind: str, per_frame: bool = False) -> np.ndarray:
     """(T,) the intensity each frame of an item is taught at: a pair's apex photos at their own measured
-    intensity, a sequence's frames at position x its apex's (a CK+ sequence's middle frames' landmarks
-    are noisier than the straight line from neutral to a well-measured apex). Clipped to [0, 2]."""
+    intensity; a sequence's frames at position x its apex's, or with `per_frame` at their own measured
+    intensities made non-decreasing from 0 (`rising_fit`: a sequence's frames move late, and the
+    straight line teaches its middle frames motion they do not have). Clipped to [0, 2]."""
     values = np.asarray(frame_intensities, np.float64)
     if kind == "pair":
         taught = values.copy()
         taught[0] = 0.0
+    elif per_frame:
+        taught = rising_fit(np.concatenate([[0.0], values[1:]]))
     else:
         taught = np.linspace(0.0, 1.0, len(values)) * values[-1]
     return np.clip(taught, 0.0, MAX_INTENSITY)
+
+
+def rising_fit(values: np.ndarray) -> np.ndarray:
+    """The non-decreasing sequence closest to `values` in least squares (pool adjacent violators): a
+    frame measured above a later one is averaged with it, so noise in the middle frames' landmarks is
+    smoothed without bending the onset towards a straight line."""
+    blocks: list[list[float]] = []          # [mean, count] of each pooled run
+    for v in np.asarray(values, np.float64):
+        blocks.append([float(v), 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (m2, n2), (m1, n1) = blocks.pop(), blocks.pop()
+            blocks.append([(m1 * n1 + m2 * n2) / (n1 + n2), n1 + n2])
+    return np.concatenate([np.full(int(n), m) for m, n in blocks])
 
 
 def apex_intensity(frame_intensities: np.ndarray, kind: str) -> float:

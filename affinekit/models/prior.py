@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from scipy.interpolate import RBFInterpolator
 
+from affinekit.config import MEASURED
 from affinekit.expressions import EXPRESSIONS
 from affinekit.models.motion import identity_grid, pixels_to_normalised
 
@@ -82,7 +83,7 @@ def dataset_fields(dataset: Any, num_labels: int, size: int) -> torch.Tensor | N
     measured them (`SequenceDataset(intensity="measured")`), else at 1; None when it holds no labelled item."""
     first, last, labels, levels, crop = [], [], [], [], None
     measured = {e["key"]: e["intensities"][-1] for e in getattr(dataset, "entries", [])
-                if e.get("intensities")} if getattr(dataset, "intensity", "position") == "measured" else {}
+                if e.get("intensities")} if getattr(dataset, "intensity", "position") in MEASURED else {}
     for key in getattr(dataset, "keys", []):
         seq = dataset.sequence(key)
         if seq.label:

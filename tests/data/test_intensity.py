@@ -174,3 +174,43 @@ def test_position_mode_reproduces_the_old_targets_and_prior(tmp_path):
     assert torch.equal(old, label_fields(first, last, [4] * 3, 64, 7, 16))        # plain mean, every l = 1
     new = dataset_fields(measured, 7, 16)
     assert new[4].abs().max() > 1.5 * old[4].abs().max()                       # 0.4-1.2 of a smile, fitted to 1
+
+
+def test_per_frame_teaching_follows_a_late_onset_and_never_falls():
+    """data.intensity=frame: a sequence whose landmarks move late is taught its own measured values,
+    non-decreasing (pooled where noise dips) from 0, not the straight line to its apex; pairs unchanged."""
+    from affinekit.data.intensity import rising_fit
+    late = [0.03, 0.0, 0.05, 0.02, 0.5, 0.9, 1.0]
+    assert np.allclose(teaching_intensities(late, "sequence", per_frame=True), [0, 0, 0.035, 0.035, 0.5, 0.9, 1.0])
+    assert np.allclose(teaching_intensities(late, "sequence"), np.linspace(0, 1, 7))       # "measured": the line
+    assert teaching_intensities([0.03, 0.4, 0.6], "pair", per_frame=True).tolist() == [0.0, 0.4, 0.6]
+    assert rising_fit(np.array([3.0, 1.0, 2.0])).tolist() == [2.0, 2.0, 2.0]               # the least-squares pool
+    assert rising_fit(np.array([0.0, 1.0, 2.0])).tolist() == [0.0, 1.0, 2.0]
+    from affinekit.config import DataConfig
+    assert DataConfig(intensity="frame").intensity == "frame"
+    with pytest.raises(ValueError, match="measured, frame or position"):
+        DataConfig(intensity="frames")
+
+
+def test_a_late_sequence_is_taught_its_own_frames_with_frame_intensity(tmp_path):
+    """A happy sequence still at frames 1-2 and smiling at 3-4: "frame" teaches ~0 where it has not moved,
+    "measured" the straight line to the apex."""
+    from affinekit.data.dataset import SequenceDataset
+    from affinekit.data.prepared import PreparedSequence, write_manifest
+    neutral = face_points(center=(32.0, 32.0), iod=20.0)
+    ref = reference_directions().directions["happy"]
+    strength = [0.0, 0.0, 0.0, 0.8, 1.0]
+    landmarks = np.stack([neutral + k * ref * 20.0 for k in strength]).astype(np.float32)
+    PreparedSequence("s", np.full((5, 64, 64, 1), 100, np.uint8), landmarks, np.zeros((5, 64, 64), np.uint8),
+                     np.zeros((5, 2, 3), np.float32), "happy", "person", "001", "ck").save(tmp_path)
+    write_manifest(tmp_path, {"config": {}, "sequences": [{"key": "s", "file": "s.npz", "subject": "person",
+                   "sequence": "001", "label": "happy", "frames": 5, "source": "ck", "kind": "sequence"}],
+                   "skipped": []})
+    taught = {}
+    for mode in ("frame", "measured"):
+        data = SequenceDataset(tmp_path, num_targets=4, augment=False, intensity=mode,
+                               frame_subset={"s": [1, 2, 3, 4]})      # every frame after x0 a target
+        taught[mode] = sorted(data[0]["positions"].tolist())
+    apex = taught["frame"][-1]
+    assert taught["frame"][:2] == pytest.approx([0.0, 0.0], abs=0.02) and taught["frame"][2] == pytest.approx(0.8 * apex, abs=0.03)
+    assert taught["measured"] == pytest.approx([apex / 4, apex / 2, 3 * apex / 4, apex], abs=1e-4)
