@@ -12,7 +12,9 @@ the same meter, each stage between a true CK+ apex and the model's output:
 - "prior alone": the model's own prior field at l = 1 and nothing learned (`Generator.prior_alone`).
 - "model, mouth stage off" and "model": the generator's field, mask and residual, then its mouth stage.
 - "learned along prior": how much of the prior the learned field keeps at l = 1 (`learned_along_prior`;
-  -1 cancels it, 0 adds nothing along it), averaged over the same neutral faces.
+  -1 cancels it, 0 adds nothing along it), averaged over the same neutral faces; then inside the convex
+  hull of each face's 68 landmarks and outside it (forehead, cheeks, jaw: where the thin-plate prior
+  carries the landmarks' motion on, and only the pixel and smoothness terms see it).
 - "real apex": the people's own expression photos through the same meter.
 """
 from __future__ import annotations
@@ -37,7 +39,7 @@ def chain(checkpoint: str | None, folders: list[Path], people: int | None) -> di
     from affinekit.data.dataset import validation_split
     from affinekit.data.prepared import entry_kind, load_sequence, manifest_entries
     from affinekit.evaluation.makers import GeneratorMaker
-    from affinekit.evaluation.strength import SIX, learned_along_prior
+    from affinekit.evaluation.strength import SIX, hull_mask, learned_along_prior
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
     from affinekit.io.images import to_model
@@ -47,7 +49,7 @@ def chain(checkpoint: str | None, folders: list[Path], people: int | None) -> di
     makers = {"CK+ apex motion, warped": landmark_warp(ck), "prior alone": GeneratorMaker(generator.prior_alone()),
               "model, mouth stage off": GeneratorMaker(generator, mouth=False), "model": GeneratorMaker(generator)}
     rows = strength_rows(makers, folders, people)      # full_strength's: the same items, meter and real row
-    along: dict[str, list[float]] = {}
+    along: dict[str, dict[str, list[float]]] = {}     # {"" | inside | outside: {expression: shares}}
     for folder in folders:
         entries = {e["key"]: e for e in manifest_entries(folder)}
         counted = 0
@@ -60,9 +62,13 @@ def chain(checkpoint: str | None, folders: list[Path], people: int | None) -> di
             x0 = to_model(np.asarray(seq.frames[0]))[None]
             if x0.shape[1] != generator.cfg.channels:
                 x0 = x0.expand(-1, generator.cfg.channels, -1, -1)
-            along.setdefault(seq.label, []).append(learned_along_prior(generator, x0, EXPRESSIONS.index(seq.label)))
-    rows["learned along prior"] = {e: (float(np.mean(v)), len(v)) for e, v in along.items()}
-    return {name: rows[name] for name in (*ROWS, "learned along prior")}
+            y, hull = EXPRESSIONS.index(seq.label), hull_mask(seq.landmarks[0], seq.frames.shape[1], generator.cfg.image_size)
+            for part, region in (("", None), (", inside the landmarks' hull", hull), (", outside it", ~hull)):
+                along.setdefault(part, {}).setdefault(seq.label, []).append(
+                    learned_along_prior(generator, x0, y, region=region))
+    for part, values in along.items():
+        rows["learned along prior" + part] = {e: (float(np.mean(v)), len(v)) for e, v in values.items()}
+    return {name: rows[name] for name in (*ROWS, *(f"learned along prior{part}" for part in along))}
 
 
 def report(record: dict) -> list[str]:

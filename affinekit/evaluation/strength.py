@@ -50,17 +50,29 @@ def field_motion(fields: torch.Tensor, expressions: Iterable[str] = SIX) -> dict
     return {e: float(length[EXPRESSIONS.index(e)].mean()) for e in expressions}
 
 
-def learned_along_prior(generator: Any, x0: torch.Tensor, label: int, level: float = 1.0) -> float:
+def learned_along_prior(generator: Any, x0: torch.Tensor, label: int, level: float = 1.0,
+                       region: torch.Tensor | None = None) -> float:
     """How much of its prior a motion-head generator's learned field keeps at `level`, for one neutral
     face x0 (1, C, H, W) in [-1, 1]: <learned, l F> / <l F, l F> over the crop (F the label's prior
     inside the border window). 0: the learned part moves nothing along the prior; -1: it cancels the
-    prior; above 0: it adds to it."""
+    prior; above 0: it adds to it. `region` (H, W) bool at the field's size: read only there (e.g. inside
+    or outside the landmarks' hull, `hull_mask`)."""
     label_t = torch.tensor([int(label)])
     with torch.no_grad():
         motion = generator.motion(x0, label_t, torch.tensor([0.0, float(level)]))
-        prior = generator.window * float(level) * generator.label_prior(label_t)[0]
-        learned = motion.correction[0, -1]
+        learned = motion.correction[0, -1]                                              # (2, H, W)
+        prior = (generator.window * float(level) * generator.label_prior(label_t)).reshape(learned.shape)
+        if region is not None:
+            prior, learned = prior[:, region], learned[:, region]
         return float((learned * prior).sum() / (prior * prior).sum().clamp_min(1e-12))
+
+
+def hull_mask(landmarks: np.ndarray, crop: int, size: int) -> torch.Tensor:
+    """(size, size) bool: inside the convex hull of 68 landmarks given in pixels of a `crop` px crop."""
+    points = np.round(np.asarray(landmarks, np.float64) * size / crop).astype(np.int32)
+    mask = np.zeros((size, size), np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(points), 1)
+    return torch.from_numpy(mask.astype(bool))
 
 
 def enlarged(image: np.ndarray, size: int = FIND_SIZE) -> tuple[np.ndarray, float]:

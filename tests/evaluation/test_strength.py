@@ -110,3 +110,23 @@ def test_the_prior_alone_warps_by_l_times_the_prior_and_nothing_else():
     assert float(motion.mask.max()) < 1e-12 and alone.mouth is None
     with torch.no_grad():
         assert float(g.motion(x0, happy, torch.tensor([0.0, 0.7])).mask.max()) > 0.1 and g.mouth is not None
+
+
+def test_learned_along_prior_reads_a_region_apart_and_the_hull_mask_covers_the_face():
+    """A learned field that keeps the prior inside a region and cancels it outside reads 0 and -1 there."""
+    from affinekit.evaluation.strength import hull_mask, learned_along_prior
+    from affinekit.models.motion import Motion
+
+    g = tiny_motion_generator()
+    happy = EXPRESSIONS.index("happy")
+    field = (g.window * g.prior[happy]).reshape(2, 32, 32)
+    inside = torch.zeros(32, 32, dtype=torch.bool)
+    inside[8:24, 8:24] = True
+    learned = torch.where(inside, torch.zeros_like(field), -field)
+    g.motion = lambda x, label, levels: Motion(torch.zeros(1, 2, 2, 32, 32), torch.zeros(1, 2, 1, 32, 32),
+                                               torch.zeros(1, 2, 3, 32, 32), torch.stack([torch.zeros_like(field), learned])[None])
+    x0 = torch.zeros(1, 3, 32, 32)
+    assert learned_along_prior(g, x0, happy, region=inside) == pytest.approx(0.0, abs=1e-6)
+    assert learned_along_prior(g, x0, happy, region=~inside) == pytest.approx(-1.0, rel=1e-5)
+    mask = hull_mask(face_points(center=(64.0, 64.0), iod=40.0), crop=128, size=32)
+    assert mask[16, 16] and not mask[0, 0] and not mask[31, 31] and 0.1 < mask.float().mean() < 0.9
