@@ -37,9 +37,8 @@ ROWS = ("real apex (same detector)", "CK+ apex motion, warped", "prior alone", "
 def chain(checkpoint: str | None, folders: list[Path], people: int | None) -> dict:
     """{row: {expression: [mean, n]}} for ROWS, plus "learned along prior"."""
     from affinekit.data.dataset import validation_split
-    from affinekit.data.prepared import entry_kind, load_sequence, manifest_entries
     from affinekit.evaluation.makers import GeneratorMaker
-    from affinekit.evaluation.strength import SIX, hull_mask, learned_along_prior
+    from affinekit.evaluation.strength import hull_mask, learned_along_prior, strength_items
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
     from affinekit.io.images import to_model
@@ -51,17 +50,8 @@ def chain(checkpoint: str | None, folders: list[Path], people: int | None) -> di
     rows = strength_rows(makers, folders, people)      # full_strength's: the same items, meter and real row
     along: dict[str, dict[str, list[float]]] = {}     # {"" | inside | outside: {expression: shares}}
     for folder in folders:
-        entries = {e["key"]: e for e in manifest_entries(folder)}
-        counted = 0
-        for key in validation_split(folder)[1]:
-            entry = entries.get(key, {})
-            if entry.get("label") not in SIX or entry_kind(entry) == "apex" or (people and counted >= people):
-                continue
-            counted += 1
-            seq = load_sequence(folder, key)
-            x0 = to_model(np.asarray(seq.frames[0]))[None]
-            if x0.shape[1] != generator.cfg.channels:
-                x0 = x0.expand(-1, generator.cfg.channels, -1, -1)
+        for _, seq in strength_items(folder, validation_split(folder)[1], people):    # strength_rows' items
+            x0 = to_model(np.asarray(seq.frames[0]), generator.cfg.channels)[None]
             y, hull = EXPRESSIONS.index(seq.label), hull_mask(seq.landmarks[0], seq.frames.shape[1], generator.cfg.image_size)
             for part, region in (("", None), (", inside the landmarks' hull", hull), (", outside it", ~hull)):
                 along.setdefault(part, {}).setdefault(seq.label, []).append(

@@ -136,6 +136,7 @@ def draw_strip(strip: list, names: list[str], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     from affinekit.data.faces import FaceAligner
     from affinekit.generate.animate import load_pretrained
+    from affinekit.notebook.provenance import script_command, stamp
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="the model with the exemplar mouth stage")
     parser.add_argument("--baseline", default=str(ROOT / "affinekit" / "weights" / "affinekit_default.pt"),
@@ -174,7 +175,6 @@ def main(argv: list[str] | None = None) -> int:
               ("sharpness >= 0.6", mine["sharpness"] >= 0.6, mine["sharpness"] - 0.6)]
     for what, ok, margin in checks:
         print(f"{what:20s} {'met' if ok else 'MISSED'} (by {margin:+.2f})")
-    from affinekit.notebook.provenance import script_command, stamp
     stamp(Path(args.figure).parent, [Path(args.figure).name], [args.checkpoint], script_command(__file__, argv))
     print(f"figure: {args.figure}")
     if args.json:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -61,7 +61,7 @@ def learned_along_prior(generator: Any, x0: torch.Tensor, label: int, level: flo
     with torch.no_grad():
         motion = generator.motion(x0, label_t, torch.tensor([0.0, float(level)]))
         learned = motion.correction[0, -1]                                              # (2, H, W)
-        prior = (generator.window * float(level) * generator.label_prior(label_t)).reshape(learned.shape)
+        prior = motion.flow[0, -1] - learned            # the field is l F (windowed) plus the learned part
         if region is not None:
             prior, learned = prior[:, region], learned[:, region]
         return float((learned * prior).sum() / (prior * prior).sum().clamp_min(1e-12))
@@ -127,23 +127,31 @@ class StrengthMeter:
 
     def folder(self, maker: Callable, folder: str | Path, keys: Iterable[str], level: float = 1.0,
                limit: int | None = None) -> list[StrengthItem]:
-        """Every labelled item of `keys` in a prepared folder whose first frame is neutral (sequences and
-        still pairs; not apex-only faces), at most `limit` of them."""
-        entries = {e["key"]: e for e in manifest_entries(folder)}
+        """Every item of `keys` that `strength_items` gives (at most `limit`), measured."""
         items: list[StrengthItem] = []
-        for key in keys:
-            entry = entries.get(key, {})
-            if entry.get("label") not in SIX or entry_kind(entry) == "apex":
-                continue
-            if limit is not None and len(items) >= limit:
-                break
-            seq = load_sequence(folder, key)
+        for entry, seq in strength_items(folder, keys, limit):
             values = entry.get("intensities")
             real = apex_intensity(values, entry_kind(entry)) if values else float("nan")
             generated = self.generated_intensity(maker, seq.frames[0], seq.landmarks[0], seq.label, level)
             found = self.intensity(seq.frames[0], seq.frames[-1], seq.label, seq.landmarks[0])
-            items.append(StrengthItem(key, seq.label, real, found, generated))
+            items.append(StrengthItem(entry["key"], seq.label, real, found, generated))
         return items
+
+
+def strength_items(folder: str | Path, keys: Iterable[str], limit: int | None = None) -> Iterator[tuple[dict, Any]]:
+    """(manifest entry, loaded item) of each of `keys` in a prepared folder that is labelled with one of
+    the six expressions and whose first frame is neutral (sequences and still pairs; not apex-only
+    faces), at most `limit` of them: the items the Strength measures read."""
+    entries = {e["key"]: e for e in manifest_entries(folder)}
+    count = 0
+    for key in keys:
+        entry = entries.get(key, {})
+        if entry.get("label") not in SIX or entry_kind(entry) == "apex":
+            continue
+        if limit is not None and count >= limit:
+            return
+        count += 1
+        yield entry, load_sequence(folder, key)
 
 
 def per_expression(items: Iterable[StrengthItem], which: str = "generated") -> dict[str, tuple[float, int]]:

@@ -148,14 +148,12 @@ class GANStep:
 
     @torch.no_grad()
     def update_average(self) -> None:
-        """p_avg <- d p_avg + (1 - d) p for every weight; buffers (the prior) are copied as they are."""
+        """p_avg <- d p_avg + (1 - d) p for every weight. The buffers (the prior) are not trained: `set_prior`
+        writes both generators, a checkpoint restores both."""
         if self.average is None:
             return
-        decay = self.cfg.average_decay
         for avg, p in zip(self.average.parameters(), self.generator.parameters()):
-            avg.lerp_(p.detach(), 1.0 - decay)
-        for avg, b in zip(self.average.buffers(), self.generator.buffers()):
-            avg.copy_(b)
+            avg.lerp_(p, 1.0 - self.cfg.average_decay)
 
     def lr_factor(self, step: int) -> float:
         """The share of `lr_g` and `lr_d` that step `step` (1-based) uses: 1 until `lr_decay_from` of

@@ -86,10 +86,11 @@ def test_learned_along_prior_reads_a_learned_field_that_cancels_or_adds():
     happy = EXPRESSIONS.index("happy")
     assert learned_along_prior(g.prior_alone(), x0, happy) == pytest.approx(0.0, abs=1e-6)
     for share in (-0.4, 0.3):
-        field = g.window * g.prior[happy]
+        field = (g.window * g.prior[happy]).reshape(2, 32, 32)
+        # as decode_motion makes it: the flow at l = 1 is the windowed prior plus the learned part
         g.motion = lambda x, label, levels, s=share, f=field: Motion(
-            torch.zeros(1, 2, 2, 32, 32), torch.zeros(1, 2, 1, 32, 32), torch.zeros(1, 2, 3, 32, 32),
-            torch.stack([torch.zeros_like(f), s * f])[None])
+            torch.stack([torch.zeros_like(f), f + s * f])[None], torch.zeros(1, 2, 1, 32, 32),
+            torch.zeros(1, 2, 3, 32, 32), torch.stack([torch.zeros_like(f), s * f])[None])
         assert learned_along_prior(g, x0, happy) == pytest.approx(share, rel=1e-5)
 
 
@@ -123,8 +124,9 @@ def test_learned_along_prior_reads_a_region_apart_and_the_hull_mask_covers_the_f
     inside = torch.zeros(32, 32, dtype=torch.bool)
     inside[8:24, 8:24] = True
     learned = torch.where(inside, torch.zeros_like(field), -field)
-    g.motion = lambda x, label, levels: Motion(torch.zeros(1, 2, 2, 32, 32), torch.zeros(1, 2, 1, 32, 32),
-                                               torch.zeros(1, 2, 3, 32, 32), torch.stack([torch.zeros_like(field), learned])[None])
+    g.motion = lambda x, label, levels: Motion(torch.stack([torch.zeros_like(field), field + learned])[None],
+                                               torch.zeros(1, 2, 1, 32, 32), torch.zeros(1, 2, 3, 32, 32),
+                                               torch.stack([torch.zeros_like(field), learned])[None])
     x0 = torch.zeros(1, 3, 32, 32)
     assert learned_along_prior(g, x0, happy, region=inside) == pytest.approx(0.0, abs=1e-6)
     assert learned_along_prior(g, x0, happy, region=~inside) == pytest.approx(-1.0, rel=1e-5)
