@@ -80,6 +80,8 @@ class ModelConfig:
     prior: str = "on"              # motion head: "on" (field = l * label's mean landmark motion + learned) or "off" (learned only)
     projection: str = "signed"     # "signed" (<dE_b, a>/|a|^2, gradients through it) or "official" (|<dE_b, a>|/|a|, detached where it drives G)
     mixing: str = "every_level"    # "every_level" (base + l * direction at each skip and the bottleneck) or "bottleneck"
+    mask_region: str = "face"      # where the motion head's mask may open: "face" (anywhere inside the crop's
+                                   # border) or "mouth" (around where lips lie in the aligned crop; the rest is warped)
 
     def __post_init__(self) -> None:
         for name in ("image_size", "base_width", "depth", "max_width", "disc_width", "num_labels"):
@@ -95,6 +97,7 @@ class ModelConfig:
         _require(self.prior in ("on", "off"), "model.prior", self.prior, "on or off")
         _require(self.projection in ("signed", "official"), "model.projection", self.projection, "signed or official")
         _require(self.mixing in ("every_level", "bottleneck"), "model.mixing", self.mixing, "every_level or bottleneck")
+        _require(self.mask_region in ("face", "mouth"), "model.mask_region", self.mask_region, "face or mouth")
 
 
 @dataclass
@@ -122,9 +125,11 @@ class TrainConfig:
     w_rec: float = 100.0           # reconstruction at intensity 0
     w_landmark: float = 5.0        # motion head: field at frame t's landmarks -> x0's (pixels)
     w_smooth: float = 1.0          # motion head: field smoothness (pixels per pixel)
+    w_keep: float = 0.0            # motion head: the learned field keeps the prior's strength (issue 28)
     w_mask: float = 1.0            # motion head: mask sparsity (mean mask)
     w_lambda_sup: float = 10.0     # MSE between inferred intensity and frame position (an anchor; 0 = paper)
-    lambda_warmup: int = 500       # steps over which G is driven from frame position to inferred intensity
+    lambda_warmup: int = 500       # steps over which G is driven from frame position to inferred intensity;
+                                   # one longer than the run drives G by the measured intensities throughout
     # Intensities that drive G in training are clamped here: an early, untrained projection can return
     # any number (|a| is tiny at initialisation), and decoding at l = 40 would swamp the L1 loss with garbage.
     lambda_range: tuple[float, float] = (-0.25, 1.5)

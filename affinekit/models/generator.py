@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from affinekit.config import ModelConfig
 from affinekit.io.images import to_network_size
 from affinekit.models.affine import mix_codes, project_intensity
-from affinekit.models.motion import Motion, border_window, compose
+from affinekit.models.motion import Motion, border_window, compose, mouth_window
 
 SLOPE = 0.2  # LeakyReLU slope, as in pix2pix's encoder
 OUTPUTS = ("motion", "pixels")
@@ -145,6 +145,9 @@ class Generator(nn.Module):
             self._close_learned_field()      # the learned field starts at zero (the motion is the prior's)
             self.register_buffer("prior", torch.zeros(cfg.num_labels, 2, size, size))
             self.register_buffer("window", border_window(size), persistent=False)
+            # where the mask may open: the whole face, or the mouth's region alone (the rest is the warp)
+            region = border_window(size) if cfg.mask_region == "face" else mouth_window(size)
+            self.register_buffer("mask_window", region, persistent=False)
 
     @torch.no_grad()
     def _close_learned_field(self, mask_weights: bool = False) -> None:
@@ -242,7 +245,7 @@ class Generator(nn.Module):
         bend = torch.tanh(raw[:, :, :2])
         learned = self.window * self.cfg.motion_range * (bend - bend[:, :1])
         flow = self.window * l * self.label_prior(label).unsqueeze(1) + learned
-        mask = self.window * l.abs().clamp(max=1.0) * torch.sigmoid(raw[:, :, 2:3])
+        mask = self.mask_window * l.abs().clamp(max=1.0) * torch.sigmoid(raw[:, :, 2:3])
         residual = torch.tanh(raw[:, :, 3:])
         keep = slice(0, None) if starts_at_zero else slice(1, None)
         return Motion(flow[:, keep], mask[:, keep], residual[:, keep], learned[:, keep])

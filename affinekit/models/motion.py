@@ -76,6 +76,28 @@ def border_window(size: int, border: float = BORDER) -> torch.Tensor:
     return (ramp[:, None] * ramp[None, :])[None, None]
 
 
+# Where the lips of the training items lie in the aligned crop (fractions of its side): 99% of the 20
+# lip points of every frame of the CK+, AffineGAN, FRLL, JAFFE, Yale and MEAD training items fall in
+# x 0.33-0.67, y 0.63-0.87 (FaceAligner puts the eyes at y 0.40, the nose's base at 0.61). The mouth
+# region adds MOUTH_MARGIN on each side, then fades over BORDER.
+MOUTH_BOX = (0.33, 0.63, 0.67, 0.87)
+MOUTH_MARGIN = 0.05
+
+
+def mouth_window(size: int, border: float = BORDER) -> torch.Tensor:
+    """(1, 1, size, size) weights: 1 over the aligned crop's mouth region (MOUTH_BOX widened by
+    MOUTH_MARGIN), falling smoothly to 0 over `border` of the side outside it (made on the CPU)."""
+    t = (torch.arange(size, dtype=torch.float32, device="cpu") + 0.5) / size
+    x0, y0, x1, y1 = MOUTH_BOX
+
+    def ramp(lo: float, hi: float) -> torch.Tensor:
+        inside = torch.minimum(t - (lo - MOUTH_MARGIN - border), (hi + MOUTH_MARGIN + border) - t) / border
+        r = inside.clamp(0, 1)
+        return r * r * (3 - 2 * r)
+
+    return (ramp(y0, y1)[:, None] * ramp(x0, x1)[None, :])[None, None]
+
+
 def compose(x0: torch.Tensor, motion: Motion) -> torch.Tensor:
     """Frames (B, T, C, H, W) of clips from x0 (B, C, H, W) at any size: (1 - A) warp(x0, F) + A R.
 
@@ -104,6 +126,15 @@ def field_smoothness(flow: torch.Tensor) -> torch.Tensor:
     dx = (px[..., :, 1:] - px[..., :, :-1]).abs().mean()
     dy = (px[..., 1:, :] - px[..., :-1, :]).abs().mean()
     return dx + dy
+
+
+def strength_change(flow: torch.Tensor, learned: torch.Tensor) -> torch.Tensor:
+    """How much the learned field changes the prior's strength: the sum over pixels of |learned . prior|
+    over the sum of |prior|^2, the prior being flow - learned (any shape (..., 2, h, w)). 0 when the
+    learned part only bends the motion sideways; 1 when it cancels (or doubles) the prior everywhere."""
+    prior = flow - learned
+    along = (learned * prior).sum(-3).abs()
+    return along.sum() / (prior ** 2).sum().clamp(min=1e-12)
 
 
 def landmark_error(flow: torch.Tensor, landmarks_t: torch.Tensor, landmarks_0: torch.Tensor,

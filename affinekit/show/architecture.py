@@ -35,7 +35,8 @@ BOXES = [
     ("losses", 38, 19, 30, 10, "loss", "terms against the real frame $x_t$ (training):\n"
                                         "G_L1: the frame at $l_t$ vs $x_t$\n"
                                         "G_landmark: $F$ at $l_t$ carries $x_t$'s landmarks to $x_0$'s\n"
-                                        "G_sup: $l_t$ vs the frame's measured intensity; G_smooth, G_mask"),
+                                        "G_sup: $l_t$ vs the frame's measured intensity; G_smooth, G_mask;\n"
+                                        "G_keep: the learned field along the prior"),
     ("Dlam", 1, 2, 22, 11, "disc", "intensity discriminator\nsees each inferred $l_t$\nvs uniform samples in [0, 1]\n"
                                    "D_lambda; G_lambda"),
     ("Dframe", 26, 2, 22, 11, "disc", "frame PatchGAN\nsees $x_0$, the frame, $y$\n8x8 verdicts, one per patch\n"

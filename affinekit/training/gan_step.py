@@ -29,7 +29,7 @@ from affinekit.config import ModelConfig, TrainConfig
 from affinekit.models.affine import intensity_stats
 from affinekit.models.discriminators import build_discriminators, current_keys
 from affinekit.models.generator import Generator
-from affinekit.models.motion import compose, field_smoothness, landmark_error
+from affinekit.models.motion import compose, field_smoothness, landmark_error, strength_change
 from affinekit.seeds import step_seed
 from affinekit.training.losses import GANLoss, discriminator_loss, frame_losses, gradient_shares, weighted
 from affinekit.training.runtime import DistInfo
@@ -235,6 +235,7 @@ class GANStep:
             lm_0 = batch["x0_landmarks"].to(dev).float().repeat_interleave(K, 0)
             g_terms["G_landmark"] = landmark_error(flow.flatten(0, 1), lm_t, lm_0, x0.shape[-1])
             g_terms["G_smooth"] = field_smoothness(correction)   # the prior is smooth already; smooth what is learned
+            g_terms["G_keep"] = strength_change(flow, correction)    # the prior sets the expression's strength
             g_terms["G_mask"] = mask.mean()
         terms = weighted(g_terms, cfg)
         values.update(g_terms, D_frame_real=D_frame_real, D_frame_fake=D_frame_fake, D_lip=D_lip, D_lambda=D_lambda)

@@ -31,6 +31,8 @@ GENERATOR_TERMS: dict[str, tuple[str, str]] = {
     "G_landmark": ("w_landmark", "motion head: the field at the driving l carries frame t's landmarks back to "
                                  "x0's (pixels); through l it supervises the intensity too"),
     "G_smooth": ("w_smooth", "motion head: roughness of the learned field"),
+    "G_keep": ("w_keep", "motion head: how much the learned field changes the prior's strength (its part "
+                         "along the prior, either way): the prior sets the strength, the learned field bends it"),
     "G_mask": ("w_mask", "motion head: mean mask (paint little)"),
 }
 

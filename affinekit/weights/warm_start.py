@@ -49,11 +49,12 @@ def warm_start(generator: Generator, path: str | Path) -> None:
     """Load `path`'s generator weights into `generator` (same shape, or grey into colour)."""
     source, cfg = load_generator(path)
     mine = generator.cfg
-    same = {k: v for k, v in vars(cfg).items() if k != "channels"} == {k: v for k, v in vars(mine).items()
-                                                                         if k != "channels"}
+    free = ("channels", "mask_region")        # grey -> colour is inflated; where the mask may open holds no weights
+    same = {k: v for k, v in vars(cfg).items() if k not in free} == {k: v for k, v in vars(mine).items()
+                                                                      if k not in free}
     if not same:
         raise AffinekitError(f"{path}: a generator of another shape; train.init_from needs the same model config "
-                             "(channels may differ: grey -> colour)")
+                             "(channels and model.mask_region may differ)")
     # an export with a mouth stage (the bundled model) carries the refiner's weights too: training starts
     # the generator alone, and a refiner is trained afterwards for the new generator's frames
     # (scripts/train_mouth_refiner.py), so those weights are left behind

@@ -14,8 +14,10 @@ from affinekit.models.motion import (
     field_smoothness,
     identity_grid,
     landmark_error,
+    mouth_window,
     pixels_to_normalised,
     sample_at,
+    strength_change,
     warp,
 )
 from affinekit.models.prior import dense_field, label_fields
@@ -52,6 +54,43 @@ def test_a_zero_field_returns_the_image_at_any_size():
     assert float((warp(img, torch.zeros(2, 2, 8, 8)) - img).abs().max()) < 1e-5
     grid = identity_grid(4, 4)
     assert torch.allclose(grid[0, 0, :, 0], torch.tensor([-0.75, -0.25, 0.25, 0.75]))
+
+
+def test_strength_change_reads_the_learned_part_along_the_prior_either_way():
+    prior = torch.zeros(2, 2, 8, 8)
+    prior[:, 0] = 0.2                                          # the prior moves every pixel right
+    sideways = torch.zeros_like(prior)
+    sideways[:, 1] = 0.3                                       # bends the motion down: no change of strength
+    assert float(strength_change(prior + sideways, sideways)) == pytest.approx(0.0, abs=1e-7)
+    assert float(strength_change(prior * 0.5, -prior * 0.5)) == pytest.approx(0.5)     # undoes half of it
+    assert float(strength_change(prior * 2.0, prior)) == pytest.approx(1.0)          # doubles it
+    half = torch.zeros_like(prior)
+    half[..., :4] = -prior[..., :4]                            # cancels it on half of the pixels
+    assert float(strength_change(prior + half, half)) == pytest.approx(0.5)
+    assert float(strength_change(torch.zeros_like(prior), torch.zeros_like(prior))) == 0.0   # l = 0: no prior
+
+
+def test_mouth_region_opens_the_mask_around_the_lips_only(tmp_path):
+    from affinekit.weights.checkpoint import save_generator_only
+    from affinekit.weights.warm_start import warm_start
+
+    w = mouth_window(64)[0, 0]
+    assert float(w[46, 32]) == 1.0                      # the lips' centre in the aligned crop (y 0.71)
+    assert float(w[26, 22]) == 0.0 and float(w[16, 32]) == 0.0     # an eye (y 0.40), the forehead
+    assert 0.0 < float(w[36, 32]) < 1.0                 # fading in above the lips, not a hard edge
+    small = dict(image_size=32, channels=1, base_width=8, depth=3, max_width=32, disc_width=8)
+    torch.manual_seed(0)
+    face = Generator(ModelConfig(**small))
+    with torch.no_grad():
+        face.decoder.out.bias[2] = 3.0                  # the mask wide open wherever it may be
+    save_generator_only(face, face.cfg, tmp_path / "face.pt")
+    mouth = Generator(ModelConfig(mask_region="mouth", **small))
+    warm_start(mouth, tmp_path / "face.pt")             # the same weights: the region holds none
+    x, y = torch.rand(1, 1, 32, 32) * 2 - 1, torch.tensor([3])
+    with torch.no_grad():
+        open_face, open_mouth = (g.motion(x, y, torch.tensor([0.0, 1.0])).mask[0, -1, 0] for g in (face, mouth))
+    assert float(open_face[13, 11]) > 0.5 and float(open_mouth[13, 11]) == 0.0      # the eye: warped only
+    assert float(open_mouth[23, 16]) == pytest.approx(float(open_face[23, 16]))    # the mouth: as before
 
 
 def test_smoothness_and_window():
