@@ -171,6 +171,19 @@ class Generator(nn.Module):
         alone._close_learned_field(mask_weights=True)
         return alone.eval()
 
+    @torch.no_grad()
+    def field_alone(self) -> "Generator":
+        """A copy that warps by its whole field (prior and learned part) with the mask shut: no residual,
+        no mouth stage. Against `prior_alone` it shows what the learned field does; against the model,
+        what the mask and residual paint over the warp."""
+        if not self.moves:
+            raise ValueError("this generator draws pixels (model.output='pixels'); it has no motion field")
+        alone = copy.deepcopy(self)
+        alone.mouth = None
+        alone.decoder.out.weight[2].zero_()
+        alone.decoder.out.bias[2] = -30.0
+        return alone.eval()
+
     @property
     def moves(self) -> bool:
         """True for the motion head (the frame is x0 warped), False for the paper's pixel head."""

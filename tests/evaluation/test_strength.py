@@ -113,6 +113,23 @@ def test_the_prior_alone_warps_by_l_times_the_prior_and_nothing_else():
         assert float(g.motion(x0, happy, torch.tensor([0.0, 0.7])).mask.max()) > 0.1 and g.mouth is not None
 
 
+def test_the_field_alone_keeps_the_whole_field_and_shuts_the_mask():
+    """The copy's field is the model's own (prior and learned part), its mask shut, its mouth stage gone."""
+    g = tiny_motion_generator()
+    with torch.no_grad():
+        g.decoder.out.weight.normal_(0, 0.5)
+        g.decoder.out.bias.fill_(1.0)
+    g.mouth = torch.nn.Identity()
+    alone = g.field_alone()
+    x0 = torch.rand(1, 3, 32, 32) * 2 - 1
+    happy, levels = torch.tensor([EXPRESSIONS.index("happy")]), torch.tensor([0.0, 0.7])
+    with torch.no_grad():
+        mine, model = alone.motion(x0, happy, levels), g.motion(x0, happy, levels)
+    assert torch.allclose(mine.flow, model.flow, atol=1e-6)
+    assert float((model.flow[0, 1] - 0.7 * g.window * g.prior[happy[0]]).abs().max()) > 1e-3    # it learned
+    assert float(mine.mask.max()) < 1e-12 < float(model.mask.max()) and alone.mouth is None and g.mouth is not None
+
+
 def test_learned_along_prior_reads_a_region_apart_and_the_hull_mask_covers_the_face():
     """A learned field that keeps the prior inside a region and cancels it outside reads 0 and -1 there."""
     from affinekit.evaluation.strength import hull_mask, learned_along_prior
