@@ -11,7 +11,7 @@ the same meter, each stage between a true CK+ apex and the model's output:
   them. What this reads is what the meter can read of a full CK+ apex on these faces: its ceiling.
 - "prior alone": the model's own prior field at l = 1 and nothing learned (`Generator.prior_alone`).
 - "field alone (mask shut)": the model's whole field, prior and learned part, with the mask shut
-  (`Generator.field_alone`): against the next row, what the mask and residual paint over the warp.
+  (`Generator.prior_alone(learned=True)`): against the next row, what the mask and residual paint over the warp.
 - "model, mouth stage off" and "model": the generator's field, mask and residual, then its mouth stage.
 - "learned along prior": how much of the prior the learned field keeps at l = 1 (`learned_along_prior`;
   -1 cancels it, 0 adds nothing along it), averaged over the same neutral faces; then inside the convex
@@ -49,7 +49,7 @@ def chain(checkpoint: str | None, folders: list[Path], people: int | None) -> di
     generator = load_pretrained(checkpoint).generator
     ck = [f for f in folders if f.name.startswith("ck")][:1]
     makers = {"CK+ apex motion, warped": landmark_warp(ck), "prior alone": GeneratorMaker(generator.prior_alone()),
-              "field alone (mask shut)": GeneratorMaker(generator.field_alone()),
+              "field alone (mask shut)": GeneratorMaker(generator.prior_alone(learned=True)),
               "model, mouth stage off": GeneratorMaker(generator, mouth=False), "model": GeneratorMaker(generator)}
     rows = strength_rows(makers, folders, people)      # full_strength's: the same items, meter and real row
     along: dict[str, dict[str, list[float]]] = {}     # {"" | inside | outside: {expression: shares}}

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from affinekit.config import ModelConfig
 from affinekit.io.images import to_network_size
 from affinekit.models.affine import mix_codes, project_intensity
-from affinekit.models.motion import Motion, border_window, compose, mouth_window
+from affinekit.models.motion import Motion, border_window, compose, mask_window
 
 SLOPE = 0.2  # LeakyReLU slope, as in pix2pix's encoder
 OUTPUTS = ("motion", "pixels")
@@ -145,43 +145,30 @@ class Generator(nn.Module):
             self._close_learned_field()      # the learned field starts at zero (the motion is the prior's)
             self.register_buffer("prior", torch.zeros(cfg.num_labels, 2, size, size))
             self.register_buffer("window", border_window(size), persistent=False)
-            # where the mask may open: the whole face, or the mouth's region alone (the rest is the warp)
-            region = border_window(size) if cfg.mask_region == "face" else mouth_window(size)
-            self.register_buffer("mask_window", region, persistent=False)
+            self.register_buffer("mask_window", mask_window(size, cfg.mask_region), persistent=False)
 
     @torch.no_grad()
-    def _close_learned_field(self, mask_weights: bool = False) -> None:
-        """The decoder's field outputs at zero and its mask nearly closed (sigmoid(MASK_BIAS)), with
-        `mask_weights` entirely closed: the mask's weights at zero and its bias far below."""
+    def _close_learned_field(self, mask_weights: bool = False, field: bool = True) -> None:
+        """The decoder's field outputs at zero (unless not `field`) and its mask nearly closed
+        (sigmoid(MASK_BIAS)), with `mask_weights` entirely closed: weights at zero, bias far below."""
         out = self.decoder.out
-        out.weight[:2].zero_()
-        out.bias[:2].zero_()
+        if field:
+            out.weight[:2].zero_()
+            out.bias[:2].zero_()
         out.bias[2] = MASK_BIAS
         if mask_weights:
             out.weight[2].zero_()
             out.bias[2] = -30.0
 
-    def prior_alone(self) -> "Generator":
-        """A copy that only warps by l times the prior: no learned field, a closed mask (so no residual),
-        no mouth stage. What the trained parts add is this model's output against the copy's."""
+    def prior_alone(self, learned: bool = False) -> "Generator":
+        """A copy that only warps by l times the prior (with `learned`, by its whole field, prior and
+        learned part), its mask shut (so no residual), no mouth stage. What the trained
+        parts add is this model's output against the copy's."""
         if not self.moves:
             raise ValueError("this generator draws pixels (model.output='pixels'); it has no motion prior")
         alone = copy.deepcopy(self)
         alone.mouth = None
-        alone._close_learned_field(mask_weights=True)
-        return alone.eval()
-
-    @torch.no_grad()
-    def field_alone(self) -> "Generator":
-        """A copy that warps by its whole field (prior and learned part) with the mask shut: no residual,
-        no mouth stage. Against `prior_alone` it shows what the learned field does; against the model,
-        what the mask and residual paint over the warp."""
-        if not self.moves:
-            raise ValueError("this generator draws pixels (model.output='pixels'); it has no motion field")
-        alone = copy.deepcopy(self)
-        alone.mouth = None
-        alone.decoder.out.weight[2].zero_()
-        alone.decoder.out.bias[2] = -30.0
+        alone._close_learned_field(mask_weights=True, field=not learned)
         return alone.eval()
 
     @property

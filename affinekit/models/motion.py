@@ -98,6 +98,12 @@ def mouth_window(size: int, border: float = BORDER) -> torch.Tensor:
     return (ramp(y0, y1)[:, None] * ramp(x0, x1)[None, :])[None, None]
 
 
+def mask_window(size: int, region: str) -> torch.Tensor:
+    """(1, 1, size, size): where a motion head's mask may open (`ModelConfig.mask_region`): the whole
+    face inside the crop's border ("face") or the mouth's region alone ("mouth"; the rest is warped)."""
+    return border_window(size) if region == "face" else mouth_window(size)
+
+
 def compose(x0: torch.Tensor, motion: Motion) -> torch.Tensor:
     """Frames (B, T, C, H, W) of clips from x0 (B, C, H, W) at any size: (1 - A) warp(x0, F) + A R.
 

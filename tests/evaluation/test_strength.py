@@ -120,7 +120,7 @@ def test_the_field_alone_keeps_the_whole_field_and_shuts_the_mask():
         g.decoder.out.weight.normal_(0, 0.5)
         g.decoder.out.bias.fill_(1.0)
     g.mouth = torch.nn.Identity()
-    alone = g.field_alone()
+    alone = g.prior_alone(learned=True)
     x0 = torch.rand(1, 3, 32, 32) * 2 - 1
     happy, levels = torch.tensor([EXPRESSIONS.index("happy")]), torch.tensor([0.0, 0.7])
     with torch.no_grad():
