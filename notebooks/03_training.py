@@ -304,6 +304,7 @@ display(Markdown(weights_table))
 # | `G_rec` | `train.w_rec` | 100 | 100 | l = 0 gives x0 back (zero by construction for the motion head) |
 # | `G_landmark` | `train.w_landmark` | 5 | 5 | motion head: the field at the driving l carries frame t's landmarks back to x0's (pixels); through l it supervises the intensity too |
 # | `G_smooth` | `train.w_smooth` | 1 | 1 | motion head: roughness of the learned field |
+# | `G_keep` | `train.w_keep` | 0 | 0 | motion head: how much the learned field changes the prior's strength (its part along the prior, either way): the prior sets the strength, the learned field bends it |
 # | `G_mask` | `train.w_mask` | 1 | 1 | motion head: mean mask (paint little) |
 # | `G_sup` | `train.w_lambda_sup` | 10 | 10 | inferred intensity vs frame position (an anchor; the paper has none) |
 #
@@ -394,10 +395,10 @@ print(f"{trainer.step} steps; checkpoint {trainer.checkpoint_path}")
 # better model on new faces: the held-out curve below says how much of this fall carries over.)
 # **Fig. 7 shows discriminators at chance**: from their start (`D_frame_real` high, `D_frame_fake`
 # low) the two close on the LSGAN chance line (0.25) within about 20 steps, wobble between
-# steps 105 and 125, and both stay within 0.02 of it from about step 126 to the end. They cannot tell real from
+# steps 105 and 125, and both stay within 0.02 of it from about step 123 to the end. They cannot tell real from
 # fake, so `G_frame` and `G_lip` give the generator little to follow. At this notebook's
 # settings (`lr_d` 2e-4, GAN weights 1 / 0.5 / 1; the shares panel below), averaged over its 300 steps
-# the adversarial terms are 8.1% of G's gradient, 7.1 points of it from the apex
+# the adversarial terms are 8.0% of G's gradient, 7.0 points of it from the apex
 # discriminator (`G_apex`, whose share climbs to about an eighth by step 300) and only 1.0 from
 # the frame and lip PatchGANs together, against 37% for `G_L1` and 55% for `G_landmark`. The
 # adversarial terms are a small part, which fits notebook 06 finding no difference between BCE
@@ -451,8 +452,8 @@ print(json.dumps(loss_summary, indent=1))
 # steps 151-300, and the generator that is scored a running average of the trained weights,
 # `train.average_decay=0.99`, about the last 100 steps; held-out subjects S111 and S124, 7 clips,
 # `figures/training_ckplus.json`): step 0, the prior alone, scores 23.23 dB. The model climbs to
-# 23.27 dB at step 50 and 23.36 at step 100, peaks at 23.38 at step 150, and ends at 23.23 dB
-# at step 300: **0.01 dB above its own step 0** (23.235 against 23.226), while its `G_L1` fell 20%
+# 23.27 dB at step 50 and 23.36 at step 100, peaks at 23.38 at step 150, and ends at 23.24 dB
+# at step 300: **0.02 dB above its own step 0** (23.243 against 23.226), while its `G_L1` fell 20%
 # over the same steps. Neither the length, the schedule nor the average was chosen on these people.
 # On two *training-side*
 # people held out for the choice (S074 and S113, in a run that did not train on them) the
@@ -483,7 +484,7 @@ if held_out_rows:
     nb.save(fig, f"held_out_psnr_{DATA}.png")
     display(fig)
     first, last = held_out_rows[0], held_out_rows[-1]
-    # three places: the committed run ends 0.01 dB from its step 0, which two would print as equal
+    # three places: the committed run ends 0.02 dB from its step 0, which two would print as nearly equal
     print(f"held-out PSNR: step 0 (the prior alone) {first['psnr']:.3f} dB, step {last['step']} {last['psnr']:.3f} dB "
           f"({last['psnr'] - first['psnr']:+.3f} dB); copy-input {first['copy_psnr']:.2f} dB")
 else:

@@ -171,8 +171,8 @@ for q, (question, variants) in enumerate(results.items()):
 # - **BCE or LSGAN, lip discriminator or not:** no difference at this size. The
 #   gaps (0.04 dB at most) are far below what another seed would move. There is a reason: the
 #   frame and lip discriminators sit at chance, and the adversarial terms are a small part of G's
-#   gradient at these settings (3.7% in the model card's 40-step probe; 8.1% averaged over
-#   notebook 03's 300-step run, 7.1 points of it from the apex discriminator and 1.0 from the frame
+#   gradient at these settings (3.7% in the model card's 40-step probe; 8.0% averaged over
+#   notebook 03's 300-step run, 7.0 points of it from the apex discriminator and 1.0 from the frame
 #   and lip PatchGANs together), so switching their loss or dropping the lip discriminator changes
 #   almost nothing the generator feels.
 # - **Motion or pixels:** drawing pixels loses 1.80 dB and 0.150 SSIM, falls below copy-input
