@@ -6,8 +6,8 @@
 For each labelled sequence of the CK+ validation people (`validation_split`, fraction
 0.2, seed 0: S111 and S124 on the development sample, never trained on by the bundled
 model, see affinekit/weights/MODEL_CARD.md) the apex (last) frame is the reference and
-its label is the answer; `reference.infer_mixture` fits the apex's change of bottleneck
-code onto every label's direction (non-negative least squares) and the largest weight
+its label is the answer; `reference.infer_mixture` fits the apex's change of base code
+(the three coarsest levels) onto every label's direction (non-negative least squares) and the largest weight
 is the inferred label. Two settings:
 
 - same person: the neutral face is the sequence's own first frame (what the

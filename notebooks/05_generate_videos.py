@@ -517,8 +517,8 @@ print(f"there-and-back: {len(loop)} frames, saved to {loop_path}; last frame to 
 #
 # `affinekit generate photo.jpg --like other.jpg` reads the expression off another
 # photo: the change of its base code from this face's is fitted onto every
-# expression's direction with non-negative weights (`affinekit.generate.reference`), and
-# the clip goes to that mixture. Here the demo FRLL person's own smile is the
+# expression's direction with non-negative weights (`affinekit.generate.reference`), at the
+# three coarsest levels of the U-Net, and the clip goes to that mixture. Here the demo FRLL person's own smile is the
 # reference for her neutral photo.
 
 # %%
@@ -541,7 +541,7 @@ if inferred.intensity > 0:
 # %% [markdown]
 # On real sequences (`python benchmarks/reference_face.py --data prepared/ck128`):
 # the apex frames of the CK+ validation people's sequences (S111 and S124, never
-# trained on) give back their own label as the largest weight in 5 of 7 cases
+# trained on) give back their own label as the largest weight in 6 of 7 cases
 # from their own neutral frame, and in 17 of 24 from the other person's (chance 1
 # in 7). Smiles are the failure: the model carries most of a smile in the prior
 # field, which lives outside the codes, so a smile's code change projects onto

@@ -77,15 +77,23 @@ def intensity_stats(lam: torch.Tensor, positions: torch.Tensor) -> dict[str, flo
     return stats
 
 
-def project_mixture(code_t: torch.Tensor, code_0: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+def project_mixture(code_t: torch.Tensor | list[torch.Tensor], code_0: torch.Tensor | list[torch.Tensor],
+                    directions: torch.Tensor | list[torch.Tensor]) -> torch.Tensor:
     """Non-negative intensities c_i with `code_t - code_0 ~ sum_i c_i directions[i]` (least squares).
 
     The generalisation of `project_intensity` to several directions at once: with one
     direction and a positive projection, c is exactly that intensity. code_t, code_0:
-    (C, h, w) bottleneck base codes of a frame and of the neutral face; directions:
-    (L, C, h, w), one per label. Returns (L,) float32, >= 0 (scipy's NNLS, exact active set).
+    (C, h, w) base codes of a frame and of the neutral face; directions: (L, C, h, w), one
+    per label; or lists of these, one per U-Net level, fitted together. Each level's rows
+    are divided by the square root of its size, so every level weighs the same per element
+    and a large level does not outvote a small one. Returns (L,) float32, >= 0 (scipy's
+    NNLS, exact active set).
     """
-    A = directions.detach().double().flatten(1).T.cpu().numpy()                 # (D, L)
-    b = (code_t - code_0).detach().double().flatten().cpu().numpy()             # (D,)
+    if isinstance(code_t, torch.Tensor):
+        code_t, code_0, directions = [code_t], [code_0], [directions]
+    scales = [float(d[0].numel()) ** -0.5 for d in directions]
+    A = torch.cat([d.detach().double().flatten(1) * s for d, s in zip(directions, scales)], 1).T.cpu().numpy()
+    b = torch.cat([(t - z).detach().double().flatten() * s
+                   for t, z, s in zip(code_t, code_0, scales)]).cpu().numpy()
     coefficients, _ = nnls(A, b)
     return torch.from_numpy(coefficients).float()

@@ -174,6 +174,21 @@ def test_project_mixture_recovers_a_non_negative_mix():
     assert float(single) == pytest.approx(float(lam), rel=1e-4)
 
 
+def test_project_mixture_fits_every_level_together_each_weighing_the_same_per_element():
+    torch.manual_seed(2)
+    sizes = [(8, 8, 8), (16, 2, 2)]                         # a large skip level and a small bottleneck
+    directions = [torch.randn(7, *size) for size in sizes]
+    code_0 = [torch.randn(*size) for size in sizes]
+    code_t = [z + 0.6 * d[HAPPY] + 0.2 * d[SURPRISE] for z, d in zip(code_0, directions)]
+    c = project_mixture(code_t, code_0, directions)
+    assert c[HAPPY] == pytest.approx(0.6, abs=1e-5) and c[SURPRISE] == pytest.approx(0.2, abs=1e-5)
+    # the levels disagree: the skip level (512 values) says happy, the bottleneck (64) says surprise; per
+    # element each counts the same, so neither wins outright (unscaled, the skip level gives happy 0.87)
+    split = [code_0[0] + directions[0][HAPPY], code_0[1] + directions[1][SURPRISE]]
+    both = project_mixture(split, code_0, directions)
+    assert 0.2 < float(both[HAPPY]) < 0.8 and 0.2 < float(both[SURPRISE]) < 0.8
+
+
 def test_infer_mixture_sees_no_expression_in_the_neutral_face_itself():
     g = tiny(MOTION)
     x = torch.rand(3, 32, 32) * 2 - 1
