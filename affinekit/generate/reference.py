@@ -10,8 +10,9 @@ of base code the reference shows, with non-negative intensities:
     E_b(x_ref) - E_b(x0)  ~  sum_i c_i a_i,   c_i >= 0   (`affine.project_mixture`)
 
 over the LIKE_LEVELS coarsest levels of the U-Net (the bottleneck and the two skip levels above it),
-each weighing the same per element; the bottleneck alone under `model.mixing=bottleneck`, where the
-decoder mixes nowhere else.
+each weighing the same per element, for *which* expressions (the bottleneck alone under
+`model.mixing=bottleneck`, where the decoder mixes nowhere else); *how far* is the bottleneck's fit's
+total, where training calibrates l.
 
 The clip then goes from the photo to `E_b(x0) + l * sum_i w_i a_i` with
 l = sum_i c_i and w_i = c_i / l: its last code is the fit itself.
@@ -73,8 +74,9 @@ class InferredMixture:
 
 
 @torch.inference_mode()
-def infer_mixture(generator, neutral: torch.Tensor, reference: torch.Tensor) -> InferredMixture:
-    """The mixture of a reference face seen from a neutral one.
+def infer_mixture(generator, neutral: torch.Tensor, reference: torch.Tensor, levels: int = LIKE_LEVELS
+                  ) -> InferredMixture:
+    """The mixture of a reference face seen from a neutral one, fitted at the `levels` coarsest levels.
 
     neutral, reference: aligned crops (C, H, W) in [-1, 1] (any size and channel
     count: they are brought to the network's); generator: a hidden-affine
@@ -89,7 +91,13 @@ def infer_mixture(generator, neutral: torch.Tensor, reference: torch.Tensor) -> 
     codes = generator.base_encoder(pair)                                      # per level (2, C, h, w)
     labels = torch.arange(cfg.num_labels, device=device)
     _, directions = generator.encode(pair[:1].expand(cfg.num_labels, -1, -1, -1), labels)
-    depth = 1 if generator.bottleneck_only else min(LIKE_LEVELS, len(codes))     # where l * direction is mixed in
-    levels = range(len(codes) - depth, len(codes))
-    return InferredMixture(project_mixture([codes[k][1] for k in levels], [codes[k][0] for k in levels],
-                                           [directions[k] for k in levels]).numpy())
+    depth = 1 if generator.bottleneck_only else min(levels, len(codes))     # where l * direction is mixed in
+    fitted = range(len(codes) - depth, len(codes))
+    which = project_mixture([codes[k][1] for k in fitted], [codes[k][0] for k in fitted],
+                            [directions[k] for k in fitted]).numpy()
+    # how far: the bottleneck's fit, the level where training calibrates l (G_sup and G_landmark act on
+    # the projection there); the finer levels' codes move less than their directions, and a fit over
+    # them reads a CK+ apex at about a third of its intensity
+    far = float(project_mixture(codes[-1][1], codes[-1][0], directions[-1]).sum())
+    total = float(which.sum())
+    return InferredMixture(which / total * far if total > 0 else which)

@@ -189,6 +189,23 @@ def test_project_mixture_fits_every_level_together_each_weighing_the_same_per_el
     assert 0.2 < float(both[HAPPY]) < 0.8 and 0.2 < float(both[SURPRISE]) < 0.8
 
 
+def test_infer_mixture_reads_which_expression_at_three_levels_and_how_far_at_the_bottleneck():
+    g = tiny(MOTION)
+    torch.manual_seed(3)
+    x, ref = torch.rand(3, 32, 32) * 2 - 1, torch.rand(3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        pair = torch.stack([x, ref])
+        codes = g.base_encoder(pair)
+        _, directions = g.encode(pair[:1].expand(g.cfg.num_labels, -1, -1, -1), torch.arange(g.cfg.num_labels))
+    bottleneck = project_mixture(codes[-1][1], codes[-1][0], directions[-1])
+    three = project_mixture([c[1] for c in codes[-3:]], [c[0] for c in codes[-3:]], directions[-3:])
+    inferred = infer_mixture(g, x, ref)
+    assert float(bottleneck.sum()) > 0 and float(three.sum()) > 0
+    assert inferred.intensity == pytest.approx(float(bottleneck.sum()), rel=1e-5)
+    assert inferred.weights == pytest.approx((three / three.sum()).numpy(), abs=1e-5)
+    assert infer_mixture(g, x, ref, levels=1).weights == pytest.approx((bottleneck / bottleneck.sum()).numpy(), abs=1e-5)
+
+
 def test_infer_mixture_sees_no_expression_in_the_neutral_face_itself():
     g = tiny(MOTION)
     x = torch.rand(3, 32, 32) * 2 - 1
