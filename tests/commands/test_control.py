@@ -203,10 +203,12 @@ def test_infer_mixture_reads_which_expression_at_three_levels_and_how_far_at_the
         three = project_mixture([c[1] for c in codes[-3:]], [c[0] for c in codes[-3:]], dirs[-3:])
         return x, ref, bottleneck, three
 
-    # a random pair of faces often projects onto no direction at the bottleneck: take the first that does
-    x, ref, bottleneck, three = next(f for f in map(fits, range(50)) if float(f[2].sum()) > 0 and float(f[3].sum()) > 0)
-    assert float((three / three.sum() - bottleneck / bottleneck.sum()).abs().max()) > 0.01   # the fits differ
-    assert abs(float(three.sum()) - float(bottleneck.sum())) > 0.01 * float(bottleneck.sum())
+    def differ(f) -> bool:      # both fits find an expression, and not the same mixture
+        _, _, b, t = f
+        return float(b.sum()) > 0 and float(t.sum()) > 0 and float((t / t.sum() - b / b.sum()).abs().max()) > 0.05
+
+    # a random pair of faces often projects onto no direction, or onto one alone at both: take the first that differs
+    x, ref, bottleneck, three = next(f for f in map(fits, range(200)) if differ(f))
     inferred = infer_mixture(g, x, ref)
     assert inferred.intensity == pytest.approx(float(bottleneck.sum()), rel=1e-5)
     assert inferred.weights == pytest.approx((three / three.sum()).numpy(), abs=1e-5)
