@@ -66,14 +66,23 @@ def sample_at(field: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
     return out[:, :, 0].transpose(1, 2)
 
 
-def border_window(size: int, border: float = BORDER) -> torch.Tensor:
-    """(1, 1, size, size) weights: 1 inside, falling smoothly to 0 at the crop's edge (made on the CPU, like
-    every buffer before `.to(device)`: also under torch's "meta" device, where `weights.checkpoint` builds a
-    generator to compare shapes, and where arange would cost seconds of first-use set-up)."""
+def smooth_box(size: int, x: tuple[float, float], y: tuple[float, float], border: float = BORDER) -> torch.Tensor:
+    """(1, 1, size, size) weights: 0 outside the box x[0]-x[1], y[0]-y[1] (fractions of the side), rising
+    smoothly over `border` inside its edges to 1 (made on the CPU, like every buffer before `.to(device)`:
+    also under torch's "meta" device, where `weights.checkpoint` builds a generator to compare shapes,
+    and where arange would cost seconds of first-use set-up)."""
     t = (torch.arange(size, dtype=torch.float32, device="cpu") + 0.5) / size
-    ramp = (torch.minimum(t, 1 - t) / border).clamp(0, 1)
-    ramp = ramp * ramp * (3 - 2 * ramp)          # smoothstep: no kink where the fade starts
-    return (ramp[:, None] * ramp[None, :])[None, None]
+
+    def ramp(lo: float, hi: float) -> torch.Tensor:
+        r = (torch.minimum(t - lo, hi - t) / border).clamp(0, 1)
+        return r * r * (3 - 2 * r)              # smoothstep: no kink where the fade starts
+
+    return (ramp(*y)[:, None] * ramp(*x)[None, :])[None, None]
+
+
+def border_window(size: int, border: float = BORDER) -> torch.Tensor:
+    """(1, 1, size, size) weights: 1 inside, falling smoothly to 0 at the crop's edge."""
+    return smooth_box(size, (0.0, 1.0), (0.0, 1.0), border)
 
 
 # Where the lips of the training items lie in the aligned crop (fractions of its side): 99% of the 20
@@ -86,16 +95,10 @@ MOUTH_MARGIN = 0.05
 
 def mouth_window(size: int, border: float = BORDER) -> torch.Tensor:
     """(1, 1, size, size) weights: 1 over the aligned crop's mouth region (MOUTH_BOX widened by
-    MOUTH_MARGIN), falling smoothly to 0 over `border` of the side outside it (made on the CPU)."""
-    t = (torch.arange(size, dtype=torch.float32, device="cpu") + 0.5) / size
+    MOUTH_MARGIN), falling smoothly to 0 over `border` of the side outside it."""
     x0, y0, x1, y1 = MOUTH_BOX
-
-    def ramp(lo: float, hi: float) -> torch.Tensor:
-        inside = torch.minimum(t - (lo - MOUTH_MARGIN - border), (hi + MOUTH_MARGIN + border) - t) / border
-        r = inside.clamp(0, 1)
-        return r * r * (3 - 2 * r)
-
-    return (ramp(y0, y1)[:, None] * ramp(x0, x1)[None, :])[None, None]
+    reach = MOUTH_MARGIN + border
+    return smooth_box(size, (x0 - reach, x1 + reach), (y0 - reach, y1 + reach), border)
 
 
 def mask_window(size: int, region: str) -> torch.Tensor:

@@ -105,7 +105,9 @@ def gradient_shares(terms: dict[str, torch.Tensor], outputs: Sequence[torch.Tens
     """
     norms = {}
     for name, value in terms.items():
-        if not value.requires_grad:
+        # a term at exactly 0 (weighted by 0, as G_keep by default, or at its minimum) pulls nothing: every
+        # term is a non-negative loss, so no backward is spent on it
+        if not value.requires_grad or float(value.detach()) == 0.0:
             norms[name] = 0.0
             continue
         grads = torch.autograd.grad(value, list(outputs), retain_graph=True, allow_unused=True)
