@@ -121,6 +121,9 @@ class TrainConfig:
     w_lip: float = 0.5             # the lip-patch discriminator
     w_lambda: float = 0.1          # intensity-distribution discriminator
     w_apex: float = 1.0            # unpaired apex discriminator (real apex faces of other people)
+    w_expression: float = 0.0      # the apex is read as its label by a classifier of those real apex faces
+    expression_warmup: int = 300   # steps that classifier trains alone on them before the first GAN step
+    expression_reads: str = "warp" # what that classifier reads: "warp" (the apex's warp, mask shut) or "frame"
     w_l1: float = 100.0
     w_rec: float = 100.0           # reconstruction at intensity 0
     w_landmark: float = 5.0        # motion head: field at frame t's landmarks -> x0's (pixels)
@@ -154,12 +157,15 @@ class TrainConfig:
         _require(0 <= self.average_decay < 1, "train.average_decay", self.average_decay,
                  "in [0, 1) (0: no weight average; 0.99 averages about the last 100 steps)")
         _require(self.gan_loss in ("bce", "lsgan"), "train.gan_loss", self.gan_loss, "bce or lsgan")
+        _require(self.expression_reads in ("warp", "frame"), "train.expression_reads", self.expression_reads,
+                 "warp or frame")
         for f in dataclasses.fields(self):
             if f.name.startswith("w_"):
                 value = getattr(self, f.name)
                 _require(math.isfinite(value) and value >= 0, f"train.{f.name}", value, "a number >= 0")
         _require(self.log_every >= 1, "train.log_every", self.log_every, "at least 1")
-        for name in ("checkpoint_every", "sample_every", "lambda_warmup", "num_workers", "share_every"):
+        for name in ("checkpoint_every", "sample_every", "lambda_warmup", "num_workers", "share_every",
+                     "expression_warmup"):
             _require(getattr(self, name) >= 0, f"train.{name}", getattr(self, name), "0 or more")
         _require(0 <= self.seed < SEED_LIMIT, "train.seed", self.seed, f"a whole number from 0 to {SEED_LIMIT - 1}")
         _require(self.device.split(":")[0] in ("auto", "cpu", "cuda", "mps"), "train.device", self.device,

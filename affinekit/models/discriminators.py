@@ -1,7 +1,8 @@
 """The four discriminators, by their one name everywhere (the ModuleDict key `d[name]`, the weight
 `train.w_<name>`, the logs `D_<name>...`/`G_<name>`; the intensity one's weight and logs say
 `lambda`): the whole frame ("frame", a PatchGAN), the lip patch ("lip"), the intensity spread
-("intensity"), the unpaired apex ("apex").
+("intensity"), the unpaired apex ("apex"), and beside them an auxiliary classifier of the apex's
+expression ("expression", StarGAN's and GANimation's classification term).
 
 - `PatchDiscriminator`: the "frame" one, a conditional PatchGAN on (neutral frame, frame, label
   planes); it answers per overlapping patch whether the frame is a real
@@ -21,6 +22,7 @@ import torch.nn.functional as F
 
 from affinekit.config import ModelConfig
 from affinekit.io.images import tensor_channels
+from affinekit.models.classifier import ClassifierConfig, ExpressionNet
 from affinekit.models.generator import SLOPE, label_planes, norm
 
 
@@ -109,6 +111,25 @@ class LipDiscriminator(nn.Module):
         return self.net(lip_crops(x0, masks, self.crop), lip_crops(frame, masks, self.crop), label)
 
 
+class ApexExpressionClassifier(nn.Module):
+    """Which expression an apex face shows: (apex face) -> logits (N, num_labels), on the face's luma.
+
+    It learns from the same real apex faces of other people as the apex discriminator, with their
+    labels; the generator is then asked that its apex be read as the requested expression. A patch
+    discriminator conditioned on label planes can be fooled by a face that looks real but mild;
+    a classifier cannot, so it pulls towards what tells the expressions apart (StarGAN's D_cls).
+    Its people are never the judge's (`evaluation.judge`), so the judge's readings stay a fair test.
+    """
+
+    def __init__(self, num_labels: int, width: int):
+        super().__init__()
+        widths = (width, 2 * width, 4 * width)
+        self.net = ExpressionNet(ClassifierConfig(widths=widths, num_labels=num_labels, dropout=0.0))
+
+    def forward(self, frame: torch.Tensor) -> torch.Tensor:
+        return self.net(tensor_channels(frame, 1))
+
+
 class IntensityDiscriminator(nn.Module):
     """MLP on single intensities (N,) -> logits (N, 1)."""
 
@@ -122,12 +143,14 @@ class IntensityDiscriminator(nn.Module):
 
 
 def build_discriminators(cfg: ModelConfig) -> nn.ModuleDict:
-    """The four discriminators of a model config, as one ModuleDict (one optimiser)."""
+    """The four discriminators and the expression classifier of a model config, as one ModuleDict (one
+    optimiser). The classifier comes last, so the four start from the same weights as before it was added."""
     return nn.ModuleDict({
         "frame": PatchDiscriminator(cfg.channels, cfg.num_labels, cfg.disc_width, cfg.image_size),
         "lip": LipDiscriminator(cfg.channels, cfg.num_labels, cfg.disc_width, cfg.image_size),
         "intensity": IntensityDiscriminator(),
         "apex": ApexDiscriminator(cfg.num_labels, cfg.disc_width, cfg.image_size),
+        "expression": ApexExpressionClassifier(cfg.num_labels, cfg.disc_width),
     })
 
 

@@ -21,12 +21,14 @@ def loss_table(cfg: TrainConfig) -> str:
             key, what = term_of[f.name]
             rows.append(f"| `{key}` | `train.{f.name}` | {f.default:g} | {getattr(cfg, f.name):g} | {what} |")
     return ("\n".join(rows) + "\n\nDiscriminators: `D_frame_real` + `D_frame_fake` (frame PatchGAN), `D_lip` (lips), "
-            "`D_lambda` (intensities), `D_apex_real` + `D_apex_fake` (apex faces, when given); "
+            "`D_lambda` (intensities), `D_apex_real` + `D_apex_fake` (apex faces, when given), `D_expression` "
+            "(the expression classifier of those faces, when `train.w_expression` > 0); "
             f"GAN loss `{cfg.gan_loss}`, chance level {GAN_CHANCE[cfg.gan_loss]:.3f}.")
 
 
 # which discriminator each adversarial term answers to: the legend says it, since "patch" has meant both
-DISCRIMINATOR_OF = {"G_GAN": "frame D", "G_lip": "lip D", "G_apex": "apex D", "G_lambda": "intensity D"}
+DISCRIMINATOR_OF = {"G_GAN": "frame D", "G_lip": "lip D", "G_apex": "apex D", "G_lambda": "intensity D",
+                   "G_expression": "expression classifier"}
 
 
 def share_labels(log: Sequence[Mapping[str, Any]]) -> dict[str, str]:

@@ -23,6 +23,7 @@ from typing import Any, Iterable, Iterator
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from affinekit.config import ModelConfig, TrainConfig
@@ -31,6 +32,7 @@ from affinekit.models.discriminators import build_discriminators, current_keys
 from affinekit.models.generator import Generator
 from affinekit.models.motion import compose, field_smoothness, landmark_error, strength_change
 from affinekit.seeds import step_seed
+from affinekit.training.expression_term import expression_logits, warm_classifier
 from affinekit.training.losses import GANLoss, discriminator_loss, frame_losses, gradient_shares, weighted
 from affinekit.training.runtime import DistInfo
 from affinekit.weights.warm_start import warm_start
@@ -155,6 +157,11 @@ class GANStep:
         for avg, p in zip(self.average.parameters(), self.generator.parameters()):
             avg.lerp_(p, 1.0 - self.cfg.average_decay)
 
+    def warm_expression(self, steps: int) -> float:
+        """`expression_term.warm_classifier` on this step's classifier and apex faces (nan without faces)."""
+        return warm_classifier(self.discriminators["expression"], self.apex_pool, steps, self.generator.cfg.image_size,
+                               step_seed(self.cfg.seed, 0, 3000 + self.dist.rank), self.device)
+
     def lr_factor(self, step: int) -> float:
         """The share of `lr_g` and `lr_d` that step `step` (1-based) uses: 1 until `lr_decay_from` of
         the run, then falling linearly to 1/(steps left + 1) at the last step. A pure function of the
@@ -215,6 +222,12 @@ class GANStep:
             D_apex_real, D_apex_fake = discriminator_loss(gan, pred[:B], pred[B:])
             loss_d = loss_d + 0.5 * (D_apex_real + D_apex_fake)
             values.update(D_apex_real=D_apex_real, D_apex_fake=D_apex_fake)
+        use_expression = use_apex and cfg.w_expression > 0
+        if use_expression:
+            logits = d["expression"](real_apex)
+            D_expression = F.cross_entropy(logits, label)
+            loss_d = loss_d + D_expression
+            values.update(D_expression=D_expression, expression_real_acc=(logits.argmax(1) == label).float().mean())
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
@@ -225,10 +238,16 @@ class GANStep:
             G_lip = gan(d["lip"](x0_k, fake_f, masks_f, label_k), True)
             G_lambda = gan(d["intensity"](lam.flatten()), True)
             G_apex = gan(d["apex"](fake_apex, label), True) if use_apex else None
+            if use_expression:
+                logits = expression_logits(d["expression"], cfg.expression_reads, x0, flow, fake_apex)
+                g_expression = {"G_expression": F.cross_entropy(logits, label)}
+                values["expression_fake_acc"] = (logits.argmax(1) == label).float().mean()
         g_terms = {"G_frame": G_frame, "G_lip": G_lip, "G_lambda": G_lambda,
                    **frame_losses(rec, fake, lam, x0, targets, positions, gray)}   # a grey item teaches luma only
         if G_apex is not None:
             g_terms["G_apex"] = G_apex
+        if use_expression:
+            g_terms.update(g_expression)
         if flow is not None:
             # the field at frame t's landmarks must point back to the same landmarks in x0
             lm_t = batch["landmarks"].to(dev).float().flatten(0, 1)

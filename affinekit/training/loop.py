@@ -119,6 +119,11 @@ class Trainer:
             self.load_checkpoint(self.checkpoint_path, state)
         elif self.step == 0 and self.generator.moves:
             self.fit_prior()
+        if not resume and self.step == 0 and cfg.w_expression > 0 and cfg.expression_warmup > 0:
+            accuracy = self.model.warm_expression(cfg.expression_warmup)
+            if self.dist.main:
+                print(f"expression classifier: {cfg.expression_warmup} steps on the real apex faces, "
+                      f"accuracy {accuracy:.2f} over the last tenth", flush=True)
         if self.dist.main and self.step == 0:
             self._call("on_start")        # the model at step 0, before any update (e.g. held-out scoring)
         if self.dist.main:

@@ -50,7 +50,7 @@ def blob_apex_pool(channels: int = 1) -> ApexPool:
 
 
 def test_one_step_reaches_both_encoders_and_all_discriminators(tmp_path):
-    trainer = Trainer(TINY_MODEL, tiny_train(lambda_warmup=0, share_every=1), BlobSequences(), tmp_path,
+    trainer = Trainer(TINY_MODEL, tiny_train(lambda_warmup=0, share_every=1, w_expression=1.0), BlobSequences(), tmp_path,
                       apex_pool=blob_apex_pool())
     logs = trainer.train_step(trainer.batches[1], 1)
     for name in LOSSES + ("G_apex", "D_apex_real", "D_apex_fake"):
