@@ -24,6 +24,33 @@ def attach_mouth(generator_path: str | Path, mouth_checkpoint: str | Path, out: 
     return save_generator_only(generator, model_cfg, out, half=True, data=training_data(generator_path))
 
 
+def move_mouth(generator_path: str | Path, donor_path: str | Path) -> Path:
+    """Put the mouth stage of the generator export `donor_path` into the export `generator_path` (in
+    place, float16), and the donor's JSON record of that stage into `generator_path`'s JSON, marked as
+    moved. The stage is trained behind a frozen generator, so it can serve another one with the same
+    crop and labels; how well is for the teeth benchmark to say (`benchmarks/teeth.py`)."""
+    import json
+
+    generator, model_cfg = load_generator(generator_path)
+    donor, donor_cfg = load_generator(donor_path)
+    if donor.mouth is None:
+        raise AffinekitError(f"--mouth-from {donor_path}: has no mouth stage; name a generator that has one "
+                             "(the bundled affinekit_default.pt has)")
+    if (donor_cfg.image_size, donor_cfg.num_labels) != (model_cfg.image_size, model_cfg.num_labels):
+        raise AffinekitError(f"--mouth-from {donor_path}: its crop ({donor_cfg.image_size} px) or labels "
+                             f"({donor_cfg.num_labels}) differ from the export's; name a generator made like it")
+    generator.mouth = donor.mouth
+    out = save_generator_only(generator, model_cfg, generator_path, half=True, data=training_data(generator_path))
+    record_path, donor_record = Path(generator_path).with_suffix(".json"), Path(donor_path).with_suffix(".json")
+    if record_path.is_file() and donor_record.is_file():
+        record = json.loads(record_path.read_text())
+        mouth = json.loads(donor_record.read_text()).get("mouth")
+        if mouth is not None:
+            record["mouth"] = dict(mouth, moved_from=str(donor_path))
+            record_path.write_text(json.dumps(record, indent=1))
+    return out
+
+
 def attach_destination(attach: str | Path, generator_path: str | Path, folders: Sequence[str | Path],
                        out: str | Path) -> Path:
     """`--attach` checked before training: a new .pt file, or the --generator export itself (that is what

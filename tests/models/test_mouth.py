@@ -191,3 +191,30 @@ def test_evaluation_gets_a_refiner_off_row_only_for_a_model_with_a_refiner():
     plain = {}
     add_model_rows(plain, {}, "model", GeneratorMaker(Generator(ModelConfig(image_size=32, depth=2, base_width=8))))
     assert list(plain) == ["model"]
+
+
+def test_a_mouth_stage_moves_unchanged_into_another_generator_export(tmp_path):
+    """export_model.py --mouth-from: the donor's refiner weights, as stored, in the other export, whose own
+    weights stay its own; the JSON says where the stage came from. A donor without a mouth stage is
+    refused with its file named."""
+    from affinekit.errors import AffinekitError
+    from affinekit.training.mouth_attach import move_mouth
+
+    donor = _generator_with_mouth(seed=0)
+    donor_path = save_generator_only(donor, donor.cfg, tmp_path / "donor.pt", half=True, data={"keys": ["a"]})
+    (tmp_path / "donor.json").write_text(json.dumps({"mouth": {"steps": 7}}))
+    torch.manual_seed(1)
+    other = Generator(donor.cfg)
+    other_path = save_generator_only(other, other.cfg, tmp_path / "other.pt", half=True, data={"keys": ["b"]})
+    (tmp_path / "other.json").write_text(json.dumps({"exported": {"steps": 3}}))
+    plain_path = save_generator_only(other, other.cfg, tmp_path / "plain.pt", half=True, data={"keys": ["b"]})
+    move_mouth(other_path, donor_path)
+    moved, stored = load_generator(other_path)[0], load_generator(donor_path)[0]
+    for (name, a), (_, b) in zip(moved.mouth.state_dict().items(), stored.mouth.state_dict().items()):
+        assert torch.equal(a, b), name
+    torch.testing.assert_close(moved.decoder.state_dict(), load_generator(plain_path)[0].decoder.state_dict())
+    assert not torch.equal(next(moved.decoder.parameters()), next(stored.decoder.parameters()))
+    record = json.loads((tmp_path / "other.json").read_text())
+    assert record["mouth"] == {"steps": 7, "moved_from": str(donor_path)} and record["exported"] == {"steps": 3}
+    with pytest.raises(AffinekitError, match="plain.pt: has no mouth stage"):
+        move_mouth(donor_path, plain_path)
