@@ -1,19 +1,15 @@
 """One training step of the hidden-affine GAN, in one object: `GANStep.step(batch, step) -> logs`.
 
-`GANStep` owns what a step changes: the generator and the four discriminators
-(DDP-wrapped under torchrun), both optimizers, the GAN loss, the apex pool and the
-warm-up blend. `training.loop.Trainer` owns the loop around it (ranks, signals, the
-run folder, callbacks). A step:
-
-  1. the generator encodes x0, infers each real target's intensity by projection,
-     and decodes the reconstruction (l = 0) and the K targets in one batch
-     (`GeneratorStep`, one forward for DDP);
-  2. the discriminators (the frame PatchGAN `d["frame"]`, the lip patch `d["lip"]`,
-     the intensity spread `d["intensity"]`, and the unpaired `d["apex"]` when there are
-     apex faces) step on real vs detached fakes;
-  3. the generator steps on its terms (`losses.GENERATOR_TERMS`: G_frame, G_lip, G_lambda,
-     G_apex, G_L1, G_rec, G_sup and the motion head's three), each weighted by its
-     `train.w_*` and kept apart so that its share of the gradient can be measured.
+`GANStep` owns what a step changes: the generator, the four discriminators and the expression
+classifier (DDP-wrapped under torchrun), their optimizers, the GAN loss, the apex pool and the
+warm-up blend. `training.loop.Trainer` owns the loop around it (ranks, signals, the run folder,
+callbacks). A step:
+  1. the generator encodes x0, infers each real target's intensity by projection, and decodes the
+     reconstruction (l = 0) and the K targets in one batch (`GeneratorStep`, one forward for DDP);
+  2. the discriminators (`d["frame"]` PatchGAN, `d["lip"]`, `d["intensity"]`, and with apex faces
+     `d["apex"]` and, weighted, `d["expression"]`) step on real vs detached fakes;
+  3. the generator steps on its terms (`losses.GENERATOR_TERMS`), each weighted by its `train.w_*`
+     and kept apart so that its share of the gradient can be measured.
 """
 from __future__ import annotations
 
@@ -125,7 +121,10 @@ class GANStep:
             self.average = copy.deepcopy(self.generator).requires_grad_(False)
         betas = (train_cfg.beta1, 0.999)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=train_cfg.lr_g, betas=betas)
-        self.opt_d = torch.optim.Adam(self.discriminators.parameters(), lr=train_cfg.lr_d, betas=betas)
+        # the expression classifier has its own optimiser, so that runs from before it resume their opt_d as saved
+        judges = [p for name, m in self.discriminators.items() if name != "expression" for p in m.parameters()]
+        self.opt_d = torch.optim.Adam(judges, lr=train_cfg.lr_d, betas=betas)
+        self.opt_expression = torch.optim.Adam(self.discriminators["expression"].parameters(), train_cfg.lr_d, betas)
         self.gan = GANLoss(train_cfg.gan_loss)
         self.apex_pool = apex_pool
 
@@ -188,7 +187,7 @@ class GANStep:
         B, K = positions.shape
         blend = self.blend(step)
         rate = self.lr_factor(step)
-        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d), (self.opt_expression, cfg.lr_d)):
             for group in opt.param_groups:
                 group["lr"] = lr * rate
 
@@ -228,9 +227,12 @@ class GANStep:
             D_expression = F.cross_entropy(logits, label)
             loss_d = loss_d + D_expression
             values.update(D_expression=D_expression, expression_real_acc=(logits.argmax(1) == label).float().mean())
-        self.opt_d.zero_grad(set_to_none=True)
+        for opt in (self.opt_d, self.opt_expression):
+            opt.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
+        if use_expression:
+            self.opt_expression.step()
 
         # -- generator: each term weighted, kept apart so that its share of the gradient can be measured
         with frozen(d.values()):
@@ -277,7 +279,8 @@ class GANStep:
     def state_dict(self) -> dict[str, Any]:
         """The weights and both optimizers' state, as the training checkpoint stores them."""
         state = {"generator": self.generator.state_dict(), "discriminators": self.discriminators.state_dict(),
-                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                 "opt_expression": self.opt_expression.state_dict()}
         if self.average is not None:
             state["generator_average"] = self.average.state_dict()
         return state
@@ -291,3 +294,5 @@ class GANStep:
         self.discriminators.load_state_dict(current_keys(state["discriminators"]), strict=False)
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        if "opt_expression" in state:       # a run from before the expression classifier starts its optimiser fresh
+            self.opt_expression.load_state_dict(state["opt_expression"])

@@ -193,3 +193,19 @@ def test_the_classifier_warm_up_learns_the_apex_faces_labels():
     accuracy = warm_classifier(step.discriminators["expression"], pool, 200, 32, 0, torch.device("cpu"), batch=16)
     assert accuracy > 0.9
     assert np.isnan(GANStep(TINY_MODEL, tiny_train(), torch.device("cpu")).warm_expression(10))
+
+
+def test_a_checkpoint_from_before_the_expression_classifier_resumes(tmp_path):
+    """A state without the classifier's weights and optimiser (every run before 8 Dec) loads: opt_d holds the
+    four discriminators' parameters as then, and the classifier starts fresh."""
+    data = Trainer(TINY_MODEL, tiny_train(), BlobSequences(), tmp_path / "a")
+    a = GANStep(TINY_MODEL, tiny_train(), torch.device("cpu"))
+    a.step(data.batches[1], 1)
+    state = copy.deepcopy(a.state_dict())
+    del state["opt_expression"]
+    state["discriminators"] = {k: v for k, v in state["discriminators"].items() if not k.startswith("expression.")}
+    four = sum(1 for name, m in a.discriminators.items() if name != "expression" for _ in m.parameters())
+    assert len(state["opt_d"]["param_groups"][0]["params"]) == four
+    b = GANStep(TINY_MODEL, tiny_train(), torch.device("cpu"))
+    b.load_state_dict(state)
+    assert a.step(data.batches[2], 2) == b.step(data.batches[2], 2)
