@@ -246,7 +246,7 @@ for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
 # held-out subject S111's surprise sequence, with the bundled model of today. The two arms that keep
 # the prior order the frames (correlation with position 0.96 with the anchor, 0.97 without, and 0.97
 # for that bundled model); the anchor changes the scale (`l` reaches 0.42 with it, 0.77 without,
-# 0.92 for the bundled model). The third arm, without the prior, orders them just as tightly but the
+# 0.94 for the bundled model). The third arm, without the prior, orders them just as tightly but the
 # wrong way round: its `l` falls to -0.44 at the apex (correlation -0.98). So the projection alone
 # finds an axis along which the frames line up, but not which way is apex nor how far: that is what
 # the prior supplies.
@@ -288,11 +288,11 @@ print(f"bundled model, {len(lips)} held-out sequences: corr(l, lip displacement)
 # %% [markdown]
 # The committed figure (the bundled model on the CK+ sample's held-out subjects S111 and S124,
 # `figures/lambda_against_lips_ckplus.json`): along its 7 sequences `l` follows the lip
-# displacement with a mean correlation of 0.98, closer than it follows frame position (0.94):
+# displacement with a mean correlation of 0.98, closer than it follows frame position (0.93):
 # the anchor pulled it towards position, `G_landmark` towards the landmarks, and the
 # landmarks won. It holds where the lips turn back (the end of S124_001, whose lips relax while
-# `l` stays near 1.3). The weakest are happy S124_007 (0.95), where `l` peaks at frame 15 and falls a
-# little while the smile keeps widening, and anger S111_006 (0.96), where `l` runs ahead of the lips.
+# `l` stays near 1.4). The weakest are happy S124_007 (0.94), where `l` peaks at frame 15 and falls a
+# little while the smile keeps widening, and anger S111_006 (0.97), where `l` runs ahead of the lips.
 #
 # ![inferred l and lip displacement along each held-out sequence](../figures/lambda_against_lips.png)
 

@@ -217,13 +217,13 @@ nb.save_text("direction_similarity.json", json.dumps(look_inside.direction_recor
 # %% [markdown]
 # The committed figures (the bundled model, the neutral demo photo,
 # `figures/direction_similarity.json`). The norms grow with depth down to level 3
-# (up to 29 at level 3 against 9 at level 0), then fall at the bottleneck (level 4, up to 22),
+# (up to 28 at level 3 against 9 at level 0), then fall at the bottleneck (level 4, up to 22),
 # and the brightest cells of several
 # panels lie on the crop's border, where padding, not the face, shapes the code:
-# read the face's interior. The similarities run from -0.02
-# (contempt and surprise) to 0.71 (contempt and happy), nearly all positive: the directions share a
-# large common part. Fear and surprise, which move the face alike, sit at 0.37,
-# and happy and sadness, which move the mouth opposite ways, at 0.41, so at
+# read the face's interior. The similarities run from -0.01
+# (contempt and surprise) to 0.70 (contempt and happy), nearly all positive: the directions share a
+# large common part. Fear and surprise, which move the face alike, sit at 0.33,
+# and happy and sadness, which move the mouth opposite ways, at 0.37, so at
 # the bottleneck the cosine does not tell alike expressions from opposite ones.
 #
 # ![direction norms per level](../figures/direction_norms_demo.png) ![similarity of the directions](../figures/direction_similarity.png)
@@ -319,20 +319,22 @@ nb.record(prior_and_learned=prior_summary)
 #   widens the closed lips into a smile. Surprise's lifts the brows and forehead by about 3 px and
 #   drops the jaw by up to 8.9 px (1.46 px on average); alone it stretches the closed lips down
 #   into a long pink shape, because a warp cannot open a mouth.
-# - **There the learned correction is smaller and spread thin**: 0.39 px on average for happy (at
-#   most 1.6 px), pointing every which way, and 0.86 px for surprise (at most 4.3 px). Surprise's
-#   points down on the forehead, holding back part of the brow raise, and down along the crop's
-#   lower edge under the chin, carrying the jaw's drop on where the prior fades out; it also makes
-#   a frame of about a pixel along the crop's edges. Measured along the prior field, the correction
-#   takes back 11% of surprise's prior and -3% of happy's (it adds a little).
+# - **There the learned correction is smaller and spread thin**: 0.51 px on average for happy (at
+#   most 3.2 px), pointing every which way, and 1.08 px for surprise (at most 5.8 px). Surprise's
+#   is strongest along the crop's lower edge under the chin, carrying the jaw's drop on where the
+#   prior fades out, and across the brows; it also makes a frame of about a pixel along the crop's
+#   edges. Measured along the prior field, the correction takes back 11% of surprise's prior and
+#   -20% of happy's (it adds a fifth to the smile).
 # - **Anger is the other way round.** Its prior is the weakest (0.51 px on average, at most 1.6 px:
-#   mostly the brows drawn down and together), the correction is larger (0.60 px, at most 2.4 px)
-#   and points mostly up, against the prior: it takes back 66% of it. So the model's anger owes
-#   little to its prior.
+#   mostly the brows drawn down and together), the correction is larger (0.72 px, at most 3.3 px)
+#   and points mostly up, against the prior, over the cheeks and the sides of the face; along the
+#   prior it takes back 24% of it (the 6 Dec model's took back 66%). The model's frame frowns,
+#   with the brows down and together, where the 6 Dec model's barely moved: since 8 Dec an
+#   expression classifier in training asks that the motion read as anger.
 # - **What the model's frame has and the prior's lacks is painted, not warped**: surprise's open,
 #   dark mouth (the residual, where the mask opens) with teeth in it (the mouth refiner), where the
-#   prior alone gave stretched lips. The residual also paints purple tints under the surprised eyes
-#   and on the angry lips, and a pale violet band under person 007's surprised chin.
+#   prior alone gave stretched lips. The residual also paints purple tints under the surprised eyes,
+#   and a pale violet band under person 007's chin, for surprise and for anger.
 #
 # The prior is one field per expression, so its maps are the same for both people; the correction
 # is the part that reads the face, and its mean differs between them by 0.06 px at most
@@ -454,20 +456,20 @@ display(Markdown(mixture_table))
 # <!-- figures/mixture_linearity.md -->
 # | blend | share of the first | frame_gap | field_gap | correction_gap | mask_gap |
 # |---|---|---|---|---|---|
-# | happy + surprise | 0.25 | 0.332 | 0.156 | 0.262 | 0.159 |
-# | happy + surprise | 0.50 | 0.471 | 0.211 | 0.354 | 0.216 |
-# | happy + surprise | 0.75 | 0.354 | 0.151 | 0.253 | 0.152 |
-# | anger + disgust | 0.25 | 0.133 | 0.127 | 0.141 | 0.078 |
-# | anger + disgust | 0.50 | 0.194 | 0.184 | 0.206 | 0.113 |
-# | anger + disgust | 0.75 | 0.145 | 0.139 | 0.155 | 0.084 |
-# | fear + sadness | 0.25 | 0.205 | 0.155 | 0.191 | 0.102 |
-# | fear + sadness | 0.50 | 0.276 | 0.198 | 0.245 | 0.140 |
-# | fear + sadness | 0.75 | 0.216 | 0.140 | 0.173 | 0.101 |
+# | happy + surprise | 0.25 | 0.336 | 0.170 | 0.245 | 0.172 |
+# | happy + surprise | 0.50 | 0.458 | 0.236 | 0.341 | 0.241 |
+# | happy + surprise | 0.75 | 0.337 | 0.174 | 0.250 | 0.159 |
+# | anger + disgust | 0.25 | 0.173 | 0.138 | 0.153 | 0.105 |
+# | anger + disgust | 0.50 | 0.233 | 0.193 | 0.213 | 0.155 |
+# | anger + disgust | 0.75 | 0.172 | 0.148 | 0.164 | 0.118 |
+# | fear + sadness | 0.25 | 0.235 | 0.188 | 0.215 | 0.106 |
+# | fear + sadness | 0.50 | 0.330 | 0.257 | 0.293 | 0.157 |
+# | fear + sadness | 0.75 | 0.242 | 0.178 | 0.204 | 0.122 |
 # <!-- end figures/mixture_linearity.md -->
 #
 # At a 50/50 share the whole
-# field of happy + surprise is 21% off the blend of the two fields (its learned
-# correction 35%), the mask 22% and the frame's change 47%. The blend is a new
+# field of happy + surprise is 24% off the blend of the two fields (its learned
+# correction 34%), the mask 24% and the frame's change 46%. The blend is a new
 # expression the decoder makes from the mixed codes, not a cross-fade, and it is
 # most non-linear halfway.
 #

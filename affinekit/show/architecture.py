@@ -43,8 +43,9 @@ BOXES = [
                                        "D_frame_real / D_frame_fake; G_frame"),
     ("Dlip", 51, 2, 22, 11, "disc", "lip discriminator\nsees a 32 px crop of\nframe x lip mask, beside $x_0$'s\n"
                                     "D_lip; G_lip"),
-    ("Dapex", 76, 2, 23, 11, "disc", "apex discriminator\nsees the generated apex ($l$ = 1) and $y$\nvs unpaired real "
-                                     "apex faces\n(bundled model: CK+48 too); D_apex_*; G_apex"),
+    ("Dapex", 76, 2, 23, 11, "disc", "apex discriminator: the generated\napex ($l$ = 1) and $y$ vs unpaired real\n"
+                                     "apex faces; D_apex_*, G_apex; beside it\nan expression classifier of those\n"
+                                     "faces reads the apex's warp: G_expression"),
 ]
 ARROWS = [("x0", "Eb"), ("x0", "Ed"), ("y", "Ed"), ("Eb", "mix"), ("Ed", "mix"), ("xt", "proj"), ("proj", "mix"),
           ("mix", "dec"), ("dec", "head"), ("prior", "head"), ("head", "warp"), ("warp", "mouth"), ("mouth", "frame"),
