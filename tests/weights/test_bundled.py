@@ -62,9 +62,7 @@ def test_the_face_moves_as_the_expression_says(clips):
     gap = lambda lm: lm[66, 1] - lm[62, 1]                      # inner lips apart (pixels)
     width = lambda lm: lm[54, 0] - lm[48, 0]                    # mouth corners apart
     brows = lambda lm: lm[[37, 44], 1].mean() - lm[[19, 24], 1].mean()   # brows above the eyes
-    # brows: the 8 Dec model raises the astronaut's by 1.5 px at 128 px (the 6 Dec model's by 2 or more); dlib's
-    # points here move in whole pixels, so 1 px is the least rise that is not rounding
-    assert gap(after["surprise"]) >= gap(before) + 4 and brows(after["surprise"]) >= brows(before) + 1
+    assert gap(after["surprise"]) >= gap(before) + 4 and brows(after["surprise"]) >= brows(before) + 2
     assert width(after["happy"]) >= width(before) + 4
     assert gap(after["anger"]) <= gap(before) + 2
 
@@ -72,7 +70,7 @@ def test_the_face_moves_as_the_expression_says(clips):
 def test_output_on_the_demo_photo_is_pinned(clips):
     """Regression: the mean change of the last frame over the face, measured when the model was bundled."""
     photo, _, by_expression = clips
-    pinned = {"happy": 13.65, "surprise": 23.78, "anger": 22.17}     # the 8 Dec model (the expression classifier's term)
+    pinned = {"happy": 13.71, "surprise": 23.46, "anger": 22.04}     # the 8 Dec model (the expression classifier's term)
     for expression, value in pinned.items():
         change = np.abs(by_expression[expression][-1][60:200, 150:300].astype(int) - photo[60:200, 150:300]).mean()
         assert change == pytest.approx(value, rel=0.15), expression
