@@ -92,6 +92,15 @@ class BlobSequences(torch.utils.data.Dataset):
 TINY_MODEL = ModelConfig(image_size=64, channels=1, base_width=8, depth=3)
 
 
+def blob_apex_pool(channels: int = 1):
+    """Real "apex faces" for the apex discriminator and the expression classifier: the blobs' last
+    frames, with their labels."""
+    from affinekit.data.apex import ApexPool
+    data = BlobSequences()
+    frames = np.stack([f[-1] for f, _ in data.seqs])[..., None]
+    return ApexPool(frames, np.array([y for _, y in data.seqs]), [f"s{i}" for i in range(len(frames))], channels)
+
+
 def tiny_checkpoint(folder: Path) -> Path:
     """An untrained, seeded tiny grey generator saved as a checkpoint in `folder` (for the CLI tests)."""
     from affinekit.models.generator import Generator

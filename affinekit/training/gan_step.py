@@ -2,14 +2,12 @@
 
 `GANStep` owns what a step changes: the generator, the four discriminators and the expression
 classifier (DDP-wrapped under torchrun), their optimizers, the GAN loss, the apex pool and the
-warm-up blend. `training.loop.Trainer` owns the loop around it (ranks, signals, the run folder,
-callbacks). A step:
-  1. the generator encodes x0, infers each real target's intensity by projection, and decodes the
-     reconstruction (l = 0) and the K targets in one batch (`GeneratorStep`, one forward for DDP);
-  2. the discriminators (`d["frame"]` PatchGAN, `d["lip"]`, `d["intensity"]`, and with apex faces
-     `d["apex"]` and, weighted, `d["expression"]`) step on real vs detached fakes;
-  3. the generator steps on its terms (`losses.GENERATOR_TERMS`), each weighted by its `train.w_*`
-     and kept apart so that its share of the gradient can be measured.
+warm-up blend; `training.loop.Trainer` owns the loop around it. A step: (1) the generator encodes x0,
+infers each real target's intensity by projection, and decodes l = 0 and the K targets in one batch
+(`GeneratorStep`, one forward for DDP); (2) the discriminators (`d["frame"]`, `d["lip"]`,
+`d["intensity"]`, with apex faces `d["apex"]` and, weighted, `d["expression"]`) step on real vs
+detached fakes; (3) the generator steps on its terms (`losses.GENERATOR_TERMS`), each weighted by
+its `train.w_*` and kept apart so that its share of the gradient can be measured.
 """
 from __future__ import annotations
 
@@ -156,6 +154,11 @@ class GANStep:
         for avg, p in zip(self.average.parameters(), self.generator.parameters()):
             avg.lerp_(p, 1.0 - self.cfg.average_decay)
 
+    @property
+    def uses_expression(self) -> bool:
+        """Whether the expression classifier takes part: weighted, with real apex faces to learn from."""
+        return self.apex_pool is not None and self.cfg.w_apex > 0 and self.cfg.w_expression > 0
+
     def warm_expression(self, steps: int) -> float:
         """`expression_term.warm_classifier` on this step's classifier and apex faces (nan without faces)."""
         return warm_classifier(self.discriminators["expression"], self.apex_pool, steps, self.generator.cfg.image_size,
@@ -221,8 +224,7 @@ class GANStep:
             D_apex_real, D_apex_fake = discriminator_loss(gan, pred[:B], pred[B:])
             loss_d = loss_d + 0.5 * (D_apex_real + D_apex_fake)
             values.update(D_apex_real=D_apex_real, D_apex_fake=D_apex_fake)
-        use_expression = use_apex and cfg.w_expression > 0
-        if use_expression:
+        if self.uses_expression:
             logits = d["expression"](real_apex)
             D_expression = F.cross_entropy(logits, label)
             loss_d = loss_d + D_expression
@@ -231,7 +233,7 @@ class GANStep:
             opt.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
-        if use_expression:
+        if self.uses_expression:
             self.opt_expression.step()
 
         # -- generator: each term weighted, kept apart so that its share of the gradient can be measured
@@ -240,7 +242,7 @@ class GANStep:
             G_lip = gan(d["lip"](x0_k, fake_f, masks_f, label_k), True)
             G_lambda = gan(d["intensity"](lam.flatten()), True)
             G_apex = gan(d["apex"](fake_apex, label), True) if use_apex else None
-            if use_expression:
+            if self.uses_expression:
                 logits = expression_logits(d["expression"], cfg.expression_reads, x0, flow, fake_apex)
                 g_expression = {"G_expression": F.cross_entropy(logits, label)}
                 values["expression_fake_acc"] = (logits.argmax(1) == label).float().mean()
@@ -248,7 +250,7 @@ class GANStep:
                    **frame_losses(rec, fake, lam, x0, targets, positions, gray)}   # a grey item teaches luma only
         if G_apex is not None:
             g_terms["G_apex"] = G_apex
-        if use_expression:
+        if self.uses_expression:
             g_terms.update(g_expression)
         if flow is not None:
             # the field at frame t's landmarks must point back to the same landmarks in x0

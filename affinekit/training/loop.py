@@ -119,7 +119,7 @@ class Trainer:
             self.load_checkpoint(self.checkpoint_path, state)
         elif self.step == 0 and self.generator.moves:
             self.fit_prior()
-        if not resume and self.step == 0 and cfg.w_expression > 0 and cfg.expression_warmup > 0:
+        if not resume and self.step == 0 and self.model.uses_expression and cfg.expression_warmup > 0:
             accuracy = self.model.warm_expression(cfg.expression_warmup)
             if self.dist.main:
                 print(f"expression classifier: {cfg.expression_warmup} steps on the real apex faces, "

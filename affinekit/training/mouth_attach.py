@@ -2,14 +2,17 @@
 (never over an input: a manifest, a photo, a run's checkpoint, a read-only file)."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Sequence
 
 from affinekit.config import MouthConfig, from_dict
 from affinekit.errors import AffinekitError
+from affinekit.io.atomic import atomic_write_text
 from affinekit.io.clashes import same_file
 from affinekit.io.destinations import writable_file
+from affinekit.io.json_values import read_json
 from affinekit.models.mouth_exemplar import make_refiner
 from affinekit.weights.checkpoint import FORMAT, load_generator, safe_load, save_generator_only, training_data
 
@@ -29,8 +32,6 @@ def move_mouth(generator_path: str | Path, donor_path: str | Path) -> Path:
     place, float16), and the donor's JSON record of that stage into `generator_path`'s JSON, marked as
     moved. The stage is trained behind a frozen generator, so it can serve another one with the same
     crop and labels; how well is for the teeth benchmark to say (`benchmarks/teeth.py`)."""
-    import json
-
     generator, model_cfg = load_generator(generator_path)
     donor, donor_cfg = load_generator(donor_path)
     if donor.mouth is None:
@@ -43,11 +44,11 @@ def move_mouth(generator_path: str | Path, donor_path: str | Path) -> Path:
     out = save_generator_only(generator, model_cfg, generator_path, half=True, data=training_data(generator_path))
     record_path, donor_record = Path(generator_path).with_suffix(".json"), Path(donor_path).with_suffix(".json")
     if record_path.is_file() and donor_record.is_file():
-        record = json.loads(record_path.read_text())
-        mouth = json.loads(donor_record.read_text()).get("mouth")
+        record = read_json(record_path, "export the generator again with scripts/export_model.py")
+        mouth = read_json(donor_record, "name a donor whose .json is its export's").get("mouth")
         if mouth is not None:
             record["mouth"] = dict(mouth, moved_from=str(donor_path))
-            record_path.write_text(json.dumps(record, indent=1))
+            atomic_write_text(record_path, json.dumps(record, indent=1) + "\n")
     return out
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import torch
-from helpers import BlobSequences
+from helpers import BlobSequences, blob_apex_pool
 
 from affinekit.config import ModelConfig, TrainConfig, to_dict
+from affinekit.data.apex import ApexPool
 from affinekit.training.expression_term import expression_logits, warm_classifier
 from affinekit.training.gan_step import GANStep
 from affinekit.training.loop import Trainer
@@ -139,23 +141,13 @@ def test_average_decay_outside_zero_to_one_is_refused():
             tiny_train(average_decay=wrong)
 
 
-def blob_pool(channels: int = 1):
-    """The blob sequences' last frames as real apex faces, with their labels."""
-    import numpy as np
-
-    from affinekit.data.apex import ApexPool
-    data = BlobSequences()
-    frames = np.stack([f[-1] for f, _ in data.seqs])[..., None]
-    return ApexPool(frames, np.array([y for _, y in data.seqs]), [f"s{i}" for i in range(len(frames))], channels)
-
-
 def test_the_expression_classifier_reads_the_warp_alone_or_the_frame(tmp_path):
     """train.w_expression > 0 logs G_expression and D_expression; read on the warp, its gradient reaches the
     field and not the residual (it cannot teach the residual to paint for it); read on the frame, both."""
     for reads in ("warp", "frame"):
         cfg = tiny_train(w_expression=1.0, expression_reads=reads)
         batch = Trainer(TINY_MODEL, cfg, BlobSequences(), tmp_path / reads).batches[1]
-        step = GANStep(TINY_MODEL, cfg, torch.device("cpu"), apex_pool=blob_pool())
+        step = GANStep(TINY_MODEL, cfg, torch.device("cpu"), apex_pool=blob_apex_pool())
         x0 = batch["x0"].float()
         _, fake, _, flow, _, _, (whole_flow, _, residual) = step.g_step(x0, batch["label"], batch["targets"].float(),
                                                               batch["positions"].float(), 0.0)
@@ -173,7 +165,7 @@ def test_without_its_weight_the_expression_classifier_costs_nothing(tmp_path):
     """At train.w_expression = 0 (the default) the step neither trains nor asks the classifier, and the
     other four discriminators start from the weights they had before it was added (it is built last)."""
     data = Trainer(TINY_MODEL, tiny_train(), BlobSequences(), tmp_path)
-    step = GANStep(TINY_MODEL, tiny_train(), torch.device("cpu"), apex_pool=blob_pool())
+    step = GANStep(TINY_MODEL, tiny_train(), torch.device("cpu"), apex_pool=blob_apex_pool())
     logs = step.step(data.batches[1], 1)
     assert not {"G_expression", "D_expression"} & set(logs)
     assert all(p.grad is None for p in step.discriminators["expression"].parameters())
@@ -182,9 +174,6 @@ def test_without_its_weight_the_expression_classifier_costs_nothing(tmp_path):
 
 def test_the_classifier_warm_up_learns_the_apex_faces_labels():
     """Two kinds of real apex face, a bright and a dark one: 200 warm-up steps tell them apart."""
-    import numpy as np
-
-    from affinekit.data.apex import ApexPool
     rng = np.random.default_rng(0)
     bright = rng.integers(150, 255, (20, 32, 32, 1), dtype=np.uint8)
     dark = rng.integers(0, 100, (20, 32, 32, 1), dtype=np.uint8)

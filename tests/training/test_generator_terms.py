@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-import numpy as np
 import pytest
 import torch
-from helpers import BlobSequences
+from helpers import BlobSequences, blob_apex_pool
 
 from affinekit.config import ModelConfig, TrainConfig
-from affinekit.data.apex import ApexPool
 from affinekit.training import loop
 from affinekit.training import gan_step as step_module
 from affinekit.training.losses import GENERATOR_TERMS, frame_losses, weighted
@@ -62,8 +60,7 @@ def test_train_step_logs_what_frame_losses_gives_and_weighs_every_term_by_the_ta
     monkeypatch.setattr(step_module, "frame_losses", spy_frames)
     monkeypatch.setattr(step_module, "weighted", spy_weighted)
     data = BlobSequences()
-    apex = np.stack([f[-1] for f, _ in data.seqs])[..., None]
-    pool = ApexPool(apex, np.array([y for _, y in data.seqs]), [f"s{i}" for i in range(len(apex))], 1)
+    pool = blob_apex_pool()
     cfg = TrainConfig(steps=1, batch_size=2, lambda_warmup=0, share_every=0, device="cpu", w_expression=1.0)
     trainer = loop.Trainer(TINY_MODEL, cfg, data, tmp_path, apex_pool=pool)
     logs = trainer.train_step(trainer.batches[1], 1)

@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import BlobSequences, write_prepared
+from helpers import BlobSequences, blob_apex_pool, write_prepared
 
 from affinekit.cli import main as cli_main
 from affinekit.config import DataConfig, ModelConfig, TrainConfig
-from affinekit.data.apex import ApexPool
 from affinekit.errors import AffinekitError
 from affinekit.training.batches import collate
 from affinekit.training.loop import Trainer
@@ -40,13 +39,6 @@ LOSSES = ("G_frame", "G_L1", "G_rec", "D_frame_real", "D_frame_fake", "D_lip", "
 
 
 # ---------------------------------------------------------------------------
-
-
-def blob_apex_pool(channels: int = 1) -> ApexPool:
-    """Real "apex faces" for the apex discriminator: the blobs' last frames, with their labels."""
-    data = BlobSequences()
-    frames = np.stack([f[-1] for f, _ in data.seqs])[..., None]
-    return ApexPool(frames, np.array([y for _, y in data.seqs]), [f"s{i}" for i in range(len(frames))], channels)
 
 
 def test_one_step_reaches_both_encoders_and_all_discriminators(tmp_path):
