@@ -124,6 +124,7 @@ class TrainConfig:
     w_expression: float = 0.0      # the apex is read as its label by a classifier of those real apex faces
     expression_warmup: int = 300   # steps that classifier trains alone on them before the first GAN step
     expression_reads: str = "warp" # what that classifier reads: "warp" (the apex's warp, mask shut) or "frame"
+    expression_fakes: float = 0.0  # >0: that classifier also learns generated apexes as no expression, this weighted
     w_l1: float = 100.0
     w_rec: float = 100.0           # reconstruction at intensity 0
     w_landmark: float = 5.0        # motion head: field at frame t's landmarks -> x0's (pixels)
@@ -159,6 +160,8 @@ class TrainConfig:
         _require(self.gan_loss in ("bce", "lsgan"), "train.gan_loss", self.gan_loss, "bce or lsgan")
         _require(self.expression_reads in ("warp", "frame"), "train.expression_reads", self.expression_reads,
                  "warp or frame")
+        _require(math.isfinite(self.expression_fakes) and self.expression_fakes >= 0, "train.expression_fakes",
+                 self.expression_fakes, "a number >= 0 (0: the classifier learns real apex faces only)")
         for f in dataclasses.fields(self):
             if f.name.startswith("w_"):
                 value = getattr(self, f.name)

@@ -29,15 +29,29 @@ def evaluating(module: nn.Module) -> Iterator[None]:
         module.train(was)
 
 
+def expression_input(reads: str, x0: torch.Tensor, flow: torch.Tensor | None,
+                     fake_apex: torch.Tensor) -> torch.Tensor:
+    """What the classifier reads of a generated apex: with `reads` "warp", x0 (B, C, H, W) warped by the
+    apex's field (the last of `flow` (B, K, 2, h, w)); with "frame", or for the pixel head (no field),
+    the apex frame itself."""
+    return warp(x0, flow[:, -1]) if reads == "warp" and flow is not None else fake_apex
+
+
 def expression_logits(classifier: nn.Module, reads: str, x0: torch.Tensor, flow: torch.Tensor | None,
                       fake_apex: torch.Tensor) -> torch.Tensor:
-    """The classifier's logits (B, labels) on the generated apex as G_expression reads it: with `reads`
-    "warp", x0 (B, C, H, W) warped by the apex's field (the last of `flow` (B, K, 2, h, w)); with "frame",
-    or for the pixel head (no field), the apex frame itself. In eval mode, so the fakes are normalised by
-    the real faces' statistics, not by their own batch's."""
-    seen = warp(x0, flow[:, -1]) if reads == "warp" and flow is not None else fake_apex
+    """The classifier's logits (B, labels) on the generated apex as G_expression reads it
+    (`expression_input`). In eval mode, so the fakes are normalised by the real faces' statistics, not
+    by their own batch's."""
     with evaluating(classifier):
-        return classifier(seen)
+        return classifier(expression_input(reads, x0, flow, fake_apex))
+
+
+def no_expression_loss(logits: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of logits (N, labels) against the uniform distribution: smallest when a face is
+    read as no label more than another. The classifier learns it on generated apexes
+    (`train.expression_fakes`), so that a pattern the generator paints to fool it (the stripes of
+    8 Dec) stops carrying an expression, and only what real faces of the label share still does."""
+    return -F.log_softmax(logits, dim=1).mean(1).mean()
 
 
 def warm_classifier(classifier: nn.Module, pool: Any, steps: int, size: int, seed: int,

@@ -5,12 +5,13 @@ import copy
 import json
 
 import numpy as np
+import pytest
 import torch
 from helpers import BlobSequences, blob_apex_pool
 
 from affinekit.config import ModelConfig, TrainConfig, to_dict
 from affinekit.data.apex import ApexPool
-from affinekit.training.expression_term import expression_logits, warm_classifier
+from affinekit.training.expression_term import expression_logits, no_expression_loss, warm_classifier
 from affinekit.training.gan_step import GANStep
 from affinekit.training.loop import Trainer
 from affinekit.weights.checkpoint import atomic_save, safe_load
@@ -89,7 +90,6 @@ def test_the_learning_rates_hold_then_fall_linearly_with_lr_decay_from(tmp_path)
 
 
 def test_lr_decay_from_outside_the_run_is_refused():
-    import pytest
     for wrong in (-0.1, 1.5):
         with pytest.raises(ValueError, match="train.lr_decay_from"):
             tiny_train(lr_decay_from=wrong)
@@ -135,7 +135,6 @@ def test_a_run_with_a_weight_average_resumes_it_and_exports_it(tmp_path):
 
 
 def test_average_decay_outside_zero_to_one_is_refused():
-    import pytest
     for wrong in (-0.1, 1.0):
         with pytest.raises(ValueError, match="train.average_decay"):
             tiny_train(average_decay=wrong)
@@ -159,6 +158,33 @@ def test_the_expression_classifier_reads_the_warp_alone_or_the_frame(tmp_path):
         assert (to_residual == 0.0) == (reads == "warp"), (reads, to_residual)
         logs = step.step(batch, 1)
         assert {"G_expression", "D_expression", "expression_real_acc", "expression_fake_acc"} <= set(logs)
+
+
+def test_the_no_expression_loss_is_log_k_at_uniform_and_more_elsewhere():
+    """Cross-entropy against the uniform distribution: log(labels) for equal logits (by hand: -mean of
+    log(1/4) = log 4), more for a confident reading, and its gradient pushes a confident reading back."""
+    flat = torch.zeros(3, 4)
+    assert float(no_expression_loss(flat)) == pytest.approx(np.log(4))
+    sure = torch.tensor([[4.0, 0.0, 0.0, 0.0]], requires_grad=True)
+    loss = no_expression_loss(sure)
+    assert float(loss) > np.log(4) + 0.5
+    loss.backward()
+    assert float(sure.grad[0, 0]) > 0 > float(sure.grad[0, 1])
+
+
+def test_the_classifier_learns_generated_apexes_as_no_expression_when_asked(tmp_path):
+    """train.expression_fakes > 0: the classifier's step also reads the generated apexes and logs
+    D_expression_fake; at 0 (the default) it reads real apex faces only, as before."""
+    for fakes in (0.0, 1.0):
+        cfg = tiny_train(w_expression=1.0, expression_reads="frame", expression_fakes=fakes)
+        batch = Trainer(TINY_MODEL, cfg, BlobSequences(), tmp_path / str(fakes)).batches[1]
+        step = GANStep(TINY_MODEL, cfg, torch.device("cpu"), apex_pool=blob_apex_pool())
+        logs = step.step(batch, 1)
+        assert ("D_expression_fake" in logs) == (fakes > 0), fakes
+        if fakes:
+            assert float(logs["D_expression_fake"]) >= np.log(TINY_MODEL.num_labels) - 1e-4
+    with pytest.raises(ValueError, match="train.expression_fakes"):
+        tiny_train(expression_fakes=-1.0)
 
 
 def test_without_its_weight_the_expression_classifier_costs_nothing(tmp_path):
