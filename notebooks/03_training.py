@@ -300,7 +300,7 @@ display(Markdown(weights_table))
 # | `G_lip` | `train.w_lip` | 0.5 | 0.5 | fool the lip discriminator |
 # | `G_lambda` | `train.w_lambda` | 0.1 | 0.1 | inferred intensities look uniform to the intensity discriminator |
 # | `G_apex` | `train.w_apex` | 1 | 1 | the generated apex fools the apex discriminator (unpaired real apex faces) |
-# | `G_expression` | `train.w_expression` | 0 | 0 | a classifier of the same real apex faces reads the generated apex (its warp alone, by default: `train.expression_reads`) as the requested expression (StarGAN's classification term) |
+# | `G_expression` | `train.w_expression` | 0 | 0 | a classifier of the same real apex faces reads the generated apex (its warp alone, by default: `train.expression_reads`) as the requested expression (StarGAN's classification term); with `train.expression_fakes` it also learns generated apexes as no expression |
 # | `G_L1` | `train.w_l1` | 100 | 100 | mean absolute difference from the real frames, decoded at the driving intensities |
 # | `G_rec` | `train.w_rec` | 100 | 100 | l = 0 gives x0 back (zero by construction for the motion head) |
 # | `G_landmark` | `train.w_landmark` | 5 | 5 | motion head: the field at the driving l carries frame t's landmarks back to x0's (pixels); through l it supervises the intensity too |

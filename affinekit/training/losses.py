@@ -27,7 +27,8 @@ GENERATOR_TERMS: dict[str, tuple[str, str]] = {
     "G_apex": ("w_apex", "the generated apex fools the apex discriminator (unpaired real apex faces)"),
     "G_expression": ("w_expression", "a classifier of the same real apex faces reads the generated apex (its "
                                      "warp alone, by default: `train.expression_reads`) as the requested "
-                                     "expression (StarGAN's classification term)"),
+                                     "expression (StarGAN's classification term); with `train.expression_fakes` "
+                                     "it also learns generated apexes as no expression"),
     "G_L1": ("w_l1", "mean absolute difference from the real frames, decoded at the driving intensities"),
     "G_rec": ("w_rec", "l = 0 gives x0 back (zero by construction for the motion head)"),
     "G_sup": ("w_lambda_sup", "inferred intensity vs frame position (an anchor; the paper has none)"),
