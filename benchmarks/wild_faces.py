@@ -1,6 +1,7 @@
 """Photos in the wild: the open faces times six expressions, scored and drawn.
 
     python benchmarks/wild_faces.py [--checkpoint PATH] [--figure figures/generated_expressions_wild.png]
+                                    [--no-mouth] [--warp-only prior|field]
 
 Faces: scikit-image's astronaut, data/demo/photo_neutral.png and the first frame
 of every clip in ../shared/data/clips (or, without it, the first frame of each
@@ -76,11 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=FRAMES, default=16)
     parser.add_argument("--no-mouth", action="store_true", help="leave out the mouth refiner (the comparison)")
     parser.add_argument("--judge", help="a judge checkpoint instead of the bundled one (scripts/train_judge.py)")
+    parser.add_argument("--warp-only", choices=("prior", "field"),
+                        help="what the trained parts add: warp by l times the prior alone (prior), or by the whole "
+                             "field (field), with the mask shut and no mouth stage (`Generator.prior_alone`)")
     args = parser.parse_args(argv)
     output_file(args.figure, "--figure", {"--checkpoint": args.checkpoint}, (".png",))    # before any work
 
     animator = load_pretrained(args.checkpoint)
     animator.mouth = not args.no_mouth
+    if args.warp_only:
+        animator.generator = animator.generator.prior_alone(learned=args.warp_only == "field")
     clf, judge = load_classifier(), load_judge(args.judge)
     view = FaceAligner(128)
     correct, judged, floor, chroma, mouth_mask, rows = [], [], [], [], [], []
