@@ -1,7 +1,7 @@
 """Photos in the wild: the open faces times six expressions, scored and drawn.
 
     python benchmarks/wild_faces.py [--checkpoint PATH] [--figure figures/generated_expressions_wild.png]
-                                    [--no-mouth] [--warp-only prior|field]
+                                    [--no-mouth] [--warp-only prior|field] [--faces open|validation]
 
 Faces: scikit-image's astronaut, data/demo/photo_neutral.png and the first frame
 of every clip in ../shared/data/clips (or, without it, the first frame of each
@@ -51,6 +51,38 @@ def open_faces() -> list[tuple[str, np.ndarray]]:
     return [(n, np.repeat(f[..., None], 3, -1) if f.ndim == 2 else f) for n, f in faces]
 
 
+VALIDATION_FOLDERS = ("frll256", "jaffe256", "yale256", "ck256")
+
+
+def validation_faces(prepared: Path) -> list[tuple[str, np.ndarray]]:
+    """(person, RGB neutral crop) of each judge-test validation person in the prepared folders of
+    `VALIDATION_FOLDERS` under `prepared`: the people neither the generator nor the judge learnt
+    from (`evaluation.judge.judge_test_people`), one neutral face each (the first frame of their first
+    item), so that a setting can be chosen on the open faces' protocol without the open faces."""
+    from affinekit.data.dataset import validation_split
+    from affinekit.data.prepared import load_manifest, load_sequence
+    from affinekit.evaluation.judge import judge_test_people
+
+    people, faces = judge_test_people(), []
+    for name in VALIDATION_FOLDERS:
+        folder = prepared / name
+        if not folder.is_dir():
+            print(f"{folder}: not prepared, left out (see the model card's commands)", file=sys.stderr)
+            continue
+        entries = load_manifest(folder)["sequences"]
+        held = set(validation_split(entries, 0.2, seed=0)[1])
+        seen = set()
+        for entry in sorted(entries, key=lambda e: e["key"]):
+            if entry["key"] in held and entry["subject"] in people and entry["subject"] not in seen:
+                seen.add(entry["subject"])
+                frame = load_sequence(folder, entry["key"]).frames[0]
+                faces.append((entry["subject"], np.repeat(frame, 3, -1) if frame.shape[-1] == 1 else frame))
+    if not faces:
+        raise FileNotFoundError(f"{prepared}: none of {', '.join(VALIDATION_FOLDERS)} holds a judge-test person; "
+                                "prepare them as the model card says, or pass --prepared")
+    return faces
+
+
 def face_chroma(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """Mean (Cr, Cb) of the box (x0, y0, x1, y1) of an RGB frame."""
     x0, y0, x1, y1 = box
@@ -77,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=FRAMES, default=16)
     parser.add_argument("--no-mouth", action="store_true", help="leave out the mouth refiner (the comparison)")
     parser.add_argument("--judge", help="a judge checkpoint instead of the bundled one (scripts/train_judge.py)")
+    parser.add_argument("--faces", choices=("open", "validation"), default="open",
+                        help="open: the open faces (the report); validation: the judge-test validation people's "
+                             "neutral faces (`validation_faces`), to choose a setting on")
+    parser.add_argument("--prepared", default=str(ROOT / "prepared"), help="where --faces validation's folders are")
     parser.add_argument("--warp-only", choices=("prior", "field"),
                         help="what the trained parts add: warp by l times the prior alone (prior), or by the whole "
                              "field (field), with the mask shut and no mouth stage (`Generator.prior_alone`)")
@@ -90,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     clf, judge = load_classifier(), load_judge(args.judge)
     view = FaceAligner(128)
     correct, judged, floor, chroma, mouth_mask, rows = [], [], [], [], [], []
-    for name, photo in open_faces():
+    faces = open_faces() if args.faces == "open" else validation_faces(Path(args.prepared))
+    for name, photo in faces:
         try:
             aligned = animator.align(photo, name)
         except Exception as err:  # a face the detector misses is reported, not fatal
