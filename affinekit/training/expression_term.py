@@ -54,6 +54,24 @@ def no_expression_loss(logits: torch.Tensor) -> torch.Tensor:
     return -F.log_softmax(logits, dim=1).mean(1).mean()
 
 
+def classifier_loss(classifier: nn.Module, real_apex: torch.Tensor, label: torch.Tensor,
+                    fakes: torch.Tensor | None, fakes_weight: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The classifier's loss in a discriminator step and what it logs: cross-entropy on the real apex
+    faces (B, C, H, W) at their labels (B,), plus, with `fakes` (the generated apexes as it reads them,
+    detached) and `fakes_weight` > 0, `no_expression_loss` on those, weighted. Real and generated faces
+    go through in one batch, so that batch norm sees both."""
+    n = len(real_apex)
+    if fakes is not None and fakes_weight > 0:
+        logits, fake_logits = classifier(torch.cat([real_apex, fakes])).split(n)
+        fake_term = no_expression_loss(fake_logits)
+        logged = {"D_expression_fake": fake_term}
+    else:
+        logits, fake_term, logged = classifier(real_apex), torch.zeros(()), {}
+    real_term = F.cross_entropy(logits, label)
+    logged.update(D_expression=real_term, expression_real_acc=(logits.argmax(1) == label).float().mean())
+    return real_term + fakes_weight * fake_term.to(real_term.device), logged
+
+
 def warm_classifier(classifier: nn.Module, pool: Any, steps: int, size: int, seed: int,
                     device: torch.device, batch: int = 64) -> float:
     """Train `classifier` alone on the real apex faces of `pool` (`data.apex.ApexPool`, at `size` px) for

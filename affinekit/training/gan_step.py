@@ -26,7 +26,7 @@ from affinekit.models.discriminators import build_discriminators, current_keys
 from affinekit.models.generator import Generator
 from affinekit.models.motion import compose, field_smoothness, landmark_error, strength_change
 from affinekit.seeds import step_seed
-from affinekit.training.expression_term import (expression_input, expression_logits, no_expression_loss,
+from affinekit.training.expression_term import (classifier_loss, expression_input, expression_logits,
                                                  warm_classifier)
 from affinekit.training.losses import GANLoss, discriminator_loss, frame_losses, gradient_shares, weighted
 from affinekit.training.runtime import DistInfo
@@ -226,16 +226,9 @@ class GANStep:
             loss_d = loss_d + 0.5 * (D_apex_real + D_apex_fake)
             values.update(D_apex_real=D_apex_real, D_apex_fake=D_apex_fake)
         if self.uses_expression:
-            if cfg.expression_fakes > 0:     # real and generated apexes in one batch (batch norm sees both)
-                seen = expression_input(cfg.expression_reads, x0, flow, fake_apex).detach()
-                logits, fake_logits = d["expression"](torch.cat([real_apex, seen])).split(B)
-                D_expression_fake = no_expression_loss(fake_logits)
-                values["D_expression_fake"] = D_expression_fake
-            else:
-                logits, D_expression_fake = d["expression"](real_apex), 0.0
-            D_expression = F.cross_entropy(logits, label)
-            loss_d = loss_d + D_expression + cfg.expression_fakes * D_expression_fake
-            values.update(D_expression=D_expression, expression_real_acc=(logits.argmax(1) == label).float().mean())
+            seen = expression_input(cfg.expression_reads, x0, flow, fake_apex).detach() if cfg.expression_fakes else None
+            D_classifier, logged = classifier_loss(d["expression"], real_apex, label, seen, cfg.expression_fakes)
+            loss_d, values = loss_d + D_classifier, {**values, **logged}
         for opt in (self.opt_d, self.opt_expression):
             opt.zero_grad(set_to_none=True)
         loss_d.backward()
