@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     output_file(args.figure, "--figure", {"--checkpoint": args.checkpoint}, (".png",))    # before any work
 
+    faces = open_faces() if args.faces == "open" else validation_faces(Path(args.prepared))    # before the model
     animator = load_pretrained(args.checkpoint)
     animator.mouth = not args.no_mouth
     if args.warp_only:
@@ -126,7 +127,6 @@ def main(argv: list[str] | None = None) -> int:
     clf, judge = load_classifier(), load_judge(args.judge)
     view = FaceAligner(128)
     correct, judged, floor, chroma, mouth_mask, rows = [], [], [], [], [], []
-    faces = open_faces() if args.faces == "open" else validation_faces(Path(args.prepared))
     for name, photo in faces:
         try:
             aligned = animator.align(photo, name)

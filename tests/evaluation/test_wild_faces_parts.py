@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from helpers import load_repo_script
 
 
@@ -21,3 +22,12 @@ def test_warp_only_shuts_the_mask_that_the_whole_model_opens(tmp_path, capsys):
         out = capsys.readouterr().out
         assert mouth_mask(out) == 0.0, part
         assert (tmp_path / f"{part}.png").is_file()
+
+
+def test_validation_faces_without_prepared_folders_name_them_and_the_fix(tmp_path, capsys):
+    """--faces validation with none of its folders prepared: one error naming the folders and the fix, each
+    missing folder named on stderr, before any model is loaded or any clip made."""
+    script = load_repo_script("benchmarks/wild_faces.py")
+    with pytest.raises(FileNotFoundError, match="none of frll256, jaffe256, yale256, ck256 .*prepare them"):
+        script.validation_faces(tmp_path)
+    assert str(tmp_path / "frll256") in capsys.readouterr().err
