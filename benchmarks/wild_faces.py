@@ -2,6 +2,7 @@
 
     python benchmarks/wild_faces.py [--checkpoint PATH] [--figure figures/generated_expressions_wild.png]
                                     [--no-mouth] [--warp-only prior|field] [--faces open|validation]
+                                    [--intensity L]
 
 Faces: scikit-image's astronaut, data/demo/photo_neutral.png and the first frame
 of every clip in ../shared/data/clips (or, without it, the first frame of each
@@ -27,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from affinekit.commands.script_args import FRAMES, run_script
+from affinekit.commands.script_args import FRAMES, number, run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT.parent / "shared" / "data" / "clips"
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
     parser.add_argument("--figure", default=str(ROOT / "figures" / "generated_expressions_wild.png"))
     parser.add_argument("--frames", type=FRAMES, default=16)
+    parser.add_argument("--intensity", type=number(0, 2, above=True), default=1.0,
+                        help="the clips' last intensity (1: a full CK+ apex; the targets are read at 1)")
     parser.add_argument("--no-mouth", action="store_true", help="leave out the mouth refiner (the comparison)")
     parser.add_argument("--judge", help="a judge checkpoint instead of the bundled one (scripts/train_judge.py)")
     parser.add_argument("--faces", choices=("open", "validation"), default="open",
@@ -134,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: skipped ({err})", file=sys.stderr)
             continue
         labels = [EXPRESSIONS.index(e) for e in SIX]
-        clips = animator.render(aligned, labels, args.frames, 1.0)                 # (6, T, H, W, 3)
-        closeups = animator.render(aligned, labels, args.frames, 1.0, view="closeup", size=128)
+        clips = animator.render(aligned, labels, args.frames, args.intensity)      # (6, T, H, W, 3)
+        closeups = animator.render(aligned, labels, args.frames, args.intensity, view="closeup", size=128)
         lm_photo = aligned.photo_landmarks()
         points = apply_transform(view.transform(lm_photo), lm_photo)     # in the 128 px close-up
         faces = np.stack([clf.face_crop(c[-1], points) for c in closeups])
@@ -153,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             crop = torch.from_numpy(aligned.crop.transpose(2, 0, 1).copy()).float()[None] / 127.5 - 1
             from affinekit.io.images import tensor_channels as to_channels
             motion = animator.generator.motion(to_channels(crop, animator.channels).expand(len(labels), -1, -1, -1),
-                                               torch.tensor(labels), torch.tensor([0.0, 1.0]))
+                                               torch.tensor(labels), torch.tensor([0.0, args.intensity]))
             mouth = np.zeros((animator.image_size,) * 2, np.uint8)
             cv2.fillConvexPoly(mouth, np.round(aligned.landmarks[48:60]).astype(np.int32), 1)
             m = motion.mask[:, -1, 0].detach().numpy()
