@@ -523,6 +523,8 @@ SCRIPT_CASES = [
     ("benchmarks/paired_targets.py", ["NONE.json"], "NONE.json: no such file"),
     ("benchmarks/prior_only.py", ["--data", "NONE"], "NONE: no manifest.json"),
     ("benchmarks/wild_faces.py", ["--frames", "0"], "argument --frames: must be a whole number from 1 to 1000"),
+    ("benchmarks/specks_by_expression.py", ["--intensity", "0"], "argument --intensity: must be a finite number"),
+    ("benchmarks/specks_by_expression.py", ["--faces", "validation", "--prepared", "NONE"], "NONE: none of frll256"),
     ("benchmarks/wild_faces.py", ["--intensity", "3"], "argument --intensity: must be a finite number from 0 to 2"),
     ("benchmarks/wild_faces.py", ["--faces", "validation", "--prepared", "NONE"], "NONE: none of frll256"),
     ("scripts/export_model.py", ["NONE", "--out", "OUT.pt"], "NONE/config.json: missing"),

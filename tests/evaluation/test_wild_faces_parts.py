@@ -31,3 +31,18 @@ def test_validation_faces_without_prepared_folders_name_them_and_the_fix(tmp_pat
     with pytest.raises(FileNotFoundError, match="none of frll256, jaffe256, yale256, ck256 .*prepare them"):
         script.validation_faces(tmp_path)
     assert str(tmp_path / "frll256") in capsys.readouterr().err
+
+
+def test_specks_report_gives_both_means_and_what_the_mouth_stage_adds():
+    """benchmarks/specks_by_expression.py's lines on hand-made shares: the means over all clips (by hand:
+    on (0.002 + 0.004 + 0.0) / 3 = 0.2%, off (0.001 + 0.001 + 0.0) / 3 = 0.067%), and per expression
+    the change, signed."""
+    script = load_repo_script("benchmarks/specks_by_expression.py")
+    specks = {e: {"on": [], "off": []} for e in script.SIX}
+    specks["surprise"] = {"on": [0.002, 0.004], "off": [0.001, 0.001]}
+    specks["anger"] = {"on": [0.0], "off": [0.0]}
+    lines = script.report(specks)
+    assert lines[0].startswith("specks outside the mouth box (3 clips): mouth stage on 0.200%, off 0.067%")
+    assert lines[1] == "  anger     on 0.000%  off 0.000%  mouth stage adds +0.000%"
+    assert lines[2] == "  surprise  on 0.300%  off 0.100%  mouth stage adds +0.200%"
+    assert len(lines) == 3
