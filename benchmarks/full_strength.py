@@ -87,15 +87,10 @@ def faithful_rows(animator, faces: int) -> dict[str, dict[str, float]]:
     from affinekit.evaluation.faithful import apex_measures
     from affinekit.evaluation.strength import SIX
     from affinekit.expressions import EXPRESSIONS
-    from wild_faces import open_faces
+    from wild_faces import aligned_faces, open_faces
 
     values: dict[float, list[dict[str, float]]] = {1.0: [], 2.0: []}
-    for name, photo in open_faces()[:faces]:
-        try:
-            aligned = animator.align(photo, name)
-        except Exception as err:        # a face the detector misses is reported, not fatal
-            print(f"  {name}: skipped ({err})", file=sys.stderr)
-            continue
+    for _, aligned in aligned_faces(animator, open_faces()[:faces], indent="  "):
         for level in values:
             values[level] += [apex_measures(animator.generator, aligned, EXPRESSIONS.index(e), level) for e in SIX]
     out = {f"l={level:g}": {k: float(np.nanmean([v[k] for v in vs])) for k in vs[0]} for level, vs in values.items() if vs}

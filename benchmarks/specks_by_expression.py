@@ -22,7 +22,7 @@ from affinekit.commands.script_args import number, run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))      # the sibling benchmark wild_faces
-from wild_faces import SIX, open_faces, validation_faces  # noqa: E402
+from wild_faces import SIX, aligned_faces, open_faces, validation_faces  # noqa: E402
 
 
 def specks_on_and_off(animator, faces: list[tuple[str, np.ndarray]], level: float) -> dict[str, dict[str, list[float]]]:
@@ -32,12 +32,7 @@ def specks_on_and_off(animator, faces: list[tuple[str, np.ndarray]], level: floa
     from affinekit.expressions import EXPRESSIONS
 
     out: dict[str, dict[str, list[float]]] = {e: {"on": [], "off": []} for e in SIX}
-    for name, photo in faces:
-        try:
-            aligned = animator.align(photo, name)
-        except Exception as err:  # a face the detector misses is reported, not fatal
-            print(f"{name}: skipped ({err})", file=sys.stderr)
-            continue
+    for _, aligned in aligned_faces(animator, faces):
         for e in SIX:
             for key, mouth in (("on", True), ("off", False)):
                 m = apex_measures(animator.generator, aligned, EXPRESSIONS.index(e), level, mouth=mouth)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any, Iterator
 
 import cv2
 import numpy as np
@@ -50,6 +51,18 @@ def open_faces() -> list[tuple[str, np.ndarray]]:
         for folder in sorted(p for p in (ROOT / "data/demo").iterdir() if p.is_dir() and list_images(p)):
             faces.append((folder.name, read_photo(list_images(folder)[0])[0]))   # demo sequences (not frll/)
     return [(n, np.repeat(f[..., None], 3, -1) if f.ndim == 2 else f) for n, f in faces]
+
+
+def aligned_faces(animator, faces: list[tuple[str, np.ndarray]], indent: str = "") -> Iterator[tuple[str, Any]]:
+    """(name, `AlignedFace`) of each (name, photo) the animator's detector finds; a face it misses is
+    named on stderr and skipped, not fatal (one bad photo must not lose the other clips' scores)."""
+    for name, photo in faces:
+        try:
+            aligned = animator.align(photo, name)
+        except Exception as err:  # noqa: BLE001 - any detector or alignment failure skips this face only
+            print(f"{indent}{name}: skipped ({err})", file=sys.stderr)
+            continue
+        yield name, aligned
 
 
 VALIDATION_FOLDERS = ("frll256", "jaffe256", "yale256", "ck256")
@@ -130,12 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     clf, judge = load_classifier(), load_judge(args.judge)
     view = FaceAligner(128)
     correct, judged, floor, chroma, mouth_mask, rows = [], [], [], [], [], []
-    for name, photo in faces:
-        try:
-            aligned = animator.align(photo, name)
-        except Exception as err:  # a face the detector misses is reported, not fatal
-            print(f"{name}: skipped ({err})", file=sys.stderr)
-            continue
+    for name, aligned in aligned_faces(animator, faces):
         labels = [EXPRESSIONS.index(e) for e in SIX]
         clips = animator.render(aligned, labels, args.frames, args.intensity)      # (6, T, H, W, 3)
         closeups = animator.render(aligned, labels, args.frames, args.intensity, view="closeup", size=128)
