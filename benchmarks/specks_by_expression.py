@@ -20,9 +20,8 @@ import numpy as np
 
 from affinekit.commands.script_args import number, run_script
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))      # the sibling benchmark wild_faces
-from wild_faces import SIX, aligned_faces, open_faces, validation_faces  # noqa: E402
+from wild_faces import SIX, add_face_options, aligned_faces, chosen_faces  # noqa: E402
 
 
 def specks_on_and_off(animator, faces: list[tuple[str, np.ndarray]], level: float) -> dict[str, dict[str, list[float]]]:
@@ -57,11 +56,10 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
-    parser.add_argument("--faces", choices=("open", "validation"), default="open")
-    parser.add_argument("--prepared", default=str(ROOT / "prepared"), help="where --faces validation's folders are")
+    add_face_options(parser)
     parser.add_argument("--intensity", type=number(0, 2, above=True), default=1.0)
     args = parser.parse_args(argv)
-    faces = open_faces() if args.faces == "open" else validation_faces(Path(args.prepared))    # before the model
+    faces = chosen_faces(args)          # before the model: a missing folder fails at once
     animator = load_pretrained(args.checkpoint)
     if animator.generator.mouth is None:
         raise ValueError(f"{args.checkpoint}: this model has no mouth stage to compare; use one that has "

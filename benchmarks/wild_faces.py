@@ -97,6 +97,19 @@ def validation_faces(prepared: Path) -> list[tuple[str, np.ndarray]]:
     return faces
 
 
+def add_face_options(parser: argparse.ArgumentParser) -> None:
+    """--faces and --prepared, as this script and its siblings take them (`chosen_faces` reads them)."""
+    parser.add_argument("--faces", choices=("open", "validation"), default="open",
+                        help="open: the open faces (the report); validation: the judge-test validation people's "
+                             "neutral faces (`validation_faces`), to choose a setting on")
+    parser.add_argument("--prepared", default=str(ROOT / "prepared"), help="where --faces validation's folders are")
+
+
+def chosen_faces(args: argparse.Namespace) -> list[tuple[str, np.ndarray]]:
+    """The (name, photo) list that `add_face_options`' arguments name."""
+    return open_faces() if args.faces == "open" else validation_faces(Path(args.prepared))
+
+
 def face_chroma(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """Mean (Cr, Cb) of the box (x0, y0, x1, y1) of an RGB frame."""
     x0, y0, x1, y1 = box
@@ -125,17 +138,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="the clips' last intensity (1: a full CK+ apex; the targets are read at 1)")
     parser.add_argument("--no-mouth", action="store_true", help="leave out the mouth refiner (the comparison)")
     parser.add_argument("--judge", help="a judge checkpoint instead of the bundled one (scripts/train_judge.py)")
-    parser.add_argument("--faces", choices=("open", "validation"), default="open",
-                        help="open: the open faces (the report); validation: the judge-test validation people's "
-                             "neutral faces (`validation_faces`), to choose a setting on")
-    parser.add_argument("--prepared", default=str(ROOT / "prepared"), help="where --faces validation's folders are")
+    add_face_options(parser)
     parser.add_argument("--warp-only", choices=("prior", "field"),
                         help="what the trained parts add: warp by l times the prior alone (prior), or by the whole "
                              "field (field), with the mask shut and no mouth stage (`Generator.prior_alone`)")
     args = parser.parse_args(argv)
     output_file(args.figure, "--figure", {"--checkpoint": args.checkpoint}, (".png",))    # before any work
 
-    faces = open_faces() if args.faces == "open" else validation_faces(Path(args.prepared))    # before the model
+    photos = chosen_faces(args)          # before the model: a missing folder fails at once
     animator = load_pretrained(args.checkpoint)
     animator.mouth = not args.no_mouth
     if args.warp_only:
@@ -143,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     clf, judge = load_classifier(), load_judge(args.judge)
     view = FaceAligner(128)
     correct, judged, floor, chroma, mouth_mask, rows = [], [], [], [], [], []
-    for name, aligned in aligned_faces(animator, faces):
+    for name, aligned in aligned_faces(animator, photos):
         labels = [EXPRESSIONS.index(e) for e in SIX]
         clips = animator.render(aligned, labels, args.frames, args.intensity)      # (6, T, H, W, 3)
         closeups = animator.render(aligned, labels, args.frames, args.intensity, view="closeup", size=128)

@@ -37,13 +37,12 @@ def expression_input(reads: str, x0: torch.Tensor, flow: torch.Tensor | None,
     return warp(x0, flow[:, -1]) if reads == "warp" and flow is not None else fake_apex
 
 
-def expression_logits(classifier: nn.Module, reads: str, x0: torch.Tensor, flow: torch.Tensor | None,
-                      fake_apex: torch.Tensor) -> torch.Tensor:
-    """The classifier's logits (B, labels) on the generated apex as G_expression reads it
-    (`expression_input`). In eval mode, so the fakes are normalised by the real faces' statistics, not
-    by their own batch's."""
+def expression_logits(classifier: nn.Module, seen: torch.Tensor) -> torch.Tensor:
+    """The classifier's logits (B, labels) on what it reads of the generated apexes (`expression_input`,
+    (B, C, H, W)), for G_expression. In eval mode, so the fakes are normalised by the real faces'
+    statistics, not by their own batch's."""
     with evaluating(classifier):
-        return classifier(expression_input(reads, x0, flow, fake_apex))
+        return classifier(seen)
 
 
 def no_expression_loss(logits: torch.Tensor) -> torch.Tensor:
@@ -60,16 +59,15 @@ def classifier_loss(classifier: nn.Module, real_apex: torch.Tensor, label: torch
     faces (B, C, H, W) at their labels (B,), plus, with `fakes` (the generated apexes as it reads them,
     detached) and `fakes_weight` > 0, `no_expression_loss` on those, weighted. Real and generated faces
     go through in one batch, so that batch norm sees both."""
-    n = len(real_apex)
-    if fakes is not None and fakes_weight > 0:
-        logits, fake_logits = classifier(torch.cat([real_apex, fakes])).split(n)
-        fake_term = no_expression_loss(fake_logits)
-        logged = {"D_expression_fake": fake_term}
-    else:
-        logits, fake_term, logged = classifier(real_apex), torch.zeros(()), {}
-    real_term = F.cross_entropy(logits, label)
-    logged.update(D_expression=real_term, expression_real_acc=(logits.argmax(1) == label).float().mean())
-    return real_term + fakes_weight * fake_term.to(real_term.device), logged
+    learns_fakes = fakes is not None and fakes_weight > 0
+    logits = classifier(torch.cat([real_apex, fakes]) if learns_fakes else real_apex)
+    logits, fake_logits = logits[:len(real_apex)], logits[len(real_apex):]
+    loss = F.cross_entropy(logits, label)
+    logged = {"D_expression": loss, "expression_real_acc": (logits.argmax(1) == label).float().mean()}
+    if learns_fakes:
+        logged["D_expression_fake"] = no_expression_loss(fake_logits)
+        loss = loss + fakes_weight * logged["D_expression_fake"]
+    return loss, logged
 
 
 def warm_classifier(classifier: nn.Module, pool: Any, steps: int, size: int, seed: int,

@@ -11,9 +11,8 @@ its `train.w_*` and kept apart so that its share of the gradient can be measured
 """
 from __future__ import annotations
 
-import contextlib
 import copy
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -29,7 +28,7 @@ from affinekit.seeds import step_seed
 from affinekit.training.expression_term import (classifier_loss, expression_input, expression_logits,
                                                  warm_classifier)
 from affinekit.training.losses import GANLoss, discriminator_loss, frame_losses, gradient_shares, weighted
-from affinekit.training.runtime import DistInfo
+from affinekit.training.runtime import DistInfo, frozen
 from affinekit.weights.warm_start import warm_start
 
 
@@ -69,31 +68,6 @@ class GeneratorStep(nn.Module):
         frames = compose(x0, motion)
         return (frames[:, 0], frames[:, 1:], lam, motion.flow[:, 1:], motion.mask[:, 1:], motion.correction[:, 1:],
                 (motion.flow, motion.mask, motion.residual))
-
-
-def _no_sync(module: nn.Module) -> contextlib.AbstractContextManager:
-    return module.no_sync() if isinstance(module, DDP) else contextlib.nullcontext()
-
-
-@contextlib.contextmanager
-def frozen(modules: Iterable[nn.Module]) -> Iterator[None]:
-    """Discriminators as fixed functions for the generator's step.
-
-    No weight gradients are computed (cheaper), and under DDP no gradient
-    synchronisation is prepared for a backward that must not update them.
-    """
-    modules = list(modules)
-    params = [p for m in modules for p in m.parameters()]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        with contextlib.ExitStack() as stack:
-            for m in modules:
-                stack.enter_context(_no_sync(m))
-            yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)
 
 
 class GANStep:
@@ -156,9 +130,14 @@ class GANStep:
             avg.lerp_(p, 1.0 - self.cfg.average_decay)
 
     @property
+    def uses_apex(self) -> bool:
+        """Whether the apex discriminator takes part: weighted, with real apex faces to learn from."""
+        return self.apex_pool is not None and self.cfg.w_apex > 0
+
+    @property
     def uses_expression(self) -> bool:
-        """Whether the expression classifier takes part: weighted, with real apex faces to learn from."""
-        return self.apex_pool is not None and self.cfg.w_apex > 0 and self.cfg.w_expression > 0
+        """Whether the expression classifier takes part: weighted, beside the apex discriminator (its faces)."""
+        return self.uses_apex and self.cfg.w_expression > 0
 
     def warm_expression(self, steps: int) -> float:
         """`expression_term.warm_classifier` on this step's classifier and apex faces (nan without faces)."""
@@ -205,10 +184,12 @@ class GANStep:
         draws = torch.Generator().manual_seed(step_seed(cfg.seed, step, 1000 + self.dist.rank))
         uniform = torch.rand(n, generator=draws).to(dev)
         # the apex discriminator: each generated apex against a real apex face of another person, same label
-        use_apex = self.apex_pool is not None and cfg.w_apex > 0
+        use_apex, use_expression = self.uses_apex, self.uses_expression
         if use_apex:
             real_apex = self.apex_pool.for_step(label, fake.shape[-1], cfg.seed, step, self.dist.rank).to(dev)
             fake_apex = fake[:, -1]
+            # what the expression classifier reads of it, made once for its step (detached) and for G_expression
+            seen = expression_input(cfg.expression_reads, x0, flow, fake_apex) if use_expression else None
 
         # -- discriminators: real vs detached fake, one forward each (DDP-friendly)
         two = lambda a: torch.cat([a, a])    # noqa: E731
@@ -225,15 +206,16 @@ class GANStep:
             D_apex_real, D_apex_fake = discriminator_loss(gan, pred[:B], pred[B:])
             loss_d = loss_d + 0.5 * (D_apex_real + D_apex_fake)
             values.update(D_apex_real=D_apex_real, D_apex_fake=D_apex_fake)
-        if self.uses_expression:
-            seen = expression_input(cfg.expression_reads, x0, flow, fake_apex).detach() if cfg.expression_fakes else None
-            D_classifier, logged = classifier_loss(d["expression"], real_apex, label, seen, cfg.expression_fakes)
-            loss_d, values = loss_d + D_classifier, {**values, **logged}
+        if use_expression:
+            fakes = seen.detach() if cfg.expression_fakes else None
+            D_classifier, logged = classifier_loss(d["expression"], real_apex, label, fakes, cfg.expression_fakes)
+            loss_d = loss_d + D_classifier
+            values.update(logged)
         for opt in (self.opt_d, self.opt_expression):
             opt.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
-        if self.uses_expression:
+        if use_expression:
             self.opt_expression.step()
 
         # -- generator: each term weighted, kept apart so that its share of the gradient can be measured
@@ -242,15 +224,15 @@ class GANStep:
             G_lip = gan(d["lip"](x0_k, fake_f, masks_f, label_k), True)
             G_lambda = gan(d["intensity"](lam.flatten()), True)
             G_apex = gan(d["apex"](fake_apex, label), True) if use_apex else None
-            if self.uses_expression:
-                logits = expression_logits(d["expression"], cfg.expression_reads, x0, flow, fake_apex)
+            if use_expression:
+                logits = expression_logits(d["expression"], seen)
                 g_expression = {"G_expression": F.cross_entropy(logits, label)}
                 values["expression_fake_acc"] = (logits.argmax(1) == label).float().mean()
         g_terms = {"G_frame": G_frame, "G_lip": G_lip, "G_lambda": G_lambda,
                    **frame_losses(rec, fake, lam, x0, targets, positions, gray)}   # a grey item teaches luma only
         if G_apex is not None:
             g_terms["G_apex"] = G_apex
-        if self.uses_expression:
+        if use_expression:
             g_terms.update(g_expression)
         if flow is not None:
             # the field at frame t's landmarks must point back to the same landmarks in x0

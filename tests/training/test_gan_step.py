@@ -11,7 +11,8 @@ from helpers import BlobSequences, blob_apex_pool
 
 from affinekit.config import ModelConfig, TrainConfig, to_dict
 from affinekit.data.apex import ApexPool
-from affinekit.training.expression_term import expression_logits, no_expression_loss, warm_classifier
+from affinekit.training.expression_term import (expression_input, expression_logits, no_expression_loss,
+                                                 warm_classifier)
 from affinekit.training.gan_step import GANStep
 from affinekit.training.loop import Trainer
 from affinekit.weights.checkpoint import atomic_save, safe_load
@@ -150,7 +151,7 @@ def test_the_expression_classifier_reads_the_warp_alone_or_the_frame(tmp_path):
         x0 = batch["x0"].float()
         _, fake, _, flow, _, _, (whole_flow, _, residual) = step.g_step(x0, batch["label"], batch["targets"].float(),
                                                               batch["positions"].float(), 0.0)
-        logits = expression_logits(step.d["expression"], reads, x0, flow, fake[:, -1])
+        logits = expression_logits(step.d["expression"], expression_input(reads, x0, flow, fake[:, -1]))
         term = torch.nn.functional.cross_entropy(logits, batch["label"])
         grads = torch.autograd.grad(term, [whole_flow, residual], allow_unused=True)
         assert grads[0] is not None and float(grads[0].abs().sum()) > 0, reads
