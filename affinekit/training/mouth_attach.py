@@ -52,6 +52,28 @@ def move_mouth(generator_path: str | Path, donor_path: str | Path) -> Path:
     return out
 
 
+def replace_bank(generator_path: str | Path, bank_path: str | Path, out: str | Path) -> Path:
+    """A copy of the generator export at `out` whose exemplar mouth stage holds the bank at bank_path
+    (`scripts/build_mouth_bank.py`) instead of its own; the refiner's weights are unchanged. The refiner
+    was trained on other people's exemplars than each target's, so any bank of real open mouths serves
+    it; one built from the same mouths at a larger size (`--size`) changes only the detail it shows."""
+    from affinekit.models.mouth_exemplar import ExemplarRefiner
+    from affinekit.training.mouth_bank import load_bank
+    from affinekit.training.mouth_exemplar import banked_config
+    generator, model_cfg = load_generator(generator_path)
+    if not isinstance(generator.mouth, ExemplarRefiner):
+        raise AffinekitError(f"{generator_path}: has no exemplar mouth stage to give a bank; name a generator "
+                             "that has one (the bundled affinekit_default.pt has)")
+    bank = load_bank(bank_path)
+    old = generator.mouth
+    refiner = ExemplarRefiner(banked_config(old.cfg, bank, bank_path), model_cfg.num_labels)
+    weights = {k: v for k, v in old.state_dict().items() if not k.startswith("bank_")}
+    refiner.load_state_dict(weights, strict=False)
+    refiner.set_bank(bank["jpeg"], bank["offsets"], bank["shapes"].to(refiner.bank_shapes), bank["people"])
+    generator.mouth = refiner
+    return save_generator_only(generator, model_cfg, out, half=True, data=training_data(generator_path))
+
+
 def attach_destination(attach: str | Path, generator_path: str | Path, folders: Sequence[str | Path],
                        out: str | Path) -> Path:
     """`--attach` checked before training: a new .pt file, or the --generator export itself (that is what
