@@ -121,8 +121,9 @@ class ExemplarRefiner(MouthRefiner):
         level = intensity.to(patch).view(-1, 1, 1, 1)
         logit = gaussian_blur(raw[:, 1:2], MASK_SIGMA) + MASK_PRIOR * (2 * polygons[:, :1] - 1)
         mask = torch.sigmoid(logit) * self.window.to(patch) * level.abs().clamp(max=1.0)
-        soften = torch.sigmoid(raw[:, 4:5].mean((2, 3), keepdim=True) - 2.0)     # starts near 0.1
-        shift = torch.tanh(F.avg_pool2d(torch.cat([raw[:, :1], raw[:, 2:4]], 1), COLOUR_POOL))
+        cfg = self.cfg
+        soften = cfg.soften_limit * torch.sigmoid(raw[:, 4:5].mean((2, 3), keepdim=True) - 2.0)  # starts near 0.1
+        shift = cfg.shift_limit * torch.tanh(F.avg_pool2d(torch.cat([raw[:, :1], raw[:, 2:4]], 1), COLOUR_POOL))
         shown = warped if fine is None else fine
         scale = shown.shape[-1] / patch.shape[-1]            # the blur is the same on the face at any size
         shift = F.interpolate(shift, size=shown.shape[-2:], mode="bilinear", align_corners=False)
