@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 from affinekit.commands.script_args import run_script
+from affinekit.errors import AffinekitError
+from affinekit.io.clashes import same_file
 from affinekit.io.destinations import writable_file
 from affinekit.training.mouth_attach import replace_bank
 
@@ -23,7 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bank", required=True, help="a bank written by scripts/build_mouth_bank.py")
     parser.add_argument("--out", required=True, help="the new export (.pt); its .json is not written")
     args = parser.parse_args(argv)
-    out = replace_bank(args.generator, args.bank, writable_file(args.out, "--out", (".pt",)))
+    out = writable_file(args.out, "--out", (".pt",))
+    if same_file(out, args.bank):
+        raise AffinekitError(f"--out {out}: is the --bank file; writing the generator there would replace the "
+                             "bank; choose a new file (or the generator itself)")
+    out = replace_bank(args.generator, args.bank, out)
     print(f"{out} ({Path(out).stat().st_size / 1e6:.1f} MB): {args.generator}'s mouth stage with the bank {args.bank}")
     return 0
 

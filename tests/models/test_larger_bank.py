@@ -8,14 +8,14 @@ import torch
 import torch.nn.functional as F
 
 from affinekit.config import ModelConfig, MouthConfig
-from affinekit.models.exemplars import encode_jpeg, tps_warp
+from affinekit.models.exemplars import tps_warp
 from affinekit.models.generator import Generator
 from affinekit.models.mouth import cut_patches, paste_patches
 from affinekit.models.mouth_exemplar import ExemplarRefiner, exemplar_inputs, refine, shown_larger
 from affinekit.training.mouth_bank import Bank, cut_exemplar, load_bank
 from affinekit.weights.checkpoint import load_generator, save_generator_only
 
-from test_exemplars import SMALL, lips
+from test_exemplars import _bank_refiner, lips
 from test_mouth import face_points
 
 
@@ -28,15 +28,7 @@ def checkers(side: int, cell: int) -> np.ndarray:
 
 def banked_refiner(side: int, num_labels: int = 7) -> ExemplarRefiner:
     """A SMALL exemplar refiner (32 px patch) whose bank holds three checkerboards of `side` px."""
-    jpegs = [encode_jpeg(checkers(side, side // 8), quality=95) for _ in range(3)]
-    cfg = MouthConfig(**SMALL, bank_bytes=sum(len(j) for j in jpegs), bank_size=0 if side == 32 else side)
-    refiner = ExemplarRefiner(cfg, num_labels)
-    offsets = torch.tensor(np.concatenate([[0], np.cumsum([len(j) for j in jpegs])]))
-    shapes = torch.stack([lips(0.4, 0.0), lips(0.4, 0.1), lips(0.3, 0.3)])
-    refiner.set_bank(torch.from_numpy(np.concatenate(jpegs)), offsets, shapes, torch.tensor([0, 1, 2]))
-    with torch.no_grad():                 # open the mask: the exemplar must show
-        refiner.out.bias.view(5, 4)[1] = 4.0
-    return refiner.eval()
+    return _bank_refiner(num_labels, [checkers(side, side // 8)] * 3)
 
 
 def test_a_bank_side_that_is_not_a_multiple_of_the_patch_is_refused():
@@ -156,3 +148,27 @@ def test_a_generators_bank_is_replaced_with_its_weights_unchanged(tmp_path):
     g.mouth = None
     with pytest.raises(AffinekitError, match="no exemplar mouth stage"):
         replace_bank(save_generator_only(g, g.cfg, tmp_path / "bare.pt"), tmp_path / "bank64.pt", tmp_path / "x.pt")
+
+
+@pytest.mark.parametrize("case", ["missing generator", "bank as --out", "no stage"])
+def test_the_bank_swapping_script_answers_bad_arguments_in_one_line(case, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    g = Generator(ModelConfig(image_size=32, channels=3, base_width=8, depth=2, max_width=16)).eval()
+    g.mouth = None if case == "no stage" else banked_refiner(32, g.cfg.num_labels)
+    generator = save_generator_only(g, g.cfg, tmp_path / "g.pt")
+    bank = Bank()
+    bank.add(checkers(64, 8), lips(0.4, 0.2).numpy(), "frll-001", "frll")
+    bank_path = bank.save(tmp_path / "bank.pt")
+    before = bank_path.read_bytes()
+    argv = {"missing generator": [str(tmp_path / "none.pt"), "--out", str(tmp_path / "o.pt")],
+            "bank as --out": [str(generator), "--out", str(bank_path)],
+            "no stage": [str(generator), "--out", str(tmp_path / "o.pt")]}[case]
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, str(repo / "scripts" / "replace_mouth_bank.py"), *argv, "--bank", str(bank_path)],
+                          capture_output=True, text=True, timeout=240, env={**os.environ, "PYTHONPATH": str(repo)})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert {"missing generator": "none.pt", "bank as --out": "--bank file", "no stage": "no exemplar"}[case] in proc.stderr
+    assert bank_path.read_bytes() == before and not (tmp_path / "o.pt").exists()
