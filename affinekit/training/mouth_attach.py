@@ -13,7 +13,9 @@ from affinekit.io.atomic import atomic_write_text
 from affinekit.io.clashes import same_file
 from affinekit.io.destinations import writable_file
 from affinekit.io.json_values import read_json
-from affinekit.models.mouth_exemplar import make_refiner
+from affinekit.models.mouth_exemplar import ExemplarRefiner, make_refiner
+from affinekit.training.mouth_bank import load_bank
+from affinekit.training.mouth_exemplar import banked_config
 from affinekit.weights.checkpoint import FORMAT, load_generator, safe_load, save_generator_only, training_data
 
 
@@ -57,9 +59,6 @@ def replace_bank(generator_path: str | Path, bank_path: str | Path, out: str | P
     (`scripts/build_mouth_bank.py`) instead of its own; the refiner's weights are unchanged. The refiner
     was trained on other people's exemplars than each target's, so any bank of real open mouths serves
     it; one built from the same mouths at a larger size (`--size`) changes only the detail it shows."""
-    from affinekit.models.mouth_exemplar import ExemplarRefiner
-    from affinekit.training.mouth_bank import load_bank
-    from affinekit.training.mouth_exemplar import banked_config
     generator, model_cfg = load_generator(generator_path)
     if not isinstance(generator.mouth, ExemplarRefiner):
         raise AffinekitError(f"{generator_path}: has no exemplar mouth stage to give a bank; name a generator "
