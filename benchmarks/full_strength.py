@@ -159,6 +159,9 @@ def report(record: dict) -> list[str]:
                   f"{m['sharpness_kept']:.0%} | {verdict(m['sharpness_kept'] >= SHARP_KEPT)} |",
                   f"| Specks (face box outside the mouth box) | {level} (whole face box {m['specks']:.2%}) | "
                   f"< {goal:.1%} | {m['specks_outside_mouth']:.2%} | {verdict(m['specks_outside_mouth'] < goal)} |",
+                  *([f"| Specks (also outside the mouth box where the field carries it) | {level} | < {goal:.1%} | "
+                     f"{m['specks_outside_mouths']:.2%} | {verdict(m['specks_outside_mouths'] < goal)} |"]
+                    if "specks_outside_mouths" in m else []),
                   f"| Synthesised share outside the mouth (reported) | {level} | - | {m['synthesised_share']:.1%} | - |"]
     timing = f"({record['seconds']} s" + (f"; {', '.join(record['read_back'])} read back from the earlier record, "
                                            f"not measured again)" if record.get("read_back") else ")")

@@ -1,7 +1,7 @@
 """Build the exemplar bank of real open mouths (FRLL training people's smiles, open clips' frames).
 
     python scripts/build_mouth_bank.py --frll ../shared/data/frll --split prepared/frll \\
-        --clips ../shared/data/clips --out runs/mouth_bank.pt
+        --clips ../shared/data/clips --out runs/mouth_bank.pt [--size 256]
 
 --split is a prepared FRLL folder (any size): its manifest decides who is a training person
 (`validation_split(manifest, 0.2, seed=0)`); validation people never enter the bank. Only sources
@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from affinekit.config import MouthConfig
+from affinekit.config import MOUTH_MAX_SIZE, MouthConfig
 from affinekit.commands.script_args import run_script
 from affinekit.training.mouth_bank import Bank, add_clip, add_frll, frll_training_people
 
@@ -24,9 +24,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", required=True, help="a prepared FRLL folder: its manifest gives the split")
     parser.add_argument("--clips", help="a folder of open clips (*.mp4) to add")
     parser.add_argument("--per-clip", type=int, default=12)
+    parser.add_argument("--size", type=int, default=MouthConfig.size,
+                        help="side of the stored mouths, px: the refiner's patch size (128) or a multiple of it; "
+                             "larger keeps the teeth's detail in large photos (scripts/replace_mouth_bank.py)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    cfg = MouthConfig()
+    base = MouthConfig()
+    if args.size < base.size or args.size % base.size or args.size > MOUTH_MAX_SIZE:
+        parser.error(f"--size {args.size}: must be a multiple of the refiner's patch size {base.size}, "
+                     f"up to {MOUTH_MAX_SIZE}")
+    cfg = MouthConfig(bank_size=0 if args.size == base.size else args.size)
     bank = Bank()
     people = frll_training_people(args.split)
     print(f"FRLL training people: {len(people)}")

@@ -10,6 +10,9 @@ the mouth a good frame keeps the photo's detail and colour. On a photo at workin
 - `speck_share`: the share of face-box pixels whose chroma, (a*, b*) of CIE L*a*b* (D65, from
   sRGB by OpenCV on floats, so one unit is one CIE unit), lies more than `SPECK_CHROMA` (15) from the
   warped photo's: coloured specks the residual paints where the warp alone would keep the photo's colour.
+  The mouth is left out twice over: where it was (the neutral face's mouth box) and where the field
+  carries it at the apex (`moved_mouth_box`): a surprised mouth opens below its neutral box, and its
+  copied lips there are the mouth, not specks.
 
 `apex_measures` renders what `affinekit generate` renders (the same render function) and takes the
 warp alone from the same compositor with the mask closed.
@@ -24,10 +27,12 @@ import torch
 
 from affinekit.evaluation.metrics import laplacian_variance
 from affinekit.evaluation.mouth import Box, cut, face_box, mouth_box
+from affinekit.data.faces import apply_transform
 from affinekit.generate.inference import apply_motion_to_photo, device_of
 from affinekit.generate.render import render_clips
 from affinekit.io.images import as_rgb, tensor_channels
-from affinekit.models.motion import Motion
+from affinekit.models.exemplars import moved_points
+from affinekit.models.motion import Motion, pixels_to_normalised
 
 SPECK_CHROMA = 15.0     # CIE a*b* units: a chroma shift this large is a visible colour, not noise
 
@@ -42,6 +47,17 @@ def outside(shape: tuple[int, ...], inner: Box, within: Box | None = None) -> np
     l, t, r, b = inner
     keep[max(0, t - y0):max(0, b - y0), max(0, l - x0):max(0, r - x0)] = False
     return keep
+
+
+def moved_mouth_box(crop_landmarks: np.ndarray, flow: torch.Tensor, M: np.ndarray, shape: tuple[int, ...]) -> Box:
+    """The mouth box (photo pixels, image of `shape`) around the mouth points where the backward field
+    `flow` (2, S, S) of the network's crop carries them: crop_landmarks (68, 2) in crop pixels, M the
+    photo -> crop alignment."""
+    size = flow.shape[-1]
+    points = pixels_to_normalised(torch.as_tensor(np.asarray(crop_landmarks), dtype=torch.float32), size)
+    moved = moved_points(points[None], flow.float()[None, None])[0, 0]
+    in_crop = ((moved + 1.0) * size - 1.0) / 2.0
+    return mouth_box(apply_transform(cv2.invertAffineTransform(np.asarray(M, np.float64)), in_crop.numpy()), shape)
 
 
 def synthesised_share(mask: np.ndarray, face: Box, mouth: Box) -> float:
@@ -76,8 +92,9 @@ def apex_measures(generator: Any, aligned: Any, label: int, level: float, mouth:
     """The three measures of the apex frame of `aligned` (an `AlignedFace` of a photo) making `label` at
     intensity `level`, as `affinekit generate` renders it (mouth refiner on unless `mouth=False`).
 
-    Returns synthesised_share, sharpness_kept, specks (share of the face box) and specks_outside_mouth
+    Returns synthesised_share, sharpness_kept, specks (share of the face box), specks_outside_mouth
     (share of the face box outside the mouth box: teeth the refiner paints are a change, not a speck),
+    specks_outside_mouths (outside that box and the mouth box where the field carries the mouth),
     and warp_sharpness_kept: the warped photo's own sharpness ratio (what the bilinear resampling of
     the field's sub-pixel shifts leaves, before the residual paints anything)."""
     if not generator.moves:
@@ -98,9 +115,11 @@ def apex_measures(generator: Any, aligned: Any, label: int, level: float, mouth:
     warped = apply_motion_to_photo(closed, aligned.photo, aligned.M, size, face)[0, -1]
     apex, warped = as_rgb(apex), as_rgb(warped)
     keep = outside(photo.shape, lips, face)
+    moved = moved_mouth_box(crop_points, motion.flow[0, -1].cpu(), aligned.M, photo.shape)
     return {"synthesised_share": share,
             "sharpness_kept": sharpness_kept(apex, cut(photo, face), keep),
             "warp_sharpness_kept": sharpness_kept(warped, cut(photo, face), keep),
             "specks": speck_share(apex, warped),
-            "specks_outside_mouth": speck_share(apex, warped, keep)}
+            "specks_outside_mouth": speck_share(apex, warped, keep),
+            "specks_outside_mouths": speck_share(apex, warped, keep & outside(photo.shape, moved, face))}
 

@@ -102,13 +102,15 @@ def tps_map(a: torch.Tensor, b: torch.Tensor, points: torch.Tensor, regular: flo
     return U @ coef[:, :P] + affine @ coef[:, P:]
 
 
-def tps_warp(images: torch.Tensor, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
-    """images (N, C, s, s) whose points src (N, P, 2) (normalised) are drawn at dst (N, P, 2).
+def tps_warp(images: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, size: int | None = None) -> torch.Tensor:
+    """images (N, C, s, s) whose points src (N, P, 2) (normalised) are drawn at dst (N, P, 2), on a
+    size x size grid (default s: the points are normalised, so any size draws the same picture).
 
     A thin-plate spline from dst to src (plus the patch's border, fixed) gives, for every output
     pixel, where to read the image: a backward warp, bilinear.
     """
     N, C, s, _ = images.shape
+    s = size or s
     ring = border_anchors().to(images.device)[None].expand(N, -1, -1)
     grid = identity_grid(s, s, images.device).reshape(1, -1, 2).expand(N, -1, -1)
     where = tps_map(torch.cat([dst.to(ring), ring], 1), torch.cat([src.to(ring), ring], 1), grid)

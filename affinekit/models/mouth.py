@@ -65,9 +65,9 @@ def _inverse(theta: torch.Tensor) -> torch.Tensor:
 
 def paste_patches(frames: torch.Tensor, theta: torch.Tensor, mask: torch.Tensor,
                   residual: torch.Tensor) -> torch.Tensor:
-    """The frame's luma (or colour) becomes R where m opens (`paint`), with m and R (N, 1 or 3, s, s) carried from the
-    patch to the frame (N, C, H, W) through theta's inverse, at the frame's resolution; only the
-    patch's footprint is touched."""
+    """The frame's luma (or colour) becomes R where m opens (`paint`), with m (N, 1, s, s) and R (N, 1 or 3,
+    s', s'; any size) carried from the patch to the frame (N, C, H, W) through theta's inverse, at the
+    frame's resolution; only the patch's footprint is touched."""
     n, c, h, w = frames.shape
     # the footprint's bounding box in frame pixels: only there can m be non-zero
     corners = torch.tensor([[-1.0, -1.0, 1.0], [1.0, -1.0, 1.0], [-1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]).to(theta)
@@ -85,8 +85,10 @@ def paste_patches(frames: torch.Tensor, theta: torch.Tensor, mask: torch.Tensor,
     at = torch.stack([gx, gy, torch.ones_like(gx)], -1)                     # (h', w', 3) frame normalised
     inv = _inverse(theta)
     grid = torch.einsum("nij,hwj->nhwi", inv, at)                            # patch normalised
-    maps = F.grid_sample(torch.cat([mask, residual], 1).to(frames), grid.to(frames), mode="bilinear",
-                         padding_mode="zeros", align_corners=False)
+    # m and R may differ in size (an exemplar bank's colour can be shown larger than the patch)
+    parts = [torch.cat([mask, residual], 1)] if mask.shape[-1] == residual.shape[-1] else [mask, residual]
+    maps = torch.cat([F.grid_sample(p.to(frames), grid.to(frames), mode="bilinear", padding_mode="zeros",
+                                    align_corners=False) for p in parts], 1)
     out = frames.clone()
     out[:, :, y0:y1, x0:x1] = paint(out[:, :, y0:y1, x0:x1], maps[:, :1], maps[:, 1:])
     return out

@@ -17,6 +17,10 @@ people and open clips, never a source the kit may not ship). Per clip:
    the frame's focus). Where m opens, the frame becomes the corrected exemplar, in colour.
 
 The texture inside the mouth therefore comes from a real mouth, and the network only fits it in.
+A bank may store its mouths larger than the patch (`MouthConfig.bank_size`): the network reads them
+at the patch's size, and where the photo's mouth is larger than the patch (a 1024 px photo's is about
+three times larger) the same correction is applied to the exemplar warped at the bank's size, so the
+copied teeth keep the detail they have instead of being the patch stretched.
 """
 from __future__ import annotations
 
@@ -84,8 +88,13 @@ class ExemplarRefiner(MouthRefiner):
             getattr(self, name).copy_(value)
         self._decoded.clear()
 
+    @property
+    def bank_side(self) -> int:
+        """The side of the bank's stored mouths, px."""
+        return self.cfg.bank_size or self.cfg.size
+
     def exemplar_images(self, picks: torch.Tensor) -> torch.Tensor:
-        """The bank's patches (N, 3, s, s) in [-1, 1] for indices picks (N,); each decoded once."""
+        """The bank's mouths (N, 3, b, b) in [-1, 1] (b: `bank_side`) for indices picks (N,); each decoded once."""
         out = []
         for k in picks.tolist():
             if k not in self._decoded:
@@ -103,18 +112,22 @@ class ExemplarRefiner(MouthRefiner):
         return nearest(descriptor(self.bank_shapes.float()), descriptor(query), self.bank_people, exclude)
 
     def forward(self, patch: torch.Tensor, neutral: torch.Tensor, warped: torch.Tensor, polygons: torch.Tensor,
-                label: torch.Tensor, intensity: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                label: torch.Tensor, intensity: torch.Tensor,
+                fine: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(m (N, 1, s, s), the colour to show (N, 3, s, s) in [-1, 1]); polygons (N, 2, s, s): the warped
-        exemplar's opening and the frame's inner lips."""
+        exemplar's opening and the frame's inner lips. With `fine` (N, 3, S, S), the same exemplar warped
+        at a larger size S, the colour is shown at S: the same correction and softening, applied to it."""
         raw = self.maps(patch, neutral, label, intensity, warped, polygons)
         level = intensity.to(patch).view(-1, 1, 1, 1)
         logit = gaussian_blur(raw[:, 1:2], MASK_SIGMA) + MASK_PRIOR * (2 * polygons[:, :1] - 1)
         mask = torch.sigmoid(logit) * self.window.to(patch) * level.abs().clamp(max=1.0)
-        soften = torch.sigmoid(raw[:, 4:5].mean((2, 3), keepdim=True) - 2.0)     # starts near 0.1
-        s = patch.shape[-1]
-        shift = torch.tanh(F.avg_pool2d(torch.cat([raw[:, :1], raw[:, 2:4]], 1), COLOUR_POOL))
-        shift = F.interpolate(shift, size=(s, s), mode="bilinear", align_corners=False)
-        image = (1 - soften) * warped + soften * gaussian_blur(warped) + shift
+        cfg = self.cfg
+        soften = cfg.soften_limit * torch.sigmoid(raw[:, 4:5].mean((2, 3), keepdim=True) - 2.0)  # starts near 0.1
+        shift = cfg.shift_limit * torch.tanh(F.avg_pool2d(torch.cat([raw[:, :1], raw[:, 2:4]], 1), COLOUR_POOL))
+        shown = warped if fine is None else fine
+        scale = shown.shape[-1] / patch.shape[-1]            # the blur is the same on the face at any size
+        shift = F.interpolate(shift, size=shown.shape[-2:], mode="bilinear", align_corners=False)
+        image = (1 - soften) * shown + soften * gaussian_blur(shown, BLUR_SIGMA * scale) + shift
         return mask, image.clamp(-1, 1)
 
 
@@ -129,10 +142,26 @@ def exemplar_inputs(refiner: ExemplarRefiner, shapes: torch.Tensor, picks: torch
     """
     s = refiner.cfg.size
     images = refiner.exemplar_images(picks)
+    if images.shape[-1] != s:          # the network reads a larger bank's mouths at its own size
+        images = F.interpolate(images, size=(s, s), mode="area")
     src = refiner.bank_shapes[picks].float()
     warped = tps_warp(images, src[:, OUTER], shapes[:, OUTER].float())
     opening = tps_points(src[:, INNER], src[:, OUTER], shapes[:, OUTER].float())
     return warped, torch.cat([polygon_mask(opening, s), polygon_mask(shapes[:, INNER], s)], 1)
+
+
+def fine_exemplars(refiner: ExemplarRefiner, shapes: torch.Tensor, picks: torch.Tensor) -> torch.Tensor:
+    """The chosen exemplars (N, 3, b, b) warped as `exemplar_inputs` warps them, at the bank's own size b."""
+    src = refiner.bank_shapes[picks].float()
+    return tps_warp(refiner.exemplar_images(picks), src[:, OUTER], shapes[:, OUTER].float())
+
+
+def shown_larger(refiner: ExemplarRefiner, theta: torch.Tensor, frame_size: tuple[int, int]) -> bool:
+    """Whether the patch that maps theta (N, 2, 3) (patch -> frame, normalised) cuts covers more frame
+    pixels than the patch has, and the bank holds its mouths larger: then they are shown larger."""
+    h, w = frame_size
+    side = float(torch.linalg.det(theta[:1, :, :2].double()).abs().sqrt()) * (w * h) ** 0.5
+    return refiner.bank_side > refiner.cfg.size and side > refiner.cfg.size
 
 
 def refine(refiner: MouthRefiner, frames: torch.Tensor, neutral: torch.Tensor, theta: torch.Tensor,
@@ -147,7 +176,8 @@ def refine(refiner: MouthRefiner, frames: torch.Tensor, neutral: torch.Tensor, t
     patch = cut_patches(tensor_channels(frames, 3), theta, s)
     base = cut_patches(tensor_channels(neutral, 3), theta, s)
     warped, polygon = exemplar_inputs(refiner, shapes, picks)
-    mask, image = refiner(patch, base, warped, polygon, labels, intensities)
+    fine = fine_exemplars(refiner, shapes, picks) if shown_larger(refiner, theta, frames.shape[-2:]) else None
+    mask, image = refiner(patch, base, warped, polygon, labels, intensities, fine)
     return paste_patches(frames, theta, mask, image), mask, image
 
 

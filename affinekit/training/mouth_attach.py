@@ -13,7 +13,9 @@ from affinekit.io.atomic import atomic_write_text
 from affinekit.io.clashes import same_file
 from affinekit.io.destinations import writable_file
 from affinekit.io.json_values import read_json
-from affinekit.models.mouth_exemplar import make_refiner
+from affinekit.models.mouth_exemplar import ExemplarRefiner, make_refiner
+from affinekit.training.mouth_bank import load_bank
+from affinekit.training.mouth_exemplar import banked_config
 from affinekit.weights.checkpoint import FORMAT, load_generator, safe_load, save_generator_only, training_data
 
 
@@ -50,6 +52,25 @@ def move_mouth(generator_path: str | Path, donor_path: str | Path) -> Path:
             record["mouth"] = dict(mouth, moved_from=str(donor_path))
             atomic_write_text(record_path, json.dumps(record, indent=1) + "\n")
     return out
+
+
+def replace_bank(generator_path: str | Path, bank_path: str | Path, out: str | Path) -> Path:
+    """A copy of the generator export at `out` whose exemplar mouth stage holds the bank at bank_path
+    (`scripts/build_mouth_bank.py`) instead of its own; the refiner's weights are unchanged. The refiner
+    was trained on other people's exemplars than each target's, so any bank of real open mouths serves
+    it; one built from the same mouths at a larger size (`--size`) changes only the detail it shows."""
+    generator, model_cfg = load_generator(generator_path)
+    if not isinstance(generator.mouth, ExemplarRefiner):
+        raise AffinekitError(f"{generator_path}: has no exemplar mouth stage to give a bank; name a generator "
+                             "that has one (the bundled affinekit_default.pt has)")
+    bank = load_bank(bank_path)
+    old = generator.mouth
+    refiner = ExemplarRefiner(banked_config(old.cfg, bank, bank_path), model_cfg.num_labels)
+    weights = {k: v for k, v in old.state_dict().items() if not k.startswith("bank_")}
+    refiner.load_state_dict(weights, strict=False)
+    refiner.set_bank(bank["jpeg"], bank["offsets"], bank["shapes"].to(refiner.bank_shapes), bank["people"])
+    generator.mouth = refiner
+    return save_generator_only(generator, model_cfg, out, half=True, data=training_data(generator_path))
 
 
 def attach_destination(attach: str | Path, generator_path: str | Path, folders: Sequence[str | Path],

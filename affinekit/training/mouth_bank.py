@@ -5,8 +5,9 @@ Only FRLL (CC BY 4.0; training people only, by `data.dataset.validation_split`) 
 the generator's file. CK+, JAFFE, Yale and MEAD may be training *targets* of the refiner, never
 exemplars.
 
-Each exemplar is the mouth square (`models.mouth.mouth_square`) cut at twice the refiner's size from
-the face aligned at 512 px and area-halved (the teeth keep their detail), stored as JPEG bytes,
+Each exemplar is the mouth square (`models.mouth.mouth_square`) cut at twice the bank's side
+(`MouthConfig.bank_size`, or the refiner's size) from the face aligned at 512 px per 128 px of that
+side, and area-halved (the teeth keep their detail), stored as JPEG bytes,
 with its 20 lip points in the patch's coordinates and who it is (people are numbered; `names`
 keeps their names, so training can leave a target's own mouth out).
 """
@@ -32,7 +33,8 @@ from affinekit.models.exemplars import INNER, LIPS, descriptor, encode_jpeg, to_
 from affinekit.models.mouth import cut_patches, mouth_square
 from affinekit.weights.checkpoint import BANK_FORMAT, atomic_save, safe_load
 
-ALIGN_SIZE = 512          # the face is aligned at this size before its mouth is cut (IOD about 154 px)
+ALIGN_SIZE = 512          # the face is aligned at this size per 128 px of the bank's side before its mouth
+ALIGN_PER = 128           # is cut (IOD about 154 px at 512)
 PATCH_UNIT_IODS = 0.75    # one patch-normalised unit, in inter-ocular distances (box_scale 1.5 / 2)
 MIN_OPENING = 0.06        # a mouth enters the bank when its lips part by this many IODs: the bank is
                           # for what a warp cannot show (teeth, a cavity); a closed smile adds nothing
@@ -41,6 +43,7 @@ MIN_OPENING = 0.06        # a mouth enters the bank when its lips part by this m
 @dataclass
 class Bank:
     """Exemplars: JPEG bytes (one array each), lip shapes (K, 20, 2), person numbers (K,), names."""
+    side: int = 0                    # the stored mouths' side, px (0: not known, an old bank: the refiner's size)
     jpeg: list[np.ndarray] = field(default_factory=list)
     shapes: list[np.ndarray] = field(default_factory=list)
     people: list[int] = field(default_factory=list)
@@ -48,6 +51,9 @@ class Bank:
     sources: list[str] = field(default_factory=list)
 
     def add(self, patch: np.ndarray, shape: np.ndarray, person: str, source: str) -> None:
+        if self.side and patch.shape[0] != self.side:
+            raise ValueError(f"a {patch.shape[0]} px mouth for a bank of {self.side} px mouths")
+        self.side = patch.shape[0]
         if person not in self.names:
             self.names.append(person)
         self.jpeg.append(encode_jpeg(patch))
@@ -64,12 +70,12 @@ class Bank:
 
     def save(self, path: str | Path) -> Path:
         return atomic_save({"format": BANK_FORMAT, **self.tensors(), "names": list(self.names),
-                            "sources": list(self.sources)}, path)
+                            "sources": list(self.sources), "side": self.side}, path)
 
 
 def open_only(data: dict, min_opening: float = MIN_OPENING) -> Bank:
     """The mouths of a saved bank (`load_bank`) whose lips part by at least min_opening IODs."""
-    bank = Bank()
+    bank = Bank(side=int(data.get("side", 0)))
     offsets = data["offsets"].tolist()
     for k, shape in enumerate(data["shapes"].float().numpy()):
         if opening(shape) >= min_opening:
@@ -91,18 +97,25 @@ def load_bank(path: str | Path) -> dict:
     return data
 
 
+def bank_side(cfg: MouthConfig) -> int:
+    """The side of the mouths a bank for this config stores, px."""
+    return cfg.bank_size or cfg.size
+
+
 def cut_exemplar(image: np.ndarray, points: np.ndarray, cfg: MouthConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(the mouth patch (s, s, 3) uint8, its lip shape (20, 2) in patch coordinates) of a face with
-    68 landmarks `points` in the pixels of an RGB image."""
-    aligner = FaceAligner(ALIGN_SIZE)
+    """(the mouth patch (b, b, 3) uint8 (b: `bank_side`), its lip shape (20, 2) in patch coordinates) of
+    a face with 68 landmarks `points` in the pixels of an RGB image."""
+    side = bank_side(cfg)
+    align = ALIGN_SIZE * side // ALIGN_PER
+    aligner = FaceAligner(align)
     M = aligner.transform(points)
     crop = aligner.warp(as_rgb(image), M)
     in_crop = torch.from_numpy(apply_transform(M, points)).float()[None]
-    theta = mouth_square(in_crop, ALIGN_SIZE, cfg)
-    big = cut_patches(to_model(crop[None]), theta, 2 * cfg.size)
+    theta = mouth_square(in_crop, align, cfg)
+    big = cut_patches(to_model(crop[None]), theta, 2 * side)
     patch = F.avg_pool2d(big, 2)[0]
     pixels = ((patch.permute(1, 2, 0).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
-    shape = to_patch(in_crop[:, LIPS], theta, ALIGN_SIZE)[0].numpy()
+    shape = to_patch(in_crop[:, LIPS], theta, align)[0].numpy()
     return pixels, shape
 
 

@@ -22,6 +22,7 @@ import torch
 
 from affinekit.config import MouthConfig, from_dict, to_dict
 from affinekit.data.dataset import SequenceDataset
+from affinekit.errors import AffinekitError
 from affinekit.io.images import tensor_channels, to_model, to_model_scale, to_pixel_scale
 from affinekit.io.run_folder import RunFolder
 from affinekit.models.exemplars import descriptor, nearest
@@ -64,11 +65,19 @@ class TargetSet:
 def bank_refiner(cfg: MouthConfig, num_labels: int, bank_path: str | Path) -> tuple[ExemplarRefiner, list[str]]:
     """(a fresh ExemplarRefiner holding the bank at bank_path, the bank's people's names)."""
     bank = load_bank(bank_path)
-    cfg = from_dict(MouthConfig, {**to_dict(cfg), "exemplars": int(bank["shapes"].shape[0]),
-                                  "bank_bytes": int(bank["jpeg"].shape[0])})
-    refiner = ExemplarRefiner(cfg, num_labels)
+    refiner = ExemplarRefiner(banked_config(cfg, bank, bank_path), num_labels)
     refiner.set_bank(bank["jpeg"], bank["offsets"], bank["shapes"], bank["people"])
     return refiner, list(bank["names"])
+
+
+def banked_config(cfg: MouthConfig, bank: dict, bank_path: str | Path) -> MouthConfig:
+    """cfg sized for the bank read from bank_path (`load_bank`): its exemplars, bytes and side."""
+    side = int(bank.get("side", 0)) or cfg.size
+    if side % cfg.size:
+        raise AffinekitError(f"{bank_path}: holds {side} px mouths, not a multiple of the refiner's {cfg.size} px "
+                             "patch; build the bank again with scripts/build_mouth_bank.py --size")
+    return from_dict(MouthConfig, {**to_dict(cfg), "exemplars": int(bank["shapes"].shape[0]),
+                                   "bank_bytes": int(bank["jpeg"].shape[0]), "bank_size": 0 if side == cfg.size else side})
 
 
 @torch.no_grad()

@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from affinekit.evaluation.faithful import (SPECK_CHROMA, chroma, outside, sharpness_kept, speck_share,
-                                           synthesised_share)
+from affinekit.evaluation.faithful import (SPECK_CHROMA, chroma, moved_mouth_box, outside, sharpness_kept,
+                                           speck_share, synthesised_share)
 
 
 def texture(size: int = 64, seed: int = 0) -> np.ndarray:
@@ -19,6 +19,24 @@ def test_outside_clears_the_inner_box_within_the_outer_one():
     assert not keep[1:4, 2:6].any()             # the inner box, shifted into the outer box's pixels
     assert keep.sum() == 8 * 10 - 3 * 4
     assert outside((6, 6), inner=(0, 0, 6, 6)).sum() == 0
+
+
+def test_the_moved_mouth_box_follows_the_field_into_the_photo():
+    import torch
+    from affinekit.evaluation.mouth import mouth_box
+    rng = np.random.default_rng(0)
+    crop_points = rng.uniform(20, 44, (68, 2))
+    M = np.array([[0.5, 0.0, -10.0], [0.0, 0.5, -20.0]])          # photo -> 64 px crop: half size, shifted
+    photo_points = (crop_points - M[:, 2]) / 0.5
+    shape = (400, 400, 3)
+    still = torch.zeros(2, 64, 64)
+    assert moved_mouth_box(crop_points, still, M, shape) == mouth_box(photo_points, shape)
+    # a backward field that reads 3 crop pixels higher moves the picture 3 crop pixels (6 photo pixels) down
+    down = torch.zeros(2, 64, 64)
+    down[1] = -3 * 2 / 64
+    left, top, right, bottom = moved_mouth_box(crop_points, down, M, shape)
+    l0, t0, r0, b0 = mouth_box(photo_points, shape)
+    assert (left, right) == (l0, r0) and abs(top - (t0 + 6)) <= 1 and abs(bottom - (b0 + 6)) <= 1
 
 
 def test_synthesised_share_leaves_the_mouth_out():
@@ -66,5 +84,6 @@ def test_apex_measures_at_zero_intensity_keep_the_photo(checkpoint, face_photo):
     aligned = animator.align(face_photo, "astronaut")
     m = apex_measures(animator.generator, aligned, 4, 0.0, mouth=False)
     assert m["warp_sharpness_kept"] == pytest.approx(1.0)
-    assert set(m) == {"synthesised_share", "sharpness_kept", "warp_sharpness_kept", "specks", "specks_outside_mouth"}
+    assert set(m) == {"synthesised_share", "sharpness_kept", "warp_sharpness_kept", "specks", "specks_outside_mouth",
+                      "specks_outside_mouths"}
     assert 0.0 <= m["synthesised_share"] <= 1.0 and 0.0 <= m["specks"] <= 1.0

@@ -106,10 +106,13 @@ def test_jpeg_bytes_come_back_close_to_the_patch():
 SMALL = dict(size=32, width=8, max_width=16, depth=2, exemplars=3)
 
 
-def _bank_refiner(num_labels: int) -> ExemplarRefiner:
-    """An exemplar refiner whose bank holds three hand-made mouths: a dark, a mid and a light square."""
-    jpegs = [encode_jpeg(np.full((32, 32, 3), v, np.uint8)) for v in (20, 120, 240)]
-    cfg = MouthConfig(**SMALL, bank_bytes=sum(len(j) for j in jpegs))
+def _bank_refiner(num_labels: int, mouths: list[np.ndarray] | None = None) -> ExemplarRefiner:
+    """An exemplar refiner whose bank holds three hand-made mouths (default: a dark, a mid and a light
+    32 px square; larger ones make a bank of that side, `MouthConfig.bank_size`)."""
+    mouths = mouths or [np.full((32, 32, 3), v, np.uint8) for v in (20, 120, 240)]
+    jpegs = [encode_jpeg(m, quality=95) for m in mouths]
+    side = mouths[0].shape[0]
+    cfg = MouthConfig(**SMALL, bank_bytes=sum(len(j) for j in jpegs), bank_size=0 if side == SMALL["size"] else side)
     refiner = ExemplarRefiner(cfg, num_labels)
     offsets = torch.tensor(np.concatenate([[0], np.cumsum([len(j) for j in jpegs])]))
     shapes = torch.stack([lips(0.4, 0.0), lips(0.4, 0.1), lips(0.3, 0.3)])
