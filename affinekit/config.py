@@ -212,19 +212,22 @@ class MouthConfig:
     shift_limit: float = 1.0       # the exemplar refiner's colour correction reaches at most this far ([-1, 1]
                                    # units; 1: anywhere): small, it can harmonise the copy but not paint over it
     soften_limit: float = 1.0      # the most it may blend the copy with a blurred one (1: all the way)
-    bank_size: int = 0             # side of the bank's stored mouths, px (0: `size`); larger keeps the teeth's
-                                   # detail where the photo's mouth is larger than the patch (the network reads
-                                   # them at `size`; the copy is shown at up to this size)
+    bank_size: int = 0             # side of the bank's stored mouths, px (0: `size`); larger keeps the teeth's detail
+                                   # where the photo's mouth is larger than the patch (the network reads them at `size`)
+
+    @property
+    def bank_side(self) -> int:
+        """The side of the bank's stored mouths, px."""
+        return self.bank_size or self.size
 
     def __post_init__(self) -> None:
         _require(16 <= self.size <= MOUTH_MAX_SIZE and self.size % 2 ** (self.depth + 1) == 0, "mouth.size", self.size,
                  f"from 16 to {MOUTH_MAX_SIZE} and divisible by 2**(depth + 1) = {2 ** (self.depth + 1)}")
         _require(self.exemplars >= 0 and self.bank_bytes >= 0 and (self.exemplars == 0) == (self.bank_bytes == 0),
                  "mouth.exemplars", (self.exemplars, self.bank_bytes), "with bank_bytes, both 0 or both positive")
-        for name in ("shift_limit", "soften_limit"):
+        for name, most in (("shift_limit", 2), ("soften_limit", 1)):
             value = getattr(self, name)
-            _require(math.isfinite(value) and 0 < value <= (2 if name == "shift_limit" else 1), f"mouth.{name}", value,
-                     "a number above 0, at most 2" if name == "shift_limit" else "a number above 0, at most 1")
+            _require(math.isfinite(value) and 0 < value <= most, f"mouth.{name}", value, f"a number above 0, at most {most}")
         _require(self.bank_size == 0 or (self.bank_size <= MOUTH_MAX_SIZE and self.bank_size % self.size == 0),
                  "mouth.bank_size", self.bank_size, f"0, or a multiple of mouth.size ({self.size}) up to {MOUTH_MAX_SIZE}")
         for name in ("width", "max_width", "depth", "steps", "batch_size"):

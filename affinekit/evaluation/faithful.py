@@ -25,14 +25,14 @@ import cv2
 import numpy as np
 import torch
 
+from affinekit.data.faces import apply_transform
 from affinekit.evaluation.metrics import laplacian_variance
 from affinekit.evaluation.mouth import Box, cut, face_box, mouth_box
-from affinekit.data.faces import apply_transform
 from affinekit.generate.inference import apply_motion_to_photo, device_of
 from affinekit.generate.render import render_clips
 from affinekit.io.images import as_rgb, tensor_channels
 from affinekit.models.exemplars import moved_points
-from affinekit.models.motion import Motion, pixels_to_normalised
+from affinekit.models.motion import Motion, normalised_to_pixels, pixels_to_normalised
 
 SPECK_CHROMA = 15.0     # CIE a*b* units: a chroma shift this large is a visible colour, not noise
 
@@ -56,8 +56,8 @@ def moved_mouth_box(crop_landmarks: np.ndarray, flow: torch.Tensor, M: np.ndarra
     size = flow.shape[-1]
     points = pixels_to_normalised(torch.as_tensor(np.asarray(crop_landmarks), dtype=torch.float32), size)
     moved = moved_points(points[None], flow.float()[None, None])[0, 0]
-    in_crop = ((moved + 1.0) * size - 1.0) / 2.0
-    return mouth_box(apply_transform(cv2.invertAffineTransform(np.asarray(M, np.float64)), in_crop.numpy()), shape)
+    in_crop = normalised_to_pixels(moved, size).numpy()
+    return mouth_box(apply_transform(cv2.invertAffineTransform(np.asarray(M, np.float64)), in_crop), shape)
 
 
 def synthesised_share(mask: np.ndarray, face: Box, mouth: Box) -> float:

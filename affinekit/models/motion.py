@@ -39,6 +39,11 @@ def pixels_to_normalised(points: torch.Tensor, size: int) -> torch.Tensor:
     return (2.0 * points + 1.0) / size - 1.0
 
 
+def normalised_to_pixels(points: torch.Tensor, size: int) -> torch.Tensor:
+    """Normalised coordinates (..., 2) -> pixel coordinates of a size x size image (`pixels_to_normalised`'s inverse)."""
+    return ((points + 1.0) * size - 1.0) / 2.0
+
+
 def identity_grid(h: int, w: int, device: torch.device | None = None,
                   dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """(1, h, w, 2) normalised coordinates of every pixel centre (x, y)."""

@@ -88,13 +88,8 @@ class ExemplarRefiner(MouthRefiner):
             getattr(self, name).copy_(value)
         self._decoded.clear()
 
-    @property
-    def bank_side(self) -> int:
-        """The side of the bank's stored mouths, px."""
-        return self.cfg.bank_size or self.cfg.size
-
     def exemplar_images(self, picks: torch.Tensor) -> torch.Tensor:
-        """The bank's mouths (N, 3, b, b) in [-1, 1] (b: `bank_side`) for indices picks (N,); each decoded once."""
+        """The bank's mouths (N, 3, b, b) in [-1, 1] (b: `cfg.bank_side`) for indices picks (N,); each decoded once."""
         out = []
         for k in picks.tolist():
             if k not in self._decoded:
@@ -161,7 +156,7 @@ def shown_larger(refiner: ExemplarRefiner, theta: torch.Tensor, frame_size: tupl
     pixels than the patch has, and the bank holds its mouths larger: then they are shown larger."""
     h, w = frame_size
     side = float(torch.linalg.det(theta[:1, :, :2].double()).abs().sqrt()) * (w * h) ** 0.5
-    return refiner.bank_side > refiner.cfg.size and side > refiner.cfg.size
+    return refiner.cfg.bank_side > refiner.cfg.size and side > refiner.cfg.size
 
 
 def refine(refiner: MouthRefiner, frames: torch.Tensor, neutral: torch.Tensor, theta: torch.Tensor,

@@ -66,9 +66,10 @@ def replace_bank(generator_path: str | Path, bank_path: str | Path, out: str | P
     bank = load_bank(bank_path)
     old = generator.mouth
     refiner = ExemplarRefiner(banked_config(old.cfg, bank, bank_path), model_cfg.num_labels)
-    weights = {k: v for k, v in old.state_dict().items() if not k.startswith("bank_")}
-    refiner.load_state_dict(weights, strict=False)
     refiner.set_bank(bank["jpeg"], bank["offsets"], bank["shapes"].to(refiner.bank_shapes), bank["people"])
+    # every weight of the old stage, the new bank's buffers (only they may differ in size)
+    refiner.load_state_dict({**old.state_dict(), **{k: v for k, v in refiner.state_dict().items()
+                                                     if k.startswith("bank_")}})
     generator.mouth = refiner
     return save_generator_only(generator, model_cfg, out, half=True, data=training_data(generator_path))
 

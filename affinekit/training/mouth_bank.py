@@ -97,15 +97,10 @@ def load_bank(path: str | Path) -> dict:
     return data
 
 
-def bank_side(cfg: MouthConfig) -> int:
-    """The side of the mouths a bank for this config stores, px."""
-    return cfg.bank_size or cfg.size
-
-
 def cut_exemplar(image: np.ndarray, points: np.ndarray, cfg: MouthConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(the mouth patch (b, b, 3) uint8 (b: `bank_side`), its lip shape (20, 2) in patch coordinates) of
+    """(the mouth patch (b, b, 3) uint8 (b: `cfg.bank_side`), its lip shape (20, 2) in patch coordinates) of
     a face with 68 landmarks `points` in the pixels of an RGB image."""
-    side = bank_side(cfg)
+    side = cfg.bank_side
     align = ALIGN_SIZE * side // ALIGN_PER
     aligner = FaceAligner(align)
     M = aligner.transform(points)

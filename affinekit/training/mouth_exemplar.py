@@ -73,11 +73,13 @@ def bank_refiner(cfg: MouthConfig, num_labels: int, bank_path: str | Path) -> tu
 def banked_config(cfg: MouthConfig, bank: dict, bank_path: str | Path) -> MouthConfig:
     """cfg sized for the bank read from bank_path (`load_bank`): its exemplars, bytes and side."""
     side = int(bank.get("side", 0)) or cfg.size
-    if side % cfg.size:
-        raise AffinekitError(f"{bank_path}: holds {side} px mouths, not a multiple of the refiner's {cfg.size} px "
-                             "patch; build the bank again with scripts/build_mouth_bank.py --size")
-    return from_dict(MouthConfig, {**to_dict(cfg), "exemplars": int(bank["shapes"].shape[0]),
-                                   "bank_bytes": int(bank["jpeg"].shape[0]), "bank_size": 0 if side == cfg.size else side})
+    try:
+        return from_dict(MouthConfig, {**to_dict(cfg), "exemplars": int(bank["shapes"].shape[0]),
+                                       "bank_bytes": int(bank["jpeg"].shape[0]),
+                                       "bank_size": 0 if side == cfg.size else side})
+    except ValueError as err:
+        raise AffinekitError(f"{bank_path}: holds {side} px mouths, which the refiner's {cfg.size} px patch cannot "
+                             f"use ({err}); build the bank again with scripts/build_mouth_bank.py --size") from None
 
 
 @torch.no_grad()

@@ -50,7 +50,7 @@ def test_the_thin_plate_warp_draws_the_same_picture_at_any_size():
 
 def test_the_network_reads_a_larger_bank_at_its_own_size():
     small, large = banked_refiner(32), banked_refiner(64)
-    assert (large.bank_side, small.bank_side) == (64, 32)
+    assert (large.cfg.bank_side, small.cfg.bank_side) == (64, 32)
     shapes, picks = lips(0.4, 0.1)[None], torch.tensor([1])
     warped_small, polygons_small = exemplar_inputs(small, shapes, picks)
     warped_large, polygons_large = exemplar_inputs(large, shapes, picks)
