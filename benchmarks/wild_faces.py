@@ -117,6 +117,18 @@ def face_chroma(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray
     return ycc[..., 1:].reshape(-1, 2).mean(0)
 
 
+REPORT_FIGURE = ROOT / "figures" / "generated_expressions_wild.png"
+PROBE_FIGURE = ROOT / "out" / "wild_faces.png"
+
+
+def default_figure(args: argparse.Namespace) -> Path:
+    """The report's figure only for the report's run (the open faces, the bundled model and judge, its mouth
+    stage on, l = 1, the whole model): a probe or a setting tried must never replace what the kit ships."""
+    report = (args.faces == "open" and not args.checkpoint and not args.judge and not args.no_mouth
+              and not args.warp_only and args.intensity == 1.0)
+    return REPORT_FIGURE if report else PROBE_FIGURE
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
 
@@ -132,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
-    parser.add_argument("--figure", default=str(ROOT / "figures" / "generated_expressions_wild.png"))
+    parser.add_argument("--figure", help="where to draw the faces (default: the report's figure, "
+                        "figures/generated_expressions_wild.png, for the report's own run; out/wild_faces.png for "
+                        "any other)")
     parser.add_argument("--frames", type=FRAMES, default=16)
     parser.add_argument("--intensity", type=number(0, 2, above=True), default=1.0,
                         help="the clips' last intensity (1: a full CK+ apex; the targets are read at 1)")
@@ -143,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="what the trained parts add: warp by l times the prior alone (prior), or by the whole "
                              "field (field), with the mask shut and no mouth stage (`Generator.prior_alone`)")
     args = parser.parse_args(argv)
+    args.figure = args.figure or str(default_figure(args))
     output_file(args.figure, "--figure", {"--checkpoint": args.checkpoint}, (".png",))    # before any work
 
     photos = chosen_faces(args)          # before the model: a missing folder fails at once

@@ -46,3 +46,27 @@ def test_specks_report_gives_both_means_and_what_the_mouth_stage_adds():
     assert lines[1] == "  anger     on 0.000%  off 0.000%  mouth stage adds +0.000%"
     assert lines[2] == "  surprise  on 0.300%  off 0.100%  mouth stage adds +0.200%"
     assert len(lines) == 3
+
+
+@pytest.mark.parametrize("options, report", [
+    ([], True),
+    (["--faces", "validation"], False),
+    (["--judge", "J.pt"], False),
+    (["--no-mouth"], False),
+    (["--warp-only", "field"], False),
+    (["--intensity", "2"], False),
+    (["--checkpoint", "G.pt"], False),
+])
+def test_only_the_reports_own_run_draws_the_shipped_figure(options, report):
+    """A probe (another judge, the validation faces, the mouth stage off, ...) once replaced the shipped
+    figure of the open faces: without --figure, only the report's own run may write it."""
+    import argparse
+    script = load_repo_script("benchmarks/wild_faces.py")
+    parser = argparse.ArgumentParser()
+    for flag in ("--checkpoint", "--judge", "--warp-only", "--faces"):
+        parser.add_argument(flag, default="open" if flag == "--faces" else None)
+    parser.add_argument("--no-mouth", action="store_true")
+    parser.add_argument("--intensity", type=float, default=1.0)
+    chosen = script.default_figure(parser.parse_args(options))
+    assert chosen == (script.REPORT_FIGURE if report else script.PROBE_FIGURE)
+    assert chosen.name == ("generated_expressions_wild.png" if report else "wild_faces.png")
