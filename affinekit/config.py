@@ -209,11 +209,10 @@ class MouthConfig:
     # the exemplar bank (`models.mouth_exemplar`): 0 = today's refiner, which paints luma from nothing
     exemplars: int = 0             # real open mouths in the bank (their JPEG bytes: bank_bytes in all)
     bank_bytes: int = 0
-    shift_limit: float = 1.0       # the exemplar refiner's colour correction reaches at most this far ([-1, 1]
-                                   # units; 1: anywhere): small, it can harmonise the copy but not paint over it
+    shift_limit: float = 1.0       # reach of the exemplar refiner's colour correction ([-1, 1] units; 1: anywhere)
     soften_limit: float = 1.0      # the most it may blend the copy with a blurred one (1: all the way)
-    bank_size: int = 0             # side of the bank's stored mouths, px (0: `size`); larger keeps the teeth's detail
-                                   # where the photo's mouth is larger than the patch (the network reads them at `size`)
+    bank_size: int = 0             # side of the bank's stored mouths, px (0: `size`; the network reads them at `size`)
+    smile_teeth: float = 0.0       # a happy clip copies only mouths whose opening shows at least this share of teeth
 
     @property
     def bank_side(self) -> int:
@@ -225,6 +224,7 @@ class MouthConfig:
                  f"from 16 to {MOUTH_MAX_SIZE} and divisible by 2**(depth + 1) = {2 ** (self.depth + 1)}")
         _require(self.exemplars >= 0 and self.bank_bytes >= 0 and (self.exemplars == 0) == (self.bank_bytes == 0),
                  "mouth.exemplars", (self.exemplars, self.bank_bytes), "with bank_bytes, both 0 or both positive")
+        _require(0 <= self.smile_teeth < 1, "mouth.smile_teeth", self.smile_teeth, "a share from 0 (off) up to 1")
         for name, most in (("shift_limit", 2), ("soften_limit", 1)):
             value = getattr(self, name)
             _require(math.isfinite(value) and 0 < value <= most, f"mouth.{name}", value, f"a number above 0, at most {most}")

@@ -104,13 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
     from affinekit.io.destinations import output_file
-    from affinekit.notebook.provenance import script_command, stamp
+    from affinekit.notebook.provenance import is_bundled, report_or_probe, script_command, stamp
     from affinekit.weights.bundled import CLASSIFIER_WEIGHTS, DEFAULT_WEIGHTS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
-    parser.add_argument("--figure", default=str(ROOT / "figures" / "dose_response.png"))
+    parser.add_argument("--figure", help="default: figures/dose_response.png (the bundled model), else under out/")
     args = parser.parse_args(argv)
+    args.figure = args.figure or str(report_or_probe(ROOT / "figures" / "dose_response.png", is_bundled(args.checkpoint)))
     output_file(args.figure, "--figure", {"--checkpoint": args.checkpoint}, (".png",))    # before any work
 
     animator, clf = load_pretrained(args.checkpoint), load_classifier()

@@ -180,6 +180,7 @@ def report(record: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     from affinekit.io.atomic import atomic_write_text
+    from affinekit.notebook.provenance import is_bundled, report_or_probe
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="the model to measure (a checkpoint or exported .pt)")
@@ -193,11 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-warp", action="store_true", help="leave out the landmark-warp baseline")
     parser.add_argument("--parts", default="strength,faithful,like",
                         help="which measures beside the prior (comma-separated: strength, faithful, like)")
-    parser.add_argument("--out", default=str(ROOT / "figures" / "full_strength.md"))
+    parser.add_argument("--out", help="default: figures/full_strength.md (the bundled model), else under out/")
     parser.add_argument("--keep-other-parts", action="store_true",
                         help="parts not in --parts are read back from --out's .json record of the same checkpoint "
                              "(after a change that touches only the parts measured)")
     args = parser.parse_args(argv)
+    args.out = args.out or str(report_or_probe(ROOT / "figures" / "full_strength.md", is_bundled(args.checkpoint)))
     args.parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown = args.parts - {"strength", "faithful", "like"}
     if unknown:

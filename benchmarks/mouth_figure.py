@@ -25,15 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
     from affinekit.io.destinations import output_file
-    from affinekit.notebook.provenance import script_command, stamp
+    from affinekit.notebook.provenance import is_bundled, report_or_probe, script_command, stamp
     from affinekit.weights.bundled import DEFAULT_WEIGHTS
     from affinekit.show.look_inside_mouth import mouth_closeup
     from affinekit.show.plots import save
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
-    parser.add_argument("--figure", default=str(ROOT / "figures" / "mouth_refiner.png"))
+    parser.add_argument("--figure", help="default: figures/mouth_refiner.png (the bundled model), else under out/")
     args = parser.parse_args(argv)
+    args.figure = args.figure or str(report_or_probe(ROOT / "figures" / "mouth_refiner.png", is_bundled(args.checkpoint)))
     output_file(args.figure, "--figure", {"--checkpoint": args.checkpoint}, (".png",))    # before any work
     animator = load_pretrained(args.checkpoint)
     if getattr(animator.generator, "mouth", None) is None:

@@ -85,15 +85,16 @@ def report(record: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     from affinekit.errors import AffinekitError
     from affinekit.io.atomic import atomic_write_text
-    from affinekit.notebook.provenance import script_command, stamp
+    from affinekit.notebook.provenance import is_bundled, report_or_probe, script_command, stamp
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="the model (default: the bundled one)")
     parser.add_argument("--data", action="append", help=f"prepared folders (default {PREPARED}/"
                                                         f"{{{','.join(STRENGTH_DATA)}}}; the first CK+ one sets 1)")
     parser.add_argument("--people", type=int, default=0, help="validation items per folder (0: all)")
-    parser.add_argument("--out", default=str(ROOT / "figures" / "strength_chain.md"))
+    parser.add_argument("--out", help="default: figures/strength_chain.md (the bundled model), else under out/")
     args = parser.parse_args(argv)
+    args.out = args.out or str(report_or_probe(ROOT / "figures" / "strength_chain.md", is_bundled(args.checkpoint)))
     folders = [Path(d) for d in (args.data or [PREPARED / n for n in STRENGTH_DATA])]
     missing = [str(f) for f in folders if not (f / "manifest.json").is_file()]
     if missing:

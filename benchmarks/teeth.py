@@ -136,7 +136,7 @@ def draw_strip(strip: list, names: list[str], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     from affinekit.data.faces import FaceAligner
     from affinekit.generate.animate import load_pretrained
-    from affinekit.notebook.provenance import script_command, stamp
+    from affinekit.notebook.provenance import is_bundled, report_or_probe, script_command, stamp
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="the model with the exemplar mouth stage")
     parser.add_argument("--baseline", default=str(ROOT / "affinekit" / "weights" / "affinekit_default.pt"),
@@ -145,9 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frll", default=str(ROOT.parent / "shared" / "data" / "frll"))
     parser.add_argument("--split", default="prepared/frll256", help="prepared FRLL folder: the split")
     parser.add_argument("--surprise", default="prepared/jaffe256,prepared/yale256,prepared/mead256")
-    parser.add_argument("--figure", default=str(ROOT / "figures" / "teeth_strip.png"))
+    parser.add_argument("--figure", help="default: figures/teeth_strip.png (the bundled model), else under out/")
     parser.add_argument("--json", help="also write the numbers here")
     args = parser.parse_args(argv)
+    args.figure = args.figure or str(report_or_probe(ROOT / "figures" / "teeth_strip.png", is_bundled(args.checkpoint)))
     if args.baseline_name in ("model", "mouth stage off"):
         parser.error(f"argument --baseline-name: {args.baseline_name!r} names another row; choose another name")
     off = load_pretrained(args.checkpoint)

@@ -118,15 +118,15 @@ def face_chroma(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray
 
 
 REPORT_FIGURE = ROOT / "figures" / "generated_expressions_wild.png"
-PROBE_FIGURE = ROOT / "out" / "wild_faces.png"
 
 
 def default_figure(args: argparse.Namespace) -> Path:
-    """The report's figure only for the report's run (the open faces, the bundled model and judge, its mouth
-    stage on, l = 1, the whole model): a probe or a setting tried must never replace what the kit ships."""
-    report = (args.faces == "open" and not args.checkpoint and not args.judge and not args.no_mouth
+    """The shipped figure only for the report's run (the open faces, the bundled model and judge, its mouth
+    stage on, l = 1, the whole model); out/ for any other (`provenance.report_or_probe`)."""
+    from affinekit.notebook.provenance import is_bundled, report_or_probe
+    report = (args.faces == "open" and is_bundled(args.checkpoint) and not args.judge and not args.no_mouth
               and not args.warp_only and args.intensity == 1.0)
-    return REPORT_FIGURE if report else PROBE_FIGURE
+    return report_or_probe(REPORT_FIGURE, report)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
     parser.add_argument("--figure", help="where to draw the faces (default: the report's figure, "
-                        "figures/generated_expressions_wild.png, for the report's own run; out/wild_faces.png for "
-                        "any other)")
+                        "figures/generated_expressions_wild.png, for the report's own run; the same name under out/ "
+                        "for any other)")
     parser.add_argument("--frames", type=FRAMES, default=16)
     parser.add_argument("--intensity", type=number(0, 2, above=True), default=1.0,
                         help="the clips' last intensity (1: a full CK+ apex; the targets are read at 1)")

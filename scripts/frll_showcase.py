@@ -82,7 +82,7 @@ def frll_id(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
-    from affinekit.notebook.provenance import script_command, stamp
+    from affinekit.notebook.provenance import is_bundled, report_or_probe, script_command, stamp
     from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -91,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=COUNT, default=3, help="rows of the strip (FRLL demo people)")
     parser.add_argument("--size", type=whole(16, 1024), default=128, help="close-up side, pixels")
     parser.add_argument("--frames", type=FRAMES, default=12)
-    parser.add_argument("--out", default=str(ROOT / "figures"))
+    parser.add_argument("--out", help="default: figures (the bundled model), else under out/")
     args = parser.parse_args(argv)
+    args.out = args.out or str(report_or_probe(ROOT / "figures", is_bundled(args.checkpoint)))
     out = Path(args.out)
     (out / "gifs").mkdir(parents=True, exist_ok=True)
     animator = load_pretrained(args.checkpoint)

@@ -20,10 +20,9 @@ import cv2
 import numpy as np
 
 from affinekit.evaluation.mouth import inter_ocular
+from affinekit.models.exemplars import TEETH_CHROMA, TEETH_LIGHTNESS, lightness_chroma   # one rule for a tooth
 
 MEASURE_IOD = 85.0          # px between the eye centres when measuring (128 px over 1.5 IODs)
-TEETH_LIGHTNESS = 60.0      # CIELAB L* (0-100) at or above which a low-chroma pixel is a tooth
-TEETH_CHROMA = 20.0         # CIELAB chroma sqrt(a*^2 + b*^2) at or below which a light pixel is a tooth
 CAVITY_LIGHTNESS = 30.0     # L* below which a pixel inside the lips is the mouth's dark cavity
 INNER_LIPS = np.arange(60, 68)
 
@@ -35,13 +34,6 @@ class MouthInside:
     teeth: float          # area of teeth pixels in it
     texture: float        # mean |Laplacian of L*| over the teeth pixels (0 without any)
     cavity: float         # area of dark pixels in it
-
-
-def lightness_chroma(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(L* in 0-100, chroma) of an RGB (H, W, 3) or grey (H, W) uint8 image, float32."""
-    rgb = np.repeat(image[..., None], 3, -1) if image.ndim == 2 else image[..., :3]
-    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    return lab[..., 0], np.hypot(lab[..., 1], lab[..., 2])
 
 
 def polygon_pixels(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

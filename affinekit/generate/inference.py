@@ -42,7 +42,7 @@ def _refine_clips(generator: Generator, clips: torch.Tensor, x0: torch.Tensor, l
     """Clips (B, T, C, H, W) in [-1, 1] with the mouth refined in each frame; landmarks (B, 68, 2) in
     pixels of x0 (B, C, H, W), the motion's field (B, T, 2, h, w), intensities (B, T)."""
     B, T = clips.shape[:2]
-    theta, shapes, picks = clip_plan(generator.mouth, landmarks, x0.shape[-1], flow, intensities)
+    theta, shapes, picks = clip_plan(generator.mouth, landmarks, x0.shape[-1], flow, intensities, labels.cpu())
     flat = lambda t: t.unsqueeze(1).expand(B, T, *t.shape[1:]).flatten(0, 1)
     refined = refine(generator.mouth, clips.flatten(0, 1), flat(x0), flat(theta.to(clips.device)), flat(labels),
                      intensities.flatten(), None if shapes is None else shapes.flatten(0, 1),

@@ -83,9 +83,10 @@ def _mouth_job(generator: Any, aligned: Any, label: Any, intensities: torch.Tens
     if aligned.landmarks is None or not refines_mouth(generator, mouth):
         return None
     # the render's own plan: the mouth square, and for an exemplar stage each frame's lips and the clip's exemplar
+    labels = label_tensor([label])
     theta, shapes, picks = clip_plan(generator.mouth, torch.as_tensor(aligned.landmarks).float()[None],
-                                     generator.cfg.image_size, flow, intensities.view(1, -1))
-    return MouthJob(generator.mouth, label_tensor([label]), intensities.view(1, -1), theta, shapes, picks, kept=[])
+                                     generator.cfg.image_size, flow, intensities.view(1, -1), labels)
+    return MouthJob(generator.mouth, labels, intensities.view(1, -1), theta, shapes, picks, kept=[])
 
 
 @torch.inference_mode()

@@ -120,7 +120,7 @@ def _photo(generator: Generator, face: AlignedFace, labels: list[Any], intensiti
         if face.landmarks is not None and refines_mouth(generator, mouth):
             levels = (intensities.view(1, -1) if intensities.dim() == 1 else intensities).expand(len(labels), -1)
             points = torch.as_tensor(face.landmarks).float()[None].expand(len(labels), -1, -1)
-            theta, shapes, picks = clip_plan(generator.mouth, points, size, motion.flow, levels)
+            theta, shapes, picks = clip_plan(generator.mouth, points, size, motion.flow, levels, y.cpu())
             refine = MouthJob(generator.mouth, label_tensor(labels), levels, theta[:1], shapes, picks)
         out = []
         for start, end, box in _runs(regions):      # clips sharing a region are composited together

@@ -12,7 +12,9 @@ a real mouth copied in and harmonised (`models.mouth_exemplar`). This module hol
   lips), each centred on itself; a person can be left out (training: never one's own mouth);
 - `tps_warp`: an image whose lip points sit at `src` drawn so that they sit at `dst` (a thin-plate
   spline through the lip points and the patch's border, which stays put);
-- `polygon_mask`: the inside of a polygon (the inner lips) on the patch's pixel grid.
+- `polygon_mask`: the inside of a polygon (the inner lips) on the patch's pixel grid;
+- `teeth_shares`: how much of each mouth's opening shows teeth (light, low-chroma pixels: the rule
+  `evaluation.teeth` measures generated mouths by), so that a smile can copy a mouth that shows them.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ LIPS = slice(48, 68)                  # the shape's points, in landmark numberin
 OUTER, INNER = slice(0, 12), slice(12, 20)   # within a shape
 OUTER_WEIGHT = 1.0                    # the outer lips place the exemplar (its warp follows them): as much as the opening
 FIELD_ITERATIONS = 6                  # fixed-point steps to follow a backward field forward
+TEETH_LIGHTNESS = 60.0                # CIELAB L* (0-100) at or above which a low-chroma pixel is a tooth
+TEETH_CHROMA = 20.0                   # CIELAB chroma sqrt(a*^2 + b*^2) at or below which a light pixel is a tooth
 
 
 def to_patch(points: torch.Tensor, theta: torch.Tensor, size: int) -> torch.Tensor:
@@ -58,16 +62,19 @@ def descriptor(shapes: torch.Tensor) -> torch.Tensor:
 
 
 def nearest(bank: torch.Tensor, query: torch.Tensor, people: torch.Tensor | None = None,
-            exclude: torch.Tensor | None = None, count: int = 1) -> torch.Tensor:
+            exclude: torch.Tensor | None = None, count: int = 1, allowed: torch.Tensor | None = None) -> torch.Tensor:
     """Indices (Q,) of the bank's descriptors (K, D) nearest to each query (Q, D), ties to the lower
     index ((Q, count), nearest first, for count > 1); where `exclude` (Q,) names a person, that
-    person's entries in `people` (K,) are skipped."""
+    person's entries in `people` (K,) are skipped, and so are the entries `allowed` (Q, K) rules out."""
     dist = torch.cdist(query.float(), bank.float())                     # (Q, K)
+    skip = torch.zeros_like(dist, dtype=torch.bool)
     if exclude is not None and people is not None:
-        same = people.view(1, -1) == exclude.view(-1, 1)
-        if bool((same.sum(1) > bank.shape[0] - count).any()):
-            raise ValueError("too few exemplars of other people left to retrieve from")
-        dist = dist.masked_fill(same, float("inf"))
+        skip |= people.view(1, -1) == exclude.view(-1, 1)
+    if allowed is not None:
+        skip |= ~allowed.bool()
+    if bool((skip.sum(1) > bank.shape[0] - count).any()):
+        raise ValueError("too few exemplars of other people (or of the kind allowed) left to retrieve from")
+    dist = dist.masked_fill(skip, float("inf"))
     # a stable sort keeps equal distances in index order (argmin's rule, for every rank)
     order = torch.sort(dist, dim=1, stable=True).indices[:, :count]
     return order[:, 0] if count == 1 else order
@@ -136,6 +143,27 @@ def polygon_mask(points: torch.Tensor, size: int) -> torch.Tensor:
     at_x = ax + (y - ay) * (bx - ax) / torch.where(by == ay, torch.full_like(by, 1e-12), by - ay)
     inside = (crosses & (x < at_x)).sum(-1) % 2 == 1                # (N, S)
     return inside.float().view(-1, 1, size, size)
+
+
+def lightness_chroma(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(L* in 0-100, chroma) of an RGB (H, W, 3) or grey (H, W) uint8 image, float32."""
+    rgb = np.repeat(image[..., None], 3, -1) if image.ndim == 2 else image[..., :3]
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    return lab[..., 0], np.hypot(lab[..., 1], lab[..., 2])
+
+
+def teeth_shares(images: torch.Tensor, shapes: torch.Tensor) -> torch.Tensor:
+    """(K,) the share of each mouth's opening (the inner-lip polygon of shapes (K, 20, 2), patch
+    coordinates) that shows teeth, for mouths images (K, 3, s, s) in [-1, 1]; 0 where the lips meet."""
+    s = images.shape[-1]
+    inside = polygon_mask(shapes[:, INNER].float(), s)[:, 0].bool().numpy()
+    pixels = ((images.float().permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+    out = []
+    for image, opening in zip(pixels, inside):
+        L, chroma = lightness_chroma(image)
+        teeth = opening & (L >= TEETH_LIGHTNESS) & (chroma <= TEETH_CHROMA)
+        out.append(teeth.sum() / opening.sum() if opening.any() else 0.0)
+    return torch.tensor(out, dtype=torch.float32)
 
 
 def encode_jpeg(patch: np.ndarray, quality: int = 92) -> np.ndarray:

@@ -8,7 +8,9 @@ people and open clips, never a source the kit may not ship). Per clip:
 1. the frame's lip points are the neutral face's carried by the motion field (`exemplars.moved_points`),
    in the mouth patch's coordinates (inter-ocular distances);
 2. one exemplar is chosen **once per clip**, at its strongest frame, as the bank's nearest shape
-   (`exemplars.nearest`), so the teeth cannot flicker from frame to frame;
+   (`exemplars.nearest`), so the teeth cannot flicker from frame to frame; with `mouth.smile_teeth`
+   a happy clip chooses among the mouths that show teeth (a parted smile shows them; a talking mouth
+   of the same opening often shows a dark gap, and the shape alone cannot tell the two apart);
 3. each frame, the exemplar is warped into that frame's lips (`exemplars.tps_warp`) and the network
    reads it beside the composite patch, the neutral patch, the inner-lip polygon, label and l;
 4. the network predicts a mask m, a colour correction that is smooth by construction (predicted at
@@ -29,15 +31,17 @@ import torch
 import torch.nn.functional as F
 
 from affinekit.config import MouthConfig
+from affinekit.expressions import EXPRESSIONS
 from affinekit.io.images import tensor_channels, to_model_scale
 from affinekit.models.exemplars import INNER, LIPS, OUTER, decode_jpeg, descriptor, moved_points, nearest, \
-    polygon_mask, tps_points, tps_warp
+    polygon_mask, teeth_shares, tps_points, tps_warp
 from affinekit.models.motion import pixels_to_normalised
 from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square, paste_patches, refine_frames
 
 MASK_PRIOR = 3.0         # the mask's logit starts this much higher inside the exemplar's opening
 COLOUR_POOL = 8          # the colour correction's resolution: the patch's size over this
 BLUR_SIGMA = 1.5         # the blurred copy of the exemplar (patch pixels)
+HAPPY = EXPRESSIONS.index("happy")
 MASK_SIGMA = 1.0         # the mask's logit is smoothed this much (patch pixels): the U-Net's 2 x 2 pixel
                          # blocks otherwise leave a dotted grid in it, which reads as speckle on the lips
 
@@ -80,6 +84,7 @@ class ExemplarRefiner(MouthRefiner):
         self.register_buffer("bank_shapes", torch.zeros(K, 20, 2))
         self.register_buffer("bank_people", torch.zeros(K, dtype=torch.int64))
         self._decoded: dict[int, torch.Tensor] = {}
+        self._teeth: torch.Tensor | None = None
 
     def set_bank(self, jpeg: torch.Tensor, offsets: torch.Tensor, shapes: torch.Tensor, people: torch.Tensor) -> None:
         """Fill the bank (sizes must match the config's exemplars and bank_bytes)."""
@@ -87,6 +92,7 @@ class ExemplarRefiner(MouthRefiner):
                             ("bank_people", people)):
             getattr(self, name).copy_(value)
         self._decoded.clear()
+        self._teeth = None
 
     def exemplar_images(self, picks: torch.Tensor) -> torch.Tensor:
         """The bank's mouths (N, 3, b, b) in [-1, 1] (b: `cfg.bank_side`) for indices picks (N,); each decoded once."""
@@ -99,12 +105,34 @@ class ExemplarRefiner(MouthRefiner):
             out.append(self._decoded[k])
         return torch.stack(out).to(self.bank_shapes.device)
 
-    def choose(self, shapes: torch.Tensor, intensities: torch.Tensor, exclude: torch.Tensor | None = None) -> torch.Tensor:
+    def teeth_shown(self) -> torch.Tensor:
+        """(K,) the share of each bank mouth's opening that shows teeth (`exemplars.teeth_shares`), once."""
+        if self._teeth is None or self._teeth.shape[0] != self.bank_shapes.shape[0]:
+            everyone = torch.arange(self.bank_shapes.shape[0])
+            self._teeth = teeth_shares(self.exemplar_images(everyone).cpu(), self.bank_shapes.cpu())
+        return self._teeth
+
+    def allowed(self, labels: torch.Tensor | None) -> torch.Tensor | None:
+        """(B, K) which bank mouths each clip may copy, for labels (B,) or mixture weights (B, L): under
+        `cfg.smile_teeth`, a clip that is mostly happy only those that show teeth; None: any."""
+        if labels is None or not self.cfg.smile_teeth:
+            return None
+        labels = torch.as_tensor(labels).cpu()
+        happy = labels[:, HAPPY] >= 0.5 if labels.dim() == 2 else labels == HAPPY
+        teeth = self.teeth_shown() >= self.cfg.smile_teeth
+        if not bool(teeth.any()):
+            return None                      # a bank without a smile: copy by shape alone
+        return ~happy.view(-1, 1) | teeth.view(1, -1)
+
+    def choose(self, shapes: torch.Tensor, intensities: torch.Tensor, exclude: torch.Tensor | None = None,
+               labels: torch.Tensor | None = None) -> torch.Tensor:
         """One exemplar per clip (B,): the bank's nearest shape to the clip's frame of largest |l|
-        (shapes (B, T, 20, 2), intensities (B, T)); `exclude` (B,) bank people to skip (training)."""
+        (shapes (B, T, 20, 2), intensities (B, T)) among those the clip's label allows (`allowed`);
+        `exclude` (B,) bank people to skip (training)."""
         apex = intensities.abs().argmax(1)
         query = shapes[torch.arange(shapes.shape[0]), apex]
-        return nearest(descriptor(self.bank_shapes.float()), descriptor(query), self.bank_people, exclude)
+        return nearest(descriptor(self.bank_shapes.float()), descriptor(query), self.bank_people, exclude,
+                       allowed=self.allowed(labels))
 
     def forward(self, patch: torch.Tensor, neutral: torch.Tensor, warped: torch.Tensor, polygons: torch.Tensor,
                 label: torch.Tensor, intensity: torch.Tensor,
@@ -177,15 +205,17 @@ def refine(refiner: MouthRefiner, frames: torch.Tensor, neutral: torch.Tensor, t
 
 
 def clip_plan(refiner: MouthRefiner, landmarks: torch.Tensor, size: int, flow: torch.Tensor,
-              intensities: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+              intensities: torch.Tensor, labels: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """(theta (B, 2, 3), shapes (B, T, 20, 2) or None, picks (B,) or None) for clips of faces with
     landmarks (B, 68, 2) in pixels of their size x size crop, moved by flow (B, T, 2, h, w) at
-    intensities (B, T): the mouth square, and for an exemplar refiner what each frame shows."""
+    intensities (B, T), labels (B,) or mixture weights (B, L): the mouth square, and for an exemplar
+    refiner what each frame shows."""
     theta = mouth_square(torch.as_tensor(landmarks).float(), size, refiner.cfg)
     if not isinstance(refiner, ExemplarRefiner):
         return theta, None, None
     shapes = patch_shapes(landmarks, size, flow.float().cpu(), theta)
-    return theta, shapes, refiner.choose(shapes, intensities.float().cpu())
+    return theta, shapes, refiner.choose(shapes, intensities.float().cpu(), labels=labels)
 
 
 def make_refiner(cfg: MouthConfig, num_labels: int) -> MouthRefiner:

@@ -41,6 +41,21 @@ def weights_name(path: str | os.PathLike) -> str:
 BUNDLED: dict[str, Path] = {weights_name(p): p for p in (DEFAULT_WEIGHTS, PIXELS_WEIGHTS, CLASSIFIER_WEIGHTS)}
 
 
+PROBE_FOLDER = REPO_ROOT / "out"
+
+
+def is_bundled(checkpoint: str | os.PathLike | None) -> bool:
+    """Whether a script's --checkpoint names the bundled generator (None: it does)."""
+    return checkpoint is None or Path(checkpoint).resolve() == DEFAULT_WEIGHTS.resolve()
+
+
+def report_or_probe(report: str | os.PathLike, report_run: bool) -> Path:
+    """Where a benchmark writes a figure or table it was given no path for: the shipped file (`report`,
+    under figures/) for the report's own run, else the same name under out/. A setting being tried, or
+    another checkpoint, must never replace what the kit ships."""
+    return Path(report) if report_run else PROBE_FOLDER / Path(report).name
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """The SHA-256 of a file's bytes, hex."""
     digest = hashlib.sha256()

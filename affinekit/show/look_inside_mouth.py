@@ -38,7 +38,7 @@ def mouth_layers(generator: torch.nn.Module, photo: np.ndarray, photo_landmarks:
     motion = generator.motion(tensor_channels(x0, generator.cfg.channels), labels, levels)
     warped = compose(x0, motion)[:, -1]
     points = torch.from_numpy(apply_transform(M, photo_landmarks)).float()[None]
-    theta, shapes, picks = clip_plan(generator.mouth, points, size, motion.flow, levels)
+    theta, shapes, picks = clip_plan(generator.mouth, points, size, motion.flow, levels, labels)
     refined, mask, residual = refine(generator.mouth, warped, x0, theta, labels, levels[:, -1],
                                      None if shapes is None else shapes[:, -1], picks)
     residual = tensor_channels(residual, 1)

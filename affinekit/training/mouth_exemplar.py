@@ -103,7 +103,8 @@ def cut_targets(generator: torch.nn.Module, dataset: SequenceDataset, refiner: E
         theta = mouth_square(landmarks, size, cfg)
         shapes = patch_shapes(landmarks, size, motion.flow, theta)[0]                   # (T-1, 20, 2)
         own = names.index(seq.subject) if seq.subject in names else -1
-        ranked = nearest(bank_desc, descriptor(shapes[-1:]), refiner.bank_people, torch.tensor([own]), count=2)[0]
+        ranked = nearest(bank_desc, descriptor(shapes[-1:]), refiner.bank_people, torch.tensor([own]), count=2,
+                         allowed=refiner.allowed(label))[0]          # what generation would copy (smile_teeth)
         cut = lambda images: cut_patches(images, theta.expand(images.shape[0], -1, -1), cfg.size)
         warped = [exemplar_inputs(refiner, shapes, ranked[k].expand(T - 1)) for k in range(2)]
         stacked = torch.stack([cut(made), cut(x0).expand(T - 1, -1, -1, -1), cut(frames[1:]),

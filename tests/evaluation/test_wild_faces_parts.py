@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from helpers import load_repo_script
@@ -56,6 +57,7 @@ def test_specks_report_gives_both_means_and_what_the_mouth_stage_adds():
     (["--warp-only", "field"], False),
     (["--intensity", "2"], False),
     (["--checkpoint", "G.pt"], False),
+    (["--checkpoint", "affinekit/weights/affinekit_default.pt"], True),
 ])
 def test_only_the_reports_own_run_draws_the_shipped_figure(options, report):
     """A probe (another judge, the validation faces, the mouth stage off, ...) once replaced the shipped
@@ -68,5 +70,18 @@ def test_only_the_reports_own_run_draws_the_shipped_figure(options, report):
     parser.add_argument("--no-mouth", action="store_true")
     parser.add_argument("--intensity", type=float, default=1.0)
     chosen = script.default_figure(parser.parse_args(options))
-    assert chosen == (script.REPORT_FIGURE if report else script.PROBE_FIGURE)
-    assert chosen.name == ("generated_expressions_wild.png" if report else "wild_faces.png")
+    assert chosen.name == "generated_expressions_wild.png"
+    assert chosen.parent.name == ("figures" if report else "out")
+
+
+def test_a_benchmark_run_on_another_checkpoint_writes_under_out(tmp_path):
+    """`report_or_probe`: the shipped path for the report's run; the same name under out/ otherwise;
+    `is_bundled` knows the bundled generator by where its file is, not by how it is spelled."""
+    from affinekit.notebook.provenance import PROBE_FOLDER, is_bundled, report_or_probe
+    from affinekit.weights.bundled import DEFAULT_WEIGHTS
+    shipped = Path("figures") / "teeth_strip.png"
+    assert report_or_probe(shipped, True) == shipped
+    assert report_or_probe(shipped, False) == PROBE_FOLDER / "teeth_strip.png"
+    assert is_bundled(None) and is_bundled(DEFAULT_WEIGHTS)
+    assert is_bundled(DEFAULT_WEIGHTS.parent / ".." / "weights" / DEFAULT_WEIGHTS.name)
+    assert not is_bundled(tmp_path / DEFAULT_WEIGHTS.name)
