@@ -571,7 +571,7 @@ print(f"mean |F_y| {field_px['prior_mean']:.2f} px, mean |learned correction| {f
 # | GAN loss | BCE | least squares by default (`train.gan_loss`) | a choice, not a measured gain: notebook 06 finds no difference between the two at these settings, where the adversarial terms are a few percent of G's gradient; BCE remains one switch away |
 # | splits | random frames | by subject (`subject`), the paper's as `paper` | frames of one sequence are near-duplicates: a random split tests on faces it trained on |
 # | data | CK+ only | plus training augmentation (light, blur, noise, scale, shift, flip); the bundled model learns from a **mixture** of six sources (CK+ and AffineGAN-sample sequences, FRLL, JAFFE, Yale and MEAD still pairs or clips; `data.sources`), drawn evenly by expression, then by source | photos in the wild are not CK+, and CK+ has ten people in the sample |
-# | mouth | - | the bundled model's **mouth stage**: a mouth refiner (`affinekit.models.mouth`) trained after the generator, behind it, repaints the mouth's luma in a 128 px square at the photo's resolution | a 64 px residual cannot draw teeth or an open mouth on a large photo |
+# | mouth | - | the bundled model's **mouth stage** (`affinekit.models.mouth_exemplar`), trained after the generator, behind it: a real open mouth from a bank (for a smile, one that shows teeth) is warped into a 128 px square at the photo's resolution and a small network matches its colour, light and focus | a 64 px residual cannot draw teeth or an open mouth on a large photo |
 
 # %% [markdown]
 # ## Exercises

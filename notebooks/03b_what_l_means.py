@@ -244,10 +244,10 @@ for name, lam in {**lam_by_anchor, "bundled": lam_bundled}.items():
 # %% [markdown]
 # The committed comparison, from the CK+ run of `figures/README.md` (300 steps each, 32 px), on
 # held-out subject S111's surprise sequence, with the bundled model of today. The two arms that keep
-# the prior order the frames (correlation with position 0.96 with the anchor, 0.97 without, and 0.97
-# for that bundled model); the anchor changes the scale (`l` reaches 0.42 with it, 0.77 without,
+# the prior order the frames (correlation with position 0.97 with the anchor, 0.97 without, and 0.97
+# for that bundled model); the anchor changes the scale (`l` reaches 0.43 with it, 0.78 without,
 # 0.94 for the bundled model). The third arm, without the prior, orders them just as tightly but the
-# wrong way round: its `l` falls to -0.44 at the apex (correlation -0.98). So the projection alone
+# wrong way round: its `l` falls to -0.40 at the apex (correlation -0.97). So the projection alone
 # finds an axis along which the frames line up, but not which way is apex nor how far: that is what
 # the prior supplies.
 # What this does **not** show is that the projection discovers intensity by itself: the

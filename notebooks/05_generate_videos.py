@@ -128,9 +128,10 @@ display(fig)
 # Three FRLL people the bundled model never saw (`figures/frll_happy_real_generated.png`): the
 # neutral photo, the real smile, the model's happy at `l` = 1 and |generated - real|, whose mean
 # is printed beside the neutral photo's own distance from the real smile. The generated smile
-# stretches the closed lips where the real one parts on teeth, so it comes only a little closer
-# to the real smile than the unchanged photo (notebook 04's paired evaluation measures this on
-# every validation person).
+# parts the lips on teeth copied from a real smile of another person (the mouth stage) and is
+# fuller than these people's own, so it comes a little closer to the real smile than the unchanged
+# photo for one of them and stays a little further for the other two (notebook 04's paired
+# evaluation measures this on every validation person).
 #
 # ![real smile, generated smile and their difference](../figures/frll_happy_real_generated.png)
 #
