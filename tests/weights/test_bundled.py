@@ -106,3 +106,31 @@ def test_expressions_differ_on_the_face(clips):
     face = ~face_box_mask(photo, aligned)
     happy, surprise = (by_expression[e][-1].astype(int) for e in ("happy", "surprise"))  # anger is a third
     assert np.abs(happy - surprise)[face].mean() > 0.5
+
+
+def test_the_bundled_smile_copies_a_mouth_that_shows_teeth_and_other_labels_copy_by_shape():
+    """The bundled mouth stage (`mouth.smile_teeth`): the astronaut's happy clip copies a bank mouth whose
+    opening shows teeth; her surprise copies by shape alone, the mouth the rule would skip included."""
+    import torch
+    from affinekit.expressions import EXPRESSIONS
+    from affinekit.models.mouth_exemplar import clip_plan
+
+    animator = load_pretrained()
+    g = animator.generator
+    share = g.mouth.cfg.smile_teeth
+    assert share > 0
+    aligned = animator.align(data.astronaut())
+    x0 = torch.from_numpy(aligned.crop.transpose(2, 0, 1).copy()).float()[None] / 127.5 - 1
+    levels = torch.tensor([[0.0, 1.0]])
+    teeth = g.mouth.teeth_shown()
+    picks = {}
+    for name in ("happy", "surprise"):
+        label = torch.tensor([EXPRESSIONS.index(name)])
+        with torch.inference_mode():
+            flow = g.motion(x0[:, :g.cfg.channels], label, levels).flow
+        points = torch.as_tensor(aligned.landmarks).float()[None]
+        picks[name] = int(clip_plan(g.mouth, points, g.cfg.image_size, flow, levels, label)[2])
+        picks[name + " by shape"] = int(clip_plan(g.mouth, points, g.cfg.image_size, flow, levels)[2])
+    assert teeth[picks["happy"]] >= share
+    assert picks["surprise"] == picks["surprise by shape"]
+    assert (teeth < share).any()                  # the rule has mouths to skip: it is not a no-op on this bank
