@@ -228,7 +228,7 @@ class MouthConfig:
         for name, most in (("shift_limit", 2), ("soften_limit", 1)):
             value = getattr(self, name)
             _require(math.isfinite(value) and 0 < value <= most, f"mouth.{name}", value, f"a number above 0, at most {most}")
-        _require(self.bank_size == 0 or (self.bank_size <= MOUTH_MAX_SIZE and self.bank_size % self.size == 0),
+        _require(self.bank_size == 0 or (self.size <= self.bank_size <= MOUTH_MAX_SIZE and self.bank_size % self.size == 0),
                  "mouth.bank_size", self.bank_size, f"0, or a multiple of mouth.size ({self.size}) up to {MOUTH_MAX_SIZE}")
         for name in ("width", "max_width", "depth", "steps", "batch_size"):
             _require(getattr(self, name) >= 1, f"mouth.{name}", getattr(self, name), "a positive whole number")

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from affinekit.config import MOUTH_MAX_SIZE, MouthConfig
-from affinekit.commands.script_args import run_script
+from affinekit.commands.script_args import COUNT, run_script
 from affinekit.training.mouth_bank import Bank, add_clip, add_frll, frll_training_people
 
 
@@ -24,16 +24,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", required=True, help="a prepared FRLL folder: its manifest gives the split")
     parser.add_argument("--clips", help="a folder of open clips (*.mp4) to add")
     parser.add_argument("--per-clip", type=int, default=12)
-    parser.add_argument("--size", type=int, default=MouthConfig.size,
+    parser.add_argument("--size", type=COUNT, default=MouthConfig.size,
                         help="side of the stored mouths, px: the refiner's patch size (128) or a multiple of it; "
                              "larger keeps the teeth's detail in large photos (scripts/replace_mouth_bank.py)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    base = MouthConfig()
-    if args.size < base.size or args.size % base.size or args.size > MOUTH_MAX_SIZE:
-        parser.error(f"--size {args.size}: must be a multiple of the refiner's patch size {base.size}, "
+    try:                  # MouthConfig owns the rule for a bank's side
+        cfg = MouthConfig(bank_size=args.size)
+    except ValueError:
+        parser.error(f"--size {args.size}: must be a multiple of the refiner's patch size {MouthConfig.size}, "
                      f"up to {MOUTH_MAX_SIZE}")
-    cfg = MouthConfig(bank_size=0 if args.size == base.size else args.size)
     bank = Bank()
     people = frll_training_people(args.split)
     print(f"FRLL training people: {len(people)}")

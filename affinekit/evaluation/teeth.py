@@ -5,6 +5,7 @@ inter-ocular distance is `MEASURE_IOD` px: the mouth refiner's own scale, so a 1
 256 px crop compare):
 
 - teeth: pixels whose CIELAB lightness is at least `TEETH_LIGHTNESS` and chroma at most `TEETH_CHROMA`
+  (`models.exemplars.tooth_pixels`, the rule the mouth stage picks smiles by)
   (a grey photo has no chroma: light alone decides);
 - teeth area: their count in squared inter-ocular distances; texture: the mean |Laplacian| (4-neighbour)
   of lightness over them (0 where there are none: a smooth grey band has no texture to count);
@@ -20,7 +21,7 @@ import cv2
 import numpy as np
 
 from affinekit.evaluation.mouth import inter_ocular
-from affinekit.models.exemplars import TEETH_CHROMA, TEETH_LIGHTNESS, lightness_chroma   # one rule for a tooth
+from affinekit.models.exemplars import lightness_chroma, tooth_pixels   # one rule for a tooth
 
 MEASURE_IOD = 85.0          # px between the eye centres when measuring (128 px over 1.5 IODs)
 CAVITY_LIGHTNESS = 30.0     # L* below which a pixel inside the lips is the mouth's dark cavity
@@ -73,7 +74,7 @@ def mouth_inside(image: np.ndarray, landmarks: np.ndarray, iod_px: float = MEASU
         points = (points + 0.5) * scale - 0.5
     L, chroma = lightness_chroma(image)
     inside = polygon_pixels(points[INNER_LIPS], L.shape)
-    teeth = inside & (L >= TEETH_LIGHTNESS) & (chroma <= TEETH_CHROMA)
+    teeth = inside & tooth_pixels(L, chroma)
     cavity = inside & (L < CAVITY_LIGHTNESS)
     lap = np.abs(cv2.Laplacian(L, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REPLICATE))
     unit = iod_px ** 2

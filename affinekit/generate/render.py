@@ -121,7 +121,7 @@ def _photo(generator: Generator, face: AlignedFace, labels: list[Any], intensiti
             levels = (intensities.view(1, -1) if intensities.dim() == 1 else intensities).expand(len(labels), -1)
             points = torch.as_tensor(face.landmarks).float()[None].expand(len(labels), -1, -1)
             theta, shapes, picks = clip_plan(generator.mouth, points, size, motion.flow, levels, y.cpu())
-            refine = MouthJob(generator.mouth, label_tensor(labels), levels, theta[:1], shapes, picks)
+            refine = MouthJob(generator.mouth, y.cpu(), levels, theta[:1], shapes, picks)
         out = []
         for start, end, box in _runs(regions):      # clips sharing a region are composited together
             part = Motion(motion.flow[start:end], motion.mask[start:end], motion.residual[start:end])

@@ -152,6 +152,11 @@ def lightness_chroma(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lab[..., 0], np.hypot(lab[..., 1], lab[..., 2])
 
 
+def tooth_pixels(lightness: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+    """Where a pixel is a tooth: light and low in chroma (bool, the shape of `lightness_chroma`'s maps)."""
+    return (lightness >= TEETH_LIGHTNESS) & (chroma <= TEETH_CHROMA)
+
+
 def teeth_shares(images: torch.Tensor, shapes: torch.Tensor) -> torch.Tensor:
     """(K,) the share of each mouth's opening (the inner-lip polygon of shapes (K, 20, 2), patch
     coordinates) that shows teeth, for mouths images (K, 3, s, s) in [-1, 1]; 0 where the lips meet."""
@@ -160,8 +165,7 @@ def teeth_shares(images: torch.Tensor, shapes: torch.Tensor) -> torch.Tensor:
     pixels = ((images.float().permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
     out = []
     for image, opening in zip(pixels, inside):
-        L, chroma = lightness_chroma(image)
-        teeth = opening & (L >= TEETH_LIGHTNESS) & (chroma <= TEETH_CHROMA)
+        teeth = opening & tooth_pixels(*lightness_chroma(image))
         out.append(teeth.sum() / opening.sum() if opening.any() else 0.0)
     return torch.tensor(out, dtype=torch.float32)
 

@@ -41,9 +41,9 @@ from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square, past
 MASK_PRIOR = 3.0         # the mask's logit starts this much higher inside the exemplar's opening
 COLOUR_POOL = 8          # the colour correction's resolution: the patch's size over this
 BLUR_SIGMA = 1.5         # the blurred copy of the exemplar (patch pixels)
-HAPPY = EXPRESSIONS.index("happy")
 MASK_SIGMA = 1.0         # the mask's logit is smoothed this much (patch pixels): the U-Net's 2 x 2 pixel
                          # blocks otherwise leave a dotted grid in it, which reads as speckle on the lips
+HAPPY = EXPRESSIONS.index("happy")     # the label `mouth.smile_teeth` applies to
 
 
 def patch_shapes(landmarks: torch.Tensor, size: int, flow: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
@@ -94,22 +94,26 @@ class ExemplarRefiner(MouthRefiner):
         self._decoded.clear()
         self._teeth = None
 
+    def _decode(self, k: int) -> torch.Tensor:
+        """Bank mouth k (3, b, b) in [-1, 1]."""
+        a, b = int(self.bank_offsets[k]), int(self.bank_offsets[k + 1])
+        rgb = decode_jpeg(self.bank_jpeg[a:b].cpu().numpy())
+        return to_model_scale(torch.from_numpy(rgb).permute(2, 0, 1).float())
+
     def exemplar_images(self, picks: torch.Tensor) -> torch.Tensor:
         """The bank's mouths (N, 3, b, b) in [-1, 1] (b: `cfg.bank_side`) for indices picks (N,); each decoded once."""
-        out = []
         for k in picks.tolist():
             if k not in self._decoded:
-                a, b = int(self.bank_offsets[k]), int(self.bank_offsets[k + 1])
-                rgb = decode_jpeg(self.bank_jpeg[a:b].cpu().numpy())
-                self._decoded[k] = to_model_scale(torch.from_numpy(rgb).permute(2, 0, 1).float())
-            out.append(self._decoded[k])
-        return torch.stack(out).to(self.bank_shapes.device)
+                self._decoded[k] = self._decode(k)
+        return torch.stack([self._decoded[k] for k in picks.tolist()]).to(self.bank_shapes.device)
 
     def teeth_shown(self) -> torch.Tensor:
-        """(K,) the share of each bank mouth's opening that shows teeth (`exemplars.teeth_shares`), once."""
-        if self._teeth is None or self._teeth.shape[0] != self.bank_shapes.shape[0]:
-            everyone = torch.arange(self.bank_shapes.shape[0])
-            self._teeth = teeth_shares(self.exemplar_images(everyone).cpu(), self.bank_shapes.cpu())
+        """(K,) the share of each bank mouth's opening that shows teeth (`exemplars.teeth_shares`), measured
+        once; the mouths are decoded for it one at a time and not kept (a clip copies one of them)."""
+        if self._teeth is None:
+            shapes = self.bank_shapes.cpu()
+            self._teeth = torch.cat([teeth_shares(self._decode(k)[None], shapes[k:k + 1])
+                                     for k in range(shapes.shape[0])])
         return self._teeth
 
     def allowed(self, labels: torch.Tensor | None) -> torch.Tensor | None:

@@ -34,7 +34,22 @@ def banked_refiner(side: int, num_labels: int = 7) -> ExemplarRefiner:
 def test_a_bank_side_that_is_not_a_multiple_of_the_patch_is_refused():
     with pytest.raises(ValueError, match="mouth.bank_size"):
         MouthConfig(size=32, depth=2, bank_size=48)
-    assert MouthConfig(size=32, depth=2, bank_size=64).bank_size == 64
+    with pytest.raises(ValueError, match="mouth.bank_size"):       # a multiple, but below the patch
+        MouthConfig(size=32, depth=2, bank_size=-32)
+    assert MouthConfig(size=32, depth=2, bank_size=64).bank_side == 64
+    assert MouthConfig(size=32, depth=2, bank_size=32).bank_side == MouthConfig(size=32, depth=2).bank_side == 32
+
+
+@pytest.mark.parametrize("size, says", [("100", "must be a multiple of the refiner's patch size 128"),
+                                         ("0", "argument --size"), ("-128", "argument --size")])
+def test_the_bank_building_script_refuses_a_side_before_reading_anything(size, says, tmp_path, capsys):
+    from helpers import load_repo_script
+    script = load_repo_script("scripts/build_mouth_bank.py")
+    with pytest.raises(SystemExit) as stop:
+        script.main(["--frll", str(tmp_path / "none"), "--split", str(tmp_path / "none"),
+                     "--out", str(tmp_path / "bank.pt"), "--size", size])
+    assert stop.value.code == 2 and says in capsys.readouterr().err
+    assert not (tmp_path / "bank.pt").exists()
 
 
 def test_the_thin_plate_warp_draws_the_same_picture_at_any_size():
