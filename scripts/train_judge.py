@@ -48,6 +48,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=JudgeRecipe.size, help="input size, pixels")
     parser.add_argument("--no-equalize", action="store_true", help="grey levels as they are")
     parser.add_argument("--source-share", type=float, default=JudgeRecipe.source_share)
+    parser.add_argument("--source-labels", action="store_true",
+                        help="each face's softmax over the labels its source holds (JudgeRecipe.source_labels)")
+    parser.add_argument("--face-oval", action="store_true",
+                        help="grey outside the inner face (JudgeRecipe.face_oval)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     args = parser.parse_args()
     folders = [Path(args.prepared) / s for s in args.sources.split(",") if s]
@@ -57,7 +61,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     recipe = replace(JudgeRecipe(), epochs=args.epochs, neutral=not args.no_neutral, size=args.size,
-                     equalize=not args.no_equalize, source_share=args.source_share)
+                     equalize=not args.no_equalize, source_share=args.source_share,
+                     source_labels=args.source_labels, face_oval=args.face_oval)
     trained = train_judge(folders, recipe)
     trained.report["train_seconds"] = round(time.perf_counter() - start, 1)
     trained.report["folders"] = [f.name for f in folders]        # where they lie differs per machine

@@ -33,12 +33,13 @@ class Judge:
     labels: tuple[str, ...]
     report: dict = field(default_factory=dict)
     equalize: bool = False            # histogram-equalised input, as it was trained (its recipe)
+    oval: bool = False                # grey outside the inner face, as it was trained (`face_oval`)
 
     @torch.no_grad()
     def probabilities(self, crops: Any) -> np.ndarray:
         """Per-label probabilities (N, len(labels)) of aligned face crops: uint8 (N, H, W[, C]) or a
         list of them, or float (N, C, H, W) in [-1, 1] (a generator's output)."""
-        faces = grey_faces(crops, self.config.size, self.equalize)
+        faces = grey_faces(crops, self.config.size, self.equalize, self.oval)
         if len(faces) == 0:
             return np.zeros((0, len(self.labels)), np.float32)
         return torch.softmax(self.net.eval()(faces_to_model(faces)), dim=1).numpy()
@@ -63,7 +64,7 @@ def load_judge(path: str | Path | None = None) -> Judge:
     """Load a judge checkpoint (default: the bundled affinekit/weights/expression_judge.pt)."""
     net, cfg, ckpt = read_classifier(path if path is not None else JUDGE_WEIGHTS, "run scripts/train_judge.py")
     return Judge(net, cfg, tuple(ckpt.get("labels", EXPRESSIONS)), dict(ckpt.get("report", {})),
-                 bool(ckpt["config"].get("equalize", False)))
+                 bool(ckpt["config"].get("equalize", False)), bool(ckpt["config"].get("face_oval", False)))
 
 
 def bundled_judge() -> Judge | None:

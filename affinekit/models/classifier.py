@@ -66,10 +66,24 @@ def faces_to_model(faces: np.ndarray) -> torch.Tensor:
     return to_model(np.asarray(faces)[..., None])
 
 
-def grey_faces(frames, size: int, equalize: bool = False) -> np.ndarray:
+# The inner face in the aligned framing, as fractions of the crop: centre x, y and half-axes x, y.
+# Outside it lie background, hair and the padding of tight crops, which tell the sources apart
+# (FRLL's light wall, CK+48's replicated borders) and say nothing of the expression.
+FACE_OVAL = (0.5, 0.56, 0.37, 0.46)
+
+
+def face_oval_mask(size: int) -> np.ndarray:
+    """(size, size) bool: the pixels inside `FACE_OVAL`."""
+    cx, cy, ax, ay = FACE_OVAL
+    centres = (np.arange(size) + 0.5) / size
+    return ((centres[None, :] - cx) / ax) ** 2 + ((centres[:, None] - cy) / ay) ** 2 <= 1
+
+
+def grey_faces(frames, size: int, equalize: bool = False, oval: bool = False) -> np.ndarray:
     """Aligned face crops as the judge reads them: (N, size, size) uint8 grey (luma), area-resized, and
     with `equalize` histogram-equalised (grey studio sources and colour photos then spread their levels
-    alike, so exposure says less about where a face came from).
+    alike, so exposure says less about where a face came from), and with `oval` grey (128) outside
+    `FACE_OVAL`.
 
     frames: uint8 crops (N, H, W[, C]) or a list of them (sizes may differ), or float crops
     (N, C, H, W) in [-1, 1] (a tensor or an array), which are first rounded to uint8 as a saved
@@ -78,8 +92,14 @@ def grey_faces(frames, size: int, equalize: bool = False) -> np.ndarray:
     if isinstance(frames, torch.Tensor) or (isinstance(frames, np.ndarray) and frames.dtype != np.uint8):
         frames = to_uint8(frames)
     out = np.empty((len(frames), size, size), np.uint8)
+    outside = ~face_oval_mask(size) if oval else None
     for i, frame in enumerate(frames):
         grey = as_gray(np.asarray(frame))
         small = grey if grey.shape == (size, size) else cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
+        if outside is not None:
+            small = small.copy()
+            small[outside] = 128
         out[i] = cv2.equalizeHist(small) if equalize else small
+        if outside is not None:         # after equalising too: the level it maps 128 to depends on the face
+            out[i][outside] = 128
     return out

@@ -107,9 +107,17 @@ def augment_faces(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def fit_classifier(net: ExpressionNet, images: np.ndarray, labels: np.ndarray, recipe, num_labels: int,
-                   rng: np.random.Generator, log: Log = print) -> ExpressionNet:
+                   rng: np.random.Generator, log: Log = print,
+                   allowed: np.ndarray | None = None) -> ExpressionNet:
     """Train `net` on (N, S, S) uint8 faces: AdamW, one-cycle learning rate, loss weighted by inverse
-    class frequency, `augment_faces` on every batch. `recipe` gives epochs, batch_size, lr, weight_decay."""
+    class frequency, `augment_faces` on every batch. `recipe` gives epochs, batch_size, lr, weight_decay.
+
+    `allowed` (N, num_labels) bool, optional: the labels each face's softmax runs over (its own label
+    must be among them). A face then only says which of those labels it is, and nothing about the
+    others: a source that holds two labels cannot teach "this source's look is neither of the rest"
+    (`training.judge.source_label_sets`)."""
+    if allowed is not None and not allowed[np.arange(len(labels)), labels].all():
+        raise ValueError("fit_classifier: a face's own label is not among its allowed labels")
     # classes are unbalanced (contempt 54 crops, surprise 249): weight the loss by inverse frequency
     counts = np.bincount(labels, minlength=num_labels).astype(np.float32)
     weights = torch.from_numpy(counts.sum() / np.maximum(counts, 1) / num_labels)
@@ -124,7 +132,10 @@ def fit_classifier(net: ExpressionNet, images: np.ndarray, labels: np.ndarray, r
         for s in range(steps_per_epoch):
             idx = order[s * recipe.batch_size:(s + 1) * recipe.batch_size]
             x = faces_to_model(augment_faces(images[idx], rng))
-            loss = loss_fn(net(x), torch.from_numpy(labels[idx]))
+            logits = net(x)
+            if allowed is not None:         # a label outside the face's set gets no share of the softmax
+                logits = logits.masked_fill(~torch.from_numpy(allowed[idx]), float("-inf"))
+            loss = loss_fn(logits, torch.from_numpy(labels[idx]))
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -38,6 +38,12 @@ class JudgeRecipe:
     # each source's training faces repeated until it holds at least this share of them: CK+48 has most
     # faces, and a judge that learns "a CK+ look means an expression" reads other people as neutral
     source_share: float = 0.1
+    # each face's softmax runs over the labels its source holds (FRLL: happy, neutral; CK+48: the seven
+    # expressions), so that no source's look can stand for "none of the labels it lacks" (JUDGE_CARD.md)
+    source_labels: bool = False
+    # grey outside the inner face (`models.classifier.FACE_OVAL`): background and crop padding tell the
+    # sources apart, and a judge may learn "FRLL's wall means neutral or happy"
+    face_oval: bool = False
 
 
 def held_out_report(probabilities: np.ndarray, faces: JudgeFaces, names: Sequence[str]) -> dict:
@@ -61,6 +67,16 @@ def source_repeats(sources: Sequence[str], share: float) -> np.ndarray:
     return np.array([times[s] for s in sources], np.int64)
 
 
+def source_label_sets(sources: Sequence[str], labels: np.ndarray, num_labels: int) -> np.ndarray:
+    """(N, num_labels) bool: for each face, the labels any face of its source carries."""
+    sources = np.asarray(sources)
+    allowed = np.zeros((len(labels), num_labels), bool)
+    for source in np.unique(sources):
+        mine = sources == source
+        allowed[np.ix_(mine, np.unique(labels[mine]))] = True
+    return allowed
+
+
 def train_judge(folders: Sequence[str | Path], recipe: JudgeRecipe | None = None,
                 shape: ClassifierConfig | None = None, log: Log = print,
                 faces: JudgeFaces | None = None) -> TrainedClassifier:
@@ -71,7 +87,7 @@ def train_judge(folders: Sequence[str | Path], recipe: JudgeRecipe | None = None
     shape = replace(shape or ClassifierConfig(), size=recipe.size, num_labels=len(names))
     if faces is None:
         faces = read_judge_faces(folders, recipe.size, recipe.neutral, recipe.test_fraction,
-                                 recipe.validation_fraction, recipe.seed, recipe.equalize)
+                                 recipe.validation_fraction, recipe.seed, recipe.equalize, recipe.face_oval)
     train, test = faces.pick("train"), faces.pick("test")
     repeats = source_repeats(train.sources, recipe.source_share)
     if log:
@@ -79,8 +95,10 @@ def train_judge(folders: Sequence[str | Path], recipe: JudgeRecipe | None = None
             f"{len(test.labels)} of {len(set(test.people))} to test")
     torch.manual_seed(recipe.seed)
     rng = np.random.default_rng(recipe.seed)
+    allowed = source_label_sets(train.sources, train.labels, len(names)) if recipe.source_labels else None
     net = fit_classifier(ExpressionNet(shape), np.repeat(train.images, repeats, axis=0),
-                         np.repeat(train.labels, repeats), recipe, len(names), rng, log)
+                         np.repeat(train.labels, repeats), recipe, len(names), rng, log,
+                         None if allowed is None else np.repeat(allowed, repeats, axis=0))
     report = {"labels": list(names),
               "test": held_out_report(probabilities(net, test.images), test, names) if len(test.labels) else {},
               "train": held_out_report(probabilities(net, train.images), train, names),

@@ -115,9 +115,10 @@ def _item_faces(frames: np.ndarray, kind: str, label: int, neutral: bool) -> lis
 
 def read_judge_faces(folders: Sequence[str | Path], size: int = 48, neutral: bool = True,
                      test_fraction: float = 0.5, fraction: float = 0.2, seed: int = 0,
-                     equalize: bool = False) -> JudgeFaces:
-    """Every face the judge may use, as grey `size` px crops with labels and roles. A photo that
-    repeats (a still set's one neutral photo in each of a person's pairs) is kept once."""
+                     equalize: bool = False, oval: bool = False) -> JudgeFaces:
+    """Every face the judge may use, as grey `size` px crops (`models.classifier.grey_faces`: `equalize`,
+    `oval`) with labels and roles. A photo that repeats (a still set's one neutral photo in each of a
+    person's pairs) is kept once."""
     roles = judge_roles(folders, test_fraction, fraction, seed)
     images, labels, sources, people, sides, seen = [], [], [], [], [], set()
     for (folder, source), people_roles in sorted(roles.items()):
@@ -138,4 +139,4 @@ def read_judge_faces(folders: Sequence[str | Path], size: int = 48, neutral: boo
     if not images:
         raise AffinekitError(f"{', '.join(map(str, folders))}: no face the judge may use; prepare the "
                              "sources first (e.g. `affinekit prepare ../shared/data/ck48 --out prepared/ck48`)")
-    return JudgeFaces(grey_faces(images, size, equalize), np.array(labels, np.int64), sources, people, sides)
+    return JudgeFaces(grey_faces(images, size, equalize, oval), np.array(labels, np.int64), sources, people, sides)

@@ -151,3 +151,54 @@ def test_the_scripts_train_and_write_weights_evaluation_loads(tmp_path, monkeypa
         _script("train_judge").main()
     assert stopped.value.code == 2 and "nope" in capsys.readouterr().err
     assert callable(_script("train_classifier").train_classifier)
+
+
+def test_each_source_teaches_only_among_the_labels_it_holds():
+    from affinekit.training.judge import source_label_sets
+    labels = np.array([4, 7, 4, 0, 6, 7])
+    allowed = source_label_sets(["frll", "frll", "frll", "jaffe", "jaffe", "jaffe"], labels, 8)
+    assert allowed[:3].sum(1).tolist() == [2, 2, 2] and allowed[0, [4, 7]].all()
+    assert np.array_equal(allowed[3], allowed[5]) and np.flatnonzero(allowed[3]).tolist() == [0, 6, 7]
+
+
+def test_a_face_whose_only_allowed_label_is_its_own_teaches_nothing():
+    """Its softmax runs over one label, so its loss is 0 and no weight moves (weight decay off); without
+    the mask the same faces move the weights."""
+    from affinekit.training.classifier import ClassifierRecipe, fit_classifier
+    from affinekit.models.classifier import ExpressionNet
+    faces = np.random.default_rng(0).integers(0, 256, (16, 16, 16), dtype=np.uint8)
+    labels = np.arange(16) % 3
+    recipe = ClassifierRecipe(epochs=2, batch_size=8, lr=1e-2, weight_decay=0.0)
+
+    def trained(allowed):
+        torch.manual_seed(0)
+        net = ExpressionNet(ClassifierConfig(size=16, widths=(4, 8), num_labels=3))
+        before = [p.detach().clone() for p in net.parameters()]
+        fit_classifier(net, faces, labels, recipe, 3, np.random.default_rng(0), None, allowed)
+        return max(float((p - b).abs().max()) for p, b in zip(net.parameters(), before))
+
+    only_own = np.eye(3, dtype=bool)[labels]
+    assert trained(only_own) == 0.0 and trained(None) > 1e-3
+    with pytest.raises(ValueError, match="own label"):
+        fit_classifier(ExpressionNet(ClassifierConfig(size=16, widths=(4, 8), num_labels=3)), faces, labels,
+                       recipe, 3, np.random.default_rng(0), None, np.roll(only_own, 1, axis=1))
+
+
+def test_the_face_oval_greys_the_background_and_the_judge_keeps_it_from_its_recipe(tmp_path):
+    from affinekit.models.classifier import face_oval_mask, grey_faces
+    mask = face_oval_mask(48)
+    assert mask[27, 24] and not mask[0, 0] and not mask[47, 47] and 0.4 < mask.mean() < 0.6
+    faces = np.random.default_rng(1).integers(0, 256, (3, 48, 48), dtype=np.uint8)
+    masked = grey_faces(faces, 48, equalize=False, oval=True)
+    assert (masked[:, ~mask] == 128).all() and np.array_equal(masked[:, mask], faces[:, mask])
+    assert (grey_faces(faces, 48, equalize=True, oval=True)[:, ~mask] == 128).all()
+    folder = _prepared_pairs(tmp_path / "toy", 40)
+    recipe = JudgeRecipe(size=16, epochs=1, batch_size=16, test_fraction=0.5, face_oval=True, equalize=False)
+    path = tmp_path / "judge.pt"
+    ExpressionClassifier(**vars(train_judge([folder], recipe, ClassifierConfig(widths=(4, 8)), log=None))).save(path)
+    judge = load_judge(path)
+    assert judge.oval
+    crops = np.random.default_rng(2).integers(0, 256, (4, 16, 16, 3), dtype=np.uint8)
+    changed_outside = crops.copy()
+    changed_outside[:, ~face_oval_mask(16)] = 0
+    assert np.allclose(judge.probabilities(crops), judge.probabilities(changed_outside), atol=1e-6)
