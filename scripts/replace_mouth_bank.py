@@ -4,7 +4,9 @@
         --out runs/default_bank256.pt
 
 The usual use: the same mouths stored larger (`scripts/build_mouth_bank.py --size 256`), so that in a
-large photo the copied teeth keep their own detail. `--out` may be the export itself (replaced in place).
+large photo the copied teeth keep their own detail. `--leave-out clip-NAME` keeps a person's mouths
+out (the bundled bank leaves out clip-WolfgangLanger_Pexels: a hand covers most of its mouths). `--out`
+may be the export itself (replaced in place).
 """
 from __future__ import annotations
 
@@ -24,12 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("generator", help="a generator export with an exemplar mouth stage")
     parser.add_argument("--bank", required=True, help="a bank written by scripts/build_mouth_bank.py")
     parser.add_argument("--out", required=True, help="the new export (.pt); its .json is not written")
+    parser.add_argument("--leave-out", action="append", default=[], metavar="PERSON",
+                        help="a person of the bank whose mouths stay out (a clip: clip-<file stem>); repeatable")
     args = parser.parse_args(argv)
     out = writable_file(args.out, "--out", (".pt",))
     if same_file(out, args.bank):
         raise AffinekitError(f"--out {out}: is the --bank file; writing the generator there would replace the "
                              "bank; choose a new file (or the generator itself)")
-    out = replace_bank(args.generator, args.bank, out)
+    out = replace_bank(args.generator, args.bank, out, args.leave_out)
     print(f"{out} ({Path(out).stat().st_size / 1e6:.1f} MB): {args.generator}'s mouth stage with the bank {args.bank}")
     return 0
 

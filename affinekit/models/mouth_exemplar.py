@@ -26,6 +26,9 @@ copied teeth keep the detail they have instead of being the patch stretched.
 """
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -85,6 +88,7 @@ class ExemplarRefiner(MouthRefiner):
         self.register_buffer("bank_people", torch.zeros(K, dtype=torch.int64))
         self._decoded: dict[int, torch.Tensor] = {}
         self._teeth: torch.Tensor | None = None
+        self.left_out: int | None = None     # a bank person no clip copies (`leaving_out`)
 
     def set_bank(self, jpeg: torch.Tensor, offsets: torch.Tensor, shapes: torch.Tensor, people: torch.Tensor) -> None:
         """Fill the bank (sizes must match the config's exemplars and bank_bytes)."""
@@ -132,9 +136,11 @@ class ExemplarRefiner(MouthRefiner):
                labels: torch.Tensor | None = None) -> torch.Tensor:
         """One exemplar per clip (B,): the bank's nearest shape to the clip's frame of largest |l|
         (shapes (B, T, 20, 2), intensities (B, T)) among those the clip's label allows (`allowed`);
-        `exclude` (B,) bank people to skip (training)."""
+        `exclude` (B,) bank people to skip (training; otherwise the person `leaving_out` names)."""
         apex = intensities.abs().argmax(1)
         query = shapes[torch.arange(shapes.shape[0]), apex]
+        if exclude is None and self.left_out is not None:
+            exclude = torch.full((shapes.shape[0],), self.left_out, dtype=torch.int64)
         return nearest(descriptor(self.bank_shapes.float()), descriptor(query), self.bank_people, exclude,
                        allowed=self.allowed(labels))
 
@@ -220,6 +226,21 @@ def clip_plan(refiner: MouthRefiner, landmarks: torch.Tensor, size: int, flow: t
         return theta, None, None
     shapes = patch_shapes(landmarks, size, flow.float().cpu(), theta)
     return theta, shapes, refiner.choose(shapes, intensities.float().cpu(), labels=labels)
+
+
+@contextlib.contextmanager
+def leaving_out(refiner: MouthRefiner | None, person: int | None) -> Iterator[None]:
+    """Inside the block, clips never copy the mouths of bank person `person` (a `bank_people` number;
+    None: any may be copied). An evaluation uses it for a face whose own mouths the bank holds, as
+    training leaves each target's own mouths out."""
+    if not isinstance(refiner, ExemplarRefiner) or person is None:
+        yield
+        return
+    before, refiner.left_out = refiner.left_out, int(person)
+    try:
+        yield
+    finally:
+        refiner.left_out = before
 
 
 def make_refiner(cfg: MouthConfig, num_labels: int) -> MouthRefiner:

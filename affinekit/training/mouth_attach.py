@@ -14,9 +14,11 @@ from affinekit.io.clashes import same_file
 from affinekit.io.destinations import writable_file
 from affinekit.io.json_values import read_json
 from affinekit.models.mouth_exemplar import ExemplarRefiner, make_refiner
-from affinekit.training.mouth_bank import load_bank
+from affinekit.training.mouth_bank import load_bank, without_people
 from affinekit.training.mouth_exemplar import banked_config
 from affinekit.weights.checkpoint import FORMAT, load_generator, safe_load, save_generator_only, training_data
+
+BANK_PEOPLE = "mouth_bank_people"      # the key of the training data record that names the bank's people
 
 
 def attach_mouth(generator_path: str | Path, mouth_checkpoint: str | Path, out: str | Path) -> Path:
@@ -54,16 +56,22 @@ def move_mouth(generator_path: str | Path, donor_path: str | Path) -> Path:
     return out
 
 
-def replace_bank(generator_path: str | Path, bank_path: str | Path, out: str | Path) -> Path:
+def replace_bank(generator_path: str | Path, bank_path: str | Path, out: str | Path,
+                 leave_out: Sequence[str] = ()) -> Path:
     """A copy of the generator export at `out` whose exemplar mouth stage holds the bank at bank_path
-    (`scripts/build_mouth_bank.py`) instead of its own; the refiner's weights are unchanged. The refiner
-    was trained on other people's exemplars than each target's, so any bank of real open mouths serves
-    it; one built from the same mouths at a larger size (`--size`) changes only the detail it shows."""
+    (`scripts/build_mouth_bank.py`) instead of its own, without the mouths of the people `leave_out`
+    (`mouth_bank.without_people`); the refiner's weights are unchanged. The refiner was trained on other
+    people's exemplars than each target's, so any bank of real open mouths serves it; one built from the
+    same mouths at a larger size (`--size`) changes only the detail it shows. The bank's people are
+    recorded in the file's training data (`BANK_PEOPLE`), so that an evaluation can tell a face whose
+    own mouths the bank holds."""
     generator, model_cfg = load_generator(generator_path)
     if not isinstance(generator.mouth, ExemplarRefiner):
         raise AffinekitError(f"{generator_path}: has no exemplar mouth stage to give a bank; name a generator "
                              "that has one (the bundled affinekit_default.pt has)")
     bank = load_bank(bank_path)
+    if leave_out:
+        bank = without_people(bank, leave_out, str(bank_path)).as_saved()
     old = generator.mouth
     refiner = ExemplarRefiner(banked_config(old.cfg, bank, bank_path), model_cfg.num_labels)
     refiner.set_bank(bank["jpeg"], bank["offsets"], bank["shapes"].to(refiner.bank_shapes), bank["people"])
@@ -71,7 +79,14 @@ def replace_bank(generator_path: str | Path, bank_path: str | Path, out: str | P
     refiner.load_state_dict({**old.state_dict(), **{k: v for k, v in refiner.state_dict().items()
                                                      if k.startswith("bank_")}})
     generator.mouth = refiner
-    return save_generator_only(generator, model_cfg, out, half=True, data=training_data(generator_path))
+    data = dict(training_data(generator_path) or {}, **{BANK_PEOPLE: [str(n) for n in bank["names"]]})
+    return save_generator_only(generator, model_cfg, out, half=True, data=data)
+
+
+def bank_people(generator_path: str | Path) -> list[str]:
+    """The names of the people whose mouths a generator export's bank holds, in the order of its
+    `bank_people` numbers ("frll-NNN", "clip-<stem>"); [] where the file does not record them."""
+    return list((training_data(generator_path) or {}).get(BANK_PEOPLE, []))
 
 
 def attach_destination(attach: str | Path, generator_path: str | Path, folders: Sequence[str | Path],

@@ -68,24 +68,48 @@ class Bank:
                 "offsets": torch.tensor(np.concatenate([[0], np.cumsum(sizes)]), dtype=torch.int64),
                 "shapes": torch.from_numpy(np.stack(self.shapes)), "people": torch.tensor(self.people)}
 
+    def as_saved(self) -> dict:
+        """What `save` writes and `load_bank` reads back."""
+        return {"format": BANK_FORMAT, **self.tensors(), "names": list(self.names),
+                "sources": list(self.sources), "side": self.side}
+
     def save(self, path: str | Path) -> Path:
-        return atomic_save({"format": BANK_FORMAT, **self.tensors(), "names": list(self.names),
-                            "sources": list(self.sources), "side": self.side}, path)
+        return atomic_save(self.as_saved(), path)
 
 
-def open_only(data: dict, min_opening: float = MIN_OPENING) -> Bank:
-    """The mouths of a saved bank (`load_bank`) whose lips part by at least min_opening IODs."""
+def _kept(data: dict, keep: Callable[[np.ndarray, str], bool]) -> Bank:
+    """The mouths of a saved bank (`load_bank`) for which keep(lip shape (20, 2), person's name) holds,
+    their people renumbered in order."""
     bank = Bank(side=int(data.get("side", 0)))
     offsets = data["offsets"].tolist()
     for k, shape in enumerate(data["shapes"].float().numpy()):
-        if opening(shape) >= min_opening:
-            person = data["names"][int(data["people"][k])]
+        person = data["names"][int(data["people"][k])]
+        if keep(shape, person):
             if person not in bank.names:
                 bank.names.append(person)
             bank.jpeg.append(data["jpeg"][offsets[k]:offsets[k + 1]].numpy())
             bank.shapes.append(shape)
             bank.people.append(bank.names.index(person))
             bank.sources.append(data["sources"][k])
+    return bank
+
+
+def open_only(data: dict, min_opening: float = MIN_OPENING) -> Bank:
+    """The mouths of a saved bank (`load_bank`) whose lips part by at least min_opening IODs."""
+    return _kept(data, lambda shape, person: opening(shape) >= min_opening)
+
+
+def without_people(data: dict, names: Iterable[str], where: str = "the bank") -> Bank:
+    """The mouths of a saved bank (`load_bank`) but those of the people `names` (a clip is one person,
+    "clip-<file stem>"; an FRLL person "frll-NNN"). A name the bank does not hold is an error."""
+    names = set(names)
+    unknown = sorted(names - set(data["names"]))
+    if unknown:
+        raise AffinekitError(f"{where}: holds no mouths of {', '.join(unknown)}; its people are "
+                             f"{', '.join(data['names'])}")
+    bank = _kept(data, lambda shape, person: person not in names)
+    if not bank.jpeg:
+        raise AffinekitError(f"{where}: leaving out {', '.join(sorted(names))} leaves no mouth; leave out fewer")
     return bank
 
 

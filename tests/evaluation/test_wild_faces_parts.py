@@ -85,3 +85,19 @@ def test_a_benchmark_run_on_another_checkpoint_writes_under_out(tmp_path):
     assert is_bundled(None) and is_bundled(DEFAULT_WEIGHTS)
     assert is_bundled(DEFAULT_WEIGHTS.parent / ".." / "weights" / DEFAULT_WEIGHTS.name)
     assert not is_bundled(tmp_path / DEFAULT_WEIGHTS.name)
+
+
+def test_an_open_face_is_made_without_its_own_clips_mouths_and_another_face_with_all():
+    """aligned_faces leaves a face's own clip ("clip-<name>") out of the bank while the caller works on it,
+    and puts it back after; a face the bank does not hold changes nothing."""
+    import sys
+    from types import SimpleNamespace
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+    from test_larger_bank import banked_refiner
+
+    script = load_repo_script("benchmarks/wild_faces.py")
+    refiner = banked_refiner(32)
+    animator = SimpleNamespace(generator=SimpleNamespace(mouth=refiner), align=lambda photo, name: name)
+    seen = {name: refiner.left_out for name, _ in script.aligned_faces(
+        animator, [("d3", None), ("astronaut", None), ("d9", None)], bank=["frll-001", "clip-d9", "clip-d3"])}
+    assert seen == {"d3": 2, "astronaut": None, "d9": 1} and refiner.left_out is None

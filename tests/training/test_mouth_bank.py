@@ -37,3 +37,21 @@ def test_a_saved_bank_keeps_only_open_mouths_and_their_people(tmp_path):
     t = kept.tensors()
     assert t["offsets"][-1] == t["jpeg"].shape[0] and torch.equal(t["jpeg"][: t["offsets"][1]],
                                                                    data["jpeg"][data["offsets"][1]:data["offsets"][2]])
+
+
+def test_a_person_left_out_of_a_saved_bank_takes_all_their_mouths_and_only_theirs(tmp_path):
+    from affinekit.errors import AffinekitError
+    from affinekit.training.mouth_bank import without_people
+    bank = Bank()
+    patch = np.full((16, 16, 3), 128, np.uint8)
+    for person, gap in (("frll-001", 0.2), ("clip-hands", 0.2), ("clip-hands", 0.3), ("clip-d3", 0.3)):
+        bank.add(patch, lips(0.4, gap).numpy(), person, person.split("-")[0])
+    data = load_bank(bank.save(tmp_path / "bank.pt"))
+    kept = without_people(data, ["clip-hands"])
+    assert kept.names == ["frll-001", "clip-d3"] and kept.people == [0, 1] and kept.sources == ["frll", "clip"]
+    assert np.allclose(kept.shapes[1], data["shapes"][3].numpy())
+    assert load_bank(kept.save(tmp_path / "kept.pt"))["names"] == ["frll-001", "clip-d3"]
+    with pytest.raises(AffinekitError, match="holds no mouths of clip-nobody; its people are frll-001"):
+        without_people(data, ["clip-nobody"], "bank.pt")
+    with pytest.raises(AffinekitError, match="leaves no mouth"):
+        without_people(data, ["frll-001", "clip-hands", "clip-d3"])
