@@ -194,11 +194,11 @@ for other, diff in paired_psnr.items():
 # | row | PSNR (dB) | SSIM | ACD-C | ACD-I | ACD-M | expr. acc. | frames/s | faces not found |
 # |---|---|---|---|---|---|---|---|---|
 # | real videos | inf | — | 0.146 | 0.178 | 0.000 | 1.000 | — | 0/112 |
-# | copy-input | 21.69 | 0.780 | 0.000 | 0.000 | 0.178 | 0.000 | 14271.2 | 0/112 |
-# | landmark-warp | 23.21 | 0.806 | 0.098 | 0.140 | 0.198 | 0.714 | 392.4 | 0/112 |
-# | model: weights/affinekit_default.pt [motion head] | 22.89 | 0.793 | 0.153 | 0.212 | 0.223 | 1.000 | 28.6 | 0/112 |
-# | model: weights/affinekit_default.pt [motion head] (refiner off) | 22.89 | 0.792 | 0.154 | 0.215 | 0.226 | 1.000 | 121.8 | 0/112 |
-# | model: weights/affinekit_pixels.pt [pixels head] | 23.02 | 0.760 | 0.176 | 0.267 | 0.273 | 0.857 | 136.5 | 0/112 |
+# | copy-input | 21.69 | 0.780 | 0.000 | 0.000 | 0.178 | 0.000 | 14025.2 | 0/112 |
+# | landmark-warp | 23.21 | 0.806 | 0.098 | 0.140 | 0.198 | 0.714 | 381.2 | 0/112 |
+# | model: weights/affinekit_default.pt [motion head] | 22.89 | 0.793 | 0.153 | 0.212 | 0.223 | 1.000 | 28.5 | 0/112 |
+# | model: weights/affinekit_default.pt [motion head] (refiner off) | 22.89 | 0.792 | 0.154 | 0.215 | 0.226 | 1.000 | 116.2 | 0/112 |
+# | model: weights/affinekit_pixels.pt [pixels head] | 23.02 | 0.760 | 0.176 | 0.267 | 0.273 | 0.857 | 139.7 | 0/112 |
 #
 # **Quoted, not measured** (Hung, Duy, Huy, "Creating a Video from Facial Image Using Conditional Generative Adversarial Network", Table 2, CK+; its ACD is the ACD-C column here; other data, split and metric code: not comparable with the rows above):
 #

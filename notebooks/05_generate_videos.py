@@ -115,9 +115,9 @@ nb.save(fig, "generated_expressions.png", faces=True)
 display(fig)
 
 # %% [markdown]
-# The committed figure, from the neutral demo photo, was made with the previous bundled model
-# (the grey CK+ model of 28 November), not the one loaded above; it is re-made with the next run
-# of this notebook:
+# The committed figure, from the neutral demo photo, is this cell's output with the default
+# parameters and the bundled model (`affinekit figures --only 05` re-makes it; `figures/made_with.json`
+# names the weights it was made with):
 #
 # ![every expression from one photo](../figures/generated_expressions_demo.png)
 
@@ -260,9 +260,9 @@ print(f"G(0.5) vs the midpoint of G(0) and G(1): {linear['midpoint_gap']:.4f}; w
       f"{linear['change_0_to_1']:.4f}; ratio {linear['ratio']:.2f}")
 
 # %% [markdown]
-# The committed figure was made with the previous bundled model, the grey CK+ model of 28
-# November, not the one loaded above; it is re-made with the next run of this notebook
-# (`tests/notebook/test_figure_weights.py` lists it as stale until then):
+# The committed figure is this cell's output with the default parameters and the bundled model
+# (`affinekit figures --only 05`; `tests/notebook/test_figure_weights.py` fails when the weights
+# it names are not the bundled ones):
 #
 # ![the motion head's raw field, mask and residual](../figures/raw_output_demo.png)
 
@@ -508,13 +508,13 @@ print(f"there-and-back: {len(loop)} frames, saved to {loop_path}; last frame to 
 # ![dose-response](../figures/dose_response.png)
 #
 # The landmarks move monotonically with the intensity for five expressions, and for
-# surprise up to l = 1.25 (the mean curves' Spearman is 1.0 for the five and 0.88 for surprise, whose mouth,
+# surprise up to l = 1.25 (the mean curves' Spearman is 1.0 for the five and 0.90 for surprise, whose mouth,
 # opened wide past l = 1.25, gets dlib's mouth points wrong), and dlib still finds
-# the face at l = 2 in 94 of 96 clips. The classifier is the weak part: it has no
+# the face at l = 2 in 93 of 96 clips. The classifier is the weak part: it has no
 # neutral class and reads neutral faces as sadness or fear (0.3-0.4 at l = 0), so
-# those curves barely move; anger rises monotonically, happy rises up to l = 1.5 and
+# those curves barely move; anger rises up to l = 1.5 and levels off, happy rises up to l = 1 and
 # then dips, surprise rises up to l = 1.25, dips and climbs again at 2, and disgust
-# rises to l = 1.5 and falls a little. The benchmark prints the numbers.
+# rises to l = 1.75 and falls a little. The benchmark prints the numbers.
 #
 # ## A reference face
 #

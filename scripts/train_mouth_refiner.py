@@ -89,7 +89,7 @@ def main() -> None:
         if args.attach:
             last = run.checkpoint_path
             chosen = last.with_name(f"step{args.attach_step}.pt") if args.attach_step else last
-            path = attach_mouth(args.generator, chosen, args.attach)
+            path = attach_mouth(args.generator, chosen, args.attach, args.bank)
             describe_mouth(path.with_suffix(".json"), run, chosen)
             print(f"{path} ({path.stat().st_size / 1e6:.1f} MB): the generator with its mouth refiner ({chosen})")
     except ValueError as err:       # a --set value: one line and exit 2, by `run_script`

@@ -21,14 +21,19 @@ from affinekit.weights.checkpoint import FORMAT, load_generator, safe_load, save
 BANK_PEOPLE = "mouth_bank_people"      # the key of the training data record that names the bank's people
 
 
-def attach_mouth(generator_path: str | Path, mouth_checkpoint: str | Path, out: str | Path) -> Path:
-    """A generator export with the trained refiner inside (float16, like the bundled files)."""
+def attach_mouth(generator_path: str | Path, mouth_checkpoint: str | Path, out: str | Path,
+                 bank_path: str | Path | None = None) -> Path:
+    """A generator export with the trained refiner inside (float16, like the bundled files); with
+    `bank_path` (the bank the refiner was trained with), the bank's people named in its training data."""
     generator, model_cfg = load_generator(generator_path)
     state = safe_load(mouth_checkpoint)
     refiner = make_refiner(from_dict(MouthConfig, state["mouth_config"]), model_cfg.num_labels)
     refiner.load_state_dict(state["refiner"])
     generator.mouth = refiner
-    return save_generator_only(generator, model_cfg, out, half=True, data=training_data(generator_path))
+    data = dict(training_data(generator_path) or {})
+    if bank_path is not None:
+        data[BANK_PEOPLE] = [str(n) for n in load_bank(bank_path)["names"]]
+    return save_generator_only(generator, model_cfg, out, half=True, data=data)
 
 
 def move_mouth(generator_path: str | Path, donor_path: str | Path) -> Path:
@@ -45,7 +50,10 @@ def move_mouth(generator_path: str | Path, donor_path: str | Path) -> Path:
         raise AffinekitError(f"--mouth-from {donor_path}: its crop ({donor_cfg.image_size} px) or labels "
                              f"({donor_cfg.num_labels}) differ from the export's; name a generator made like it")
     generator.mouth = donor.mouth
-    out = save_generator_only(generator, model_cfg, generator_path, half=True, data=training_data(generator_path))
+    data = {k: v for k, v in (training_data(generator_path) or {}).items() if k != BANK_PEOPLE}
+    if bank_people(donor_path):                     # the bank's people travel with the bank
+        data[BANK_PEOPLE] = bank_people(donor_path)
+    out = save_generator_only(generator, model_cfg, generator_path, half=True, data=data)
     record_path, donor_record = Path(generator_path).with_suffix(".json"), Path(donor_path).with_suffix(".json")
     if record_path.is_file() and donor_record.is_file():
         record = read_json(record_path, "export the generator again with scripts/export_model.py")

@@ -18,7 +18,7 @@ from affinekit.generate.render import render_clips
 from affinekit.io.images import tensor_channels
 from affinekit.models.generator import Generator
 from affinekit.models.mouth import MouthRefiner, cut_patches, mouth_square, paste_patches, refine_frames
-from affinekit.weights.checkpoint import load_generator, save_generator_only
+from affinekit.weights.checkpoint import load_generator, save_generator_only, training_data
 
 SMALL = MouthConfig(size=32, width=8, max_width=16, depth=2, steps=2, batch_size=2)
 
@@ -176,6 +176,13 @@ def test_a_tiny_training_run_learns_resumes_and_attaches(tmp_path):
     loaded, _ = load_generator(path)
     assert loaded.mouth is not None
     torch.testing.assert_close(loaded.mouth.out.weight.float(), trainer.refiner.out.weight, atol=2e-3, rtol=1e-2)
+    assert training_data(path) == {"keys": keys[:3]}
+    from affinekit.training.mouth_bank import Bank
+    from test_exemplars import lips
+    bank = Bank()
+    bank.add(np.full((16, 16, 3), 128, np.uint8), lips(0.4, 0.2).numpy(), "frll-001", "frll")
+    named = attach_mouth(gen_path, out / "checkpoints" / "last.pt", tmp_path / "named.pt", bank.save(tmp_path / "b.pt"))
+    assert training_data(named) == {"keys": keys[:3], "mouth_bank_people": ["frll-001"]}
 
 
 def test_evaluation_gets_a_refiner_off_row_only_for_a_model_with_a_refiner():
@@ -201,11 +208,13 @@ def test_a_mouth_stage_moves_unchanged_into_another_generator_export(tmp_path):
     from affinekit.training.mouth_attach import move_mouth
 
     donor = _generator_with_mouth(seed=0)
-    donor_path = save_generator_only(donor, donor.cfg, tmp_path / "donor.pt", half=True, data={"keys": ["a"]})
+    donor_path = save_generator_only(donor, donor.cfg, tmp_path / "donor.pt", half=True,
+                                     data={"keys": ["a"], "mouth_bank_people": ["frll-001", "clip-d3"]})
     (tmp_path / "donor.json").write_text(json.dumps({"mouth": {"steps": 7}}))
     torch.manual_seed(1)
     other = Generator(donor.cfg)
-    other_path = save_generator_only(other, other.cfg, tmp_path / "other.pt", half=True, data={"keys": ["b"]})
+    other_path = save_generator_only(other, other.cfg, tmp_path / "other.pt", half=True,
+                                     data={"keys": ["b"], "mouth_bank_people": ["someone-else"]})
     (tmp_path / "other.json").write_text(json.dumps({"exported": {"steps": 3}}))
     plain_path = save_generator_only(other, other.cfg, tmp_path / "plain.pt", half=True, data={"keys": ["b"]})
     move_mouth(other_path, donor_path)
@@ -216,5 +225,7 @@ def test_a_mouth_stage_moves_unchanged_into_another_generator_export(tmp_path):
     assert not torch.equal(next(moved.decoder.parameters()), next(stored.decoder.parameters()))
     record = json.loads((tmp_path / "other.json").read_text())
     assert record["mouth"] == {"steps": 7, "moved_from": str(donor_path)} and record["exported"] == {"steps": 3}
+    # its own training items stay; the names of the bank's people come with the bank
+    assert training_data(other_path) == {"keys": ["b"], "mouth_bank_people": ["frll-001", "clip-d3"]}
     with pytest.raises(AffinekitError, match="plain.pt: has no mouth stage"):
         move_mouth(donor_path, plain_path)

@@ -175,7 +175,7 @@ def test_a_face_whose_only_allowed_label_is_its_own_teaches_nothing():
         net = ExpressionNet(ClassifierConfig(size=16, widths=(4, 8), num_labels=3))
         before = [p.detach().clone() for p in net.parameters()]
         fit_classifier(net, faces, labels, recipe, 3, np.random.default_rng(0), None, allowed)
-        return max(float((p - b).abs().max()) for p, b in zip(net.parameters(), before))
+        return max(float((p.detach() - b).abs().max()) for p, b in zip(net.parameters(), before))
 
     only_own = np.eye(3, dtype=bool)[labels]
     assert trained(only_own) == 0.0 and trained(None) > 1e-3
