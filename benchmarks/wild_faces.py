@@ -22,6 +22,7 @@ The figure: one row per face, its photo then the six last frames as close-ups.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -72,7 +73,7 @@ def aligned_faces(animator, faces: list[tuple[str, np.ndarray]], indent: str = "
             yield name, aligned
 
 
-def own_mouths_left_out(animator, bank: Sequence[str], name: str):
+def own_mouths_left_out(animator, bank: Sequence[str], name: str) -> "contextlib.AbstractContextManager[None]":
     """A block in which the animator's clips never copy the bank mouths of the open clip `name` (its
     person "clip-<name>" among `bank`, the bank's people); any other face: no change."""
     from affinekit.models.mouth_exemplar import leaving_out
