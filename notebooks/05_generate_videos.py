@@ -98,7 +98,8 @@ display(HTML(player))
 # ## Every expression, neutral to apex and beyond
 #
 # The bundled model on ten open faces, last frames (`figures/generated_expressions_wild.png`,
-# made by `python benchmarks/wild_faces.py`):
+# made by `python benchmarks/wild_faces.py`). Seven of them are first frames of open clips whose
+# mouths the bank holds; each is made without its own clip's mouths, as a user's photo would be:
 #
 # ![every expression on faces in the wild](../figures/generated_expressions_wild.png)
 #
