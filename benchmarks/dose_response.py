@@ -59,10 +59,9 @@ def displacement(points: np.ndarray, neutral: np.ndarray) -> tuple[float, float]
     return float(step[MOUTH].mean()), float(step[BROWS].mean())
 
 
-def measure(animator, clf, name: str, photo: np.ndarray, labels: list[int],
-            bank: list[str] | None = None) -> dict[str, np.ndarray] | None:
+def measure(animator, clf, name: str, photo: np.ndarray, labels: list[int]) -> dict[str, np.ndarray] | None:
     """(labels, intensities) arrays of probability, mouth and brow displacement (NaN: no face), found;
-    an open clip's face is made without its own mouths in the bank (`bank`: the bank's people)."""
+    an open clip's face is made without its own mouths in the bank."""
     from wild_faces import own_mouths_left_out
     from affinekit.data.faces import FaceAligner, apply_transform, find_faces
 
@@ -72,7 +71,7 @@ def measure(animator, clf, name: str, photo: np.ndarray, labels: list[int],
         print(f"{name}: skipped ({err})", file=sys.stderr)
         return None
     frames, top = len(INTENSITIES), float(INTENSITIES[-1])
-    with own_mouths_left_out(animator, bank or [], name):
+    with own_mouths_left_out(animator, name):
         closeups = animator.render(aligned, labels, frames, top, view="closeup", size=128)  # (6, 9, 128, 128, 3)
         clips = animator.render(aligned, labels, frames, top)                         # (6, 9, H, W, 3)
     lm_photo = aligned.photo_landmarks()
@@ -107,7 +106,6 @@ def main(argv: list[str] | None = None) -> int:
     from affinekit.evaluation.classifier import load_classifier
     from affinekit.expressions import EXPRESSIONS
     from affinekit.generate.animate import load_pretrained
-    from affinekit.training.mouth_attach import bank_people
     from affinekit.io.destinations import output_file
     from affinekit.notebook.provenance import is_bundled, report_or_probe, script_command, stamp
     from affinekit.weights.bundled import CLASSIFIER_WEIGHTS, DEFAULT_WEIGHTS
@@ -120,11 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     output_file(args.figure, "--figure", {"--checkpoint": args.checkpoint}, (".png",))    # before any work
 
     animator, clf = load_pretrained(args.checkpoint), load_classifier()
-    bank = bank_people(args.checkpoint or DEFAULT_WEIGHTS)
     labels = [EXPRESSIONS.index(e) for e in SIX]
     results, names = [], []
     for name, photo in faces():
-        r = measure(animator, clf, name, photo, labels, bank)
+        r = measure(animator, clf, name, photo, labels)
         if r is not None:
             results.append(r)
             names.append(name)

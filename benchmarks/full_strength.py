@@ -82,16 +82,16 @@ def strength_rows(makers: dict, folders: list[Path], people: int | None) -> dict
     return rows
 
 
-def faithful_rows(animator, faces: int, bank: list[str] | None = None) -> dict[str, dict[str, float]]:
+def faithful_rows(animator, faces: int) -> dict[str, dict[str, float]]:
     """{"l=1" / "l=2": mean of each `apex_measures` value over the open faces x six expressions} (an
-    open face's own mouths left out of the bank, `bank` naming its people)."""
+    open face's own mouths left out of the bank)."""
     from affinekit.evaluation.faithful import apex_measures
     from affinekit.evaluation.strength import SIX
     from affinekit.expressions import EXPRESSIONS
     from wild_faces import aligned_faces, open_faces
 
     values: dict[float, list[dict[str, float]]] = {1.0: [], 2.0: []}
-    for _, aligned in aligned_faces(animator, open_faces()[:faces], indent="  ", bank=bank or []):
+    for _, aligned in aligned_faces(animator, open_faces()[:faces], indent="  "):
         for level in values:
             values[level] += [apex_measures(animator.generator, aligned, EXPRESSIONS.index(e), level) for e in SIX]
     out = {f"l={level:g}": {k: float(np.nanmean([v[k] for v in vs])) for k in vs[0]} for level, vs in values.items() if vs}
@@ -105,7 +105,6 @@ def measure(path: str, folders: list[Path], like_folders: list[Path], args, warp
     from affinekit.evaluation.makers import GeneratorMaker
     from affinekit.evaluation.strength import prior_motion
     from affinekit.generate.animate import load_pretrained
-    from affinekit.training.mouth_attach import bank_people
     from reference_face import astronaut_reads, like_rates
 
     start = time.perf_counter()
@@ -117,7 +116,7 @@ def measure(path: str, folders: list[Path], like_folders: list[Path], args, warp
     if "strength" in args.parts:
         record["strength"] = strength_rows(makers, folders, args.people or None)
     if "faithful" in args.parts:
-        record["faithful"] = faithful_rows(animator, args.faces, bank_people(path))
+        record["faithful"] = faithful_rows(animator, args.faces)
     if "like" in args.parts:
         record["astronaut"] = astronaut_reads(animator)
         record["like"] = like_rates(animator.generator, like_folders, args.like_items or None, other=False)

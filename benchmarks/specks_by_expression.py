@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -25,16 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))      # the sibling benc
 from wild_faces import SIX, add_face_options, aligned_faces, chosen_faces  # noqa: E402
 
 
-def specks_on_and_off(animator, faces: list[tuple[str, np.ndarray]], level: float,
-                      bank: Sequence[str] = ()) -> dict[str, dict[str, list[float]]]:
+def specks_on_and_off(animator, faces: list[tuple[str, np.ndarray]], level: float) -> dict[str, dict[str, list[float]]]:
     """{expression: {"on": [...], "off": [...]}}: each face's specks outside the mouth box at `level`,
     with the mouth stage on and off (faces the detector misses are skipped, named on stderr; an open
-    face's own mouths are left out of the bank, `bank` naming its people)."""
+    face's own mouths are left out of the bank)."""
     from affinekit.evaluation.faithful import apex_measures
     from affinekit.expressions import EXPRESSIONS
 
     out: dict[str, dict[str, list[float]]] = {e: {"on": [], "off": []} for e in SIX}
-    for _, aligned in aligned_faces(animator, faces, bank=bank):
+    for _, aligned in aligned_faces(animator, faces):
         for e in SIX:
             for key, mouth in (("on", True), ("off", False)):
                 m = apex_measures(animator.generator, aligned, EXPRESSIONS.index(e), level, mouth=mouth)
@@ -56,8 +54,6 @@ def report(specks: dict[str, dict[str, list[float]]]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     from affinekit.generate.animate import load_pretrained
-    from affinekit.training.mouth_attach import bank_people
-    from affinekit.weights.bundled import DEFAULT_WEIGHTS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
@@ -69,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if animator.generator.mouth is None:
         raise ValueError(f"{args.checkpoint}: this model has no mouth stage to compare; use one that has "
                          "(the bundled model, or scripts/train_mouth_refiner.py --attach)")
-    bank = bank_people(args.checkpoint or DEFAULT_WEIGHTS)
-    print("\n".join(report(specks_on_and_off(animator, faces, args.intensity, bank))))
+    print("\n".join(report(specks_on_and_off(animator, faces, args.intensity))))
     return 0
 
 

@@ -25,7 +25,7 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 import cv2
 import numpy as np
@@ -54,32 +54,31 @@ def open_faces() -> list[tuple[str, np.ndarray]]:
     return [(n, np.repeat(f[..., None], 3, -1) if f.ndim == 2 else f) for n, f in faces]
 
 
-def aligned_faces(animator, faces: list[tuple[str, np.ndarray]], indent: str = "",
-                  bank: Sequence[str] = ()) -> Iterator[tuple[str, Any]]:
+def aligned_faces(animator, faces: list[tuple[str, np.ndarray]], indent: str = "") -> Iterator[tuple[str, Any]]:
     """(name, `AlignedFace`) of each (name, photo) the animator's detector finds; a face it misses is
     named on stderr and skipped, not fatal (one bad photo must not lose the other clips' scores).
 
-    `bank`: the people of the model's mouth bank (`mouth_attach.bank_people`). The open faces are the
-    first frames of the open clips, and the bank holds mouths of those clips: while the caller works on
-    a face, its own clip's mouths are left out (`mouth_exemplar.leaving_out`), as training leaves out
-    each target's own, so that no face is scored with its own mouth pasted in."""
+    The open faces are the first frames of the open clips, and the model's mouth bank may hold mouths
+    of those clips: while the caller works on a face, its own clip's mouths are left out
+    (`own_mouths_left_out`), as training leaves out each target's own, so that no face is scored with
+    its own mouth pasted in."""
     for name, photo in faces:
         try:
             aligned = animator.align(photo, name)
         except Exception as err:  # noqa: BLE001 - any detector or alignment failure skips this face only
             print(f"{indent}{name}: skipped ({err})", file=sys.stderr)
             continue
-        with own_mouths_left_out(animator, bank, name):
+        with own_mouths_left_out(animator, name):
             yield name, aligned
 
 
-def own_mouths_left_out(animator, bank: Sequence[str], name: str) -> "contextlib.AbstractContextManager[None]":
-    """A block in which the animator's clips never copy the bank mouths of the open clip `name` (its
-    person "clip-<name>" among `bank`, the bank's people); any other face: no change."""
+def own_mouths_left_out(animator, name: str) -> "contextlib.AbstractContextManager[None]":
+    """A block in which the animator's clips never copy the bank mouths of the open clip `name`; any
+    other face (or a model whose bank does not name its people): no change."""
     from affinekit.models.mouth_exemplar import leaving_out
+    from affinekit.training.mouth_bank import clip_person
 
-    person = f"clip-{name}"
-    return leaving_out(animator.generator.mouth, list(bank).index(person) if person in bank else None)
+    return leaving_out(animator.generator.mouth, clip_person(name))
 
 
 VALIDATION_FOLDERS = ("frll256", "jaffe256", "yale256", "ck256")
@@ -158,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     from affinekit.notebook.provenance import script_command, stamp
     from affinekit.weights.bundled import DEFAULT_WEIGHTS
     from affinekit.show.look_inside_mouth import mouth_closeup
-    from affinekit.training.mouth_attach import bank_people
+    from affinekit.training.mouth_bank import clip_person
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a checkpoint instead of the bundled model")
@@ -180,14 +179,13 @@ def main(argv: list[str] | None = None) -> int:
 
     photos = chosen_faces(args)          # before the model: a missing folder fails at once
     animator = load_pretrained(args.checkpoint)
-    bank = bank_people(args.checkpoint or DEFAULT_WEIGHTS)
     animator.mouth = not args.no_mouth
     if args.warp_only:
         animator.generator = animator.generator.prior_alone(learned=args.warp_only == "field")
     clf, judge = load_classifier(), load_judge(args.judge)
     view = FaceAligner(128)
     correct, judged, floor, chroma, mouth_mask, rows = [], [], [], [], [], []
-    for name, aligned in aligned_faces(animator, photos, bank=bank):
+    for name, aligned in aligned_faces(animator, photos):
         labels = [EXPRESSIONS.index(e) for e in SIX]
         clips = animator.render(aligned, labels, args.frames, args.intensity)      # (6, T, H, W, 3)
         closeups = animator.render(aligned, labels, args.frames, args.intensity, view="closeup", size=128)
@@ -220,10 +218,13 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name, closeups[0, 0], [c[-1] for c in closeups] + mouths))
 
     n = len(correct)
-    own = sorted(name for name, _, _ in rows if f"clip-{name}" in bank)
-    print(f"\nfaces: {len(rows)}, clips: {n}; " + (f"each face's own mouths left out of the bank: {', '.join(own)}"
-          if own else "no face's own mouths are in the bank" if bank or args.no_mouth else
-          "the model does not name its bank's people: a face's own mouths may be copied"))
+    bank = None if args.no_mouth else getattr(animator.generator.mouth, "bank_names", None)   # None: no bank
+    own = sorted(name for name, _, _ in rows if clip_person(name) in (bank or []))
+    print(f"\nfaces: {len(rows)}, clips: {n}; " + (
+        "no bank of real mouths in use" if bank is None else
+        "the model does not name its bank's people: a face's own mouths may be copied" if not bank else
+        f"each face's own mouths left out of the bank: {', '.join(own)}" if own else
+        "no face's own mouths are in the bank"))
     for who, hits, target in (("classifier", correct, True), ("judge", judged, True),
                               ("judge on the unchanged input (floor)", floor, False)):
         print(f"{who}: expression read as requested: {np.mean(hits):.0%} of last frames"

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from affinekit.io.images import to_uint8
 from affinekit.models.motion import identity_grid, sample_at
 
 LIPS = slice(48, 68)                  # the shape's points, in landmark numbering
@@ -162,7 +163,7 @@ def teeth_shares(images: torch.Tensor, shapes: torch.Tensor) -> torch.Tensor:
     coordinates) that shows teeth, for mouths images (K, 3, s, s) in [-1, 1]; 0 where the lips meet."""
     s = images.shape[-1]
     inside = polygon_mask(shapes[:, INNER].float(), s)[:, 0].bool().numpy()
-    pixels = ((images.float().permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+    pixels = to_uint8(images)
     out = []
     for image, opening in zip(pixels, inside):
         teeth = opening & tooth_pixels(*lightness_chroma(image))

@@ -88,6 +88,7 @@ class ExemplarRefiner(MouthRefiner):
         self.register_buffer("bank_people", torch.zeros(K, dtype=torch.int64))
         self._decoded: dict[int, torch.Tensor] = {}
         self._teeth: torch.Tensor | None = None
+        self.bank_names: list[str] = []      # whose mouths, by `bank_people` number (the file records them)
         self.left_out: int | None = None     # a bank person no clip copies (`leaving_out`)
 
     def set_bank(self, jpeg: torch.Tensor, offsets: torch.Tensor, shapes: torch.Tensor, people: torch.Tensor) -> None:
@@ -229,14 +230,14 @@ def clip_plan(refiner: MouthRefiner, landmarks: torch.Tensor, size: int, flow: t
 
 
 @contextlib.contextmanager
-def leaving_out(refiner: MouthRefiner | None, person: int | None) -> Iterator[None]:
-    """Inside the block, clips never copy the mouths of bank person `person` (a `bank_people` number;
-    None: any may be copied). An evaluation uses it for a face whose own mouths the bank holds, as
-    training leaves each target's own mouths out."""
-    if not isinstance(refiner, ExemplarRefiner) or person is None:
+def leaving_out(refiner: MouthRefiner | None, person: str) -> Iterator[None]:
+    """Inside the block, clips never copy the mouths of the bank's person named `person` ("clip-<stem>",
+    "frll-NNN"; a name the bank does not hold changes nothing). An evaluation uses it for a face whose
+    own mouths the bank holds, as training leaves each target's own mouths out."""
+    if not isinstance(refiner, ExemplarRefiner) or person not in refiner.bank_names:
         yield
         return
-    before, refiner.left_out = refiner.left_out, int(person)
+    before, refiner.left_out = refiner.left_out, refiner.bank_names.index(person)
     try:
         yield
     finally:

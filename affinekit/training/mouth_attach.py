@@ -18,22 +18,19 @@ from affinekit.training.mouth_bank import load_bank, without_people
 from affinekit.training.mouth_exemplar import banked_config
 from affinekit.weights.checkpoint import FORMAT, load_generator, safe_load, save_generator_only, training_data
 
-BANK_PEOPLE = "mouth_bank_people"      # the key of the training data record that names the bank's people
-
 
 def attach_mouth(generator_path: str | Path, mouth_checkpoint: str | Path, out: str | Path,
                  bank_path: str | Path | None = None) -> Path:
     """A generator export with the trained refiner inside (float16, like the bundled files); with
-    `bank_path` (the bank the refiner was trained with), the bank's people named in its training data."""
+    `bank_path` (the bank the refiner was trained with), the names of the bank's people go in too."""
     generator, model_cfg = load_generator(generator_path)
     state = safe_load(mouth_checkpoint)
     refiner = make_refiner(from_dict(MouthConfig, state["mouth_config"]), model_cfg.num_labels)
     refiner.load_state_dict(state["refiner"])
-    generator.mouth = refiner
-    data = dict(training_data(generator_path) or {})
     if bank_path is not None:
-        data[BANK_PEOPLE] = [str(n) for n in load_bank(bank_path)["names"]]
-    return save_generator_only(generator, model_cfg, out, half=True, data=data)
+        refiner.bank_names = [str(n) for n in load_bank(bank_path)["names"]]
+    generator.mouth = refiner
+    return save_generator_only(generator, model_cfg, out, half=True, data=training_data(generator_path))
 
 
 def move_mouth(generator_path: str | Path, donor_path: str | Path) -> Path:
@@ -49,11 +46,8 @@ def move_mouth(generator_path: str | Path, donor_path: str | Path) -> Path:
     if (donor_cfg.image_size, donor_cfg.num_labels) != (model_cfg.image_size, model_cfg.num_labels):
         raise AffinekitError(f"--mouth-from {donor_path}: its crop ({donor_cfg.image_size} px) or labels "
                              f"({donor_cfg.num_labels}) differ from the export's; name a generator made like it")
-    generator.mouth = donor.mouth
-    data = {k: v for k, v in (training_data(generator_path) or {}).items() if k != BANK_PEOPLE}
-    if bank_people(donor_path):                     # the bank's people travel with the bank
-        data[BANK_PEOPLE] = bank_people(donor_path)
-    out = save_generator_only(generator, model_cfg, generator_path, half=True, data=data)
+    generator.mouth = donor.mouth                   # its bank's people's names travel with it
+    out = save_generator_only(generator, model_cfg, generator_path, half=True, data=training_data(generator_path))
     record_path, donor_record = Path(generator_path).with_suffix(".json"), Path(donor_path).with_suffix(".json")
     if record_path.is_file() and donor_record.is_file():
         record = read_json(record_path, "export the generator again with scripts/export_model.py")
@@ -70,8 +64,8 @@ def replace_bank(generator_path: str | Path, bank_path: str | Path, out: str | P
     (`scripts/build_mouth_bank.py`) instead of its own, without the mouths of the people `leave_out`
     (`mouth_bank.without_people`); the refiner's weights are unchanged. The refiner was trained on other
     people's exemplars than each target's, so any bank of real open mouths serves it; one built from the
-    same mouths at a larger size (`--size`) changes only the detail it shows. The bank's people are
-    recorded in the file's training data (`BANK_PEOPLE`), so that an evaluation can tell a face whose
+    same mouths at a larger size (`--size`) changes only the detail it shows. The bank's people's names
+    go into the file with it (`ExemplarRefiner.bank_names`), so that an evaluation can tell a face whose
     own mouths the bank holds."""
     generator, model_cfg = load_generator(generator_path)
     if not isinstance(generator.mouth, ExemplarRefiner):
@@ -86,15 +80,9 @@ def replace_bank(generator_path: str | Path, bank_path: str | Path, out: str | P
     # every weight of the old stage, the new bank's buffers (only they may differ in size)
     refiner.load_state_dict({**old.state_dict(), **{k: v for k, v in refiner.state_dict().items()
                                                      if k.startswith("bank_")}})
+    refiner.bank_names = [str(n) for n in bank["names"]]
     generator.mouth = refiner
-    data = dict(training_data(generator_path) or {}, **{BANK_PEOPLE: [str(n) for n in bank["names"]]})
-    return save_generator_only(generator, model_cfg, out, half=True, data=data)
-
-
-def bank_people(generator_path: str | Path) -> list[str]:
-    """The names of the people whose mouths a generator export's bank holds, in the order of its
-    `bank_people` numbers ("frll-NNN", "clip-<stem>"); [] where the file does not record them."""
-    return list((training_data(generator_path) or {}).get(BANK_PEOPLE, []))
+    return save_generator_only(generator, model_cfg, out, half=True, data=training_data(generator_path))
 
 
 def attach_destination(attach: str | Path, generator_path: str | Path, folders: Sequence[str | Path],

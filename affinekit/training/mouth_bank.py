@@ -27,7 +27,7 @@ from affinekit.data.faces import FaceAligner, apply_transform
 from affinekit.data.prepared import load_manifest
 from affinekit.errors import AffinekitError
 from affinekit.data.records import read_image
-from affinekit.io.images import as_rgb, to_model
+from affinekit.io.images import as_rgb, to_model, to_uint8
 from affinekit.io.video import read_frames
 from affinekit.models.exemplars import INNER, LIPS, descriptor, encode_jpeg, to_patch
 from affinekit.models.mouth import cut_patches, mouth_square
@@ -133,7 +133,7 @@ def cut_exemplar(image: np.ndarray, points: np.ndarray, cfg: MouthConfig) -> tup
     theta = mouth_square(in_crop, align, cfg)
     big = cut_patches(to_model(crop[None]), theta, 2 * side)
     patch = F.avg_pool2d(big, 2)[0]
-    pixels = ((patch.permute(1, 2, 0).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+    pixels = to_uint8(patch)
     shape = to_patch(in_crop[:, LIPS], theta, align)[0].numpy()
     return pixels, shape
 
@@ -185,6 +185,11 @@ def spread(shapes: Sequence[np.ndarray], count: int) -> list[int]:
     return chosen
 
 
+def clip_person(stem: str) -> str:
+    """The bank's name for the person of the open clip `stem` (a clip is one person)."""
+    return f"clip-{stem}"
+
+
 def add_clip(bank: Bank, path: str | Path, cfg: MouthConfig, per_clip: int = 12, every: int = 3,
              log: Callable[[str], None] = print) -> None:
     """Up to `per_clip` open mouths of a video (every `every`-th frame, lips parted by MIN_OPENING
@@ -201,5 +206,5 @@ def add_clip(bank: Bank, path: str | Path, cfg: MouthConfig, per_clip: int = 12,
             found.append((patch, shape))
     picks = spread([s for _, s in found], per_clip)
     for k in picks:
-        bank.add(found[k][0], found[k][1], f"clip-{Path(path).stem}", "clip")
+        bank.add(found[k][0], found[k][1], clip_person(Path(path).stem), "clip")
     log(f"{path}: {len(found)} open frames of {len(frames)} read, {len(picks)} kept")

@@ -28,6 +28,7 @@ MOUTH_FORMAT = "affinekit-mouth-1"          # a mouth refiner's training state (
 BANK_FORMAT = "affinekit-mouth-bank-1"      # real mouths for the exemplar refiner (`affinekit.training.mouth_bank`)
 CUTS_FORMAT = "affinekit-mouth-cuts-1"      # the mouths a refiner's training cut once (`training.mouth.MouthBank`)
 CLASSIFIER_FORMAT = "affinekit-classifier-1"  # an expression classifier or the judge (`evaluation.classifier`)
+BANK_PEOPLE = "mouth_bank_people"   # the training-data key naming whose mouths an exemplar bank holds
 MODEL_FORMATS = (FORMAT, GENERATOR_FORMAT, MOUTH_FORMAT, BANK_FORMAT, CUTS_FORMAT)
 # the largest side a checkpoint's config may give the network or the mouth refiner: above what any
 # affinekit model uses (64-512 px), far below what one buffer of that side would take (65536 px: 17 GB)
@@ -128,9 +129,14 @@ def save_generator_only(generator: torch.nn.Module, model_cfg: ModelConfig, path
     """
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().clone()
              for k, v in generator.state_dict().items()}
-    extra = {"mouth_config": to_dict(generator.mouth.cfg)} if getattr(generator, "mouth", None) is not None else {}
+    mouth = getattr(generator, "mouth", None)
+    extra = {"mouth_config": to_dict(mouth.cfg)} if mouth is not None else {}
+    # whose mouths the bank holds goes with the bank the file holds, not with the data it was given
+    data = {k: v for k, v in (data or {}).items() if k != BANK_PEOPLE}
+    if getattr(mouth, "bank_names", None):
+        data[BANK_PEOPLE] = [str(n) for n in mouth.bank_names]
     return atomic_save({"format": GENERATOR_FORMAT, "model_config": to_dict(model_cfg), "generator": state,
-                        "data": dict(data or {}), **extra}, path)
+                        "data": data, **extra}, path)
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu"):
@@ -150,10 +156,19 @@ def generator_from(ckpt: dict[str, Any], path: str | Path, device: str | torch.d
         check_shapes(cfg, mouth_cfg, state, path)
         generator = _built(cfg, mouth_cfg)
         generator.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        if hasattr(generator.mouth, "bank_names"):
+            generator.mouth.bank_names = _bank_names(ckpt.get("data"))
     except (KeyError, ValueError, RuntimeError, TypeError) as err:
         raise AffinekitError(f"{path}: checkpoint does not match this version of affinekit's generator "
                              f"({str(err).splitlines()[0][:160]})") from None
     return generator.to(device).eval(), cfg
+
+
+def _bank_names(data: Any) -> list[str]:
+    """The names of the bank's people a file's training data records ([] where it names none, or not as
+    a list of strings: an older or foreign file)."""
+    names = data.get(BANK_PEOPLE) if isinstance(data, dict) else None
+    return list(names) if isinstance(names, list) and all(isinstance(n, str) for n in names) else []
 
 
 def _built(cfg: ModelConfig, mouth_cfg: MouthConfig | None) -> Generator:

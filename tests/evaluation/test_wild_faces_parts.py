@@ -97,7 +97,8 @@ def test_an_open_face_is_made_without_its_own_clips_mouths_and_another_face_with
 
     script = load_repo_script("benchmarks/wild_faces.py")
     refiner = banked_refiner(32)
+    refiner.bank_names = ["frll-001", "clip-d9", "clip-d3"]
     animator = SimpleNamespace(generator=SimpleNamespace(mouth=refiner), align=lambda photo, name: name)
     seen = {name: refiner.left_out for name, _ in script.aligned_faces(
-        animator, [("d3", None), ("astronaut", None), ("d9", None)], bank=["frll-001", "clip-d9", "clip-d3"])}
+        animator, [("d3", None), ("astronaut", None), ("d9", None)])}
     assert seen == {"d3": 2, "astronaut": None, "d9": 1} and refiner.left_out is None

@@ -190,32 +190,52 @@ def test_the_bank_swapping_script_answers_bad_arguments_in_one_line(case, tmp_pa
 
 
 def test_a_bank_swapped_without_a_person_names_its_people_in_the_file(tmp_path):
-    from affinekit.training.mouth_attach import bank_people, replace_bank
+    from affinekit.training.mouth_attach import replace_bank
     torch.manual_seed(0)
     g = Generator(ModelConfig(image_size=32, channels=3, base_width=8, depth=2, max_width=16)).eval()
     g.mouth = banked_refiner(32, g.cfg.num_labels)
     path = save_generator_only(g, g.cfg, tmp_path / "g.pt", half=True, data={"keys": ["a"]})
-    assert bank_people(path) == []                      # an older file: it does not say
+    assert load_generator(path)[0].mouth.bank_names == []      # an older file: it does not say
     bank = Bank()
     for person, gap in (("frll-001", 0.2), ("clip-hands", 0.3), ("clip-d3", 0.25)):
         bank.add(checkers(32, 4), lips(0.4, gap).numpy(), person, "clip")
     out = replace_bank(path, bank.save(tmp_path / "bank.pt"), tmp_path / "g2.pt", ["clip-hands"])
     replaced, _ = load_generator(out)
     assert replaced.mouth.cfg.exemplars == 2 and replaced.mouth.bank_people.tolist() == [0, 1]
-    assert bank_people(out) == ["frll-001", "clip-d3"]
+    assert replaced.mouth.bank_names == ["frll-001", "clip-d3"]
     from affinekit.weights.checkpoint import training_data
     assert training_data(out)["keys"] == ["a"]          # what it trained on is kept
+
+
+def test_the_names_of_a_banks_people_travel_with_the_bank_and_nothing_else_carries_them(tmp_path):
+    """A moved mouth stage brings its bank's names and replaces the target's; names handed in with the
+    training data never outlive the bank they named."""
+    from affinekit.training.mouth_attach import move_mouth
+    from affinekit.weights.checkpoint import BANK_PEOPLE, training_data
+    torch.manual_seed(0)
+    donor = Generator(ModelConfig(image_size=32, channels=3, base_width=8, depth=2, max_width=16)).eval()
+    donor.mouth = banked_refiner(32, donor.cfg.num_labels)
+    donor.mouth.bank_names = ["frll-001", "frll-002", "clip-d3"]
+    donor_path = save_generator_only(donor, donor.cfg, tmp_path / "donor.pt", half=True, data={"keys": ["a"]})
+    other = Generator(donor.cfg)
+    other_path = save_generator_only(other, other.cfg, tmp_path / "other.pt", half=True,
+                                     data={"keys": ["b"], BANK_PEOPLE: ["someone-else"]})
+    assert training_data(other_path) == {"keys": ["b"]}          # no bank: no names
+    move_mouth(other_path, donor_path)
+    assert load_generator(other_path)[0].mouth.bank_names == ["frll-001", "frll-002", "clip-d3"]
+    assert training_data(other_path) == {"keys": ["b"], BANK_PEOPLE: ["frll-001", "frll-002", "clip-d3"]}
 
 
 def test_a_person_left_out_is_never_copied_inside_the_block_and_is_again_after_it():
     from affinekit.models.mouth_exemplar import leaving_out
     refiner = banked_refiner(32)                         # people 0, 1, 2: lips(0.4, 0), (0.4, 0.1), (0.3, 0.3)
+    refiner.bank_names = ["frll-001", "frll-002", "clip-d3"]
     shapes = torch.stack([lips(0.3, 0.3)] * 2)[None].expand(3, -1, -1, -1)   # (3 clips, 2 frames, 20, 2)
     levels = torch.tensor([[0.0, 1.0]] * 3)
     assert refiner.choose(shapes, levels).tolist() == [2, 2, 2]
-    with leaving_out(refiner, 2):
+    with leaving_out(refiner, "clip-d3"):
         inside = refiner.choose(shapes, levels).tolist()
         assert refiner.choose(shapes, levels, exclude=torch.tensor([0, 0, 0])).tolist() == [2, 2, 2]
     assert 2 not in inside and refiner.choose(shapes, levels).tolist() == [2, 2, 2]
-    with leaving_out(refiner, None), leaving_out(None, 2):
+    with leaving_out(refiner, "clip-nobody"), leaving_out(None, "clip-d3"):
         assert refiner.choose(shapes, levels).tolist() == [2, 2, 2]

@@ -208,13 +208,11 @@ def test_a_mouth_stage_moves_unchanged_into_another_generator_export(tmp_path):
     from affinekit.training.mouth_attach import move_mouth
 
     donor = _generator_with_mouth(seed=0)
-    donor_path = save_generator_only(donor, donor.cfg, tmp_path / "donor.pt", half=True,
-                                     data={"keys": ["a"], "mouth_bank_people": ["frll-001", "clip-d3"]})
+    donor_path = save_generator_only(donor, donor.cfg, tmp_path / "donor.pt", half=True, data={"keys": ["a"]})
     (tmp_path / "donor.json").write_text(json.dumps({"mouth": {"steps": 7}}))
     torch.manual_seed(1)
     other = Generator(donor.cfg)
-    other_path = save_generator_only(other, other.cfg, tmp_path / "other.pt", half=True,
-                                     data={"keys": ["b"], "mouth_bank_people": ["someone-else"]})
+    other_path = save_generator_only(other, other.cfg, tmp_path / "other.pt", half=True, data={"keys": ["b"]})
     (tmp_path / "other.json").write_text(json.dumps({"exported": {"steps": 3}}))
     plain_path = save_generator_only(other, other.cfg, tmp_path / "plain.pt", half=True, data={"keys": ["b"]})
     move_mouth(other_path, donor_path)
@@ -225,7 +223,6 @@ def test_a_mouth_stage_moves_unchanged_into_another_generator_export(tmp_path):
     assert not torch.equal(next(moved.decoder.parameters()), next(stored.decoder.parameters()))
     record = json.loads((tmp_path / "other.json").read_text())
     assert record["mouth"] == {"steps": 7, "moved_from": str(donor_path)} and record["exported"] == {"steps": 3}
-    # its own training items stay; the names of the bank's people come with the bank
-    assert training_data(other_path) == {"keys": ["b"], "mouth_bank_people": ["frll-001", "clip-d3"]}
+    assert training_data(other_path) == {"keys": ["b"]}     # its own training items stay
     with pytest.raises(AffinekitError, match="plain.pt: has no mouth stage"):
         move_mouth(donor_path, plain_path)
