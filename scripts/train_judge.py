@@ -20,21 +20,9 @@ import torch
 from affinekit.data.paths import REPO_ROOT
 from affinekit.evaluation.classifier import ExpressionClassifier
 from affinekit.weights.bundled import JUDGE_WEIGHTS
-from affinekit.training.judge import JudgeRecipe, train_judge
+from affinekit.training.judge import JudgeRecipe, scores_table, train_judge
 
 SOURCES = "ck48,ck128,frll,jaffe,yale,mead"
-
-
-def held_out_table(report: dict) -> str:
-    """The judge-test scores as a markdown table: one row per source and one for all, a column per label."""
-    labels = report["labels"]
-    head = ["faces", "people", "accuracy", "balanced", *labels]
-    lines = ["| judge-test | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
-    for group, s in report["test"].items():
-        cells = [str(s["n"]), str(s["people"]), f"{s['accuracy']:.3f}", f"{s['balanced_accuracy']:.3f}"]
-        cells += [f"{s['per_class'][name]:.2f}" if name in s["per_class"] else "" for name in labels]
-        lines.append(f"| {group} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -52,6 +40,8 @@ def main() -> None:
                         help="each face's softmax over the labels its source holds (JudgeRecipe.source_labels)")
     parser.add_argument("--face-oval", action="store_true",
                         help="grey outside the inner face (JudgeRecipe.face_oval)")
+    parser.add_argument("--style-jitter", action="store_true",
+                        help="random blur, resampling and noise in training (JudgeRecipe.style_jitter)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     args = parser.parse_args()
     folders = [Path(args.prepared) / s for s in args.sources.split(",") if s]
@@ -62,13 +52,14 @@ def main() -> None:
     start = time.perf_counter()
     recipe = replace(JudgeRecipe(), epochs=args.epochs, neutral=not args.no_neutral, size=args.size,
                      equalize=not args.no_equalize, source_share=args.source_share,
-                     source_labels=args.source_labels, face_oval=args.face_oval)
+                     source_labels=args.source_labels, face_oval=args.face_oval,
+                     style_jitter=args.style_jitter)
     trained = train_judge(folders, recipe)
     trained.report["train_seconds"] = round(time.perf_counter() - start, 1)
     trained.report["folders"] = [f.name for f in folders]        # where they lie differs per machine
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     ExpressionClassifier(**vars(trained)).save(args.out)
-    print(held_out_table(trained.report))
+    print(scores_table(trained.report["test"], trained.report["labels"]))
     shown = {k: v for k, v in trained.report.items() if k not in ("test", "train")}
     print(json.dumps(shown, indent=1))
     print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1024:.0f} KB)")

@@ -44,6 +44,9 @@ class JudgeRecipe:
     # grey outside the inner face (`models.classifier.FACE_OVAL`): background and crop padding tell the
     # sources apart, and a judge may learn "FRLL's wall means neutral or happy"
     face_oval: bool = False
+    # random blur, resampling and noise in training (`training.classifier.jitter_style`): image quality
+    # tells the sources apart as well as their labels do
+    style_jitter: bool = False
 
 
 def held_out_report(probabilities: np.ndarray, faces: JudgeFaces, names: Sequence[str]) -> dict:
@@ -56,6 +59,18 @@ def held_out_report(probabilities: np.ndarray, faces: JudgeFaces, names: Sequenc
     every = np.ones(len(faces.labels), bool)
     sources = np.array(faces.sources)
     return {"all": scores(every), **{s: scores(sources == s) for s in sorted(set(faces.sources))}}
+
+
+def scores_table(groups: dict, labels: Sequence[str], head: str = "judge-test") -> str:
+    """Scores by group (`held_out_report`'s {group: scores}) as a markdown table: one row per group, a
+    column per label."""
+    columns = ["faces", "people", "accuracy", "balanced", *labels]
+    lines = [f"| {head} | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for group, s in groups.items():
+        cells = [str(s["n"]), str(s["people"]), f"{s['accuracy']:.3f}", f"{s['balanced_accuracy']:.3f}"]
+        cells += [f"{s['per_class'][name]:.2f}" if name in s["per_class"] else "" for name in labels]
+        lines.append(f"| {group} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def source_repeats(sources: Sequence[str], share: float) -> np.ndarray:

@@ -48,7 +48,11 @@ class JudgeFaces:
 
     def pick(self, role: str) -> "JudgeFaces":
         """The faces of one role."""
-        keep = [i for i, r in enumerate(self.roles) if r == role]
+        return self.subset([i for i, r in enumerate(self.roles) if r == role])
+
+    def subset(self, keep: Sequence[int]) -> "JudgeFaces":
+        """The faces at the indices `keep`, in that order."""
+        keep = list(keep)
         return JudgeFaces(self.images[keep], self.labels[keep], [self.sources[i] for i in keep],
                           [self.people[i] for i in keep], [self.roles[i] for i in keep])
 
@@ -113,6 +117,21 @@ def _item_faces(frames: np.ndarray, kind: str, label: int, neutral: bool) -> lis
     return out + ([(frames[0], NEUTRAL)] if neutral else [])
 
 
+def generator_roles(folders: Sequence[str | Path], fraction: float = 0.2, seed: int = 0
+                    ) -> dict[tuple[str, str], dict[str, str]]:
+    """{(folder, source): {person: "generator"}}: the people the generator trains on in each paired or
+    sequence set (never the judge's), for reading the judge on real photos it never saw outside its
+    own test people (`scripts/judge_ceiling.py`). CK+48's apex crops and the AffineGAN sample are left out."""
+    roles: dict[tuple[str, str], dict[str, str]] = {}
+    for folder in folders:
+        entries = load_manifest(folder)["sequences"]
+        taught = set(validation_split(entries, fraction, seed)[0])
+        for e in entries:
+            if e["key"] in taught and entry_kind(e) != "apex" and e.get("source") not in LEFT_OUT_SOURCES:
+                roles.setdefault((str(folder), str(e.get("source"))), {})[e["subject"]] = "generator"
+    return roles
+
+
 def read_judge_faces(folders: Sequence[str | Path], size: int = 48, neutral: bool = True,
                      test_fraction: float = 0.5, fraction: float = 0.2, seed: int = 0,
                      equalize: bool = False, oval: bool = False) -> JudgeFaces:
@@ -120,6 +139,16 @@ def read_judge_faces(folders: Sequence[str | Path], size: int = 48, neutral: boo
     `oval`) with labels and roles. A photo that repeats (a still set's one neutral photo in each of a
     person's pairs) is kept once."""
     roles = judge_roles(folders, test_fraction, fraction, seed)
+    if not roles:
+        raise AffinekitError(f"{', '.join(map(str, folders))}: no face the judge may use; prepare the "
+                             "sources first (e.g. `affinekit prepare ../shared/data/ck48 --out prepared/ck48`)")
+    return read_faces(roles, size, neutral, equalize, oval)
+
+
+def read_faces(roles: dict[tuple[str, str], dict[str, str]], size: int = 48, neutral: bool = True,
+               equalize: bool = False, oval: bool = False) -> JudgeFaces:
+    """The faces of the people `roles` names ({(folder, source): {person: role}}, as `judge_roles` or
+    `generator_roles` give), as `read_judge_faces` reads them."""
     images, labels, sources, people, sides, seen = [], [], [], [], [], set()
     for (folder, source), people_roles in sorted(roles.items()):
         for e in load_manifest(folder)["sequences"]:
@@ -137,6 +166,6 @@ def read_judge_faces(folders: Sequence[str | Path], size: int = 48, neutral: boo
                 people.append(f"{source}/{e['subject']}")
                 sides.append(people_roles[e["subject"]])
     if not images:
-        raise AffinekitError(f"{', '.join(map(str, folders))}: no face the judge may use; prepare the "
-                             "sources first (e.g. `affinekit prepare ../shared/data/ck48 --out prepared/ck48`)")
+        raise AffinekitError(f"{', '.join(sorted({f for f, _ in roles}))}: no labelled face of the people asked "
+                             "for; prepare the sources first (e.g. `affinekit prepare ../shared/data/ck48 --out prepared/ck48`)")
     return JudgeFaces(grey_faces(images, size, equalize, oval), np.array(labels, np.int64), sources, people, sides)

@@ -202,3 +202,68 @@ def test_the_face_oval_greys_the_background_and_the_judge_keeps_it_from_its_reci
     changed_outside = crops.copy()
     changed_outside[:, ~face_oval_mask(16)] = 0
     assert np.allclose(judge.probabilities(crops), judge.probabilities(changed_outside), atol=1e-6)
+
+
+def test_style_jitter_changes_image_quality_only_when_the_recipe_asks():
+    from affinekit.models.classifier import ExpressionNet
+    from affinekit.training.classifier import ClassifierRecipe, fit_classifier, jitter_style
+    faces = np.random.default_rng(2).integers(0, 256, (40, 48, 48), dtype=np.uint8)
+    jittered = jitter_style(faces, np.random.default_rng(0))
+    assert jittered.shape == faces.shape and jittered.dtype == np.uint8
+    changed = (jittered != faces).any(axis=(1, 2))
+    assert 0.5 < changed.mean() < 1.0       # each effect is drawn per face; some faces keep all three off
+    assert np.array_equal(jittered, jitter_style(faces, np.random.default_rng(0)))
+    # blur takes detail away: a smoothed noise face has less local contrast than the input
+    blurred = [i for i in range(40) if changed[i]]
+    assert np.abs(np.diff(jittered[blurred].astype(float), axis=2)).mean() != \
+        np.abs(np.diff(faces[blurred].astype(float), axis=2)).mean()
+    labels = np.arange(40) % 3
+
+    def weights(recipe):
+        torch.manual_seed(0)
+        net = ExpressionNet(ClassifierConfig(size=48, widths=(4, 8), num_labels=3))
+        fit_classifier(net, faces, labels, recipe, 3, np.random.default_rng(0), None)
+        return torch.cat([p.detach().ravel() for p in net.parameters()])
+
+    plain = ClassifierRecipe(epochs=1, batch_size=20)             # the CK+48 classifier's: no such field
+    off = JudgeRecipe(epochs=1, batch_size=20, lr=plain.lr, weight_decay=plain.weight_decay)
+    on = JudgeRecipe(epochs=1, batch_size=20, lr=plain.lr, weight_decay=plain.weight_decay, style_jitter=True)
+    assert torch.equal(weights(plain), weights(off)) and not torch.equal(weights(off), weights(on))
+
+
+def test_generator_roles_name_only_the_people_the_generator_trains_on(tmp_path):
+    from affinekit.training.judge_data import generator_roles, read_faces
+    folder = _prepared_pairs(tmp_path / "toy", 30)
+    roles = generator_roles([folder])
+    assert list(roles) == [(str(folder), "toy")]
+    assert set(roles[(str(folder), "toy")]) == generator_people(folder)
+    assert not set(roles[(str(folder), "toy")]) & {p.split("/")[1] for p in
+                                                   read_judge_faces([folder], size=16).people}
+    faces = read_faces(roles, size=16, neutral=False)
+    assert set(faces.roles) == {"generator"} and len(faces.labels) == len(roles[(str(folder), "toy")])
+    assert faces.subset([2, 0]).people == [faces.people[2], faces.people[0]]
+    apex = _manifest(tmp_path / "apex", [_entry("ck48", "ck48-S010", "happy", "apex")])
+    assert generator_roles([apex]) == {}
+
+
+def test_the_scores_table_shows_each_group_and_label():
+    from affinekit.training.judge import scores_table
+    groups = {"all": {"n": 4, "people": 2, "accuracy": 0.75, "balanced_accuracy": 0.5,
+                      "per_class": {"happy": 1.0, "anger": 0.0}}}
+    table = scores_table(groups, ["anger", "happy", "surprise"], head="real photos").splitlines()
+    assert table[0] == "| real photos | faces | people | accuracy | balanced | anger | happy | surprise |"
+    assert table[2] == "| all | 4 | 2 | 0.750 | 0.500 | 0.00 | 1.00 |  |"
+
+
+def test_the_judge_ceiling_benchmark_reads_the_generators_people_and_names_a_missing_folder(tmp_path, capsys):
+    _prepared_pairs(tmp_path / "toy", 30)
+    judge = tmp_path / "judge.pt"
+    recipe = JudgeRecipe(size=16, epochs=1, batch_size=16, test_fraction=0.5, equalize=False)
+    ExpressionClassifier(**vars(train_judge([tmp_path / "toy"], recipe, ClassifierConfig(widths=(4, 8)),
+                                            log=None))).save(judge)
+    bench = load_repo_script("benchmarks/judge_ceiling.py")
+    assert bench.main(["--prepared", str(tmp_path), "--sources", "toy", "--judge", str(judge)]) == 0
+    out = capsys.readouterr().out
+    assert "| real photos |" in out and "| toy |" in out and "read as neutral: toy" in out
+    with pytest.raises(FileNotFoundError, match="nope"):
+        bench.main(["--prepared", str(tmp_path), "--sources", "nope", "--judge", str(judge)])
