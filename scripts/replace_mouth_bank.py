@@ -5,8 +5,10 @@
 
 The usual use: the same mouths stored larger (`scripts/build_mouth_bank.py --size 256`), so that in a
 large photo the copied teeth keep their own detail. `--leave-out clip-NAME` keeps a person's mouths
-out (the bundled bank leaves out clip-WolfgangLanger_Pexels: a hand covers most of its mouths). `--out`
-may be the export itself (replaced in place).
+out (the bundled bank leaves out clip-WolfgangLanger_Pexels: a hand covers most of its mouths);
+`--leave-out clip-NAME:N` only that person's N-th mouth (the bundled bank leaves out ten mouths of
+talking clips that show a tongue out or a pout, MODEL_CARD.md). `--out` may be the export itself
+(replaced in place).
 """
 from __future__ import annotations
 
@@ -26,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("generator", help="a generator export with an exemplar mouth stage")
     parser.add_argument("--bank", required=True, help="a bank written by scripts/build_mouth_bank.py")
     parser.add_argument("--out", required=True, help="the new export (.pt); its .json is not written")
-    parser.add_argument("--leave-out", action="append", default=[], metavar="PERSON",
-                        help="a person of the bank whose mouths stay out (a clip: clip-<file stem>); repeatable")
+    parser.add_argument("--leave-out", action="append", default=[], metavar="PERSON[:N]",
+                        help="a person of the bank whose mouths stay out (a clip: clip-<file stem>), or only their "
+                             "N-th mouth (from 0, in the bank's order); repeatable")
     args = parser.parse_args(argv)
     out = writable_file(args.out, "--out", (".pt",))
     if same_file(out, args.bank):

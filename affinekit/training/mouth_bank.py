@@ -77,14 +77,16 @@ class Bank:
         return atomic_save(self.as_saved(), path)
 
 
-def _kept(data: dict, keep: Callable[[np.ndarray, str], bool]) -> Bank:
-    """The mouths of a saved bank (`load_bank`) for which keep(lip shape (20, 2), person's name) holds,
-    their people renumbered in order."""
+def _kept(data: dict, keep: Callable[[np.ndarray, str, int], bool]) -> Bank:
+    """The mouths of a saved bank (`load_bank`) for which keep(lip shape (20, 2), person's name, n) holds
+    (n: the mouth's place among that person's mouths in the bank, from 0), their people renumbered in order."""
     bank = Bank(side=int(data.get("side", 0)))
     offsets = data["offsets"].tolist()
+    seen: dict[str, int] = {}
     for k, shape in enumerate(data["shapes"].float().numpy()):
         person = data["names"][int(data["people"][k])]
-        if keep(shape, person):
+        n = seen[person] = seen.get(person, -1) + 1
+        if keep(shape, person, n):
             if person not in bank.names:
                 bank.names.append(person)
             bank.jpeg.append(data["jpeg"][offsets[k]:offsets[k + 1]].numpy())
@@ -96,20 +98,35 @@ def _kept(data: dict, keep: Callable[[np.ndarray, str], bool]) -> Bank:
 
 def open_only(data: dict, min_opening: float = MIN_OPENING) -> Bank:
     """The mouths of a saved bank (`load_bank`) whose lips part by at least min_opening IODs."""
-    return _kept(data, lambda shape, person: opening(shape) >= min_opening)
+    return _kept(data, lambda shape, person, n: opening(shape) >= min_opening)
 
 
 def without_people(data: dict, names: Iterable[str], where: str = "the bank") -> Bank:
-    """The mouths of a saved bank (`load_bank`) but those of the people `names` (a clip is one person,
-    "clip-<file stem>"; an FRLL person "frll-NNN"). A name the bank does not hold is an error."""
-    names = set(names)
-    unknown = sorted(names - set(data["names"]))
+    """The mouths of a saved bank (`load_bank`) but those `names` names: a person's name takes all of
+    theirs (a clip is one person, "clip-<file stem>"; an FRLL person "frll-NNN"), "PERSON:N" only their
+    N-th (from 0, in the bank's order: a tongue out or a pout among a talking clip's mouths). A person the
+    bank does not hold, or a mouth number they do not have, is an error."""
+    people: set[str] = set()
+    mouths: set[tuple[str, int]] = set()
+    for name in names:
+        person, colon, number = str(name).rpartition(":")
+        if colon and number.isdigit() and person:
+            mouths.add((person, int(number)))
+        else:
+            people.add(str(name))
+    unknown = sorted((people | {p for p, _ in mouths}) - set(data["names"]))
     if unknown:
         raise AffinekitError(f"{where}: holds no mouths of {', '.join(unknown)}; its people are "
                              f"{', '.join(data['names'])}")
-    bank = _kept(data, lambda shape, person: person not in names)
+    counts = {name: int((data["people"] == i).sum()) for i, name in enumerate(data["names"])}
+    missing = sorted(f"{p}:{n}" for p, n in mouths if n >= counts[p])
+    if missing:
+        raise AffinekitError(f"{where}: has no mouth {', '.join(missing)}; "
+                             + ", ".join(f"{p} has {counts[p]} (0-{counts[p] - 1})" for p in sorted({m.split(':')[0] for m in missing})))
+    bank = _kept(data, lambda shape, person, n: person not in people and (person, n) not in mouths)
     if not bank.jpeg:
-        raise AffinekitError(f"{where}: leaving out {', '.join(sorted(names))} leaves no mouth; leave out fewer")
+        raise AffinekitError(f"{where}: leaving out {', '.join(sorted(map(str, names)))} leaves no mouth; "
+                             "leave out fewer")
     return bank
 
 

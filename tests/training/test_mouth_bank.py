@@ -55,3 +55,23 @@ def test_a_person_left_out_of_a_saved_bank_takes_all_their_mouths_and_only_their
         without_people(data, ["clip-nobody"], "bank.pt")
     with pytest.raises(AffinekitError, match="leaves no mouth"):
         without_people(data, ["frll-001", "clip-hands", "clip-d3"])
+
+
+def test_one_mouth_of_a_person_can_leave_the_bank_by_its_number_among_theirs(tmp_path):
+    from affinekit.errors import AffinekitError
+    from affinekit.training.mouth_bank import without_people
+    bank = Bank()
+    patch = np.full((16, 16, 3), 128, np.uint8)
+    for person, gap in (("frll-001", 0.2), ("clip-d6", 0.2), ("clip-d6", 0.3), ("clip-d6", 0.4), ("clip-d3", 0.3)):
+        bank.add(patch, lips(0.4, gap).numpy(), person, person.split("-")[0])
+    data = load_bank(bank.save(tmp_path / "bank.pt"))
+    kept = without_people(data, ["clip-d6:1"])                 # the second of clip-d6's three: gap 0.3
+    assert kept.names == ["frll-001", "clip-d6", "clip-d3"] and kept.people == [0, 1, 1, 2]
+    assert np.allclose(kept.shapes[1], data["shapes"][1].numpy()) and np.allclose(kept.shapes[2], data["shapes"][3].numpy())
+    both = without_people(data, ["clip-d6:0", "clip-d6:2", "clip-d3"])
+    assert both.names == ["frll-001", "clip-d6"] and len(both.jpeg) == 2
+    assert np.allclose(both.shapes[1], data["shapes"][2].numpy())
+    with pytest.raises(AffinekitError, match="has no mouth clip-d6:3; clip-d6 has 3 [(]0-2[)]"):
+        without_people(data, ["clip-d6:3"], "bank.pt")
+    with pytest.raises(AffinekitError, match="holds no mouths of clip-nobody"):
+        without_people(data, ["clip-nobody:0"])
