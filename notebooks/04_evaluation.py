@@ -180,11 +180,11 @@ for other, diff in paired_psnr.items():
 # On CK+ (the committed run, `figures/table2_ckplus.md`, made from the bundled files: their hashes
 # are in `figures/made_with.json`), the bundled motion head is 1.20 dB above doing nothing
 # (paired over the 7 clips: +1.20 ± 0.80, 6 of 7 above) and level with the landmark warp
-# (-0.32 ± 0.58 dB, 2 of 7 above): on these two held-out people it has not learned more than the
+# (-0.32 ± 0.57 dB, 2 of 7 above): on these two held-out people it has not learned more than the
 # mean motion, by PSNR. It reads as the requested expression in 7 of 7 clips where the warp gets
 # 5 of 7. Its mouth stage changes little here (refiner off: +0.01 ± 0.10 dB); the paper's pixel
 # head is level with it on PSNR (-0.13 ± 0.58) but well below on SSIM (0.760 against 0.793) and
-# moves identity more (ACD-I 0.267 against the real videos' 0.178; the motion head's 0.212).
+# moves identity more (ACD-I 0.267 against the real videos' 0.178; the motion head's 0.213).
 #
 # <!-- figures/table2_ckplus.md -->
 # *Data: ckplus; model: the bundled model.*
@@ -194,11 +194,11 @@ for other, diff in paired_psnr.items():
 # | row | PSNR (dB) | SSIM | ACD-C | ACD-I | ACD-M | expr. acc. | frames/s | faces not found |
 # |---|---|---|---|---|---|---|---|---|
 # | real videos | inf | — | 0.146 | 0.178 | 0.000 | 1.000 | — | 0/112 |
-# | copy-input | 21.69 | 0.780 | 0.000 | 0.000 | 0.178 | 0.000 | 14025.2 | 0/112 |
-# | landmark-warp | 23.21 | 0.806 | 0.098 | 0.140 | 0.198 | 0.714 | 381.2 | 0/112 |
-# | model: weights/affinekit_default.pt [motion head] | 22.89 | 0.793 | 0.153 | 0.212 | 0.223 | 1.000 | 28.5 | 0/112 |
-# | model: weights/affinekit_default.pt [motion head] (refiner off) | 22.89 | 0.792 | 0.154 | 0.215 | 0.226 | 1.000 | 116.2 | 0/112 |
-# | model: weights/affinekit_pixels.pt [pixels head] | 23.02 | 0.760 | 0.176 | 0.267 | 0.273 | 0.857 | 139.7 | 0/112 |
+# | copy-input | 21.69 | 0.780 | 0.000 | 0.000 | 0.178 | 0.000 | 14810.4 | 0/112 |
+# | landmark-warp | 23.21 | 0.806 | 0.098 | 0.140 | 0.198 | 0.714 | 406.1 | 0/112 |
+# | model: weights/affinekit_default.pt [motion head] | 22.89 | 0.793 | 0.153 | 0.213 | 0.223 | 1.000 | 32.0 | 0/112 |
+# | model: weights/affinekit_default.pt [motion head] (refiner off) | 22.89 | 0.792 | 0.154 | 0.215 | 0.226 | 1.000 | 145.7 | 0/112 |
+# | model: weights/affinekit_pixels.pt [pixels head] | 23.02 | 0.760 | 0.176 | 0.267 | 0.273 | 0.857 | 154.4 | 0/112 |
 #
 # **Quoted, not measured** (Hung, Duy, Huy, "Creating a Video from Facial Image Using Conditional Generative Adversarial Network", Table 2, CK+; its ACD is the ACD-C column here; other data, split and metric code: not comparable with the rows above):
 #
@@ -218,12 +218,12 @@ for other, diff in paired_psnr.items():
 # - frames/s: frames returned per second of time spent inside the clip maker (CPU here unless stated), metrics excluded.
 # <!-- end figures/table2_ckplus.md -->
 #
-# Read it this way: the motion head's lead over the warp is -0.32 ± 0.58 dB, an interval that
+# Read it this way: the motion head's lead over the warp is -0.32 ± 0.57 dB, an interval that
 # holds 0 on each side: on 7 clips the two are not told apart, and the learned part of the field
 # adds nothing PSNR can see on these people. Clip by clip it gains most on happy S124_007 (+0.77
 # dB) and surprise S124_001 (+0.44), and loses most on fear S124_003 (-1.55 dB), whose last frame
 # moves further than the real one (it reads as fear). Its
-# ACD-I (0.212) is above the real videos' (0.178): its faces change more than real ones,
+# ACD-I (0.213) is above the real videos' (0.178): its faces change more than real ones,
 # the warp's less (0.140). The pixel head reads 6 of 7 clips right, but drifts from
 # the person (ACD-I 0.267, ACD-M 0.273), and its SSIM (0.760) is below copy-input's (0.780): the
 # pixels it draws lose structure that doing nothing keeps. No row beats copy-input on ACD-M. With
@@ -237,13 +237,13 @@ for other, diff in paired_psnr.items():
 # misses anger and one of the two disgust clips.
 #
 # Without CK+ (a fresh clone) the same cell scores the open demo clips, and writes
-# [`figures/table2_demo.md`](../figures/table2_demo.md) (made with the bundled models of 8 Dec, the second file). Its split
+# [`figures/table2_demo.md`](../figures/table2_demo.md) (made with the bundled models of 8 Dec, the fourth file). Its split
 # leaves a single test clip
 # (a LivePortrait driving video, 16 frames), so it shows the table's mechanics, not a result:
-# on that clip the motion head's 25.63 dB is above copy-input's 25.48 dB by a tenth of a dB that one
-# clip cannot make a finding of (the 8 Dec stage's was just below it), and the pixel
+# on that clip the motion head's 25.54 dB is above copy-input's 25.48 dB by six hundredths of a dB that
+# one clip cannot make a finding of (with the second file's bank: 25.63), and the pixel
 # head's 21.85 dB below both; the motion head shows the expression (1/1 clips), the pixel head
-# does not. What the one clip does show is identity: the motion head's ACD-I (0.145) is close
+# does not. What the one clip does show is identity: the motion head's ACD-I (0.147) is close
 # to the real clip's (0.134), the pixel head's 0.335 more than twice it.
 
 # %% [markdown]

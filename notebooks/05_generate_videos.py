@@ -509,9 +509,9 @@ print(f"there-and-back: {len(loop)} frames, saved to {loop_path}; last frame to 
 # ![dose-response](../figures/dose_response.png)
 #
 # The landmarks move monotonically with the intensity for five expressions, and for
-# surprise up to l = 1.25 (the mean curves' Spearman is 1.0 for the five and 0.90 for surprise, whose mouth,
+# surprise up to l = 1.25 (the mean curves' Spearman is 1.0 for the five and 0.88 for surprise, whose mouth,
 # opened wide past l = 1.25, gets dlib's mouth points wrong), and dlib still finds
-# the face at l = 2 in 93 of 96 clips. The classifier is the weak part: it has no
+# the face at l = 2 in 92 of 96 clips. The classifier is the weak part: it has no
 # neutral class and reads neutral faces as sadness or fear (0.3-0.4 at l = 0), so
 # those curves barely move; anger rises up to l = 1.5 and levels off, happy rises up to l = 1 and
 # then dips, surprise rises up to l = 1.25, dips and climbs again at 2, and disgust
