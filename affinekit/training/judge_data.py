@@ -121,7 +121,7 @@ def generator_roles(folders: Sequence[str | Path], fraction: float = 0.2, seed: 
                     ) -> dict[tuple[str, str], dict[str, str]]:
     """{(folder, source): {person: "generator"}}: the people the generator trains on in each paired or
     sequence set (never the judge's), for reading the judge on real photos it never saw outside its
-    own test people (`scripts/judge_ceiling.py`). CK+48's apex crops and the AffineGAN sample are left out."""
+    own test people (`benchmarks/judge_ceiling.py`). CK+48's apex crops and the AffineGAN sample are left out."""
     roles: dict[tuple[str, str], dict[str, str]] = {}
     for folder in folders:
         entries = load_manifest(folder)["sequences"]
@@ -167,5 +167,6 @@ def read_faces(roles: dict[tuple[str, str], dict[str, str]], size: int = 48, neu
                 sides.append(people_roles[e["subject"]])
     if not images:
         raise AffinekitError(f"{', '.join(sorted({f for f, _ in roles}))}: no labelled face of the people asked "
-                             "for; prepare the sources first (e.g. `affinekit prepare ../shared/data/ck48 --out prepared/ck48`)")
+                             "for; prepare the sources first (e.g. `affinekit prepare ../shared/data/ck48 --out "
+                             "prepared/ck48`)")
     return JudgeFaces(grey_faces(images, size, equalize, oval), np.array(labels, np.int64), sources, people, sides)

@@ -119,10 +119,10 @@ def without_people(data: dict, names: Iterable[str], where: str = "the bank") ->
         raise AffinekitError(f"{where}: holds no mouths of {', '.join(unknown)}; its people are "
                              f"{', '.join(data['names'])}")
     counts = {name: int((data["people"] == i).sum()) for i, name in enumerate(data["names"])}
-    missing = sorted(f"{p}:{n}" for p, n in mouths if n >= counts[p])
+    missing = sorted((p, n) for p, n in mouths if n >= counts[p])
     if missing:
-        raise AffinekitError(f"{where}: has no mouth {', '.join(missing)}; "
-                             + ", ".join(f"{p} has {counts[p]} (0-{counts[p] - 1})" for p in sorted({m.split(':')[0] for m in missing})))
+        have = ", ".join(f"{p} has {counts[p]} (0-{counts[p] - 1})" for p in sorted({p for p, _ in missing}))
+        raise AffinekitError(f"{where}: has no mouth {', '.join(f'{p}:{n}' for p, n in missing)}; {have}")
     bank = _kept(data, lambda shape, person, n: person not in people and (person, n) not in mouths)
     if not bank.jpeg:
         raise AffinekitError(f"{where}: leaving out {', '.join(sorted(map(str, names)))} leaves no mouth; "
