@@ -1,6 +1,6 @@
 """Train the multi-source expression judge on prepared folders and write its weights.
 
-    python scripts/train_judge.py [--prepared /work/prepared] [--sources ck48,ck128,frll,jaffe,yale,mead]
+    python scripts/train_judge.py [--prepared prepared] [--sources ck48,ck128,frll,jaffe,yale,mead]
                                   [--out affinekit/weights/expression_judge.pt] [--no-neutral]
 
 Only people the generator never trains on (each source's validation people) and CK+48's classifier
@@ -27,7 +27,7 @@ SOURCES = "ck48,ck128,frll,jaffe,yale,mead"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prepared", default=str(REPO_ROOT.parent / "prepared"),
+    parser.add_argument("--prepared", default=str(REPO_ROOT / "prepared"),
                         help="folder holding the prepared sources (one sub-folder each)")
     parser.add_argument("--sources", default=SOURCES, help="comma-separated sub-folders of --prepared")
     parser.add_argument("--out", default=str(JUDGE_WEIGHTS))

@@ -21,7 +21,7 @@ from affinekit.models.classifier import JUDGE_LABELS, ClassifierConfig
 from affinekit.training.judge import JudgeRecipe, train_judge
 from affinekit.training.judge_data import generator_people, judge_roles, read_judge_faces
 
-PREPARED = REPO_ROOT.parent / "prepared"          # the lead's prepared sources, beside the checkout
+PREPARED = REPO_ROOT / "prepared"      # where the README prepares the sources (--out prepared/NAME)
 SOURCES = ("ck48", "ck128", "frll", "jaffe", "yale", "mead")
 
 
