@@ -25,6 +25,7 @@ ASKED = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]
 def main(argv: list[str] | None = None) -> int:
     from affinekit.evaluation.judge import load_judge
     from affinekit.expressions import EXPRESSIONS
+    from affinekit.training.classifier import probabilities as net_probabilities
     from affinekit.training.judge import held_out_report, scores_table
     from affinekit.training.judge_data import generator_roles, read_faces
 
@@ -44,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
                        equalize=judge.equalize, oval=judge.oval)
     # the six expressions `wild_faces.py` asks for (MEAD also shows contempt)
     faces = faces.subset([i for i, label in enumerate(faces.labels) if EXPRESSIONS[label] in ASKED])
-    probabilities = judge.probabilities(faces.images)
+    # the faces are already the judge's input (grey, sized, equalised as it was trained): read them as
+    # its held-out report reads judge-test, not through `Judge.probabilities`, which would prepare them again
+    probabilities = net_probabilities(judge.net, faces.images)
     report = held_out_report(probabilities, faces, judge.labels)
     outside = [i for i, s in enumerate(faces.sources) if s != "ckplus"]
     if outside:

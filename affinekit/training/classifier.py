@@ -129,10 +129,10 @@ def jitter_style(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def fit_classifier(net: ExpressionNet, images: np.ndarray, labels: np.ndarray, recipe, num_labels: int,
                    rng: np.random.Generator, log: Log = print,
-                   allowed: np.ndarray | None = None) -> ExpressionNet:
+                   allowed: np.ndarray | None = None, jitter: bool = False) -> ExpressionNet:
     """Train `net` on (N, S, S) uint8 faces: AdamW, one-cycle learning rate, loss weighted by inverse
-    class frequency, `augment_faces` on every batch (and `jitter_style` where `recipe.style_jitter`). `recipe`
-    gives epochs, batch_size, lr, weight_decay.
+    class frequency, `augment_faces` on every batch (and `jitter_style` with `jitter`). `recipe` gives
+    epochs, batch_size, lr, weight_decay.
 
     `allowed` (N, num_labels) bool, optional: the labels each face's softmax runs over (its own label
     must be among them). A face then only says which of those labels it is, and nothing about the
@@ -154,7 +154,7 @@ def fit_classifier(net: ExpressionNet, images: np.ndarray, labels: np.ndarray, r
         for s in range(steps_per_epoch):
             idx = order[s * recipe.batch_size:(s + 1) * recipe.batch_size]
             faces = augment_faces(images[idx], rng)
-            if getattr(recipe, "style_jitter", False):      # the CK+48 classifier's recipe has no such field
+            if jitter:
                 faces = jitter_style(faces, rng)
             x = faces_to_model(faces)
             logits = net(x)

@@ -113,7 +113,7 @@ def train_judge(folders: Sequence[str | Path], recipe: JudgeRecipe | None = None
     allowed = source_label_sets(train.sources, train.labels, len(names)) if recipe.source_labels else None
     net = fit_classifier(ExpressionNet(shape), np.repeat(train.images, repeats, axis=0),
                          np.repeat(train.labels, repeats), recipe, len(names), rng, log,
-                         None if allowed is None else np.repeat(allowed, repeats, axis=0))
+                         None if allowed is None else np.repeat(allowed, repeats, axis=0), recipe.style_jitter)
     report = {"labels": list(names),
               "test": held_out_report(probabilities(net, test.images), test, names) if len(test.labels) else {},
               "train": held_out_report(probabilities(net, train.images), train, names),

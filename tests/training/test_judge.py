@@ -219,16 +219,18 @@ def test_style_jitter_changes_image_quality_only_when_the_recipe_asks():
         np.abs(np.diff(faces[blurred].astype(float), axis=2)).mean()
     labels = np.arange(40) % 3
 
-    def weights(recipe):
+    def weights(recipe, **jitter):
         torch.manual_seed(0)
         net = ExpressionNet(ClassifierConfig(size=48, widths=(4, 8), num_labels=3))
-        fit_classifier(net, faces, labels, recipe, 3, np.random.default_rng(0), None)
+        fit_classifier(net, faces, labels, recipe, 3, np.random.default_rng(0), None, **jitter)
         return torch.cat([p.detach().ravel() for p in net.parameters()])
 
-    plain = ClassifierRecipe(epochs=1, batch_size=20)             # the CK+48 classifier's: no such field
+    plain = ClassifierRecipe(epochs=1, batch_size=20)             # the CK+48 classifier's call: no jitter argument
     off = JudgeRecipe(epochs=1, batch_size=20, lr=plain.lr, weight_decay=plain.weight_decay)
     on = JudgeRecipe(epochs=1, batch_size=20, lr=plain.lr, weight_decay=plain.weight_decay, style_jitter=True)
-    assert torch.equal(weights(plain), weights(off)) and not torch.equal(weights(off), weights(on))
+    # as train_judge passes it: the recipe's switch
+    assert torch.equal(weights(plain), weights(off, jitter=off.style_jitter))
+    assert not torch.equal(weights(off, jitter=off.style_jitter), weights(on, jitter=on.style_jitter))
 
 
 def test_generator_roles_name_only_the_people_the_generator_trains_on(tmp_path):
